@@ -1,0 +1,34 @@
+import type { Clock } from "../transport/clock.js";
+import type { BootControl, PowerControl, ResetControl } from "./controls.js";
+
+/** Device families the harness knows. A rig file naming another family is a schema error. */
+export const FAMILIES = ["stm32l432", "stm32wb55", "tkey", "nrf52840", "sim-nor"] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/**
+ * What a board can be asked to do. Suites declare the capabilities they need and are
+ * skipped with the reason on boards that lack them.
+ * - power-cut: the power backend really removes power (not just a USB data disconnect)
+ * - fus: STM32WB firmware upgrade services reachable
+ * - sacrificial: irreversible operations allowed (still needs the run's explicit flag)
+ * - flash-faults: flash-level fault injection (emulator only)
+ */
+export const CAPABILITIES = ["power-cut", "fus", "sacrificial", "flash-faults", "usart", "usb-dfu"] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** One board as a suite sees it, emulated or on a lab rack. */
+export interface Board {
+  readonly id: string;
+  readonly family: Family;
+  /** USB serial number / UDI / board serial when known. */
+  readonly serial: string | undefined;
+  readonly capabilities: ReadonlySet<Capability>;
+  readonly emulated: boolean;
+  /** Virtual on emulated boards, wall on lab boards; all waits go through it. */
+  readonly clock: Clock;
+  readonly power: PowerControl;
+  readonly boot: BootControl | undefined;
+  readonly reset: ResetControl | undefined;
+  /** Versions and identities read from the board or the rig file (bootloader, firmware, ...), for report labels. */
+  readonly info: Record<string, string>;
+}
