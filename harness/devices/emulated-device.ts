@@ -1,0 +1,114 @@
+import { type Fault, FaultPlan } from "../sim/faults.js";
+import { type Flash, PowerCutError } from "../sim/flash.js";
+import { PowerLostError, SimPower } from "../sim/power.js";
+import type { Clock } from "../transport/clock.js";
+
+/** What every emulator gets from the rig that builds it. */
+export interface EmulatorContext {
+  clock: Clock;
+  /** Fixes every random choice of this device (torn contents, line faults). */
+  seed: number;
+  faults?: readonly Fault[];
+  serial?: string;
+  profile?: string;
+  options?: Record<string, unknown>;
+}
+
+export interface DeviceEvent {
+  t: number;
+  /** "state", "reset", "power", "fault", "flash", ... */
+  kind: string;
+  detail: string;
+}
+
+/**
+ * Common ground of the emulated boards: one clock, one power rail feeding the flashes,
+ * one fault plan, and an event log (states, resets, faults on the device's time axis)
+ * that reports turn into a timeline.
+ *
+ * Device code that runs while powered goes through `powered(work)`: a flash power cut or
+ * a power-off in the middle ends the work with PowerLostError and nothing of it survives.
+ */
+export abstract class EmulatedDevice {
+  abstract readonly family: string;
+  readonly clock: Clock;
+  readonly seed: number;
+  readonly faults: FaultPlan;
+  readonly power: SimPower;
+  readonly events: DeviceEvent[] = [];
+  readonly #flashes: readonly Flash[];
+
+  constructor(ctx: EmulatorContext, flashes: readonly Flash[]) {
+    this.clock = ctx.clock;
+    this.seed = ctx.seed;
+    this.faults = new FaultPlan(ctx.faults ?? [], ctx.seed);
+    this.#flashes = flashes;
+    for (const flash of flashes) {
+      flash.setFaultHook((op) => this.faults.onFlashOp(op, this.clock.now()));
+    }
+    this.power = new SimPower(this.clock, flashes, {
+      lost: (reason) => {
+        this.log("power", `lost: ${reason}`);
+        this.onPowerLost();
+      },
+      boot: () => this.powered(() => this.boot()).catch((e) => this.swallowPowerLoss(e)),
+    });
+  }
+
+  /** Record a device event with device time. */
+  log(kind: string, detail: string): void {
+    this.events.push({ t: this.clock.now(), kind, detail });
+  }
+
+  /**
+   * Run device work under the current power epoch. A PowerCutError from flash turns into a
+   * power loss of the whole board; afterwards the work's promise rejects with PowerLostError.
+   */
+  async powered<T>(work: (epoch: number) => Promise<T>): Promise<T> {
+    const epoch = this.power.epoch;
+    this.power.assertEpoch(epoch);
+    try {
+      return await work(epoch);
+    } catch (e) {
+      if (e instanceof PowerCutError) {
+        this.log("fault", e.message);
+        this.power.lose(e.message);
+        throw new PowerLostError(epoch);
+      }
+      throw e;
+    }
+  }
+
+  /** Wait on device time, then fail if power went away meanwhile. */
+  async busy(epoch: number, ms: number): Promise<void> {
+    await this.clock.sleep(ms);
+    this.power.assertEpoch(epoch);
+  }
+
+  /** Apply the plan's faults for a protocol event; returns those the device must act on itself. */
+  event(name: string): Fault[] {
+    const due = this.faults.onEvent(name, this.clock.now());
+    const rest: Fault[] = [];
+    for (const f of due) {
+      this.log("fault", `${name}: ${f.what.do}`);
+      if (f.what.do === "power-cut") this.power.lose(`fault at event ${name}`);
+      else rest.push(f);
+    }
+    return rest;
+  }
+
+  get flashes(): readonly Flash[] {
+    return this.#flashes;
+  }
+
+  /** Boot sequence after power-on (ROM, bootloader, application). */
+  protected abstract boot(): Promise<void>;
+
+  /** Drop RAM state and in-flight links. */
+  protected abstract onPowerLost(): void;
+
+  private swallowPowerLoss(e: unknown): void {
+    // A cut during boot is a legitimate outcome, not an error of the power-on call.
+    if (!(e instanceof PowerLostError)) throw e;
+  }
+}

@@ -1,0 +1,205 @@
+import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
+import { Random } from "./random.js";
+
+/**
+ * Fault plans: *where* × *what*, as plain data so a plan can be written in a rig file,
+ * passed on the command line, attached to a report and replayed with its seed.
+ *
+ * Flash-level faults only exist in emulators. Protocol-event faults fire from client
+ * events too, so on a lab rig the rig's power backend can cut at "after DNLOAD block 37".
+ */
+
+export type FaultWhere =
+  /** The Nth flash operation (1-based), optionally only counting one kind. */
+  | { at: "flash-op"; op: number; kind?: FlashOpKind }
+  /** The k-th occurrence (1-based) of a named protocol event, e.g. "dfu.dnload.block". */
+  | { at: "event"; event: string; occurrence: number }
+  /** When the device clock reaches `ms`. */
+  | { at: "time"; ms: number };
+
+export type FaultWhat =
+  | { do: "power-cut"; torn?: boolean }
+  | { do: "usb-stall" }
+  | { do: "usb-disconnect" }
+  | { do: "serial-drop"; bytes?: number }
+  | { do: "serial-corrupt"; bytes?: number }
+  | { do: "flash-fail" }
+  | { do: "bit-flip"; bits?: number };
+
+export interface Fault {
+  where: FaultWhere;
+  what: FaultWhat;
+}
+
+export interface FiredFault {
+  fault: Fault;
+  /** Device time when it fired. */
+  t: number;
+  /** What exactly was hit: "flash op 37 (program 0x08004000+2048)", "event dfu.dnload.block #3". */
+  detail: string;
+}
+
+export class FaultPlanError extends Error {
+  override name = "FaultPlanError";
+}
+
+const WHAT_NAMES = [
+  "power-cut",
+  "usb-stall",
+  "usb-disconnect",
+  "serial-drop",
+  "serial-corrupt",
+  "flash-fail",
+  "bit-flip",
+];
+
+export class FaultPlan {
+  readonly faults: readonly Fault[];
+  readonly random: Random;
+  readonly #fired: FiredFault[] = [];
+  readonly #eventCounts = new Map<string, number>();
+  readonly #kindCounts = new Map<FlashOpKind, number>();
+  readonly #spent = new Set<Fault>();
+
+  constructor(faults: readonly Fault[] = [], seed = 0) {
+    for (const f of faults) validate(f);
+    this.faults = faults;
+    this.random = new Random(seed);
+  }
+
+  /** Faults that fired so far, in order: the evidence a report attaches. */
+  get fired(): readonly FiredFault[] {
+    return this.#fired;
+  }
+
+  /**
+   * The flash fault hook. Install with `flash.setFaultHook(op => plan.onFlashOp(op, clock.now()))`.
+   * Only flash-op faults whose `what` is a flash-level action act here.
+   */
+  onFlashOp(op: FlashOp, now: number): FlashFaultAction | undefined {
+    const kindN = (this.#kindCounts.get(op.kind) ?? 0) + 1;
+    this.#kindCounts.set(op.kind, kindN);
+    for (const fault of this.faults) {
+      const w = fault.where;
+      if (w.at !== "flash-op" || this.#spent.has(fault)) continue;
+      const hit = w.kind ? w.kind === op.kind && w.op === kindN : w.op === op.n;
+      if (!hit) continue;
+      const action = flashAction(fault.what);
+      if (!action) continue;
+      this.#fire(fault, now, `flash op ${op.n} (${op.kind} 0x${op.address.toString(16)}+${op.length})`);
+      return action;
+    }
+    return undefined;
+  }
+
+  /**
+   * A protocol event happened (client or device side). Returns the faults to apply now;
+   * the caller (device or rig) carries them out.
+   */
+  onEvent(event: string, now: number): Fault[] {
+    const k = (this.#eventCounts.get(event) ?? 0) + 1;
+    this.#eventCounts.set(event, k);
+    const due: Fault[] = [];
+    for (const fault of this.faults) {
+      const w = fault.where;
+      if (w.at === "event" && !this.#spent.has(fault) && w.event === event && w.occurrence === k) {
+        this.#fire(fault, now, `event ${event} #${k}`);
+        due.push(fault);
+      }
+    }
+    return due;
+  }
+
+  /** Time faults due at or before `now` that have not fired. */
+  dueAt(now: number): Fault[] {
+    const due: Fault[] = [];
+    for (const fault of this.faults) {
+      if (fault.where.at === "time" && !this.#spent.has(fault) && fault.where.ms <= now) {
+        this.#fire(fault, now, `time ${fault.where.ms} ms`);
+        due.push(fault);
+      }
+    }
+    return due;
+  }
+
+  /** Earliest pending time fault, so a device can schedule a wake-up on its clock. */
+  nextTimeFault(): number | undefined {
+    let next: number | undefined;
+    for (const f of this.faults)
+      if (f.where.at === "time" && !this.#spent.has(f)) next = Math.min(next ?? Infinity, f.where.ms);
+    return next;
+  }
+
+  #fire(fault: Fault, t: number, detail: string): void {
+    this.#spent.add(fault);
+    this.#fired.push({ fault, t, detail });
+  }
+}
+
+function flashAction(what: FaultWhat): FlashFaultAction | undefined {
+  switch (what.do) {
+    case "power-cut":
+      return { action: "cut", torn: what.torn ?? false };
+    case "flash-fail":
+      return { action: "fail" };
+    case "bit-flip":
+      return { action: "bit-flip", count: what.bits ?? 1 };
+    default:
+      return undefined;
+  }
+}
+
+function validate(f: Fault): void {
+  const w = f.where;
+  const bad = (msg: string) => new FaultPlanError(`fault ${formatFault(f)}: ${msg}`);
+  if (w.at === "flash-op" && !(Number.isInteger(w.op) && w.op >= 1))
+    throw bad("flash op must be an integer >= 1");
+  if (w.at === "event" && (!w.event || !(Number.isInteger(w.occurrence) && w.occurrence >= 1)))
+    throw bad("event needs a name and an occurrence >= 1");
+  if (w.at === "time" && !(w.ms >= 0)) throw bad("time must be >= 0 ms");
+  if (!WHAT_NAMES.includes(f.what.do)) throw bad(`unknown fault '${f.what.do}'`);
+}
+
+/**
+ * Text form used by `hil run --fault` and in reports:
+ *   flash-op:37=power-cut        flash-op:program#3=power-cut-torn
+ *   event:dfu.dnload.block#37=usb-disconnect   time:1500=power-cut   flash-op:12=bit-flip
+ */
+export function parseFault(text: string): Fault {
+  const m = /^(flash-op|event|time):([^=]+)=([a-z-]+)$/.exec(text.trim());
+  if (!m) throw new FaultPlanError(`fault '${text}': expected WHERE=WHAT, e.g. flash-op:37=power-cut`);
+  const [, at, spec, whatName] = m as unknown as [string, string, string, string];
+  const num = (s: string, field: string) => {
+    if (!/^\d+$/.test(s)) throw new FaultPlanError(`fault '${text}': ${field} '${s}' is not a whole number`);
+    return Number(s);
+  };
+  let where: FaultWhere;
+  if (at === "flash-op") {
+    const km = /^(?:(erase|program)#)?(\d+)$/.exec(spec);
+    if (!km) throw new FaultPlanError(`fault '${text}': flash op must be N, erase#N or program#N`);
+    where = km[1] ? { at, op: num(km[2]!, "op"), kind: km[1] as FlashOpKind } : { at, op: num(km[2]!, "op") };
+  } else if (at === "event") {
+    const em = /^([\w.-]+)#(\d+)$/.exec(spec);
+    if (!em) throw new FaultPlanError(`fault '${text}': event must be NAME#OCCURRENCE`);
+    where = { at, event: em[1]!, occurrence: num(em[2]!, "occurrence") };
+  } else {
+    where = { at: "time", ms: num(spec, "time") };
+  }
+  const what: FaultWhat =
+    whatName === "power-cut-torn" ? { do: "power-cut", torn: true } : ({ do: whatName } as FaultWhat);
+  const fault = { where, what };
+  validate(fault);
+  return fault;
+}
+
+export function formatFault(f: Fault): string {
+  const w = f.where;
+  const where =
+    w.at === "flash-op"
+      ? `flash-op:${w.kind ? `${w.kind}#` : ""}${w.op}`
+      : w.at === "event"
+        ? `event:${w.event}#${w.occurrence}`
+        : `time:${w.ms}`;
+  const what = f.what.do === "power-cut" && f.what.torn ? "power-cut-torn" : f.what.do;
+  return `${where}=${what}`;
+}

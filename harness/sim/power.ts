@@ -1,0 +1,94 @@
+import type { PowerControl, PowerState } from "../rig/controls.js";
+import type { Clock } from "../transport/clock.js";
+import type { Flash } from "./flash.js";
+
+/** Thrown into device work that was in flight when power went away. */
+export class PowerLostError extends Error {
+  constructor(readonly epoch: number) {
+    super(`power lost (power-on epoch ${epoch} ended)`);
+    this.name = "PowerLostError";
+  }
+}
+
+export interface PowerHooks {
+  /** Power went away: drop RAM, abort in-flight work, drop USB/serial links. Must not throw. */
+  lost(reason: string): void;
+  /** Power came back: run the boot sequence (ROM, bootloader resume, application). */
+  boot(): Promise<void>;
+}
+
+/**
+ * Power for an emulated board: the `emulated` PowerControl backend. Each power-on starts a
+ * new epoch; device work captures the epoch when it starts and checks it after every
+ * await (`assertEpoch`), so nothing from before a cut survives into the next boot.
+ */
+export class SimPower implements PowerControl {
+  readonly backend = "emulated";
+  #on = false;
+  #epoch = 0;
+  readonly #history: { t: number; event: "on" | "off" | "lost"; reason?: string }[] = [];
+
+  constructor(
+    readonly clock: Clock,
+    readonly flashes: readonly Flash[],
+    readonly hooks: PowerHooks,
+    /** Time the supply takes to fall/rise, from the device's timing table. */
+    readonly defaultOffMs = 100,
+  ) {
+    for (const f of flashes) f.setPowered(false);
+  }
+
+  get isOn(): boolean {
+    return this.#on;
+  }
+
+  /** Increments on every power-on; 0 before the first. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** On/off/lost events with device time, for the state timeline in reports. */
+  get history(): readonly { t: number; event: "on" | "off" | "lost"; reason?: string }[] {
+    return this.#history;
+  }
+
+  assertEpoch(epoch: number): void {
+    if (!this.#on || epoch !== this.#epoch) throw new PowerLostError(epoch);
+  }
+
+  async on(): Promise<void> {
+    if (this.#on) return;
+    this.#on = true;
+    this.#epoch++;
+    this.#history.push({ t: this.clock.now(), event: "on" });
+    for (const f of this.flashes) f.setPowered(true);
+    await this.hooks.boot();
+  }
+
+  async off(): Promise<void> {
+    this.#drop("off", "power off");
+  }
+
+  /** Power vanished under the device (a fault, a flash PowerCutError): same as off, logged as lost. */
+  lose(reason: string): void {
+    this.#drop("lost", reason);
+  }
+
+  async cycle(offMs = this.defaultOffMs): Promise<void> {
+    await this.off();
+    await this.clock.sleep(offMs);
+    await this.on();
+  }
+
+  async state(): Promise<PowerState> {
+    return this.#on ? "on" : "off";
+  }
+
+  #drop(event: "off" | "lost", reason: string): void {
+    if (!this.#on) return;
+    this.#on = false;
+    this.#history.push({ t: this.clock.now(), event, reason });
+    for (const f of this.flashes) f.setPowered(false);
+    this.hooks.lost(reason);
+  }
+}

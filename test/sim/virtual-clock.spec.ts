@@ -1,0 +1,66 @@
+import { expect } from "chai";
+import { VirtualClock } from "../../harness/sim/virtual-clock.js";
+import { TimeoutError, WallClock, withTimeout } from "../../harness/transport/clock.js";
+
+describe("sim/VirtualClock", () => {
+  it("advances instantly to each due timer and reports device time", async () => {
+    const clock = new VirtualClock();
+    const wallStart = performance.now();
+    await clock.sleep(40_000);
+    expect(clock.now()).to.equal(40_000);
+    expect(performance.now() - wallStart).to.be.below(1000);
+  });
+
+  it("fires timers in (due time, order set) order, deterministically", async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    await Promise.all([
+      clock.sleep(30).then(() => order.push(`a@${clock.now()}`)),
+      clock.sleep(10).then(() => order.push(`b@${clock.now()}`)),
+      clock.sleep(10).then(() => order.push(`c@${clock.now()}`)),
+      clock.sleep(0).then(() => order.push(`d@${clock.now()}`)),
+    ]);
+    expect(order).to.deep.equal(["d@0", "b@10", "c@10", "a@30"]);
+  });
+
+  it("lets promise work settle before jumping, so a reply beats a timeout set earlier", async () => {
+    const clock = new VirtualClock();
+    const reply = (async () => {
+      await clock.sleep(5);
+      await Promise.resolve();
+      await new Promise<void>((r) => setImmediate(r));
+      return "reply";
+    })();
+    expect(await withTimeout(clock, 6, "reply", reply)).to.equal("reply");
+    expect(clock.now()).to.equal(5);
+  });
+
+  it("withTimeout raises TimeoutError naming what was awaited, and leaves no timer behind", async () => {
+    const clock = new VirtualClock();
+    const never = new Promise<never>(() => {});
+    const err = await withTimeout(clock, 250, "DFU GETSTATUS", never).catch((e) => e);
+    expect(err).to.be.instanceOf(TimeoutError);
+    expect(err.message).to.equal("timed out after 250 ms waiting for DFU GETSTATUS");
+    expect(clock.now()).to.equal(250);
+    await withTimeout(clock, 1000, "quick", Promise.resolve(1));
+    expect(clock.pending).to.equal(0);
+  });
+
+  it("an aborted sleep resolves early without moving time", async () => {
+    const clock = new VirtualClock();
+    const ac = new AbortController();
+    const s = clock.sleep(1000, ac.signal);
+    ac.abort();
+    await s;
+    expect(clock.now()).to.equal(0);
+    expect(clock.pending).to.equal(0);
+  });
+
+  it("WallClock sleeps on real time and rejects negative waits", async () => {
+    const clock = new WallClock();
+    const t0 = clock.now();
+    await clock.sleep(5);
+    expect(clock.now() - t0).to.be.at.least(4);
+    expect(() => clock.sleep(-1)).to.throw(RangeError);
+  });
+});
