@@ -31,6 +31,8 @@ export interface DeviceEvent {
  */
 export abstract class EmulatedDevice {
   abstract readonly family: string;
+  /** USB serial number / UDI the device reports. */
+  abstract readonly serial: string;
   readonly clock: Clock;
   readonly seed: number;
   readonly faults: FaultPlan;
@@ -96,6 +98,18 @@ export abstract class EmulatedDevice {
     }
     return rest;
   }
+
+  /** Reset line pulsed: RAM is lost, flash and power stay; the device boots again. */
+  async reset(): Promise<void> {
+    this.log("reset", "reset");
+    await this.power.cycle(0);
+  }
+
+  /**
+   * Boot-mode selection (BOOT0 and the like) for devices that have a ROM bootloader;
+   * absent on devices that have none, so the rig offers no boot control for them.
+   */
+  selectBoot?(mode: "bootloader" | "application"): Promise<void>;
 
   get flashes(): readonly Flash[] {
     return this.#flashes;

@@ -1,3 +1,4 @@
+import type { EmulatedDevice } from "../devices/emulated-device.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 
@@ -31,4 +32,8 @@ export interface Board {
   readonly reset: ResetControl | undefined;
   /** Versions and identities read from the board or the rig file (bootloader, firmware, ...), for report labels. */
   readonly info: Record<string, string>;
+  /** The emulator behind an emulated board (flash contents, fault plan, event log); undefined on a lab board. */
+  readonly emulator: EmulatedDevice | undefined;
+  /** Seed of the board's emulator (and of any random choice a suite makes for it). */
+  readonly seed: number;
 }

@@ -10,7 +10,7 @@ import { Random } from "./random.js";
  */
 
 export type FaultWhere =
-  /** The Nth flash operation (1-based), optionally only counting one kind. */
+  /** The Nth flash operation (1-based, the flash's own numbering), optionally only counting one kind. */
   | { at: "flash-op"; op: number; kind?: FlashOpKind }
   /** The k-th occurrence (1-based) of a named protocol event, e.g. "dfu.dnload.block". */
   | { at: "event"; event: string; occurrence: number }
@@ -54,17 +54,26 @@ const WHAT_NAMES = [
 ];
 
 export class FaultPlan {
-  readonly faults: readonly Fault[];
+  readonly #faults: Fault[];
   readonly random: Random;
   readonly #fired: FiredFault[] = [];
   readonly #eventCounts = new Map<string, number>();
-  readonly #kindCounts = new Map<FlashOpKind, number>();
   readonly #spent = new Set<Fault>();
 
   constructor(faults: readonly Fault[] = [], seed = 0) {
     for (const f of faults) validate(f);
-    this.faults = faults;
+    this.#faults = [...faults];
     this.random = new Random(seed);
+  }
+
+  get faults(): readonly Fault[] {
+    return this.#faults;
+  }
+
+  /** Arm one more fault during a scenario (e.g. "the 3rd program from now"). */
+  add(fault: Fault): void {
+    validate(fault);
+    this.#faults.push(fault);
   }
 
   /** Faults that fired so far, in order: the evidence a report attaches. */
@@ -77,12 +86,10 @@ export class FaultPlan {
    * Only flash-op faults whose `what` is a flash-level action act here.
    */
   onFlashOp(op: FlashOp, now: number): FlashFaultAction | undefined {
-    const kindN = (this.#kindCounts.get(op.kind) ?? 0) + 1;
-    this.#kindCounts.set(op.kind, kindN);
-    for (const fault of this.faults) {
+    for (const fault of this.#faults) {
       const w = fault.where;
       if (w.at !== "flash-op" || this.#spent.has(fault)) continue;
-      const hit = w.kind ? w.kind === op.kind && w.op === kindN : w.op === op.n;
+      const hit = w.kind ? w.kind === op.kind && w.op === op.kindN : w.op === op.n;
       if (!hit) continue;
       const action = flashAction(fault.what);
       if (!action) continue;
@@ -100,7 +107,7 @@ export class FaultPlan {
     const k = (this.#eventCounts.get(event) ?? 0) + 1;
     this.#eventCounts.set(event, k);
     const due: Fault[] = [];
-    for (const fault of this.faults) {
+    for (const fault of this.#faults) {
       const w = fault.where;
       if (w.at === "event" && !this.#spent.has(fault) && w.event === event && w.occurrence === k) {
         this.#fire(fault, now, `event ${event} #${k}`);
@@ -113,7 +120,7 @@ export class FaultPlan {
   /** Time faults due at or before `now` that have not fired. */
   dueAt(now: number): Fault[] {
     const due: Fault[] = [];
-    for (const fault of this.faults) {
+    for (const fault of this.#faults) {
       if (fault.where.at === "time" && !this.#spent.has(fault) && fault.where.ms <= now) {
         this.#fire(fault, now, `time ${fault.where.ms} ms`);
         due.push(fault);
@@ -125,7 +132,7 @@ export class FaultPlan {
   /** Earliest pending time fault, so a device can schedule a wake-up on its clock. */
   nextTimeFault(): number | undefined {
     let next: number | undefined;
-    for (const f of this.faults)
+    for (const f of this.#faults)
       if (f.where.at === "time" && !this.#spent.has(f)) next = Math.min(next ?? Infinity, f.where.ms);
     return next;
   }

@@ -45,6 +45,8 @@ export interface FlashOp {
   /** 1-based operation number since the flash was created (or counters reset). */
   n: number;
   kind: FlashOpKind;
+  /** 1-based number among operations of this kind (erases or programs), same origin as `n`. */
+  kindN: number;
   address: number;
   length: number;
 }
@@ -220,7 +222,18 @@ export class Flash {
   }
 
   isErased(address: number, length: number): boolean {
-    return this.peek(address, length).every((b) => b === this.erasedValue);
+    this.#checkRange(address, length);
+    // Scans the sector buffers in place: this runs for every program call.
+    for (let done = 0; done < length; ) {
+      const at = address + done;
+      const s = this.sectorAt(at)!;
+      const off = at - s.start;
+      const n = Math.min(length - done, s.size - off);
+      const buf = this.#sectors[s.index]!;
+      for (let i = off; i < off + n; i++) if (buf[i] !== this.erasedValue) return false;
+      done += n;
+    }
+    return true;
   }
 
   setWriteProtected(sectorIndex: number, on: boolean): void {
@@ -329,9 +342,10 @@ export class Flash {
         return refuse("write-protected", at, `sector ${s.index} is write-protected`);
       at = s.start + s.size;
     }
-    for (let off = 0; off < data.length; off += this.programUnit) {
-      if (!this.isErased(address + off, this.programUnit))
-        return refuse("not-erased", address + off, `unit at 0x${(address + off).toString(16)} is not erased`);
+    if (!this.isErased(address, data.length)) {
+      let off = 0;
+      while (this.isErased(address + off, this.programUnit)) off += this.programUnit;
+      return refuse("not-erased", address + off, `unit at 0x${(address + off).toString(16)} is not erased`);
     }
     return undefined;
   }
@@ -366,7 +380,8 @@ export class Flash {
     this.#counters.ops++;
     if (kind === "erase") this.#counters.erases++;
     else this.#counters.programs++;
-    return { n: this.#counters.ops, kind, address, length };
+    const kindN = kind === "erase" ? this.#counters.erases : this.#counters.programs;
+    return { n: this.#counters.ops, kind, kindN, address, length };
   }
 
   #finish(op: FlashOp, result: FlashResult): FlashResult {

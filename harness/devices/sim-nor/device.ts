@@ -123,7 +123,13 @@ export class SimNorDevice extends EmulatedDevice {
     const epoch = this.power.epoch;
     this.#setState("booting");
     await this.busy(epoch, SIM_NOR_TIMING.bootMs);
-    const pending = this.#pendingSwap();
+    let pending = this.#pendingSwap();
+    if (pending?.sector === 0 && pending.step === 0 && !this.#stagedImageValid()) {
+      // Like MCUboot: never swap in an image that does not verify; keep the running one.
+      this.log("state", "staged image does not verify: install abandoned");
+      await this.#appendLog(epoch, { kind: RecordKind.Done, sector: 0, step: 0 });
+      pending = undefined;
+    }
     if (pending) {
       this.#setState("swapping");
       await this.#swap(epoch, pending);
@@ -137,6 +143,10 @@ export class SimNorDevice extends EmulatedDevice {
     this.#runningVersion = image.version;
     this.#setState("running");
     this.log("state", `running version ${image.version}`);
+  }
+
+  #stagedImageValid(): boolean {
+    return verifyImage(this.flash.read(this.slotAddress("secondary"), this.slotSize)) !== undefined;
   }
 
   /** Next (sector, step) of an unfinished swap, or undefined when none is in progress. */

@@ -1,0 +1,65 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { runRigs } from "./rigs-command.js";
+import { runSuites } from "./run-command.js";
+import { UsageError } from "./usage-error.js";
+
+const USAGE = `usage: hil <command> [options]
+
+commands:
+  run   [--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]
+        run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed
+  rigs  [--rig FILE]
+        validate a rig file and list its boards and capabilities
+
+environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
+
+/** Runs one `hil` invocation; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        return await runSuites(parse(rest, RUN_OPTIONS));
+      case "rigs":
+        return await runRigs(parse(rest, RIGS_OPTIONS));
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (try: hil help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || isFileError(e)) {
+      console.error(`hil: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const RUN_OPTIONS = {
+  rig: { type: "string" },
+  grep: { type: "string" },
+  seed: { type: "string" },
+  fault: { type: "string", multiple: true },
+  "keep-results": { type: "boolean" },
+} as const;
+
+const RIGS_OPTIONS = { rig: { type: "string" } } as const;
+
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    // parseArgs messages are already one clear line ("Unknown option '--rgi'").
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+}
+
+/** Errors about the files named on the command line: rig file problems, unreadable paths. */
+function isFileError(e: unknown): boolean {
+  return e instanceof Error && (e.name === "RigFileError" || e.name === "FaultPlanError" || "path" in e);
+}

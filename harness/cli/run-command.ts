@@ -1,0 +1,75 @@
+import { readdir, rm } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import Mocha from "mocha";
+import { loadRigFile, resolveRigPath } from "../rig/load.js";
+import { parseSeed } from "../rig/rig.js";
+import { parseFault } from "../sim/faults.js";
+import { UsageError } from "./usage-error.js";
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const RESULTS_DIR = join(PROJECT_ROOT, "reports", "allure-results");
+
+export interface RunOptions {
+  rig?: string | undefined;
+  grep?: string | undefined;
+  seed?: string | undefined;
+  fault?: string[] | undefined;
+  "keep-results"?: boolean | undefined;
+}
+
+/**
+ * `hil run`: the suites under suites/ on one rig, through Mocha's programmatic API, with
+ * the spec reporter on the terminal and Allure results under reports/allure-results.
+ * The rig, seed and faults reach the suites through HIL_RIG / HIL_SEED / HIL_FAULTS,
+ * the same variables a plain `mocha` run reads.
+ */
+export async function runSuites(opts: RunOptions): Promise<number> {
+  const rigPath = resolveRigPath(opts.rig);
+  await loadRigFile(rigPath); // a bad rig file is a usage error before any suite runs
+  let seed: number | undefined;
+  try {
+    seed = parseSeed(opts.seed);
+  } catch (e) {
+    throw new UsageError(`--seed: ${(e as Error).message}`);
+  }
+  const faults = (opts.fault ?? []).map((text) => parseFault(text));
+  let grep: RegExp | undefined;
+  if (opts.grep !== undefined) {
+    try {
+      grep = new RegExp(opts.grep);
+    } catch (e) {
+      throw new UsageError(`--grep: ${(e as Error).message}`);
+    }
+  }
+
+  process.env.HIL_RIG = rigPath;
+  if (seed !== undefined) process.env.HIL_SEED = String(seed);
+  if (faults.length > 0) process.env.HIL_FAULTS = (opts.fault ?? []).join(",");
+  if (!opts["keep-results"]) await rm(RESULTS_DIR, { recursive: true, force: true });
+
+  const mocha = new Mocha({
+    reporter: "allure-mocha",
+    reporterOptions: { resultsDir: RESULTS_DIR, extraReporters: "spec" },
+    forbidOnly: true,
+    timeout: 120_000,
+    ...(grep ? { grep } : {}),
+  });
+  const suitesDir = join(PROJECT_ROOT, "suites");
+  const files = (await readdir(suitesDir, { recursive: true }))
+    .filter((f) => f.endsWith(".spec.ts"))
+    .map((f) => join(suitesDir, f))
+    .sort();
+  if (files.length === 0) throw new UsageError(`no suites found under ${join(PROJECT_ROOT, "suites")}`);
+  for (const f of files) mocha.addFile(f);
+
+  console.log(
+    `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}`,
+  );
+  await mocha.loadFilesAsync();
+  const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>((resolve) => {
+    const runner = mocha.run((failures) => resolve({ failures, stats: runner.stats }));
+  });
+  if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
+  return failures > 0 ? 1 : 0;
+}

@@ -1,0 +1,25 @@
+import type { Family } from "../rig/board.js";
+import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
+import { SimNorDevice } from "./sim-nor/device.js";
+
+type Factory = (ctx: EmulatorContext) => EmulatedDevice;
+
+/**
+ * Emulators by family. Each family issue adds its line here (stm32l432/stm32wb55: DfuSe and
+ * USART issues; tkey; nrf52840); a rig naming an emulated board of a family without one
+ * fails to build with the list of families that have one.
+ */
+const FACTORIES: Partial<Record<Family, Factory>> = {
+  "sim-nor": (ctx) => new SimNorDevice(ctx),
+};
+
+export function emulatedFamilies(): Family[] {
+  return Object.keys(FACTORIES) as Family[];
+}
+
+export function createEmulator(family: Family, ctx: EmulatorContext): EmulatedDevice {
+  const factory = FACTORIES[family];
+  if (!factory)
+    throw new Error(`no emulator for family '${family}' yet (emulated families: ${emulatedFamilies().join(", ")})`);
+  return factory(ctx);
+}

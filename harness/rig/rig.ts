@@ -1,0 +1,163 @@
+import type { EmulatedDevice } from "../devices/emulated-device.js";
+import { createEmulator } from "../devices/registry.js";
+import { type Fault, parseFault } from "../sim/faults.js";
+import { VirtualClock } from "../sim/virtual-clock.js";
+import { type Clock, WallClock } from "../transport/clock.js";
+import { CommandPower } from "./backends/command-power.js";
+import { ManualPower } from "./backends/manual-power.js";
+import { unavailableBoot, unavailablePower, unavailableReset } from "./backends/unavailable.js";
+import type { Board } from "./board.js";
+import type { BootControl, PowerControl, ResetControl } from "./controls.js";
+import { readFileSync } from "node:fs";
+import { parseRigFile, RigFileError, resolveRigPath } from "./load.js";
+import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
+
+/** A rig ready for suites: its boards with transports' clocks and controls built. */
+export interface Rig {
+  readonly name: string;
+  readonly path: string;
+  /** The run's seed when one was given (`--seed`, HIL_SEED); board seeds derive from it. */
+  readonly seed: number | undefined;
+  readonly boards: readonly Board[];
+}
+
+export interface BuildOptions {
+  /** Run seed: every emulated board's seed becomes a function of it and the board id. */
+  seed?: number | undefined;
+  /** Faults armed on every emulated board (`hil run --fault`). */
+  faults?: readonly Fault[] | undefined;
+}
+
+const LAB_ISSUE = "lab-rack backends (uhubctl, scpi, relay, gpio, dtr-rts) are not implemented yet";
+
+export function buildRig(file: RigFile, path: string, options: BuildOptions = {}): Rig {
+  return {
+    name: file.name,
+    path,
+    seed: options.seed,
+    boards: file.boards.map((spec) => buildBoard(spec, options)),
+  };
+}
+
+function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
+  return spec.kind === "emulated" ? buildEmulatedBoard(spec, options) : buildLabBoard(spec);
+}
+
+function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Board {
+  const clock = new VirtualClock();
+  const seed = options.seed === undefined ? (spec.emulated.seed ?? 1) : mixSeed(options.seed, spec.id);
+  const device = createEmulator(spec.family, {
+    clock,
+    seed,
+    faults: options.faults ?? [],
+    serial: spec.emulated.serial,
+    profile: spec.emulated.profile,
+    options: spec.emulated.options,
+  });
+  return {
+    id: spec.id,
+    family: spec.family,
+    serial: spec.emulated.serial ?? device.serial,
+    capabilities: new Set(spec.capabilities),
+    emulated: true,
+    clock,
+    power: device.power,
+    boot: spec.boot.backend === "none" ? undefined : emulatedBoot(device),
+    reset: spec.reset.backend === "none" ? undefined : { backend: "emulated", reset: () => device.reset() },
+    info: { ...spec.info },
+    emulator: device,
+    seed,
+  };
+}
+
+function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
+  const select = device.selectBoot?.bind(device);
+  if (!select) return undefined;
+  return {
+    backend: "emulated",
+    bootloader: () => select("bootloader"),
+    application: () => select("application"),
+  };
+}
+
+function buildLabBoard(spec: LabBoardSpec): Board {
+  const clock: Clock = new WallClock();
+  return {
+    id: spec.id,
+    family: spec.family,
+    serial: spec.usb?.serial ?? spec.serial?.usbSerial,
+    capabilities: new Set(spec.capabilities),
+    emulated: false,
+    clock,
+    power: labPower(spec, clock),
+    boot:
+      spec.boot.backend === "none"
+        ? undefined
+        : unavailableBoot(spec.boot.backend, `board ${spec.id}: boot backend '${spec.boot.backend}': ${LAB_ISSUE}`),
+    reset: labReset(spec),
+    info: { ...spec.info },
+    emulator: undefined,
+    seed: 0,
+  };
+}
+
+function labPower(spec: LabBoardSpec, clock: Clock): PowerControl {
+  const p = spec.power;
+  switch (p.backend) {
+    case "command":
+      return new CommandPower(p, clock, spec.timeouts, spec.id);
+    case "manual":
+      return new ManualPower(spec.id, clock, spec.timeouts.powerOffMs, p.prompt);
+    default:
+      return unavailablePower(p.backend, `board ${spec.id}: power backend '${p.backend}': ${LAB_ISSUE}`);
+  }
+}
+
+function labReset(spec: LabBoardSpec): ResetControl | undefined {
+  if (spec.reset.backend === "none") return undefined;
+  return unavailableReset(spec.reset.backend, `board ${spec.id}: reset backend '${spec.reset.backend}': ${LAB_ISSUE}`);
+}
+
+/** Board seed from the run seed and the board id (FNV-1a), so boards of one run differ but replay. */
+export function mixSeed(runSeed: number, boardId: string): number {
+  let h = (0x811c9dc5 ^ runSeed) >>> 0;
+  for (let i = 0; i < boardId.length; i++) h = Math.imul(h ^ boardId.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+let current: Rig | undefined;
+
+/**
+ * The rig of this run: `HIL_RIG` (set by `hil run --rig`) or rigs/emulated.yaml, with the
+ * seed from `HIL_SEED` and extra faults for every emulated board from `HIL_FAULTS`. Built
+ * once per process. Synchronous on purpose: suite files call it while Mocha loads them,
+ * and Mocha loads TypeScript through require(), where top-level await is not allowed.
+ */
+export function getRig(): Rig {
+  if (!current) {
+    const path = resolveRigPath(undefined);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new RigFileError(path, [{ line: undefined, path: "(file)", message: `cannot read: ${(e as Error).message}` }]);
+    }
+    current = buildRig(parseRigFile(text, path), path, {
+      seed: parseSeed(process.env.HIL_SEED),
+      faults: parseFaultList(process.env.HIL_FAULTS),
+    });
+  }
+  return current;
+}
+
+function parseFaultList(text: string | undefined): Fault[] {
+  if (!text) return [];
+  return text.split(",").map((t) => parseFault(t));
+}
+
+export function parseSeed(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff)
+    throw new Error(`seed '${text}' must be a whole number between 0 and 4294967295`);
+  return Number(text);
+}
