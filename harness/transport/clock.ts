@@ -54,7 +54,12 @@ export class TimeoutError extends Error {
  * Races `work` against `timeoutMs` of `clock` time. The loser is not cancelled (promises
  * cannot be); callers that own a resource close it on TimeoutError.
  */
-export async function withTimeout<T>(clock: Clock, timeoutMs: number, what: string, work: Promise<T>): Promise<T> {
+export async function withTimeout<T>(
+  clock: Clock,
+  timeoutMs: number,
+  what: string,
+  work: Promise<T>,
+): Promise<T> {
   const cancelTimer = new AbortController();
   const timer = clock.sleep(timeoutMs, cancelTimer.signal).then(() => undefined);
   try {
