@@ -1,0 +1,54 @@
+/**
+ * The mocha side of board selection. `describe` callbacks are synchronous, so suites get
+ * the rig before defining tests (`getRig()` builds it once per process) and hand it in:
+ *
+ * ```ts
+ * import { getRig } from "../../harness/rig/rig.js";
+ * import { forEachBoard } from "../../harness/rig/suite.js";
+ *
+ * const rig = getRig();
+ *
+ * describe("sim-nor: power interruption", () => {
+ *   forEachBoard(rig, { family: "sim-nor", capabilities: ["power-cut"] }, (board) => {
+ *     it("keeps slot A bootable when power fails during the swap", async () => {
+ *       await board.power.cycle();
+ *     });
+ *   });
+ * });
+ * ```
+ */
+import * as allure from "allure-js-commons";
+import type { Board } from "./board.js";
+import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
+
+/**
+ * Inside a `describe`: for each board of `rig` that meets `need`, a
+ * `describe("<id> (<family>)")` holding what `body` defines, with the board's labels
+ * ({@link boardLabels}) put on every test by a `beforeEach`.
+ *
+ * When no board meets `need`, one test titled `skipped: <reason>` that skips itself:
+ * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
+ * description), never passed.
+ */
+export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board) => void): void {
+  const selection = selectBoards(rig.boards, need, rig.name);
+  if (selection.skipReason !== undefined) {
+    const reason = selection.skipReason;
+    it(`skipped: ${reason}`, async function () {
+      await allure.label(LABEL_NAMES.rig, rig.name);
+      await allure.description(`Skipped: ${reason}.`);
+      this.skip();
+    });
+    return;
+  }
+  for (const board of selection.boards) {
+    // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
+    const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
+    describe(`${board.id} (${board.family})`, () => {
+      beforeEach(async () => {
+        await allure.labels(...labels);
+      });
+      body(board);
+    });
+  }
+}
