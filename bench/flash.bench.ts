@@ -28,20 +28,23 @@ export function flashBench(): BenchResult {
 
   const full = wbFlash();
   full.load(full.base, image);
-  const snapshotMs = timeMs(() => {
-    for (let i = 0; i < 100; i++) full.snapshot();
-  }) / 100;
-  const fullCopyMs = timeMs(() => {
-    for (let i = 0; i < 100; i++) full.peek(full.base, MB);
-  }) / 100;
+  const snapshotMs =
+    timeMs(() => {
+      for (let i = 0; i < 100; i++) full.snapshot();
+    }) / 100;
+  const fullCopyMs =
+    timeMs(() => {
+      for (let i = 0; i < 100; i++) full.peek(full.base, MB);
+    }) / 100;
   // Restore + rewrite one sector: the step a power-cut sweep repeats per cut point.
   const snap = full.snapshot();
-  const restoreAndTouchMs = timeMs(() => {
-    for (let i = 0; i < 100; i++) {
-      full.restore(snap);
-      full.erase(i);
-    }
-  }) / 100;
+  const restoreAndTouchMs =
+    timeMs(() => {
+      for (let i = 0; i < 100; i++) {
+        full.restore(snap);
+        full.erase(i);
+      }
+    }) / 100;
 
   return {
     name: "flash",
@@ -50,7 +53,11 @@ export function flashBench(): BenchResult {
       snapshotUs: snapshotMs * 1000,
       restoreAndEraseOneSectorUs: restoreAndTouchMs * 1000,
     },
-    units: { programThroughput: "MB/s", snapshotUs: "µs (1 MB, 256 sectors)", restoreAndEraseOneSectorUs: "µs" },
+    units: {
+      programThroughput: "MB/s",
+      snapshotUs: "µs (1 MB, 256 sectors)",
+      restoreAndEraseOneSectorUs: "µs",
+    },
     ratios: {
       programVsRawCopy: copyMs / programMs,
       snapshotVsFullCopy: snapshotMs / fullCopyMs,

@@ -10,7 +10,9 @@ export async function runRigs(opts: { rig?: string | undefined }): Promise<numbe
       b.kind === "emulated"
         ? `emulated${b.emulated.profile ? ` profile ${b.emulated.profile}` : ""}`
         : [
-            b.usb ? `usb ${hex4(b.usb.vid)}:${hex4(b.usb.pid)}${b.usb.serial ? ` serial ${b.usb.serial}` : ""}` : "",
+            b.usb
+              ? `usb ${hex4(b.usb.vid)}:${hex4(b.usb.pid)}${b.usb.serial ? ` serial ${b.usb.serial}` : ""}`
+              : "",
             b.serial ? `serial ${b.serial.byId ?? `usb-serial ${b.serial.usbSerial}`}` : "",
           ]
             .filter(Boolean)

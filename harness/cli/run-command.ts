@@ -1,14 +1,15 @@
 import { readdir, rm } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import Mocha from "mocha";
-import { loadRigFile, resolveRigPath } from "../rig/load.js";
+import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { UsageError } from "./usage-error.js";
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const RESULTS_DIR = join(PROJECT_ROOT, "reports", "allure-results");
+/** Allure results of `hil run`; HIL_RESULTS_DIR moves them (the CLI's own tests do, to keep the main run's). */
+export function resultsDir(): string {
+  return process.env.HIL_RESULTS_DIR ?? join(projectRoot(), "reports", "allure-results");
+}
 
 export interface RunOptions {
   rig?: string | undefined;
@@ -46,30 +47,32 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   process.env.HIL_RIG = rigPath;
   if (seed !== undefined) process.env.HIL_SEED = String(seed);
   if (faults.length > 0) process.env.HIL_FAULTS = (opts.fault ?? []).join(",");
-  if (!opts["keep-results"]) await rm(RESULTS_DIR, { recursive: true, force: true });
+  if (!opts["keep-results"]) await rm(resultsDir(), { recursive: true, force: true });
 
   const mocha = new Mocha({
     reporter: "allure-mocha",
-    reporterOptions: { resultsDir: RESULTS_DIR, extraReporters: "spec" },
+    reporterOptions: { resultsDir: resultsDir(), extraReporters: "spec" },
     forbidOnly: true,
     timeout: 120_000,
     ...(grep ? { grep } : {}),
   });
-  const suitesDir = join(PROJECT_ROOT, "suites");
+  const suitesDir = join(projectRoot(), "suites");
   const files = (await readdir(suitesDir, { recursive: true }))
     .filter((f) => f.endsWith(".spec.ts"))
     .map((f) => join(suitesDir, f))
     .sort();
-  if (files.length === 0) throw new UsageError(`no suites found under ${join(PROJECT_ROOT, "suites")}`);
+  if (files.length === 0) throw new UsageError(`no suites found under ${join(projectRoot(), "suites")}`);
   for (const f of files) mocha.addFile(f);
 
   console.log(
     `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}`,
   );
   await mocha.loadFilesAsync();
-  const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>((resolve) => {
-    const runner = mocha.run((failures) => resolve({ failures, stats: runner.stats }));
-  });
+  const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>(
+    (resolve) => {
+      const runner = mocha.run((failures) => resolve({ failures, stats: runner.stats }));
+    },
+  );
   if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
   return failures > 0 ? 1 : 0;
 }

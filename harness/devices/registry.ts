@@ -20,6 +20,8 @@ export function emulatedFamilies(): Family[] {
 export function createEmulator(family: Family, ctx: EmulatorContext): EmulatedDevice {
   const factory = FACTORIES[family];
   if (!factory)
-    throw new Error(`no emulator for family '${family}' yet (emulated families: ${emulatedFamilies().join(", ")})`);
+    throw new Error(
+      `no emulator for family '${family}' yet (emulated families: ${emulatedFamilies().join(", ")})`,
+    );
   return factory(ctx);
 }

@@ -8,8 +8,7 @@ import { ManualPower } from "./backends/manual-power.js";
 import { unavailableBoot, unavailablePower, unavailableReset } from "./backends/unavailable.js";
 import type { Board } from "./board.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
-import { readFileSync } from "node:fs";
-import { parseRigFile, RigFileError, resolveRigPath } from "./load.js";
+import { loadRigFileSync, resolveRigPath } from "./load.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
 
 /** A rig ready for suites: its boards with transports' clocks and controls built. */
@@ -93,7 +92,10 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     boot:
       spec.boot.backend === "none"
         ? undefined
-        : unavailableBoot(spec.boot.backend, `board ${spec.id}: boot backend '${spec.boot.backend}': ${LAB_ISSUE}`),
+        : unavailableBoot(
+            spec.boot.backend,
+            `board ${spec.id}: boot backend '${spec.boot.backend}': ${LAB_ISSUE}`,
+          ),
     reset: labReset(spec),
     info: { ...spec.info },
     emulator: undefined,
@@ -115,7 +117,10 @@ function labPower(spec: LabBoardSpec, clock: Clock): PowerControl {
 
 function labReset(spec: LabBoardSpec): ResetControl | undefined {
   if (spec.reset.backend === "none") return undefined;
-  return unavailableReset(spec.reset.backend, `board ${spec.id}: reset backend '${spec.reset.backend}': ${LAB_ISSUE}`);
+  return unavailableReset(
+    spec.reset.backend,
+    `board ${spec.id}: reset backend '${spec.reset.backend}': ${LAB_ISSUE}`,
+  );
 }
 
 /** Board seed from the run seed and the board id (FNV-1a), so boards of one run differ but replay. */
@@ -136,13 +141,7 @@ let current: Rig | undefined;
 export function getRig(): Rig {
   if (!current) {
     const path = resolveRigPath(undefined);
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (e) {
-      throw new RigFileError(path, [{ line: undefined, path: "(file)", message: `cannot read: ${(e as Error).message}` }]);
-    }
-    current = buildRig(parseRigFile(text, path), path, {
+    current = buildRig(loadRigFileSync(path), path, {
       seed: parseSeed(process.env.HIL_SEED),
       faults: parseFaultList(process.env.HIL_FAULTS),
     });

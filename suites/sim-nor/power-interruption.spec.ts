@@ -81,7 +81,9 @@ describe("sim-nor: power interruption during an A/B install", () => {
         await dev.power.on();
         dev.flash.armCut(dev.flash.counters.ops + n, { torn: true });
         const err = await dev.stage(v2).catch((e: Error) => e);
-        expect(err, `cut before staging op ${n}`).to.be.instanceOf(Error).with.property("name", "PowerLostError");
+        expect(err, `cut before staging op ${n}`)
+          .to.be.instanceOf(Error)
+          .with.property("name", "PowerLostError");
         await dev.power.on();
         expect(dev.runningVersion, `after a cut before staging op ${n}`).to.equal(1);
         expect(equal(slot(dev, "primary", v1.length), v1), `primary after cut ${n}`).to.equal(true);

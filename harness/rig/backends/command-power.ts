@@ -1,7 +1,7 @@
 import { execaCommand } from "execa";
+import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
-import type { Clock } from "../../transport/clock.js";
 
 export interface CommandPowerSpec {
   on: string;

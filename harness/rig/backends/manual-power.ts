@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline/promises";
+import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { SkipScenario } from "../errors.js";
-import type { Clock } from "../../transport/clock.js";
 
 /** True when nobody can answer a prompt: CI, or no terminal on stdin. */
 export function unattended(): boolean {
