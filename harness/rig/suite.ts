@@ -18,6 +18,7 @@
  * ```
  */
 import * as allure from "allure-js-commons";
+import { renderDeviceLog } from "../report/device-log.js";
 import type { Board } from "./board.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
@@ -45,8 +46,18 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
     const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
     describe(`${board.id} (${board.family})`, () => {
+      let eventsBefore = 0;
       beforeEach(async () => {
         await allure.labels(...labels);
+        if (board.emulator) {
+          // The seed replays the scenario: `hil run --seed` reproduces every random choice.
+          await allure.parameter("seed", String(board.seed));
+          eventsBefore = board.emulator.events.length;
+        }
+      });
+      afterEach(async function () {
+        if (board.emulator && this.currentTest?.state === "failed")
+          await allure.attachment("device log", renderDeviceLog(board.emulator, eventsBefore), "text/plain");
       });
       body(board);
     });
