@@ -1,6 +1,7 @@
 import type { Family } from "../rig/board.js";
 import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
 import { SimNorDevice } from "./sim-nor/device.js";
+import { Stm32Device } from "./stm32/device.js";
 
 type Factory = (ctx: EmulatorContext) => EmulatedDevice;
 
@@ -11,6 +12,8 @@ type Factory = (ctx: EmulatorContext) => EmulatedDevice;
  */
 const FACTORIES: Partial<Record<Family, Factory>> = {
   "sim-nor": (ctx) => new SimNorDevice(ctx),
+  stm32l432: (ctx) => new Stm32Device({ ...ctx, family: "stm32l432" }),
+  stm32wb55: (ctx) => new Stm32Device({ ...ctx, family: "stm32wb55" }),
 };
 
 export function emulatedFamilies(): Family[] {
