@@ -1,0 +1,19 @@
+/** A firmware file refused before any transfer: names the file, the field and the byte offset (or line). */
+export class ImageFileError extends Error {
+  override name = "ImageFileError";
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly offset: number | undefined,
+    detail: string,
+    readonly line?: number,
+  ) {
+    const where =
+      line !== undefined
+        ? `line ${line}`
+        : offset !== undefined
+          ? `offset ${offset} (0x${offset.toString(16)})`
+          : "";
+    super(`${file}: ${field}${where ? ` at ${where}` : ""}: ${detail}`);
+  }
+}
