@@ -49,8 +49,8 @@ export abstract class EmulatedDevice {
       flash.setFaultHook((op) => this.faults.onFlashOp(op, this.clock.now()));
     }
     this.power = new SimPower(this.clock, flashes, {
-      lost: (reason) => {
-        this.log("power", `lost: ${reason}`);
+      lost: (reason, event) => {
+        if (event !== "reset") this.log("power", `${event}: ${reason}`);
         this.onPowerLost();
       },
       boot: () => this.powered(() => this.boot()).catch((e) => this.swallowPowerLoss(e)),
@@ -100,9 +100,9 @@ export abstract class EmulatedDevice {
   }
 
   /** Reset line pulsed: RAM is lost, flash and power stay; the device boots again. */
-  async reset(): Promise<void> {
-    this.log("reset", "reset");
-    await this.power.cycle(0);
+  async reset(reason = "reset line"): Promise<void> {
+    this.log("reset", reason);
+    await this.power.reset(reason);
   }
 
   /**

@@ -2,6 +2,12 @@ import type { PowerControl, PowerState } from "../rig/controls.js";
 import type { Clock } from "../transport/clock.js";
 import type { Flash } from "./flash.js";
 
+export interface PowerEvent {
+  t: number;
+  event: "on" | "off" | "lost" | "reset";
+  reason?: string;
+}
+
 /** Thrown into device work that was in flight when power went away. */
 export class PowerLostError extends Error {
   constructor(readonly epoch: number) {
@@ -11,8 +17,8 @@ export class PowerLostError extends Error {
 }
 
 export interface PowerHooks {
-  /** Power went away: drop RAM, abort in-flight work, drop USB/serial links. Must not throw. */
-  lost(reason: string): void;
+  /** Power went away (or a reset pulled the core down): drop RAM, abort in-flight work, drop USB/serial links. Must not throw. */
+  lost(reason: string, event: "off" | "lost" | "reset"): void;
   /** Power came back: run the boot sequence (ROM, bootloader resume, application). */
   boot(): Promise<void>;
 }
@@ -26,7 +32,7 @@ export class SimPower implements PowerControl {
   readonly backend = "emulated";
   #on = false;
   #epoch = 0;
-  readonly #history: { t: number; event: "on" | "off" | "lost"; reason?: string }[] = [];
+  readonly #history: PowerEvent[] = [];
 
   constructor(
     readonly clock: Clock,
@@ -48,7 +54,7 @@ export class SimPower implements PowerControl {
   }
 
   /** On/off/lost events with device time, for the state timeline in reports. */
-  get history(): readonly { t: number; event: "on" | "off" | "lost"; reason?: string }[] {
+  get history(): readonly PowerEvent[] {
     return this.#history;
   }
 
@@ -74,6 +80,17 @@ export class SimPower implements PowerControl {
     this.#drop("lost", reason);
   }
 
+  /**
+   * A reset (NRST, NVIC_SystemReset, option-byte reload): the core stops and boots again,
+   * RAM and in-flight work are lost like on a power cut, but the rail stays up. Logged as
+   * a reset so a timeline does not show a power cut that never happened.
+   */
+  async reset(reason: string): Promise<void> {
+    if (!this.#on) return;
+    this.#drop("reset", reason);
+    await this.on();
+  }
+
   async cycle(offMs = this.defaultOffMs): Promise<void> {
     await this.off();
     await this.clock.sleep(offMs);
@@ -84,11 +101,11 @@ export class SimPower implements PowerControl {
     return this.#on ? "on" : "off";
   }
 
-  #drop(event: "off" | "lost", reason: string): void {
+  #drop(event: "off" | "lost" | "reset", reason: string): void {
     if (!this.#on) return;
     this.#on = false;
     this.#history.push({ t: this.clock.now(), event, reason });
     for (const f of this.flashes) f.setPowered(false);
-    this.hooks.lost(reason);
+    this.hooks.lost(reason, event);
   }
 }

@@ -59,8 +59,7 @@ export class Stm32Device extends EmulatedDevice {
    * RAM contents lost to the program, option bytes reloaded, boot decided again.
    */
   async systemReset(reason: string): Promise<void> {
-    this.log("reset", reason);
-    await this.power.cycle(0);
+    await this.reset(reason);
   }
 
   /** The Go command / DfuSe leave: start the program whose vector table is at `address`. */
