@@ -115,6 +115,11 @@ export abstract class EmulatedDevice {
     return this.#flashes;
   }
 
+  /** Versions and identities the device reports (bootloader version, PID, ...), for report labels. */
+  identity(): Record<string, string> {
+    return {};
+  }
+
   /** Boot sequence after power-on (ROM, bootloader, application). */
   protected abstract boot(): Promise<void>;
 

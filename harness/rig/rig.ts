@@ -63,7 +63,8 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     power: device.power,
     boot: spec.boot.backend === "none" ? undefined : emulatedBoot(device),
     reset: spec.reset.backend === "none" ? undefined : { backend: "emulated", reset: () => device.reset() },
-    info: { ...spec.info },
+    // What the rig file says wins over what the emulator reports (a rack may pin versions).
+    info: { ...device.identity(), ...spec.info },
     emulator: device,
     seed,
   };

@@ -40,6 +40,15 @@ export class Stm32Device extends EmulatedDevice {
     this.boot0 = ctx.options?.boot !== "app";
   }
 
+  override identity(): Record<string, string> {
+    const id = this.profile.bootloaderId;
+    return {
+      bootloader: `V${id >> 4}.${id & 0xf} (0x${id.toString(16)})`,
+      pid: `0x${this.profile.pid.toString(16)}`,
+      profile: this.profile.name,
+    };
+  }
+
   get mode(): Stm32Mode {
     return this.#mode;
   }
