@@ -1,6 +1,8 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
+import { runSign, SIGN_OPTIONS } from "./sign-command.js";
 import { UsageError } from "./usage-error.js";
 
 const USAGE = `usage: hil <command> [options]
@@ -10,6 +12,12 @@ commands:
         run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed
   rigs  [--rig FILE]
         validate a rig file and list its boards and capabilities
+  keygen -t ecdsa-p256|ed25519 -k FILE
+        write a new PEM private key for signing MCUboot images (as imgtool keygen)
+  sign  -k KEY --version X.Y.Z[+B] -H HDR_SIZE -S SLOT_SIZE [--pad-header] [--align N]
+        [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
+        [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
+        sign an MCUboot image (as imgtool sign)
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
 
@@ -22,6 +30,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runSuites(parse(rest, RUN_OPTIONS));
       case "rigs":
         return await runRigs(parse(rest, RIGS_OPTIONS));
+      case "keygen":
+        return await runKeygen(parse(rest, KEYGEN_OPTIONS));
+      case "sign": {
+        const { values, positionals } = parseWithPositionals(rest, SIGN_OPTIONS);
+        return await runSign(values, positionals);
+      }
       case undefined:
       case "help":
       case "--help":
@@ -55,6 +69,14 @@ function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     // parseArgs messages are already one clear line ("Unknown option '--rgi'").
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+}
+
+function parseWithPositionals<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0]);
   }
 }

@@ -1,0 +1,18 @@
+/** A malformed image, with the byte offset where parsing found the problem. */
+export class McubootImageError extends Error {
+  constructor(
+    readonly offset: number,
+    readonly problem: string,
+  ) {
+    super(`image offset 0x${offset.toString(16)}: ${problem}`);
+    this.name = "McubootImageError";
+  }
+}
+
+/** A key file that cannot be used for signing or verifying, with the reason. */
+export class McubootKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "McubootKeyError";
+  }
+}
