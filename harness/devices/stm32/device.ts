@@ -23,6 +23,8 @@ export class Stm32Device extends EmulatedDevice {
   readonly profile: Stm32Profile;
   readonly chip: Stm32Chip;
   readonly serial: string;
+  /** The rig's emulator options, for the ROM personalities (USART quirks, ...). */
+  readonly options: Readonly<Record<string, unknown>>;
   /** BOOT0 pin level; high selects the system memory when nSWBOOT0 = 1. */
   boot0: boolean;
   #mode: Stm32Mode = { kind: "off" };
@@ -38,6 +40,7 @@ export class Stm32Device extends EmulatedDevice {
     this.serial = ctx.serial ?? defaultSerial(profile, ctx.seed);
     // Emulated boards start in the ROM bootloader unless the rig asks for the application.
     this.boot0 = ctx.options?.boot !== "app";
+    this.options = { ...ctx.options };
   }
 
   override identity(): Record<string, string> {

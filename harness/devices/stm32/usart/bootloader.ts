@@ -1,0 +1,557 @@
+/**
+ * The USART personality of the emulated STM32 ROM bootloader (AN3155), on the shared chip
+ * model: it answers while the device is in its bootloader, waits for the 0x7F autobaud
+ * byte after every reset, and follows the document to the byte: ACK/NACK rules, RDP
+ * refusals, resets after protection and option-byte commands (the host must sync again),
+ * the WB55's silent Extended Erase 0xFFFF, Go into the application.
+ *
+ * Event-driven: bytes from the line feed a ByteSource; one async command loop per
+ * bootloader session takes them. A reset or power loss ends the session (its pending
+ * take rejects) and the next boot into the ROM starts a new one.
+ */
+import {
+  ACK,
+  Command,
+  CRC_DEFAULT_INIT,
+  CRC_DEFAULT_POLY,
+  checksumOk,
+  commandName,
+  decodeCountFrame,
+  decodeExtendedErase,
+  decodeSpecialOpcode,
+  decodeSpecialPacket,
+  decodeWriteData,
+  decodeWriteProtect,
+  ExtendedEraseSpecial,
+  encodeCrcReply,
+  encodeGetReply,
+  encodeIdReply,
+  encodeReplyPacket,
+  encodeVersionReply,
+  extendedEraseHead,
+  isCommandFrame,
+  MAX_EXTENDED_SPECIAL_DATA,
+  NACK,
+  readU32be,
+  SYNC,
+  specialPacketSize,
+  stm32Crc,
+  type UsartCodecError,
+} from "../../../protocol/stm32-usart/index.js";
+import type { Fault } from "../../../sim/faults.js";
+import { PowerLostError } from "../../../sim/power.js";
+import { Random } from "../../../sim/random.js";
+import type { Stm32Device } from "../device.js";
+import { OB } from "../option-bytes.js";
+import { ByteSource, SessionEnded } from "./byte-source.js";
+import type { UsartQuirks } from "./quirks.js";
+
+/** What the bootloader needs of a serial line: any EventedByteStream will do. */
+export interface UsartLine {
+  write(bytes: Uint8Array): Promise<void>;
+  onData(listener: (bytes: Uint8Array) => void): () => void;
+}
+
+/** Special 0x50 / Extended Special 0x51 handler (the FUS issue plugs its commands in here). */
+export interface SpecialHandler {
+  special?(opcode: number, data: Uint8Array): { data: Uint8Array; status: Uint8Array } | undefined;
+  extendedSpecial?(opcode: number, data: Uint8Array, data2: Uint8Array): Uint8Array | undefined;
+}
+
+/** Base command list of V3.x parts with Extended Erase (fact sheet §4.2, WB55 observed). */
+const BASE_COMMANDS = [
+  Command.Get,
+  Command.GetVersion,
+  Command.GetId,
+  Command.ReadMemory,
+  Command.Go,
+  Command.WriteMemory,
+  Command.ExtendedErase,
+  Command.WriteProtect,
+  Command.WriteUnprotect,
+  Command.ReadoutProtect,
+  Command.ReadoutUnprotect,
+];
+
+/** Refused while readout protection is active (AN3155: NACK instead of the first ACK). */
+const RDP_REFUSED = new Set<number>([
+  Command.ReadMemory,
+  Command.Go,
+  Command.WriteMemory,
+  Command.ExtendedErase,
+  Command.WriteProtect,
+  Command.WriteUnprotect,
+  Command.GetChecksum,
+]);
+
+type State = "autobaud" | "synced" | "deaf" | "hung";
+
+export class Stm32UsartRom {
+  #line: UsartLine | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #session: ByteSource | undefined;
+  #state: State = "autobaud";
+  #special: SpecialHandler | undefined;
+  /** Pending line faults: bytes from the host still to drop / to corrupt. */
+  #drop = 0;
+  #corrupt = 0;
+  readonly #random: Random;
+
+  constructor(
+    readonly device: Stm32Device,
+    readonly quirks: UsartQuirks,
+  ) {
+    this.#random = new Random(device.seed).fork("usart-line");
+    device.onModeChange((mode) => {
+      this.#endSession(`mode ${mode.kind}`);
+      if (mode.kind === "bootloader") this.#startSession();
+    });
+    if (device.mode.kind === "bootloader") this.#startSession();
+  }
+
+  get state(): State | "off" {
+    return this.#session ? this.#state : "off";
+  }
+
+  /** Codes answered by Get, in order. */
+  get commands(): number[] {
+    const list: number[] = [...BASE_COMMANDS];
+    if (this.quirks.getChecksum) list.push(Command.GetChecksum);
+    if (this.#special?.special) list.push(Command.Special);
+    if (this.#special?.extendedSpecial) list.push(Command.ExtendedSpecial);
+    return list;
+  }
+
+  setSpecialHandler(handler: SpecialHandler | undefined): void {
+    this.#special = handler;
+  }
+
+  /** Connect the USART pins to `line` (one line at a time; the previous one is let go). */
+  attach(line: UsartLine): void {
+    this.#unsubscribe?.();
+    this.#line = line;
+    this.#unsubscribe = line.onData((bytes) => this.#receive(bytes));
+  }
+
+  detach(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#line = undefined;
+  }
+
+  // ---- line ----------------------------------------------------------------------------
+
+  #receive(bytes: Uint8Array): void {
+    if (!this.#session) return; // no bootloader running: the pins are not listened to
+    let data = bytes;
+    if (this.#drop > 0 || this.#corrupt > 0) {
+      const out: number[] = [];
+      for (const b of bytes) {
+        if (this.#drop > 0) {
+          this.#drop--;
+          this.device.log("fault", `usart: dropped byte 0x${hex2(b)}`);
+        } else if (this.#corrupt > 0) {
+          this.#corrupt--;
+          const bad = b ^ (1 + this.#random.below(255));
+          this.device.log("fault", `usart: byte 0x${hex2(b)} arrived as 0x${hex2(bad)}`);
+          out.push(bad);
+        } else out.push(b);
+      }
+      data = Uint8Array.from(out);
+    }
+    this.#session.push(data);
+  }
+
+  async #send(...bytes: number[]): Promise<void> {
+    await this.#sendBytes(Uint8Array.from(bytes));
+  }
+
+  async #sendBytes(bytes: Uint8Array): Promise<void> {
+    // A host that went away is not the device's problem: it keeps running.
+    await this.#line?.write(bytes).catch(() => {});
+  }
+
+  // ---- sessions ------------------------------------------------------------------------
+
+  #startSession(): void {
+    const session = new ByteSource();
+    this.#session = session;
+    this.#state = "autobaud";
+    void this.#run(session).catch((e) => {
+      if (e instanceof SessionEnded || e instanceof PowerLostError) return;
+      this.device.log("usart", `bootloader loop failed: ${(e as Error).message}`);
+    });
+  }
+
+  #endSession(reason: string): void {
+    this.#session?.end(reason);
+    this.#session = undefined;
+  }
+
+  async #run(session: ByteSource): Promise<void> {
+    const first = await session.take(1);
+    if (first[0] !== SYNC) {
+      // The autobaud measured a frame that was not 0x7F: the baud rate is wrong until reset.
+      this.#state = "deaf";
+      this.device.log("usart", `first byte 0x${hex2(first[0]!)} is not 0x7F: wrong baud rate until reset`);
+      return;
+    }
+    this.#state = "synced";
+    this.device.log("usart", "synced (0x7F)");
+    await (this.quirks.doubleAck ? this.#send(ACK, ACK) : this.#send(ACK));
+    while (this.#session === session) {
+      const frame = await session.take(2);
+      if (!isCommandFrame(frame)) {
+        await this.#nack(`0x${hex2(frame[0]!)} 0x${hex2(frame[1]!)} is not a command and its complement`);
+        continue;
+      }
+      const code = frame[0]!;
+      this.#applyFaults(this.device.event("usart.command"));
+      if (this.#session !== session) return;
+      await this.#command(session, code);
+    }
+  }
+
+  async #command(s: ByteSource, code: number): Promise<void> {
+    const name = commandName(code);
+    if (!this.commands.includes(code)) return this.#nack(`${name} is not supported`);
+    if (this.device.chip.rdpLevel >= 1 && RDP_REFUSED.has(code)) {
+      this.device.log("usart", `NACK ${name}: readout protection level ${this.device.chip.rdpLevel}`);
+      return this.quirks.rdpDoubleNack ? this.#send(NACK, NACK) : this.#send(NACK);
+    }
+    await this.#send(ACK);
+    switch (code) {
+      case Command.Get:
+        return this.#sendBytes(
+          framed(
+            encodeGetReply({ version: this.device.profile.usartProtocolVersion, commands: this.commands }),
+          ),
+        );
+      case Command.GetVersion:
+        return this.#sendBytes(
+          framed(
+            encodeVersionReply({ version: this.device.profile.usartProtocolVersion, option1: 0, option2: 0 }),
+          ),
+        );
+      case Command.GetId:
+        return this.#sendBytes(framed(encodeIdReply(this.device.profile.pid)));
+      case Command.ReadMemory:
+        return this.#readMemory(s);
+      case Command.Go:
+        return this.#go(s);
+      case Command.WriteMemory:
+        return this.#writeMemory(s);
+      case Command.ExtendedErase:
+        return this.#extendedErase(s);
+      case Command.WriteProtect:
+        return this.#writeProtect(s);
+      case Command.WriteUnprotect:
+        return this.#protection("Write Unprotect", () => this.#unprotectAll());
+      case Command.ReadoutProtect:
+        return this.#protection("Readout Protect", () => this.device.chip.readoutProtect());
+      case Command.ReadoutUnprotect:
+        return this.#protection("Readout Unprotect", () => this.device.chip.readoutUnprotect());
+      case Command.GetChecksum:
+        return this.#getChecksum(s);
+      case Command.Special:
+        return this.#specialCommand(s);
+      case Command.ExtendedSpecial:
+        return this.#extendedSpecialCommand(s);
+    }
+  }
+
+  // ---- commands ------------------------------------------------------------------------
+
+  async #readMemory(s: ByteSource): Promise<void> {
+    const address = await this.#address(s, (a) => this.device.chip.regionOf(a) !== undefined);
+    if (address === undefined) return;
+    const count = decodeCountFrame(await s.take(2));
+    if (count === undefined) return this.#nack("Read Memory count: complement does not match");
+    const result = this.device.chip.read(address, count);
+    if (!result.ok) return this.#nack(`Read Memory: ${result.detail}`);
+    await this.#send(ACK);
+    await this.#sendBytes(result.value);
+  }
+
+  async #go(s: ByteSource): Promise<void> {
+    // V2.1+: Go NACKs option-byte and system-memory addresses.
+    const address = await this.#address(s, (a) =>
+      ["flash", "sram"].includes(this.device.chip.regionOf(a) ?? ""),
+    );
+    if (address === undefined) return;
+    await this.#send(ACK);
+    this.device.log("usart", `Go 0x${address.toString(16)}`);
+    this.device.go(address);
+  }
+
+  async #writeMemory(s: ByteSource): Promise<void> {
+    const chip = this.device.chip;
+    const address = await this.#address(s, (a) => {
+      const region = chip.regionOf(a);
+      // Option bytes are written from their base only (AN3155 Write Memory).
+      const ram = this.device.profile.hostRam;
+      if (region === "sram") return a >= ram.base && a < ram.base + ram.size; // V2.2: the bootloader's own RAM is denied
+      return region === "option-bytes"
+        ? a === this.device.profile.optionBytes.base
+        : region !== undefined && region !== "system";
+    });
+    if (address === undefined) return;
+    // Protocol event "usart.write" (k-th data block): a line fault armed here hits the block itself.
+    const faults = this.device.event("usart.write");
+    if (this.#session !== s) return;
+    this.#applyFaults(faults);
+    const n = await s.take(1);
+    const rest = await s.take(n[0]! + 2);
+    let data: Uint8Array;
+    try {
+      data = decodeWriteData(Uint8Array.of(...n, ...rest));
+    } catch (e) {
+      return this.#nack(`Write Memory ${(e as UsartCodecError).message}`);
+    }
+    const outcome = await this.device.powered(async (epoch) => {
+      const result = chip.write(address, data);
+      if (result.ok) await this.device.busy(epoch, result.busyMs);
+      return result;
+    });
+    if (!outcome.ok) {
+      // AN3155: no error is returned for write-protected sectors: the data is dropped.
+      if (outcome.refusal === "protected") {
+        this.device.log("usart", `Write Memory 0x${address.toString(16)} dropped: ${outcome.detail}`);
+        return this.#send(ACK);
+      }
+      return this.#nack(`Write Memory: ${outcome.detail}`);
+    }
+    await this.#send(ACK);
+    if (outcome.value.optionBytesChanged) await this.device.systemReset("option bytes written over USART");
+  }
+
+  async #extendedErase(s: ByteSource): Promise<void> {
+    const head = extendedEraseHead(await s.take(2));
+    const tail = await s.take("special" in head ? 1 : 2 * head.pages + 1);
+    let request: ReturnType<typeof decodeExtendedErase>;
+    try {
+      request = decodeExtendedErase(Uint8Array.of(...headBytes(head), ...tail));
+    } catch (e) {
+      return this.#nack(`Extended Erase ${(e as UsartCodecError).message}`);
+    }
+    const chip = this.device.chip;
+    if (request.kind === "special") {
+      if (request.code === ExtendedEraseSpecial.Mass) {
+        if (!this.device.profile.massErase) {
+          // WB55 (fact sheet §3): the bootloader never answers a mass erase; only a reset helps.
+          this.#state = "hung";
+          this.device.log("usart", "Extended Erase 0xFFFF: no mass erase on this part, bootloader hangs");
+          for (;;) await s.take(1);
+        }
+        const outcome = await this.device.powered(async (epoch) => {
+          const r = chip.massErase();
+          if (r.ok) await this.device.busy(epoch, r.busyMs);
+          return r;
+        });
+        return outcome.ok ? this.#send(ACK) : this.#nack(`mass erase: ${outcome.detail}`);
+      }
+      return this.#nack(`Extended Erase 0x${request.code.toString(16)}: single-bank part`);
+    }
+    const outcome = await this.device.powered(async (epoch) => {
+      for (const page of request.pages) {
+        const r = chip.erasePage(page);
+        if (!r.ok) return r;
+        await this.device.busy(epoch, r.busyMs);
+      }
+      return undefined;
+    });
+    if (outcome) return this.#nack(`Extended Erase: ${outcome.detail}`);
+    this.device.log("usart", `erased ${request.pages.length} page(s)`);
+    await this.#send(ACK);
+  }
+
+  async #writeProtect(s: ByteSource): Promise<void> {
+    const n = await s.take(1);
+    const rest = await s.take(n[0]! + 2);
+    let sectors: number[];
+    try {
+      sectors = decodeWriteProtect(Uint8Array.of(...n, ...rest));
+    } catch (e) {
+      return this.#nack(`Write Protect ${(e as UsartCodecError).message}`);
+    }
+    // AN3155: the list is not validated. L4/WB have two WRP areas: the first two runs of
+    // consecutive pages go there, anything further widens the second area.
+    const runs = toRuns(sectors);
+    const ob = this.device.chip.optionBytes;
+    const [a, b] = [runs[0]!, runs.length > 1 ? [runs[1]![0], runs.at(-1)![1]] : undefined];
+    ob.setWord(OB.WRP1AR, (a[0] & 0xff) | ((a[1] & 0xff) << 16));
+    if (b) ob.setWord(OB.WRP1BR, (b[0]! & 0xff) | ((b[1]! & 0xff) << 16));
+    await this.#send(ACK);
+    await this.device.systemReset("Write Protect over USART");
+  }
+
+  #unprotectAll(): { ok: true } {
+    const ob = this.device.chip.optionBytes;
+    ob.setWord(OB.WRP1AR, 0x0000_00ff); // start > end: area disabled
+    ob.setWord(OB.WRP1BR, 0x0000_00ff);
+    return { ok: true };
+  }
+
+  /** Write Unprotect / Readout (Un)Protect: work, second ACK (NACK on failure), then a system reset. */
+  async #protection(
+    what: string,
+    work: () => { ok: boolean; busyMs?: number; detail?: string },
+  ): Promise<void> {
+    const outcome = await this.device.powered(async (epoch) => {
+      const r = work();
+      if (r.ok && r.busyMs) await this.device.busy(epoch, r.busyMs);
+      return r;
+    });
+    if (outcome.ok) await this.#send(ACK);
+    else await this.#nack(`${what}: ${outcome.detail ?? "failed"}`);
+    await this.device.systemReset(`${what} over USART`);
+  }
+
+  /**
+   * Both forms (fact sheet §4.4): after the length is ACKed, AN3155 Rev 20 hosts send a
+   * polynomial at once; stm32flash sends nothing and waits. A quiet window tells them apart.
+   */
+  async #getChecksum(s: ByteSource): Promise<void> {
+    const address = await this.#address(s, (a) => this.device.chip.regionOf(a) !== undefined);
+    if (address === undefined) return;
+    const length = await this.#u32(s, "length");
+    if (length === undefined) return;
+    await this.#send(ACK);
+    const an3155 = await s.arrivesWithin(this.device.clock, this.quirks.checksumFormWindowMs);
+    let poly = CRC_DEFAULT_POLY;
+    let init = CRC_DEFAULT_INIT;
+    if (an3155) {
+      const p = await this.#u32(s, "polynomial");
+      if (p === undefined) return;
+      await this.#send(ACK);
+      const i = await this.#u32(s, "init");
+      if (i === undefined) return;
+      await this.#send(ACK);
+      [poly, init] = [p, i];
+    }
+    const bytes = an3155 ? length * 4 : length;
+    const result = bytes % 4 === 0 && bytes > 0 ? this.device.chip.read(address, bytes) : undefined;
+    if (!result?.ok)
+      return this.#nack(`Get Checksum ${bytes} bytes at 0x${address.toString(16)}: not readable whole words`);
+    this.device.log(
+      "usart",
+      `Get Checksum (${an3155 ? "AN3155" : "stm32flash"} form) 0x${address.toString(16)}+${bytes}`,
+    );
+    await this.#send(ACK);
+    await this.#sendBytes(encodeCrcReply(stm32Crc(result.value, poly, init)));
+  }
+
+  async #specialCommand(s: ByteSource): Promise<void> {
+    const opcode = await this.#opcode(s);
+    if (opcode === undefined) return;
+    const data = await this.#packet(s, 128);
+    if (data === undefined) return;
+    const reply = this.#special?.special?.(opcode, data);
+    if (!reply) return this.#nack(`Special 0x${opcode.toString(16)} refused`);
+    await this.#send(ACK);
+    await this.#sendBytes(
+      Uint8Array.of(...encodeReplyPacket(reply.data), ...encodeReplyPacket(reply.status), ACK),
+    );
+  }
+
+  async #extendedSpecialCommand(s: ByteSource): Promise<void> {
+    const opcode = await this.#opcode(s);
+    if (opcode === undefined) return;
+    const data = await this.#packet(s, 128);
+    if (data === undefined) return;
+    await this.#send(ACK);
+    const data2 = await this.#packet(s, MAX_EXTENDED_SPECIAL_DATA);
+    if (data2 === undefined) return;
+    const status = this.#special?.extendedSpecial?.(opcode, data, data2);
+    if (!status) return this.#nack(`Extended Special 0x${opcode.toString(16)} refused`);
+    await this.#send(ACK);
+    await this.#sendBytes(Uint8Array.of(...encodeReplyPacket(status), ACK));
+  }
+
+  // ---- fields --------------------------------------------------------------------------
+
+  /** 4-byte address + XOR; ACKed when `valid`, otherwise NACKed (V3.1: unsupported addresses). */
+  async #address(s: ByteSource, valid: (address: number) => boolean): Promise<number | undefined> {
+    const address = await this.#u32(s, "address");
+    if (address === undefined) return undefined;
+    if (!valid(address)) {
+      await this.#nack(`address 0x${address.toString(16)} not supported here`);
+      return undefined;
+    }
+    await this.#send(ACK);
+    return address;
+  }
+
+  /** 4-byte MSB-first value + XOR; NACKs a bad checksum. Does not ACK. */
+  async #u32(s: ByteSource, field: string): Promise<number | undefined> {
+    const frame = await s.take(5);
+    if (!checksumOk(frame)) {
+      await this.#nack(`${field} checksum 0x${hex2(frame[4]!)} does not match`);
+      return undefined;
+    }
+    return readU32be(frame);
+  }
+
+  async #opcode(s: ByteSource): Promise<number | undefined> {
+    try {
+      const op = decodeSpecialOpcode(await s.take(3));
+      await this.#send(ACK);
+      return op;
+    } catch (e) {
+      await this.#nack(`Special ${(e as UsartCodecError).message}`);
+      return undefined;
+    }
+  }
+
+  /** Size (2 bytes) + data + XOR; NACKs an oversize or bad packet, leaves ACKing to the caller. */
+  async #packet(s: ByteSource, max: number): Promise<Uint8Array | undefined> {
+    const head = await s.take(2);
+    const size = specialPacketSize(head);
+    if (size > max) {
+      await this.#nack(`Special packet size ${size} > ${max}`);
+      return undefined;
+    }
+    try {
+      return decodeSpecialPacket(Uint8Array.of(...head, ...(await s.take(size + 1))), max);
+    } catch (e) {
+      await this.#nack(`Special ${(e as UsartCodecError).message}`);
+      return undefined;
+    }
+  }
+
+  async #nack(why: string): Promise<void> {
+    this.device.log("usart", `NACK: ${why}`);
+    await this.#send(NACK);
+  }
+
+  #applyFaults(faults: Fault[]): void {
+    for (const f of faults) {
+      if (f.what.do === "serial-drop") this.#drop += f.what.bytes ?? 1;
+      else if (f.what.do === "serial-corrupt") this.#corrupt += f.what.bytes ?? 1;
+    }
+  }
+}
+
+function framed(body: Uint8Array): Uint8Array {
+  return Uint8Array.of(...body, ACK);
+}
+
+function headBytes(head: { special: number } | { pages: number }): number[] {
+  const v = "special" in head ? head.special : head.pages - 1;
+  return [v >> 8, v & 0xff];
+}
+
+function toRuns(pages: number[]): Array<[number, number]> {
+  const sorted = [...new Set(pages)].sort((x, y) => x - y);
+  const runs: Array<[number, number]> = [];
+  for (const p of sorted) {
+    const last = runs.at(-1);
+    if (last && p === last[1] + 1) last[1] = p;
+    else runs.push([p, p]);
+  }
+  return runs;
+}
+
+function hex2(b: number): string {
+  return b.toString(16).padStart(2, "0");
+}

@@ -1,0 +1,43 @@
+/**
+ * The USART pins of an emulated STM32 board: one bootloader personality per device
+ * (created on first use, so the shared device model needs no USART code), and a way to
+ * plug a host into it: an in-memory pair on the device's clock (emulated rigs) or any
+ * evented stream (a pty bridge, harness/expose/).
+ */
+
+import { createBytePair, type HostEnd } from "../../../transport/byte-pair.js";
+import type { EmulatedDevice } from "../../emulated-device.js";
+import { Stm32Device } from "../device.js";
+import { Stm32UsartRom } from "./bootloader.js";
+import { quirksFromOptions } from "./quirks.js";
+
+const personalities = new WeakMap<Stm32Device, Stm32UsartRom>();
+
+/** The USART bootloader of `device`. @throws when the device is not an emulated STM32. */
+export function usartRom(
+  device: EmulatedDevice | undefined,
+  options?: Record<string, unknown>,
+): Stm32UsartRom {
+  if (!(device instanceof Stm32Device))
+    throw new Error(`no emulated STM32 behind this board (got ${device?.family ?? "a lab board"})`);
+  let bl = personalities.get(device);
+  if (!bl) {
+    bl = new Stm32UsartRom(device, quirksFromOptions(options ?? device.options));
+    personalities.set(device, bl);
+  }
+  return bl;
+}
+
+/**
+ * A fresh serial line to the device's USART (what a USB-serial adapter would be): the host
+ * end of an in-memory pair on the device's clock. Replaces any earlier line.
+ */
+export function connectUsart(device: EmulatedDevice | undefined): HostEnd {
+  const bl = usartRom(device);
+  const { host, device: end } = createBytePair({
+    clock: bl.device.clock,
+    name: `${bl.device.profile.name}:usart`,
+  });
+  bl.attach(end);
+  return host;
+}

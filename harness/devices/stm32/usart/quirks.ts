@@ -1,0 +1,39 @@
+/**
+ * Optional behaviours of some parts' USART bootloaders, off unless the rig or the command
+ * line asks (emulated board `options`, `hil emulate --option`). The line faults (byte drop,
+ * corruption) are fault-plan entries instead: `event:usart.command#3=serial-corrupt`.
+ */
+export interface UsartQuirks {
+  /** L412/L422 V13.1: the sync byte is ACKed twice (fact sheet §3). */
+  doubleAck: boolean;
+  /** Commands refused under RDP are NACKed twice ("some products", fact sheet §4.1). */
+  rdpDoubleNack: boolean;
+  /** List and answer Get Checksum 0xA1 (AN3155 V3.3+; the WB55 observed list lacks it). */
+  getChecksum: boolean;
+  /** Quiet time after the Get Checksum length that marks stm32flash's short form, in ms. */
+  checksumFormWindowMs: number;
+}
+
+const KEYS = {
+  usartDoubleAck: "doubleAck",
+  usartRdpDoubleNack: "rdpDoubleNack",
+  usartGetChecksum: "getChecksum",
+} as const;
+
+/** Reads `usartDoubleAck`, `usartRdpDoubleNack`, `usartGetChecksum` (true/false or "true"/"false"). */
+export function quirksFromOptions(options: Record<string, unknown> | undefined): UsartQuirks {
+  const quirks: UsartQuirks = {
+    doubleAck: false,
+    rdpDoubleNack: false,
+    getChecksum: false,
+    checksumFormWindowMs: 50,
+  };
+  for (const [key, field] of Object.entries(KEYS)) {
+    const v = options?.[key];
+    if (v === undefined) continue;
+    if (v !== true && v !== false && v !== "true" && v !== "false")
+      throw new Error(`emulator option ${key}: expected true or false, got ${JSON.stringify(v)}`);
+    quirks[field] = v === true || v === "true";
+  }
+  return quirks;
+}
