@@ -2,6 +2,7 @@ import type { Family } from "../rig/board.js";
 import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
 import { SimNorDevice } from "./sim-nor/device.js";
 import { Stm32Device } from "./stm32/device.js";
+import { attachUsbDfu, usbOptionsFromContext } from "./stm32/dfu/index.js";
 
 type Factory = (ctx: EmulatorContext) => EmulatedDevice;
 
@@ -12,9 +13,16 @@ type Factory = (ctx: EmulatorContext) => EmulatedDevice;
  */
 const FACTORIES: Partial<Record<Family, Factory>> = {
   "sim-nor": (ctx) => new SimNorDevice(ctx),
-  stm32l432: (ctx) => new Stm32Device({ ...ctx, family: "stm32l432" }),
-  stm32wb55: (ctx) => new Stm32Device({ ...ctx, family: "stm32wb55" }),
+  stm32l432: (ctx) => stm32(ctx, "stm32l432"),
+  stm32wb55: (ctx) => stm32(ctx, "stm32wb55"),
 };
+
+/** One chip model, its ROM interfaces attached side by side (USB DFU here; USART beside it). */
+function stm32(ctx: EmulatorContext, family: "stm32l432" | "stm32wb55"): Stm32Device {
+  const device = new Stm32Device({ ...ctx, family });
+  attachUsbDfu(device, usbOptionsFromContext(ctx.options));
+  return device;
+}
 
 export function emulatedFamilies(): Family[] {
   return Object.keys(FACTORIES) as Family[];

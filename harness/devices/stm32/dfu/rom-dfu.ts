@@ -1,0 +1,466 @@
+/**
+ * The STM32 ROM bootloader's USB DFU interface (DFU 1.1 + ST DfuSe, AN3156), as one USB
+ * function on the chip model. It follows the DFU 1.1 state table: a request not legal in the
+ * current state stalls and enters dfuERROR with errSTALLEDPKT; CLRSTATUS recovers.
+ *
+ * DfuSe timing that real hosts depend on (fact sheet §1.7, §2.6): a DNLOAD only stores the
+ * block or command; the next GETSTATUS answers dfuDNBUSY with bwPollTimeout from the timing
+ * table and the operation runs after that reply; the GETSTATUS after it reports
+ * dfuDNLOAD-IDLE or dfuERROR with errTARGET (address outside the alt's memory map, the WB55
+ * secure area, no mass erase) or errVENDOR (readout protection, a refused flash operation).
+ * Requests that arrive while the operation runs wait for it (the device NAKs them), except
+ * GETSTATUS under the opt-in L4 quirk, which stalls during a page erase.
+ */
+import {
+  blockAddress,
+  COMMAND_BLOCK,
+  covers,
+  DfuPayloadError,
+  DfuRequest,
+  DfuState,
+  DfuStatus,
+  type DfuseCommandFrame,
+  decodeDfuseCommand,
+  encodeStatus,
+  FIRST_DATA_BLOCK,
+  hex32,
+  type MemoryMap,
+  parseMemoryMap,
+  requestName,
+  sectorAt,
+  stateName,
+  statusName,
+} from "../../../protocol/dfu/index.js";
+import { PowerLostError } from "../../../sim/power.js";
+import type { AccessResult } from "../chip.js";
+import type { Stm32Device } from "../device.js";
+import { DEVICE_FEATURE_BASE, DFU_TRANSFER_SIZE, romIdentity, type UsbIdentity } from "./descriptors.js";
+import type { DfuTiming } from "./timing.js";
+import type { ControlReply, ControlSetup, UsbFunction } from "./usb-device.js";
+
+/** Codes answered to Get Commands (UPLOAD block 0), AN3156 §4.2. */
+export const GET_COMMANDS_REPLY = Uint8Array.of(0x00, 0x21, 0x41, 0x92);
+
+export interface DfuQuirks {
+  /** STM32L4: GETSTATUS stalls while a page erase runs, after a too-short bwPollTimeout. */
+  l4EraseStall: boolean;
+  /** Start in dfuERROR/errFIRMWARE, as an STM32F4 ROM was seen to (hosts must CLRSTATUS). */
+  startInError: boolean;
+}
+
+/** What the ROM asks of the port that owns its USB link. */
+export interface RomDfuPort {
+  /** Drop off the bus now (manifestation, reset, injected disconnect). */
+  disconnect(reason: string): void;
+  /** An injected USB disconnect: drop off the bus and enumerate again. */
+  replug(reason: string): void;
+}
+
+type Pending =
+  | { kind: "command"; cmd: DfuseCommandFrame }
+  | { kind: "write"; block: number; address: number; data: Uint8Array };
+
+/** Outcome of one DfuSe operation; `reset` = the ROM resets the chip after it (no second GETSTATUS). */
+interface Outcome {
+  status: DfuStatus;
+  busyMs: number;
+  reset?: string;
+  detail?: string;
+}
+
+export class RomDfu implements UsbFunction {
+  readonly identity: UsbIdentity;
+  readonly #maps: MemoryMap[];
+  #state: DfuState;
+  #status: DfuStatus;
+  #alt = 0;
+  /** Set Address Pointer register; default 0x08000000 (AN3156 §4.2). */
+  #pointer: number;
+  /** Where Leave jumps: the last Set Address Pointer or the last write's address. */
+  #jumpAddress: number;
+  #pending: Pending | undefined;
+  /** The operation running after a dfuDNBUSY reply; requests wait for it. */
+  #busy: { done: Promise<void>; erase: boolean } | undefined;
+
+  constructor(
+    readonly device: Stm32Device,
+    readonly port: RomDfuPort,
+    readonly timing: DfuTiming,
+    readonly quirks: DfuQuirks,
+  ) {
+    this.identity = romIdentity(device.profile, device.serial);
+    this.#maps = this.identity.alternates.map((name) => parseMemoryMap(name));
+    this.#pointer = this.#jumpAddress = device.profile.flash.base;
+    [this.#state, this.#status] = quirks.startInError
+      ? [DfuState.dfuERROR, DfuStatus.errFIRMWARE]
+      : [DfuState.dfuIDLE, DfuStatus.OK];
+  }
+
+  get state(): DfuState {
+    return this.#state;
+  }
+
+  get status(): DfuStatus {
+    return this.#status;
+  }
+
+  get alt(): number {
+    return this.#alt;
+  }
+
+  get pointer(): number {
+    return this.#pointer;
+  }
+
+  selectAlternate(alt: number): void {
+    this.#alt = alt;
+  }
+
+  async usbReset(): Promise<void> {
+    await this.#busy?.done;
+    this.#log("USB reset: dfuIDLE");
+    this.#pending = undefined;
+    this.#pointer = this.#jumpAddress = this.device.profile.flash.base;
+    this.#set(DfuState.dfuIDLE, DfuStatus.OK);
+  }
+
+  async control(
+    setup: ControlSetup,
+    dir: "in" | "out",
+    data: Uint8Array | undefined,
+    length: number,
+  ): Promise<ControlReply> {
+    if (setup.requestType !== "class" || setup.recipient !== "interface") return { status: "stall" };
+    const name = requestName(setup.request);
+    for (const fault of this.device.event(`dfu.request.${name.replace("DFU_", "")}`)) {
+      if (fault.what.do === "usb-stall") return { status: "stall" };
+      if (fault.what.do === "usb-disconnect") {
+        this.port.replug(`fault at ${name}`);
+        return { status: "stall" };
+      }
+    }
+    if (this.#busy) {
+      if (this.quirks.l4EraseStall && this.#busy.erase && setup.request === DfuRequest.GETSTATUS) {
+        this.#log("GETSTATUS stalled: page erase in progress (L4 quirk)");
+        return { status: "stall" };
+      }
+      await this.#busy.done;
+    }
+    const wantIn = dir === "in";
+    switch (setup.request) {
+      case DfuRequest.GETSTATUS:
+        return wantIn ? this.#getStatus() : this.#illegal(name);
+      case DfuRequest.GETSTATE:
+        return wantIn ? { status: "ok", data: Uint8Array.of(this.#state) } : this.#illegal(name);
+      case DfuRequest.CLRSTATUS:
+        if (wantIn || this.#state !== DfuState.dfuERROR) return this.#illegal(name);
+        this.#set(DfuState.dfuIDLE, DfuStatus.OK);
+        return { status: "ok" };
+      case DfuRequest.ABORT:
+        if (wantIn || !ABORTABLE.has(this.#state)) return this.#illegal(name);
+        this.#pending = undefined;
+        this.#set(DfuState.dfuIDLE, DfuStatus.OK);
+        return { status: "ok" };
+      case DfuRequest.DNLOAD:
+        return wantIn ? this.#illegal(name) : this.#dnload(setup.value, data ?? new Uint8Array(0));
+      case DfuRequest.UPLOAD:
+        return wantIn ? this.#upload(setup.value, length) : this.#illegal(name);
+      default:
+        // DETACH is only legal in appIDLE; the ROM is never in run-time mode.
+        return this.#illegal(name);
+    }
+  }
+
+  #dnload(block: number, data: Uint8Array): ControlReply {
+    if (this.#state !== DfuState.dfuIDLE && this.#state !== DfuState.dfuDNLOAD_IDLE)
+      return this.#illegal("DFU_DNLOAD");
+    if (data.length === 0) {
+      // Leave: accepted in dfuIDLE too and with any block number (AN3156 §5.5; hosts send 0 or 2).
+      this.#set(DfuState.dfuMANIFEST_SYNC, DfuStatus.OK);
+      return { status: "ok" };
+    }
+    if (data.length > DFU_TRANSFER_SIZE) return this.#illegal(`DFU_DNLOAD of ${data.length} bytes`);
+    if (block === COMMAND_BLOCK) {
+      try {
+        this.#pending = { kind: "command", cmd: decodeDfuseCommand(data) };
+      } catch (e) {
+        if (e instanceof DfuPayloadError) return this.#illegal(e.message);
+        throw e;
+      }
+    } else if (block >= FIRST_DATA_BLOCK) {
+      this.#pending = {
+        kind: "write",
+        block,
+        address: blockAddress(block, data.length, this.#pointer),
+        data,
+      };
+    } else {
+      return this.#illegal(`DFU_DNLOAD block ${block}`);
+    }
+    this.#set(DfuState.dfuDNLOAD_SYNC, this.#status);
+    return { status: "ok" };
+  }
+
+  #upload(block: number, length: number): ControlReply {
+    if (this.#state !== DfuState.dfuIDLE && this.#state !== DfuState.dfuUPLOAD_IDLE)
+      return this.#illegal("DFU_UPLOAD");
+    if (length > DFU_TRANSFER_SIZE || length === 0) return this.#illegal(`DFU_UPLOAD of ${length} bytes`);
+    let data: Uint8Array;
+    if (block === COMMAND_BLOCK) {
+      data = GET_COMMANDS_REPLY.slice(0, length);
+    } else if (block >= FIRST_DATA_BLOCK) {
+      const address = blockAddress(block, length, this.#pointer);
+      const read = this.#read(address, length);
+      if (!read.ok) {
+        this.#log(`UPLOAD ${hex32(address)}+${length} refused: ${read.detail}`);
+        this.#set(DfuState.dfuERROR, read.status);
+        return { status: "stall" };
+      }
+      data = read.data;
+    } else {
+      return this.#illegal(`DFU_UPLOAD block ${block}`);
+    }
+    // A short frame ends the upload (DFU 1.1 §6.2).
+    this.#set(data.length < length ? DfuState.dfuIDLE : DfuState.dfuUPLOAD_IDLE, DfuStatus.OK);
+    return { status: "ok", data };
+  }
+
+  #getStatus(): ControlReply {
+    const reply = (pollMs: number) => ({
+      status: "ok" as const,
+      data: encodeStatus({ status: this.#status, pollTimeoutMs: pollMs, state: this.#state, iString: 0 }),
+    });
+    if (this.#state === DfuState.dfuDNLOAD_SYNC) {
+      const op = this.#pending;
+      if (!op) {
+        this.#set(DfuState.dfuDNLOAD_IDLE, DfuStatus.OK);
+        return reply(0);
+      }
+      this.#pending = undefined;
+      const { pollMs, erase } = this.#estimate(op);
+      this.#set(DfuState.dfuDNBUSY, DfuStatus.OK);
+      // Busy from now: requests wait for the operation, which starts once the status
+      // packet is sent (ST's DfuSe runs it on EP0 TxReady).
+      let start!: () => void;
+      const started = new Promise<void>((resolve) => {
+        start = resolve;
+      });
+      const done = started.then(() => this.#run(op));
+      this.#busy = { done, erase };
+      void done.finally(() => {
+        if (this.#busy?.done === done) this.#busy = undefined;
+      });
+      return { ...reply(pollMs), after: start };
+    }
+    if (this.#state === DfuState.dfuMANIFEST_SYNC) {
+      this.#set(DfuState.dfuMANIFEST, DfuStatus.OK);
+      return { ...reply(this.timing.manifestPollMs), after: () => void this.#manifest() };
+    }
+    return reply(0);
+  }
+
+  /** bwPollTimeout for an operation, from the device timing table. */
+  #estimate(op: Pending): { pollMs: number; erase: boolean } {
+    const t = this.device.profile.timing;
+    if (op.kind === "write") {
+      const units = Math.ceil(op.data.length / this.device.profile.programUnit);
+      return { pollMs: Math.ceil(units * t.doubleWordProgramMs), erase: false };
+    }
+    switch (op.cmd.kind) {
+      case "erase-page":
+        return {
+          pollMs: this.quirks.l4EraseStall ? this.timing.l4QuirkErasePollMs : Math.ceil(t.pageEraseMs),
+          erase: true,
+        };
+      case "mass-erase":
+      case "read-unprotect":
+        return { pollMs: Math.ceil(t.massEraseMs), erase: true };
+      default:
+        return { pollMs: 0, erase: false };
+    }
+  }
+
+  async #run(op: Pending): Promise<void> {
+    try {
+      await this.device.powered(async (epoch) => {
+        const outcome = op.kind === "write" ? this.#write(op) : this.#command(op.cmd);
+        await this.device.busy(epoch, outcome.busyMs);
+        if (outcome.reset) {
+          this.port.disconnect(outcome.reset);
+          await this.device.systemReset(outcome.reset);
+          return;
+        }
+        if (outcome.status !== DfuStatus.OK) {
+          this.#log(`${describe(op)}: ${statusName(outcome.status)} (${outcome.detail ?? ""})`);
+          this.#set(DfuState.dfuERROR, outcome.status);
+          return;
+        }
+        this.#set(DfuState.dfuDNLOAD_SYNC, DfuStatus.OK);
+        if (op.kind === "write") this.#afterBlock();
+      });
+    } catch (e) {
+      // Power went away mid-operation: the USB link went with it, nothing to report.
+      if (!(e instanceof PowerLostError)) throw e;
+    }
+  }
+
+  /** "After DNLOAD block k" faults: power cut (handled by the device) or a USB disconnect. */
+  #afterBlock(): void {
+    for (const fault of this.device.event("dfu.dnload.block"))
+      if (fault.what.do === "usb-disconnect") this.port.replug("fault after DNLOAD block");
+  }
+
+  #command(cmd: DfuseCommandFrame): Outcome {
+    const chip = this.device.chip;
+    switch (cmd.kind) {
+      case "get-commands":
+        return ok(0);
+      case "set-address":
+        // Allowed under RDP (AN3156 §5.2); the address must be in the selected memory.
+        if (!this.#mapped(cmd.address, 1))
+          return target(`${hex32(cmd.address)} is not in ${this.#memoryName()}`);
+        this.#pointer = this.#jumpAddress = cmd.address;
+        return ok(0);
+      case "erase-page": {
+        if (this.#alt !== 0 || !this.#mapped(cmd.address, 1, "erasable"))
+          return target(`${hex32(cmd.address)} is not erasable flash`);
+        return this.#access(chip.erasePage(chip.pageOf(cmd.address)), chip.pageOf(cmd.address));
+      }
+      case "mass-erase":
+        // The WB55 ROM offers no mass erase (CubeProgrammer refuses it; the user flash ends at SFSA).
+        if (!this.device.profile.massErase) return target(`${this.device.profile.name} has no mass erase`);
+        return this.#access(chip.massErase());
+      case "read-unprotect": {
+        const r = chip.readoutUnprotect();
+        if (!r.ok) return { status: DfuStatus.errVENDOR, busyMs: 0, detail: r.detail };
+        return {
+          status: DfuStatus.OK,
+          busyMs: r.busyMs,
+          reset: "Read Unprotect: flash and RAM erased, system reset",
+        };
+      }
+    }
+  }
+
+  #write(op: Extract<Pending, { kind: "write" }>): Outcome {
+    const { address, data } = op;
+    if (!this.#mapped(address, data.length, "writable"))
+      return target(`${hex32(address)}+${data.length} is not writable in ${this.#memoryName()}`);
+    this.#jumpAddress = address;
+    const chip = this.device.chip;
+    const region = chip.regionOf(address, data.length);
+    if (region === "option-bytes") {
+      // Whole block from the start of the area, then the ROM resets to load it (AN3156 §5.1).
+      const ob = this.device.profile.optionBytes;
+      if (address !== ob.base || data.length !== ob.size)
+        return target(`option bytes take one ${ob.size}-byte block at ${hex32(ob.base)}`);
+      const r = chip.write(address, data);
+      if (!r.ok) return this.#access(r);
+      return { status: DfuStatus.OK, busyMs: r.busyMs, reset: "option bytes written: system reset" };
+    }
+    if (region === "flash") {
+      const last = chip.pageOf(address + data.length - 1);
+      if (last >= chip.userPages) return target(`${hex32(address)} reaches the secure area above SFSA`);
+    }
+    const r = chip.write(address, data);
+    return this.#access(r, region === "flash" ? chip.pageOf(address) : undefined);
+  }
+
+  /**
+   * Chip refusals as DfuSe statuses: unmapped → errTARGET, RDP → errVENDOR, a write-protected
+   * page → OK with nothing done (AN3156: no error for WRP sectors), flash errors → errVENDOR.
+   */
+  #access(r: AccessResult<unknown>, page?: number): Outcome {
+    if (r.ok) return ok(r.busyMs);
+    switch (r.refusal) {
+      case "unmapped":
+        return target(r.detail);
+      case "protected":
+        if (page !== undefined && page >= this.device.chip.userPages) return target(r.detail);
+        this.#log(`write-protected, ignored: ${r.detail}`);
+        return ok(0);
+      default:
+        return { status: DfuStatus.errVENDOR, busyMs: 0, detail: r.detail };
+    }
+  }
+
+  #read(
+    address: number,
+    length: number,
+  ): { ok: true; data: Uint8Array } | { ok: false; status: DfuStatus; detail: string } {
+    const map = this.#maps[this.#alt]!;
+    const sector = sectorAt(map, address);
+    if (!sector?.access.readable || address >= DEVICE_FEATURE_BASE)
+      return {
+        ok: false,
+        status: DfuStatus.errTARGET,
+        detail: `${hex32(address)} is not readable in ${map.name}`,
+      };
+    // A read running off the end of the memory returns what there is: a short frame ends the upload.
+    let n = length;
+    while (n > 0 && !covers(map, address, n, "readable")) n--;
+    const r = this.device.chip.read(address, n);
+    if (r.ok) return { ok: true, data: r.value.slice() };
+    return {
+      ok: false,
+      status: r.refusal === "rdp" ? DfuStatus.errVENDOR : DfuStatus.errTARGET,
+      detail: r.detail,
+    };
+  }
+
+  async #manifest(): Promise<void> {
+    this.#set(DfuState.dfuMANIFEST_WAIT_RESET, DfuStatus.OK);
+    this.port.disconnect("manifestation: leaving DFU");
+    const target = this.#jumpAddress;
+    if (this.device.chip.vectorTable(target)) {
+      this.#log(`leave: jump to ${hex32(target)}`);
+      this.device.go(target);
+    } else {
+      // No program at the pointer: the ROM resets and the boot configuration decides (AN3156 §5.5).
+      await this.device.systemReset(`leave: no valid vector table at ${hex32(target)}`).catch((e) => {
+        if (!(e instanceof PowerLostError)) throw e;
+      });
+    }
+  }
+
+  #mapped(address: number, length: number, need: "readable" | "erasable" | "writable" = "readable"): boolean {
+    if (address >= DEVICE_FEATURE_BASE) return false; // the FUS model serves Device Feature
+    return covers(this.#maps[this.#alt]!, address, length, need);
+  }
+
+  #memoryName(): string {
+    return this.#maps[this.#alt]!.name;
+  }
+
+  #illegal(what: string): ControlReply {
+    this.#log(`${what} not legal in ${stateName(this.#state)}: stall, dfuERROR errSTALLEDPKT`);
+    this.#pending = undefined;
+    this.#set(DfuState.dfuERROR, DfuStatus.errSTALLEDPKT);
+    return { status: "stall" };
+  }
+
+  #set(state: DfuState, status: DfuStatus): void {
+    if (state !== this.#state || status !== this.#status)
+      this.device.log("dfu", `${stateName(state)}${status === DfuStatus.OK ? "" : ` ${statusName(status)}`}`);
+    this.#state = state;
+    this.#status = status;
+  }
+
+  #log(detail: string): void {
+    this.device.log("dfu", detail);
+  }
+}
+
+const ABORTABLE = new Set<DfuState>([DfuState.dfuIDLE, DfuState.dfuDNLOAD_IDLE, DfuState.dfuUPLOAD_IDLE]);
+
+function ok(busyMs: number): Outcome {
+  return { status: DfuStatus.OK, busyMs };
+}
+
+function target(detail: string): Outcome {
+  return { status: DfuStatus.errTARGET, busyMs: 0, detail };
+}
+
+function describe(op: Pending): string {
+  return op.kind === "write" ? `write ${hex32(op.address)}+${op.data.length}` : op.cmd.kind;
+}
