@@ -1,0 +1,6 @@
+export * from "./cbor.js";
+export * from "./crc16.js";
+export * from "./groups.js";
+export * from "./header.js";
+export * from "./message.js";
+export * from "./serial.js";
