@@ -3,6 +3,7 @@ import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
 import { SimNorDevice } from "./sim-nor/device.js";
 import { Stm32Device } from "./stm32/device.js";
 import { attachUsbDfu, usbOptionsFromContext } from "./stm32/dfu/index.js";
+import { TKeyDevice } from "./tkey/device.js";
 
 type Factory = (ctx: EmulatorContext) => EmulatedDevice;
 
@@ -15,6 +16,7 @@ const FACTORIES: Partial<Record<Family, Factory>> = {
   "sim-nor": (ctx) => new SimNorDevice(ctx),
   stm32l432: (ctx) => stm32(ctx, "stm32l432"),
   stm32wb55: (ctx) => stm32(ctx, "stm32wb55"),
+  tkey: (ctx) => new TKeyDevice(ctx),
 };
 
 /** One chip model, its ROM interfaces attached side by side (USB DFU here; USART beside it). */
