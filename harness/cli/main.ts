@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
@@ -18,6 +19,9 @@ commands:
         [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
         [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
         sign an MCUboot image (as imgtool sign)
+  emulate <stm32l432kc|stm32wb55> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
+        [--boot app] [--option KEY=VALUE]... [--log]
+        serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
 
@@ -35,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       case "sign": {
         const { values, positionals } = parseWithPositionals(rest, SIGN_OPTIONS);
         return await runSign(values, positionals);
+      }
+      case "emulate": {
+        const { values, positionals } = parseWithPositionals(rest, EMULATE_OPTIONS);
+        return await runEmulate(values, positionals);
       }
       case undefined:
       case "help":

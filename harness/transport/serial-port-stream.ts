@@ -43,10 +43,28 @@ export async function openSerialPort(path: string, opts: SerialPortOptions): Pro
   } catch (cause) {
     throw new Error(`cannot open serial port ${path}: ${(cause as Error).message}`, { cause });
   }
-  return new SerialPortStream(port, path, opts.clock ?? new WallClock());
+  const stream = new SerialPortStream(port, path, opts.clock ?? new WallClock());
+  const parity = opts.parity ?? "none";
+  // Linux ptys refuse PARENB (tcsetattr EINVAL) and the binding carries on without it: say so
+  // instead of failing, so an emulator behind a pty still serves an 8E1 client (AN3155).
+  if (parity !== "none" && (await isPty(path)))
+    stream.warnings.push(
+      `${path} is a pty: ${parity} parity refused by the kernel, line runs without parity`,
+    );
+  return stream;
+}
+
+async function isPty(path: string): Promise<boolean> {
+  const { realpath } = await import("node:fs/promises");
+  return realpath(path).then(
+    (real) => real.startsWith("/dev/pts/"),
+    () => false,
+  );
 }
 
 export class SerialPortStream implements EventedByteStream {
+  /** What the port could not honour (parity on a pty), for transcripts and reports. */
+  readonly warnings: string[] = [];
   readonly #port: SerialPort;
   readonly #rx: RxQueue;
   /** Linux raises DTR and RTS on open; serialport's set() writes both lines every time, so track them. */

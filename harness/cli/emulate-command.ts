@@ -1,0 +1,109 @@
+/**
+ * `hil emulate <profile> --uart-pty PATH`: an emulated board served to outside programs.
+ * The STM32 ROM bootloader's USART goes on a real pty (socat) whose path is the symlink
+ * PATH; the process prints `ready PATH` once the port accepts bytes and runs until
+ * SIGINT/SIGTERM, then saves --state and removes the link. The emulator runs on wall time:
+ * its peer is another process, not a client sharing a virtual clock.
+ */
+import { Stm32Device } from "../devices/stm32/device.js";
+import { PROFILES } from "../devices/stm32/profiles.js";
+import { usartRom } from "../devices/stm32/usart/port.js";
+import { loadBoardState, saveBoardState } from "../expose/board-state.js";
+import { servePty } from "../expose/uart-pty.js";
+import { parseSeed } from "../rig/rig.js";
+import { parseFault } from "../sim/faults.js";
+import { WallClock } from "../transport/clock.js";
+import { UsageError } from "./usage-error.js";
+
+export const EMULATE_OPTIONS = {
+  "uart-pty": { type: "string" },
+  seed: { type: "string" },
+  state: { type: "string" },
+  fault: { type: "string", multiple: true },
+  boot: { type: "string" },
+  option: { type: "string", multiple: true },
+  log: { type: "boolean" },
+} as const;
+
+export interface EmulateOptions {
+  "uart-pty"?: string | undefined;
+  seed?: string | undefined;
+  state?: string | undefined;
+  fault?: string[] | undefined;
+  boot?: string | undefined;
+  option?: string[] | undefined;
+  log?: boolean | undefined;
+}
+
+export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
+  const [profile, ...extra] = positionals;
+  if (!profile || extra.length > 0)
+    throw new UsageError(`emulate: expected one profile (${Object.keys(PROFILES).join(", ")})`);
+  if (!(profile in PROFILES))
+    throw new UsageError(
+      `emulate: unknown profile '${profile}' (known: ${Object.keys(PROFILES).join(", ")})`,
+    );
+  const link = opts["uart-pty"];
+  if (!link) throw new UsageError("emulate: --uart-pty PATH is required");
+  if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
+    throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
+  let seed: number;
+  try {
+    seed = parseSeed(opts.seed) ?? 1;
+  } catch (e) {
+    throw new UsageError(`--seed: ${(e as Error).message}`);
+  }
+  const options: Record<string, unknown> = { boot: opts.boot ?? "bootloader" };
+  for (const kv of opts.option ?? []) {
+    const m = /^([A-Za-z][\w.-]*)=(.*)$/.exec(kv);
+    if (!m) throw new UsageError(`--option '${kv}': expected KEY=VALUE`);
+    options[m[1]!] = m[2];
+  }
+
+  const clock = new WallClock();
+  const device = new Stm32Device({
+    clock,
+    seed,
+    profile,
+    options,
+    faults: (opts.fault ?? []).map(parseFault),
+  });
+  const rom = usartRom(device);
+  if (opts.state) {
+    const loaded = await loadBoardState(device, opts.state);
+    if (loaded.length > 0) console.error(`hil emulate: loaded ${loaded.join(", ")} from ${opts.state}`);
+  }
+  let printed = 0;
+  const printLog = () => {
+    if (!opts.log) return;
+    for (; printed < device.events.length; printed++) {
+      const e = device.events[printed]!;
+      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
+    }
+  };
+  await device.power.on();
+  const bridge = await servePty(link, clock);
+  rom.attach(bridge.line);
+  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  console.log(`ready ${link}`);
+
+  const signal = await new Promise<string>((resolve) => {
+    const onSignal = (name: string) => () => resolve(name);
+    const int = onSignal("SIGINT");
+    const term = onSignal("SIGTERM");
+    process.once("SIGINT", int);
+    process.once("SIGTERM", term);
+    void bridge.exited.then(() => resolve("socat exited"));
+    void bridge.exited.finally(() => {
+      process.off("SIGINT", int);
+      process.off("SIGTERM", term);
+    });
+  });
+  if (ticker) clearInterval(ticker);
+  printLog();
+  rom.detach();
+  await bridge.close();
+  if (opts.state) await saveBoardState(device, opts.state);
+  console.error(`hil emulate: stopped (${signal})`);
+  return signal === "socat exited" ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * Serves an emulated UART on a real pseudo-terminal, so outside programs (stm32flash, a
+ * terminal) can talk to the emulator. socat, started and stopped here through execa,
+ * creates the pty (symlinked at `link`) and relays it to its stdin/stdout, which the
+ * emulator holds as a line. ptys refuse even parity: clients must open them 8N1.
+ */
+import { rm } from "node:fs/promises";
+import { execa, type ResultPromise } from "execa";
+import type { UsartLine } from "../devices/stm32/usart/bootloader.js";
+import type { Clock } from "../transport/clock.js";
+import { withTimeout } from "../transport/clock.js";
+import { Listeners } from "../transport/rx-queue.js";
+
+export interface PtyBridge {
+  /** The symlink outside programs open. */
+  readonly link: string;
+  /** The pty it points to (/dev/pts/N). */
+  readonly pty: string;
+  /** The emulator's side of the wire. */
+  readonly line: UsartLine;
+  /** Resolves when socat exits (stopped or killed). */
+  readonly exited: Promise<void>;
+  /** Stops socat and removes the link. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function servePty(
+  link: string,
+  clock: Clock,
+  opts: { startMs?: number } = {},
+): Promise<PtyBridge> {
+  await rm(link, { force: true }); // a stale link from a killed run would make socat fail
+  const socat: ResultPromise = execa(
+    "socat",
+    ["-d", "-d", "-b", "4096", `PTY,raw,echo=0,link=${link}`, "STDIO"],
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      encoding: "buffer",
+      reject: false,
+      buffer: false,
+    },
+  );
+  const exited = socat.then(() => undefined);
+  // socat prints "N PTY is /dev/pts/N" once the pty and its link exist: no polling for the file.
+  const pty = await withTimeout(
+    clock,
+    opts.startMs ?? 5000,
+    `socat to create ${link}`,
+    new Promise<string>((resolve, reject) => {
+      let text = "";
+      socat.stderr?.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        const m = /PTY is (\S+)/.exec(text);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then(() => reject(new Error(`socat exited before creating ${link}: ${text.trim()}`)));
+      socat.catch(reject);
+    }),
+  );
+  const data = new Listeners<Uint8Array>();
+  socat.stdout?.on("data", (chunk: Buffer) => data.emit(new Uint8Array(chunk)));
+  const line: UsartLine = {
+    write: (bytes) =>
+      new Promise<void>((resolve, reject) => {
+        if (!socat.stdin || socat.stdin.destroyed) return reject(new Error(`pty ${link} is closed`));
+        socat.stdin.write(bytes, (err) => (err ? reject(err) : resolve()));
+      }),
+    onData: (listener) => data.add(listener),
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    link,
+    pty,
+    line,
+    exited,
+    close: () => {
+      closing ??= (async () => {
+        socat.kill("SIGTERM");
+        await exited;
+        await rm(link, { force: true });
+      })();
+      return closing;
+    },
+  };
+}
