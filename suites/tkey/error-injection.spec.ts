@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import { type TKeyClient, TKeyDigestError, TKeySilentError } from "../../harness/clients/tkey/index.js";
+import {
+  appDigest,
+  encodeFrame,
+  encodeLoadAppCmd,
+  encodeLoadAppDataCmd,
+  encodeNameVersionCmd,
+  STATUS_BAD,
+} from "../../harness/protocol/tkey/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { appMaxSize, appOf, attachTranscript, CLAUSES, connect, emulatedTKey, replug } from "./fixture.js";
+
+const rig = getRig();
+
+/** Frames the firmware must answer with silence; `before` brings it into the state where the frame is wrong. */
+const MALFORMED: Array<{ what: string; bytes: Uint8Array; loading?: boolean }> = [
+  { what: "a header with the reserved bit 7 set", bytes: Uint8Array.of(0xd0, 0x01) },
+  { what: "a command header with the status bit set", bytes: Uint8Array.of(0x54, 0x01) },
+  { what: "a frame for the app endpoint", bytes: Uint8Array.of(0x58, 0x01) },
+  { what: "NAME_VERSION in a 4-byte frame", bytes: Uint8Array.of(0x51, 0x01, 0, 0, 0) },
+  { what: "an unknown command", bytes: Uint8Array.of(0x50, 0x0a) },
+  { what: "LOAD_APP_DATA before LOAD_APP", bytes: encodeLoadAppDataCmd(new Uint8Array(127)) },
+  { what: "NAME_VERSION while loading", bytes: encodeNameVersionCmd(), loading: true },
+  {
+    what: "LOAD_APP in a 32-byte frame",
+    bytes: encodeFrame(
+      { id: 2, endpoint: 2, nok: false, length: 32 },
+      encodeLoadAppCmd({ size: 10 }).subarray(1, 33),
+    ),
+  },
+];
+
+describe("tkey: error injection", () => {
+  forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
+    let client: TKeyClient | undefined;
+    afterEach(async function () {
+      await attachTranscript(client, this.currentTest?.state === "failed");
+      client = undefined;
+    });
+
+    for (const [label, size] of [
+      ["size 0", () => 0],
+      ["a size over the limit", () => appMaxSize(board) + 1],
+    ] as const) {
+      it(`LOAD_APP with ${label} answers STATUS_BAD, and a correct retry loads`, async () => {
+        await clause(CLAUSES.loadAppBad, CLAUSES.loadApp);
+        client = await replug(board);
+        expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
+        const app = appOf(board, 500);
+        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+      });
+    }
+
+    for (const bad of MALFORMED) {
+      it(`${bad.what}: silence, the client times out, a power cycle brings the firmware back`, async () => {
+        await clause(CLAUSES.halt);
+        client = await replug(board);
+        if (bad.loading) await client.sendLoadApp(1000);
+        await client.writeRaw(bad.bytes, bad.what);
+        const err = await client.probe().catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(TKeySilentError);
+        expect((err as TKeySilentError).partial).to.have.length(0);
+        const dev = emulatedTKey(board);
+        if (dev) expect(dev.state).to.equal(dev.profile.stateNames.halted);
+
+        client = await replug(board);
+        expect((await client.probe()).mode).to.equal("firmware");
+        const app = appOf(board, 300);
+        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+      });
+    }
+
+    it("a chunk corrupted in transit: the client sees a digest that is not BLAKE2s of the file", async function () {
+      await clause(CLAUSES.digest);
+      const dev = emulatedTKey(board);
+      // Corrupting a chunk on the wire needs the emulator's line; a lab rig has no such hook.
+      if (!dev) this.skip();
+      client = await replug(board);
+      dev!.faults.add({
+        where: { at: "event", event: "tkey.chunk.received", occurrence: dev!.counters.chunks + 5 },
+        what: { do: "bit-flip" },
+      });
+      const app = appOf(board, 2000);
+      const err = await client.loadApp(app).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(TKeyDigestError);
+      expect((err as TKeyDigestError).expected).to.deep.equal(appDigest(app));
+      expect((err as TKeyDigestError).actual).to.deep.equal(dev!.app!.digest);
+    });
+
+    it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
+      await clause(CLAUSES.halt);
+      const dev = emulatedTKey(board);
+      if (!dev) this.skip();
+      client = await replug(board);
+      // The LOAD_APP header byte is lost: its payload is read as frames, which the firmware rejects.
+      dev!.faults.add({
+        where: { at: "event", event: "tkey.rx.byte", occurrence: dev!.counters.rxBytes + 1 },
+        what: { do: "serial-drop" },
+      });
+      const err = await client.loadApp(appOf(board, 400)).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(TKeySilentError);
+      client = connect(board);
+      const silent = await client.probe().catch((e: unknown) => e);
+      expect(silent, "still halted before the replug").to.be.instanceOf(TKeySilentError);
+      client = await replug(board);
+      expect((await client.probe()).mode).to.equal("firmware");
+    });
+  });
+});

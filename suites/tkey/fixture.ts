@@ -1,0 +1,60 @@
+import * as allure from "allure-js-commons";
+import { TKeyClient } from "../../harness/clients/tkey/index.js";
+import { TKeyDevice } from "../../harness/devices/tkey/index.js";
+import { APP_MAX_SIZE } from "../../harness/protocol/tkey/index.js";
+import type { Board } from "../../harness/rig/board.js";
+import { Random } from "../../harness/sim/random.js";
+
+/** Clause names, as the qualification matrix lists them. */
+export const CLAUSES = {
+  nameVersion: "TKey firmware protocol: FW_CMD_NAME_VERSION / FW_RSP_NAME_VERSION",
+  getUdi: "TKey firmware protocol: FW_CMD_GET_UDI / FW_RSP_GET_UDI",
+  loadApp: "TKey firmware protocol: Load an application",
+  loadAppBad:
+    "TKey firmware protocol: FW_RSP_LOAD_APP status (size 0 or over TK1_APP_MAX_SIZE is STATUS_BAD)",
+  digest: "TKey firmware protocol: FW_RSP_LOAD_APP_DATA_READY digest = BLAKE2s(app)",
+  probe: "TKey firmware protocol: firmware probe, app replies NOK on endpoint 2",
+  cdi: "TKey firmware: CDI = BLAKE2s(UDS, digest, USS) (Bellatrix) / keyed by UDS (Castor)",
+  halt: "TKey firmware: FAIL halts the CPU, no reply until power-cycled",
+  power: "TKey firmware: every power-on starts the firmware (RAM app lost)",
+} as const;
+
+/** The emulator behind a TKey board, or undefined on a lab board. */
+export function emulatedTKey(board: Board): TKeyDevice | undefined {
+  return board.emulator instanceof TKeyDevice ? board.emulator : undefined;
+}
+
+/** The app size limit this board's firmware enforces. */
+export function appMaxSize(board: Board): number {
+  return emulatedTKey(board)?.profile.appMaxSize ?? APP_MAX_SIZE;
+}
+
+/**
+ * A client on the board's serial port as it is now (re-resolved after every replug).
+ * @throws on a lab board: locating its CDC port by VID:PID and serial is not wired into the rig yet.
+ */
+export function connect(board: Board, timeouts?: { probeMs?: number; commandMs?: number }): TKeyClient {
+  const dev = emulatedTKey(board);
+  if (!dev)
+    throw new Error(
+      `board ${board.id}: opening a lab TKey's CDC port (1207:8887 / 1209:8885 by serial) is not wired into the rig yet`,
+    );
+  return new TKeyClient(dev.openPort(), { clock: board.clock, timeouts });
+}
+
+/** Unplug and replug: the TKey starts in firmware mode, whatever it was doing. */
+export async function replug(board: Board): Promise<TKeyClient> {
+  await board.power.cycle();
+  return connect(board);
+}
+
+/** A raw app binary of `size` bytes, fixed by the board's seed and the size. */
+export function appOf(board: Board, size: number): Uint8Array {
+  const r = new Random(board.seed).fork(`tkey app ${size}`);
+  return Uint8Array.from({ length: size }, () => r.byte());
+}
+
+/** On failure, the client's transcript goes into the report. */
+export async function attachTranscript(client: TKeyClient | undefined, failed: boolean): Promise<void> {
+  if (client && failed) await allure.attachment("tkey transcript", client.transcript.render(), "text/plain");
+}

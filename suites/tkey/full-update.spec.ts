@@ -1,0 +1,87 @@
+import { expect } from "chai";
+import type { TKeyClient } from "../../harness/clients/tkey/index.js";
+import {
+  appDigest,
+  computeCdi,
+  PRODUCT_NAMES,
+  udsBytes,
+  ussFromSecret,
+} from "../../harness/protocol/tkey/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { appMaxSize, appOf, attachTranscript, CLAUSES, emulatedTKey, replug } from "./fixture.js";
+
+const rig = getRig();
+
+describe("tkey: full app load", () => {
+  forEachBoard(rig, { family: "tkey" }, (board) => {
+    let client: TKeyClient | undefined;
+    afterEach(async function () {
+      await attachTranscript(client, this.currentTest?.state === "failed");
+      client = undefined;
+    });
+
+    it("after power-on the firmware answers the probe with its name and version", async () => {
+      await clause(CLAUSES.nameVersion, CLAUSES.probe);
+      client = await replug(board);
+      const probe = await client.probe();
+      expect(probe.mode).to.equal("firmware");
+      if (probe.mode !== "firmware") return;
+      expect(probe.nameVersion).to.include({ name0: "tk1 ", name1: "mkdf" });
+      expect([1, 4, 5, 6]).to.include(probe.nameVersion.version);
+      const dev = emulatedTKey(board);
+      if (dev) expect(probe.nameVersion.version).to.equal(dev.profile.version);
+    });
+
+    it("GET_UDI reports a known product and the board's serial", async () => {
+      await clause(CLAUSES.getUdi);
+      client = await replug(board);
+      const udi = await client.getUdi();
+      expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
+      expect(udi.reserved).to.equal(0);
+      const dev = emulatedTKey(board);
+      if (dev) expect(udi.serial).to.equal(dev.tkeyIdentity.udiWords[1]);
+    });
+
+    for (const [label, size] of [
+      ["1 byte", () => 1],
+      ["127 bytes (one full chunk)", () => 127],
+      ["128 bytes (a chunk and one byte)", () => 128],
+      ["100 KiB", () => 100 * 1024],
+      ["the maximum size", () => appMaxSize(board)],
+    ] as const) {
+      it(`loads an app of ${label}: the digest is BLAKE2s of the file and the app runs`, async () => {
+        await clause(CLAUSES.loadApp, CLAUSES.digest, CLAUSES.probe);
+        client = await replug(board);
+        const app = appOf(board, size());
+        const result = await client.loadApp(app);
+        expect(result.digest).to.deep.equal(appDigest(app));
+        expect(result.chunks).to.equal(Math.ceil(app.length / 127));
+        // The firmware has handed over: a probe now reaches the app, which answers NOK.
+        expect(await client.probe()).to.deep.equal({ mode: "app" });
+        const dev = emulatedTKey(board);
+        if (dev) expect(dev.app?.image).to.deep.equal(app);
+      });
+    }
+
+    for (const withUss of [false, true]) {
+      it(`the CDI the app sees is the documented one ${withUss ? "with" : "without"} a USS`, async function () {
+        await clause(CLAUSES.cdi);
+        const dev = emulatedTKey(board);
+        // The UDS never leaves a real TKey, so only an emulator can show the CDI.
+        if (!dev) this.skip();
+        client = await replug(board);
+        const app = appOf(board, 3000);
+        const result = await client.loadApp(app, withUss ? { uss: ussFromSecret("tkey suite secret") } : {});
+        const expected = computeCdi(dev!.profile.cdi, {
+          uds: udsBytes(dev!.tkeyIdentity.udsWords),
+          digest: appDigest(app),
+          uss: result.uss?.field,
+        });
+        expect(dev!.cdi).to.deep.equal(expected);
+        expect(result.uss !== undefined).to.equal(withUss);
+      });
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { expect } from "chai";
+import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
+import { appDigest } from "../../harness/protocol/tkey/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { appOf, attachTranscript, CLAUSES, connect, emulatedTKey, replug } from "./fixture.js";
+
+/**
+ * Power cut after chunk k, for every k on an emulated TKey and a sample on a lab rig: the
+ * cut rides on the client's progress event, so the same scenario works with a relay. The
+ * TKey holds the app in RAM only, so afterwards it must be back in firmware mode and a
+ * reload must give the right digest.
+ */
+const rig = getRig();
+const APP_SIZE = 127 * 12 + 40;
+const CHUNKS = Math.ceil(APP_SIZE / 127);
+
+describe("tkey: power interruption during an app load", () => {
+  forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
+    let client: TKeyClient | undefined;
+    afterEach(async function () {
+      await attachTranscript(client, this.currentTest?.state === "failed");
+      client = undefined;
+    });
+
+    const ks = board.emulated
+      ? Array.from({ length: CHUNKS }, (_, i) => i + 1)
+      : [1, Math.ceil(CHUNKS / 2), CHUNKS];
+
+    it(`a power cut after chunk k (k = ${board.emulated ? `every one of 1..${CHUNKS}` : ks.join(", ")}) leaves firmware mode and a reload succeeds`, async () => {
+      await clause(CLAUSES.power, CLAUSES.loadApp, CLAUSES.digest);
+      const app = appOf(board, APP_SIZE);
+      const failures: string[] = [];
+      for (const k of ks) {
+        client = await replug(board);
+        let cut: Promise<void> | undefined;
+        client.on((e) => {
+          if (e.type === "chunk" && e.index === k) cut = board.power.off();
+        });
+        const outcome = await client.loadApp(app).then(
+          () => "loaded",
+          (e: unknown) => e,
+        );
+        await cut;
+        // Before the last chunk the cut ends the load; after it, the app had already started.
+        if (k < CHUNKS && !(outcome instanceof TKeyGoneError))
+          failures.push(`k=${k}: load ended with ${String(outcome)}, expected the port to vanish`);
+        await board.power.on();
+        client = connect(board);
+        const probe = await client.probe();
+        if (probe.mode !== "firmware") failures.push(`k=${k}: after power-on the probe found ${probe.mode}`);
+        const reload = await client.loadApp(app);
+        if (!equal(reload.digest, appDigest(app))) failures.push(`k=${k}: reload digest differs`);
+        const dev = emulatedTKey(board);
+        if (dev && dev.state !== dev.profile.stateNames.running)
+          failures.push(`k=${k}: state ${dev.state} after reload`);
+      }
+      expect(failures, `${failures.length} of ${ks.length} cut points failed`).to.deep.equal([]);
+    });
+
+    it("a power cut by the emulator's fault plan after chunk k (the device side of the same cut)", async function () {
+      await clause(CLAUSES.power);
+      const dev = emulatedTKey(board);
+      if (!dev) this.skip();
+      client = await replug(board);
+      dev!.faults.add({
+        where: { at: "event", event: "tkey.chunk.acked", occurrence: dev!.counters.chunks + 4 },
+        what: { do: "power-cut" },
+      });
+      const err = await client.loadApp(appOf(board, APP_SIZE)).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(TKeyGoneError);
+      expect(dev!.state).to.equal("off");
+      await board.power.on();
+      client = connect(board);
+      expect((await client.probe()).mode).to.equal("firmware");
+    });
+  });
+});
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
