@@ -1,5 +1,6 @@
 import type { Family } from "../rig/board.js";
 import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
+import { Nrf52840McubootDevice } from "./nrf52840-mcuboot/device.js";
 import { SimNorDevice } from "./sim-nor/device.js";
 import { Stm32Device } from "./stm32/device.js";
 import { attachUsbDfu, usbOptionsFromContext } from "./stm32/dfu/index.js";
@@ -14,6 +15,7 @@ type Factory = (ctx: EmulatorContext) => EmulatedDevice;
  */
 const FACTORIES: Partial<Record<Family, Factory>> = {
   "sim-nor": (ctx) => new SimNorDevice(ctx),
+  nrf52840: (ctx) => new Nrf52840McubootDevice(ctx),
   stm32l432: (ctx) => stm32(ctx, "stm32l432"),
   stm32wb55: (ctx) => stm32(ctx, "stm32wb55"),
   tkey: (ctx) => new TKeyDevice(ctx),

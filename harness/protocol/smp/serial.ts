@@ -53,7 +53,7 @@ export type FrameDrop =
   | "short-header";
 
 export interface SerialDecoderOptions {
-  /** Largest packet accepted (MCUboot BOOT_SERIAL_MAX_RECEIVE_SIZE); larger ones are dropped. */
+  /** Largest SMP packet (header + CBOR) accepted (MCUboot BOOT_SERIAL_MAX_RECEIVE_SIZE); larger ones are dropped. */
   maxPacket?: number;
   /** Bytes that are not part of a frame (console output on a shared UART). */
   onNoise?: (bytes: Uint8Array) => void;
@@ -118,7 +118,8 @@ export class SerialFrameDecoder {
     const packet = new Uint8Array(prior.length + data.length);
     packet.set(prior);
     packet.set(data, prior.length);
-    if (packet.length > this.#maxPacket + 2) return this.#drop("too-long");
+    // len prefix and CRC are not part of the SMP packet the limit is about.
+    if (packet.length > this.#maxPacket + 4) return this.#drop("too-long");
     this.#packet = packet;
     if (packet.length < 2) return undefined;
     const total = (packet[0]! << 8) | packet[1]!;

@@ -1,0 +1,234 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  decodeMessage,
+  encodeBody,
+  encodeMessage,
+  encodeSerialFrame,
+  ImageCommand,
+  OsCommand,
+  SerialFrameDecoder,
+  type SmpBody,
+  SmpGroup,
+  SmpOp,
+  SmpVersion,
+} from "../../protocol/smp/index.js";
+import type { ByteStream } from "../../transport/byte-stream.js";
+import type { Clock } from "../../transport/clock.js";
+import { ReadTimeoutError } from "../../transport/errors.js";
+import { SmpError, SmpTimeoutError } from "./errors.js";
+
+export interface SmpClientOptions {
+  /** Per-request timeout (smpclient's 2.5 s). */
+  timeoutMs?: number;
+  /** The first upload chunk makes the device erase the slot (smpclient allows 40 s). */
+  firstChunkTimeoutMs?: number;
+  /** Resends after a timeout, per request or chunk. */
+  retries?: number;
+  /** SMP version of requests: 1 = v2 (group errors), 0 = v1 (legacy). */
+  version?: number;
+  /** Largest packet (header + CBOR) the device takes; `params()` reports it. */
+  mtu?: number;
+  /** Serial line length including markers and newline. */
+  lineLength?: number;
+}
+
+export interface ImageSlotState {
+  image?: number;
+  slot: number;
+  version: string;
+  hash?: Uint8Array;
+  bootable?: boolean;
+  pending?: boolean;
+  confirmed?: boolean;
+  active?: boolean;
+  permanent?: boolean;
+}
+
+export interface UploadProgress {
+  off: number;
+  len: number;
+}
+
+/**
+ * SMP host client over any ByteStream (a serial port, the emulator's byte pair): the
+ * mcumgr/smpclient command set with a timeout on every request through the stream's
+ * clock, bounded resends, and typed errors with the rc decoded.
+ */
+export class SmpClient {
+  readonly #decoder = new SerialFrameDecoder({ maxPacket: 0xffff });
+  #seq = 0;
+  readonly timeoutMs: number;
+  readonly firstChunkTimeoutMs: number;
+  readonly retries: number;
+  readonly version: number;
+  mtu: number;
+  readonly lineLength: number;
+
+  constructor(
+    readonly stream: ByteStream,
+    /** The clock the stream's read timeouts run on (virtual on emulated rigs). */
+    readonly clock: Clock,
+    opts: SmpClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 2500;
+    this.firstChunkTimeoutMs = opts.firstChunkTimeoutMs ?? 40_000;
+    this.retries = opts.retries ?? 2;
+    this.version = opts.version ?? SmpVersion.V2;
+    this.mtu = opts.mtu ?? 384;
+    this.lineLength = opts.lineLength ?? 127;
+  }
+
+  /** One request/response; throws SmpError for an error body, SmpTimeoutError when nothing came. */
+  async request(
+    name: string,
+    group: number,
+    id: number,
+    op: SmpOp,
+    body: SmpBody,
+    timeoutMs = this.timeoutMs,
+  ): Promise<SmpBody> {
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) & 0xff;
+    const frame = encodeSerialFrame(
+      encodeMessage({ header: { op, version: this.version, flags: 0, group, seq, id }, body }),
+      this.lineLength,
+    );
+    for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
+      await this.stream.write(frame);
+      const reply = await this.#await(group, id, seq, op + 1, timeoutMs);
+      if (reply) return checkReply(name, reply);
+    }
+    throw new SmpTimeoutError(name, this.retries + 1, timeoutMs);
+  }
+
+  async #await(
+    group: number,
+    id: number,
+    seq: number,
+    op: number,
+    timeoutMs: number,
+  ): Promise<SmpBody | undefined> {
+    const deadline = this.clock.now() + timeoutMs;
+    for (let left = timeoutMs; left > 0; left = deadline - this.clock.now()) {
+      let bytes = this.stream.readAvailable();
+      if (bytes.length === 0) {
+        try {
+          bytes = await this.stream.read(1, { timeoutMs: left });
+        } catch (e) {
+          if (e instanceof ReadTimeoutError) return undefined;
+          throw e;
+        }
+      }
+      for (const p of this.#decoder.push(bytes)) {
+        const h = p.header;
+        if (h.group === group && h.id === id && h.seq === seq && h.op === op) return decodeMessage(p).body;
+      }
+    }
+    return undefined;
+  }
+
+  async echo(text: string): Promise<string> {
+    const r = await this.request("echo", SmpGroup.OS, OsCommand.ECHO, SmpOp.WRITE, { d: text });
+    return r.r as string;
+  }
+
+  /** Asks for a reset; the device answers first, then reboots (Zephyr: 250 ms later). */
+  async reset(): Promise<void> {
+    await this.request("reset", SmpGroup.OS, OsCommand.RESET, SmpOp.WRITE, {});
+  }
+
+  async params(): Promise<{ bufSize: number; bufCount: number }> {
+    const r = await this.request("mcumgr params", SmpGroup.OS, OsCommand.MCUMGR_PARAMS, SmpOp.READ, {});
+    return { bufSize: r.buf_size as number, bufCount: r.buf_count as number };
+  }
+
+  async list(): Promise<ImageSlotState[]> {
+    const r = await this.request("image list", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.READ, {});
+    return (r.images ?? []) as ImageSlotState[];
+  }
+
+  /** Marks the image with `hash` for a test boot (reverted unless confirmed). */
+  async test(hash: Uint8Array): Promise<ImageSlotState[]> {
+    const r = await this.request("image test", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.WRITE, {
+      hash,
+      confirm: false,
+    });
+    return r.images as ImageSlotState[];
+  }
+
+  /** Confirms the running image (no hash) or makes `hash` permanent. */
+  async confirm(hash?: Uint8Array): Promise<ImageSlotState[]> {
+    const body: SmpBody = hash ? { hash, confirm: true } : { confirm: true };
+    const r = await this.request("image confirm", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.WRITE, body);
+    return r.images as ImageSlotState[];
+  }
+
+  async erase(slot?: number): Promise<void> {
+    await this.request(
+      "image erase",
+      SmpGroup.IMAGE,
+      ImageCommand.ERASE,
+      SmpOp.WRITE,
+      slot === undefined ? {} : { slot },
+    );
+  }
+
+  /**
+   * Uploads `image` into the update slot. The first request carries len and the file's
+   * SHA-256, so a device still holding a session for the same file answers with its offset
+   * and the upload resumes there; afterwards the device's `off` always decides the next chunk.
+   */
+  async upload(
+    image: Uint8Array,
+    opts: { onProgress?: (p: UploadProgress) => void; upgrade?: boolean; chunkSize?: number } = {},
+  ): Promise<void> {
+    const len = image.length;
+    const sha = sha256(image);
+    let off = 0;
+    let first = true;
+    while (first || off < len) {
+      const size = Math.min(opts.chunkSize ?? this.#chunkSize(off, len, sha), len - off);
+      const body: SmpBody = { off, data: image.subarray(off, off + size) };
+      if (off === 0) {
+        body.len = len;
+        body.sha = sha;
+        if (opts.upgrade) body.upgrade = true;
+      }
+      const r = await this.request(
+        `image upload off ${off}`,
+        SmpGroup.IMAGE,
+        ImageCommand.UPLOAD,
+        SmpOp.WRITE,
+        body,
+        first ? this.firstChunkTimeoutMs : this.timeoutMs,
+      );
+      first = false;
+      const next = r.off;
+      if (typeof next !== "number" || next > len)
+        throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
+      off = next;
+      opts.onProgress?.({ off, len });
+    }
+  }
+
+  /** The largest data chunk whose request still fits the device's buffer. */
+  #chunkSize(off: number, len: number, sha: Uint8Array): number {
+    const probe: SmpBody = { off, data: new Uint8Array(0) };
+    if (off === 0) Object.assign(probe, { len, sha });
+    const overhead = 8 + encodeBody(probe).length + 2; // header, body, bstr length growth
+    return Math.max(4, Math.floor((this.mtu - overhead) / 4) * 4);
+  }
+}
+
+function checkReply(name: string, body: SmpBody): SmpBody {
+  const err = body.err as { group?: number; rc?: number } | undefined;
+  if (err && typeof err.rc === "number" && err.rc !== 0) throw new SmpError(name, err.rc, err.group);
+  if (typeof body.rc === "number" && body.rc !== 0)
+    throw new SmpError(name, body.rc, undefined, typeof body.rsn === "string" ? body.rsn : undefined);
+  return body;
+}
+
+/** Hex of an image hash as mcumgr prints it. */
+export function hashHex(hash: Uint8Array | undefined): string {
+  return hash ? Buffer.from(hash).toString("hex") : "";
+}

@@ -1,0 +1,38 @@
+import { imgMgmtErrName, mgmtErrName, SmpGroup } from "../../protocol/smp/index.js";
+
+/** The device answered with an error: an SMP-level rc (v1 form) or a group rc (v2 `err`). */
+export class SmpError extends Error {
+  constructor(
+    readonly command: string,
+    readonly rc: number,
+    /** Set for v2 group errors: which group's table `rc` belongs to. */
+    readonly group: number | undefined,
+    readonly reason?: string,
+  ) {
+    super(`${command}: ${SmpError.rcName(rc, group)}${reason ? ` (${reason})` : ""}`);
+    this.name = "SmpError";
+  }
+
+  /** The documented name: img_mgmt names for image-group errors, MGMT_ERR names otherwise. */
+  get rcName(): string {
+    return SmpError.rcName(this.rc, this.group);
+  }
+
+  static rcName(rc: number, group: number | undefined): string {
+    return group === SmpGroup.IMAGE
+      ? `IMG_MGMT_ERR_${imgMgmtErrName(rc)} (${rc})`
+      : `MGMT_ERR_${mgmtErrName(rc)} (${rc})`;
+  }
+}
+
+/** No answer within the timeout, after every retry. */
+export class SmpTimeoutError extends Error {
+  constructor(
+    readonly command: string,
+    readonly attempts: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`${command}: no response after ${attempts} attempt(s) of ${timeoutMs} ms`);
+    this.name = "SmpTimeoutError";
+  }
+}

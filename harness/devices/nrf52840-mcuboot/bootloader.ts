@@ -1,0 +1,105 @@
+import {
+  bootMagic,
+  compareVersions,
+  formatVersion,
+  type ParsedImage,
+  type PublicKey,
+  SwapType,
+  validateImage,
+} from "../../protocol/mcuboot/index.js";
+import type { FlashArea } from "./flash-area.js";
+import { MCUBOOT_MAX_ALIGN } from "./profile.js";
+import { imageInfo, layoutOf, swapTypeOf, trailerOf } from "./slots.js";
+import { SwapMove, swapName } from "./swap-move.js";
+
+export interface BootOptions {
+  /** The provisioned public keys (MCUboot's built-in key table). */
+  keys: readonly PublicKey[];
+  /** MCUBOOT_DOWNGRADE_PREVENTION: refuse an upgrade whose version is lower than the running one. */
+  downgradePrevention?: boolean;
+}
+
+export type BootOutcome =
+  | { kind: "boot"; image: ParsedImage; swapped: SwapType }
+  | { kind: "no-image"; reason: string };
+
+/**
+ * MCUboot's decisions on one boot (loader.c, design.md "High-level operation"):
+ * 1. an interrupted swap resumes from its status, without revalidating;
+ * 2. a TEST/PERM/REVERT request is honoured only if the secondary validates against the
+ *    provisioned keys; otherwise the whole secondary slot is erased and nothing swaps;
+ * 3. the primary is validated (BOOT_VALIDATE_SLOT0) before it is started.
+ */
+export async function bootDecide(
+  primary: FlashArea,
+  secondary: FlashArea,
+  opts: BootOptions,
+  log: (detail: string) => void,
+): Promise<BootOutcome> {
+  const swap = new SwapMove(primary, secondary, log);
+  let swapped: SwapType = SwapType.NONE;
+  if (swap.inProgress()) {
+    swapped = trailerOf(primary).swapType as SwapType;
+    await swap.resume();
+  } else {
+    const type = swapTypeOf(trailerOf(primary), trailerOf(secondary));
+    if (type !== SwapType.NONE) {
+      const refusal = secondaryRefusal(primary, secondary, type, opts);
+      if (refusal) {
+        log(`Image in the secondary slot is not valid! (${refusal}): erasing it`);
+        for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
+      } else {
+        const sectors = swap.sectorsFor(
+          Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0),
+        );
+        if (sectors === undefined) {
+          log(`${swapName(type)}: images too large for swap-move; erasing the secondary`);
+          for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
+        } else {
+          if (type === SwapType.REVERT) await markRevert(secondary);
+          await swap.start(type, sectors);
+          swapped = type;
+        }
+      }
+    }
+  }
+  const verdict = validateImage(primary.read(0, primary.size), opts.keys);
+  if (!verdict.valid) return { kind: "no-image", reason: `primary slot: ${verdict.reason}` };
+  log(`booting primary image ${formatVersion(verdict.image.header.version)}`);
+  return { kind: "boot", image: verdict.image, swapped };
+}
+
+function secondaryRefusal(
+  primary: FlashArea,
+  secondary: FlashArea,
+  type: SwapType,
+  opts: BootOptions,
+): string | undefined {
+  const verdict = validateImage(secondary.read(0, secondary.size), opts.keys);
+  if (!verdict.valid) return verdict.reason;
+  if (opts.downgradePrevention && type !== SwapType.REVERT) {
+    const running = imageInfo(primary);
+    if (running && compareVersions(verdict.image.header.version, running.header.version) < 0)
+      return `version ${formatVersion(verdict.image.header.version)} is lower than the running ${formatVersion(running.header.version)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Before a revert rewrites the primary trailer (which holds the only trace of the revert),
+ * the secondary gets a permanent request: a cut between the trailer erase and the new
+ * record then still ends on the old image, confirmed — what the revert itself produces.
+ * (Emulator choice for a resumable revert; the completed states match MCUboot's.)
+ */
+async function markRevert(secondary: FlashArea): Promise<void> {
+  const layout = layoutOf(secondary);
+  // image_ok and swap_info before the magic, each only if still erased: a cut anywhere in
+  // here leaves either no request (magic unset) or a whole PERM request.
+  const fields: [number, Uint8Array][] = [
+    [layout.imageOk, Uint8Array.of(1)],
+    [layout.swapInfo, Uint8Array.of(SwapType.PERM)],
+    [layout.magic, bootMagic(MCUBOOT_MAX_ALIGN)],
+  ];
+  for (const [off, value] of fields)
+    if (secondary.isErased(off, value.length)) await secondary.writeField(off, value);
+}

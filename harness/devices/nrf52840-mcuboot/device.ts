@@ -1,0 +1,178 @@
+import { readFileSync } from "node:fs";
+import {
+  formatVersion,
+  type ParsedImage,
+  type PublicKey,
+  parsePemKey,
+  publicOf,
+} from "../../protocol/mcuboot/index.js";
+import { Flash } from "../../sim/flash.js";
+import { PowerLostError } from "../../sim/power.js";
+import { createBytePair, type DeviceEnd, type HostEnd } from "../../transport/byte-pair.js";
+import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
+import { bootDecide } from "./bootloader.js";
+import { FlashArea } from "./flash-area.js";
+import { ImgMgmt } from "./img-mgmt.js";
+import { osHandlers } from "./os-mgmt.js";
+import {
+  type McubootLayout,
+  NRF52840_FLASH,
+  NRF52840_TIMING,
+  PROFILES,
+  SMP_SERVER_PARAMS,
+} from "./profile.js";
+import { SmpSerialServer } from "./smp-server.js";
+
+export type Nrf52840State = "off" | "bootloader" | "running" | "no-image";
+
+export interface Nrf52840Options {
+  /** Provisioned public keys (MCUboot's built-in keys); or `key`, a PEM file path. */
+  keys?: readonly PublicKey[];
+  key?: string;
+  downgradePrevention?: boolean;
+}
+
+/**
+ * An nRF52840 running MCUboot (swap-using-move, one image, two slots) and a Zephyr
+ * application with the SMP server on its console UART. The UART goes through the DK's
+ * interface MCU, so the host's serial port survives resets of the nRF52840; what the core
+ * receives while it is off or booting is lost.
+ */
+export class Nrf52840McubootDevice extends EmulatedDevice {
+  readonly family = "nrf52840";
+  readonly serial: string;
+  readonly flash: Flash;
+  readonly layout: McubootLayout;
+  readonly primary: FlashArea;
+  readonly secondary: FlashArea;
+  readonly host: HostEnd;
+  readonly #device: DeviceEnd;
+  #keys: PublicKey[];
+  readonly #downgradePrevention: boolean;
+  #state: Nrf52840State = "off";
+  #running: ParsedImage | undefined;
+  #server: SmpSerialServer | undefined;
+  #failures: unknown[] = [];
+
+  constructor(ctx: EmulatorContext & { deviceOptions?: Nrf52840Options }) {
+    const flash = new Flash(
+      {
+        base: NRF52840_FLASH.base,
+        sectors: [{ size: NRF52840_FLASH.pageSize, count: NRF52840_FLASH.pageCount }],
+        programUnit: NRF52840_FLASH.writeSize,
+      },
+      { seed: ctx.seed, name: "nrf52840 flash" },
+    );
+    super(ctx, [flash]);
+    this.flash = flash;
+    this.serial = ctx.serial ?? "000683000001";
+    const profile = ctx.profile ?? "nrf52840dk-mcuboot";
+    const layout = PROFILES[profile];
+    if (!layout)
+      throw new Error(`nrf52840: unknown profile '${profile}' (known: ${Object.keys(PROFILES).join(", ")})`);
+    this.layout = layout;
+    const busy = (ms: number) => this.busy(this.power.epoch, ms);
+    this.primary = new FlashArea(flash, layout.primary, "primary", busy);
+    this.secondary = new FlashArea(flash, layout.secondary, "secondary", busy);
+    const pair = createBytePair({ clock: ctx.clock, name: `nrf52840:${this.serial}` });
+    this.host = pair.host;
+    this.#device = pair.device;
+    const opts = { ...(ctx.options ?? {}), ...(ctx.deviceOptions ?? {}) } as Nrf52840Options;
+    this.#keys = [...(opts.keys ?? [])];
+    if (typeof opts.key === "string")
+      this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
+    this.#downgradePrevention = opts.downgradePrevention === true;
+  }
+
+  get state(): Nrf52840State {
+    return this.#state;
+  }
+
+  /** The image that booted, if one did. */
+  get running(): ParsedImage | undefined {
+    return this.#running;
+  }
+
+  get runningVersion(): string | undefined {
+    return this.#running && formatVersion(this.#running.header.version);
+  }
+
+  /** Errors the SMP server hit that were not power losses (a test should see none). */
+  get failures(): readonly unknown[] {
+    return this.#failures;
+  }
+
+  /** Replace the provisioned keys (what building MCUboot with another key file does). */
+  provision(keys: readonly PublicKey[]): void {
+    this.#keys = [...keys];
+  }
+
+  override identity(): Record<string, string> {
+    return { bootloader: "mcuboot swap-move (emulated)", "flash-page": "4096" };
+  }
+
+  /** Factory programming over SWD: write bytes at an absolute address without flash operations or time. */
+  program(address: number, data: Uint8Array): void {
+    this.flash.load(address, data);
+  }
+
+  protected override onPowerLost(): void {
+    this.#server?.stop();
+    this.#server = undefined;
+    this.#running = undefined;
+    this.#state = "off";
+  }
+
+  protected override async boot(): Promise<void> {
+    const epoch = this.power.epoch;
+    this.#setState("bootloader");
+    await this.busy(epoch, NRF52840_TIMING.bootloaderMs);
+    const outcome = await bootDecide(
+      this.primary,
+      this.secondary,
+      { keys: this.#keys, downgradePrevention: this.#downgradePrevention },
+      (detail) => this.log("mcuboot", detail),
+    );
+    if (outcome.kind === "no-image") {
+      this.log("mcuboot", `no bootable image: ${outcome.reason}`);
+      this.#setState("no-image");
+      return;
+    }
+    this.#running = outcome.image;
+    this.#setState("running");
+    this.#startServer(epoch);
+  }
+
+  #startServer(epoch: number): void {
+    const img = new ImgMgmt({
+      primary: this.primary,
+      secondary: this.secondary,
+      log: (d) => this.log("smp", d),
+    });
+    const handlers = new Map([...img.handlers(), ...osHandlers(() => this.#scheduleReset(epoch))]);
+    const wrapped = new Map(
+      [...handlers].map(
+        ([k, h]) => [k, (req: Parameters<typeof h>[0]) => this.powered(() => h(req))] as const,
+      ),
+    );
+    this.#server = new SmpSerialServer(this.#device, wrapped, SMP_SERVER_PARAMS.bufSize, (e) => {
+      if (!(e instanceof PowerLostError)) {
+        this.#failures.push(e);
+        this.log("fault", `smp server: ${(e as Error).message}`);
+      }
+    });
+    this.#server.start();
+  }
+
+  #scheduleReset(epoch: number): void {
+    void this.clock.sleep(NRF52840_TIMING.smpResetDelayMs).then(async () => {
+      if (this.power.epoch !== epoch || this.#state !== "running") return;
+      await this.reset("SMP os reset").catch((e) => this.#failures.push(e));
+    });
+  }
+
+  #setState(state: Nrf52840State): void {
+    this.#state = state;
+    this.log("state", state);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Flash } from "../../sim/flash.js";
+import { NRF52840_FLASH, NRF52840_TIMING, type Partition } from "./profile.js";
+
+/** Thrown when the flash refuses an operation (a flash-fail fault, a driver bug). */
+export class FlashAreaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FlashAreaError";
+  }
+}
+
+/**
+ * One partition as MCUboot's flash_area API sees it: offsets relative to the partition,
+ * whole-page erases, word-aligned writes, and the datasheet time of each operation spent
+ * on the device clock (so a power cut can land in the middle of a long erase sequence).
+ */
+export class FlashArea {
+  constructor(
+    readonly flash: Flash,
+    readonly part: Partition,
+    readonly name: string,
+    private readonly busy: (ms: number) => Promise<void>,
+  ) {}
+
+  get size(): number {
+    return this.part.size;
+  }
+
+  get sectorSize(): number {
+    return NRF52840_FLASH.pageSize;
+  }
+
+  get sectorCount(): number {
+    return this.part.size / NRF52840_FLASH.pageSize;
+  }
+
+  read(off: number, len: number): Uint8Array {
+    return this.flash.read(this.flash.base + this.part.offset + off, len);
+  }
+
+  isErased(off: number, len: number): boolean {
+    return this.flash.isErased(this.flash.base + this.part.offset + off, len);
+  }
+
+  async eraseSector(index: number): Promise<void> {
+    const address = this.flash.base + this.part.offset + index * this.sectorSize;
+    const result = this.flash.eraseRange(address, this.sectorSize);
+    await this.busy(NRF52840_TIMING.pageEraseMs);
+    if (!result.ok)
+      throw new FlashAreaError(`${this.name}: erase of sector ${index} failed: ${result.detail}`);
+  }
+
+  async write(off: number, data: Uint8Array): Promise<void> {
+    const result = this.flash.program(this.flash.base + this.part.offset + off, data);
+    await this.busy((data.length / NRF52840_FLASH.writeSize) * NRF52840_TIMING.wordWriteMs);
+    if (!result.ok)
+      throw new FlashAreaError(
+        `${this.name}: write at 0x${off.toString(16)}+${data.length} failed: ${result.detail}`,
+      );
+  }
+
+  /** One field of the trailer: `value` padded with the erased value to a whole write unit. */
+  async writeField(off: number, value: Uint8Array): Promise<void> {
+    const unit = Math.ceil(value.length / NRF52840_FLASH.writeSize) * NRF52840_FLASH.writeSize;
+    const data = new Uint8Array(unit).fill(this.flash.erasedValue);
+    data.set(value);
+    await this.write(off, data);
+  }
+}

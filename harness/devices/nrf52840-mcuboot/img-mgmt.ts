@@ -1,0 +1,249 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  compareVersions,
+  formatVersion,
+  IMAGE_HEADER_SIZE,
+  IMAGE_MAGIC,
+  ImageFlag,
+  type ParsedImage,
+  SwapType,
+} from "../../protocol/mcuboot/index.js";
+import {
+  ImageCommand,
+  ImgMgmtErr,
+  MgmtErr,
+  type SmpBody,
+  SmpGroup,
+  SmpOp,
+} from "../../protocol/smp/index.js";
+import type { FlashArea } from "./flash-area.js";
+import { NRF52840_FLASH } from "./profile.js";
+import { imageInfo, setNext, swapTypeOf, trailerOf } from "./slots.js";
+import { handlerKey, type SmpHandler, type SmpReply } from "./smp-server.js";
+
+export interface ImgMgmtContext {
+  primary: FlashArea;
+  secondary: FlashArea;
+  log(detail: string): void;
+}
+
+interface UploadSession {
+  len: number;
+  sha: Uint8Array | undefined;
+  /** Next expected offset. */
+  off: number;
+  /** Bytes received but not yet written: flash writes are whole words. */
+  tail: Uint8Array;
+}
+
+const E = ImgMgmtErr;
+const fail = (groupRc: number): SmpReply => ({ groupRc });
+
+/**
+ * Zephyr's image management group (img_mgmt.c, img_mgmt_state.c) on a single-image,
+ * two-slot MCUboot device: state read/write from the trailers, upload into the secondary
+ * slot (sessions live in RAM, so a reset ends them), erase. The app does not check
+ * signatures: that is MCUboot's job at the next boot.
+ */
+export class ImgMgmt {
+  #session: UploadSession | undefined;
+
+  constructor(private readonly ctx: ImgMgmtContext) {}
+
+  handlers(): Map<string, SmpHandler> {
+    const g = SmpGroup.IMAGE;
+    return new Map<string, SmpHandler>([
+      [handlerKey(g, ImageCommand.STATE, SmpOp.READ), async () => ({ body: this.stateBody() })],
+      [handlerKey(g, ImageCommand.STATE, SmpOp.WRITE), (req) => this.stateWrite(req.body)],
+      [handlerKey(g, ImageCommand.UPLOAD, SmpOp.WRITE), (req) => this.upload(req.body)],
+      [handlerKey(g, ImageCommand.ERASE, SmpOp.WRITE), (req) => this.erase(req.body)],
+    ]);
+  }
+
+  swapType(): SwapType {
+    return swapTypeOf(trailerOf(this.ctx.primary), trailerOf(this.ctx.secondary));
+  }
+
+  /** The state-read body: every listable slot with all five flags (FRUGAL_LIST off) and splitStatus. */
+  stateBody(): SmpBody {
+    const type = this.swapType();
+    const images: SmpBody[] = [];
+    for (const [slot, area] of [this.ctx.primary, this.ctx.secondary].entries()) {
+      const info = imageInfo(area);
+      if (!info) continue;
+      const active = slot === 0;
+      images.push({
+        slot,
+        version: formatVersion(info.header.version),
+        hash: info.hash,
+        bootable: (info.header.flags & ImageFlag.NON_BOOTABLE) === 0,
+        pending: !active && (type === SwapType.TEST || type === SwapType.PERM),
+        confirmed: active ? type !== SwapType.REVERT : type === SwapType.REVERT,
+        active,
+        permanent: !active && type === SwapType.PERM,
+      });
+    }
+    return { images, splitStatus: 0 };
+  }
+
+  async stateWrite(body: SmpBody): Promise<SmpReply> {
+    const { hash, confirm } = body;
+    if (hash !== undefined && !(hash instanceof Uint8Array)) return { rc: MgmtErr.EINVAL };
+    if (confirm !== undefined && typeof confirm !== "boolean") return { rc: MgmtErr.EINVAL };
+    const type = this.swapType();
+    if (hash === undefined) {
+      if (confirm !== true) return fail(E.INVALID_HASH);
+      return this.#setNext(0, true);
+    }
+    if (hash.length !== 32) return fail(E.INVALID_HASH);
+    const slot = [this.ctx.primary, this.ctx.secondary].findIndex((a) => equal(imageInfo(a)?.hash, hash));
+    if (slot < 0) return fail(E.HASH_NOT_FOUND);
+    if (slot === 0)
+      return confirm === true ? this.#setNext(0, true) : fail(E.IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
+    if (type === SwapType.REVERT) return fail(E.IMAGE_ALREADY_PENDING);
+    if (type === SwapType.TEST || type === SwapType.PERM) {
+      const same = (type === SwapType.PERM) === (confirm === true);
+      return same ? { body: this.stateBody() } : fail(E.IMAGE_ALREADY_PENDING);
+    }
+    return this.#setNext(1, confirm === true);
+  }
+
+  async #setNext(slot: number, confirm: boolean): Promise<SmpReply> {
+    const area = slot === 0 ? this.ctx.primary : this.ctx.secondary;
+    const rc = await setNext(area, slot === 0, confirm);
+    if (rc !== "ok") return fail(E.UNKNOWN);
+    this.ctx.log(
+      `image state: slot ${slot} ${slot === 0 ? "confirmed" : confirm ? "pending permanent" : "pending test"}`,
+    );
+    return { body: this.stateBody() };
+  }
+
+  async upload(body: SmpBody): Promise<SmpReply> {
+    const { off, len, data, sha, image, upgrade } = body;
+    if (off === undefined) return fail(E.INVALID_OFFSET);
+    if (!isUint(off) || (len !== undefined && !isUint(len)) || (image !== undefined && !isUint(image)))
+      return { rc: MgmtErr.EINVAL };
+    if (
+      (data !== undefined && !(data instanceof Uint8Array)) ||
+      (sha !== undefined && !(sha instanceof Uint8Array))
+    )
+      return { rc: MgmtErr.EINVAL };
+    if (upgrade !== undefined && typeof upgrade !== "boolean") return { rc: MgmtErr.EINVAL };
+    if (image !== undefined && image !== 0) return fail(E.INVALID_SLOT);
+    const chunk = data ?? new Uint8Array(0);
+    if (off === 0) {
+      const first = await this.#begin(chunk, len, sha, upgrade === true);
+      if (first) return first;
+    }
+    const s = this.#session;
+    if (!s) return { body: { off: 0 } };
+    if (off !== s.off) return { body: { off: s.off } };
+    if (off + chunk.length > s.len) return fail(E.INVALID_IMAGE_DATA_OVERRUN);
+    try {
+      await this.#write(s, chunk);
+    } catch (e) {
+      this.#session = undefined;
+      if ((e as Error).name === "FlashAreaError") return fail(E.FLASH_WRITE_FAILED);
+      throw e;
+    }
+    if (s.off === s.len) this.ctx.log(`upload complete: ${s.len} bytes`);
+    return { body: { off: s.off } };
+  }
+
+  /** First-chunk checks in Zephyr's order, then the erase. Returns a reply when the request stops here. */
+  async #begin(
+    chunk: Uint8Array,
+    len: unknown,
+    sha: Uint8Array | undefined,
+    upgrade: boolean,
+  ): Promise<SmpReply | undefined> {
+    if (chunk.length < IMAGE_HEADER_SIZE) return fail(E.INVALID_IMAGE_HEADER);
+    if (len === undefined) return fail(E.INVALID_LENGTH);
+    if (new DataView(chunk.buffer, chunk.byteOffset).getUint32(0, true) !== IMAGE_MAGIC)
+      return fail(E.INVALID_IMAGE_HEADER_MAGIC);
+    if (sha && sha.length > 32) return fail(E.INVALID_HASH);
+    const s = this.#session;
+    if (sha && s?.sha && s.off < s.len && equal(s.sha, sha)) return { body: { off: s.off } };
+    if (this.swapType() !== SwapType.NONE) return fail(E.NO_FREE_SLOT);
+    const total = len as number;
+    if (total > this.ctx.secondary.size) return fail(E.INVALID_IMAGE_TOO_LARGE);
+    if (upgrade) {
+      const running = imageInfo(this.ctx.primary);
+      const incoming = versionOf(chunk);
+      if (running && compareVersions(incoming, running.header.version) <= 0)
+        return fail(E.CURRENT_VERSION_IS_NEWER);
+    }
+    this.#session = undefined;
+    await this.#eraseFor(total);
+    this.#session = { len: total, sha: sha?.slice(), off: 0, tail: new Uint8Array(0) };
+    this.ctx.log(`upload started: ${total} bytes`);
+    return undefined;
+  }
+
+  async #eraseFor(len: number): Promise<void> {
+    const area = this.ctx.secondary;
+    const sectors = Math.ceil(len / area.sectorSize);
+    for (let i = 0; i < area.sectorCount; i++) {
+      // The sectors the image needs, and the trailer sector so no stale request survives.
+      const needed = i < sectors || i === area.sectorCount - 1;
+      if (needed && !area.isErased(i * area.sectorSize, area.sectorSize)) await area.eraseSector(i);
+    }
+  }
+
+  async #write(s: UploadSession, chunk: Uint8Array): Promise<void> {
+    const w = NRF52840_FLASH.writeSize;
+    const buf = new Uint8Array(s.tail.length + chunk.length);
+    buf.set(s.tail);
+    buf.set(chunk, s.tail.length);
+    const writtenUpTo = s.off - s.tail.length;
+    const last = s.off + chunk.length === s.len;
+    let whole = Math.floor(buf.length / w) * w;
+    let out = buf.subarray(0, whole);
+    if (last && whole < buf.length) {
+      // The last partial word is padded with the erased value.
+      const padded = new Uint8Array(whole + w).fill(this.ctx.secondary.flash.erasedValue);
+      padded.set(buf);
+      out = padded;
+      whole = buf.length;
+    }
+    if (out.length > 0) await this.ctx.secondary.write(writtenUpTo, out);
+    s.tail = buf.slice(whole);
+    s.off += chunk.length;
+  }
+
+  async erase(body: SmpBody): Promise<SmpReply> {
+    const slot = body.slot ?? 1;
+    if (!isUint(slot)) return { rc: MgmtErr.EINVAL };
+    if (slot === 0) return fail(E.NO_FREE_SLOT);
+    if (slot !== 1) return fail(E.INVALID_SLOT);
+    if (this.swapType() === SwapType.REVERT) return fail(E.NO_FREE_SLOT);
+    this.#session = undefined;
+    const area = this.ctx.secondary;
+    for (let i = 0; i < area.sectorCount; i++)
+      if (!area.isErased(i * area.sectorSize, area.sectorSize)) await area.eraseSector(i);
+    return { body: {} };
+  }
+
+  /** Hash of a whole upload as sent in `sha` (for tests and the client). */
+  static fileSha(image: Uint8Array): Uint8Array {
+    return sha256(image);
+  }
+}
+
+function versionOf(chunk: Uint8Array): ParsedImage["header"]["version"] {
+  const v = new DataView(chunk.buffer, chunk.byteOffset);
+  return {
+    major: chunk[20]!,
+    minor: chunk[21]!,
+    revision: v.getUint16(22, true),
+    build: v.getUint32(24, true),
+  };
+}
+
+function isUint(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return !!a && a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,91 @@
+import {
+  decodeMessage,
+  encodeMessage,
+  encodeSerialFrame,
+  imgErrToV1,
+  MgmtErr,
+  responseOp,
+  SerialFrameDecoder,
+  type SmpBody,
+  SmpCborError,
+  SmpGroup,
+  type SmpMessage,
+  SmpOp,
+} from "../../protocol/smp/index.js";
+import type { DeviceByteStream } from "../../transport/byte-stream.js";
+
+/** What a command handler answers: a body, a group error (v2 `err`), or an SMP-level rc. */
+export type SmpReply = { body: SmpBody } | { groupRc: number } | { rc: number };
+
+export type SmpHandler = (req: SmpMessage) => Promise<SmpReply>;
+
+/**
+ * Zephyr's SMP server on the console UART: reassembles frames (bad ones vanish without an
+ * answer), runs one request at a time, and answers with the request's group, id and seq,
+ * op + 1 and ver min(req, 1), bodies in zcbor's indefinite-length form. Group errors take
+ * the v2 `{"err": {group, rc}}` form for v2 requests and the translated `{"rc"}` for v1.
+ */
+export class SmpSerialServer {
+  readonly decoder: SerialFrameDecoder;
+  #queue: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly stream: DeviceByteStream,
+    private readonly handlers: ReadonlyMap<string, SmpHandler>,
+    maxPacket: number,
+    private readonly onFailure: (e: unknown) => void,
+  ) {
+    this.decoder = new SerialFrameDecoder({ maxPacket });
+  }
+
+  start(): void {
+    // Bytes that arrived while the core was off or booting were never received.
+    this.stream.readAvailable();
+    this.#unsubscribe = this.stream.onData((bytes) => {
+      for (const packet of this.decoder.push(bytes)) {
+        this.#queue = this.#queue.then(() => this.#handle(packet)).catch(this.onFailure);
+      }
+    });
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.decoder.reset();
+    this.#queue = Promise.resolve();
+  }
+
+  async #handle(packet: Parameters<typeof decodeMessage>[0]): Promise<void> {
+    const h = packet.header;
+    if (h.op !== SmpOp.READ && h.op !== SmpOp.WRITE) return;
+    const version = Math.min(h.version, 1);
+    const respond = (body: SmpBody) =>
+      this.#send({
+        header: { op: responseOp(h.op), version, flags: 0, group: h.group, seq: h.seq, id: h.id },
+        body,
+      });
+    if (h.version > 1) return respond({ rc: MgmtErr.UNSUPPORTED_TOO_NEW });
+    let req: SmpMessage;
+    try {
+      req = decodeMessage(packet);
+    } catch (e) {
+      if (e instanceof SmpCborError) return respond({ rc: MgmtErr.EINVAL });
+      throw e;
+    }
+    const handler = this.handlers.get(`${h.group}:${h.id}:${h.op}`);
+    if (!handler) return respond({ rc: MgmtErr.ENOTSUP });
+    const reply = await handler(req);
+    if ("body" in reply) return respond(reply.body);
+    if ("rc" in reply) return respond({ rc: reply.rc });
+    if (version === 1) return respond({ err: { group: h.group, rc: reply.groupRc } });
+    return respond({ rc: h.group === SmpGroup.IMAGE ? imgErrToV1(reply.groupRc) : reply.groupRc });
+  }
+
+  async #send(m: SmpMessage): Promise<void> {
+    if (this.stream.closed) return;
+    await this.stream.write(encodeSerialFrame(encodeMessage(m, { indefinite: true })));
+  }
+}
+
+export const handlerKey = (group: number, id: number, op: number): string => `${group}:${id}:${op}`;

@@ -1,0 +1,109 @@
+import { BootFlagState, bootMagic, SwapType } from "../../protocol/mcuboot/index.js";
+import type { FlashArea } from "./flash-area.js";
+import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
+import { layoutOf, trailerOf } from "./slots.js";
+
+/**
+ * Swap-using-move (MCUboot docs/design.md): first every image sector of the primary moves
+ * up by one sector (from the top down), then for each index i the new sector i comes from
+ * the secondary and the old one (now at i+1) goes to secondary i. No scratch area is used.
+ *
+ * Progress lives in the primary slot's trailer: swap_info, swap_size and the magic are
+ * written first (magic last, so a GOOD magic means the record is whole), then one status
+ * entry of one write unit per finished step. Every step is idempotent given the entries
+ * before it, so a power cut before any flash operation resumes on the next boot from the
+ * first missing entry; copy_done (and image_ok for PERM/REVERT) close the swap.
+ */
+export class SwapMove {
+  constructor(
+    readonly primary: FlashArea,
+    readonly secondary: FlashArea,
+    private readonly log: (detail: string) => void,
+  ) {}
+
+  /** Image sectors a swap of `bytes` moves; undefined when it does not fit (one spare sector and the trailer). */
+  sectorsFor(bytes: number): number | undefined {
+    const n = Math.max(1, Math.ceil(bytes / this.primary.sectorSize));
+    return (n + 1) * this.primary.sectorSize <= layoutOf(this.primary).status ? n : undefined;
+  }
+
+  /** Records a new swap in the primary trailer, then runs it. */
+  async start(type: SwapType, sectors: number): Promise<void> {
+    const layout = layoutOf(this.primary);
+    this.log(`swap-move ${swapName(type)} over ${sectors} sectors: start`);
+    await this.primary.eraseSector(this.primary.sectorCount - 1);
+    await this.primary.writeField(layout.swapInfo, Uint8Array.of(type));
+    await this.primary.writeField(layout.swapSize, u32(sectors * this.primary.sectorSize));
+    await this.primary.writeField(layout.magic, bootMagic(MCUBOOT_MAX_ALIGN));
+    await this.#run(type, sectors, 0);
+  }
+
+  /** True when the primary trailer holds a swap that has not finished (magic GOOD, copy_done unset). */
+  inProgress(): boolean {
+    const t = trailerOf(this.primary);
+    return t.magic === 1 && t.copyDone === BootFlagState.UNSET;
+  }
+
+  /** Continues the recorded swap from its first missing status entry. */
+  async resume(): Promise<void> {
+    const t = trailerOf(this.primary);
+    const sectors = Math.round(t.swapSize / this.primary.sectorSize);
+    const done = this.#doneSteps(sectors);
+    this.log(`swap-move ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`);
+    await this.#run(t.swapType as SwapType, sectors, done);
+  }
+
+  #doneSteps(sectors: number): number {
+    const layout = layoutOf(this.primary);
+    let k = 0;
+    while (
+      k < 3 * sectors &&
+      !this.primary.isErased(layout.status + k * NRF52840_FLASH.writeSize, NRF52840_FLASH.writeSize)
+    )
+      k++;
+    return k;
+  }
+
+  async #run(type: SwapType, n: number, from: number): Promise<void> {
+    const layout = layoutOf(this.primary);
+    const lastSec = this.secondary.sectorCount - 1;
+    // The request in the secondary trailer is consumed once the primary holds the record.
+    if (!this.secondary.isErased(lastSec * this.secondary.sectorSize, this.secondary.sectorSize))
+      await this.secondary.eraseSector(lastSec);
+    for (let step = from; step < 3 * n; step++) {
+      if (step < n) {
+        const j = n - 1 - step;
+        await this.#copy(this.primary, j, this.primary, j + 1);
+      } else {
+        const i = Math.floor((step - n) / 2);
+        if ((step - n) % 2 === 0) await this.#copy(this.secondary, i, this.primary, i);
+        else await this.#copy(this.primary, i + 1, this.secondary, i);
+      }
+      await this.primary.writeField(layout.status + step * NRF52840_FLASH.writeSize, Uint8Array.of(1));
+    }
+    const t = trailerOf(this.primary);
+    if ((type === SwapType.PERM || type === SwapType.REVERT) && t.imageOk === BootFlagState.UNSET)
+      await this.primary.writeField(layout.imageOk, Uint8Array.of(1));
+    if (t.copyDone === BootFlagState.UNSET) await this.primary.writeField(layout.copyDone, Uint8Array.of(1));
+    this.log(`swap-move ${swapName(type)}: done`);
+  }
+
+  async #copy(src: FlashArea, srcSector: number, dst: FlashArea, dstSector: number): Promise<void> {
+    const size = src.sectorSize;
+    await dst.eraseSector(dstSector);
+    const data = src.read(srcSector * size, size);
+    // An erased sector stays erased: a real driver skips programming all-ones.
+    if (data.every((b) => b === src.flash.erasedValue)) return;
+    await dst.write(dstSector * size, data);
+  }
+}
+
+export function swapName(type: SwapType | number): string {
+  return (["", "none", "test", "perm", "revert", "fail"][type] ?? `0x${type.toString(16)}`).toUpperCase();
+}
+
+function u32(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n >>> 0, true);
+  return out;
+}

@@ -1,0 +1,32 @@
+import { fixtureKey } from "../../../fixtures/mcuboot/generate.js";
+import { SmpClient } from "../../../harness/clients/smp/index.js";
+import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { parseVersion, publicOf, signImage } from "../../../harness/protocol/mcuboot/index.js";
+import { Random } from "../../../harness/sim/random.js";
+import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
+
+export const goodKey = fixtureKey("test-only-ecdsa-p256");
+export const wrongKey = fixtureKey("test-only-wrong-ecdsa-p256");
+
+/** A signed app image of `size` payload bytes (seeded contents), as `hil sign --pad-header` makes it. */
+export function app(version: string, size: number, key = goodKey, seed = 1): Uint8Array {
+  const r = new Random(seed).fork(version);
+  const payload = Uint8Array.from({ length: size }, () => r.byte());
+  return signImage(payload, {
+    key,
+    version: parseVersion(version),
+    headerSize: 0x200,
+    slotSize: 0x76000,
+    padHeader: true,
+  });
+}
+
+/** A powered-on board with `v1` factory-programmed in the primary slot, and a client on its UART. */
+export async function board(v1: Uint8Array, seed = 5) {
+  const clock = new VirtualClock();
+  const dev = new Nrf52840McubootDevice({ clock, seed, deviceOptions: { keys: [publicOf(goodKey)] } });
+  dev.program(dev.layout.primary.offset, v1);
+  await dev.power.on();
+  const client = new SmpClient(dev.host, clock);
+  return { clock, dev, client };
+}
