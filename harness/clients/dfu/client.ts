@@ -247,6 +247,21 @@ export class DfuClient {
     this.#known = DfuState.dfuIDLE;
   }
 
+  /** Any DFU class request, OUT, as given (conformance tests); resolves with the transfer status. */
+  async requestOut(request: DfuRequest, value = 0, data?: Uint8Array): Promise<USBTransferStatus> {
+    return this.#out(request, value, data, requestName(request), { allowStall: true });
+  }
+
+  /** Any DFU class request, IN, as given; resolves with the data or "stall". */
+  async requestIn(request: DfuRequest, value: number, length: number): Promise<Uint8Array | "stall"> {
+    this.#known = undefined;
+    const r = await this.#transfer(requestName(request), () =>
+      this.#device.controlTransferIn(this.#setup(request, value), length),
+    );
+    if (r.status !== "ok" || !r.data) return "stall";
+    return new Uint8Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.byteLength));
+  }
+
   /** A raw DNLOAD (block number and data as given); resolves with the transfer status. */
   async dnload(
     block: number,

@@ -1,0 +1,145 @@
+/**
+ * The power-fail loop of MCUboot's simulator, on a DfuSe update: count the flash operations
+ * (or DNLOAD blocks) of a clean update, then for each cut point cut power there, power on
+ * with BOOT0 low and see what runs, bring the board back to the bootloader with BOOT0, and
+ * run a second full update that must leave the flash byte-exact and the application running.
+ */
+import { expect } from "chai";
+import type { DfuClient } from "../../harness/clients/dfu/index.js";
+import { DfuError } from "../../harness/clients/dfu/index.js";
+import { describeMode } from "../../harness/devices/stm32/device.js";
+import type { Board } from "../../harness/rig/board.js";
+import {
+  appFilter,
+  appImage,
+  asFile,
+  connect,
+  profile,
+  sameBytes,
+  startInBootloader,
+  stm32,
+} from "./fixture.js";
+
+export type CutAt = { kind: "flash-op"; torn: boolean } | { kind: "dnload-block" };
+
+export interface SweepResult {
+  /** Cut points tried. */
+  points: number;
+  /** One line per cut point that did not recover as documented. */
+  failures: string[];
+  /** After each cut and power-on (BOOT0 low): what ran. */
+  outcomes: Record<string, number>;
+  /** Device (virtual) milliseconds the whole sweep took. */
+  deviceMs: number;
+}
+
+export interface SweepOptions {
+  imageSize: number;
+  cut: CutAt;
+  /** Cut points to try (default: every one). Lab rigs pass a sample. */
+  only?: (point: number, total: number) => boolean;
+}
+
+export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<SweepResult> {
+  const p = profile(board);
+  const base = p.flash.base;
+  const v1 = appImage(board, opts.imageSize, "sweep-v1");
+  const v2 = appImage(board, opts.imageSize, "sweep-v2");
+  const image = asFile("bin", base, v2);
+  const dev = stm32(board);
+  const t0 = board.clock.now();
+
+  // A clean update from the old application: the reference, and the count of cut points.
+  await startInBootloader(board, v1);
+  const start = dev?.chip.flash.snapshot();
+  let client = await connect(board);
+  let blocks = 0;
+  client.events.on("block", () => blocks++);
+  const opsBefore = dev?.chip.flash.counters.ops ?? 0;
+  await client.download(image);
+  const total = opts.cut.kind === "flash-op" ? (dev?.chip.flash.counters.ops ?? 0) - opsBefore : blocks;
+  const reference = dev?.chip.flash.peek(base, dev.chip.flash.size);
+  expect(total, "a clean update has cut points").to.be.above(0);
+
+  const failures: string[] = [];
+  const outcomes: Record<string, number> = {};
+  let points = 0;
+  for (let n = 1; n <= total; n++) {
+    if (opts.only && !opts.only(n, total)) continue;
+    points++;
+    const where =
+      opts.cut.kind === "flash-op" ? `flash op ${n}${opts.cut.torn ? " (torn)" : ""}` : `DNLOAD block ${n}`;
+    // Back to the state before the update, in the bootloader.
+    if (dev && start) {
+      await dev.power.off();
+      dev.chip.flash.restore(start);
+      await board.boot?.bootloader();
+      await dev.power.on();
+    } else {
+      await startInBootloader(board, v1);
+    }
+    client = await connect(board);
+    if (opts.cut.kind === "flash-op") {
+      if (!dev) throw new Error("flash-op cuts need an emulated board");
+      dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.cut.torn });
+    } else {
+      // The client's block event is where a lab rig's power backend cuts, too.
+      client.events.on("block", (e) => {
+        if (e.index === n) void board.power.off();
+      });
+    }
+    const err = await client.download(image).catch((e: unknown) => e);
+    // A cut after the last block comes after the download finished: nothing to interrupt.
+    const finished = err === undefined && opts.cut.kind === "dnload-block" && n === total;
+    if (
+      !finished &&
+      (!(err instanceof DfuError) || !["disconnected", "timeout", "stale"].includes(err.kind))
+    ) {
+      failures.push(`${where}: the interrupted update ended with ${String(err)}`);
+      continue;
+    }
+    // Power on as the product would: BOOT0 low, the boot configuration decides.
+    await board.power.off();
+    await board.boot?.application();
+    await board.power.on();
+    const ran = dev ? describeMode(dev.mode).replace(/ at 0x[0-9a-f]+/, "") : "lab";
+    const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
+    const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+    // Only a torn operation may leave a vector table that is neither blank nor valid.
+    const torn = opts.cut.kind === "flash-op" && opts.cut.torn;
+    if (dev && key === "halted" && !torn)
+      failures.push(`${where}: after power-on the core is ${describeMode(dev.mode)}`);
+
+    // Recovery: BOOT0 back to the bootloader, a second full update, byte-exact, and it runs.
+    const problem = await recover(board, client, image, reference).catch((e: unknown) => String(e));
+    if (problem) failures.push(`${where}: ${problem}`);
+  }
+  return { points, failures, outcomes, deviceMs: board.clock.now() - t0 };
+}
+
+async function recover(
+  board: Board,
+  stale: DfuClient,
+  image: ReturnType<typeof asFile>,
+  reference: Uint8Array | undefined,
+): Promise<string | undefined> {
+  await board.boot?.bootloader();
+  await board.power.cycle();
+  const client = await connect(board);
+  if (client.device === stale.device) return "the stale handle came back";
+  await client.download(image);
+  const dev = stm32(board);
+  const base = profile(board).flash.base;
+  if (dev && reference) {
+    const now = dev.chip.flash.peek(base, dev.chip.flash.size);
+    const at = now.findIndex((b, i) => b !== reference[i]);
+    if (at >= 0) return `second update not byte-exact at 0x${(base + at).toString(16)}`;
+  } else {
+    await client.verify(image);
+  }
+  await client.leave(base);
+  await client.waitForApplication(appFilter(board));
+  if (dev && dev.mode.kind !== "application") return `after leave the core is ${describeMode(dev.mode)}`;
+  return undefined;
+}
