@@ -36,4 +36,10 @@ export interface Board {
   readonly emulator: EmulatedDevice | undefined;
   /** Seed of the board's emulator (and of any random choice a suite makes for it). */
   readonly seed: number;
+  /** A lab board's serial port identity from the rig file (USART bootloader, consoles). */
+  readonly serialPort?: {
+    byId?: string | undefined;
+    usbSerial?: string | undefined;
+    baudRate?: number | undefined;
+  };
 }

@@ -86,6 +86,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     id: spec.id,
     family: spec.family,
     serial: spec.usb?.serial ?? spec.serial?.usbSerial,
+    serialPort: spec.serial ? { ...spec.serial } : undefined,
     capabilities: new Set(spec.capabilities),
     emulated: false,
     clock,

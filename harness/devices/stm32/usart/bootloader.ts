@@ -96,6 +96,7 @@ export class Stm32UsartRom {
   #drop = 0;
   #corrupt = 0;
   readonly #random: Random;
+  readonly #eventCounts = new Map<string, number>();
 
   constructor(
     readonly device: Stm32Device,
@@ -120,6 +121,11 @@ export class Stm32UsartRom {
     if (this.#special?.special) list.push(Command.Special);
     if (this.#special?.extendedSpecial) list.push(Command.ExtendedSpecial);
     return list;
+  }
+
+  /** How often a protocol event ("usart.command", "usart.write") fired: arm a fault at "the k-th from now". */
+  eventCount(name: string): number {
+    return this.#eventCounts.get(name) ?? 0;
   }
 
   setSpecialHandler(handler: SpecialHandler | undefined): void {
@@ -206,7 +212,7 @@ export class Stm32UsartRom {
         continue;
       }
       const code = frame[0]!;
-      this.#applyFaults(this.device.event("usart.command"));
+      this.#applyFaults(this.#event("usart.command"));
       if (this.#session !== session) return;
       await this.#command(session, code);
     }
@@ -297,7 +303,7 @@ export class Stm32UsartRom {
     });
     if (address === undefined) return;
     // Protocol event "usart.write" (k-th data block): a line fault armed here hits the block itself.
-    const faults = this.device.event("usart.write");
+    const faults = this.#event("usart.write");
     if (this.#session !== s) return;
     this.#applyFaults(faults);
     const n = await s.take(1);
@@ -522,6 +528,11 @@ export class Stm32UsartRom {
   async #nack(why: string): Promise<void> {
     this.device.log("usart", `NACK: ${why}`);
     await this.#send(NACK);
+  }
+
+  #event(name: string): Fault[] {
+    this.#eventCounts.set(name, this.eventCount(name) + 1);
+    return this.device.event(name);
   }
 
   #applyFaults(faults: Fault[]): void {

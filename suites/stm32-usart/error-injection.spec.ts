@@ -1,0 +1,133 @@
+import { expect } from "chai";
+import { NackError, UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
+import { usartRom } from "../../harness/devices/stm32/usart/port.js";
+import { commandFrame, encodeWriteData, u32Frame } from "../../harness/protocol/stm32-usart/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { appImage, FLASH, factoryReset, open, stm32, USART, update } from "./fixture.js";
+
+/** What the bootloader refuses, and that it refuses it without writing anything. */
+const rig = getRig();
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("stm32-usart: error injection", () => {
+  forEachBoard(rig, USART, (board) => {
+    it("a Write Memory block with a bad checksum is NACKed and nothing is written", async () => {
+      await clause("AN3155: Write Memory (0x31): NACK on wrong checksum");
+      await factoryReset(board);
+      const { client, link } = await open(board);
+      await client.erasePages([0]);
+      const frame = encodeWriteData(Uint8Array.of(0xde, 0xad, 0xbe, 0xef));
+      frame[frame.length - 1]! ^= 0x5a;
+      await link.write(commandFrame(0x31));
+      expect((await link.read(1, { timeoutMs: 500 }))[0]).to.equal(0x79);
+      await link.write(u32Frame(FLASH));
+      expect((await link.read(1, { timeoutMs: 500 }))[0]).to.equal(0x79);
+      await link.write(frame);
+      expect((await link.read(1, { timeoutMs: 1000 }))[0], "NACK").to.equal(0x1f);
+      expect(await client.readMemory(FLASH, 8)).to.deep.equal(new Uint8Array(8).fill(0xff));
+      await link.close();
+    });
+  });
+
+  forEachBoard(rig, USART, (board) => {
+    // Option-byte changes are reversible on an emulator; a lab board must be marked sacrificial.
+    beforeEach(function () {
+      if (!board.emulator && !board.capabilities.has("sacrificial")) this.skip();
+    });
+
+    it("writes to a write-protected page are ACKed and dropped; Write Unprotect lifts the protection", async () => {
+      await clause(
+        "AN3155: Write Memory (0x31): no error on write-protected sectors",
+        "AN3155: Write Protect (0x63) / Write Unprotect (0x73): system reset",
+      );
+      await factoryReset(board);
+      const { client, link } = await open(board);
+      await client.erasePages([0, 1]);
+      let resets = 0;
+      client.events.on("reset", () => {
+        resets++;
+      });
+      await client.writeProtect([0]);
+      await client.write(FLASH, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+      expect(await client.readMemory(FLASH, 8)).to.deep.equal(new Uint8Array(8).fill(0xff));
+      await client.writeUnprotect();
+      expect(resets, "the host resynced after each protection command").to.equal(2);
+      await client.write(FLASH, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+      expect(await client.readMemory(FLASH, 8)).to.deep.equal(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+      await link.close();
+    });
+
+    it("under readout protection reads are refused; Readout Unprotect mass-erases and reopens", async () => {
+      await clause(
+        "AN3155: Read Memory (0x11): NACK when RDP is active",
+        "AN3155: Readout Unprotect (0x92): mass erase, system reset",
+      );
+      await factoryReset(board);
+      const { client, link } = await open(board);
+      const image = appImage(board, 8192, "rdp");
+      await update(board, client, image);
+      await client.readoutProtect();
+      const refused = await rejection(client.readMemory(FLASH, 16));
+      expect(refused).to.be.instanceOf(NackError);
+      expect(await rejection(client.write(FLASH + 8192, new Uint8Array(8)))).to.be.instanceOf(NackError);
+      await client.readoutUnprotect();
+      expect(await client.read(FLASH, 8192)).to.deep.equal(new Uint8Array(8192).fill(0xff));
+      if (board.emulator) expect(stm32(board).chip.rdpLevel).to.equal(0);
+      await link.close();
+    });
+  });
+
+  forEachBoard(rig, { ...USART, capabilities: ["usart", "flash-faults"] }, (board) => {
+    it("a byte corrupted on the line NACKs that block only; after resync the update completes", async () => {
+      await clause(
+        "AN3155: XOR checksum of every multi-byte field",
+        "stm32flash resync (0xFF 0x00 until NACK)",
+      );
+      await factoryReset(board);
+      const dev = stm32(board);
+      const third = usartRom(dev).eventCount("usart.write") + 3;
+      dev.faults.add({
+        where: { at: "event", event: "usart.write", occurrence: third },
+        what: { do: "serial-corrupt" },
+      });
+      const { client, link } = await open(board);
+      const image = appImage(board, 4096, "corrupt");
+      await client.erasePages([0, 1]);
+      const err = await rejection(client.write(FLASH, image));
+      expect(err).to.be.instanceOf(NackError);
+      expect(dev.chip.flash.isErased(FLASH + 512, 256), "block 3 not written").to.equal(true);
+      await client.recover();
+      await client.write(FLASH + 512, image.subarray(512));
+      expect(await client.read(FLASH, 4096)).to.deep.equal(image);
+      await link.close();
+    });
+  });
+
+  forEachBoard(rig, { family: "stm32wb55", capabilities: ["usart"] }, (board) => {
+    it("WB55: Extended Erase 0xFFFF never answers; only a reset brings the bootloader back", async () => {
+      await clause(
+        "reference §3: WB55 USART extended erase 0xFFFF hangs with no reply",
+        "AN3155: Extended Erase (0x44)",
+      );
+      await factoryReset(board);
+      const { client, link } = await open(board);
+      const hang = await rejection(client.massErase());
+      expect(hang).to.be.instanceOf(UsartTimeoutError);
+      expect((hang as UsartTimeoutError).timeoutMs).to.equal(35_000);
+      await board.reset!.reset();
+      await client.connect();
+      expect(await client.getId()).to.equal(0x495);
+      await link.close();
+    });
+  });
+});

@@ -1,0 +1,72 @@
+import { expect } from "chai";
+import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
+import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
+import { Stm32Device } from "../../harness/devices/stm32/device.js";
+import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
+import type { Board } from "../../harness/rig/board.js";
+import type { BoardNeed } from "../../harness/rig/select.js";
+import { openUsartLink } from "../../harness/rig/usart-link.js";
+import { Random } from "../../harness/sim/random.js";
+import type { ByteStream } from "../../harness/transport/byte-stream.js";
+
+export const FLASH = 0x0800_0000;
+export const USART: BoardNeed = { family: ["stm32l432", "stm32wb55"], capabilities: ["usart"] };
+
+export function pageSize(board: Board): number {
+  return profileForFamily(board.family).flash.pageSize;
+}
+
+/** The emulator behind a board, for checks only an emulator allows (flash contents, cuts). */
+export function stm32(board: Board): Stm32Device {
+  expect(board.emulator, `board ${board.id} is not an emulated STM32`).to.be.instanceOf(Stm32Device);
+  return board.emulator as Stm32Device;
+}
+
+export interface Session {
+  client: UsartBootloader;
+  link: ByteStream;
+}
+
+/** A client on the board's USART link, synced (fresh or already synced) and probed. */
+export async function open(board: Board): Promise<Session> {
+  const link = await openUsartLink(board);
+  const client = new UsartBootloader(link, { clock: board.clock });
+  await client.recover();
+  await client.probe();
+  return { client, link };
+}
+
+/** Emulated boards: factory memories, BOOT0 high, powered into the ROM bootloader. */
+export async function factoryReset(board: Board): Promise<void> {
+  if (!board.emulator) {
+    await board.boot?.bootloader();
+    await board.power.cycle();
+    return;
+  }
+  const dev = stm32(board);
+  await dev.power.off();
+  const blank = new Stm32Chip(dev.profile, dev.seed);
+  dev.chip.flash.restore(blank.flash.snapshot());
+  dev.chip.otp.restore(blank.otp.snapshot());
+  dev.chip.optionBytes.store(blank.optionBytes.raw);
+  dev.boot0 = true;
+  await dev.power.on();
+}
+
+/** An application image: a valid vector table (SP in SRAM, Thumb reset handler) then seeded bytes. */
+export function appImage(board: Board, length: number, label: string): Uint8Array {
+  const r = new Random(board.seed).fork(label);
+  const out = Uint8Array.from({ length }, () => r.byte());
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 0x2000_a000, true);
+  view.setUint32(4, FLASH + 0x201, true);
+  return out;
+}
+
+/** Erase the pages an image needs, write it, read it back: an update as a lab script does it. */
+export async function update(board: Board, client: UsartBootloader, image: Uint8Array): Promise<void> {
+  const pages = Math.ceil(image.length / pageSize(board));
+  await client.erasePages(Array.from({ length: pages }, (_, i) => i));
+  await client.write(FLASH, image);
+  expect(await client.read(FLASH, image.length), "read back after write").to.deep.equal(image);
+}

@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { appImage, FLASH, factoryReset, open, pageSize, stm32, USART, update } from "./fixture.js";
+
+/**
+ * Power lost in the middle of a USART update: the host notices (a timeout, never a hang),
+ * syncs again after power returns and a second update succeeds. Once at write block k
+ * through the client's event (works on a lab rig's power backend too), then at every
+ * flash operation on the emulator, clean and torn, as MCUboot's simulator does.
+ */
+const rig = getRig();
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("stm32-usart: power interruption", () => {
+  forEachBoard(rig, { ...USART, capabilities: ["usart", "power-cut"] }, (board) => {
+    it("power cut after write block k: the host times out, resyncs after power-on, the second update succeeds", async () => {
+      await clause(
+        "AN3155: Write Memory (0x31)",
+        "AN3155: 0x7F autobaud after reset",
+        "design.md: power-fail loop",
+      );
+      await factoryReset(board);
+      const { client, link } = await open(board);
+      const image = appImage(board, 16 * 1024, "cut-at-block");
+      const k = 17;
+      const off = client.events.on("block-written", async (e) => {
+        if (e.index === k) await board.power.off();
+      });
+      const err = await rejection(update(board, client, image));
+      off();
+      expect(err).to.be.instanceOf(UsartTimeoutError);
+      expect(client.transcript.render()).to.include("timeout");
+      await board.power.on();
+      await client.connect();
+      await update(board, client, image);
+      await link.close();
+    });
+  });
+
+  forEachBoard(rig, { ...USART, capabilities: ["usart", "power-cut", "flash-faults"] }, (board) => {
+    for (const torn of [false, true]) {
+      it(`a power cut before every flash operation of an update (${torn ? "torn" : "clean"}) is followed by a good second update`, async () => {
+        await clause(
+          "design.md: Emulator rules (NOR flash, power-fail loop)",
+          "AN3155: Write Memory (0x31)",
+          "AN3155: Extended Erase (0x44)",
+        );
+        await factoryReset(board);
+        const dev = stm32(board);
+        const image = appImage(board, 2 * pageSize(board) + 1024, "sweep");
+        const start = dev.chip.flash.counters.ops;
+        const first = await open(board);
+        await update(board, first.client, image);
+        await first.link.close();
+        const ops = dev.chip.flash.counters.ops - start;
+        expect(ops, "erases + 256-byte programs").to.equal(3 + Math.ceil(image.length / 256));
+
+        const failures: string[] = [];
+        for (let n = 1; n <= ops; n++) {
+          await factoryReset(board);
+          dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn });
+          const { client, link } = await open(board);
+          const cut = await rejection(update(board, client, image));
+          if (!(cut instanceof UsartTimeoutError))
+            failures.push(`op ${n}: expected a timeout, got ${cut.message}`);
+          await board.power.on();
+          try {
+            await client.connect();
+            await update(board, client, image);
+            if (!equal(dev.chip.flash.peek(FLASH, image.length), image))
+              failures.push(`op ${n}: flash differs`);
+          } catch (e) {
+            failures.push(`op ${n}: second update failed: ${(e as Error).message}`);
+          }
+          await link.close();
+        }
+        expect(failures).to.deep.equal([]);
+      });
+    }
+  });
+});
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
