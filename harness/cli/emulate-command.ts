@@ -13,6 +13,7 @@ import { servePty } from "../expose/uart-pty.js";
 import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
+import { runEmulateTKey } from "./emulate-tkey.js";
 import { UsageError } from "./usage-error.js";
 
 export const EMULATE_OPTIONS = {
@@ -37,6 +38,7 @@ export interface EmulateOptions {
 
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
   const [profile, ...extra] = positionals;
+  if (profile === "tkey" && extra.length === 0) return runEmulateTKey(opts);
   if (!profile || extra.length > 0)
     throw new UsageError(`emulate: expected one profile (${Object.keys(PROFILES).join(", ")})`);
   if (!(profile in PROFILES))

@@ -19,9 +19,11 @@ commands:
         [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
         [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
         sign an MCUboot image (as imgtool sign)
-  emulate <stm32l432kc|stm32wb55> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
+  emulate <stm32l432kc|stm32wb55|tkey> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
+        (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
+        SIGHUP replugs the TKey)
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
 

@@ -1,0 +1,115 @@
+/**
+ * `hil emulate tkey --uart-pty PATH`: the emulated TKey on a real pty, which is what a TKey
+ * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
+ * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
+ * appMaxSize=N, serial=N (the UDI serial). SIGHUP unplugs and replugs the TKey (the only
+ * way out of the firmware's silent halt) while the pty stays. Wall time: the peer is
+ * another process.
+ */
+import { TKEY_PROFILES, TKeyDevice } from "../devices/tkey/index.js";
+import { servePty } from "../expose/uart-pty.js";
+import { parseSeed } from "../rig/rig.js";
+import { parseFault } from "../sim/faults.js";
+import { WallClock } from "../transport/clock.js";
+import type { EmulateOptions } from "./emulate-command.js";
+import { UsageError } from "./usage-error.js";
+
+const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial"];
+
+export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
+  const link = opts["uart-pty"];
+  if (!link) throw new UsageError("emulate: --uart-pty PATH is required");
+  if (opts.boot !== undefined)
+    throw new UsageError("emulate tkey: a TKey has no boot mode; --boot does not apply");
+  if (opts.state !== undefined)
+    throw new UsageError("emulate tkey: a TKey keeps its app in RAM only; --state does not apply");
+  let seed: number;
+  try {
+    seed = parseSeed(opts.seed) ?? 1;
+  } catch (e) {
+    throw new UsageError(`--seed: ${(e as Error).message}`);
+  }
+  const given: Record<string, string> = {};
+  for (const kv of opts.option ?? []) {
+    const m = /^([A-Za-z]\w*)=(.*)$/.exec(kv);
+    if (!m || !TKEY_OPTION_KEYS.includes(m[1]!))
+      throw new UsageError(
+        `--option '${kv}': expected KEY=VALUE with KEY one of ${TKEY_OPTION_KEYS.join(", ")}`,
+      );
+    given[m[1]!] = m[2]!;
+  }
+  if (given.profile !== undefined && !(given.profile in TKEY_PROFILES))
+    throw new UsageError(
+      `--option profile: unknown '${given.profile}' (known: ${Object.keys(TKEY_PROFILES).join(", ")})`,
+    );
+  const options: Record<string, unknown> = {};
+  if (given.uds !== undefined) options.uds = given.uds;
+  if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
+  if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
+
+  const clock = new WallClock();
+  const device = new TKeyDevice({
+    clock,
+    seed,
+    profile: given.profile,
+    options,
+    faults: (opts.fault ?? []).map(parseFault),
+  });
+  let printed = 0;
+  const printLog = () => {
+    if (!opts.log) return;
+    for (; printed < device.events.length; printed++) {
+      const e = device.events[printed]!;
+      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
+    }
+  };
+  await device.power.on();
+  const bridge = await servePty(link, clock);
+  // The pty is the USB cable: bytes go to whichever port the TKey has after its last plug-in.
+  let port = device.openPort();
+  const plug = () => {
+    port = device.openPort();
+    port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
+  };
+  port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
+  bridge.line.onData((bytes) => {
+    if (!port.closed) void port.write(bytes).catch(() => {});
+  });
+  const replug = () => {
+    void device.power
+      .cycle()
+      .then(plug, (e: Error) => console.error(`hil emulate: replug failed: ${e.message}`));
+  };
+  process.on("SIGHUP", replug);
+  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  console.log(`ready ${link}`);
+
+  const signal = await new Promise<string>((resolve) => {
+    const int = () => resolve("SIGINT");
+    const term = () => resolve("SIGTERM");
+    process.once("SIGINT", int);
+    process.once("SIGTERM", term);
+    void bridge.exited.then(() => resolve("socat exited"));
+    void bridge.exited.finally(() => {
+      process.off("SIGINT", int);
+      process.off("SIGTERM", term);
+    });
+  });
+  process.off("SIGHUP", replug);
+  if (ticker) clearInterval(ticker);
+  printLog();
+  await device.power.off();
+  await bridge.close();
+  console.error(`hil emulate: stopped (${signal})`);
+  return signal === "socat exited" ? 1 : 0;
+}
+
+function wholeNumber(key: string, text: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(text)
+    ? Number.parseInt(text, 16)
+    : /^\d+$/.test(text)
+      ? Number(text)
+      : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--option ${key}: '${text}' is not a whole number`);
+  return n;
+}
