@@ -11,7 +11,16 @@ import {
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { appMaxSize, appOf, attachTranscript, CLAUSES, connect, emulatedTKey, replug } from "./fixture.js";
+import {
+  appMaxSize,
+  appOf,
+  attachTranscript,
+  CLAUSES,
+  connect,
+  emulatedTKey,
+  emulatorOrSkip,
+  replug,
+} from "./fixture.js";
 
 const rig = getRig();
 
@@ -75,29 +84,30 @@ describe("tkey: error injection", () => {
 
     it("a chunk corrupted in transit: the client sees a digest that is not BLAKE2s of the file", async function () {
       await clause(CLAUSES.digest);
-      const dev = emulatedTKey(board);
-      // Corrupting a chunk on the wire needs the emulator's line; a lab rig has no such hook.
-      if (!dev) this.skip();
+      const dev = await emulatorOrSkip(
+        this,
+        board,
+        "corrupting a chunk on the wire needs the emulator's line",
+      );
       client = await replug(board);
-      dev!.faults.add({
-        where: { at: "event", event: "tkey.chunk.received", occurrence: dev!.counters.chunks + 5 },
+      dev.faults.add({
+        where: { at: "event", event: "tkey.chunk.received", occurrence: dev.counters.chunks + 5 },
         what: { do: "bit-flip" },
       });
       const app = appOf(board, 2000);
       const err = await client.loadApp(app).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(TKeyDigestError);
       expect((err as TKeyDigestError).expected).to.deep.equal(appDigest(app));
-      expect((err as TKeyDigestError).actual).to.deep.equal(dev!.app!.digest);
+      expect((err as TKeyDigestError).actual).to.deep.equal(dev.app!.digest);
     });
 
     it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
       await clause(CLAUSES.halt);
-      const dev = emulatedTKey(board);
-      if (!dev) this.skip();
+      const dev = await emulatorOrSkip(this, board, "dropping a byte on the wire needs the emulator's line");
       client = await replug(board);
       // The LOAD_APP header byte is lost: its payload is read as frames, which the firmware rejects.
-      dev!.faults.add({
-        where: { at: "event", event: "tkey.rx.byte", occurrence: dev!.counters.rxBytes + 1 },
+      dev.faults.add({
+        where: { at: "event", event: "tkey.rx.byte", occurrence: dev.counters.rxBytes + 1 },
         what: { do: "serial-drop" },
       });
       const err = await client.loadApp(appOf(board, 400)).catch((e: unknown) => e);

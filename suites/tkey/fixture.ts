@@ -1,7 +1,7 @@
 import * as allure from "allure-js-commons";
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
 import { TKeyDevice } from "../../harness/devices/tkey/index.js";
-import { APP_MAX_SIZE } from "../../harness/protocol/tkey/index.js";
+import { APP_MAX_SIZE, TKEY_USB_IDS } from "../../harness/protocol/tkey/index.js";
 import type { Board } from "../../harness/rig/board.js";
 import { Random } from "../../harness/sim/random.js";
 
@@ -37,7 +37,7 @@ export function connect(board: Board, timeouts?: { probeMs?: number; commandMs?:
   const dev = emulatedTKey(board);
   if (!dev)
     throw new Error(
-      `board ${board.id}: opening a lab TKey's CDC port (1207:8887 / 1209:8885 by serial) is not wired into the rig yet`,
+      `board ${board.id}: opening a lab TKey's CDC port (${TKEY_USB_IDS.map((id) => `${id.vendorId.toString(16)}:${id.productId.toString(16)}`).join(" / ")} by serial) is not wired into the rig yet`,
     );
   return new TKeyClient(dev.openPort(), { clock: board.clock, timeouts });
 }
@@ -57,4 +57,15 @@ export function appOf(board: Board, size: number): Uint8Array {
 /** On failure, the client's transcript goes into the report. */
 export async function attachTranscript(client: TKeyClient | undefined, failed: boolean): Promise<void> {
   if (client && failed) await allure.attachment("tkey transcript", client.transcript.render(), "text/plain");
+}
+
+/**
+ * The emulator behind the board, or skip the test with `reason` (recorded in the report)
+ * on a lab board, where the scenario needs a hook only an emulator has.
+ */
+export async function emulatorOrSkip(ctx: Mocha.Context, board: Board, reason: string): Promise<TKeyDevice> {
+  const dev = emulatedTKey(board);
+  if (dev) return dev;
+  await allure.description(`Skipped on ${board.id}: ${reason}.`);
+  ctx.skip();
 }

@@ -10,7 +10,15 @@ import {
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { appMaxSize, appOf, attachTranscript, CLAUSES, emulatedTKey, replug } from "./fixture.js";
+import {
+  appMaxSize,
+  appOf,
+  attachTranscript,
+  CLAUSES,
+  emulatedTKey,
+  emulatorOrSkip,
+  replug,
+} from "./fixture.js";
 
 const rig = getRig();
 
@@ -68,18 +76,20 @@ describe("tkey: full app load", () => {
     for (const withUss of [false, true]) {
       it(`the CDI the app sees is the documented one ${withUss ? "with" : "without"} a USS`, async function () {
         await clause(CLAUSES.cdi);
-        const dev = emulatedTKey(board);
-        // The UDS never leaves a real TKey, so only an emulator can show the CDI.
-        if (!dev) this.skip();
+        const dev = await emulatorOrSkip(
+          this,
+          board,
+          "the UDS never leaves a real TKey, so only an emulator shows the CDI",
+        );
         client = await replug(board);
         const app = appOf(board, 3000);
         const result = await client.loadApp(app, withUss ? { uss: ussFromSecret("tkey suite secret") } : {});
-        const expected = computeCdi(dev!.profile.cdi, {
-          uds: udsBytes(dev!.tkeyIdentity.udsWords),
+        const expected = computeCdi(dev.profile.cdi, {
+          uds: udsBytes(dev.tkeyIdentity.udsWords),
           digest: appDigest(app),
           uss: result.uss?.field,
         });
-        expect(dev!.cdi).to.deep.equal(expected);
+        expect(dev.cdi).to.deep.equal(expected);
         expect(result.uss !== undefined).to.equal(withUss);
       });
     }

@@ -4,7 +4,15 @@ import { appDigest } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { appOf, attachTranscript, CLAUSES, connect, emulatedTKey, replug } from "./fixture.js";
+import {
+  appOf,
+  attachTranscript,
+  CLAUSES,
+  connect,
+  emulatedTKey,
+  emulatorOrSkip,
+  replug,
+} from "./fixture.js";
 
 /**
  * Power cut after chunk k, for every k on an emulated TKey and a sample on a lab rig: the
@@ -61,16 +69,19 @@ describe("tkey: power interruption during an app load", () => {
 
     it("a power cut by the emulator's fault plan after chunk k (the device side of the same cut)", async function () {
       await clause(CLAUSES.power);
-      const dev = emulatedTKey(board);
-      if (!dev) this.skip();
+      const dev = await emulatorOrSkip(
+        this,
+        board,
+        "the device-side cut comes from the emulator's fault plan",
+      );
       client = await replug(board);
-      dev!.faults.add({
-        where: { at: "event", event: "tkey.chunk.acked", occurrence: dev!.counters.chunks + 4 },
+      dev.faults.add({
+        where: { at: "event", event: "tkey.chunk.acked", occurrence: dev.counters.chunks + 4 },
         what: { do: "power-cut" },
       });
       const err = await client.loadApp(appOf(board, APP_SIZE)).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(TKeyGoneError);
-      expect(dev!.state).to.equal("off");
+      expect(dev.state).to.equal("off");
       await board.power.on();
       client = connect(board);
       expect((await client.probe()).mode).to.equal("firmware");

@@ -4,3 +4,4 @@ export * from "./cdi.js";
 export * from "./firmware.js";
 export * from "./frame.js";
 export * from "./udi.js";
+export * from "./usb.js";

@@ -30,6 +30,7 @@ import {
   encodeUdi,
   FRAME_LENGTHS,
   FwRsp,
+  isTKeyUsbId,
   lengthCodeOf,
   STATUS_BAD,
   STATUS_OK,
@@ -329,5 +330,13 @@ describe("protocol/tkey: digest and CDI (firmware: BLAKE2s-256; CDI per Bellatri
         },
       ),
     );
+  });
+});
+
+describe("protocol/tkey: USB identity (tkeyclient ports.go)", () => {
+  it("knows 1207:8887 and 1209:8885 and nothing else", () => {
+    expect(isTKeyUsbId(0x1207, 0x8887)).to.equal(true);
+    expect(isTKeyUsbId(0x1209, 0x8885)).to.equal(true);
+    expect(isTKeyUsbId(0x1209, 0x8887)).to.equal(false);
   });
 });
