@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import {
   formatVersion,
   type ParsedImage,
@@ -22,6 +23,8 @@ import {
   SMP_SERVER_PARAMS,
 } from "./profile.js";
 import { SmpSerialServer } from "./smp-server.js";
+
+const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
 
 export type Nrf52840State = "off" | "bootloader" | "running" | "no-image";
 

@@ -1,0 +1,85 @@
+import { expect } from "chai";
+import type { SmpError } from "../../harness/clients/smp/index.js";
+import { ImgMgmtErr, SmpGroup, SmpOp } from "../../harness/protocol/smp/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { factory, hashOf, info, rebooted, signedApp, slotBytes } from "./fixture.js";
+
+const rig = getRig();
+const UPLOAD = "Zephyr smp_group_1.rst: image upload request/response, img_mgmt_err_code_t";
+const rcOf = async (p: Promise<unknown>) => ((await p.catch((e) => e)) as SmpError).rc;
+
+describe("nrf52840: error injection", () => {
+  forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
+    it("a corrupted image (hash mismatch) is accepted by the app, refused by MCUboot and erased", async () => {
+      await clause("MCUboot image_validate.c: SHA256 TLV must match", UPLOAD);
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const v2 = signedApp(board, "1.1.0", 12000).slice();
+      v2[info(v2).payloadOffset + 100]! ^= 0x01;
+      const { dev, client } = await factory(board, v1);
+      await client.upload(v2);
+      await client.test(hashOf(v2));
+      await client.reset();
+      await rebooted(dev);
+      expect(dev.runningVersion).to.equal("1.0.0");
+      expect(dev.secondary.isErased(0, dev.secondary.size)).to.equal(true);
+      expect(dev.events.map((e) => e.detail).join("\n")).to.match(/SHA256 TLV does not match/);
+    });
+
+    it("a truncated upload leaves no listable image: testing its hash is HASH_NOT_FOUND", async () => {
+      await clause(UPLOAD, "Zephyr img_mgmt_read_info: slots that fail it are not listed");
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const v2 = signedApp(board, "1.1.0", 12000);
+      const { client } = await factory(board, v1);
+      const stop = new Error("link lost");
+      await client
+        .upload(v2, {
+          onProgress: (p) => {
+            if (p.off > v2.length / 2) throw stop;
+          },
+        })
+        .catch((e) => expect(e).to.equal(stop));
+      expect((await client.list()).map((i) => i.slot)).to.deep.equal([0]);
+      expect(await rcOf(client.test(hashOf(v2)))).to.equal(ImgMgmtErr.HASH_NOT_FOUND);
+    });
+
+    it("a chunk at the wrong offset is answered with the expected offset (rc 0), not written", async () => {
+      await clause(UPLOAD);
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const v2 = signedApp(board, "1.1.0", 12000);
+      const { dev, client } = await factory(board, v1);
+      const up = (body: Record<string, unknown>) =>
+        client.request("upload", SmpGroup.IMAGE, 1, SmpOp.WRITE, body);
+      expect(await up({ off: 0, len: v2.length, data: v2.subarray(0, 256) })).to.deep.equal({ off: 256 });
+      expect(await up({ off: 512, data: v2.subarray(512, 768) })).to.deep.equal({ off: 256 });
+      expect(dev.secondary.isErased(512, 256)).to.equal(true);
+      expect(await up({ off: 256, data: v2.subarray(256, 512) })).to.deep.equal({ off: 512 });
+      expect(slotBytes(dev, 1, 512)).to.deep.equal(v2.subarray(0, 512));
+    });
+
+    it("upload while a test is pending is refused with NO_FREE_SLOT", async () => {
+      await clause(UPLOAD);
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const v2 = signedApp(board, "1.1.0", 12000);
+      const { client } = await factory(board, v1);
+      await client.upload(v2);
+      await client.test(hashOf(v2));
+      expect(await rcOf(client.upload(signedApp(board, "1.2.0", 500)))).to.equal(ImgMgmtErr.NO_FREE_SLOT);
+    });
+
+    it("frames with a bad CRC or bad base64 get no answer at all; the next good frame is served", async () => {
+      await clause(
+        "Zephyr smp_transport.rst / MCUboot boot_serial: bad frames are dropped without a response",
+      );
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const { dev, client } = await factory(board, v1);
+      const enc = new TextEncoder();
+      await dev.host.write(enc.encode("\x06\x09AAAAAAAAAAAA\n"));
+      await dev.host.write(enc.encode("\x06\x09not*base64!!\n"));
+      await dev.clock.sleep(1000);
+      expect(dev.host.readAvailable(), "no answer").to.have.length(0);
+      expect(await client.echo("still there")).to.equal("still there");
+    });
+  });
+});

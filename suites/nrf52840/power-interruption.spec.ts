@@ -1,0 +1,155 @@
+import { expect } from "chai";
+import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
+import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
+import { clause } from "../../harness/report/clause.js";
+import type { Board } from "../../harness/rig/board.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { equal, factory, hashOf, signedApp, slotBytes, trailers } from "./fixture.js";
+
+/**
+ * MCUboot's simulator method (sim/src/image.rs run_perm_with_fails, run_revert_with_fails):
+ * count the flash operations of a clean swap, then for every N cut power before operation N,
+ * boot again to completion and check the slots and trailers. Failures are collected so one
+ * run shows every bad cut point.
+ */
+const rig = getRig();
+const SIM = "MCUboot sim/src/image.rs: power-fail loop (cut before flash operation N, resume on next boot)";
+const TRAILER = "MCUboot design.md: image trailer states after a swap";
+
+type Kind = "test" | "perm" | "revert";
+
+/** Board powered off with a swap of `kind` due at the next boot; returns the images involved. */
+async function stage(board: Board, kind: Kind) {
+  const v1 = signedApp(board, "1.0.0", 9000);
+  const v2 = signedApp(board, "1.1.0", 13000);
+  const { dev, client } = await factory(board, v1);
+  await client.upload(v2);
+  if (kind === "perm") await client.confirm(hashOf(v2));
+  else await client.test(hashOf(v2));
+  if (kind === "revert") {
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("1.1.0");
+  }
+  await dev.power.off();
+  // After the swap: the image that should run, and the one left in the secondary.
+  const [runs, kept] = kind === "revert" ? [v1, v2] : [v2, v1];
+  return { dev, runs, kept };
+}
+
+function check(
+  dev: Nrf52840McubootDevice,
+  kind: Kind,
+  runs: Uint8Array,
+  kept: Uint8Array,
+): string | undefined {
+  const t = trailers(dev);
+  const problems: string[] = [];
+  if (dev.state !== "running") problems.push(`state ${dev.state}`);
+  if (!equal(slotBytes(dev, 0, runs.length), runs)) problems.push("primary is not the expected image");
+  if (!equal(slotBytes(dev, 1, kept.length), kept)) problems.push("secondary does not hold the other image");
+  if (t.primary.magic !== BootMagicState.GOOD) problems.push("primary magic not GOOD");
+  if (t.primary.copyDone !== BootFlagState.SET) problems.push("primary copy_done not SET");
+  const ok = kind === "test" ? BootFlagState.UNSET : BootFlagState.SET;
+  if (t.primary.imageOk !== ok) problems.push(`primary image_ok ${t.primary.imageOk}, expected ${ok}`);
+  if (t.secondary.magic !== BootMagicState.UNSET) problems.push("secondary trailer not erased");
+  return problems.length ? problems.join("; ") : undefined;
+}
+
+describe("nrf52840: power interruption during MCUboot swaps", () => {
+  forEachBoard(rig, { family: "nrf52840", capabilities: ["power-cut", "flash-faults", "usart"] }, (board) => {
+    for (const kind of ["test", "perm", "revert"] as const) {
+      it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
+        await clause(SIM, TRAILER);
+        const { dev, runs, kept } = await stage(board, kind);
+        const staged = dev.flash.snapshot();
+        const start = dev.flash.counters.ops;
+        await dev.power.on();
+        const total = dev.flash.counters.ops - start;
+        const clean = check(dev, kind, runs, kept);
+        expect(clean, "an uninterrupted swap").to.equal(undefined);
+        expect(total, "a swap erases and writes").to.be.above(20);
+
+        const failures: string[] = [];
+        for (let n = 1; n <= total; n++) {
+          await dev.power.off();
+          dev.flash.restore(staged);
+          dev.flash.armCut(start + n);
+          await dev.power.on();
+          if (dev.state !== "off") failures.push(`cut before op ${n}: the cut did not happen (${dev.state})`);
+          const err = await dev.power.on().then(
+            () => undefined,
+            (e: Error) => e,
+          );
+          const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
+          if (problem) failures.push(`cut before op ${n}: ${problem}`);
+        }
+        expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
+      });
+    }
+
+    it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
+      await clause(SIM);
+      const { dev, runs, kept } = await stage(board, "test");
+      const staged = dev.flash.snapshot();
+      const start = dev.flash.counters.ops;
+      await dev.power.on();
+      const total = dev.flash.counters.ops - start;
+      let r = board.seed >>> 0;
+      const next = (bound: number) => {
+        r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+        return 1 + (r % bound);
+      };
+      const failures: string[] = [];
+      for (let k = 0; k < 10; k++) {
+        const a = next(total);
+        const b = next(total);
+        await dev.power.off();
+        dev.flash.restore(staged);
+        dev.flash.armCut(start + a);
+        await dev.power.on();
+        dev.flash.armCut(dev.flash.counters.ops + b);
+        await dev.power.on();
+        dev.flash.disarmCut();
+        if (dev.state !== "running") await dev.power.on();
+        const problem = check(dev, "test", runs, kept);
+        if (problem) failures.push(`cuts at ${a} then +${b}: ${problem}`);
+      }
+      expect(failures).to.deep.equal([]);
+    });
+
+    it("an upload cut by power loss restarts cleanly; one cut by the host resumes from the reported offset", async () => {
+      await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
+      const v1 = signedApp(board, "1.0.0", 9000);
+      const v2 = signedApp(board, "1.1.0", 13000);
+      const { dev, client } = await factory(board, v1);
+      let chunks = 0;
+      const lost = new Error("host stopped");
+      await client
+        .upload(v2, {
+          onProgress: () => {
+            if (++chunks === 10) throw lost;
+          },
+        })
+        .catch((e) => expect(e).to.equal(lost));
+      const offs: number[] = [];
+      await client.upload(v2, { onProgress: (p) => offs.push(p.off) });
+      expect(offs[0], "resumed from the device's offset").to.be.above(9 * 300);
+      expect(slotBytes(dev, 1, v2.length)).to.deep.equal(v2);
+
+      // Now a power cut in the middle of an upload: the session is gone, the upload starts again.
+      await client.erase();
+      const before = dev.flash.counters.ops;
+      dev.flash.armCut(before + 8);
+      const err = await client.upload(v2).catch((e) => e);
+      expect(err).to.be.instanceOf(Error).with.property("name", "SmpTimeoutError");
+      expect(dev.state).to.equal("off");
+      await dev.power.on();
+      expect(dev.runningVersion, "the running image was never touched").to.equal("1.0.0");
+      const again: number[] = [];
+      await client.upload(v2, { onProgress: (p) => again.push(p.off) });
+      expect(again[0], "no session survived the cut").to.be.below(400);
+      expect(slotBytes(dev, 1, v2.length)).to.deep.equal(v2);
+    });
+  });
+});
