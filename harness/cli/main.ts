@@ -3,6 +3,7 @@ import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
+import { runUsart, USART_OPTIONS } from "./usart-command.js";
 import { runSign, SIGN_OPTIONS } from "./sign-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -24,6 +25,9 @@ commands:
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
         SIGHUP replugs the TKey)
+  usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]
+        (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]
+        drive an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
 
@@ -41,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
       case "sign": {
         const { values, positionals } = parseWithPositionals(rest, SIGN_OPTIONS);
         return await runSign(values, positionals);
+      }
+      case "usart": {
+        const { values, positionals } = parseWithPositionals(rest, USART_OPTIONS);
+        return await runUsart(values, positionals);
       }
       case "emulate": {
         const { values, positionals } = parseWithPositionals(rest, EMULATE_OPTIONS);

@@ -1,0 +1,40 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+
+const HIL = join(import.meta.dirname, "..", "..", "bin", "hil.js");
+const hil = (...args: string[]) => execa("node", [HIL, ...args], { reject: false, all: true });
+
+describe("hil usart", function () {
+  this.timeout(60_000);
+
+  it("probes an emulated board of the default rig", async () => {
+    const r = await hil("usart", "info", "--board", "l432-0");
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(r.stdout).to.include("PID 0x435, protocol V3.1");
+    expect(r.stdout).to.include("ExtendedErase (0x44)");
+  });
+
+  it("reads flash as a hex dump", async () => {
+    const r = await hil("usart", "read", "0x08000000", "16", "--board", "wb55-0");
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(r.stdout.trim()).to.equal(
+      "0000  ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff  |................|",
+    );
+  });
+
+  it("prints the transcript and exits 1 when the bootloader refuses (erase above SFSA on a WB55)", async () => {
+    const r = await hil("usart", "erase", "--pages", "255", "--board", "wb55-0");
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr).to.match(/Extended Erase 1 page\(s\) from 255: NACK/);
+    expect(r.stderr).to.include(">> tx");
+  });
+
+  it("refuses bad arguments with one line and exit code 2", async () => {
+    const r = await hil("usart", "read", "0x08000000", "--board", "l432-0");
+    expect(r.exitCode).to.equal(2);
+    expect(r.stderr.trim()).to.equal("hil: usart: LENGTH expected a number (decimal or 0x hex), got ''");
+    const u = await hil("usart", "flash");
+    expect(u.exitCode).to.equal(2);
+  });
+});
