@@ -117,6 +117,11 @@ export class FaultPlan {
     return due;
   }
 
+  /** How many times `event` has happened so far, so a scenario can arm "the k-th from now". */
+  eventCount(event: string): number {
+    return this.#eventCounts.get(event) ?? 0;
+  }
+
   /** Time faults due at or before `now` that have not fired. */
   dueAt(now: number): Fault[] {
     const due: Fault[] = [];

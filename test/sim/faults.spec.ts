@@ -53,6 +53,8 @@ describe("sim/FaultPlan", () => {
     expect(plan.onEvent("dfu.dnload.block", 3)).to.have.length(1);
     expect(plan.onEvent("dfu.dnload.block", 4)).to.deep.equal([]);
     expect(plan.fired.map((f) => [f.t, f.detail])).to.deep.equal([[3, "event dfu.dnload.block #3"]]);
+    expect(plan.eventCount("dfu.dnload.block")).to.equal(4);
+    expect(plan.eventCount("never")).to.equal(0);
   });
 
   it("drives flash faults through the flash hook, counting per kind when asked", () => {
