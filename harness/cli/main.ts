@@ -1,11 +1,12 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
-import { runUsart, USART_OPTIONS } from "./usart-command.js";
 import { runSign, SIGN_OPTIONS } from "./sign-command.js";
 import { UsageError } from "./usage-error.js";
+import { runUsart, USART_OPTIONS } from "./usart-command.js";
 
 const USAGE = `usage: hil <command> [options]
 
@@ -28,6 +29,9 @@ commands:
   usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]
         (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]
         drive an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure
+  dfu   list|download FILE [--verify] [--leave]|upload FILE --address A --length N|erase --address A [--length N]|--mass|leave
+        --rig FILE --board ID [--alt NAME|N] [--address A]
+        drive an STM32 DfuSe bootloader (AN3156) by hand, dfu-util style; .bin needs --address
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
 
@@ -49,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       case "usart": {
         const { values, positionals } = parseWithPositionals(rest, USART_OPTIONS);
         return await runUsart(values, positionals);
+      }
+      case "dfu": {
+        const { values, positionals } = parseWithPositionals(rest, DFU_OPTIONS);
+        return await runDfu(values, positionals);
       }
       case "emulate": {
         const { values, positionals } = parseWithPositionals(rest, EMULATE_OPTIONS);
