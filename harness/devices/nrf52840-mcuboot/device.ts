@@ -22,17 +22,20 @@ import {
   PROFILES,
   SMP_SERVER_PARAMS,
 } from "./profile.js";
-import { SmpSerialServer } from "./smp-server.js";
+import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
+import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
 
 const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
 
-export type Nrf52840State = "off" | "bootloader" | "running" | "no-image";
+export type Nrf52840State = "off" | "bootloader" | "recovery" | "running" | "no-image";
 
 export interface Nrf52840Options {
   /** Provisioned public keys (MCUboot's built-in keys); or `key`, a PEM file path. */
   keys?: readonly PublicKey[];
   key?: string;
   downgradePrevention?: boolean;
+  /** Stay in serial recovery when no valid primary image is found (else MCUboot hangs). */
+  recoveryWhenNoImage?: boolean;
 }
 
 /**
@@ -52,6 +55,9 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   readonly #device: DeviceEnd;
   #keys: PublicKey[];
   readonly #downgradePrevention: boolean;
+  readonly #recoveryWhenNoImage: boolean;
+  /** The DK's button held at reset: MCUboot enters serial recovery before any swap. */
+  #recoveryButton = false;
   #state: Nrf52840State = "off";
   #running: ParsedImage | undefined;
   #server: SmpSerialServer | undefined;
@@ -85,6 +91,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     if (typeof opts.key === "string")
       this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
+    this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
   }
 
   get state(): Nrf52840State {
@@ -119,6 +126,12 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     this.flash.load(address, data);
   }
 
+  /** Button 1 held ("bootloader": serial recovery at every boot) or released; takes effect at the next boot. */
+  override async selectBoot(mode: "bootloader" | "application"): Promise<void> {
+    this.#recoveryButton = mode === "bootloader";
+    this.log("boot", `recovery button ${this.#recoveryButton ? "held" : "released"}`);
+  }
+
   protected override onPowerLost(): void {
     this.#server?.stop();
     this.#server = undefined;
@@ -130,6 +143,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     const epoch = this.power.epoch;
     this.#setState("bootloader");
     await this.busy(epoch, NRF52840_TIMING.bootloaderMs);
+    if (this.#recoveryButton) return this.#startRecovery(epoch);
     const outcome = await bootDecide(
       this.primary,
       this.secondary,
@@ -138,12 +152,24 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     );
     if (outcome.kind === "no-image") {
       this.log("mcuboot", `no bootable image: ${outcome.reason}`);
+      if (this.#recoveryWhenNoImage) return this.#startRecovery(epoch);
       this.#setState("no-image");
       return;
     }
     this.#running = outcome.image;
     this.#setState("running");
     this.#startServer(epoch);
+  }
+
+  #startRecovery(epoch: number): void {
+    this.#setState("recovery");
+    const recovery = new SerialRecovery(
+      this.primary,
+      () => this.#keys,
+      () => this.#scheduleReset(epoch),
+      (d) => this.log("mcuboot", d),
+    );
+    this.#serve(recovery.handlers(), RECOVERY_MAX_RECEIVE, "mcuboot");
   }
 
   #startServer(epoch: number): void {
@@ -153,23 +179,33 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       log: (d) => this.log("smp", d),
     });
     const handlers = new Map([...img.handlers(), ...osHandlers(() => this.#scheduleReset(epoch))]);
+    this.#serve(handlers, SMP_SERVER_PARAMS.bufSize, "zephyr");
+  }
+
+  #serve(handlers: Map<string, SmpHandler>, maxPacket: number, flavour: SmpFlavour): void {
     const wrapped = new Map(
       [...handlers].map(
         ([k, h]) => [k, (req: Parameters<typeof h>[0]) => this.powered(() => h(req))] as const,
       ),
     );
-    this.#server = new SmpSerialServer(this.#device, wrapped, SMP_SERVER_PARAMS.bufSize, (e) => {
-      if (!(e instanceof PowerLostError)) {
-        this.#failures.push(e);
-        this.log("fault", `smp server: ${(e as Error).message}`);
-      }
-    });
+    this.#server = new SmpSerialServer(
+      this.#device,
+      wrapped,
+      maxPacket,
+      (e) => {
+        if (!(e instanceof PowerLostError)) {
+          this.#failures.push(e);
+          this.log("fault", `smp server: ${(e as Error).message}`);
+        }
+      },
+      flavour,
+    );
     this.#server.start();
   }
 
   #scheduleReset(epoch: number): void {
     void this.clock.sleep(NRF52840_TIMING.smpResetDelayMs).then(async () => {
-      if (this.power.epoch !== epoch || this.#state !== "running") return;
+      if (this.power.epoch !== epoch || (this.#state !== "running" && this.#state !== "recovery")) return;
       await this.reset("SMP os reset").catch((e) => this.#failures.push(e));
     });
   }

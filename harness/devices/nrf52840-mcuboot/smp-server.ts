@@ -20,6 +20,12 @@ export type SmpReply = { body: SmpBody } | { groupRc: number } | { rc: number };
 export type SmpHandler = (req: SmpMessage) => Promise<SmpReply>;
 
 /**
+ * Whose server: Zephyr's (ver min(req, 1), success without rc, v2 group errors) or MCUboot
+ * serial recovery's (request header reused so ver is echoed, rc always present, never `err`).
+ */
+export type SmpFlavour = "zephyr" | "mcuboot";
+
+/**
  * Zephyr's SMP server on the console UART: reassembles frames (bad ones vanish without an
  * answer), runs one request at a time, and answers with the request's group, id and seq,
  * op + 1 and ver min(req, 1), bodies in zcbor's indefinite-length form. Group errors take
@@ -35,6 +41,7 @@ export class SmpSerialServer {
     private readonly handlers: ReadonlyMap<string, SmpHandler>,
     maxPacket: number,
     private readonly onFailure: (e: unknown) => void,
+    private readonly flavour: SmpFlavour = "zephyr",
   ) {
     this.decoder = new SerialFrameDecoder({ maxPacket });
   }
@@ -59,13 +66,14 @@ export class SmpSerialServer {
   async #handle(packet: Parameters<typeof decodeMessage>[0]): Promise<void> {
     const h = packet.header;
     if (h.op !== SmpOp.READ && h.op !== SmpOp.WRITE) return;
-    const version = Math.min(h.version, 1);
+    const mcuboot = this.flavour === "mcuboot";
+    const version = mcuboot ? h.version : Math.min(h.version, 1);
     const respond = (body: SmpBody) =>
       this.#send({
         header: { op: responseOp(h.op), version, flags: 0, group: h.group, seq: h.seq, id: h.id },
         body,
       });
-    if (h.version > 1) return respond({ rc: MgmtErr.UNSUPPORTED_TOO_NEW });
+    if (h.version > 1 && !mcuboot) return respond({ rc: MgmtErr.UNSUPPORTED_TOO_NEW });
     let req: SmpMessage;
     try {
       req = decodeMessage(packet);
@@ -76,8 +84,9 @@ export class SmpSerialServer {
     const handler = this.handlers.get(`${h.group}:${h.id}:${h.op}`);
     if (!handler) return respond({ rc: MgmtErr.ENOTSUP });
     const reply = await handler(req);
-    if ("body" in reply) return respond(reply.body);
+    if ("body" in reply) return respond(mcuboot ? { rc: 0, ...reply.body } : reply.body);
     if ("rc" in reply) return respond({ rc: reply.rc });
+    if (mcuboot) return respond({ rc: reply.groupRc });
     if (version === 1) return respond({ err: { group: h.group, rc: reply.groupRc } });
     return respond({ rc: h.group === SmpGroup.IMAGE ? imgErrToV1(reply.groupRc) : reply.groupRc });
   }
