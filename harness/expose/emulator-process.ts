@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { WallClock, withTimeout } from "../../harness/transport/clock.js";
+import { WallClock, withTimeout } from "../transport/clock.js";
 
 const HIL = join(import.meta.dirname, "..", "..", "bin", "hil.js");
 
@@ -20,10 +20,11 @@ export async function startEmulator(
   profile: string,
   link: string,
   args: string[] = [],
+  opts: { log?: boolean } = {},
 ): Promise<EmulatorProcess> {
   const child: ResultPromise = execa(
     "node",
-    [HIL, "emulate", profile, "--uart-pty", link, "--log", ...args],
+    [HIL, "emulate", profile, "--uart-pty", link, ...(opts.log === false ? [] : ["--log"]), ...args],
     {
       reject: false,
       buffer: false,

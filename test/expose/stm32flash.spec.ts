@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
 import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
+import { type EmulatorProcess, readState, startEmulator } from "../../harness/expose/emulator-process.js";
 import { stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
 import { Random } from "../../harness/sim/random.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { openSerialPort } from "../../harness/transport/serial-port-stream.js";
-import { type EmulatorProcess, readState, startEmulator } from "./emulator-process.js";
 
 const FLASH = 0x0800_0000;
 const SIZE = 64 * 1024;

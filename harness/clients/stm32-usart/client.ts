@@ -457,8 +457,13 @@ export class UsartBootloader {
 
   /** Write a frame and wait for its ACK. */
   async #send(frame: Uint8Array, timeoutMs: number): Promise<void> {
-    await this.#write(frame);
-    await this.#ack(timeoutMs);
+    // The reply is awaited while the write completes: on a real port the write callback
+    // comes from the binding's worker, and waiting for it first costs a round trip per frame.
+    const written = this.#write(frame);
+    const acked = this.#ack(timeoutMs);
+    const [w, a] = await Promise.allSettled([written, acked]);
+    if (w.status === "rejected") throw w.reason;
+    if (a.status === "rejected") throw a.reason;
   }
 
   async #ack(timeoutMs: number): Promise<void> {

@@ -1,0 +1,61 @@
+/** openPty against real kernel ptys joined back to back by socat (as serial-port.spec.ts does). */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { expect } from "chai";
+import { WallClock } from "../../harness/transport/clock.js";
+import { StreamClosedError } from "../../harness/transport/errors.js";
+import { openPty, type PtyStream } from "../../harness/transport/tty-stream.js";
+import { rejectionOf } from "./helpers.js";
+
+const clock = new WallClock();
+
+describe("transport/tty-stream (pty via socat)", function () {
+  this.timeout(15_000);
+  const links = [`/tmp/update-hil-tty-${process.pid}-a`, `/tmp/update-hil-tty-${process.pid}-b`] as const;
+  let socat: ChildProcess | undefined;
+  let a: PtyStream | undefined;
+  let b: PtyStream | undefined;
+
+  before(async function () {
+    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
+    socat = spawn(
+      "socat",
+      links.map((l) => `pty,raw,echo=0,link=${l}`),
+      { stdio: "ignore" },
+    );
+    const deadline = clock.now() + 5000;
+    while (!links.every((l) => existsSync(l))) {
+      if (clock.now() > deadline) throw new Error("socat did not create the ptys");
+      await clock.sleep(20);
+    }
+    a = openPty(links[0], { clock });
+    b = openPty(links[1], { clock });
+  });
+
+  after(async () => {
+    if (socat && socat.exitCode === null) socat.kill("SIGKILL");
+    await a?.close();
+    await b?.close();
+  });
+
+  it("refuses a path that is not a pty, naming it", () => {
+    expect(() => openPty("/dev/null")).to.throw(/^cannot open pty \/dev\/null: not a pty/);
+  });
+
+  it("carries every byte value both ways in raw mode", async () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    await a!.write(all);
+    expect(await b!.read(256, { timeoutMs: 2000 })).to.deep.equal(all);
+    await b!.write(Uint8Array.of(0x79, 0x1f, 0x7f));
+    expect(await a!.read(3, { timeoutMs: 2000 })).to.deep.equal(Uint8Array.of(0x79, 0x1f, 0x7f));
+  });
+
+  it("fails a pending read promptly when the pty vanishes", async () => {
+    const pending = rejectionOf(a!.read(1, { timeoutMs: 10_000 }));
+    const started = clock.now();
+    socat!.kill("SIGTERM");
+    const error = await pending;
+    expect(error).to.be.instanceOf(StreamClosedError);
+    expect(clock.now() - started).to.be.below(5000);
+  });
+});
