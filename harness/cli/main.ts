@@ -5,6 +5,7 @@ import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
 import { runSign, SIGN_OPTIONS } from "./sign-command.js";
+import { runSmp, SMP_OPTIONS } from "./smp-command.js";
 import { UsageError } from "./usage-error.js";
 import { runUsart, USART_OPTIONS } from "./usart-command.js";
 
@@ -21,6 +22,9 @@ commands:
         [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
         [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
         sign an MCUboot image (as imgtool sign)
+  smp   list|upload FILE|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]
+        [--upgrade] [--timeout MS]
+        mcumgr-style SMP commands to an nrf52840 board's serial port
   emulate <stm32l432kc|stm32wb55|tkey> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
@@ -49,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       case "sign": {
         const { values, positionals } = parseWithPositionals(rest, SIGN_OPTIONS);
         return await runSign(values, positionals);
+      }
+      case "smp": {
+        const { values, positionals } = parseWithPositionals(rest, SMP_OPTIONS);
+        return await runSmp(values, positionals);
       }
       case "usart": {
         const { values, positionals } = parseWithPositionals(rest, USART_OPTIONS);

@@ -26,6 +26,7 @@ import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
 import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
 
 const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
+const repoPath = (p: string): string => (isAbsolute(p) ? p : join(REPO_ROOT, p));
 
 export type Nrf52840State = "off" | "bootloader" | "recovery" | "running" | "no-image";
 
@@ -34,6 +35,8 @@ export interface Nrf52840Options {
   keys?: readonly PublicKey[];
   key?: string;
   downgradePrevention?: boolean;
+  /** A signed image file (relative to the repository) programmed into the primary slot at manufacture. */
+  image?: string;
   /** Stay in serial recovery when no valid primary image is found (else MCUboot hangs). */
   recoveryWhenNoImage?: boolean;
 }
@@ -92,6 +95,8 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
+    if (typeof opts.image === "string")
+      this.program(layout.primary.offset, new Uint8Array(readFileSync(repoPath(opts.image))));
   }
 
   get state(): Nrf52840State {
