@@ -112,6 +112,9 @@ export async function runDfu(opts: DfuOptions, positionals: string[]): Promise<n
     console.error(`hil dfu: ${e.message}`);
     if (e.transcriptTail) console.error(`last USB transfers:\n${e.transcriptTail}`);
     return 1;
+  } finally {
+    // Releases the interface and ends the transfer watchdog, so the process can exit.
+    await client?.close();
   }
 }
 

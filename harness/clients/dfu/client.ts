@@ -33,12 +33,13 @@ import {
   stateName,
   statusName,
 } from "../../protocol/dfu/index.js";
-import { type Clock, TimeoutError, withTimeout } from "../../transport/clock.js";
+import { type Clock, TimeoutError } from "../../transport/clock.js";
 import { Transcript } from "../../transport/transcript.js";
 import { recordUsb, type UsbBus, type UsbDevice, type UsbFilter } from "../../transport/usb.js";
 import { DfuError, type DfuErrorKind, isDisconnect } from "./errors.js";
 import { DfuEventEmitter } from "./events.js";
 import { planDownload } from "./plan.js";
+import { Watchdog } from "./watchdog.js";
 
 export interface DfuClientOptions {
   clock: Clock;
@@ -64,6 +65,7 @@ export class DfuClient {
   #device: UsbDevice;
   #raw: UsbDevice;
   #stale = false;
+  #watchdog: Watchdog;
   #alt = 0;
   #iface = 0;
   #descriptor!: DfuFunctionalDescriptor;
@@ -84,6 +86,7 @@ export class DfuClient {
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
     this.#raw = device;
     this.#device = recordUsb(device, this.transcript);
+    this.#watchdog = new Watchdog(opts.clock);
   }
 
   /** Finds the DFU device (waiting up to enumerateTimeoutMs), opens it and selects the alt setting. */
@@ -547,6 +550,7 @@ export class DfuClient {
     const device = await DfuClient.#find(this.bus, this.filter, this.#opts, old);
     this.#raw = device;
     this.#device = recordUsb(device, this.transcript);
+    this.#watchdog = new Watchdog(this.clock);
     this.#stale = false;
     this.transcript.note(`re-enumerated: new handle ${device.serialNumber ?? ""}`);
     await this.#setUp(alt);
@@ -610,7 +614,7 @@ export class DfuClient {
   async #transfer<T>(operation: string, run: () => Promise<T>, address?: number): Promise<T> {
     this.#checkLive(operation);
     try {
-      return await withTimeout(this.clock, this.#opts.transferTimeoutMs, `${operation}`, run());
+      return await this.#watchdog.bound(this.#opts.transferTimeoutMs, operation, run());
     } catch (e) {
       if (e instanceof DfuError) throw e;
       if (e instanceof TimeoutError)
@@ -648,6 +652,7 @@ export class DfuClient {
   #markStale(): void {
     if (!this.#stale) this.transcript.note("handle stale: device re-enumerates");
     this.#stale = true;
+    this.#watchdog.stop();
   }
 
   #error(
