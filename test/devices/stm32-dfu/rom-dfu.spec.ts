@@ -176,3 +176,31 @@ describe("devices/stm32 ROM DFU (emulated, raw transfers)", () => {
     expect(b.dev.chip.flash.peek(0x08000800, 1)[0]).to.equal(0x5a);
   });
 });
+
+describe("devices/stm32 ROM DFU: USB faults from the fault plan", () => {
+  it("usb-stall of a chosen request stalls it once without changing the DFU state", async () => {
+    const b = await poweredBoard("stm32l432kc");
+    b.dev.faults.add({
+      where: { at: "event", event: "dfu.request.GETSTATUS", occurrence: 2 },
+      what: { do: "usb-stall" },
+    });
+    const d = await openRom(b);
+    expect((await getStatus(d)).state).to.equal(DfuState.dfuIDLE);
+    expect(await request(d, 3, "in")).to.equal("stall");
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuIDLE });
+  });
+
+  it("usb-disconnect mid-transfer drops the handle; the bootloader enumerates again as a new device", async () => {
+    const b = await poweredBoard("stm32l432kc");
+    b.dev.faults.add({
+      where: { at: "event", event: "dfu.request.DNLOAD", occurrence: 1 },
+      what: { do: "usb-disconnect" },
+    });
+    const d = await openRom(b);
+    const err = await dnload(d, 2, new Uint8Array(64)).catch((e: Error) => e);
+    expect(err).to.have.property("name", "NetworkError");
+    const again = await openRom(b, 0, d);
+    expect(again).to.not.equal(d);
+    expect((await getStatus(again)).state).to.equal(DfuState.dfuIDLE);
+  });
+});
