@@ -43,3 +43,18 @@ describe("fixtures/mcuboot: regenerated deterministically", () => {
     );
   });
 });
+
+describe("emulate nrf52840-mcuboot: options", () => {
+  it("requires the provisioned key and known options, before opening any pty", async () => {
+    const { runEmulateNrf52840 } = await import("../../../harness/cli/emulate-nrf52840.js");
+    const run = (option: string[]) =>
+      runEmulateNrf52840({ "uart-pty": "/tmp/unused-pty", option }).catch((e) => e);
+    expect(await run([]))
+      .to.have.property("message")
+      .match(/--option key=FILE/);
+    expect(await run(["colour=blue"]))
+      .to.have.property("message")
+      .match(/KEY one of key, image/);
+    expect(await run(["key=fixtures/mcuboot/missing.pem"])).to.have.property("name", "UsageError");
+  });
+});

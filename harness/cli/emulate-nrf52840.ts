@@ -1,0 +1,80 @@
+/**
+ * `hil emulate nrf52840-mcuboot --uart-pty PATH --option key=FILE [--option image=FILE]`:
+ * the emulated nRF52840 DK (MCUboot + Zephyr SMP app) with its UART on a real pty, so
+ * mcumgr, smpmgr or `hil smp` can talk to it. `key` is the provisioned public (or private)
+ * key; `image` a signed image programmed into the primary slot; `--boot bootloader` holds
+ * the serial-recovery button. SIGHUP power-cycles the board. Wall time: the peer is
+ * another process.
+ */
+import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
+import { servePty } from "../expose/uart-pty.js";
+import { parseSeed } from "../rig/rig.js";
+import { parseFault } from "../sim/faults.js";
+import { WallClock } from "../transport/clock.js";
+import type { EmulateOptions } from "./emulate-command.js";
+import { UsageError } from "./usage-error.js";
+
+const OPTION_KEYS = ["key", "image", "downgradePrevention", "recoveryWhenNoImage"];
+
+export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> {
+  const link = opts["uart-pty"];
+  if (!link) throw new UsageError("emulate: --uart-pty PATH is required");
+  if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
+    throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
+  if (opts.state !== undefined)
+    throw new UsageError("emulate nrf52840-mcuboot: --state is not supported yet");
+  let seed: number;
+  try {
+    seed = parseSeed(opts.seed) ?? 1;
+  } catch (e) {
+    throw new UsageError(`--seed: ${(e as Error).message}`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const kv of opts.option ?? []) {
+    const m = /^([A-Za-z]\w*)=(.*)$/.exec(kv);
+    if (!m || !OPTION_KEYS.includes(m[1]!))
+      throw new UsageError(`--option '${kv}': expected KEY=VALUE with KEY one of ${OPTION_KEYS.join(", ")}`);
+    options[m[1]!] = m[1] === "key" || m[1] === "image" ? m[2] : m[2] === "true";
+  }
+  if (options.key === undefined)
+    throw new UsageError("emulate nrf52840-mcuboot: --option key=FILE (the provisioned key) is required");
+
+  const clock = new WallClock();
+  let device: Nrf52840McubootDevice;
+  try {
+    device = new Nrf52840McubootDevice({ clock, seed, options, faults: (opts.fault ?? []).map(parseFault) });
+  } catch (e) {
+    throw new UsageError(`emulate nrf52840-mcuboot: ${(e as Error).message}`);
+  }
+  if (opts.boot === "bootloader") await device.selectBoot("bootloader");
+  await device.power.on();
+  const bridge = await servePty(link, clock);
+  // The UART sits behind the DK's interface MCU: the pty stays while the nRF52840 resets.
+  device.host.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
+  bridge.line.onData((bytes) => void device.host.write(bytes).catch(() => {}));
+  let printed = 0;
+  const printLog = () => {
+    if (!opts.log) return;
+    for (; printed < device.events.length; printed++) {
+      const e = device.events[printed]!;
+      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
+    }
+  };
+  const cycle = () =>
+    void device.power.cycle().catch((e: Error) => console.error(`hil emulate: ${e.message}`));
+  process.on("SIGHUP", cycle);
+  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  console.log(`ready ${link}`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    void bridge.exited.then(() => resolve("socat exited"));
+  });
+  process.off("SIGHUP", cycle);
+  if (ticker) clearInterval(ticker);
+  printLog();
+  await device.power.off();
+  await bridge.close();
+  console.error(`hil emulate: stopped (${signal})`);
+  return signal === "socat exited" ? 1 : 0;
+}
