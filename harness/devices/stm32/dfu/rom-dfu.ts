@@ -10,6 +10,11 @@
  * secure area, no mass erase) or errVENDOR (readout protection, a refused flash operation).
  * Requests that arrive while the operation runs wait for it (the device NAKs them), except
  * GETSTATUS under the opt-in L4 quirk, which stalls during a page erase.
+ *
+ * Fault-plan events (`hil run --fault event:NAME#K=WHAT`): `dfu.request.<REQUEST>` as each
+ * request arrives (GETSTATUS, DNLOAD, ...; usb-stall stalls that one request, usb-disconnect
+ * drops the link, power-cut cuts), and `dfu.dnload.block` once a data block is programmed
+ * ("after DNLOAD block k").
  */
 import {
   blockAddress,
