@@ -8,7 +8,8 @@ import {
   validateImage,
 } from "../../protocol/mcuboot/index.js";
 import type { FlashArea } from "./flash-area.js";
-import { MCUBOOT_MAX_ALIGN } from "./profile.js";
+import { hasRequest, overwrite } from "./overwrite.js";
+import { MCUBOOT_MAX_ALIGN, type SwapMode } from "./profile.js";
 import { imageInfo, layoutOf, swapTypeOf, trailerOf } from "./slots.js";
 import { SwapMove, swapName } from "./swap-move.js";
 
@@ -17,6 +18,8 @@ export interface BootOptions {
   keys: readonly PublicKey[];
   /** MCUBOOT_DOWNGRADE_PREVENTION: refuse an upgrade whose version is lower than the running one. */
   downgradePrevention?: boolean;
+  /** Upgrade method: swap-using-move (default) or overwrite-only. */
+  mode?: SwapMode;
 }
 
 export type BootOutcome =
@@ -38,7 +41,18 @@ export async function bootDecide(
 ): Promise<BootOutcome> {
   const swap = new SwapMove(primary, secondary, log);
   let swapped: SwapType = SwapType.NONE;
-  if (swap.inProgress()) {
+  if (opts.mode === "overwrite-only") {
+    if (hasRequest(secondary)) {
+      const refusal = secondaryRefusal(primary, secondary, SwapType.TEST, opts);
+      if (refusal) {
+        log(`Image in the secondary slot is not valid! (${refusal}): erasing it`);
+        for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
+      } else {
+        await overwrite(primary, secondary, imageInfo(secondary)!.totalSize, log);
+        swapped = SwapType.PERM;
+      }
+    }
+  } else if (swap.inProgress()) {
     swapped = trailerOf(primary).swapType as SwapType;
     await swap.resume();
   } else {

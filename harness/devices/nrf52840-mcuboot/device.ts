@@ -21,6 +21,8 @@ import {
   NRF52840_TIMING,
   PROFILES,
   SMP_SERVER_PARAMS,
+  SWAP_MODES,
+  type SwapMode,
 } from "./profile.js";
 import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
 import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
@@ -35,6 +37,8 @@ export interface Nrf52840Options {
   keys?: readonly PublicKey[];
   key?: string;
   downgradePrevention?: boolean;
+  /** Upgrade method: "move" (swap-using-move, default) or "overwrite-only". */
+  mode?: SwapMode;
   /** A signed image file (relative to the repository) programmed into the primary slot at manufacture. */
   image?: string;
   /** Stay in serial recovery when no valid primary image is found (else MCUboot hangs). */
@@ -59,6 +63,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   #keys: PublicKey[];
   readonly #downgradePrevention: boolean;
   readonly #recoveryWhenNoImage: boolean;
+  readonly mode: SwapMode;
   /** The DK's button held at reset: MCUboot enters serial recovery before any swap. */
   #recoveryButton = false;
   #state: Nrf52840State = "off";
@@ -95,6 +100,10 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
+    const mode = opts.mode ?? "move";
+    if (!SWAP_MODES.includes(mode))
+      throw new Error(`nrf52840: unknown mode '${String(mode)}' (known: ${SWAP_MODES.join(", ")})`);
+    this.mode = mode;
     if (typeof opts.image === "string")
       this.program(layout.primary.offset, new Uint8Array(readFileSync(repoPath(opts.image))));
   }
@@ -152,7 +161,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     const outcome = await bootDecide(
       this.primary,
       this.secondary,
-      { keys: this.#keys, downgradePrevention: this.#downgradePrevention },
+      { keys: this.#keys, downgradePrevention: this.#downgradePrevention, mode: this.mode },
       (detail) => this.log("mcuboot", detail),
     );
     if (outcome.kind === "no-image") {

@@ -1,0 +1,72 @@
+import { expect } from "chai";
+import { SmpClient } from "../../../harness/clients/smp/index.js";
+import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { parseImage, publicOf } from "../../../harness/protocol/mcuboot/index.js";
+import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
+import { app, goodKey, wrongKey } from "./helpers.js";
+
+const v1 = app("1.0.0", 9000);
+const v2 = app("2.0.0", 13000);
+
+async function overwriteBoard() {
+  const clock = new VirtualClock();
+  const dev = new Nrf52840McubootDevice({
+    clock,
+    seed: 9,
+    deviceOptions: { keys: [publicOf(goodKey)], mode: "overwrite-only" },
+  });
+  dev.program(dev.layout.primary.offset, v1);
+  await dev.power.on();
+  return { dev, client: new SmpClient(dev.host, clock) };
+}
+
+describe("devices/nrf52840-mcuboot: overwrite-only mode (MCUBOOT_OVERWRITE_ONLY)", () => {
+  it("copies the tested image over the primary, erases the secondary, leaves no trailer flags and no revert", async () => {
+    const { dev, client } = await overwriteBoard();
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("2.0.0");
+    expect(dev.primary.read(0, v2.length)).to.deep.equal(v2);
+    expect(dev.secondary.isErased(0, dev.secondary.size)).to.equal(true);
+    const list = await client.list();
+    expect(list).to.have.length(1);
+    expect(list[0]).to.include({ version: "2.0.0", active: true, confirmed: true });
+    await dev.power.cycle();
+    expect(dev.runningVersion, "nothing to revert to").to.equal("2.0.0");
+  });
+
+  it("a wrong-key image is erased and the old image keeps running", async () => {
+    const { dev, client } = await overwriteBoard();
+    const bad = app("2.0.0", 13000, wrongKey);
+    await client.upload(bad);
+    await client.test(parseImage(bad).hash!);
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("1.0.0");
+    expect(dev.secondary.isErased(0, dev.secondary.size)).to.equal(true);
+  });
+
+  it("a cut before any flash operation of the copy ends on the new image after the next boot", async () => {
+    const { dev, client } = await overwriteBoard();
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.off();
+    const staged = dev.flash.snapshot();
+    const start = dev.flash.counters.ops;
+    await dev.power.on();
+    const total = dev.flash.counters.ops - start;
+    const failures: string[] = [];
+    for (let n = 1; n <= total; n++) {
+      await dev.power.off();
+      dev.flash.restore(staged);
+      dev.flash.armCut(start + n);
+      await dev.power.on();
+      await dev.power.on();
+      const ok =
+        dev.runningVersion === "2.0.0" && dev.primary.read(0, v2.length).every((b, i) => b === v2[i]);
+      if (!ok) failures.push(`cut before op ${n}: ${dev.state} ${dev.runningVersion}`);
+    }
+    expect(total).to.be.above(10);
+    expect(failures).to.deep.equal([]);
+  });
+});
