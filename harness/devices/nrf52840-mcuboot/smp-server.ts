@@ -1,5 +1,6 @@
 import {
   decodeMessage,
+  duplicateKey,
   encodeMessage,
   encodeSerialFrame,
   imgErrToV1,
@@ -74,6 +75,8 @@ export class SmpSerialServer {
         body,
       });
     if (h.version > 1 && !mcuboot) return respond({ rc: MgmtErr.UNSUPPORTED_TOO_NEW });
+    // zcbor_map_decode_bulk: a repeated key is EINVAL, whatever the command.
+    if (duplicateKey(packet.body) !== undefined) return respond({ rc: MgmtErr.EINVAL });
     let req: SmpMessage;
     try {
       req = decodeMessage(packet);

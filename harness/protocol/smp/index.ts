@@ -1,4 +1,5 @@
 export * from "./cbor.js";
+export * from "./cbor-keys.js";
 export * from "./crc16.js";
 export * from "./groups.js";
 export * from "./header.js";

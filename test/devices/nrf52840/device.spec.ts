@@ -182,6 +182,21 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
     ]);
   });
 
+  it("a request with a repeated key is EINVAL (zcbor_map_decode_bulk)", async () => {
+    const { dev } = await board(v1);
+    const replies: unknown[] = [];
+    const dec = new SerialFrameDecoder();
+    dev.host.onData((b) => {
+      for (const p of dec.push(b)) replies.push(decodeMessage(p).body);
+    });
+    // echo {"d": "a", "d": "b"}
+    const body = Uint8Array.of(0xa2, 0x61, 0x64, 0x61, 0x61, 0x61, 0x64, 0x61, 0x62);
+    const header = Uint8Array.of(0x0a, 0, 0, body.length, 0, 0, 1, 0);
+    await dev.host.write(encodeSerialFrame(Uint8Array.from([...header, ...body])));
+    await dev.clock.sleep(100);
+    expect(replies).to.deep.equal([{ rc: MgmtErr.EINVAL }]);
+  });
+
   it("a frame with a bad CRC gets no answer; unknown commands get ENOTSUP; echo echoes", async () => {
     const { dev, client } = await board(v1);
     const msg = encodeMessage({ header: { op: 0, version: 1, flags: 0, group: 0, seq: 9, id: 6 }, body: {} });

@@ -5,6 +5,7 @@ import {
   decodeBody,
   decodeMessage,
   decodeSmpHeader,
+  duplicateKey,
   encodeBody,
   encodeIndefinite,
   encodeMessage,
@@ -18,6 +19,7 @@ import {
   SmpCborError,
   SmpGroup,
   SmpOp,
+  topLevelKeys,
 } from "../../../harness/protocol/smp/index.js";
 
 const hdr = { op: SmpOp.WRITE, version: 1, flags: 0, group: SmpGroup.IMAGE, seq: 42, id: 1 } as const;
@@ -155,5 +157,41 @@ describe("protocol/smp: serial framing (smp_transport.rst, boot_serial)", () => 
     raw[raw.length - 1]! ^= 1;
     dec.push(Buffer.concat([Buffer.of(6, 9), Buffer.from(raw.toString("base64")), Buffer.of(10)]));
     expect(dec.dropped).to.deep.equal(["orphan-continuation", "bad-base64", "bad-crc"]);
+  });
+});
+
+describe("protocol/smp: top-level keys (duplicates are EINVAL in zcbor_map_decode_bulk)", () => {
+  it("lists keys of definite and indefinite maps; finds a repeated key", () => {
+    expect(topLevelKeys(encodeBody({ off: 1, data: Uint8Array.of(1, 2), len: 9 }))).to.deep.equal([
+      "off",
+      "data",
+      "len",
+    ]);
+    expect(topLevelKeys(encodeIndefinite({ images: [{ slot: 0 }], splitStatus: 0 }))).to.deep.equal([
+      "images",
+      "splitStatus",
+    ]);
+    // {"off": 0, "off": 5}
+    const dup = Uint8Array.of(0xa2, 0x63, 0x6f, 0x66, 0x66, 0x00, 0x63, 0x6f, 0x66, 0x66, 0x05);
+    expect(duplicateKey(dup)).to.equal("off");
+    expect(topLevelKeys(Uint8Array.of(0x01))).to.equal(undefined);
+    expect(topLevelKeys(Uint8Array.of(0xa1, 0x61))).to.equal(undefined);
+  });
+
+  it("agrees with the decoder on the keys of any map (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ maxLength: 8 }),
+          fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 40 }), fc.boolean()),
+        ),
+        fc.boolean(),
+        (body, indefinite) => {
+          const bytes = indefinite ? encodeIndefinite(body) : encodeBody(body);
+          expect(topLevelKeys(bytes)).to.deep.equal(Object.keys(decodeBody(bytes)));
+          expect(duplicateKey(bytes)).to.equal(undefined);
+        },
+      ),
+    );
   });
 });
