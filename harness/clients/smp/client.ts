@@ -50,12 +50,23 @@ export interface UploadProgress {
 }
 
 /**
+ * What the client reports as it works, so scenarios and fault plans can act at protocol
+ * points ("after upload chunk 12") on lab rigs too, where there is no emulator to hook.
+ */
+export type SmpClientEvent =
+  | { kind: "request"; name: string; group: number; id: number; seq: number; attempt: number }
+  | { kind: "response"; name: string; seq: number }
+  | { kind: "timeout"; name: string; seq: number; attempt: number }
+  | { kind: "chunk"; off: number; len: number };
+
+/**
  * SMP host client over any ByteStream (a serial port, the emulator's byte pair): the
  * mcumgr/smpclient command set with a timeout on every request through the stream's
  * clock, bounded resends, and typed errors with the rc decoded.
  */
 export class SmpClient {
   readonly #decoder = new SerialFrameDecoder({ maxPacket: 0xffff });
+  readonly #listeners = new Set<(e: SmpClientEvent) => void>();
   #seq = 0;
   readonly timeoutMs: number;
   readonly firstChunkTimeoutMs: number;
@@ -78,6 +89,16 @@ export class SmpClient {
     this.lineLength = opts.lineLength ?? 127;
   }
 
+  /** Subscribes to client events; returns an unsubscribe. */
+  onEvent(listener: (e: SmpClientEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(e: SmpClientEvent): void {
+    for (const l of this.#listeners) l(e);
+  }
+
   /** One request/response; throws SmpError for an error body, SmpTimeoutError when nothing came. */
   async request(
     name: string,
@@ -94,9 +115,14 @@ export class SmpClient {
       this.lineLength,
     );
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
+      this.#emit({ kind: "request", name, group, id, seq, attempt });
       await this.stream.write(frame);
       const reply = await this.#await(group, id, seq, op + 1, timeoutMs);
-      if (reply) return checkReply(name, reply);
+      if (reply) {
+        this.#emit({ kind: "response", name, seq });
+        return checkReply(name, reply);
+      }
+      this.#emit({ kind: "timeout", name, seq, attempt });
     }
     throw new SmpTimeoutError(name, this.retries + 1, timeoutMs);
   }
@@ -207,6 +233,7 @@ export class SmpClient {
       if (typeof next !== "number" || next > len)
         throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
       off = next;
+      this.#emit({ kind: "chunk", off, len });
       opts.onProgress?.({ off, len });
     }
   }

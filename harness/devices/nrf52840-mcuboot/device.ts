@@ -191,6 +191,11 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       primary: this.primary,
       secondary: this.secondary,
       log: (d) => this.log("smp", d),
+      event: (name) => {
+        this.event(name);
+        // A power cut planned at this event ends the request here: no answer goes out.
+        this.power.assertEpoch(epoch);
+      },
     });
     const handlers = new Map([...img.handlers(), ...osHandlers(() => this.#scheduleReset(epoch))]);
     this.#serve(handlers, SMP_SERVER_PARAMS.bufSize, "zephyr");
@@ -213,8 +218,15 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
         }
       },
       flavour,
+      () => this.#admitFrame(),
     );
     this.#server.start();
+  }
+
+  /** Line faults act on whole frames: a dropped or corrupted byte makes the firmware drop the frame. */
+  #admitFrame(): boolean {
+    const rest = this.event("smp.rx.frame");
+    return !rest.some((f) => f.what.do === "serial-drop" || f.what.do === "serial-corrupt");
   }
 
   #scheduleReset(epoch: number): void {

@@ -25,6 +25,8 @@ export interface ImgMgmtContext {
   primary: FlashArea;
   secondary: FlashArea;
   log(detail: string): void;
+  /** A protocol event fault plans can hook ("smp.upload.chunk", "smp.state.write"). */
+  event(name: string): void;
 }
 
 interface UploadSession {
@@ -112,6 +114,7 @@ export class ImgMgmt {
     const area = slot === 0 ? this.ctx.primary : this.ctx.secondary;
     const rc = await setNext(area, slot === 0, confirm);
     if (rc !== "ok") return fail(E.UNKNOWN);
+    this.ctx.event("smp.state.write");
     this.ctx.log(
       `image state: slot ${slot} ${slot === 0 ? "confirmed" : confirm ? "pending permanent" : "pending test"}`,
     );
@@ -147,6 +150,7 @@ export class ImgMgmt {
       throw e;
     }
     if (s.off === s.len) this.ctx.log(`upload complete: ${s.len} bytes`);
+    this.ctx.event("smp.upload.chunk");
     return { body: { off: s.off } };
   }
 

@@ -43,6 +43,8 @@ export class SmpSerialServer {
     maxPacket: number,
     private readonly onFailure: (e: unknown) => void,
     private readonly flavour: SmpFlavour = "zephyr",
+    /** Called per complete frame; false drops it, as a corrupted frame would be. */
+    private readonly admit: () => boolean = () => true,
   ) {
     this.decoder = new SerialFrameDecoder({ maxPacket });
   }
@@ -52,6 +54,7 @@ export class SmpSerialServer {
     this.stream.readAvailable();
     this.#unsubscribe = this.stream.onData((bytes) => {
       for (const packet of this.decoder.push(bytes)) {
+        if (!this.admit()) continue;
         this.#queue = this.#queue.then(() => this.#handle(packet)).catch(this.onFailure);
       }
     });

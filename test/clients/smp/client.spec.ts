@@ -45,6 +45,17 @@ describe("clients/smp: SmpClient", () => {
     expect(p.clock.now() - t0).to.equal(3000);
   });
 
+  it("reports requests, timeouts, responses and upload chunks as events", async () => {
+    const p = peer((n, req) => (n === 1 ? undefined : { r: req.body.d }));
+    const client = new SmpClient(p.host, p.clock, { timeoutMs: 500, retries: 1 });
+    const kinds: string[] = [];
+    const off = client.onEvent((e) => kinds.push(`${e.kind}${"attempt" in e ? e.attempt : ""}`));
+    await client.echo("x");
+    off();
+    await client.echo("y");
+    expect(kinds).to.deep.equal(["request1", "timeout1", "request2", "response"]);
+  });
+
   it("a resend that gets the answer succeeds; replies with another seq are ignored", async () => {
     const p = peer((n, req) => (n === 1 ? undefined : n === 2 ? { r: "late" } : { r: req.body.d }));
     const client = new SmpClient(p.host, p.clock, { timeoutMs: 500, retries: 1 });
