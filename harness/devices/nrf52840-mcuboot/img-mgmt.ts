@@ -1,4 +1,3 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import {
   compareVersions,
   formatVersion,
@@ -226,11 +225,6 @@ export class ImgMgmt {
     for (let i = 0; i < area.sectorCount; i++)
       if (!area.isErased(i * area.sectorSize, area.sectorSize)) await area.eraseSector(i);
     return { body: {} };
-  }
-
-  /** Hash of a whole upload as sent in `sha` (for tests and the client). */
-  static fileSha(image: Uint8Array): Uint8Array {
-    return sha256(image);
   }
 }
 
