@@ -101,6 +101,21 @@ export class Transcript {
     return lines.map((l) => `${l}\n`).join("");
   }
 
+  /**
+   * The last `count` entries rendered as `render()` does, under a line saying how many
+   * came before: what an error message carries, since a 128 KiB load would bury the
+   * failing exchange.
+   */
+  renderTail(count: number, opts: RenderOptions = {}): string {
+    const total = this.#entries.length;
+    if (total === 0) return "";
+    const tail = new Transcript({ clock: this.clock });
+    for (const entry of this.#entries.slice(-count)) tail.record(entry);
+    const shown = tail.entries.length;
+    const heading = shown < total ? `transcript (last ${shown} of ${total} entries):` : "transcript:";
+    return `${heading}\n${tail.render(opts)}`;
+  }
+
   toJSON(): TranscriptJson {
     return {
       format: FORMAT,

@@ -60,23 +60,9 @@ export class DfuError extends Error {
     this.address = init.address;
     this.status = init.status;
     this.state = init.state;
-    this.transcriptTail = init.transcript ? tail(init.transcript) : "";
+    // Hex dumps cut to their first and last lines: a 2 KB block must not bury the failing request.
+    this.transcriptTail = init.transcript?.renderTail(TAIL_ENTRIES, { headLines: 1, tailLines: 1 }) ?? "";
   }
-}
-
-function tail(transcript: Transcript): string {
-  const entries = transcript.entries.slice(-TAIL_ENTRIES);
-  const t = entries.map((e) => {
-    const s = e.setup;
-    const what = s
-      ? `${e.dir} bRequest=${s.bRequest} wValue=${s.wValue} wLength=${s.wLength} -> ${e.status ?? "?"}`
-      : `${e.dir} ${e.note ?? ""}`;
-    const bytes = e.bytes
-      ? ` ${[...e.bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}${e.bytes.length > 16 ? " …" : ""}`
-      : "";
-    return `${e.t.toFixed(1).padStart(9)} ms ${what}${bytes}`;
-  });
-  return t.join("\n");
 }
 
 /** WebUSB (NetworkError) and node-usb (LIBUSB_ERROR_NO_DEVICE / _IO) ways of saying the device is gone. */

@@ -3,7 +3,7 @@
  * ends with its last entries, so a device that went silent or vanished shows the bytes
  * that led there right in the test output.
  */
-import { Transcript } from "../../transport/transcript.js";
+import type { Transcript } from "../../transport/transcript.js";
 
 const TAIL_ENTRIES = 6;
 
@@ -21,13 +21,7 @@ export class TKeyError extends Error {
 }
 
 function tail(transcript: Transcript): string {
-  const entries = transcript.entries;
-  if (entries.length === 0) return "";
-  // Render only the last entries: a 128 KiB load would bury the failing exchange.
-  const last = new Transcript({ clock: transcript.clock });
-  for (const e of entries.slice(-TAIL_ENTRIES)) last.record(e);
-  const skipped = entries.length - Math.min(entries.length, TAIL_ENTRIES);
-  return `\ntranscript${skipped > 0 ? ` (last ${TAIL_ENTRIES} of ${entries.length} entries)` : ""}:\n${last.render()}`;
+  return transcript.entries.length === 0 ? "" : `\n${transcript.renderTail(TAIL_ENTRIES)}`;
 }
 
 /** No (complete) frame within the timeout: a halted firmware, a hung app, a cut line. */
