@@ -11,14 +11,14 @@ import type { FlashArea } from "./flash-area.js";
 import { hasRequest, overwrite } from "./overwrite.js";
 import { MCUBOOT_MAX_ALIGN, type SwapMode } from "./profile.js";
 import { imageInfo, layoutOf, swapTypeOf, trailerOf } from "./slots.js";
-import { SwapMove, swapName } from "./swap-move.js";
+import { Swap, swapName } from "./swap.js";
 
 export interface BootOptions {
   /** The provisioned public keys (MCUboot's built-in key table). */
   keys: readonly PublicKey[];
   /** MCUBOOT_DOWNGRADE_PREVENTION: refuse an upgrade whose version is lower than the running one. */
   downgradePrevention?: boolean;
-  /** Upgrade method: swap-using-move (default) or overwrite-only. */
+  /** Upgrade method: swap-using-move (default), swap-using-scratch or overwrite-only. */
   mode?: SwapMode;
 }
 
@@ -38,8 +38,9 @@ export async function bootDecide(
   secondary: FlashArea,
   opts: BootOptions,
   log: (detail: string) => void,
+  scratch?: FlashArea,
 ): Promise<BootOutcome> {
-  const swap = new SwapMove(primary, secondary, log);
+  const swap = new Swap(primary, secondary, log, opts.mode === "scratch" ? "scratch" : "move", scratch);
   let swapped: SwapType = SwapType.NONE;
   if (opts.mode === "overwrite-only") {
     if (hasRequest(secondary)) {
@@ -67,7 +68,7 @@ export async function bootDecide(
           Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0),
         );
         if (sectors === undefined) {
-          log(`${swapName(type)}: images too large for swap-move; erasing the secondary`);
+          log(`${swapName(type)}: images too large for swap-${swap.plan}; erasing the secondary`);
           for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
         } else {
           if (type === SwapType.REVERT) await markRevert(secondary);

@@ -37,7 +37,7 @@ export interface Nrf52840Options {
   keys?: readonly PublicKey[];
   key?: string;
   downgradePrevention?: boolean;
-  /** Upgrade method: "move" (swap-using-move, default) or "overwrite-only". */
+  /** Upgrade method: "move" (swap-using-move, default), "scratch" (swap-using-scratch) or "overwrite-only". */
   mode?: SwapMode;
   /** A signed image file (relative to the repository) programmed into the primary slot at manufacture. */
   image?: string;
@@ -58,6 +58,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   readonly layout: McubootLayout;
   readonly primary: FlashArea;
   readonly secondary: FlashArea;
+  readonly scratch: FlashArea;
   readonly host: HostEnd;
   readonly #device: DeviceEnd;
   #keys: PublicKey[];
@@ -91,6 +92,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     const busy = (ms: number) => this.busy(this.power.epoch, ms);
     this.primary = new FlashArea(flash, layout.primary, "primary", busy);
     this.secondary = new FlashArea(flash, layout.secondary, "secondary", busy);
+    this.scratch = new FlashArea(flash, layout.scratch, "scratch", busy);
     const pair = createBytePair({ clock: ctx.clock, name: `nrf52840:${this.serial}` });
     this.host = pair.host;
     this.#device = pair.device;
@@ -132,7 +134,10 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   }
 
   override identity(): Record<string, string> {
-    return { bootloader: "mcuboot swap-move (emulated)", "flash-page": "4096" };
+    return {
+      bootloader: `mcuboot ${this.mode === "overwrite-only" ? "overwrite-only" : `swap-${this.mode}`} (emulated)`,
+      "flash-page": "4096",
+    };
   }
 
   /** Factory programming over SWD: write bytes at an absolute address without flash operations or time. */
@@ -163,6 +168,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       this.secondary,
       { keys: this.#keys, downgradePrevention: this.#downgradePrevention, mode: this.mode },
       (detail) => this.log("mcuboot", detail),
+      this.scratch,
     );
     if (outcome.kind === "no-image") {
       this.log("mcuboot", `no bootable image: ${outcome.reason}`);

@@ -50,7 +50,7 @@ export const SMP_SERVER_PARAMS = { bufSize: 384, bufCount: 4 } as const;
 /** BOOT_MAX_ALIGN as built for nRF52 (8): trailer field spacing and the classic magic. */
 export const MCUBOOT_MAX_ALIGN = 8;
 
-export type SwapMode = "move" | "overwrite-only";
-export const SWAP_MODES: readonly SwapMode[] = ["move", "overwrite-only"];
+export type SwapMode = "move" | "scratch" | "overwrite-only";
+export const SWAP_MODES: readonly SwapMode[] = ["move", "scratch", "overwrite-only"];
 
 export const PROFILES: Record<string, McubootLayout> = { "nrf52840dk-mcuboot": NRF52840DK_LAYOUT };

@@ -4,9 +4,13 @@ import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
 import { layoutOf, trailerOf } from "./slots.js";
 
 /**
- * Swap-using-move (MCUboot docs/design.md): first every image sector of the primary moves
- * up by one sector (from the top down), then for each index i the new sector i comes from
- * the secondary and the old one (now at i+1) goes to secondary i. No scratch area is used.
+ * The two swapping upgrades of MCUboot (docs/design.md), as a list of sector copies:
+ * - swap-using-move: every image sector of the primary moves up by one (top down), then
+ *   for each index i the new sector i comes from the secondary and the old one (now at
+ *   i+1) goes to secondary i. Needs one spare sector in the primary, no scratch.
+ * - swap-using-scratch: from the last image sector down, primary i goes to the scratch,
+ *   secondary i to primary i, scratch to secondary i. Images must stay out of the slot's
+ *   last (trailer) sector here; MCUboot's extra handling of that sector is not modelled.
  *
  * Progress lives in the primary slot's trailer: swap_info, swap_size and the magic are
  * written first (magic last, so a GOOD magic means the record is whole), then one status
@@ -14,23 +18,30 @@ import { layoutOf, trailerOf } from "./slots.js";
  * before it, so a power cut before any flash operation resumes on the next boot from the
  * first missing entry; copy_done (and image_ok for PERM/REVERT) close the swap.
  */
-export class SwapMove {
+export type SwapPlan = "move" | "scratch";
+
+export class Swap {
   constructor(
     readonly primary: FlashArea,
     readonly secondary: FlashArea,
     private readonly log: (detail: string) => void,
-  ) {}
+    readonly plan: SwapPlan = "move",
+    readonly scratch?: FlashArea,
+  ) {
+    if (plan === "scratch" && !scratch) throw new Error("swap-using-scratch needs the scratch area");
+  }
 
-  /** Image sectors a swap of `bytes` moves; undefined when it does not fit (one spare sector and the trailer). */
+  /** Image sectors a swap of `bytes` moves; undefined when it does not fit beside the trailer (and move's spare sector). */
   sectorsFor(bytes: number): number | undefined {
     const n = Math.max(1, Math.ceil(bytes / this.primary.sectorSize));
-    return (n + 1) * this.primary.sectorSize <= layoutOf(this.primary).status ? n : undefined;
+    const spare = this.plan === "move" ? 1 : 0;
+    return (n + spare) * this.primary.sectorSize <= layoutOf(this.primary).status ? n : undefined;
   }
 
   /** Records a new swap in the primary trailer, then runs it. */
   async start(type: SwapType, sectors: number): Promise<void> {
     const layout = layoutOf(this.primary);
-    this.log(`swap-move ${swapName(type)} over ${sectors} sectors: start`);
+    this.log(`swap-${this.plan} ${swapName(type)} over ${sectors} sectors: start`);
     await this.primary.eraseSector(this.primary.sectorCount - 1);
     await this.primary.writeField(layout.swapInfo, Uint8Array.of(type));
     await this.primary.writeField(layout.swapSize, u32(sectors * this.primary.sectorSize));
@@ -49,7 +60,9 @@ export class SwapMove {
     const t = trailerOf(this.primary);
     const sectors = Math.round(t.swapSize / this.primary.sectorSize);
     const done = this.#doneSteps(sectors);
-    this.log(`swap-move ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`);
+    this.log(
+      `swap-${this.plan} ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`,
+    );
     await this.#run(t.swapType as SwapType, sectors, done);
   }
 
@@ -71,21 +84,34 @@ export class SwapMove {
     if (!this.secondary.isErased(lastSec * this.secondary.sectorSize, this.secondary.sectorSize))
       await this.secondary.eraseSector(lastSec);
     for (let step = from; step < 3 * n; step++) {
-      if (step < n) {
-        const j = n - 1 - step;
-        await this.#copy(this.primary, j, this.primary, j + 1);
-      } else {
-        const i = Math.floor((step - n) / 2);
-        if ((step - n) % 2 === 0) await this.#copy(this.secondary, i, this.primary, i);
-        else await this.#copy(this.primary, i + 1, this.secondary, i);
-      }
+      await this.#step(step, n);
       await this.primary.writeField(layout.status + step * NRF52840_FLASH.writeSize, Uint8Array.of(1));
     }
     const t = trailerOf(this.primary);
     if ((type === SwapType.PERM || type === SwapType.REVERT) && t.imageOk === BootFlagState.UNSET)
       await this.primary.writeField(layout.imageOk, Uint8Array.of(1));
     if (t.copyDone === BootFlagState.UNSET) await this.primary.writeField(layout.copyDone, Uint8Array.of(1));
-    this.log(`swap-move ${swapName(type)}: done`);
+    this.log(`swap-${this.plan} ${swapName(type)}: done`);
+  }
+
+  /** Step `step` of 3n: each one copies one sector whose source the earlier steps left intact. */
+  async #step(step: number, n: number): Promise<void> {
+    const P = this.primary;
+    const S = this.secondary;
+    if (this.plan === "scratch") {
+      const i = n - 1 - Math.floor(step / 3);
+      const part = step % 3;
+      if (part === 0) await this.#copy(P, i, this.scratch!, 0);
+      else if (part === 1) await this.#copy(S, i, P, i);
+      else await this.#copy(this.scratch!, 0, S, i);
+    } else if (step < n) {
+      const j = n - 1 - step;
+      await this.#copy(P, j, P, j + 1);
+    } else {
+      const i = Math.floor((step - n) / 2);
+      if ((step - n) % 2 === 0) await this.#copy(S, i, P, i);
+      else await this.#copy(P, i + 1, S, i);
+    }
   }
 
   async #copy(src: FlashArea, srcSector: number, dst: FlashArea, dstSector: number): Promise<void> {

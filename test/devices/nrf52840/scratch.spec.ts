@@ -1,0 +1,81 @@
+import { expect } from "chai";
+import { SmpClient } from "../../../harness/clients/smp/index.js";
+import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
+import {
+  BootFlagState,
+  BootMagicState,
+  parseImage,
+  publicOf,
+} from "../../../harness/protocol/mcuboot/index.js";
+import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
+import { app, goodKey } from "./helpers.js";
+
+const v1 = app("1.0.0", 9000);
+const v2 = app("2.0.0", 13000);
+const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+async function scratchBoard() {
+  const clock = new VirtualClock();
+  const dev = new Nrf52840McubootDevice({
+    clock,
+    seed: 13,
+    deviceOptions: { keys: [publicOf(goodKey)], mode: "scratch" },
+  });
+  dev.program(dev.layout.primary.offset, v1);
+  await dev.power.on();
+  return { dev, client: new SmpClient(dev.host, clock) };
+}
+
+describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
+  it("test → v2 runs unconfirmed through the scratch area; no confirm → reverted, old image confirmed", async () => {
+    const { dev, client } = await scratchBoard();
+    expect(dev.identity().bootloader).to.equal("mcuboot swap-scratch (emulated)");
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    const erasesBefore = dev.flash.counters.erases;
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("2.0.0");
+    expect(dev.flash.counters.erases - erasesBefore).to.be.above(8);
+    expect(dev.events.map((e) => e.detail)).to.include("swap-scratch TEST: done");
+    expect(trailerOf(dev.primary)).to.include({
+      magic: BootMagicState.GOOD,
+      copyDone: BootFlagState.SET,
+      imageOk: BootFlagState.UNSET,
+    });
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("1.0.0");
+    expect(same(dev.primary.read(0, v1.length), v1)).to.equal(true);
+    expect(same(dev.secondary.read(0, v2.length), v2)).to.equal(true);
+  });
+
+  it("a cut before any flash operation of the swap resumes to the documented state", async () => {
+    const { dev, client } = await scratchBoard();
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.off();
+    const staged = dev.flash.snapshot();
+    const start = dev.flash.counters.ops;
+    await dev.power.on();
+    const total = dev.flash.counters.ops - start;
+    const failures: string[] = [];
+    for (let n = 1; n <= total; n++) {
+      await dev.power.off();
+      dev.flash.restore(staged);
+      dev.flash.armCut(start + n);
+      await dev.power.on();
+      await dev.power.on();
+      const t = trailerOf(dev.primary);
+      const ok =
+        dev.runningVersion === "2.0.0" &&
+        same(dev.primary.read(0, v2.length), v2) &&
+        same(dev.secondary.read(0, v1.length), v1) &&
+        t.copyDone === BootFlagState.SET &&
+        t.imageOk === BootFlagState.UNSET &&
+        trailerOf(dev.secondary).magic === BootMagicState.UNSET;
+      if (!ok) failures.push(`cut before op ${n}`);
+    }
+    expect(total).to.be.above(20);
+    expect(failures).to.deep.equal([]);
+  });
+});
