@@ -7,7 +7,13 @@ import { tkeyBench } from "./tkey.bench.js";
 import { usartBench } from "./usart.bench.js";
 
 // `npm run bench`: every benchmark in one process, so ratios compare figures from one run.
-const results = [flashBench(), await tkeyBench(), await usartBench(), await dfuBench(), await nrf52840Bench()];
+const results = [
+  flashBench(),
+  await tkeyBench(),
+  await usartBench(),
+  await dfuBench(),
+  await nrf52840Bench(),
+];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
 await writeJson(out, results);

@@ -13,6 +13,7 @@ import { servePty } from "../expose/uart-pty.js";
 import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
+import { runEmulateNrf52840 } from "./emulate-nrf52840.js";
 import { runEmulateTKey } from "./emulate-tkey.js";
 import { UsageError } from "./usage-error.js";
 
@@ -39,6 +40,8 @@ export interface EmulateOptions {
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
   const [profile, ...extra] = positionals;
   if (profile === "tkey" && extra.length === 0) return runEmulateTKey(opts);
+  if ((profile === "nrf52840" || profile === "nrf52840-mcuboot") && extra.length === 0)
+    return runEmulateNrf52840(opts);
   if (!profile || extra.length > 0)
     throw new UsageError(`emulate: expected one profile (${Object.keys(PROFILES).join(", ")})`);
   if (!(profile in PROFILES))

@@ -25,11 +25,12 @@ commands:
   smp   list|upload FILE|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]
         [--upgrade] [--timeout MS]
         mcumgr-style SMP commands to an nrf52840 board's serial port
-  emulate <stm32l432kc|stm32wb55|tkey> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
+  emulate <stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
-        SIGHUP replugs the TKey)
+        SIGHUP replugs the TKey; nrf52840-mcuboot: --option key=PUB.pem [--option image=SIGNED.bin],
+        MCUboot serial recovery / SMP on the pty)
   usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]
         (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]
         drive an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure
