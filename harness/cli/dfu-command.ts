@@ -16,9 +16,8 @@ import {
   sectors,
 } from "../protocol/dfu/index.js";
 import type { Board } from "../rig/board.js";
-import { loadRigFile, resolveRigPath } from "../rig/load.js";
-import { buildRig } from "../rig/rig.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
 export const DFU_OPTIONS = {
@@ -134,20 +133,10 @@ async function readImage(file: string, address: number | undefined): Promise<Fir
 }
 
 async function openBus(opts: DfuOptions): Promise<{ bus: UsbBus; board: Board }> {
-  if (!opts.board) throw new UsageError("dfu: expected --board ID (with --rig FILE)");
-  const path = resolveRigPath(opts.rig);
-  const rig = buildRig(await loadRigFile(path), path);
-  const board = rig.boards.find((b) => b.id === opts.board);
-  if (!board)
-    throw new UsageError(
-      `dfu: no board '${opts.board}' in ${path} (boards: ${rig.boards.map((b) => b.id).join(", ")})`,
-    );
+  const board = await boardOfRig("dfu", opts.rig, opts.board);
   if (!board.capabilities.has("usb-dfu"))
     throw new UsageError(`dfu: board '${board.id}' has no usb-dfu capability`);
-  if (board.emulator) {
-    await board.power.on();
-    return { bus: emulatedUsbBus(board.emulator), board };
-  }
+  if (board.emulator) return { bus: emulatedUsbBus(board.emulator), board };
   return { bus: new WebUsbBus({ clock: board.clock }), board };
 }
 

@@ -6,6 +6,7 @@ import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
 import { runSign, SIGN_OPTIONS } from "./sign-command.js";
 import { runSmp, SMP_OPTIONS } from "./smp-command.js";
+import { runTKey, TKEY_OPTIONS } from "./tkey-command.js";
 import { UsageError } from "./usage-error.js";
 import { runUsart, USART_OPTIONS } from "./usart-command.js";
 
@@ -13,7 +14,9 @@ const USAGE = `usage: hil <command> [options]
 
 commands:
   run   [--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]
-        run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed
+        [--allow-irreversible]
+        run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed;
+        --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial
   rigs  [--rig FILE]
         validate a rig file and list its boards and capabilities
   keygen -t ecdsa-p256|ed25519 -k FILE
@@ -31,6 +34,8 @@ commands:
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
         SIGHUP replugs the TKey; nrf52840-mcuboot: --option key=PUB.pem [--option image=SIGNED.bin],
         MCUboot serial recovery / SMP on the pty)
+  tkey  info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]
+        probe a TKey (name, version, UDI) and load an app, digest checked; every read has a timeout
   usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]
         (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]
         drive an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure
@@ -38,7 +43,8 @@ commands:
         --rig FILE --board ID [--alt NAME|N] [--address A]
         drive an STM32 DfuSe bootloader (AN3156) by hand, dfu-util style; .bin needs --address
 
-environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped)`;
+environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
+  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible)`;
 
 /** Runs one `hil` invocation; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -58,6 +64,10 @@ export async function main(argv: string[]): Promise<number> {
       case "smp": {
         const { values, positionals } = parseWithPositionals(rest, SMP_OPTIONS);
         return await runSmp(values, positionals);
+      }
+      case "tkey": {
+        const { values, positionals } = parseWithPositionals(rest, TKEY_OPTIONS);
+        return await runTKey(values, positionals);
       }
       case "usart": {
         const { values, positionals } = parseWithPositionals(rest, USART_OPTIONS);
@@ -95,6 +105,7 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   fault: { type: "string", multiple: true },
   "keep-results": { type: "boolean" },
+  "allow-irreversible": { type: "boolean" },
 } as const;
 
 const RIGS_OPTIONS = { rig: { type: "string" } } as const;

@@ -7,13 +7,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { UsartBootloader, UsartError } from "../clients/stm32-usart/index.js";
 import { commandName } from "../protocol/stm32-usart/index.js";
-import { loadRigFile, resolveRigPath } from "../rig/load.js";
-import { buildRig } from "../rig/rig.js";
 import { openUsartLink } from "../rig/usart-link.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { hexDump } from "../transport/hex.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
+import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
 export const USART_OPTIONS = {
@@ -141,14 +140,7 @@ async function openLink(opts: UsartOptions): Promise<{ link: ByteStream; clock: 
     return { link: port, clock };
   }
   if (!opts.board) throw new UsageError("usart: expected --port PATH or --board ID (with --rig FILE)");
-  const path = resolveRigPath(opts.rig);
-  const rig = buildRig(await loadRigFile(path), path);
-  const board = rig.boards.find((b) => b.id === opts.board);
-  if (!board)
-    throw new UsageError(
-      `usart: no board '${opts.board}' in ${path} (boards: ${rig.boards.map((b) => b.id).join(", ")})`,
-    );
-  if (board.emulator) await board.power.on();
+  const board = await boardOfRig("usart", opts.rig, opts.board);
   return { link: await openUsartLink(board), clock: board.clock };
 }
 

@@ -16,11 +16,16 @@ const BY_ID = "/dev/serial/by-id";
 
 export async function openUsartLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return connectUsart(board.emulator);
+  const path = await serialPortPath(board);
+  return openSerialPort(path, { baudRate: board.serialPort?.baudRate ?? 115200, parity: "even", clock: board.clock });
+}
+
+/** A lab board's serial port path now: its by-id link, or found by the adapter's USB serial number. */
+export async function serialPortPath(board: Board): Promise<string> {
   const locator = board.serialPort;
   if (!locator)
     throw new Error(`board ${board.id}: no serial port in the rig file (serial: { byId | usbSerial })`);
-  const path = locator.byId ?? (await findByUsbSerial(board.id, locator.usbSerial!));
-  return openSerialPort(path, { baudRate: locator.baudRate ?? 115200, parity: "even", clock: board.clock });
+  return locator.byId ?? (await findByUsbSerial(board.id, locator.usbSerial!));
 }
 
 async function findByUsbSerial(boardId: string, usbSerial: string): Promise<string> {

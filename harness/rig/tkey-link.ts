@@ -1,0 +1,20 @@
+/**
+ * A board's TKey link: the CDC serial port a TKey is to the host. Emulated: a fresh
+ * in-memory line to the emulated firmware on the board's virtual clock. Lab: the port found
+ * by identity (by-id link or USB serial number), re-resolved on every call because a
+ * replug re-enumerates it, opened at the TKey's 62500 baud, 8N1.
+ */
+import { TKeyDevice } from "../devices/tkey/device.js";
+import type { ByteStream } from "../transport/byte-stream.js";
+import { openSerialPort } from "../transport/serial-port-stream.js";
+import type { Board } from "./board.js";
+import { serialPortPath } from "./usart-link.js";
+
+export const TKEY_BAUD = 62500;
+
+export async function openTKeyLink(board: Board): Promise<ByteStream> {
+  if (board.emulator instanceof TKeyDevice) return board.emulator.openPort();
+  if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board is not a TKey`);
+  const path = await serialPortPath(board);
+  return openSerialPort(path, { baudRate: board.serialPort?.baudRate ?? TKEY_BAUD, parity: "none", clock: board.clock });
+}
