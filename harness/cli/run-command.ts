@@ -1,6 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import Mocha from "mocha";
+import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
@@ -17,6 +18,8 @@ export interface RunOptions {
   seed?: string | undefined;
   fault?: string[] | undefined;
   "keep-results"?: boolean | undefined;
+  /** Lets irreversible operations run on boards the rig file marks sacrificial (harness/rig/interlock.ts). */
+  "allow-irreversible"?: boolean | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   process.env.HIL_RIG = rigPath;
   if (seed !== undefined) process.env.HIL_SEED = String(seed);
   if (faults.length > 0) process.env.HIL_FAULTS = (opts.fault ?? []).join(",");
+  if (opts["allow-irreversible"]) process.env[ALLOW_IRREVERSIBLE_ENV] = "1";
   if (!opts["keep-results"]) await rm(resultsDir(), { recursive: true, force: true });
 
   const mocha = new Mocha({
@@ -65,7 +69,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   for (const f of files) mocha.addFile(f);
 
   console.log(
-    `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}`,
+    `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}${runAllowsIrreversible() ? ", irreversible operations allowed on sacrificial boards" : ""}`,
   );
   await mocha.loadFilesAsync();
   const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>(
