@@ -112,7 +112,7 @@ describe("tkey: error injection", () => {
       });
       const err = await client.loadApp(appOf(board, 400)).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(TKeySilentError);
-      client = connect(board);
+      client = await connect(board);
       const silent = await client.probe().catch((e: unknown) => e);
       expect(silent, "still halted before the replug").to.be.instanceOf(TKeySilentError);
       client = await replug(board);

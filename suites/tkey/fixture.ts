@@ -1,8 +1,9 @@
 import * as allure from "allure-js-commons";
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
 import { TKeyDevice } from "../../harness/devices/tkey/index.js";
-import { APP_MAX_SIZE, TKEY_USB_IDS } from "../../harness/protocol/tkey/index.js";
+import { APP_MAX_SIZE } from "../../harness/protocol/tkey/index.js";
 import type { Board } from "../../harness/rig/board.js";
+import { openTKeyLink } from "../../harness/rig/tkey-link.js";
 import { Random } from "../../harness/sim/random.js";
 
 /** Clause names, as the qualification matrix lists them. */
@@ -33,19 +34,18 @@ export function appMaxSize(board: Board): number {
  * A client on the board's serial port as it is now (re-resolved after every replug).
  * @throws on a lab board: locating its CDC port by VID:PID and serial is not wired into the rig yet.
  */
-export function connect(board: Board, timeouts?: { probeMs?: number; commandMs?: number }): TKeyClient {
-  const dev = emulatedTKey(board);
-  if (!dev)
-    throw new Error(
-      `board ${board.id}: opening a lab TKey's CDC port (${TKEY_USB_IDS.map((id) => `${id.vendorId.toString(16)}:${id.productId.toString(16)}`).join(" / ")} by serial) is not wired into the rig yet`,
-    );
-  return new TKeyClient(dev.openPort(), { clock: board.clock, timeouts });
+export async function connect(
+  board: Board,
+  timeouts?: { probeMs?: number; commandMs?: number },
+): Promise<TKeyClient> {
+  // Emulated: a fresh line to the firmware; lab: the CDC port found by identity, re-resolved now.
+  return new TKeyClient(await openTKeyLink(board), { clock: board.clock, timeouts });
 }
 
 /** Unplug and replug: the TKey starts in firmware mode, whatever it was doing. */
 export async function replug(board: Board): Promise<TKeyClient> {
   await board.power.cycle();
-  return connect(board);
+  return await connect(board);
 }
 
 /** A raw app binary of `size` bytes, fixed by the board's seed and the size. */

@@ -55,7 +55,7 @@ describe("tkey: power interruption during an app load", () => {
         if (k < CHUNKS && !(outcome instanceof TKeyGoneError))
           failures.push(`k=${k}: load ended with ${String(outcome)}, expected the port to vanish`);
         await board.power.on();
-        client = connect(board);
+        client = await connect(board);
         const probe = await client.probe();
         if (probe.mode !== "firmware") failures.push(`k=${k}: after power-on the probe found ${probe.mode}`);
         const reload = await client.loadApp(app);
@@ -83,7 +83,7 @@ describe("tkey: power interruption during an app load", () => {
       expect(err).to.be.instanceOf(TKeyGoneError);
       expect(dev.state).to.equal("off");
       await board.power.on();
-      client = connect(board);
+      client = await connect(board);
       expect((await client.probe()).mode).to.equal("firmware");
     });
   });
