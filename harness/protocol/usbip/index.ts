@@ -1,0 +1,2 @@
+/** USB/IP (Linux usbip_protocol): pure codec of the operation and URB messages. */
+export * from "./messages.js";
