@@ -1,10 +1,26 @@
-// Allure 3 report generator settings for `npm run report` / `npm run regress`:
+// Allure 3 report generator settings for `hil report` (`npm run report`, `npm run regress`):
 // one self-contained HTML file under reports/allure-report, history carried in
-// reports/history.jsonl from run to run (the nightly job keeps that file).
+// reports/history.jsonl from run to run (the nightly job keeps that file), the failure
+// categories (infrastructure / firmware-device / harness) from harness/report, and the run's
+// environment block (rig, boards, seeds, faults, versions) that `hil report` writes first.
+import { readFileSync } from "node:fs";
+import { allureCategoryRules } from "./harness/report/failure-categories.mjs";
+
+function environment() {
+  const path = process.env.HIL_REPORT_ENVIRONMENT ?? "reports/environment.json";
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return {}; // `allure generate` run by hand before `hil report`: no environment block
+  }
+}
+
 export default {
   name: "update-hil regression",
   output: "reports/allure-report",
   historyPath: "reports/history.jsonl",
+  categories: allureCategoryRules(),
+  variables: environment(),
   plugins: {
     awesome: {
       options: {

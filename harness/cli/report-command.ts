@@ -1,0 +1,106 @@
+/**
+ * `hil report`: turns the Allure results of `hil run` into what a lab and a qualification
+ * rest on, all under reports/:
+ * - junit.xml for CI systems (failure type = failure category);
+ * - qualification-matrix.md / .html (clause × rig/board, gaps listed);
+ * - environment.json / environment.properties (rig, boards, seeds, faults, versions, commit);
+ * - the single-file Allure 3 report with history (allure generate with allurerc.mjs, which
+ *   reads environment.json and the failure categories);
+ * - with --gate, the quality gate verdict (exit 3 when it fails).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { execa } from "execa";
+import { runFacts, toolFacts, toProperties } from "../report/environment.js";
+import { checkGate } from "../report/gate.js";
+import { toJunitXml } from "../report/junit.js";
+import { buildMatrix, loadCatalogue, matrixHtml, matrixMarkdown } from "../report/matrix.js";
+import { readResults } from "../report/results.js";
+import { projectRoot } from "../rig/load.js";
+import { resultsDir } from "./run-command.js";
+import { UsageError } from "./usage-error.js";
+
+export const REPORT_OPTIONS = {
+  results: { type: "string" },
+  out: { type: "string" },
+  "no-allure": { type: "boolean" },
+  gate: { type: "boolean" },
+  "min-success-rate": { type: "string" },
+  require: { type: "string", multiple: true },
+} as const;
+
+export interface ReportOptions {
+  results?: string | undefined;
+  out?: string | undefined;
+  "no-allure"?: boolean | undefined;
+  gate?: boolean | undefined;
+  "min-success-rate"?: string | undefined;
+  require?: string[] | undefined;
+}
+
+/** Exit code when the quality gate fails (1 is a failed run, 2 a usage error). */
+export const GATE_FAILED = 3;
+
+export async function runReport(opts: ReportOptions): Promise<number> {
+  const root = projectRoot();
+  const results = opts.results ?? resultsDir();
+  const out = opts.out ?? join(root, "reports");
+  let minSuccessRate: number | undefined;
+  if (opts["min-success-rate"] !== undefined) {
+    minSuccessRate = Number(opts["min-success-rate"]);
+    if (!Number.isFinite(minSuccessRate) || minSuccessRate < 0 || minSuccessRate > 1)
+      throw new UsageError(
+        `--min-success-rate: expected a number from 0 to 1, got '${opts["min-success-rate"]}'`,
+      );
+  }
+
+  const all = await readResults(results);
+  if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
+  const facts = { ...runFacts(all), ...(await toolFacts(root)) };
+  const matrix = buildMatrix(await loadCatalogue(), all);
+
+  await mkdir(out, { recursive: true });
+  const rel = (p: string) => relative(process.cwd(), p) || p;
+  const written: string[] = [];
+  const write = async (name: string, text: string) => {
+    await writeFile(join(out, name), text);
+    written.push(rel(join(out, name)));
+  };
+  await write("junit.xml", toJunitXml(all, { name: "update-hil", properties: facts }));
+  await write("qualification-matrix.md", matrixMarkdown(matrix));
+  await write("qualification-matrix.html", matrixHtml(matrix));
+  await write("environment.json", `${JSON.stringify(facts, null, 2)}\n`);
+  // Allure 2 readers (classic plugin) take the environment block from the results directory.
+  await writeFile(join(results, "environment.properties"), toProperties(facts));
+
+  const failed = all.filter((r) => r.status === "failed" || r.status === "broken");
+  const byCategory = new Map<string, number>();
+  for (const r of failed)
+    byCategory.set(r.category ?? "harness", (byCategory.get(r.category ?? "harness") ?? 0) + 1);
+  console.log(
+    `hil report: ${all.length} results, ${failed.length} failed${
+      failed.length ? ` (${[...byCategory].map(([c, n]) => `${n} ${c}`).join(", ")})` : ""
+    }; ${matrix.gaps.length} clauses without a test`,
+  );
+
+  if (!opts["no-allure"]) {
+    const allure = join(root, "node_modules", ".bin", "allure");
+    await execa(allure, ["generate", "--config", join(root, "allurerc.mjs"), results], {
+      cwd: root,
+      stdio: "inherit",
+      env: { HIL_REPORT_ENVIRONMENT: join(out, "environment.json") },
+    });
+    written.push(rel(join(root, "reports", "allure-report")));
+  }
+  console.log(`wrote ${written.join(", ")}`);
+
+  if (opts.gate) {
+    const gate = checkGate(all, matrix, { minSuccessRate, requireSets: opts.require ?? [] });
+    if (!gate.ok) {
+      console.error(`quality gate FAILED:\n${gate.violations.map((v) => `  - ${v}`).join("\n")}`);
+      return GATE_FAILED;
+    }
+    console.log(`quality gate passed (success rate ${(gate.successRate * 100).toFixed(1)}%)`);
+  }
+  return 0;
+}

@@ -1,0 +1,296 @@
+import type { CategoryRule } from "@allurereport/core-api";
+import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
+import { expect } from "chai";
+import { allureCategoryRules, classifyError } from "../../harness/report/categories.js";
+import { runFacts } from "../../harness/report/environment.js";
+import { checkGate } from "../../harness/report/gate.js";
+import { toJunitXml } from "../../harness/report/junit.js";
+import { buildMatrix, type ClauseCatalogue, matrixMarkdown } from "../../harness/report/matrix.js";
+import { type HilResult, lastAttempts, toHilResult } from "../../harness/report/results.js";
+import { InfrastructureError } from "../../harness/rig/errors.js";
+
+/** An Allure result as allure-mocha writes it, reduced to what the reports read. */
+function raw(
+  name: string,
+  status: string,
+  labels: Record<string, string | string[]>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    uuid: `u-${name}-${String(labels.board ?? "")}`,
+    historyId: `h-${name}`,
+    name,
+    fullName: `update-hil:suites/x.spec.ts: ${name}`,
+    status,
+    start: 1_700_000_000_000,
+    stop: 1_700_000_000_250,
+    labels: Object.entries(labels).flatMap(([n, v]) =>
+      (Array.isArray(v) ? v : [v]).map((value) => ({ name: n, value })),
+    ),
+    parameters: [],
+    ...extra,
+  };
+}
+
+const board = (id: string, rest: Record<string, string | string[]> = {}) => ({
+  parentSuite: "dfu: full update",
+  suite: `${id} (stm32)`,
+  package: "update-hil.suites.dfu.full-update.spec.ts",
+  rig: "emulated",
+  board: id,
+  ...rest,
+});
+
+/** A small known run: two boards, one passing, one failed assertion, one infrastructure error, one skipped suite. */
+function knownResults(): HilResult[] {
+  return lastAttempts(
+    [
+      raw("downloads", "passed", board("l432-0", { clause: "DFU 1.1 §6 (download, manifestation)" }), {
+        parameters: [{ name: "seed", value: "7" }],
+      }),
+      raw("downloads", "failed", board("wb55-0", { clause: "DFU 1.1 §6 (download, manifestation)" }), {
+        statusDetails: {
+          message: "expected 'dfuIDLE' to equal 'dfuERROR'",
+          trace: "AssertionError: expected 'dfuIDLE' to equal 'dfuERROR'\n    at x",
+        },
+        parameters: [{ name: "seed", value: "7" }],
+      }),
+      raw("leaves", "broken", board("wb55-0", { clause: "AN3156 §5.5 (leave)", failure: "infrastructure" }), {
+        statusDetails: {
+          message: "board wb55-0 not found <usb>",
+          trace: "LeaseError: board wb55-0 not found <usb>",
+        },
+      }),
+      raw("skipped: rig 'emulated' has no board of family tkey", "skipped", {
+        parentSuite: "tkey: full update",
+        package: "update-hil.suites.tkey.full-update.spec.ts",
+        rig: "emulated",
+      }),
+    ].map(toHilResult),
+  );
+}
+
+describe("report: failure categories", () => {
+  it("classifies known error classes: lab, device, harness", () => {
+    class LeaseTimeout extends InfrastructureError {
+      override name = "LeaseTimeout";
+    }
+    const assertion = Object.assign(new Error("expected 1 to equal 2"), {
+      name: "AssertionError",
+      actual: 1,
+      expected: 2,
+    });
+    const dfu = Object.assign(new Error("DFU download failed: errTARGET"), { name: "DfuError" });
+    expect(classifyError(new InfrastructureError("power backend uhubctl: exit 1"))).to.equal(
+      "infrastructure",
+    );
+    expect(classifyError(new LeaseTimeout("lease of l432-0 timed out"))).to.equal("infrastructure");
+    expect(classifyError(assertion)).to.equal("firmware-device");
+    expect(classifyError(dfu)).to.equal("firmware-device");
+    expect(classifyError(new TypeError("x is undefined"))).to.equal("harness");
+    expect(classifyError("a string")).to.equal("harness");
+  });
+
+  it("derives the category of a stored result from its label, else its trace, else its status", () => {
+    const [downloadsWb55, leaves] = knownResults().filter(
+      (r) => r.status !== "passed" && r.status !== "skipped",
+    );
+    expect(downloadsWb55?.category).to.equal("firmware-device");
+    expect(leaves?.category).to.equal("infrastructure");
+    const broken = toHilResult(raw("x", "broken", {}, { statusDetails: { trace: "TypeError: boom" } }));
+    expect(broken.category).to.equal("harness");
+    const nack = toHilResult(
+      raw("x", "broken", {}, { statusDetails: { trace: "NackError: Write Memory NACKed" } }),
+    );
+    expect(nack.category).to.equal("firmware-device");
+    expect(toHilResult(raw("x", "passed", {})).category).to.equal(undefined);
+  });
+});
+
+describe("report: Allure categories config", () => {
+  // Allure 3's own rule engine (what `allure generate` applies to allurerc.mjs's categories).
+  const rules = normalizeCategoriesConfig(allureCategoryRules() as unknown as CategoryRule[]);
+  const categoryName = (
+    status: "failed" | "broken",
+    trace: string,
+    labels: { name: string; value: string }[] = [],
+  ) => matchCategory(rules, { status, labels, message: trace.split("\n")[0], trace, flaky: false })?.id;
+
+  it("puts each known error class in its category, and the failure label wins", () => {
+    expect(categoryName("broken", "InfrastructureError: uhubctl: hub 1-1 not found")).to.equal(
+      "infrastructure",
+    );
+    expect(
+      categoryName("broken", "LeaseTimeout: l432-0", [{ name: "failure", value: "infrastructure" }]),
+    ).to.equal("infrastructure");
+    expect(categoryName("failed", "AssertionError: expected 1 to equal 2")).to.equal("firmware-device");
+    expect(categoryName("broken", "DfuError: DFU download at 0x08000000 failed: errTARGET")).to.equal(
+      "firmware-device",
+    );
+    expect(categoryName("broken", "TKeySilentError: no reply")).to.equal("firmware-device");
+    expect(categoryName("broken", "TypeError: cannot read properties of undefined")).to.equal("harness");
+    expect(categoryName("broken", "AssertionError [ERR_ASSERTION]: x")).to.equal("firmware-device");
+  });
+});
+
+describe("report: JUnit XML", () => {
+  it("writes the known run as testsuites, failure/error/skipped with the category as type", () => {
+    const xml = toJunitXml(knownResults(), { properties: { seed: "7", rig: "emulated" } });
+    expect(xml).to.equal(`<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="update-hil" tests="4" failures="1" errors="1" skipped="1" time="1.000">
+  <testsuite name="dfu: full update" tests="3" failures="1" errors="1" skipped="0" time="0.750" timestamp="2023-11-14T22:13:20">
+    <properties>
+      <property name="rig" value="emulated"/>
+      <property name="seed" value="7"/>
+    </properties>
+    <testcase name="downloads" classname="dfu: full update.l432-0 (stm32)" time="0.250">
+      <properties>
+        <property name="clause" value="DFU 1.1 §6 (download, manifestation)"/>
+        <property name="rig" value="emulated"/>
+        <property name="board" value="l432-0"/>
+        <property name="seed" value="7"/>
+      </properties>
+    </testcase>
+    <testcase name="downloads" classname="dfu: full update.wb55-0 (stm32)" time="0.250">
+      <properties>
+        <property name="clause" value="DFU 1.1 §6 (download, manifestation)"/>
+        <property name="rig" value="emulated"/>
+        <property name="board" value="wb55-0"/>
+        <property name="seed" value="7"/>
+      </properties>
+      <failure message="expected &apos;dfuIDLE&apos; to equal &apos;dfuERROR&apos;" type="firmware-device">AssertionError: expected &apos;dfuIDLE&apos; to equal &apos;dfuERROR&apos;
+    at x</failure>
+    </testcase>
+    <testcase name="leaves" classname="dfu: full update.wb55-0 (stm32)" time="0.250">
+      <properties>
+        <property name="clause" value="AN3156 §5.5 (leave)"/>
+        <property name="rig" value="emulated"/>
+        <property name="board" value="wb55-0"/>
+      </properties>
+      <error message="board wb55-0 not found &lt;usb&gt;" type="infrastructure">LeaseError: board wb55-0 not found &lt;usb&gt;</error>
+    </testcase>
+  </testsuite>
+  <testsuite name="tkey: full update" tests="1" failures="0" errors="0" skipped="1" time="0.250" timestamp="2023-11-14T22:13:20">
+    <properties>
+      <property name="rig" value="emulated"/>
+      <property name="seed" value="7"/>
+    </properties>
+    <testcase name="skipped: rig &apos;emulated&apos; has no board of family tkey" classname="tkey: full update" time="0.250">
+      <properties>
+        <property name="rig" value="emulated"/>
+      </properties>
+      <skipped/>
+    </testcase>
+  </testsuite>
+</testsuites>
+`);
+  });
+
+  it("keeps XML well formed whatever the error text holds (ANSI colours, control bytes)", () => {
+    const r = toHilResult(
+      raw(
+        "t",
+        "failed",
+        {},
+        { statusDetails: { message: "\u001b[31mred\u001b[0m \u0001 & <x>", trace: "" } },
+      ),
+    );
+    const xml = toJunitXml([r]);
+    expect(xml).to.include('message="red \uFFFD &amp; &lt;x&gt;"');
+    expect(xml).not.to.include("\u0001");
+  });
+});
+
+describe("report: qualification matrix", () => {
+  const catalogue: ClauseCatalogue = {
+    documents: [
+      {
+        document: "DFU 1.1",
+        set: "dfu",
+        clauses: ["DFU 1.1 §6 (download, manifestation)", "DFU 1.1 §6.1.2 errTARGET"],
+      },
+      { document: "TKey", clauses: ["TKey firmware protocol: Load an application"] },
+    ],
+  };
+
+  it("maps clause × rig/board to passed / failed / not run, lists gaps and uncatalogued clauses", () => {
+    const m = buildMatrix(catalogue, knownResults());
+    expect(m.columns).to.deep.equal(["emulated / l432-0", "emulated / wb55-0"]);
+    const grid = m.rows.map((r) => [r.clause, r.catalogued, ...r.cells.map((c) => c.status)]);
+    expect(grid).to.deep.equal([
+      ["DFU 1.1 §6 (download, manifestation)", true, "passed", "failed"],
+      ["DFU 1.1 §6.1.2 errTARGET", true, "not run", "not run"],
+      ["TKey firmware protocol: Load an application", true, "not run", "not run"],
+      ["AN3156 §5.5 (leave)", false, "not run", "broken"],
+    ]);
+    expect(m.rows[0]?.cells[1]?.tests).to.deep.equal([
+      { name: "downloads", status: "failed", category: "firmware-device" },
+    ]);
+    expect(m.gaps.map((g) => g.clause)).to.deep.equal([
+      "DFU 1.1 §6.1.2 errTARGET",
+      "TKey firmware protocol: Load an application",
+    ]);
+    const md = matrixMarkdown(m);
+    expect(md).to.include(
+      "| DFU 1.1 §6 (download, manifestation) | passed (1) | FAILED (firmware-device) | downloads |",
+    );
+    expect(md).to.include("| AN3156 §5.5 (leave) | — | BROKEN (infrastructure) | leaves |");
+    expect(md).to.include("- DFU 1.1 §6.1.2 errTARGET (DFU 1.1)");
+  });
+
+  it("shows a suite skipped on a rig as skipped with the reason for the clauses its file covers", () => {
+    const results = [
+      toHilResult(
+        raw("loads", "passed", {
+          ...board("tkey-0", { clause: "TKey firmware protocol: Load an application" }),
+          rig: "lab-a",
+          package: "update-hil.suites.tkey.full-update.spec.ts",
+        }),
+      ),
+      ...knownResults(),
+    ];
+    const m = buildMatrix(catalogue, results);
+    const tkey = m.rows.find((r) => r.clause === "TKey firmware protocol: Load an application");
+    const cols = Object.fromEntries(m.columns.map((c, i) => [c, tkey?.cells[i]]));
+    expect(cols["lab-a / tkey-0"]?.status).to.equal("passed");
+    expect(cols["emulated / l432-0"]).to.deep.include({
+      status: "skipped",
+      reason: "rig 'emulated' has no board of family tkey",
+    });
+  });
+
+  it("gate: fails on a failed test, passes a clean run, names uncovered clauses of a required set", () => {
+    const results = knownResults();
+    const m = buildMatrix(catalogue, results);
+    const failing = checkGate(results, m, { requireSets: ["dfu"] });
+    expect(failing.ok).to.equal(false);
+    expect(failing.violations).to.deep.equal([
+      "success rate 33.3% below 100.0% (2 of 3 failed or broken)",
+      "set dfu: no test for DFU 1.1 §6.1.2 errTARGET",
+    ]);
+    const clean = results.filter((r) => r.status === "passed");
+    expect(checkGate(clean, buildMatrix(catalogue, clean)).ok).to.equal(true);
+    const critical = toHilResult(raw("c", "failed", { severity: "critical" }));
+    expect(checkGate([critical], m, { minSuccessRate: 0 }).violations).to.deep.equal([
+      "critical test failed (firmware-device): update-hil:suites/x.spec.ts: c on ?",
+    ]);
+  });
+});
+
+describe("report: run facts", () => {
+  it("puts rig, boards with versions, and seeds in the environment", () => {
+    const results = [
+      toHilResult(
+        raw("a", "passed", board("l432-0", { family: "stm32", "version.bootloader": "0x31" }), {
+          parameters: [{ name: "seed", value: "42" }],
+        }),
+      ),
+    ];
+    expect(runFacts(results)).to.deep.equal({
+      rig: "emulated",
+      "board l432-0": "stm32; bootloader 0x31",
+      seed: "42",
+      results: "1 passed",
+    });
+  });
+});
