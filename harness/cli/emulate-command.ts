@@ -6,10 +6,12 @@
  * its peer is another process, not a client sharing a virtual clock.
  */
 import { Stm32Device } from "../devices/stm32/device.js";
+import { attachUsbDfu } from "../devices/stm32/dfu/index.js";
 import { PROFILES } from "../devices/stm32/profiles.js";
 import { usartRom } from "../devices/stm32/usart/port.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { servePty } from "../expose/uart-pty.js";
+import { parseUsbipAddress, serveUsbipPort, type UsbipAddress } from "../expose/usbip-emulate.js";
 import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
@@ -19,6 +21,7 @@ import { UsageError } from "./usage-error.js";
 
 export const EMULATE_OPTIONS = {
   "uart-pty": { type: "string" },
+  usbip: { type: "string" },
   seed: { type: "string" },
   state: { type: "string" },
   fault: { type: "string", multiple: true },
@@ -29,6 +32,7 @@ export const EMULATE_OPTIONS = {
 
 export interface EmulateOptions {
   "uart-pty"?: string | undefined;
+  usbip?: string | undefined;
   seed?: string | undefined;
   state?: string | undefined;
   fault?: string[] | undefined;
@@ -49,7 +53,13 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
       `emulate: unknown profile '${profile}' (known: ${Object.keys(PROFILES).join(", ")})`,
     );
   const link = opts["uart-pty"];
-  if (!link) throw new UsageError("emulate: --uart-pty PATH is required");
+  let usbipAt: UsbipAddress | undefined;
+  try {
+    usbipAt = opts.usbip === undefined ? undefined : parseUsbipAddress(opts.usbip);
+  } catch (e) {
+    throw new UsageError(`--usbip: ${(e as Error).message}`);
+  }
+  if (!link && !usbipAt) throw new UsageError("emulate: --uart-pty PATH or --usbip [HOST:]PORT is required");
   if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
   let seed: number;
@@ -73,7 +83,8 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     options,
     faults: (opts.fault ?? []).map(parseFault),
   });
-  const rom = usartRom(device);
+  const rom = link ? usartRom(device) : undefined;
+  const usb = usbipAt ? attachUsbDfu(device) : undefined;
   if (opts.state) {
     const loaded = await loadBoardState(device, opts.state);
     if (loaded.length > 0) console.error(`hil emulate: loaded ${loaded.join(", ")} from ${opts.state}`);
@@ -87,10 +98,15 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     }
   };
   await device.power.on();
-  const bridge = await servePty(link, clock);
-  rom.attach(bridge.line);
+  const bridge = link ? await servePty(link, clock) : undefined;
+  if (bridge) rom?.attach(bridge.line);
+  const usbip =
+    usb && usbipAt
+      ? await serveUsbipPort(usb, usbipAt, (line) => console.error(`hil emulate: ${line}`))
+      : undefined;
   const ticker = opts.log ? setInterval(printLog, 200) : undefined;
-  console.log(`ready ${link}`);
+  if (link) console.log(`ready ${link}`);
+  if (usbip) console.log(`ready usbip ${usbip.host}:${usbip.port} ${usbip.busid}`);
 
   const signal = await new Promise<string>((resolve) => {
     const onSignal = (name: string) => () => resolve(name);
@@ -98,16 +114,17 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     const term = onSignal("SIGTERM");
     process.once("SIGINT", int);
     process.once("SIGTERM", term);
-    void bridge.exited.then(() => resolve("socat exited"));
-    void bridge.exited.finally(() => {
+    void bridge?.exited.then(() => resolve("socat exited"));
+    void bridge?.exited.finally(() => {
       process.off("SIGINT", int);
       process.off("SIGTERM", term);
     });
   });
   if (ticker) clearInterval(ticker);
   printLog();
-  rom.detach();
-  await bridge.close();
+  rom?.detach();
+  await bridge?.close();
+  await usbip?.close();
   if (opts.state) await saveBoardState(device, opts.state);
   console.error(`hil emulate: stopped (${signal})`);
   return signal === "socat exited" ? 1 : 0;

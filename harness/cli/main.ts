@@ -31,6 +31,8 @@ commands:
   emulate <stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
+        (stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1,
+        default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback)
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
         SIGHUP replugs the TKey; nrf52840-mcuboot: --option key=PUB.pem [--option image=SIGNED.bin],
         MCUboot serial recovery / SMP on the pty)
