@@ -18,7 +18,8 @@
  * ```
  */
 import * as allure from "allure-js-commons";
-import { renderDeviceLog } from "../report/device-log.js";
+import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
+import { steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
@@ -26,6 +27,11 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * Inside a `describe`: for each board of `rig` that meets `need`, a
  * `describe("<id> (<family>)")` holding what `body` defines, with the board's labels
  * ({@link boardLabels}) put on every test by a `beforeEach`.
+ *
+ * Every power, boot and reset call on the board is a timed Allure step ({@link steppedBoard}).
+ * A failed test gets the `failure` label (infrastructure / firmware-device / harness) and, on
+ * an emulated board, the device log, the fault plan with its seed, and the state timeline
+ * picture; a passed one on an emulated board keeps the timeline picture too.
  *
  * When no board meets `need`, one test titled `skipped: <reason>` that skips itself:
  * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
@@ -45,21 +51,18 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
   for (const board of selection.boards) {
     // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
     const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
-    describe(`${board.id} (${board.family})`, () => {
-      let eventsBefore = 0;
+    describe(`${board.id} (${board.family})`, function () {
+      let marks = markEvidence(board);
       beforeEach(async () => {
         await allure.labels(...labels);
-        if (board.emulator) {
-          // The seed replays the scenario: `hil run --seed` reproduces every random choice.
-          await allure.parameter("seed", String(board.seed));
-          eventsBefore = board.emulator.events.length;
-        }
+        // Faults injected into the whole run (`hil run --fault`): part of what reproduces it.
+        if (process.env.HIL_FAULTS) await allure.parameter("faults", process.env.HIL_FAULTS);
+        // The seed replays the scenario: `hil run --seed` reproduces every random choice.
+        if (board.emulator) await allure.parameter("seed", String(board.seed));
+        marks = markEvidence(board);
       });
-      afterEach(async function () {
-        if (board.emulator && this.currentTest?.state === "failed")
-          await allure.attachment("device log", renderDeviceLog(board.emulator, eventsBefore), "text/plain");
-      });
-      body(board);
+      body(steppedBoard(board));
+      wrapTestsWithEvidence(this, board, () => marks);
     });
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * One mechanism for rig-operation steps: a board whose power, boot and reset controls record
+ * every call as a timed Allure step ("power off", "power cycle 500", "boot bootloader",
+ * "reset"), nested under whatever step is open, failing with the call. Suites get this board
+ * from forEachBoard and write no step code themselves. Outside an Allure run the steps are
+ * no-ops around the calls.
+ */
+import * as allure from "allure-js-commons";
+import type { Board } from "../rig/board.js";
+
+const CONTROLS = { power: "power", boot: "boot", reset: "reset" } as const;
+
+/** `control` with every method call wrapped in an Allure step named "<name> <method> <args>". */
+export function steppedControl<T extends object>(name: string, control: T): T {
+  return new Proxy(control, {
+    get(target, prop) {
+      // Getters and methods run on the real object (class backends keep #private state).
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function" || typeof prop !== "string" || prop === "constructor") return value;
+      return (...args: unknown[]) => {
+        const title = [name === prop ? name : `${name} ${prop}`, ...args.map((a) => String(a))].join(" ");
+        // The call starts now, synchronously, as unwrapped: suites cut power from inside a
+        // client event and rely on the cut starting before the next transfer.
+        let outcome: Promise<unknown>;
+        try {
+          outcome = Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
+        } catch (e) {
+          outcome = Promise.reject(e);
+        }
+        outcome.catch(() => {}); // handled by the step below; no unhandled-rejection warning meanwhile
+        return allure.step(title, () => outcome);
+      };
+    },
+  });
+}
+
+/** `board` with its power, boot and reset controls stepped (the same board otherwise). */
+export function steppedBoard(board: Board): Board {
+  const wrapped = new Map<string, unknown>();
+  for (const [key, name] of Object.entries(CONTROLS)) {
+    const control = board[key as keyof typeof CONTROLS];
+    if (control) wrapped.set(key, steppedControl(name, control));
+  }
+  return new Proxy(board, {
+    get(target, prop) {
+      if (typeof prop === "string" && wrapped.has(prop)) return wrapped.get(prop);
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,132 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { toJunitXml } from "../../harness/report/junit.js";
+import { buildMatrix } from "../../harness/report/matrix.js";
+import { type HilResult, readResults } from "../../harness/report/results.js";
+import { projectRoot } from "../../harness/rig/load.js";
+
+interface RawStep {
+  name: string;
+  status?: string;
+  steps?: RawStep[];
+  attachments?: { name: string; type: string }[];
+}
+interface RawResult {
+  uuid: string;
+  name: string;
+  labels: { name: string; value: string }[];
+  steps: RawStep[];
+  attachments: { name: string; type: string; source: string }[];
+}
+
+const FIXTURE = "test/report/fixtures/categories.fixture.ts";
+
+/**
+ * What forEachBoard puts into Allure results, read back as the reports read them: a child
+ * mocha runs a fixture suite (one test per failure category) with allure-mocha.
+ */
+describe("report: results of a suite run", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let raw: RawResult[];
+  let results: HilResult[];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "report-suite-"));
+    const mochaBin = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
+    await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        mochaBin,
+        "--no-config",
+        "--reporter",
+        "allure-mocha",
+        "--reporter-option",
+        `resultsDir=${dir}`,
+        FIXTURE,
+      ],
+      { cwd: projectRoot(), env: { ...process.env, NO_COLOR: "1", HIL_RIG: "", HIL_FAULTS: "" } },
+    ).catch((e: { code?: number }) => {
+      if (e.code !== 3) throw e; // three tests fail on purpose
+    });
+    const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
+    raw = await Promise.all(
+      files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult),
+    );
+    results = await readResults(dir);
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const byName = (name: string) => {
+    const r = results.find((x) => x.name === name);
+    expect(r, name).not.to.equal(undefined);
+    return r as HilResult;
+  };
+  const rawByName = (name: string) => raw.find((x) => x.name === name) as RawResult;
+  /** Attachments of a test: Allure 3 writes each as a step holding the attachment. */
+  const attachments = (name: string): string[] => {
+    const found: string[] = [];
+    const walk = (steps: readonly RawStep[]): void => {
+      for (const st of steps) {
+        for (const at of st.attachments ?? []) found.push(`${at.name} ${at.type}`);
+        walk(st.steps ?? []);
+      }
+    };
+    walk(rawByName(name).steps);
+    return found;
+  };
+
+  it("labels each failure with its category; passed and skipped carry none", () => {
+    expect(byName("fails an assertion")).to.deep.include({ status: "failed", category: "firmware-device" });
+    expect(byName("loses the lab")).to.deep.include({ status: "broken", category: "infrastructure" });
+    expect(byName("breaks the harness")).to.deep.include({ status: "broken", category: "harness" });
+    expect(byName("passes with power steps").category).to.equal(undefined);
+    const failureLabels = (n: string) =>
+      rawByName(n)
+        .labels.filter((l) => l.name === "failure")
+        .map((l) => l.value);
+    expect(failureLabels("loses the lab")).to.deep.equal(["infrastructure"]);
+    expect(failureLabels("passes with power steps")).to.deep.equal([]);
+  });
+
+  it("records power operations as nested steps without step code in the suite", () => {
+    const steps = rawByName("passes with power steps").steps.filter((st) => !st.attachments?.length);
+    expect(steps.map((st) => [st.name, st.status])).to.deep.equal([["power cycle 500", "passed"]]);
+  });
+
+  it("attaches device log, fault plan and a timeline picture to a failure on an emulated board", () => {
+    expect(attachments("fails an assertion")).to.include.members([
+      "device log text/plain",
+      "fault plan application/json",
+      "state timeline image/svg+xml",
+    ]);
+    expect(attachments("passes with power steps")).to.deep.equal(["state timeline image/svg+xml"]);
+  });
+
+  it("gives JUnit one failure, two errors, one skip and the matrix its clauses", () => {
+    const xml = toJunitXml(results);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="5" failures="1" errors="2" skipped="1"/);
+    expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
+    const m = buildMatrix(
+      { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
+      results,
+    );
+    expect(m.rows.map((r) => [r.clause, ...r.cells.map((c) => c.status)])).to.deep.equal([
+      // fixture-rig skipped this spec file's suite, so its clauses read "skipped" there.
+      ["fixture clause A", "passed", "skipped"],
+      ["fixture clause B", "failed", "skipped"],
+    ]);
+    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —"]);
+    expect(m.testsWithoutClause).to.have.length(1);
+  });
+});
