@@ -2,6 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
+import { REPORT_OPTIONS, runReport } from "./report-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
 import { runSign, SIGN_OPTIONS } from "./sign-command.js";
@@ -17,6 +18,10 @@ commands:
         [--allow-irreversible]
         run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed;
         --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial
+  report [--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]
+        from the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
+        the single-file Allure report with history (reports/allure-report); --gate exits 3 when a
+        critical test failed, the success rate is below R (default 1), or a clause of SET has no passing test
   rigs  [--rig FILE]
         validate a rig file and list its boards and capabilities
   keygen -t ecdsa-p256|ed25519 -k FILE
@@ -55,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "run":
         return await runSuites(parse(rest, RUN_OPTIONS));
+      case "report":
+        return await runReport(parse(rest, REPORT_OPTIONS));
       case "rigs":
         return await runRigs(parse(rest, RIGS_OPTIONS));
       case "keygen":
