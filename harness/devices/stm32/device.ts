@@ -1,5 +1,6 @@
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { Stm32Chip } from "./chip.js";
+import { Cpu2 } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
 
 /** What the core is running. */
@@ -27,6 +28,8 @@ export class Stm32Device extends EmulatedDevice {
   readonly options: Readonly<Record<string, unknown>>;
   /** BOOT0 pin level; high selects the system memory when nSWBOOT0 = 1. */
   boot0: boolean;
+  /** WB55: CPU2 running FUS or a wireless stack (AN5185); undefined on parts without one. */
+  readonly fus: Cpu2 | undefined;
   #mode: Stm32Mode = { kind: "off" };
   readonly #listeners = new Set<ModeListener>();
 
@@ -41,6 +44,10 @@ export class Stm32Device extends EmulatedDevice {
     // Emulated boards start in the ROM bootloader unless the rig asks for the application.
     this.boot0 = ctx.options?.boot !== "app";
     this.options = { ...ctx.options };
+    this.fus =
+      profile.family === "stm32wb55"
+        ? new Cpu2(this, { factoryStack: ctx.options?.fusFactoryStack !== false })
+        : undefined;
   }
 
   override identity(): Record<string, string> {
@@ -100,6 +107,7 @@ export class Stm32Device extends EmulatedDevice {
   protected override async boot(): Promise<void> {
     const epoch = this.power.epoch;
     this.chip.optionBytes.reload();
+    this.fus?.onBoot();
     await this.busy(epoch, this.profile.timing.bootloaderStartMs);
     const target = this.bootTarget();
     this.log("boot", `boot from ${target} (RDP level ${this.chip.rdpLevel})`);
@@ -110,6 +118,7 @@ export class Stm32Device extends EmulatedDevice {
 
   protected override onPowerLost(): void {
     this.chip.sram.fill(0);
+    this.fus?.onPowerLost();
     this.#setMode({ kind: "off" });
   }
 

@@ -94,7 +94,8 @@ export const PROFILES: Readonly<Record<Stm32ProfileName, Stm32Profile>> = {
     optionBytes: { base: 0x1fff_8000, size: 0x80 },
     otp: { base: 0x1fff_7000, size: 1024 },
     systemMemory: { base: 0x1fff_0000, size: 0x7000 },
-    sram: { base: 0x2000_0000, size: 0x30000 },
+    // SRAM1 192 KB + SRAM2a 32 KB (FUS device information table at 0x20030000) + SRAM2b 32 KB.
+    sram: { base: 0x2000_0000, size: 0x40000 },
     hostRam: { base: 0x2000_4000, size: 0x2000_c000 - 0x2000_4000 },
     massErase: false,
     timing: {

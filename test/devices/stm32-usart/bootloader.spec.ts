@@ -44,7 +44,19 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
         expect(info.pid).to.equal(pid);
         expect(info.version).to.equal(0x31);
         expect(info.commands).to.deep.equal([
-          0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, 0x63, 0x73, 0x82, 0x92,
+          0x00,
+          0x01,
+          0x02,
+          0x11,
+          0x21,
+          0x31,
+          0x44,
+          0x63,
+          0x73,
+          0x82,
+          0x92,
+          // WB55: FUS special read/write (AN5185 Table 15)
+          ...(profile === "stm32wb55" ? [0x50, 0x51] : []),
         ]);
       });
 

@@ -15,6 +15,13 @@
  * request arrives (GETSTATUS, DNLOAD, ...; usb-stall stalls that one request, usb-disconnect
  * drops the link, power-cut cuts), and `dfu.dnload.block` once a data block is programmed
  * ("after DNLOAD block k").
+ *
+ * WB55 with a CPU2 model: FUS commands reach it as AN5185 §7.2 maps them: DNLOAD wBlockNum 0
+ * whose first byte is a FUS opcode (0x52 delete, 0x53 upgrade, 0x56–0x59 keys, 0x5A start WS;
+ * status OK → dfuDNLOAD-IDLE, FUS "Fail" → dfuERROR errVENDOR [assumption]), and UPLOAD from
+ * the virtual addresses 0xFFFF00YY after Set Address Pointer (0xFFFF0054 GET_STATE → [state,
+ * error], 0xFFFF0059 → the stored key index). A GET_STATE that reboots the chip into FUS
+ * gets no answer (stall; the device drops off the bus and enumerates again).
  */
 import {
   blockAddress,
@@ -36,6 +43,11 @@ import {
   stateName,
   statusName,
 } from "../../../protocol/dfu/index.js";
+import {
+  DFU_DNLOAD_OPCODES,
+  DFU_UPLOAD_GET_STATE,
+  DFU_UPLOAD_STORE_USR_KEY,
+} from "../../../protocol/fus/index.js";
 import { PowerLostError } from "../../../sim/power.js";
 import type { AccessResult } from "../chip.js";
 import type { Stm32Device } from "../device.js";
@@ -63,7 +75,8 @@ export interface RomDfuPort {
 
 type Pending =
   | { kind: "command"; cmd: DfuseCommandFrame }
-  | { kind: "write"; block: number; address: number; data: Uint8Array };
+  | { kind: "write"; block: number; address: number; data: Uint8Array }
+  | { kind: "fus"; opcode: number; data: Uint8Array };
 
 /** Outcome of one DfuSe operation; `reset` = the ROM resets the chip after it (no second GETSTATUS). */
 interface Outcome {
@@ -185,7 +198,9 @@ export class RomDfu implements UsbFunction {
       return { status: "ok" };
     }
     if (data.length > DFU_TRANSFER_SIZE) return this.#illegal(`DFU_DNLOAD of ${data.length} bytes`);
-    if (block === COMMAND_BLOCK) {
+    if (block === COMMAND_BLOCK && this.device.fus && DFU_DNLOAD_OPCODES.has(data[0]!)) {
+      this.#pending = { kind: "fus", opcode: data[0]!, data: data.slice(1) };
+    } else if (block === COMMAND_BLOCK) {
       try {
         this.#pending = { kind: "command", cmd: decodeDfuseCommand(data) };
       } catch (e) {
@@ -206,7 +221,7 @@ export class RomDfu implements UsbFunction {
     return { status: "ok" };
   }
 
-  #upload(block: number, length: number): ControlReply {
+  #upload(block: number, length: number): ControlReply | Promise<ControlReply> {
     if (this.#state !== DfuState.dfuIDLE && this.#state !== DfuState.dfuUPLOAD_IDLE)
       return this.#illegal("DFU_UPLOAD");
     if (length > DFU_TRANSFER_SIZE || length === 0) return this.#illegal(`DFU_UPLOAD of ${length} bytes`);
@@ -215,6 +230,7 @@ export class RomDfu implements UsbFunction {
       data = GET_COMMANDS_REPLY.slice(0, length);
     } else if (block >= FIRST_DATA_BLOCK) {
       const address = blockAddress(block, length, this.#pointer);
+      if (this.device.fus && address >= DEVICE_FEATURE_BASE) return this.#fusUpload(address, length);
       const read = this.#read(address, length);
       if (!read.ok) {
         this.#log(`UPLOAD ${hex32(address)}+${length} refused: ${read.detail}`);
@@ -226,6 +242,26 @@ export class RomDfu implements UsbFunction {
       return this.#illegal(`DFU_UPLOAD block ${block}`);
     }
     // A short frame ends the upload (DFU 1.1 §6.2).
+    this.#set(data.length < length ? DfuState.dfuIDLE : DfuState.dfuUPLOAD_IDLE, DfuStatus.OK);
+    return { status: "ok", data };
+  }
+
+  /** FUS read commands at 0xFFFF00YY (AN5185 Table 19). */
+  async #fusUpload(address: number, length: number): Promise<ControlReply> {
+    const fus = this.device.fus!;
+    let data: Uint8Array | undefined;
+    if (address === DFU_UPLOAD_GET_STATE && length >= 2) {
+      const s = await fus.getState();
+      if (!s) return { status: "stall" }; // the chip reset under the request: no state returned
+      data = Uint8Array.of(s.state, s.error);
+    } else if (address === DFU_UPLOAD_STORE_USR_KEY && length >= 1 && fus.lastKeyIndex !== undefined) {
+      data = Uint8Array.of(fus.lastKeyIndex);
+    }
+    if (!data) {
+      this.#log(`UPLOAD ${hex32(address)}+${length}: no FUS read command there`);
+      this.#set(DfuState.dfuERROR, DfuStatus.errTARGET);
+      return { status: "stall" };
+    }
     this.#set(data.length < length ? DfuState.dfuIDLE : DfuState.dfuUPLOAD_IDLE, DfuStatus.OK);
     return { status: "ok", data };
   }
@@ -267,6 +303,7 @@ export class RomDfu implements UsbFunction {
   /** bwPollTimeout for an operation, from the device timing table. */
   #estimate(op: Pending): { pollMs: number; erase: boolean } {
     const t = this.device.profile.timing;
+    if (op.kind === "fus") return { pollMs: Math.ceil(this.device.fus?.timing.commandMs ?? 1), erase: false };
     if (op.kind === "write") {
       const units = Math.ceil(op.data.length / this.device.profile.programUnit);
       return { pollMs: Math.ceil(units * t.doubleWordProgramMs), erase: false };
@@ -288,7 +325,12 @@ export class RomDfu implements UsbFunction {
   async #run(op: Pending): Promise<void> {
     try {
       await this.device.powered(async (epoch) => {
-        const outcome = op.kind === "write" ? this.#write(op) : this.#command(op.cmd);
+        const outcome =
+          op.kind === "fus"
+            ? await this.#fusCommand(op)
+            : op.kind === "write"
+              ? this.#write(op)
+              : this.#command(op.cmd);
         await this.device.busy(epoch, outcome.busyMs);
         if (outcome.reset) {
           this.port.disconnect(outcome.reset);
@@ -315,6 +357,16 @@ export class RomDfu implements UsbFunction {
       if (fault.what.do === "usb-disconnect") this.port.replug("fault after DNLOAD block");
   }
 
+  async #fusCommand(op: Extract<Pending, { kind: "fus" }>): Promise<Outcome> {
+    const status = await this.device.fus!.command(op.opcode, op.data);
+    if (status.ok) return ok(0);
+    return {
+      status: DfuStatus.errVENDOR,
+      busyMs: 0,
+      detail: `FUS command 0x${op.opcode.toString(16)} failed: state 0x${status.state.toString(16)} error 0x${status.error.toString(16)}`,
+    };
+  }
+
   #command(cmd: DfuseCommandFrame): Outcome {
     const chip = this.device.chip;
     switch (cmd.kind) {
@@ -322,7 +374,7 @@ export class RomDfu implements UsbFunction {
         return ok(0);
       case "set-address":
         // Allowed under RDP (AN3156 §5.2); the address must be in the selected memory.
-        if (!this.#mapped(cmd.address, 1))
+        if (!this.#mapped(cmd.address, 1) && !this.#fusReadable(cmd.address, 1))
           return target(`${hex32(cmd.address)} is not in ${this.#memoryName()}`);
         this.#pointer = this.#jumpAddress = cmd.address;
         return ok(0);
@@ -394,6 +446,15 @@ export class RomDfu implements UsbFunction {
     length: number,
   ): { ok: true; data: Uint8Array } | { ok: false; status: DfuStatus; detail: string } {
     const map = this.#maps[this.#alt]!;
+    if (this.#fusReadable(address, length) && address < DEVICE_FEATURE_BASE) {
+      const r = this.device.chip.read(address, length);
+      if (r.ok) return { ok: true, data: r.value.slice() };
+      return {
+        ok: false,
+        status: r.refusal === "rdp" ? DfuStatus.errVENDOR : DfuStatus.errTARGET,
+        detail: r.detail,
+      };
+    }
     const sector = sectorAt(map, address);
     if (!sector?.access.readable || address >= DEVICE_FEATURE_BASE)
       return {
@@ -433,6 +494,15 @@ export class RomDfu implements UsbFunction {
     return covers(this.#maps[this.#alt]!, address, length, need);
   }
 
+  /**
+   * WB55 with CPU2: the FUS virtual addresses and SRAM (device information table in SRAM2a),
+   * which the ROM reads on any alt (CubeProgrammer `-r32 0x20030030` over USB, qFlipper).
+   */
+  #fusReadable(address: number, length: number): boolean {
+    if (!this.device.fus) return false;
+    return address >= DEVICE_FEATURE_BASE || this.device.chip.regionOf(address, length) === "sram";
+  }
+
   #memoryName(): string {
     return this.#maps[this.#alt]!.name;
   }
@@ -467,5 +537,6 @@ function target(detail: string): Outcome {
 }
 
 function describe(op: Pending): string {
+  if (op.kind === "fus") return `FUS command 0x${op.opcode.toString(16)}`;
   return op.kind === "write" ? `write ${hex32(op.address)}+${op.data.length}` : op.cmd.kind;
 }

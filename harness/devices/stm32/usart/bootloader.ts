@@ -54,8 +54,18 @@ export interface UsartLine {
 
 /** Special 0x50 / Extended Special 0x51 handler (the FUS issue plugs its commands in here). */
 export interface SpecialHandler {
-  special?(opcode: number, data: Uint8Array): { data: Uint8Array; status: Uint8Array } | undefined;
-  extendedSpecial?(opcode: number, data: Uint8Array, data2: Uint8Array): Uint8Array | undefined;
+  special?(
+    opcode: number,
+    data: Uint8Array,
+  ):
+    | { data: Uint8Array; status: Uint8Array }
+    | undefined
+    | Promise<{ data: Uint8Array; status: Uint8Array } | undefined>;
+  extendedSpecial?(
+    opcode: number,
+    data: Uint8Array,
+    data2: Uint8Array,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
 /** Base command list of V3.x parts with Extended Erase (fact sheet §4.2, WB55 observed). */
@@ -452,7 +462,8 @@ export class Stm32UsartRom {
     if (opcode === undefined) return;
     const data = await this.#packet(s, 128);
     if (data === undefined) return;
-    const reply = this.#special?.special?.(opcode, data);
+    const reply = await this.#special?.special?.(opcode, data);
+    if (this.#session !== s) return; // the chip reset under the command (FUS): nothing more is sent
     if (!reply) return this.#nack(`Special 0x${opcode.toString(16)} refused`);
     await this.#send(ACK);
     await this.#sendBytes(
@@ -468,7 +479,8 @@ export class Stm32UsartRom {
     await this.#send(ACK);
     const data2 = await this.#packet(s, MAX_EXTENDED_SPECIAL_DATA);
     if (data2 === undefined) return;
-    const status = this.#special?.extendedSpecial?.(opcode, data, data2);
+    const status = await this.#special?.extendedSpecial?.(opcode, data, data2);
+    if (this.#session !== s) return; // the chip reset under the command (FUS): nothing more is sent
     if (!status) return this.#nack(`Extended Special 0x${opcode.toString(16)} refused`);
     await this.#send(ACK);
     await this.#sendBytes(Uint8Array.of(...encodeReplyPacket(status), ACK));

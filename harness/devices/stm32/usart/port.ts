@@ -8,6 +8,7 @@
 import { createBytePair, type HostEnd } from "../../../transport/byte-pair.js";
 import type { EmulatedDevice } from "../../emulated-device.js";
 import { Stm32Device } from "../device.js";
+import { fusUsartHandler } from "../fus/usart.js";
 import { Stm32UsartRom } from "./bootloader.js";
 import { quirksFromOptions } from "./quirks.js";
 
@@ -23,6 +24,8 @@ export function usartRom(
   let bl = personalities.get(device);
   if (!bl) {
     bl = new Stm32UsartRom(device, quirksFromOptions(options ?? device.options));
+    // WB55: FUS commands over the special read/write commands 0x50/0x51 (AN5185 §7.1).
+    if (device.fus) bl.setSpecialHandler(fusUsartHandler(device.fus));
     personalities.set(device, bl);
   }
   return bl;

@@ -1,0 +1,341 @@
+/**
+ * FusClient: drives STM32WB FUS through the ROM bootloader (USB DFU or USART) the way
+ * AN5185 prescribes and real hosts do (fact sheet §5.4, §5.9): GET_STATE polling at a fixed
+ * cadence (qFlipper 1 s), a budget per offline period (qFlipper 30 s) and per operation, the
+ * resets FUS performs tolerated (no answer → wait for the bootloader to come back), and a
+ * state trace of everything seen. Every wait goes through the link's Clock.
+ */
+import {
+  DEVICE_INFO_SIZE,
+  type DeviceInfoTable,
+  decodeDeviceInfo,
+  decodeFusStatus,
+  decodeMemorySize,
+  encodeAuthKey,
+  encodeUserKey,
+  FIRST_INSTALL_TOP,
+  type FusImageLayout,
+  FusState,
+  type FusStatus,
+  isNotRunning,
+  isOngoing,
+  FusBootloaderOpcode as Op,
+  parseImageFile,
+  SRAM2A_BASE,
+  type UserKeyKind,
+} from "../../protocol/fus/index.js";
+import { FusClientError } from "./errors.js";
+import type { FusLink } from "./links.js";
+import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
+
+export interface FusClientOptions {
+  /** GET_STATE cadence while an operation runs (qFlipper: 1000 ms). */
+  pollIntervalMs?: number;
+  /** Longest the device may stay silent / off the bus in one stretch (qFlipper: 30 000 ms). */
+  offlineTimeoutMs?: number;
+  /** Whole-operation budget (install of a big stack: tens of seconds; qFlipper's updater: 10 min). */
+  operationTimeoutMs?: number;
+}
+
+const DEFAULTS: Required<FusClientOptions> = {
+  pollIntervalMs: 1000,
+  offlineTimeoutMs: 30_000,
+  operationTimeoutMs: 300_000,
+};
+
+const FLASH = 0x0800_0000;
+const OB_SFSA = 0x70;
+const OB_SBRV = 0x78;
+
+export interface DeviceInfo extends DeviceInfoTable {
+  valid: boolean;
+  stackInstalled: boolean;
+}
+
+export interface SecureBoundaries {
+  /** First secure 4 KB page. */
+  sfsa: number;
+  sbrv: number;
+}
+
+/** Consent for an irreversible operation: both must be true (AN5185 §4.2: "no way to undo"). */
+export interface IrreversibleConsent {
+  /** The rig marks this board sacrificial. */
+  boardIsSacrificial: boolean;
+  /** The run asked for irreversible operations explicitly. */
+  allowIrreversible: boolean;
+}
+
+export class FusClient {
+  readonly trace: FusTraceEntry[] = [];
+  readonly #opts: Required<FusClientOptions>;
+
+  constructor(
+    readonly link: FusLink,
+    opts: FusClientOptions = {},
+  ) {
+    this.#opts = { ...DEFAULTS, ...opts };
+  }
+
+  get clock() {
+    return this.link.clock;
+  }
+
+  /** Trace labels since `from` (an index into `trace`). */
+  labels(from = 0): string[] {
+    return this.trace.slice(from).map(traceLabel);
+  }
+
+  follows(pattern: readonly string[], from = 0): boolean {
+    return followsPattern(this.labels(from), pattern);
+  }
+
+  /**
+   * One FUS_GET_STATE. Beware AN5185 §1.2: a second one to a running stack reboots the chip
+   * into FUS. undefined = no answer (the chip reset under it).
+   */
+  async getState(): Promise<FusStatus | undefined> {
+    const s = await this.link.getState();
+    for (let n = this.link.takeResets?.() ?? 0; n > 0; n--)
+      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+    if (!s) {
+      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+      return undefined;
+    }
+    this.trace.push({ t: this.clock.now(), kind: "state", ...s });
+    return decodeFusStatus(s.state, s.error);
+  }
+
+  /** Table 1: FUS running already, or two consecutive GET_STATE to the stack (the second reboots into FUS). */
+  async startFus(): Promise<FusStatus> {
+    let s = await this.#answered("start FUS");
+    if (!isNotRunning(s)) return s;
+    const second = await this.getState();
+    if (second && isNotRunning(second))
+      throw new FusClientError(
+        "state",
+        "start FUS",
+        "the second FUS_GET_STATE did not start FUS",
+        second,
+        this.trace,
+      );
+    await this.#reconnect("start FUS");
+    s = await this.#answered("start FUS");
+    if (isNotRunning(s))
+      throw new FusClientError(
+        "state",
+        "start FUS",
+        "still the wireless stack after the reboot",
+        s,
+        this.trace,
+      );
+    return s;
+  }
+
+  /** Device information table in SRAM2a (pointer at 0x20030000, AN5185 §6.1.1, fact sheet §5.3). */
+  async readDeviceInfo(): Promise<DeviceInfo> {
+    const ptr = new DataView((await this.link.readMemory(SRAM2A_BASE, 4)).buffer).getUint32(0, true);
+    if (ptr < SRAM2A_BASE || ptr > SRAM2A_BASE + 0x8000 - DEVICE_INFO_SIZE)
+      throw new FusClientError(
+        "state",
+        "read device info",
+        `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
+      );
+    const t = decodeDeviceInfo(await this.link.readMemory(ptr, DEVICE_INFO_SIZE));
+    return { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+  }
+
+  async readSecureBoundaries(): Promise<SecureBoundaries> {
+    const ob = await this.link.readOptionBytes();
+    const v = new DataView(ob.buffer, ob.byteOffset, ob.byteLength);
+    return { sfsa: v.getUint32(OB_SFSA, true) & 0xff, sbrv: v.getUint32(OB_SBRV, true) & 0x3ffff };
+  }
+
+  /**
+   * Where to stage an image (AN5185 §2.1.1): new install at the secure boundary minus the
+   * image size, upgrade below the installed stack by the size rule; rounded down to a 4 KB
+   * sector as FUS requires (§2.2.2, qFlipper does the same). The boundary is read from SFSA
+   * (0x080F2000 on a factory 1 MB part without stack).
+   */
+  async stagingAddress(image: Uint8Array): Promise<number> {
+    const layout = parseImageFile(image);
+    const info = await this.readDeviceInfo();
+    const { sfsa } = await this.readSecureBoundaries();
+    const boundary = FLASH + sfsa * 4096;
+    const size = image.length;
+    let address: number;
+    if (!info.stackInstalled || layout.image.kind === "fus") {
+      address = (info.stackInstalled ? boundary : Math.min(boundary, FIRST_INSTALL_TOP)) - size;
+    } else {
+      const current = decodeMemorySize(info.wirelessStackMemorySize).flashSectors * 4096;
+      address = size <= current ? boundary - size : boundary - (2 * size - current);
+    }
+    return address - (address % 4096);
+  }
+
+  /**
+   * Install/upgrade a wireless stack or upgrade FUS (AN5185 §2.1.1, §3.1): stage the image,
+   * FUS running, FUS_FW_UPGRADE (resent when the answer was lost to a reset, Table 3),
+   * then poll until the stack runs (NOT_RUNNING) or FUS is idle (FUS upgrade without stack).
+   * @throws {FusClientError} with the Table 11 error FUS reported, or on timeout.
+   */
+  async fwUpgrade(
+    image: Uint8Array,
+    opts: { address?: number; stage?: boolean } = {},
+  ): Promise<{ address: number; layout: FusImageLayout }> {
+    let layout: FusImageLayout;
+    try {
+      layout = parseImageFile(image);
+    } catch (e) {
+      throw new FusClientError("refused", "FW_UPGRADE", (e as Error).message);
+    }
+    await this.startFus();
+    const address = opts.address ?? (await this.stagingAddress(image));
+    if (opts.stage ?? true) await this.link.writeFlash(address, image);
+    await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
+    const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
+    if (layout.image.kind === "wireless-stack" && !isNotRunning(end))
+      throw new FusClientError(
+        "fus",
+        "FW_UPGRADE",
+        "FUS went back to idle: the stack was not installed",
+        end,
+        this.trace,
+      );
+    return { address, layout };
+  }
+
+  /** AN5185 §2.2.1: delete the stack; ends with FUS idle. IMG_NOT_FOUND when none is installed. */
+  async fwDelete(): Promise<void> {
+    await this.startFus();
+    await this.#command("FW_DELETE", Op.FW_DELETE);
+    await this.#poll("FW_DELETE", (s) => s.state === FusState.IDLE);
+  }
+
+  /** AN5185 §2.3: switch CPU2 to the installed stack (at least one reset); done at NOT_RUNNING. */
+  async startWirelessStack(): Promise<void> {
+    const s = await this.#answered("START_WS");
+    if (isNotRunning(s)) return; // already running; another GET_STATE would start FUS
+    await this.#command("START_WS", Op.START_WS);
+    await this.#poll("START_WS", (x) => isNotRunning(x));
+  }
+
+  /** AN5185 §4.1: install or change the customer authentication key (64-byte P-256 X‖Y). No reset. */
+  async updateAuthKey(publicKey: Uint8Array): Promise<void> {
+    await this.startFus();
+    await this.#command("UPDATE_AUTH_KEY", Op.UPDATE_AUTH_KEY, encodeAuthKey(publicKey));
+    await this.#poll("UPDATE_AUTH_KEY", (s) => s.state === FusState.IDLE);
+  }
+
+  /**
+   * AN5185 §4.2: lock the authentication key for the life of the chip. Irreversible: refused
+   * unless the board is marked sacrificial AND the run explicitly allows irreversible
+   * operations (the rig-level interlock is harness/rig/interlock*).
+   */
+  async lockAuthKey(consent: IrreversibleConsent): Promise<void> {
+    if (!consent.boardIsSacrificial || !consent.allowIrreversible)
+      throw new FusClientError(
+        "refused",
+        "LOCK_AUTH_KEY",
+        `irreversible: needs a sacrificial board (${consent.boardIsSacrificial}) and an explicit allowIrreversible (${consent.allowIrreversible})`,
+      );
+    await this.startFus();
+    await this.#command("LOCK_AUTH_KEY", Op.LOCK_AUTH_KEY);
+    await this.#poll("LOCK_AUTH_KEY", (s) => s.state === FusState.IDLE);
+  }
+
+  /** AN5185 §5: store a user key; resolves with the index FUS assigned. */
+  async storeUserKey(kind: UserKeyKind, key: Uint8Array, iv?: Uint8Array): Promise<number> {
+    await this.startFus();
+    await this.#command("STORE_USR_KEY", Op.STORE_USR_KEY, encodeUserKey(kind, key, iv));
+    const index = await this.link.storedKeyIndex();
+    if (index === undefined) throw new FusClientError("fus", "STORE_USR_KEY", "no key index returned");
+    return index;
+  }
+
+  /** AN5185 §5: load a stored key into AES1. */
+  async loadUserKey(index: number): Promise<void> {
+    await this.startFus();
+    await this.#command("LOAD_USR_KEY", Op.LOAD_USR_KEY, Uint8Array.of(index));
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  async #command(name: string, opcode: number, data?: Uint8Array): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await this.link.command(opcode, data);
+      if (r?.ok) return;
+      if (r && !r.ok) {
+        // DFU carries no state in a failure; ask FUS (one GET_STATE, FUS is running here).
+        const st = r.state === 0xff && r.error === 0xff ? ((await this.getState()) ?? r) : r;
+        // A resend refused because the operation is under way: the first one got through.
+        if (attempt > 0 && isOngoing(st.state)) return;
+        throw new FusClientError("fus", name, "FUS refused the command", st, this.trace);
+      }
+      // No answer: a reset took it (Table 3 "no state is returned"); resend.
+      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+      await this.#reconnect(name);
+    }
+    throw new FusClientError("timeout", name, "no answer to the command, twice", undefined, this.trace);
+  }
+
+  /** A GET_STATE answer, waiting out resets. */
+  async #answered(operation: string): Promise<FusStatus> {
+    const deadline = this.clock.now() + this.#opts.offlineTimeoutMs;
+    for (;;) {
+      const s = await this.getState();
+      if (s) return s;
+      if (this.clock.now() >= deadline)
+        throw new FusClientError("timeout", operation, "no FUS_GET_STATE answer", undefined, this.trace);
+      await this.#reconnect(operation);
+    }
+  }
+
+  async #poll(operation: string, done: (s: FusStatus) => boolean): Promise<FusStatus> {
+    const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
+    for (;;) {
+      if (this.clock.now() > deadline)
+        throw new FusClientError(
+          "timeout",
+          operation,
+          `no end state within ${this.#opts.operationTimeoutMs} ms`,
+          undefined,
+          this.trace,
+        );
+      const s = await this.getState();
+      if (!s) {
+        await this.#reconnect(operation);
+        continue;
+      }
+      if (done(s)) return s;
+      if (s.state === FusState.ERROR && !isNotRunning(s))
+        throw new FusClientError("fus", operation, "FUS reported an error", s, this.trace);
+      if (isNotRunning(s))
+        throw new FusClientError(
+          "state",
+          operation,
+          "the wireless stack answered: FUS is not running",
+          s,
+          this.trace,
+        );
+      if (!isOngoing(s.state) && s.state !== FusState.IDLE)
+        throw new FusClientError("fus", operation, "undocumented state", s, this.trace);
+      await this.clock.sleep(this.#opts.pollIntervalMs);
+    }
+  }
+
+  async #reconnect(operation: string): Promise<void> {
+    try {
+      await this.link.reconnect(this.#opts.offlineTimeoutMs);
+    } catch (e) {
+      throw new FusClientError(
+        "timeout",
+        operation,
+        `device did not come back within ${this.#opts.offlineTimeoutMs} ms: ${(e as Error).message}`,
+        undefined,
+        this.trace,
+      );
+    }
+    this.trace.push({ t: this.clock.now(), kind: "reconnected" });
+  }
+}

@@ -1,0 +1,718 @@
+/**
+ * The STM32WB Cortex-M0+ (CPU2) as the ROM bootloader sees it: either FUS or a wireless
+ * stack runs on it (AN5185 §1.2). This model keeps what FUS keeps in its secure flash (the
+ * installed stack, FUS version, authentication key, user keys, an operation journal) across
+ * resets and power cuts, writes the device information table into SRAM2a at every boot
+ * (§6.1.1), and changes the option bytes SFSA/SBRV as installs and deletes require.
+ *
+ * Operations follow AN5185 §2–§5 with the documented system resets:
+ *  - FW_UPGRADE (first install): verify → reset → install in place → SFSA/SBRV → reset → stack runs.
+ *  - FW_UPGRADE (upgrade): verify → reset → erase old stack → reset → move the new one to the
+ *    top of the user flash → SFSA/SBRV → reset → stack runs.
+ *  - FW_DELETE: reset → erase → SFSA/SBRV → reset → FUS idle.
+ *  - FUS upgrade: verify → reset → move the stack lower if the new FUS is bigger → install
+ *    FUS → reset → stack (if any) runs, else FUS idle.
+ *  - START_WS: SBRV → reset → stack runs. Two GET_STATE to a running stack: SBRV → reset → FUS.
+ * A reset FUS did not ask for (power cut, NRST) in the middle of an operation makes the next
+ * boot recover (Table 3 "Other failures"): the half-installed image is erased, the device ends
+ * in FUS idle, after one more reset.
+ *
+ * Every image page FUS moves is a flash erase + program on the chip's flash, so the fault
+ * plan's flash-operation cuts reach every internal FUS flash operation.
+ *
+ * Emulator conventions where the documents are silent are marked [A] (see harness/devices/
+ * stm32/fus/README.md).
+ */
+import { createDecipheriv } from "node:crypto";
+import {
+  compareVersion,
+  DEVICE_INFO_TABLE_ADDRESS,
+  DEVICE_INFO_VALID,
+  decodeUserKey,
+  encodeDeviceInfo,
+  encodeMemorySize,
+  encodeVersion,
+  FIRST_INSTALL_TOP,
+  FOOTER_SIZE,
+  type FusCommandStatus,
+  FusError,
+  FusMagic,
+  FusState,
+  fusErrorName,
+  type ImageFooter,
+  LastFusActiveState,
+  LastWirelessStackState,
+  MAX_USER_KEYS,
+  FusBootloaderOpcode as Op,
+  parseImageFooter,
+  parseSignatureFooter,
+  SBRV_FUS,
+  SRAM2A_BASE,
+} from "../../../protocol/fus/index.js";
+import { PowerLostError } from "../../../sim/power.js";
+import type { Stm32Device } from "../device.js";
+import { OB } from "../option-bytes.js";
+import { bodyDigest, DIGEST_SIZE, ST_TEST_PUBLIC, signedMessage, verifyFus } from "./test-keys.js";
+import { FUS_TIMING, type FusTiming } from "./timing.js";
+
+const PAGE = 4096;
+const FLASH = 0x0800_0000;
+
+export interface StackRecord {
+  version: number;
+  /** First page and size in 4 KB sectors. */
+  page: number;
+  sectors: number;
+  sram2aKb: number;
+  sram2bKb: number;
+  type: number;
+  info1: number;
+  info2: number;
+}
+
+type Journal =
+  | {
+      op: "install";
+      step: "erase-old" | "copy" | "recover";
+      src: number;
+      dst: number;
+      /** Pages from src the staged file covers (image + signature tail). */
+      srcPages: number;
+      image: StackRecord;
+      old?: StackRecord;
+      fusReset: boolean;
+      progress: number;
+    }
+  | { op: "delete"; step: "erase"; fusReset: boolean; progress: number }
+  | {
+      op: "fus-upgrade";
+      step: "install" | "recover";
+      src: number;
+      srcPages: number;
+      sectors: number;
+      version: number;
+      moveBy: number;
+      fusReset: boolean;
+      progress: number;
+    };
+
+/** What FUS keeps in its secure flash. */
+export interface FusNv {
+  fusVersion: number;
+  fusSectors: number;
+  /** First page of the FUS area: the secure boundary when no stack is installed. */
+  fusBase: number;
+  safeBootVersion: number;
+  stack?: StackRecord;
+  authKey?: Uint8Array;
+  authKeyLocked: boolean;
+  masterKey?: Uint8Array;
+  /** Index → key (simple or decrypted). Index 0 is the master key's [A]. */
+  userKeys: Map<number, Uint8Array>;
+  journal?: Journal;
+}
+
+export interface FusOptions {
+  timing?: Partial<FusTiming>;
+  /** Factory state: a stack installed and running (default, like the SFSA 0xD0 default option bytes) or none. */
+  factoryStack?: boolean;
+}
+
+/** Factory FUS: 1.2.0, 6 sectors [A]; the FUS area starts at 0x080F2000 (AN5185 §2.1.1). */
+export function factoryNv(withStack: boolean, sfsa: number): FusNv {
+  return {
+    fusVersion: encodeVersion({ major: 1, minor: 2, sub: 0, branch: 0, build: 0 }),
+    fusSectors: 6,
+    fusBase: (FIRST_INSTALL_TOP - FLASH) / PAGE,
+    safeBootVersion: encodeVersion({ major: 1, minor: 1, sub: 1, branch: 0, build: 0 }),
+    stack:
+      withStack && sfsa < (FIRST_INSTALL_TOP - FLASH) / PAGE
+        ? {
+            version: encodeVersion({ major: 1, minor: 13, sub: 0, branch: 0, build: 0 }),
+            page: sfsa,
+            sectors: (FIRST_INSTALL_TOP - FLASH) / PAGE - sfsa,
+            sram2aKb: 24,
+            sram2bKb: 4,
+            type: 0x01,
+            info1: 0x01,
+            info2: 0,
+          }
+        : undefined,
+    authKeyLocked: false,
+    userKeys: new Map(),
+  };
+}
+
+type Mode = "off" | "fus" | "stack";
+
+export class Cpu2 {
+  readonly timing: FusTiming;
+  nv: FusNv;
+  #mode: Mode = "off";
+  #state: number = FusState.IDLE;
+  #error: number = FusError.NO_ERROR;
+  /** An error to report by the next GET_STATE, after which FUS is idle again (Table 3). */
+  #reportOnce = false;
+  #stackGetStates = 0;
+  #slowFirstGetState = false;
+  #lastKeyIndex: number | undefined;
+  /** AES1 key register (secure: only CPU2 writes it). */
+  aes1Key: Uint8Array | undefined;
+  /** Resets FUS itself asked for, for tests and reports. */
+  fusResets = 0;
+
+  constructor(
+    readonly device: Stm32Device,
+    opts: FusOptions = {},
+  ) {
+    this.timing = { ...FUS_TIMING, ...opts.timing };
+    this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
+  }
+
+  /** Which firmware CPU2 runs now. */
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  get state(): { state: number; error: number } {
+    return { state: this.#state, error: this.#error };
+  }
+
+  // ---- boot ------------------------------------------------------------------------------
+
+  /** Called by the chip's boot after the option-byte reload (the system bootloader starts CPU2). */
+  onBoot(): void {
+    const j = this.nv.journal;
+    const sbrv = this.device.chip.optionBytes.activeWord(OB.SBRV) & 0x3ffff;
+    this.#stackGetStates = 0;
+    this.#reportOnce = false;
+    this.#error = FusError.NO_ERROR;
+    if (j) {
+      this.#mode = "fus";
+      this.#state = j.op === "fus-upgrade" ? FusState.FUS_UPGRD_ONGOING : FusState.FW_UPGRD_ONGOING;
+      const resumed = j.fusReset;
+      j.fusReset = false;
+      if (!resumed && j.step !== "recover" && j.op !== "delete") j.step = "recover";
+      this.#log(
+        `boot: FUS resumes ${j.op} (${resumed ? "its own reset" : "unexpected reset: recovery"}) at ${j.step}`,
+      );
+      this.#spawn(`${j.op} ${j.step}`, (epoch) => this.#continue(epoch));
+    } else if (sbrv !== SBRV_FUS && this.nv.stack) {
+      this.#mode = "stack";
+      this.#state = FusState.ERROR;
+      this.#error = FusError.NOT_RUNNING;
+      this.#log(`boot: wireless stack runs (SBRV 0x${sbrv.toString(16)})`);
+    } else {
+      this.#mode = "fus";
+      this.#state = FusState.IDLE;
+      this.#log("boot: FUS runs");
+    }
+    this.#writeInfoTable();
+  }
+
+  onPowerLost(): void {
+    this.#mode = "off";
+    this.#lastKeyIndex = undefined;
+  }
+
+  // ---- bootloader interface ---------------------------------------------------------------
+
+  /**
+   * FUS_GET_STATE through the bootloader. undefined = no answer: the chip reset under the
+   * request (second GET_STATE to a running stack, AN5185 §1.2 / Table 3 "no state returned").
+   */
+  async getState(): Promise<{ state: number; error: number } | undefined> {
+    const epoch = this.device.power.epoch;
+    if (this.#mode === "stack") {
+      this.#stackGetStates++;
+      if (this.#stackGetStates >= 2) {
+        this.#log("second FUS_GET_STATE to the wireless stack: reboot into FUS");
+        this.#setSbrv(SBRV_FUS);
+        await this.#fusReset("FUS activation (second FUS_GET_STATE)");
+        return undefined;
+      }
+      if (this.#slowFirstGetState) {
+        this.#slowFirstGetState = false;
+        await this.device.busy(epoch, this.timing.firstGetStateAfterInstallMs);
+      }
+      return { state: FusState.ERROR, error: FusError.NOT_RUNNING };
+    }
+    if (this.#mode === "off") return undefined;
+    await this.device.busy(epoch, this.timing.commandMs);
+    const reply = { state: this.#state, error: this.#error };
+    if (this.#reportOnce) {
+      this.#reportOnce = false;
+      this.#state = FusState.IDLE;
+      this.#error = FusError.NO_ERROR;
+    }
+    return reply;
+  }
+
+  /** Key index of the last FUS_STORE_USR_KEY (DFU upload 0xFFFF0059). */
+  get lastKeyIndex(): number | undefined {
+    return this.#lastKeyIndex;
+  }
+
+  /** A FUS command from the bootloader (USART special write, DFU DNLOAD 0). */
+  async command(opcode: number, data: Uint8Array): Promise<FusCommandStatus> {
+    const epoch = this.device.power.epoch;
+    if (this.#mode !== "fus") {
+      this.#log(`command 0x${opcode.toString(16)} to the wireless stack: not supported`);
+      return { ok: false, state: FusState.ERROR, error: FusError.NOT_RUNNING };
+    }
+    await this.device.busy(epoch, this.timing.commandMs);
+    if (this.#state !== FusState.IDLE && !this.#reportOnce)
+      return { ok: false, state: this.#state, error: this.#error };
+    this.#reportOnce = false;
+    this.#state = FusState.IDLE;
+    this.#error = FusError.NO_ERROR;
+    switch (opcode) {
+      case Op.FW_UPGRADE:
+        this.#state = FusState.FW_UPGRD_ONGOING;
+        this.#spawn("FW_UPGRADE", (e) => this.#upgrade(e));
+        return { ok: true };
+      case Op.FW_DELETE:
+        if (!this.nv.stack) {
+          this.#fail(FusError.IMG_NOT_FOUND, "FW_DELETE: no wireless stack installed");
+          return { ok: true };
+        }
+        this.#state = FusState.FW_UPGRD_ONGOING;
+        this.nv.journal = { op: "delete", step: "erase", fusReset: true, progress: 0 };
+        this.#spawn("FW_DELETE", async (e) => {
+          await this.device.busy(e, this.timing.prepareMs);
+          await this.#fusReset("FW_DELETE: start");
+        });
+        return { ok: true };
+      case Op.START_WS:
+        if (!this.nv.stack) {
+          this.#log("START_WS: no wireless stack installed");
+          return { ok: false, state: FusState.ERROR, error: FusError.IMG_NOT_FOUND };
+        }
+        this.#setSbrv(this.#stackSbrv(this.nv.stack.page));
+        this.#spawn("START_WS", async (e) => {
+          await this.device.busy(e, this.timing.prepareMs);
+          await this.#fusReset("START_WS: switch CPU2 to the wireless stack");
+        });
+        return { ok: true };
+      case Op.UPDATE_AUTH_KEY: {
+        if (this.nv.authKeyLocked) {
+          this.#log("UPDATE_AUTH_KEY refused: key locked");
+          return { ok: false, state: FusState.ERROR, error: FusError.AUTH_KEY_LOCKED };
+        }
+        if (data.length !== 65 || data[0] !== 64)
+          return { ok: false, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+        await this.#service(epoch);
+        this.nv.authKey = data.slice(1);
+        this.#log("authentication key updated");
+        return { ok: true };
+      }
+      case Op.LOCK_AUTH_KEY:
+        if (!this.nv.authKey) return { ok: false, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+        await this.#service(epoch);
+        this.nv.authKeyLocked = true;
+        this.#log("authentication key locked for good");
+        return { ok: true };
+      case Op.STORE_USR_KEY:
+        return this.#storeKey(epoch, data);
+      case Op.LOAD_USR_KEY: {
+        const key = data.length === 1 && data[0] !== 0 ? this.nv.userKeys.get(data[0]!) : undefined;
+        if (!key) return { ok: false, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+        await this.#service(epoch);
+        this.aes1Key = key.slice();
+        this.#log(`user key ${data[0]} loaded into AES1`);
+        return { ok: true };
+      }
+      default:
+        return { ok: false, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+    }
+  }
+
+  // ---- services ---------------------------------------------------------------------------
+
+  async #service(epoch: number): Promise<void> {
+    this.#state = FusState.SERVICE_ONGOING;
+    await this.device.busy(epoch, this.timing.serviceMs);
+    this.#state = FusState.IDLE;
+  }
+
+  async #storeKey(epoch: number, data: Uint8Array): Promise<FusCommandStatus> {
+    let parsed: ReturnType<typeof decodeUserKey>;
+    try {
+      parsed = decodeUserKey(data);
+    } catch {
+      return { ok: false, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+    }
+    const ko = { ok: false as const, state: FusState.ERROR, error: FusError.ERR_UNKNOWN };
+    if (parsed.kind === "master") {
+      if (this.nv.masterKey) return ko; // can't be changed (§5.1)
+      await this.#service(epoch);
+      this.nv.masterKey = parsed.key.slice();
+      this.#lastKeyIndex = 0;
+      return { ok: true };
+    }
+    let key = parsed.key;
+    if (parsed.kind === "encrypted") {
+      if (this.nv.masterKey?.length !== 16) return ko;
+      // AES-128-GCM confidentiality part: CTR from J0 + 1 = IV ‖ 0x00000002 (no tag is carried) [A].
+      const counter = Uint8Array.of(...parsed.iv!, 0, 0, 0, 2);
+      const d = createDecipheriv("aes-128-ctr", this.nv.masterKey!, counter);
+      key = Uint8Array.from(Buffer.concat([d.update(parsed.key), d.final()]));
+    }
+    const used = [...this.nv.userKeys.keys()].length;
+    if (used >= MAX_USER_KEYS) return ko;
+    await this.#service(epoch);
+    const index = used + 1;
+    this.nv.userKeys.set(index, key);
+    this.#lastKeyIndex = index;
+    this.#log(`user key (${parsed.kind}) stored at index ${index}`);
+    return { ok: true };
+  }
+
+  // ---- image operations ----------------------------------------------------------------------
+
+  async #upgrade(epoch: number): Promise<void> {
+    await this.device.busy(epoch, this.timing.verifyMs);
+    const found = this.#findImage();
+    if ("error" in found) return this.#failAndErase(found.error, found.detail, found.erase);
+    const { footer, start, fileEnd } = found;
+    const srcPage = start / PAGE;
+    const srcPages = Math.ceil(fileEnd / PAGE) - srcPage;
+    if (footer.kind === "fus") {
+      if (compareVersion(encodeVersionOf(footer), this.nv.fusVersion) <= 0)
+        return this.#fail(FusError.FW_ROLLBACK_ERROR, "FUS image is not newer than the running FUS [A]");
+      const moveBy = this.nv.stack ? Math.max(0, footer.memory.flashSectors - this.nv.fusSectors) : 0;
+      if (this.nv.stack && moveBy > 0 && this.nv.stack.page - moveBy < srcPage + srcPages)
+        return this.#fail(FusError.IMG_NOT_ENOUGH_SPACE, "no room to move the stack below the new FUS");
+      this.#state = FusState.FUS_UPGRD_ONGOING;
+      this.nv.journal = {
+        op: "fus-upgrade",
+        step: "install",
+        src: srcPage,
+        srcPages,
+        sectors: footer.memory.flashSectors,
+        version: encodeVersionOf(footer),
+        moveBy,
+        fusReset: true,
+        progress: 0,
+      };
+      return this.#fusReset("FUS upgrade: verified");
+    }
+    const image: StackRecord = {
+      version: encodeVersionOf(footer),
+      page: srcPage,
+      sectors: footer.memory.flashSectors,
+      sram2aKb: footer.memory.sram2aKb,
+      sram2bKb: footer.memory.sram2bKb,
+      type: footer.info1 & 0xff,
+      info1: footer.info1,
+      info2: footer.info2,
+    };
+    const old = this.nv.stack;
+    let dst = srcPage;
+    if (old) {
+      // AN5185 §2.1.1 load address rule, checked as the space rule of Table 3.
+      const limit =
+        image.sectors <= old.sectors
+          ? old.page - image.sectors
+          : old.page - (2 * image.sectors - old.sectors);
+      if (srcPage > limit || srcPage + srcPages > old.page)
+        return this.#fail(
+          FusError.IMG_NOT_ENOUGH_SPACE,
+          `image at page 0x${srcPage.toString(16)} above the limit 0x${limit.toString(16)} for the installed stack at 0x${old.page.toString(16)}`,
+        );
+      dst = this.nv.fusBase - image.sectors; // FUS moves an upgraded stack to the top [A]
+    }
+    this.nv.journal = {
+      op: "install",
+      step: old ? "erase-old" : "copy",
+      src: srcPage,
+      dst,
+      srcPages,
+      image,
+      old,
+      fusReset: true,
+      progress: 0,
+    };
+    await this.#fusReset("FW_UPGRADE: image verified");
+  }
+
+  /** Work after a boot with a journal: the next step, or the recovery. */
+  async #continue(epoch: number): Promise<void> {
+    const j = this.nv.journal!;
+    await this.device.busy(epoch, this.timing.cpu2StartMs);
+    if (j.op === "delete") {
+      const s = this.nv.stack;
+      if (s) await this.#erasePages(epoch, s.page, s.sectors, j);
+      this.nv.stack = undefined;
+      this.#setSfsa(this.nv.fusBase);
+      this.#setSbrv(SBRV_FUS);
+      j.fusReset = true;
+      this.nv.journal = undefined;
+      return this.#fusReset("FW_DELETE: done, secure area moved up");
+    }
+    if (j.op === "install") {
+      if (j.step === "recover") return this.#recoverInstall(epoch, j);
+      if (j.step === "erase-old" && j.old) {
+        await this.#erasePages(epoch, j.old.page, j.old.sectors, j);
+        this.nv.stack = undefined;
+        j.step = "copy";
+        j.progress = 0;
+        j.fusReset = true;
+        return this.#fusReset("FW_UPGRADE: old stack deleted");
+      }
+      // Install: move (or rewrite in place, "decrypting") every sector, top one first.
+      const n = j.image.sectors;
+      for (let i = n - 1; i >= 0; i--) {
+        await this.#copyPage(epoch, j.src + i, j.dst + i);
+        await this.device.busy(epoch, this.timing.installPerSectorMs);
+        j.progress++;
+      }
+      // The staging pages the stack does not occupy now are free again (§2.1.2).
+      for (let p = j.src; p < j.src + j.srcPages; p++)
+        if (p < j.dst || p >= j.dst + n) await this.#erasePage(epoch, p, j);
+      this.nv.stack = { ...j.image, page: j.dst };
+      this.#setSfsa(j.dst);
+      this.#setSbrv(this.#stackSbrv(j.dst));
+      this.nv.journal = undefined;
+      this.#slowFirstGetState = true;
+      return this.#fusReset("FW_UPGRADE: installed, secure boundaries set");
+    }
+    // FUS upgrade
+    if (j.step === "recover") {
+      if (j.progress > 0 && j.moveBy > 0 && this.nv.stack) {
+        const s = this.nv.stack;
+        await this.#erasePages(epoch, s.page - j.moveBy, s.sectors + j.moveBy, undefined);
+        this.nv.stack = undefined;
+      }
+      await this.#erasePages(epoch, j.src, j.srcPages, undefined);
+      this.#setSfsa(this.nv.stack?.page ?? this.nv.fusBase);
+      this.#setSbrv(SBRV_FUS);
+      this.nv.journal = undefined;
+      return this.#fusReset("FUS upgrade: recovered");
+    }
+    const s = this.nv.stack;
+    if (s && j.moveBy > 0) {
+      for (let i = 0; i < s.sectors; i++) {
+        await this.#copyPage(epoch, s.page + i, s.page - j.moveBy + i);
+        j.progress++;
+      }
+      await this.#erasePages(epoch, s.page + s.sectors - j.moveBy, j.moveBy, j);
+      this.nv.stack = { ...s, page: s.page - j.moveBy };
+    }
+    const newBase = this.nv.fusBase - Math.max(0, j.sectors - this.nv.fusSectors);
+    for (let i = 0; i < j.sectors; i++) {
+      await this.#copyPage(epoch, j.src + i, newBase + i);
+      await this.device.busy(epoch, this.timing.fusUpgradePerSectorMs);
+      j.progress++;
+    }
+    await this.#erasePages(epoch, j.src, j.srcPages, j);
+    this.nv.fusVersion = j.version;
+    this.nv.fusSectors = Math.max(j.sectors, this.nv.fusSectors);
+    this.nv.fusBase = newBase;
+    this.#setSfsa(this.nv.stack?.page ?? this.nv.fusBase);
+    this.#setSbrv(this.nv.stack ? this.#stackSbrv(this.nv.stack.page) : SBRV_FUS);
+    this.nv.journal = undefined;
+    return this.#fusReset("FUS upgrade: new FUS installed");
+  }
+
+  /** Table 3 "Other failures": delete the half-installed image, back to the default state. */
+  async #recoverInstall(epoch: number, j: Extract<Journal, { op: "install" }>): Promise<void> {
+    const oldIntact = j.old && j.progress === 0 && this.nv.stack !== undefined;
+    if (j.old && !oldIntact) {
+      await this.#erasePages(epoch, j.old.page, j.old.sectors, undefined);
+      this.nv.stack = undefined;
+    }
+    await this.#erasePages(epoch, j.dst, j.image.sectors, undefined);
+    await this.#erasePages(epoch, j.src, j.srcPages, undefined);
+    this.nv.stack = oldIntact ? j.old : undefined;
+    this.#setSfsa(this.nv.stack?.page ?? this.nv.fusBase);
+    this.#setSbrv(SBRV_FUS);
+    this.nv.journal = undefined;
+    await this.#fusReset("recovery: corrupted image deleted");
+  }
+
+  // ---- image search --------------------------------------------------------------------
+
+  /**
+   * Search the user flash (below SFSA) for an image: the highest ST signature footer, the
+   * image footer before its signature, a customer signature anywhere (AN5185 §6.4).
+   */
+  #findImage():
+    | { footer: ImageFooter; start: number; fileEnd: number }
+    | { error: number; detail: string; erase?: [number, number] } {
+    const chip = this.device.chip;
+    const userBytes = chip.userPages * PAGE;
+    const flash = chip.flash.peek(FLASH, userBytes);
+    const view = new DataView(flash.buffer, flash.byteOffset, flash.byteLength);
+    const words = (magic: number) => {
+      const hits: number[] = [];
+      for (let off = userBytes - 4; off >= 16; off -= 4)
+        if (view.getUint32(off, true) === magic) hits.push(off - 16);
+      return hits;
+    };
+    const st = words(FusMagic.ST_SIGNATURE)[0];
+    if (st === undefined)
+      return { error: FusError.IMG_NOT_FOUND, detail: "no ST signature footer in user flash" };
+    let stFooter: ReturnType<typeof parseSignatureFooter>;
+    let footer: ImageFooter;
+    const stSigOff = () => st - stFooter.size;
+    try {
+      stFooter = parseSignatureFooter(flash, st);
+      footer = parseImageFooter(flash, stSigOff() - FOOTER_SIZE);
+    } catch (e) {
+      return { error: FusError.IMG_NOT_FOUND, detail: (e as Error).message };
+    }
+    const footerOff = stSigOff() - FOOTER_SIZE;
+    const start = footerOff + FOOTER_SIZE - footer.memory.flashSectors * PAGE;
+    if (start < 0 || start % PAGE !== 0)
+      return {
+        error: FusError.IMG_NOT_FOUND,
+        detail: `image start 0x${(FLASH + start).toString(16)} is not sector aligned`,
+      };
+    if (footer.kind === "other")
+      return { error: FusError.IMG_NOT_FOUND, detail: "footer names an 'other firmware' image" };
+    const trailer = flash.slice(footerOff - DIGEST_SIZE, footerOff);
+    const message = signedMessage(flash.slice(footerOff, footerOff + FOOTER_SIZE), trailer);
+    if (!verifyFus(flash.slice(stSigOff(), st), message, ST_TEST_PUBLIC))
+      return { error: FusError.IMG_NOT_AUTHENTIC, detail: "ST signature does not verify" };
+    let fileEnd = st + FOOTER_SIZE;
+    if (this.nv.authKey) {
+      const cust = words(FusMagic.CUSTOMER_SIGNATURE)[0];
+      if (cust === undefined)
+        return { error: FusError.IMG_NOT_AUTHENTIC, detail: "customer signature not found" };
+      const size = flash[cust + 8]!;
+      if (cust - size < 0 || !verifyFus(flash.slice(cust - size, cust), message, this.nv.authKey))
+        return { error: FusError.IMG_NOT_AUTHENTIC, detail: "customer signature does not verify" };
+      if (cust === st + FOOTER_SIZE + size) fileEnd = cust + FOOTER_SIZE;
+    } else if (view.getUint32(st + FOOTER_SIZE + 64 + 16, true) === FusMagic.CUSTOMER_SIGNATURE) {
+      fileEnd = st + FOOTER_SIZE + 64 + FOOTER_SIZE;
+    }
+    const digest = bodyDigest(flash.subarray(start, footerOff - DIGEST_SIZE));
+    if (!digest.every((b, i) => b === trailer[i]))
+      return {
+        error: FusError.IMG_CORRUPT,
+        detail: "body digest does not match",
+        erase: [start / PAGE, Math.ceil(fileEnd / PAGE) - start / PAGE],
+      };
+    return { footer, start, fileEnd };
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  #fail(error: number, detail: string): void {
+    this.#log(`error ${fusErrorName(error)}: ${detail}`);
+    this.#state = FusState.ERROR;
+    this.#error = error;
+    this.#reportOnce = true;
+  }
+
+  async #failAndErase(error: number, detail: string, erase?: [number, number]): Promise<void> {
+    const epoch = this.device.power.epoch;
+    if (erase) {
+      this.#log(`corrupted image erased (pages 0x${erase[0].toString(16)}+${erase[1]})`);
+      await this.#erasePages(epoch, erase[0], erase[1], undefined);
+    }
+    this.#fail(error, detail);
+  }
+
+  async #erasePages(
+    epoch: number,
+    first: number,
+    count: number,
+    j: { progress: number } | undefined,
+  ): Promise<void> {
+    for (let p = first; p < first + count; p++) await this.#erasePage(epoch, p, j);
+  }
+
+  async #erasePage(epoch: number, page: number, j: { progress: number } | undefined): Promise<void> {
+    const r = this.device.chip.flash.erase(page);
+    if (!r.ok) throw new Error(`FUS erase of page ${page}: ${r.detail}`);
+    await this.device.busy(epoch, this.device.profile.timing.pageEraseMs);
+    if (j) j.progress++;
+  }
+
+  async #copyPage(epoch: number, src: number, dst: number): Promise<void> {
+    const flash = this.device.chip.flash;
+    const data = flash.peek(FLASH + src * PAGE, PAGE);
+    await this.#erasePage(epoch, dst, undefined);
+    const r = flash.program(FLASH + dst * PAGE, data);
+    if (!r.ok) throw new Error(`FUS program of page ${dst}: ${r.detail}`);
+    await this.device.busy(epoch, (PAGE / 8) * this.device.profile.timing.doubleWordProgramMs);
+  }
+
+  #stackSbrv(page: number): number {
+    return ((page * PAGE) / 4) & 0x3ffff;
+  }
+
+  #setSbrv(value: number): void {
+    const ob = this.device.chip.optionBytes;
+    ob.setWord(OB.SBRV, ((ob.storedWord(OB.SBRV) & ~0x3ffff) | value) >>> 0);
+  }
+
+  #setSfsa(page: number): void {
+    const ob = this.device.chip.optionBytes;
+    ob.setWord(OB.SFSA, ((ob.storedWord(OB.SFSA) & ~0xff) | page) >>> 0);
+  }
+
+  async #fusReset(reason: string): Promise<void> {
+    if (this.nv.journal) this.nv.journal.fusReset = true;
+    this.fusResets++;
+    this.device.log("fus", `system reset by CPU2: ${reason}`);
+    await this.device.systemReset(`FUS: ${reason}`);
+  }
+
+  #spawn(name: string, work: (epoch: number) => Promise<void>): void {
+    void this.device.powered(work).catch((e) => {
+      if (!(e instanceof PowerLostError)) this.device.log("fus", `${name} failed: ${(e as Error).message}`);
+    });
+  }
+
+  #writeInfoTable(): void {
+    const sram = this.device.chip.sram;
+    const base = this.device.profile.sram.base;
+    if (SRAM2A_BASE + 0x100 > base + sram.length) return;
+    const s = this.nv.stack;
+    const none = 0xffff_ffff;
+    const table = encodeDeviceInfo({
+      state: DEVICE_INFO_VALID,
+      lastFusActiveState:
+        this.#mode === "stack"
+          ? LastFusActiveState.WIRELESS_STACK_RUNNING
+          : this.nv.journal?.op === "fus-upgrade"
+            ? LastFusActiveState.FUS_UPGRADE
+            : this.nv.journal
+              ? LastFusActiveState.FW_UPGRADE
+              : LastFusActiveState.FUS_IDLE,
+      lastWirelessStackState:
+        this.#mode === "stack" ? LastWirelessStackState.RUNNING : LastWirelessStackState.NOT_STARTED,
+      wirelessStackType: s ? s.type : 0,
+      safeBootVersion: this.nv.safeBootVersion,
+      fusVersion: this.nv.fusVersion,
+      fusMemorySize: encodeMemorySize({ flashSectors: this.nv.fusSectors, sram2aKb: 4, sram2bKb: 4 }, 0),
+      wirelessStackVersion: s ? s.version : none,
+      wirelessStackMemorySize: s
+        ? encodeMemorySize({ flashSectors: s.sectors, sram2aKb: s.sram2aKb, sram2bKb: s.sram2bKb }, 0)
+        : none,
+      wirelessFwBleInfo: s ? s.info1 : none,
+      wirelessFwThreadInfo: s ? s.info2 : none,
+      uid64: uid64Of(this.device.serial),
+      deviceId: this.device.profile.pid,
+    });
+    const v = new DataView(sram.buffer, sram.byteOffset, sram.byteLength);
+    v.setUint32(SRAM2A_BASE - base, DEVICE_INFO_TABLE_ADDRESS, true);
+    sram.set(table, DEVICE_INFO_TABLE_ADDRESS - base);
+  }
+
+  #log(detail: string): void {
+    this.device.log("fus", detail);
+  }
+}
+
+function encodeVersionOf(f: ImageFooter): number {
+  return encodeVersion(f.version);
+}
+
+/** UID64 from the USB serial (hex digits of the unique ID); 0 when it is not hex. */
+function uid64Of(serial: string): bigint {
+  return /^[0-9a-fA-F]{1,16}$/.test(serial) ? BigInt(`0x${serial}`) : 0n;
+}

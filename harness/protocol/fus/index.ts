@@ -1,0 +1,4 @@
+export * from "./bootloader.js";
+export * from "./constants.js";
+export * from "./device-info.js";
+export * from "./footer.js";
