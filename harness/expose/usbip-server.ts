@@ -413,6 +413,7 @@ class ImportSession {
       void this.opts.clock.sleep(2000, closed.signal).then(() => this.socket.destroy());
     }
     this.opts.onEnd();
+    this.opts.log(`usbip: import by ${this.peer} ended`);
     if (this.#gone) return;
     // The importer let go of a device still on the bus: a USB bus reset, then closed.
     void (async () => {
