@@ -164,8 +164,15 @@ export class FusClient {
     const boundary = FLASH + sfsa * 4096;
     const size = image.length;
     let address: number;
-    if (!info.stackInstalled || layout.image.kind === "fus") {
-      address = (info.stackInstalled ? boundary : Math.min(boundary, FIRST_INSTALL_TOP)) - size;
+    if (layout.image.kind === "fus") {
+      // A bigger FUS moves the stack lower by the growth (§3.2): stay clear of where it goes.
+      const growth = Math.max(
+        0,
+        layout.image.memory.flashSectors - decodeMemorySize(info.fusMemorySize).flashSectors,
+      );
+      address = boundary - (info.stackInstalled ? growth * 4096 : 0) - size;
+    } else if (!info.stackInstalled) {
+      address = Math.min(boundary, FIRST_INSTALL_TOP) - size;
     } else {
       const current = decodeMemorySize(info.wirelessStackMemorySize).flashSectors * 4096;
       address = size <= current ? boundary - size : boundary - (2 * size - current);

@@ -1,0 +1,141 @@
+import { expect } from "chai";
+import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
+import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { emulated, factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+
+/** FUS flows as AN5185 §1.2, §2, §3 describe them, over each bootloader transport. */
+const rig = getRig();
+const PAGE = 4096;
+const FLASH = 0x0800_0000;
+
+describe("stm32-fus: full flows", () => {
+  for (const transport of TRANSPORTS) {
+    describe(transport, () => {
+      forEachBoard(rig, need(transport), (board) => {
+        it("activates FUS from a running stack: NOT_RUNNING, then the second GET_STATE reboots into FUS", async () => {
+          await clause("AN5185 Table 1 FUS activation cases", "AN5185 §1.2 SBRV 0x3D800");
+          await factoryReset(board);
+          const client = await openFus(board, transport);
+          const before = await client.readDeviceInfo();
+          expect(before.lastFusActiveState, "Last FUS active state: stack running").to.equal(0x04);
+          await client.startFus();
+          expect(client.follows(["NOT_RUNNING", "reset", "IDLE"])).to.equal(true, client.labels().join(" "));
+          const { sbrv } = await client.readSecureBoundaries();
+          expect(sbrv).to.equal(SBRV_FUS);
+          expect((await client.readDeviceInfo()).lastFusActiveState).to.not.equal(0x04);
+          await client.link.close();
+        });
+
+        it("deletes the stack (secure area back to the FUS), then a first install runs the stack", async () => {
+          await clause(
+            "AN5185 §2.2 wireless stack delete",
+            "AN5185 §2.1 wireless stack install",
+            "AN5185 §2.1.1 install address",
+          );
+          await factoryReset(board);
+          const client = await openFus(board, transport);
+          await client.fwDelete();
+          expect(
+            client.follows(["NOT_RUNNING", "reset", "IDLE", "FW_UPGRD_ONGOING|reset+", "IDLE"]),
+          ).to.equal(true, client.labels().join(" "));
+          const empty = await client.readDeviceInfo();
+          expect(empty.stackInstalled).to.equal(false);
+          expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
+          const image = STACK_1();
+          const from = client.trace.length;
+          const { address } = await client.fwUpgrade(image);
+          expect(address, "0x080F2000 − image size, sector aligned").to.equal(
+            0x080f2000 - Math.ceil(image.length / PAGE) * PAGE,
+          );
+          expect(
+            client.follows(["IDLE", "FW_UPGRD_ONGOING", "FW_UPGRD_ONGOING|reset+", "NOT_RUNNING"], from),
+          ).to.equal(true, client.labels(from).join(" "));
+          const info = await client.readDeviceInfo();
+          expect(info.wirelessStackVersion >>> 8).to.equal(0x010000);
+          expect(
+            (await client.readSecureBoundaries()).sfsa,
+            "installed where it was loaded (§2.1.2)",
+          ).to.equal((address - FLASH) / PAGE);
+          const dev = wb55(board);
+          if (dev) {
+            expect(dev.fus!.mode).to.equal("stack");
+            expect(dev.fus!.fusResets).to.be.at.least(2);
+            const body = image.subarray(0, 24 * PAGE);
+            expect(dev.chip.flash.peek(address, body.length)).to.deep.equal(body);
+          }
+          await client.link.close();
+        });
+
+        it("upgrades a running stack: loaded below it, moved to the top, the old one gone", async () => {
+          await clause(
+            "AN5185 §2.1 wireless stack upgrade",
+            "AN5185 §2.1.1 install address",
+            "AN5185 §2.1.2 memory considerations",
+          );
+          await factoryReset(board, { stack: false });
+          const client = await openFus(board, transport);
+          await client.fwUpgrade(STACK_1());
+          const image = STACK_2();
+          const { address } = await client.fwUpgrade(image);
+          const info = await client.readDeviceInfo();
+          expect(info.wirelessStackVersion >>> 8).to.equal(0x020000);
+          const { sfsa } = await client.readSecureBoundaries();
+          expect(sfsa).to.equal(0xf2 - 28);
+          expect(address).to.be.below(FLASH + sfsa * PAGE);
+          const dev = wb55(board);
+          if (dev) {
+            expect(dev.chip.flash.peek(FLASH + sfsa * PAGE, 28 * PAGE)).to.deep.equal(
+              image.subarray(0, 28 * PAGE),
+            );
+            expect(
+              dev.chip.flash.isErased(address, FLASH + sfsa * PAGE - address),
+              "staging area freed",
+            ).to.equal(true);
+          }
+          await client.link.close();
+        });
+
+        it("starts the installed wireless stack from FUS with START_WS", async () => {
+          await clause("AN5185 §2.3 wireless stack start");
+          await factoryReset(board);
+          const client = await openFus(board, transport);
+          await client.startFus();
+          const from = client.trace.length;
+          await client.startWirelessStack();
+          expect(client.follows(["reset+", "NOT_RUNNING"], from)).to.equal(
+            true,
+            client.labels(from).join(" "),
+          );
+          const last = client.trace.at(-1)!;
+          expect(last.kind === "state" && isNotRunning(last)).to.equal(true);
+          expect((await client.readSecureBoundaries()).sbrv).to.not.equal(SBRV_FUS);
+          await client.link.close();
+        });
+
+        it("upgrades FUS itself; a bigger FUS moves the stack lower; a downgrade is refused", async () => {
+          await clause("AN5185 §3 FUS upgrade", "AN5185 §3.2 memory considerations");
+          await factoryReset(board);
+          const client = await openFus(board, transport);
+          const before = await client.readSecureBoundaries();
+          const img = buildFusImage({ kind: "fus", version: v(2, 2, 0), sectors: 8, label: "fus-2.2.0" });
+          await client.fwUpgrade(img);
+          expect(client.labels()).to.include("FUS_UPGRD_ONGOING");
+          const info = await client.readDeviceInfo();
+          expect(info.fusVersion >>> 8).to.equal(0x020200);
+          expect(info.stackInstalled).to.equal(true);
+          expect((await client.readSecureBoundaries()).sfsa, "stack moved 2 sectors lower").to.equal(
+            before.sfsa - 2,
+          );
+          const old = buildFusImage({ kind: "fus", version: v(1, 2, 0), sectors: 6, label: "fus-1.2.0" });
+          const e = await client.fwUpgrade(old).catch((x: unknown) => x);
+          expect((e as { fusError?: string }).fusError).to.equal("FW_ROLLBACK_ERROR");
+          if (board.emulated) expect(emulated(board).fus!.nv.fusVersion >>> 8).to.equal(0x020200);
+          await client.link.close();
+        });
+      });
+    });
+  }
+});
