@@ -1,6 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
+import { reproDir } from "../report/evidence.js";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { parseSeed } from "../rig/rig.js";
@@ -51,7 +52,12 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   if (seed !== undefined) process.env.HIL_SEED = String(seed);
   if (faults.length > 0) process.env.HIL_FAULTS = (opts.fault ?? []).join(",");
   if (opts["allow-irreversible"]) process.env[ALLOW_IRREVERSIBLE_ENV] = "1";
-  if (!opts["keep-results"]) await rm(resultsDir(), { recursive: true, force: true });
+  // Reproduction bundles of failed tests sit beside the results (reports/repro/<id>/).
+  process.env.HIL_REPRO_DIR ??= join(dirname(resultsDir()), "repro");
+  if (!opts["keep-results"]) {
+    await rm(resultsDir(), { recursive: true, force: true });
+    await rm(reproDir(), { recursive: true, force: true });
+  }
 
   const mocha = new Mocha({
     reporter: "allure-mocha",

@@ -4,9 +4,13 @@
  * label, and on an emulated board the device log, the fault plan with its seed; on an
  * emulated board the state timeline picture, passed or failed.
  */
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
+import { projectRoot } from "../rig/load.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
 import { renderTimelineSvg } from "./timeline.js";
@@ -37,14 +41,50 @@ function isPending(e: unknown): boolean {
   return typeof e === "object" && e !== null && e.constructor?.name === "Pending";
 }
 
+/** Where failed scenarios leave their reproduction bundles (HIL_REPRO_DIR moves it). */
+export function reproDir(): string {
+  return process.env.HIL_REPRO_DIR ?? join(projectRoot(), "reports", "repro");
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+const regexQuote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The command that reruns one test on one board: the same rig, run seed and run faults, the
+ * test picked by its full title (which holds the board id).
+ */
+export function rerunCommand(fullTitle: string, env: NodeJS.ProcessEnv = process.env): string {
+  const parts = ["npx hil run"];
+  if (env.HIL_RIG) parts.push(`--rig ${shellQuote(relative(projectRoot(), env.HIL_RIG) || env.HIL_RIG)}`);
+  if (env.HIL_SEED) parts.push(`--seed ${env.HIL_SEED}`);
+  for (const f of (env.HIL_FAULTS ?? "").split(",").filter(Boolean)) parts.push(`--fault ${shellQuote(f)}`);
+  parts.push(`--grep ${shellQuote(`^${regexQuote(fullTitle)}$`)}`);
+  return parts.join(" ");
+}
+
+/** Id of a test's bundle: board, a slug of the test's own title, a short hash of its full title. */
+export function reproId(boardId: string, fullTitle: string, title = fullTitle): string {
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 48);
+  const hash = createHash("sha256").update(fullTitle).digest("hex").slice(0, 8);
+  return `${boardId}-${slug}-${hash}`;
+}
+
 export async function recordEvidence(
   board: Board,
   marks: EvidenceMarks,
   title: string,
   error: { thrown: unknown } | undefined,
+  fullTitle = title,
 ): Promise<void> {
   const failed = error !== undefined && !isPending(error.thrown);
-  if (failed) await allure.label(FAILURE_LABEL, classifyError(error.thrown));
+  if (failed) {
+    await allure.label(FAILURE_LABEL, classifyError(error.thrown));
+    await writeReproBundle(board, marks, title, fullTitle, error.thrown);
+  }
   const dev = board.emulator;
   if (!dev) return;
   const events = dev.events.slice(marks.events);
@@ -67,6 +107,54 @@ export async function recordEvidence(
 }
 
 /**
+ * reports/repro/<id>/: repro.json (test, board, rig, seeds, faults, fault plan, the rerun
+ * command, the error) and, on an emulated board, device-log.txt. The rerun command also goes
+ * into the Allure result.
+ */
+async function writeReproBundle(
+  board: Board,
+  marks: EvidenceMarks,
+  title: string,
+  fullTitle: string,
+  thrown: unknown,
+): Promise<void> {
+  const command = rerunCommand(fullTitle);
+  await allure.parameter("rerun", command, { excluded: true });
+  const dir = join(reproDir(), reproId(board.id, fullTitle, title));
+  const dev = board.emulator;
+  const err =
+    thrown instanceof Error
+      ? { name: thrown.name, message: thrown.message, stack: thrown.stack }
+      : { value: String(thrown) };
+  const bundle = {
+    format: "update-hil/repro@1",
+    test: fullTitle,
+    board: {
+      id: board.id,
+      family: board.family,
+      serial: board.serial,
+      emulated: board.emulated,
+      info: board.info,
+    },
+    rig: process.env.HIL_RIG ?? null,
+    runSeed: process.env.HIL_SEED ?? null,
+    boardSeed: board.seed,
+    runFaults: process.env.HIL_FAULTS ?? null,
+    faultPlan: dev ? { faults: dev.faults.faults, fired: dev.faults.fired.slice(marks.fired) } : null,
+    command,
+    category: classifyError(thrown),
+    error: err,
+  };
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "repro.json"), `${JSON.stringify(bundle, null, 2)}\n`);
+    if (dev) await writeFile(join(dir, "device-log.txt"), `${renderDeviceLog(dev, marks.events)}\n`);
+  } catch {
+    // a read-only checkout still gets the Allure evidence
+  }
+}
+
+/**
  * Wraps every test defined so far in `suite` (and its child suites) so its evidence is
  * recorded when its body ends: `marks()` gives where the logs stood at its start. Tests
  * written with a `done` callback are left as they are.
@@ -84,7 +172,7 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
         error = { thrown: e };
         throw e;
       } finally {
-        await recordEvidence(board, marks(), test.title, error).catch(() => {});
+        await recordEvidence(board, marks(), test.title, error, test.fullTitle()).catch(() => {});
       }
     };
   }

@@ -21,7 +21,7 @@ interface RawResult {
   name: string;
   labels: { name: string; value: string }[];
   steps: RawStep[];
-  attachments: { name: string; type: string; source: string }[];
+  parameters?: { name: string; value: string }[];
 }
 
 const FIXTURE = "test/report/fixtures/categories.fixture.ts";
@@ -52,7 +52,17 @@ describe("report: results of a suite run", function () {
         `resultsDir=${dir}`,
         FIXTURE,
       ],
-      { cwd: projectRoot(), env: { ...process.env, NO_COLOR: "1", HIL_RIG: "", HIL_FAULTS: "" } },
+      {
+        cwd: projectRoot(),
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          HIL_RIG: "",
+          HIL_FAULTS: "",
+          HIL_SEED: "",
+          HIL_REPRO_DIR: join(dir, "repro"),
+        },
+      },
     ).catch((e: { code?: number }) => {
       if (e.code !== 3) throw e; // three tests fail on purpose
     });
@@ -111,6 +121,26 @@ describe("report: results of a suite run", function () {
       "state timeline image/svg+xml",
     ]);
     expect(attachments("passes with power steps")).to.deep.equal(["state timeline image/svg+xml"]);
+  });
+
+  it("leaves a reproduction bundle per failed test with the command that reruns it", async () => {
+    const bundles = (await readdir(join(dir, "repro"))).sort();
+    expect(bundles).to.have.length(3);
+    const id = bundles.find((b) => b.includes("fails-an-assertion")) as string;
+    expect(id).to.match(/^sim-nor-0-fails-an-assertion-[0-9a-f]{8}$/);
+    const bundle = JSON.parse(await readFile(join(dir, "repro", id, "repro.json"), "utf8"));
+    expect(bundle).to.deep.include({
+      format: "update-hil/repro@1",
+      test: "fixture: categories sim-nor-0 (sim-nor) fails an assertion",
+      category: "firmware-device",
+      command: "npx hil run --grep '^fixture: categories sim-nor-0 \\(sim-nor\\) fails an assertion$'",
+    });
+    expect(bundle.board).to.deep.include({ id: "sim-nor-0", family: "sim-nor", emulated: true });
+    expect(await readFile(join(dir, "repro", id, "device-log.txt"), "utf8")).to.match(/^seed \d+\n/);
+    const rerun = raw
+      .find((r) => r.name === "fails an assertion")
+      ?.parameters?.find((p) => p.name === "rerun");
+    expect(rerun?.value).to.equal(bundle.command);
   });
 
   it("gives JUnit one failure, two errors, one skip and the matrix its clauses", () => {
