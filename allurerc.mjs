@@ -17,8 +17,9 @@ function environment() {
 
 export default {
   name: "update-hil regression",
-  output: "reports/allure-report",
-  historyPath: "reports/history.jsonl",
+  // `hil report --out DIR` moves both (DIR/allure-report, DIR/history.jsonl).
+  output: process.env.HIL_REPORT_OUTPUT ?? "reports/allure-report",
+  historyPath: process.env.HIL_REPORT_HISTORY ?? "reports/history.jsonl",
   categories: allureCategoryRules(),
   variables: environment(),
   plugins: {

@@ -4,8 +4,9 @@
  * - junit.xml for CI systems (failure type = failure category);
  * - qualification-matrix.md / .html (clause × rig/board, gaps listed);
  * - environment.json / environment.properties (rig, boards, seeds, faults, versions, commit);
- * - the single-file Allure 3 report with history (allure generate with allurerc.mjs, which
- *   reads environment.json and the failure categories);
+ * - the single-file Allure 3 report allure-report/index.html with history in history.jsonl
+ *   (allure generate with allurerc.mjs, which reads environment.json and the failure
+ *   categories); --out DIR puts all of these under DIR instead of reports/;
  * - with --gate, the quality gate verdict (exit 3 when it fails).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -88,9 +89,13 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     await execa(allure, ["generate", "--config", join(root, "allurerc.mjs"), results], {
       cwd: root,
       stdio: "inherit",
-      env: { HIL_REPORT_ENVIRONMENT: join(out, "environment.json") },
+      env: {
+        HIL_REPORT_ENVIRONMENT: join(out, "environment.json"),
+        HIL_REPORT_OUTPUT: join(out, "allure-report"),
+        HIL_REPORT_HISTORY: join(out, "history.jsonl"),
+      },
     });
-    written.push(rel(join(root, "reports", "allure-report")));
+    written.push(rel(join(out, "allure-report")));
   }
   console.log(`wrote ${written.join(", ")}`);
 
