@@ -230,8 +230,8 @@ export class UsartFusLink implements FusLink {
 
   async writeFlash(address: number, data: Uint8Array): Promise<void> {
     await this.#sync();
-    const first = (address - 0x0800_0000) / 4096;
-    const pages = Math.ceil(data.length / 4096);
+    const first = Math.floor((address - 0x0800_0000) / 4096);
+    const pages = Math.ceil((address - 0x0800_0000 + data.length) / 4096) - first;
     await this.usart.erasePages(Array.from({ length: pages }, (_, i) => first + i));
     await this.usart.write(address, data);
   }

@@ -551,8 +551,15 @@ export class Cpu2 {
       return hits;
     };
     const st = words(FusMagic.ST_SIGNATURE)[0];
-    if (st === undefined)
-      return { error: FusError.IMG_NOT_FOUND, detail: "no ST signature footer in user flash" };
+    if (st === undefined) {
+      // Table 3 "Image signature not found": an image is there, its ST signature is not.
+      const image = [FusMagic.WIRELESS_STACK, FusMagic.WIRELESS_STACK_V2, FusMagic.FUS].some(
+        (m) => words(m).length > 0,
+      );
+      return image
+        ? { error: FusError.IMG_NOT_AUTHENTIC, detail: "image footer found but no ST signature footer" }
+        : { error: FusError.IMG_NOT_FOUND, detail: "no image footer in user flash" };
+    }
     let stFooter: ReturnType<typeof parseSignatureFooter>;
     let footer: ImageFooter;
     const stSigOff = () => st - stFooter.size;
