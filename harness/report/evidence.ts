@@ -97,7 +97,8 @@ export async function recordEvidence(
   if (events.length > 0 || failed) {
     const svg = renderTimelineSvg({
       title: `${board.id}: ${title}`,
-      events: events.slice(-MAX_TIMELINE_EVENTS),
+      events,
+      maxEvents: MAX_TIMELINE_EVENTS,
       power: dev.power.history.slice(marks.power),
       faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: f.fault.what.do })),
       wallMs: Date.now() - marks.wallStart,

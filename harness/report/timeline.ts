@@ -15,6 +15,8 @@ export interface TimelineInput {
   faults?: readonly { t: number; detail: string; what: string }[];
   /** Wall time of the scenario in ms, printed beside the device time. */
   wallMs?: number | undefined;
+  /** Draw only the last this many events, and power changes and faults from the first of them on. */
+  maxEvents?: number | undefined;
 }
 
 const LANE_H = 26;
@@ -31,7 +33,8 @@ export function formatDeviceTime(ms: number): string {
   return Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${Math.round(ms * 1000) / 1000} ms`;
 }
 
-export function renderTimelineSvg(input: TimelineInput): string {
+export function renderTimelineSvg(full: TimelineInput): string {
+  const input = window(full);
   type Mark = { t: number; text: string; fault?: boolean };
   const lanes = new Map<string, Mark[]>();
   const add = (lane: string, mark: Mark) => {
@@ -65,7 +68,7 @@ export function renderTimelineSvg(input: TimelineInput): string {
     `<text x="8" y="18" font-size="13" font-weight="bold">${esc(input.title)}</text>`,
     `<text x="8" y="34" fill="#555">device time ${esc(formatDeviceTime(t0))} → ${esc(formatDeviceTime(t1))}${
       input.wallMs !== undefined ? `; wall time ${esc(formatDeviceTime(input.wallMs))}` : ""
-    }; ${input.events.length} events</text>`,
+    }; ${input.events.length < full.events.length ? `last ${input.events.length} of ${full.events.length}` : input.events.length} events</text>`,
   ];
   names.forEach((name, i) => {
     const y = 50 + i * LANE_H;
@@ -109,6 +112,20 @@ export function renderTimelineSvg(input: TimelineInput): string {
   }
   out.push("</svg>", "");
   return out.join("\n");
+}
+
+/** The input cut to its last `maxEvents` events (and what happened from the first of them on). */
+function window(input: TimelineInput): TimelineInput {
+  const max = input.maxEvents;
+  if (max === undefined || input.events.length <= max) return input;
+  const events = input.events.slice(-max);
+  const from = events[0]?.t ?? 0;
+  return {
+    ...input,
+    events,
+    power: input.power?.filter((p) => p.t >= from),
+    faults: input.faults?.filter((f) => f.t >= from),
+  };
 }
 
 function truncate(s: string, n: number): string {

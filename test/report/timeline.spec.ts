@@ -32,6 +32,14 @@ describe("report: state timeline picture", () => {
     expect(svg.match(/<g>/g)?.length).to.equal(svg.match(/<\/g>/g)?.length);
   });
 
+  it("keeps the last maxEvents events and what happened from the first of them on", () => {
+    const svg = renderTimelineSvg({ ...input, maxEvents: 2 });
+    expect(svg).to.include("device time 30 ms → 40 ms; wall time 12 ms; last 2 of 4 events");
+    expect(svg).to.include("35 ms  power: lost: power-cut");
+    expect(svg).not.to.include("dfuIDLE");
+    expect(svg).not.to.include("0 ms  power: on<");
+  });
+
   it("is the same picture for the same events", () => {
     expect(renderTimelineSvg(input)).to.equal(renderTimelineSvg(structuredClone(input)));
   });
