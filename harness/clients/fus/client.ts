@@ -37,9 +37,11 @@ export interface FusClientOptions {
   offlineTimeoutMs?: number;
   /** Whole-operation budget (install of a big stack: tens of seconds; qFlipper's updater: 10 min). */
   operationTimeoutMs?: number;
+  /** Called with every trace entry as it is recorded: where fault plans and lab power backends hook in. */
+  onTrace?: (entry: FusTraceEntry, trace: readonly FusTraceEntry[]) => void;
 }
 
-const DEFAULTS: Required<FusClientOptions> = {
+const DEFAULTS: Required<Omit<FusClientOptions, "onTrace">> = {
   pollIntervalMs: 1000,
   offlineTimeoutMs: 30_000,
   operationTimeoutMs: 300_000,
@@ -70,7 +72,7 @@ export interface IrreversibleConsent {
 
 export class FusClient {
   readonly trace: FusTraceEntry[] = [];
-  readonly #opts: Required<FusClientOptions>;
+  readonly #opts: Required<Omit<FusClientOptions, "onTrace">> & Pick<FusClientOptions, "onTrace">;
 
   constructor(
     readonly link: FusLink,
@@ -99,12 +101,12 @@ export class FusClient {
   async getState(): Promise<FusStatus | undefined> {
     const s = await this.link.getState();
     for (let n = this.link.takeResets?.() ?? 0; n > 0; n--)
-      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+      this.#record({ t: this.clock.now(), kind: "no-answer" });
     if (!s) {
-      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+      this.#record({ t: this.clock.now(), kind: "no-answer" });
       return undefined;
     }
-    this.trace.push({ t: this.clock.now(), kind: "state", ...s });
+    this.#record({ t: this.clock.now(), kind: "state", ...s });
     return decodeFusStatus(s.state, s.error);
   }
 
@@ -268,6 +270,11 @@ export class FusClient {
 
   // ---- plumbing -------------------------------------------------------------------------
 
+  #record(entry: FusTraceEntry): void {
+    this.trace.push(entry);
+    this.#opts.onTrace?.(entry, this.trace);
+  }
+
   async #command(name: string, opcode: number, data?: Uint8Array): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const r = await this.link.command(opcode, data);
@@ -280,7 +287,7 @@ export class FusClient {
         throw new FusClientError("fus", name, "FUS refused the command", st, this.trace);
       }
       // No answer: a reset took it (Table 3 "no state is returned"); resend.
-      this.trace.push({ t: this.clock.now(), kind: "no-answer" });
+      this.#record({ t: this.clock.now(), kind: "no-answer" });
       await this.#reconnect(name);
     }
     throw new FusClientError("timeout", name, "no answer to the command, twice", undefined, this.trace);
@@ -343,7 +350,7 @@ export class FusClient {
         this.trace,
       );
     }
-    this.trace.push({ t: this.clock.now(), kind: "reconnected" });
+    this.#record({ t: this.clock.now(), kind: "reconnected" });
   }
 }
 

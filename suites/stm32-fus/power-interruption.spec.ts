@@ -1,0 +1,63 @@
+import { expect } from "chai";
+import { STACK_1 } from "../../fixtures/fus/build.js";
+import { clause } from "../../harness/report/clause.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import { factoryReset, need, openFus, TRANSPORTS } from "./fixture.js";
+import { fusPowerCutSweep } from "./sweep.js";
+
+/** AN5185 Table 3 "Other failures": power interruption during FUS operations. */
+const rig = getRig();
+const CLAUSE = "AN5185 Table 3 Other failures (power interruption during FUS operation)";
+
+describe("stm32-fus: power interruption", () => {
+  for (const transport of TRANSPORTS) {
+    describe(transport, () => {
+      // Protocol-event cut: works on lab rigs too (the client's trace event, the rig's power backend).
+      forEachBoard(rig, need(transport, "power-cut"), (board) => {
+        it("a power cut after the first FUS reset of an install: FUS recovers and a repeated install succeeds", async () => {
+          await clause(CLAUSE, "AN5185 §2.1.1 install");
+          await factoryReset(board, { stack: false });
+          let cut = false;
+          const client = await openFus(board, transport, {
+            offlineTimeoutMs: 5000,
+            onTrace: (e) => {
+              if (e.kind === "no-answer" && !cut) {
+                cut = true;
+                void board.power.off();
+              }
+            },
+          });
+          const image = STACK_1();
+          await client.fwUpgrade(image).catch(() => {});
+          expect(cut, "the install reached a FUS reset").to.equal(true);
+          await client.link.close();
+          await board.power.on();
+          await board.clock.sleep(15_000);
+          const again = await openFus(board, transport);
+          const s = await again.startFus();
+          expect(s.stateName, "FUS back to its default state").to.equal("IDLE");
+          await again.fwUpgrade(image);
+          expect((await again.readDeviceInfo()).wirelessStackVersion >>> 8).to.equal(0x010000);
+          await again.link.close();
+        });
+      });
+    });
+  }
+
+  // Every internal FUS flash operation (emulator only), over USB DFU.
+  forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults"), (board) => {
+    for (const scenario of ["install", "upgrade", "fus-upgrade"] as const)
+      for (const torn of [false, true]) {
+        it(`${scenario}: a ${torn ? "torn" : "clean"} cut before any FUS flash operation recovers`, async () => {
+          await clause(
+            CLAUSE,
+            scenario === "fus-upgrade" ? "AN5185 §3 FUS upgrade" : "AN5185 §2.1 install and upgrade",
+          );
+          const r = await fusPowerCutSweep(board, "usb-dfu", scenario, { torn });
+          expect(r.points).to.be.above(4);
+          expect(r.failures, `${r.failures.length} of ${r.points} cut points failed`).to.deep.equal([]);
+        });
+      }
+  });
+});

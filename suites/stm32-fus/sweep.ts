@@ -1,0 +1,110 @@
+/**
+ * Power-cut sweep of a FUS operation on an emulated WB55: a clean run counts the flash
+ * operations FUS itself performs (after FUS_FW_UPGRADE), then for every N the same run with
+ * the power cut before FUS's N-th operation (clean or torn). After each cut the board is
+ * powered again: FUS must come back to a documented state (idle, or the stack running),
+ * never bricked, and a repeated operation must succeed (AN5185 Table 3 "Other failures").
+ */
+import { expect } from "chai";
+import { buildFusImage, v } from "../../fixtures/fus/build.js";
+import type { FusClient } from "../../harness/clients/fus/index.js";
+import { decodeVersion } from "../../harness/protocol/fus/index.js";
+import type { Board } from "../../harness/rig/board.js";
+import { emulated, factoryReset, openFus, type Transport } from "./fixture.js";
+
+export type FusScenario = "install" | "upgrade" | "fus-upgrade";
+
+export interface FusSweepResult {
+  points: number;
+  failures: string[];
+  /** Where FUS came back after the cut: "IDLE", "NOT_RUNNING", ... */
+  outcomes: Record<string, number>;
+  deviceMs: number;
+}
+
+const SMALL = { sectors: 4 } as const;
+
+function images(scenario: FusScenario) {
+  const stackV1 = buildFusImage({ kind: "wireless-stack", version: v(1, 0, 0), ...SMALL, label: "sweep-1" });
+  const stackV2 = buildFusImage({ kind: "wireless-stack", version: v(2, 0, 0), ...SMALL, label: "sweep-2" });
+  const fus = buildFusImage({ kind: "fus", version: v(2, 2, 0), sectors: 8, label: "sweep-fus" });
+  return scenario === "install"
+    ? { before: undefined, image: stackV1 }
+    : scenario === "upgrade"
+      ? { before: stackV1, image: stackV2 }
+      : { before: stackV1, image: fus };
+}
+
+/** Device in the scenario's starting state, FUS running, image staged; returns the client and where it went. */
+async function prepare(board: Board, transport: Transport, scenario: FusScenario) {
+  const { before, image } = images(scenario);
+  await factoryReset(board, { stack: false });
+  const client = await openFus(board, transport, { offlineTimeoutMs: 10_000 });
+  if (before) await client.fwUpgrade(before);
+  await client.startFus();
+  const address = await client.stagingAddress(image);
+  await client.link.writeFlash(address, image);
+  return { client, image, address };
+}
+
+async function operate(client: FusClient, image: Uint8Array, address: number): Promise<void> {
+  await client.fwUpgrade(image, { address, stage: false });
+}
+
+export async function fusPowerCutSweep(
+  board: Board,
+  transport: Transport,
+  scenario: FusScenario,
+  opts: { torn?: boolean; only?: (n: number, total: number) => boolean } = {},
+): Promise<FusSweepResult> {
+  const dev = emulated(board);
+  const t0 = board.clock.now();
+  const ref = await prepare(board, transport, scenario);
+  const ops0 = dev.chip.flash.counters.ops;
+  await operate(ref.client, ref.image, ref.address);
+  const total = dev.chip.flash.counters.ops - ops0;
+  expect(total, "FUS performs flash operations").to.be.above(0);
+  await ref.client.link.close();
+
+  const failures: string[] = [];
+  const outcomes: Record<string, number> = {};
+  let points = 0;
+  for (let n = 1; n <= total; n++) {
+    if (opts.only && !opts.only(n, total)) continue;
+    points++;
+    const where = `FUS flash op ${n}/${total}${opts.torn ? " (torn)" : ""}`;
+    try {
+      const { client, image, address } = await prepare(board, transport, scenario);
+      dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.torn });
+      await operate(client, image, address).catch(() => {});
+      dev.chip.flash.disarmCut();
+      await client.link.close();
+      if (dev.power.isOn) {
+        failures.push(`${where}: the cut never happened`);
+        continue;
+      }
+      await dev.power.on();
+      await board.clock.sleep(15_000); // FUS recovery may take several resets
+      const after = await openFus(board, transport, { offlineTimeoutMs: 10_000 });
+      const first = await after.getState();
+      const label = first
+        ? first.state === 0xff && first.error === 0xfe
+          ? "NOT_RUNNING"
+          : (first.stateName ?? "?")
+        : "silent";
+      outcomes[label] = (outcomes[label] ?? 0) + 1;
+      if (!["IDLE", "NOT_RUNNING"].includes(label)) failures.push(`${where}: came back in ${label}`);
+      // A repeated operation succeeds.
+      await after.fwUpgrade(image);
+      const info = await after.readDeviceInfo();
+      const version = scenario === "fus-upgrade" ? info.fusVersion : info.wirelessStackVersion;
+      const want = scenario === "upgrade" ? 2 : scenario === "fus-upgrade" ? 2 : 1;
+      if (decodeVersion(version).major !== want)
+        failures.push(`${where}: version after the repeat is ${version.toString(16)}`);
+      await after.link.close();
+    } catch (e) {
+      failures.push(`${where}: ${(e as Error).message}`);
+    }
+  }
+  return { points, failures, outcomes, deviceMs: board.clock.now() - t0 };
+}
