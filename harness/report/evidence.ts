@@ -11,6 +11,7 @@ import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
+import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
 import { renderTimelineSvg } from "./timeline.js";
@@ -34,6 +35,39 @@ export function markEvidence(board: Board): EvidenceMarks {
     fired: dev?.faults.fired.length ?? 0,
     wallStart: Date.now(),
   };
+}
+
+/** Transcripts the running test asked to have reported, by name. */
+let watched = new Map<string, Transcript>();
+
+/**
+ * Have a client's transcript reported with the running test: when the test fails, the full
+ * annotated transcript and its JSON (which replays with the seed) are attached, and the tail
+ * goes into the repro bundle. One line in a suite's connect helper:
+ * `watchTranscript("dfu", client.transcript)`. A later call with the same name replaces it.
+ */
+export function watchTranscript(name: string, transcript: Transcript): void {
+  watched.set(name, transcript);
+}
+
+/** How many entries the tail keeps. */
+const TAIL_ENTRIES = 16;
+
+async function attachTranscripts(dir: string | undefined): Promise<void> {
+  for (const [name, t] of watched) {
+    await allure.attachment(
+      `${name} transcript (last ${TAIL_ENTRIES})`,
+      t.renderTail(TAIL_ENTRIES),
+      "text/plain",
+    );
+    await allure.attachment(`${name} transcript`, t.render(), "text/plain");
+    await allure.attachment(`${name} transcript.json`, JSON.stringify(t.toJSON()), "application/json");
+    if (dir)
+      await writeFile(
+        join(dir, `${name.replace(/[^\w.-]+/g, "_")}.transcript.json`),
+        JSON.stringify(t.toJSON()),
+      ).catch(() => {});
+  }
 }
 
 /** Mocha's skip (this.skip()) travels as a thrown Pending: not a failure. */
@@ -83,7 +117,8 @@ export async function recordEvidence(
   const failed = error !== undefined && !isPending(error.thrown);
   if (failed) {
     await allure.label(FAILURE_LABEL, classifyError(error.thrown));
-    await writeReproBundle(board, marks, title, fullTitle, error.thrown);
+    const dir = await writeReproBundle(board, marks, title, fullTitle, error.thrown);
+    await attachTranscripts(dir);
   }
   const dev = board.emulator;
   if (!dev) return;
@@ -118,7 +153,7 @@ async function writeReproBundle(
   title: string,
   fullTitle: string,
   thrown: unknown,
-): Promise<void> {
+): Promise<string | undefined> {
   const command = rerunCommand(fullTitle);
   await allure.parameter("rerun", command, { excluded: true });
   const dir = join(reproDir(), reproId(board.id, fullTitle, title));
@@ -150,8 +185,9 @@ async function writeReproBundle(
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "repro.json"), `${JSON.stringify(bundle, null, 2)}\n`);
     if (dev) await writeFile(join(dir, "device-log.txt"), `${renderDeviceLog(dev, marks.events)}\n`);
+    return dir;
   } catch {
-    // a read-only checkout still gets the Allure evidence
+    return undefined; // a read-only checkout still gets the Allure evidence
   }
 }
 
@@ -167,6 +203,7 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
     const body = fn as (this: Mocha.Context) => unknown;
     test.fn = async function (this: Mocha.Context) {
       let error: { thrown: unknown } | undefined;
+      watched = new Map();
       try {
         return await body.call(this);
       } catch (e) {
@@ -174,6 +211,7 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
         throw e;
       } finally {
         await recordEvidence(board, marks(), test.title, error, test.fullTitle()).catch(() => {});
+        watched = new Map();
       }
     };
   }

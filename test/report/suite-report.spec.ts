@@ -119,7 +119,11 @@ describe("report: results of a suite run", function () {
       "device log text/plain",
       "fault plan application/json",
       "state timeline image/svg+xml",
+      "usart transcript (last 16) text/plain",
+      "usart transcript text/plain",
+      "usart transcript.json application/json",
     ]);
+    expect(attachments("loses the lab").filter((a) => a.includes("transcript"))).to.deep.equal([]);
     expect(attachments("passes with power steps")).to.deep.equal(["state timeline image/svg+xml"]);
   });
 
@@ -137,6 +141,11 @@ describe("report: results of a suite run", function () {
     });
     expect(bundle.board).to.deep.include({ id: "sim-nor-0", family: "sim-nor", emulated: true });
     expect(await readFile(join(dir, "repro", id, "device-log.txt"), "utf8")).to.match(/^seed \d+\n/);
+    const transcript = JSON.parse(await readFile(join(dir, "repro", id, "usart.transcript.json"), "utf8"));
+    expect(transcript.entries.map((e: { dir: string; hex?: string }) => [e.dir, e.hex])).to.deep.equal([
+      ["tx", "7f"],
+      ["rx", "79"],
+    ]);
     const rerun = raw
       .find((r) => r.name === "fails an assertion")
       ?.parameters?.find((p) => p.name === "rerun");
