@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
+import { FUS_OPTIONS, runFus } from "./fus-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { REPORT_OPTIONS, runReport } from "./report-command.js";
 import { runRigs } from "./rigs-command.js";
@@ -49,6 +50,10 @@ commands:
   dfu   list|download FILE [--verify] [--leave]|upload FILE --address A --length N|erase --address A [--length N]|--mass|leave
         --rig FILE --board ID [--alt NAME|N] [--address A]
         drive an STM32 DfuSe bootloader (AN3156) by hand, dfu-util style; .bin needs --address
+  fus   state|start|info|upgrade FILE [--address A]|delete|start-ws|auth-key FILE|lock-auth-key
+        --rig FILE --board ID [--transport usb-dfu|usart] [--allow-irreversible]
+        drive STM32WB FUS (AN5185) through the ROM bootloader; prints the state trace; lock-auth-key
+        is irreversible: needs a sacrificial board and --allow-irreversible
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
   HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible)`;
@@ -85,6 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       case "dfu": {
         const { values, positionals } = parseWithPositionals(rest, DFU_OPTIONS);
         return await runDfu(values, positionals);
+      }
+      case "fus": {
+        const { values, positionals } = parseWithPositionals(rest, FUS_OPTIONS);
+        return await runFus(values, positionals);
       }
       case "emulate": {
         const { values, positionals } = parseWithPositionals(rest, EMULATE_OPTIONS);
