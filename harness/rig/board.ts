@@ -1,6 +1,8 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
+import type { BoardLocator } from "./locate.js";
+import type { Timeouts } from "./schema.js";
 
 /** Device families the harness knows. A rig file naming another family is a schema error. */
 export const FAMILIES = ["stm32l432", "stm32wb55", "tkey", "nrf52840", "sim-nor"] as const;
@@ -42,4 +44,12 @@ export interface Board {
     usbSerial?: string | undefined;
     baudRate?: number | undefined;
   };
+  /**
+   * A lab board's devices found again by identity (serial port, USB device), with its
+   * timeouts and settle delay: call it after every power cycle, reset or leave; never keep a
+   * path or handle across one. Undefined on emulated boards.
+   */
+  readonly locator?: BoardLocator;
+  /** The board's waits (enumeration, settle, power-off, command), on lab boards. */
+  readonly timeouts?: Readonly<Timeouts>;
 }

@@ -3,12 +3,19 @@ import { createEmulator } from "../devices/registry.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
 import { type Clock, WallClock } from "../transport/clock.js";
+import { commandBoot, commandReset } from "./backends/command-controls.js";
 import { CommandPower } from "./backends/command-power.js";
+import { dtrRtsBoot, dtrRtsReset } from "./backends/dtr-rts.js";
+import { GpioLine } from "./backends/gpio.js";
+import { DEFAULT_RESET_PULSE_MS, LinePower, lineBoot, lineReset, type OutputLine } from "./backends/lines.js";
 import { ManualPower } from "./backends/manual-power.js";
-import { unavailableBoot, unavailablePower, unavailableReset } from "./backends/unavailable.js";
+import { RelayLine } from "./backends/relay.js";
+import { ScpiPower } from "./backends/scpi-power.js";
+import { UhubctlPower } from "./backends/uhubctl-power.js";
 import type { Board } from "./board.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
+import { BoardLocator } from "./locate.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
 
 /** A rig ready for suites: its boards with transports' clocks and controls built. */
@@ -26,8 +33,6 @@ export interface BuildOptions {
   /** Faults armed on every emulated board (`hil run --fault`). */
   faults?: readonly Fault[] | undefined;
 }
-
-const LAB_ISSUE = "lab-rack backends (uhubctl, scpi, relay, gpio, dtr-rts) are not implemented yet";
 
 export function buildRig(file: RigFile, path: string, options: BuildOptions = {}): Rig {
   return {
@@ -91,38 +96,81 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     emulated: false,
     clock,
     power: labPower(spec, clock),
-    boot:
-      spec.boot.backend === "none"
-        ? undefined
-        : unavailableBoot(
-            spec.boot.backend,
-            `board ${spec.id}: boot backend '${spec.boot.backend}': ${LAB_ISSUE}`,
-          ),
-    reset: labReset(spec),
+    boot: labBoot(spec, clock),
+    reset: labReset(spec, clock),
     info: { ...spec.info },
     emulator: undefined,
     seed: 0,
+    locator: new BoardLocator(spec, clock),
+    timeouts: spec.timeouts,
   };
+}
+
+/** The power, boot or reset line of a lab board, where the rig file wires one to a relay or GPIO. */
+function outputLine(
+  spec: LabBoardSpec,
+  what: "power" | "boot" | "reset",
+  line:
+    | Extract<LabBoardSpec["power"] | LabBoardSpec["boot"] | LabBoardSpec["reset"], { backend: "relay" }>
+    | Extract<LabBoardSpec["power"] | LabBoardSpec["boot"] | LabBoardSpec["reset"], { backend: "gpio" }>,
+  clock: Clock,
+): OutputLine {
+  const owner = `board ${spec.id}: ${what} (${line.backend})`;
+  return line.backend === "relay"
+    ? new RelayLine(line, owner, clock, spec.timeouts.commandMs)
+    : new GpioLine(line, owner, clock, spec.timeouts.commandMs);
 }
 
 function labPower(spec: LabBoardSpec, clock: Clock): PowerControl {
   const p = spec.power;
+  const owner = `board ${spec.id}: power (${p.backend})`;
   switch (p.backend) {
     case "command":
       return new CommandPower(p, clock, spec.timeouts, spec.id);
     case "manual":
       return new ManualPower(spec.id, clock, spec.timeouts.powerOffMs, p.prompt);
-    default:
-      return unavailablePower(p.backend, `board ${spec.id}: power backend '${p.backend}': ${LAB_ISSUE}`);
+    case "uhubctl":
+      return new UhubctlPower(p, owner, clock, spec.timeouts);
+    case "scpi":
+      return new ScpiPower(p, owner, clock, spec.timeouts);
+    case "relay":
+    case "gpio":
+      return new LinePower(outputLine(spec, "power", p, clock), clock, spec.timeouts.powerOffMs);
   }
 }
 
-function labReset(spec: LabBoardSpec): ResetControl | undefined {
-  if (spec.reset.backend === "none") return undefined;
-  return unavailableReset(
-    spec.reset.backend,
-    `board ${spec.id}: reset backend '${spec.reset.backend}': ${LAB_ISSUE}`,
-  );
+function labBoot(spec: LabBoardSpec, clock: Clock): BootControl | undefined {
+  const b = spec.boot;
+  switch (b.backend) {
+    case "none":
+      return undefined;
+    case "relay":
+    case "gpio":
+      return lineBoot(outputLine(spec, "boot", b, clock));
+    case "command":
+      return commandBoot(spec.id, b, spec.timeouts.commandMs);
+    case "dtr-rts":
+      return dtrRtsBoot(dtrRtsContext(spec, clock), b);
+  }
+}
+
+function labReset(spec: LabBoardSpec, clock: Clock): ResetControl | undefined {
+  const r = spec.reset;
+  switch (r.backend) {
+    case "none":
+      return undefined;
+    case "relay":
+    case "gpio":
+      return lineReset(outputLine(spec, "reset", r, clock), clock, r.pulseMs ?? DEFAULT_RESET_PULSE_MS);
+    case "command":
+      return commandReset(spec.id, r.command, spec.timeouts.commandMs);
+    case "dtr-rts":
+      return dtrRtsReset(dtrRtsContext(spec, clock), r.sequence);
+  }
+}
+
+function dtrRtsContext(spec: LabBoardSpec, clock: Clock) {
+  return { boardId: spec.id, port: spec.serial, clock, timeouts: spec.timeouts };
 }
 
 /** Board seed from the run seed and the board id (FNV-1a), so boards of one run differ but replay. */

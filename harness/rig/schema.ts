@@ -129,16 +129,80 @@ export const SerialSchema = z
 // ---------------------------------------------------------------------------------------
 // Controls
 
+/**
+ * Frames of a relay board with its own command set (`protocol: custom`). `hex`: bytes as
+ * two hex digits separated by spaces, `{channel}` one byte, `{sum}` the sum of the bytes
+ * before it mod 256 ("A0 {channel} 01 {sum}"). `text`: `{channel}` in decimal, escapes
+ * \r \n \t \\ \xNN. With `query`, the state is read back: `replyOn`/`replyOff` are the answers.
+ */
+const RelayCustomSchema = z
+  .strictObject({
+    encoding: z.enum(["hex", "text"]),
+    on: nonEmpty,
+    off: nonEmpty,
+    query: nonEmpty.optional(),
+    replyOn: nonEmpty.optional(),
+    replyOff: nonEmpty.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const hexOk = /^\s*(([0-9a-fA-F]{2}|\{channel\}|\{sum\})\s*)+$/;
+    for (const key of ["on", "off", "query", "replyOn", "replyOff"] as const) {
+      const v = c[key];
+      if (v !== undefined && c.encoding === "hex" && !hexOk.test(v))
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected hex bytes separated by spaces, {channel} or {sum}, got ${JSON.stringify(v)}`,
+        });
+    }
+    if (c.query !== undefined && (c.replyOn === undefined || c.replyOff === undefined))
+      ctx.addIssue({ code: "custom", path: ["query"], message: "a query needs replyOn and replyOff" });
+    if (c.query === undefined && (c.replyOn !== undefined || c.replyOff !== undefined))
+      ctx.addIssue({ code: "custom", path: ["replyOn"], message: "replyOn/replyOff need a query" });
+  });
+
 /** A channel on a serial relay board. `normallyClosed`: the load is connected while the coil is off. */
 const relayShape = {
   backend: z.literal("relay"),
   ...serialLocatorShape,
-  /** Command set of the relay board: Numato USB relay modules, or LCUS (CH340, A0-prefixed frames). */
-  protocol: z.enum(["numato", "lcus"]),
+  /**
+   * Command set of the relay board: Numato USB relay modules, LCUS (CH340, A0-prefixed
+   * frames), or custom frames given in `custom`.
+   */
+  protocol: z.enum(["numato", "lcus", "custom"]),
   /** As the relay board numbers its channels (Numato from 0, LCUS from 1). */
   channel: z.number().int().nonnegative(),
   normallyClosed: z.boolean().optional(),
+  custom: RelayCustomSchema.optional(),
 };
+
+/** Locator, and `custom` frames exactly when the protocol is custom. */
+function relayRules(
+  value: {
+    byId?: string | undefined;
+    usbSerial?: string | undefined;
+    protocol: string;
+    channel: number;
+    custom?: unknown;
+  },
+  ctx: z.RefinementCtx,
+) {
+  needsLocator(value, ctx);
+  if (value.protocol === "custom" && value.custom === undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["custom"],
+      message: "missing: protocol custom needs custom frames",
+    });
+  if (value.protocol !== "custom" && value.custom !== undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["custom"],
+      message: `custom frames need protocol custom, not ${value.protocol}`,
+    });
+  if (value.protocol === "lcus" && value.channel === 0)
+    ctx.addIssue({ code: "custom", path: ["channel"], message: "LCUS relay boards number channels from 1" });
+}
 
 /** A line of a Linux GPIO chip (libgpiod character device). */
 const gpioShape = {
@@ -186,7 +250,7 @@ export const PowerSchema = z.discriminatedUnion("backend", [
       currentLimit: z.number().positive().optional(),
     })
     .superRefine(needsLocator),
-  z.strictObject(relayShape).superRefine(needsLocator),
+  z.strictObject(relayShape).superRefine(relayRules),
   z.strictObject(gpioShape),
   /** Shell commands (run via execa); `state` prints "on" or "off". */
   z.strictObject({
@@ -203,7 +267,7 @@ export const PowerSchema = z.discriminatedUnion("backend", [
 export const BootSchema = z.discriminatedUnion("backend", [
   z.strictObject({ backend: z.literal("emulated") }),
   /** Relay or GPIO drives BOOT0: asserted for the bootloader. */
-  z.strictObject(relayShape).superRefine(needsLocator),
+  z.strictObject(relayShape).superRefine(relayRules),
   z.strictObject(gpioShape),
   z.strictObject({ backend: z.literal("command"), bootloader: nonEmpty, application: nonEmpty }),
   /** DTR/RTS wired to BOOT0/NRST of the board's serial port (as stm32flash -i does). */
@@ -218,7 +282,7 @@ export const BootSchema = z.discriminatedUnion("backend", [
 export const ResetSchema = z.discriminatedUnion("backend", [
   z.strictObject({ backend: z.literal("emulated") }),
   /** Relay or GPIO on NRST: asserted for `pulseMs`. */
-  z.strictObject({ ...relayShape, pulseMs: positiveInt.optional() }).superRefine(needsLocator),
+  z.strictObject({ ...relayShape, pulseMs: positiveInt.optional() }).superRefine(relayRules),
   z.strictObject({ ...gpioShape, pulseMs: positiveInt.optional() }),
   z.strictObject({ backend: z.literal("command"), command: nonEmpty }),
   z.strictObject({ backend: z.literal("dtr-rts"), sequence: SignalSequenceSchema }),

@@ -10,7 +10,8 @@ export interface CommandPowerSpec {
 }
 
 /**
- * `command` power backend: any user command (a PDU CLI, a smart plug script). Each call has
+ * `command` power backend: any user command (a PDU CLI, a smart plug script); `{board}` in
+ * a command is replaced by the board id. Each call has
  * the board's command timeout; a failing command is an infrastructure error carrying its
  * exit code and stderr, never a test failure of the firmware.
  */
@@ -47,7 +48,8 @@ export class CommandPower implements PowerControl {
     );
   }
 
-  async #run(what: string, command: string): Promise<string> {
+  async #run(what: string, template: string): Promise<string> {
+    const command = template.replaceAll("{board}", this.boardId);
     const result = await execaCommand(command, {
       shell: true,
       reject: false,

@@ -1,0 +1,335 @@
+/**
+ * Finding lab devices by identity, never by a /dev/ttyACMn or bus/device number: those
+ * change whenever a board re-enumerates, which an update does several times.
+ *
+ * - Serial ports: a `/dev/serial/by-id/...` link, or the USB serial number of the adapter
+ *   (udev names its links `usb-<vendor>_<product>_<serial>-if<NN>[-port<N>]`).
+ * - USB devices: VID/PID (+ serial number), or the physical port path (`3-1.4`) read
+ *   from sysfs, which stays the same across re-enumeration while the device number changes.
+ *
+ * Every look is re-done after each power cycle / reset / leave (callers never keep a path
+ * or handle across one); waits poll on the board's Clock with a timeout and then a settle
+ * delay (opening a port right after it appears can fail with EBUSY). A device that does not
+ * come back is an {@link InfrastructureError} listing what *was* there.
+ *
+ * The two roots can be moved for tests: HIL_SERIAL_BY_ID_DIR (default /dev/serial/by-id;
+ * a `byId` link is then looked up by its name there) and HIL_SYSFS_USB_DIR (default
+ * /sys/bus/usb/devices).
+ */
+import { readdir, readFile, realpath } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { Clock } from "../transport/clock.js";
+import { InfrastructureError } from "./errors.js";
+
+export const BY_ID_DIR = "/dev/serial/by-id";
+export const SYSFS_USB_DIR = "/sys/bus/usb/devices";
+
+export function byIdDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HIL_SERIAL_BY_ID_DIR || BY_ID_DIR;
+}
+
+export function sysfsUsbDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HIL_SYSFS_USB_DIR || SYSFS_USB_DIR;
+}
+
+/** Identity of a serial port as the rig file gives it. */
+export interface SerialIdentity {
+  readonly byId?: string | undefined;
+  readonly usbSerial?: string | undefined;
+}
+
+/** Identity of a USB device as the rig file gives it (vid/pid as numbers). */
+export interface UsbIdentityLike {
+  readonly vid: number;
+  readonly pid: number;
+  readonly serial?: string | undefined;
+  readonly port?: string | undefined;
+}
+
+export interface WaitOptions {
+  readonly clock: Clock;
+  /** Longest wait for the device to (re)appear. */
+  readonly timeoutMs: number;
+  /** Wait after it appears, before it is used. */
+  readonly settleMs?: number;
+  /** Poll interval (default 50 ms of `clock`). */
+  readonly pollMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** "/dev/serial/by-id/usb-..." or "USB serial FT6ZK3QB", for messages. */
+export function describeSerial(identity: SerialIdentity): string {
+  return identity.byId ?? `the serial port of USB serial ${identity.usbSerial}`;
+}
+
+/** The by-id entries present now (names only); empty when the directory does not exist. */
+export async function listByIdEntries(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  return (await readdir(byIdDir(env)).catch(() => [] as string[])).sort();
+}
+
+/**
+ * One look: the path to open for `identity`, or undefined when it is not there now. The
+ * path is the by-id link itself (stable), not what it points at.
+ */
+export async function findSerialPort(
+  identity: SerialIdentity,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const dir = byIdDir(env);
+  if (identity.byId !== undefined) {
+    const link = dir === BY_ID_DIR ? identity.byId : join(dir, basename(identity.byId));
+    // realpath fails for a dangling link (the tty went away but udev has not removed the link yet).
+    return (await realpath(link).then(
+      () => true,
+      () => false,
+    ))
+      ? link
+      : undefined;
+  }
+  if (identity.usbSerial !== undefined) {
+    const names = await listByIdEntries(env);
+    const hit = names.find((n) => n.includes(`_${identity.usbSerial}-if`));
+    if (!hit) return undefined;
+    const link = join(dir, hit);
+    return (await realpath(link).then(
+      () => true,
+      () => false,
+    ))
+      ? link
+      : undefined;
+  }
+  throw new Error("serial identity names neither byId nor usbSerial");
+}
+
+/**
+ * Waits for the serial port of `identity` to exist, then the settle delay.
+ * @throws {InfrastructureError} after `timeoutMs`, naming `owner` and listing the by-id entries seen.
+ */
+export async function waitForSerialPort(
+  owner: string,
+  identity: SerialIdentity,
+  opts: WaitOptions,
+): Promise<string> {
+  const env = opts.env ?? process.env;
+  const path = await poll(opts, () => findSerialPort(identity, env));
+  if (path === undefined) {
+    const seen = await listByIdEntries(env);
+    throw new InfrastructureError(
+      `${owner}: ${describeSerial(identity)} did not appear within ${opts.timeoutMs} ms; ` +
+        `${byIdDir(env)} has ${seen.length ? seen.join(", ") : "nothing"}`,
+    );
+  }
+  if (opts.settleMs) await opts.clock.sleep(opts.settleMs);
+  return path;
+}
+
+/** Waits until the serial port of `identity` is gone (after power off); false when it stayed. */
+export async function waitForSerialPortGone(identity: SerialIdentity, opts: WaitOptions): Promise<boolean> {
+  const env = opts.env ?? process.env;
+  const gone = await poll(opts, async () =>
+    (await findSerialPort(identity, env)) === undefined ? true : undefined,
+  );
+  return gone === true;
+}
+
+// ---------------------------------------------------------------------------------------
+// USB devices through sysfs
+
+/** One USB device as sysfs shows it. `port` is the sysfs name (`3-1.4`); `devnum` changes on re-enumeration. */
+export interface UsbSeen {
+  readonly port: string;
+  readonly vid: number;
+  readonly pid: number;
+  readonly serial: string | undefined;
+  readonly busnum: number;
+  readonly devnum: number;
+  readonly product: string | undefined;
+}
+
+/** "0483:df11 serial 2079327A5543 at 1-1.3" for messages. */
+export function describeUsb(identity: UsbIdentityLike): string {
+  const hex4 = (v: number) => v.toString(16).padStart(4, "0");
+  return (
+    `USB ${hex4(identity.vid)}:${hex4(identity.pid)}` +
+    (identity.serial ? ` serial ${identity.serial}` : "") +
+    (identity.port ? ` at port ${identity.port}` : "")
+  );
+}
+
+function describeSeen(d: UsbSeen): string {
+  const hex4 = (v: number) => v.toString(16).padStart(4, "0");
+  return `${d.port} ${hex4(d.vid)}:${hex4(d.pid)}${d.serial ? ` serial ${d.serial}` : ""}${d.product ? ` (${d.product})` : ""}`;
+}
+
+/** USB devices present now (interfaces such as `1-1.3:1.0` and root hubs left out). */
+export async function listUsbDevices(env: NodeJS.ProcessEnv = process.env): Promise<UsbSeen[]> {
+  const root = sysfsUsbDir(env);
+  const names = await readdir(root).catch(() => [] as string[]);
+  const devices = await Promise.all(
+    names.filter((n) => /^\d+-\d+(\.\d+)*$/.test(n)).map((n) => readUsbDevice(root, n)),
+  );
+  return devices.filter((d): d is UsbSeen => d !== undefined).sort((a, b) => a.port.localeCompare(b.port));
+}
+
+async function readUsbDevice(root: string, port: string): Promise<UsbSeen | undefined> {
+  const attr = (name: string) =>
+    readFile(join(root, port, name), "utf8").then(
+      (text) => text.trim(),
+      () => undefined,
+    );
+  const [vid, pid, serial, busnum, devnum, product] = await Promise.all(
+    ["idVendor", "idProduct", "serial", "busnum", "devnum", "product"].map(attr),
+  );
+  // Half-written while the device enumerates: not there yet.
+  if (vid === undefined || pid === undefined || busnum === undefined || devnum === undefined)
+    return undefined;
+  return {
+    port,
+    vid: Number.parseInt(vid, 16),
+    pid: Number.parseInt(pid, 16),
+    serial,
+    busnum: Number(busnum),
+    devnum: Number(devnum),
+    product,
+  };
+}
+
+export function matchesUsb(device: UsbSeen, identity: UsbIdentityLike): boolean {
+  return (
+    device.vid === identity.vid &&
+    device.pid === identity.pid &&
+    (identity.serial === undefined || device.serial === identity.serial) &&
+    (identity.port === undefined || device.port === identity.port)
+  );
+}
+
+/** One look for the USB device of `identity`; undefined when absent, an error when two match (ambiguous identity). */
+export async function findUsbDevice(
+  identity: UsbIdentityLike,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<UsbSeen | undefined> {
+  const hits = (await listUsbDevices(env)).filter((d) => matchesUsb(d, identity));
+  if (hits.length > 1)
+    throw new InfrastructureError(
+      `${describeUsb(identity)} is ambiguous: ${hits.map(describeSeen).join("; ")} match; add usb.serial or usb.port to the rig file`,
+    );
+  return hits[0];
+}
+
+export interface UsbWaitOptions extends WaitOptions {
+  /** The enumeration seen before a reset: a device with the same bus and device number is the stale one. */
+  readonly notSame?: UsbSeen | undefined;
+}
+
+/**
+ * Waits for the USB device of `identity` (a new enumeration when `notSame` is given), then
+ * the settle delay.
+ * @throws {InfrastructureError} after `timeoutMs`, naming `owner` and listing the USB devices seen.
+ */
+export async function waitForUsbDevice(
+  owner: string,
+  identity: UsbIdentityLike,
+  opts: UsbWaitOptions,
+): Promise<UsbSeen> {
+  const env = opts.env ?? process.env;
+  const stale = opts.notSame;
+  const found = await poll(opts, async () => {
+    const d = await findUsbDevice(identity, env);
+    if (d && stale && d.busnum === stale.busnum && d.devnum === stale.devnum) return undefined;
+    return d;
+  });
+  if (!found) {
+    const seen = await listUsbDevices(env);
+    throw new InfrastructureError(
+      `${owner}: ${describeUsb(identity)} did not ${stale ? "re-enumerate" : "appear"} within ${opts.timeoutMs} ms; ` +
+        `on the bus: ${seen.length ? seen.map(describeSeen).join("; ") : "no USB devices"}`,
+    );
+  }
+  if (opts.settleMs) await opts.clock.sleep(opts.settleMs);
+  return found;
+}
+
+/** Polls `look` on the clock until it returns a value or the time is up (one last look at the deadline). */
+async function poll<T>(opts: WaitOptions, look: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = opts.clock.now() + opts.timeoutMs;
+  for (;;) {
+    const value = await look();
+    if (value !== undefined) return value;
+    const left = deadline - opts.clock.now();
+    if (left <= 0) return undefined;
+    await opts.clock.sleep(Math.min(opts.pollMs ?? 50, left));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One board
+
+/** What a locator needs of a lab board's rig-file entry (schema.ts's LabBoardSpec fits). */
+export interface LocatableBoard {
+  readonly id: string;
+  readonly usb: UsbIdentityLike | undefined;
+  readonly serial: SerialIdentity | undefined;
+  readonly timeouts: { readonly enumerateMs: number; readonly settleMs: number };
+}
+
+/**
+ * A lab board's devices, found again at every call with the board's enumeration timeout
+ * and settle delay. After a power cycle, reset or leave: close the old port/handle, then
+ * ask here again (`usbDevice({ notSame })` waits for the new enumeration).
+ */
+export class BoardLocator {
+  constructor(
+    private readonly board: LocatableBoard,
+    private readonly clock: Clock,
+    private readonly env?: NodeJS.ProcessEnv,
+  ) {}
+
+  get hasSerialPort(): boolean {
+    return this.board.serial !== undefined;
+  }
+
+  get hasUsb(): boolean {
+    return this.board.usb !== undefined;
+  }
+
+  /** Path of the board's serial port once it exists (and has settled). @throws {InfrastructureError} */
+  serialPort(opts: { timeoutMs?: number } = {}): Promise<string> {
+    const identity = this.board.serial;
+    if (!identity)
+      return Promise.reject(
+        new InfrastructureError(`board ${this.board.id}: no serial port in the rig file`),
+      );
+    return waitForSerialPort(`board ${this.board.id}`, identity, this.#wait(opts.timeoutMs));
+  }
+
+  /** The board's USB device once it is there (a new enumeration with `notSame`). @throws {InfrastructureError} */
+  usbDevice(opts: { timeoutMs?: number; notSame?: UsbSeen | undefined } = {}): Promise<UsbSeen> {
+    const identity = this.board.usb;
+    if (!identity)
+      return Promise.reject(
+        new InfrastructureError(`board ${this.board.id}: no USB identity in the rig file`),
+      );
+    return waitForUsbDevice(`board ${this.board.id}`, identity, {
+      ...this.#wait(opts.timeoutMs),
+      notSame: opts.notSame,
+    });
+  }
+
+  /** One look, no waiting: the serial port path and USB device present now (for health checks). */
+  async present(): Promise<{ serialPort: string | undefined; usb: UsbSeen | undefined }> {
+    const env = this.env ?? process.env;
+    return {
+      serialPort: this.board.serial ? await findSerialPort(this.board.serial, env) : undefined,
+      usb: this.board.usb ? await findUsbDevice(this.board.usb, env) : undefined,
+    };
+  }
+
+  #wait(timeoutMs: number | undefined): WaitOptions {
+    return {
+      clock: this.clock,
+      timeoutMs: timeoutMs ?? this.board.timeouts.enumerateMs,
+      settleMs: this.board.timeouts.settleMs,
+      ...(this.env ? { env: this.env } : {}),
+    };
+  }
+}
