@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
+import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
@@ -13,6 +14,7 @@ const results = [
   await usartBench(),
   await dfuBench(),
   await nrf52840Bench(),
+  await fusBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");

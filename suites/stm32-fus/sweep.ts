@@ -22,9 +22,8 @@ export interface FusSweepResult {
   deviceMs: number;
 }
 
-const SMALL = { sectors: 4 } as const;
-
-function images(scenario: FusScenario) {
+function images(scenario: FusScenario, sectors: number) {
+  const SMALL = { sectors };
   const stackV1 = buildFusImage({ kind: "wireless-stack", version: v(1, 0, 0), ...SMALL, label: "sweep-1" });
   const stackV2 = buildFusImage({ kind: "wireless-stack", version: v(2, 0, 0), ...SMALL, label: "sweep-2" });
   const fus = buildFusImage({ kind: "fus", version: v(2, 2, 0), sectors: 8, label: "sweep-fus" });
@@ -36,8 +35,8 @@ function images(scenario: FusScenario) {
 }
 
 /** Device in the scenario's starting state, FUS running, image staged; returns the client and where it went. */
-async function prepare(board: Board, transport: Transport, scenario: FusScenario) {
-  const { before, image } = images(scenario);
+async function prepare(board: Board, transport: Transport, scenario: FusScenario, sectors: number) {
+  const { before, image } = images(scenario, sectors);
   await factoryReset(board, { stack: false });
   const client = await openFus(board, transport, { offlineTimeoutMs: 10_000 });
   if (before) await client.fwUpgrade(before);
@@ -55,11 +54,17 @@ export async function fusPowerCutSweep(
   board: Board,
   transport: Transport,
   scenario: FusScenario,
-  opts: { torn?: boolean; only?: (n: number, total: number) => boolean } = {},
+  opts: {
+    torn?: boolean;
+    only?: (n: number, total: number) => boolean;
+    /** Stack image size in 4 KB sectors (default 4: a small stack keeps the sweep short). */
+    sectors?: number;
+  } = {},
 ): Promise<FusSweepResult> {
   const dev = emulated(board);
   const t0 = board.clock.now();
-  const ref = await prepare(board, transport, scenario);
+  const sectors = opts.sectors ?? 4;
+  const ref = await prepare(board, transport, scenario, sectors);
   const ops0 = dev.chip.flash.counters.ops;
   await operate(ref.client, ref.image, ref.address);
   const total = dev.chip.flash.counters.ops - ops0;
@@ -74,7 +79,7 @@ export async function fusPowerCutSweep(
     points++;
     const where = `FUS flash op ${n}/${total}${opts.torn ? " (torn)" : ""}`;
     try {
-      const { client, image, address } = await prepare(board, transport, scenario);
+      const { client, image, address } = await prepare(board, transport, scenario, sectors);
       dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.torn });
       await operate(client, image, address).catch(() => {});
       dev.chip.flash.disarmCut();
