@@ -208,3 +208,26 @@ wait_gone() {
   echo "$1:$2 still there"; return 1
 }
 `;
+
+/**
+ * QEMU arguments sharing the host's root read-only over 9p (tag `hostroot`), and the guest
+ * commands that mount it at /mnt/host with the guest's proc, sys, dev and a writable /tmp
+ * inside, so `chroot /mnt/host node …` runs the host's Node and this project on the guest
+ * kernel (its usbfs, its vhci-hcd).
+ */
+export const HOST_SHARE_QEMU_ARGS = [
+  "-virtfs",
+  "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+];
+
+export const HOST_SHARE_MOUNT = `
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do
+  insmod /lib/modules/$m.ko || echo "insmod $m failed"
+done
+mkdir -p /mnt/host
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /mnt/host
+mount --bind /proc /mnt/host/proc
+mount --bind /sys /mnt/host/sys
+mount --bind /dev /mnt/host/dev
+mount -t tmpfs tmp /mnt/host/tmp
+`;

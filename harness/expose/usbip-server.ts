@@ -246,6 +246,7 @@ class ImportSession {
   #wake: (() => void) | undefined;
   #ended = false;
   #gone = false;
+  #urbs = 0;
 
   constructor(
     readonly socket: Socket,
@@ -337,6 +338,7 @@ class ImportSession {
         continue;
       }
       this.#inFlight = { seqnum: cmd.seqnum, unlinked: false };
+      this.#urbs++;
       let reply: { status: number; data: Uint8Array; actualLength: number } | undefined;
       try {
         reply = await this.#run(cmd);
@@ -413,7 +415,7 @@ class ImportSession {
       void this.opts.clock.sleep(2000, closed.signal).then(() => this.socket.destroy());
     }
     this.opts.onEnd();
-    this.opts.log(`usbip: import by ${this.peer} ended`);
+    this.opts.log(`usbip: import by ${this.peer} ended after ${this.#urbs} URBs`);
     if (this.#gone) return;
     // The importer let go of a device still on the bus: a USB bus reset, then closed.
     void (async () => {
