@@ -3,6 +3,7 @@ import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { FUS_OPTIONS, runFus } from "./fus-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
+import { REPLAY_OPTIONS, runReplay } from "./replay-command.js";
 import { REPORT_OPTIONS, runReport } from "./report-command.js";
 import { runRigs } from "./rigs-command.js";
 import { runSuites } from "./run-command.js";
@@ -23,6 +24,9 @@ commands:
         from the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
         the single-file Allure report with history (reports/allure-report); --gate exits 3 when a
         critical test failed, the success rate is below R (default 1), or a clause of SET has no passing test
+  replay ID [--rig FILE]
+        rerun a failed test from its bundle reports/repro/ID (same rig, seed, faults) and say
+        whether it still fails the same way (exit 0) or not (exit 1)
   rigs  [--rig FILE]
         validate a rig file and list its boards and capabilities
   keygen -t ecdsa-p256|ed25519 -k FILE
@@ -67,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runSuites(parse(rest, RUN_OPTIONS));
       case "report":
         return await runReport(parse(rest, REPORT_OPTIONS));
+      case "replay": {
+        const { values, positionals } = parseWithPositionals(rest, REPLAY_OPTIONS);
+        return await runReplay(values, positionals);
+      }
       case "rigs":
         return await runRigs(parse(rest, RIGS_OPTIONS));
       case "keygen":

@@ -172,7 +172,7 @@ async function writeReproBundle(
       emulated: board.emulated,
       info: board.info,
     },
-    rig: process.env.HIL_RIG ?? null,
+    rig: process.env.HIL_RIG ? relative(projectRoot(), process.env.HIL_RIG) || process.env.HIL_RIG : null,
     runSeed: process.env.HIL_SEED ?? null,
     boardSeed: board.seed,
     runFaults: process.env.HIL_FAULTS ?? null,
