@@ -1,6 +1,7 @@
+import * as chai from "chai";
 import { expect } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
-import { type FusClient, FusClientError } from "../../harness/clients/fus/index.js";
+import { type FusClient, FusClientError, fusTraceChai } from "../../harness/clients/fus/index.js";
 import { customerTestKey } from "../../harness/devices/stm32/fus/test-keys.js";
 import { clause } from "../../harness/report/clause.js";
 import type { Board } from "../../harness/rig/board.js";
@@ -12,6 +13,7 @@ import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
  * AN5185 Table 3 rows and the Table 11 errors a host can provoke: each ends in the
  * documented error, FUS back to idle, and the documented effect on flash.
  */
+chai.use(fusTraceChai);
 const rig = getRig();
 const PAGE = 4096;
 
@@ -187,7 +189,7 @@ describe("stm32-fus: error injection", () => {
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.startFus();
-          expect(client.follows(["NOT_RUNNING", "reset", "IDLE"])).to.equal(true, client.labels().join(" "));
+          expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE"]);
           await client.link.close();
         });
 

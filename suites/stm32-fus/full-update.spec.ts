@@ -1,5 +1,7 @@
+import * as chai from "chai";
 import { expect } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
+import { fusTraceChai } from "../../harness/clients/fus/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -7,6 +9,7 @@ import { forEachBoard } from "../../harness/rig/suite.js";
 import { emulated, factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
 
 /** FUS flows as AN5185 §1.2, §2, §3 describe them, over each bootloader transport. */
+chai.use(fusTraceChai);
 const rig = getRig();
 const PAGE = 4096;
 const FLASH = 0x0800_0000;
@@ -22,7 +25,7 @@ describe("stm32-fus: full flows", () => {
           const before = await client.readDeviceInfo();
           expect(before.lastFusActiveState, "Last FUS active state: stack running").to.equal(0x04);
           await client.startFus();
-          expect(client.follows(["NOT_RUNNING", "reset", "IDLE"])).to.equal(true, client.labels().join(" "));
+          expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE"]);
           const { sbrv } = await client.readSecureBoundaries();
           expect(sbrv).to.equal(SBRV_FUS);
           expect((await client.readDeviceInfo()).lastFusActiveState).to.not.equal(0x04);
@@ -38,9 +41,7 @@ describe("stm32-fus: full flows", () => {
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.fwDelete();
-          expect(
-            client.follows(["NOT_RUNNING", "reset", "IDLE", "FW_UPGRD_ONGOING|reset+", "IDLE"]),
-          ).to.equal(true, client.labels().join(" "));
+          expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE", "FW_UPGRD_ONGOING|reset+", "IDLE"]);
           const empty = await client.readDeviceInfo();
           expect(empty.stackInstalled).to.equal(false);
           expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
@@ -50,9 +51,12 @@ describe("stm32-fus: full flows", () => {
           expect(address, "0x080F2000 − image size, sector aligned").to.equal(
             0x080f2000 - Math.ceil(image.length / PAGE) * PAGE,
           );
-          expect(
-            client.follows(["IDLE", "FW_UPGRD_ONGOING", "FW_UPGRD_ONGOING|reset+", "NOT_RUNNING"], from),
-          ).to.equal(true, client.labels(from).join(" "));
+          expect(client.trace.slice(from)).to.follow([
+            "IDLE",
+            "FW_UPGRD_ONGOING",
+            "FW_UPGRD_ONGOING|reset+",
+            "NOT_RUNNING",
+          ]);
           const info = await client.readDeviceInfo();
           expect(info.wirelessStackVersion >>> 8).to.equal(0x010000);
           expect(
@@ -105,10 +109,7 @@ describe("stm32-fus: full flows", () => {
           await client.startFus();
           const from = client.trace.length;
           await client.startWirelessStack();
-          expect(client.follows(["reset+", "NOT_RUNNING"], from)).to.equal(
-            true,
-            client.labels(from).join(" "),
-          );
+          expect(client.trace.slice(from)).to.follow(["reset+", "NOT_RUNNING"]);
           const last = client.trace.at(-1)!;
           expect(last.kind === "state" && isNotRunning(last)).to.equal(true);
           expect((await client.readSecureBoundaries()).sbrv).to.not.equal(SBRV_FUS);

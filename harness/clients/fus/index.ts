@@ -1,3 +1,4 @@
+export * from "./chai.js";
 export * from "./client.js";
 export * from "./errors.js";
 export * from "./links.js";

@@ -140,6 +140,42 @@ describe("devices/stm32 FUS (emulated CPU2, AN5185)", () => {
   });
 });
 
+describe("FUS fault-plan events", () => {
+  it("event:fus.reset#1=power-cut: an install cut at FUS's first reset recovers to IDLE, nothing installed", async () => {
+    const { parseFault } = await import("../../../harness/sim/faults.js");
+    const { dev, clock, client } = await fusBench("usb-dfu", {
+      factoryStack: false,
+      faults: [parseFault("event:fus.reset#1=power-cut")],
+      client: { offlineTimeoutMs: 3000 },
+    });
+    await client.fwUpgrade(STACK_1()).catch(() => {});
+    expect(dev.power.isOn, "cut at the first FUS reset").to.equal(false);
+    expect(dev.fus!.nv.journal, "operation left unfinished").to.not.equal(undefined);
+    await dev.power.on();
+    await clock.sleep(15_000);
+    expect(dev.fus!.mode).to.equal("fus");
+    expect(dev.fus!.state).to.deep.equal({ state: 0, error: 0 });
+    expect(dev.fus!.nv.journal).to.equal(undefined);
+    expect(dev.fus!.nv.stack).to.equal(undefined);
+    expect(dev.chip.optionBytes.activeWord(OB.SFSA) & 0xff).to.equal(0xf2);
+  });
+
+  it("event:fus.reset#2=power-cut: cut after the install committed; the next boot runs the stack", async () => {
+    const { parseFault } = await import("../../../harness/sim/faults.js");
+    const { dev, clock, client } = await fusBench("usb-dfu", {
+      factoryStack: false,
+      faults: [parseFault("event:fus.reset#2=power-cut")],
+      client: { offlineTimeoutMs: 3000 },
+    });
+    await client.fwUpgrade(STACK_1()).catch(() => {});
+    expect(dev.power.isOn).to.equal(false);
+    await dev.power.on();
+    await clock.sleep(1000);
+    expect(dev.fus!.mode).to.equal("stack");
+    expect(dev.fus!.nv.stack?.version).to.equal(0x01000000);
+  });
+});
+
 describe("fixtures/fus", () => {
   it("the .bin files are what the generator makes (deterministic, emulator-signed)", async () => {
     const { FIXTURES } = await import("../../../fixtures/fus/generate.js");

@@ -22,6 +22,10 @@
  *
  * Emulator conventions where the documents are silent are marked [A] (see harness/devices/
  * stm32/fus/README.md).
+ *
+ * Fault-plan events: `fus.reset` before each reset FUS performs, `fus.state.<STATE>` as each
+ * GET_STATE is answered by FUS (power-cut acts on the device; flash-op cuts reach every page
+ * FUS erases or programs).
  */
 import { createDecipheriv } from "node:crypto";
 import {
@@ -39,6 +43,7 @@ import {
   FusMagic,
   FusState,
   fusErrorName,
+  fusStateName,
   type ImageFooter,
   LastFusActiveState,
   LastWirelessStackState,
@@ -240,6 +245,9 @@ export class Cpu2 {
     if (this.#mode === "off") return undefined;
     await this.device.busy(epoch, this.timing.commandMs);
     const reply = { state: this.#state, error: this.#error };
+    // Fault-plan event "fus.state.<NAME>" ("FUS state FW_UPGRD_ONGOING seen twice" = #2).
+    this.device.event(`fus.state.${fusStateName(reply.state) ?? "UNKNOWN"}`);
+    this.device.power.assertEpoch(epoch);
     if (this.#reportOnce) {
       this.#reportOnce = false;
       this.#state = FusState.IDLE;
@@ -277,7 +285,7 @@ export class Cpu2 {
           return { ok: true };
         }
         this.#state = FusState.FW_UPGRD_ONGOING;
-        this.nv.journal = { op: "delete", step: "erase", fusReset: true, progress: 0 };
+        this.nv.journal = { op: "delete", step: "erase", fusReset: false, progress: 0 };
         this.#spawn("FW_DELETE", async (e) => {
           await this.device.busy(e, this.timing.prepareMs);
           await this.#fusReset("FW_DELETE: start");
@@ -392,7 +400,7 @@ export class Cpu2 {
         sectors: footer.memory.flashSectors,
         version: encodeVersionOf(footer),
         moveBy,
-        fusReset: true,
+        fusReset: false,
         progress: 0,
       };
       return this.#fusReset("FUS upgrade: verified");
@@ -430,7 +438,7 @@ export class Cpu2 {
       srcPages,
       image,
       old,
-      fusReset: true,
+      fusReset: false,
       progress: 0,
     };
     await this.#fusReset("FW_UPGRADE: image verified");
@@ -446,7 +454,6 @@ export class Cpu2 {
       this.nv.stack = undefined;
       this.#setSfsa(this.nv.fusBase);
       this.#setSbrv(SBRV_FUS);
-      j.fusReset = true;
       this.nv.journal = undefined;
       return this.#fusReset("FW_DELETE: done, secure area moved up");
     }
@@ -457,7 +464,6 @@ export class Cpu2 {
         this.nv.stack = undefined;
         j.step = "copy";
         j.progress = 0;
-        j.fusReset = true;
         return this.#fusReset("FW_UPGRADE: old stack deleted");
       }
       // Install: move (or rewrite in place, "decrypting") every sector, top one first.
@@ -662,6 +668,9 @@ export class Cpu2 {
   }
 
   async #fusReset(reason: string): Promise<void> {
+    // Fault-plan event "fus.reset" (k-th FUS-initiated reset): a power cut lands just before it.
+    this.device.event("fus.reset");
+    if (!this.device.power.isOn) return;
     if (this.nv.journal) this.nv.journal.fusReset = true;
     this.fusResets++;
     this.device.log("fus", `system reset by CPU2: ${reason}`);
