@@ -11,7 +11,6 @@
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
 
 declare global {
-  // biome-ignore lint/style/noNamespace: chai's plugin typing is a global namespace
   namespace Chai {
     interface Assertion {
       follow(pattern: readonly string[]): Assertion;
