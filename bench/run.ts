@@ -6,6 +6,7 @@ import { printTable, writeJson } from "./harness.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { usartBench } from "./usart.bench.js";
+import { usbipBench } from "./usbip.bench.js";
 
 // `npm run bench`: every benchmark in one process, so ratios compare figures from one run.
 const results = [
@@ -14,6 +15,7 @@ const results = [
   await usartBench(),
   await dfuBench(),
   await nrf52840Bench(),
+  await usbipBench(),
   await fusBench(),
 ];
 printTable(results);
