@@ -21,6 +21,7 @@ import * as allure from "allure-js-commons";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
+import { leaseHooks } from "./lease-hooks.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
 /**
@@ -32,6 +33,9 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * A failed test gets the `failure` label (infrastructure / firmware-device / harness) and, on
  * an emulated board, the device log, the fault plan with its seed, and the state timeline
  * picture; a passed one on an emulated board keeps the timeline picture too.
+ *
+ * A lab board is leased for the `describe` ({@link leaseHooks}); one that stays leased by
+ * another run skips its tests with the holder named.
  *
  * When no board meets `need`, one test titled `skipped: <reason>` that skips itself:
  * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
@@ -52,6 +56,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
     const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
     describe(`${board.id} (${board.family})`, function () {
+      // A lab board is leased for these tests, so no other run or worker drives it meanwhile.
+      leaseHooks(board);
       let marks = markEvidence(board);
       beforeEach(async () => {
         await allure.labels(...labels);

@@ -1,0 +1,47 @@
+/**
+ * Mocha hooks that lease a lab board for the tests of one `describe` (forEachBoard adds
+ * them for every lab board): `before` leases it, waiting up to HIL_LEASE_TIMEOUT_MS
+ * (default 10 minutes) while another run or a `--parallel` worker holds it; `after`
+ * releases it. A board that stays leased skips its tests with the holder named, never fails
+ * them. Emulated boards are objects of this process: nothing to lease.
+ */
+import * as allure from "allure-js-commons";
+import type { Board } from "./board.js";
+import { SkipScenario } from "./errors.js";
+import { acquireLease, type Lease } from "./lease.js";
+
+export const DEFAULT_LEASE_TIMEOUT_MS = 10 * 60_000;
+
+export function leaseTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.HIL_LEASE_TIMEOUT_MS;
+  if (text === undefined || text === "") return DEFAULT_LEASE_TIMEOUT_MS;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`HIL_LEASE_TIMEOUT_MS must be a whole number of ms, got '${text}'`);
+  return n;
+}
+
+export function leaseHooks(board: Board): void {
+  if (board.emulated) return;
+  let lease: Lease | undefined;
+  let skipReason: string | undefined;
+  before(async function () {
+    const timeoutMs = leaseTimeoutMs();
+    this.timeout(timeoutMs + 30_000);
+    try {
+      lease = await acquireLease(board.id, { timeoutMs, clock: board.clock });
+    } catch (error) {
+      if (!(error instanceof SkipScenario)) throw error;
+      skipReason = error.message;
+      console.warn(`hil: skipping the tests of board ${board.id}: ${skipReason}`);
+    }
+  });
+  beforeEach(async function () {
+    if (skipReason === undefined) return;
+    await allure.description(`Skipped: ${skipReason}.`);
+    this.skip();
+  });
+  after(async () => {
+    await lease?.release();
+  });
+}

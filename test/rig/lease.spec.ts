@@ -1,0 +1,154 @@
+/**
+ * Board leases across real processes: two contending processes never hold one board at
+ * once; stale leases (dead pid, old heartbeat) are broken with a warning; a board that stays
+ * leased skips with the holder named.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+import { SkipScenario } from "../../harness/rig/errors.js";
+import { acquireAnyLease, acquireLease, readLease, tryLease } from "../../harness/rig/lease.js";
+
+const HOLDER = join(import.meta.dirname, "fixtures", "lease-holder.ts");
+
+describe("rig/lease", function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hil-leases-"));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("writes a lease file with owner, pid, host, start and heartbeat; release removes it", async () => {
+    const lease = await acquireLease("wb55-nucleo", { dir, owner: "spec" });
+    const record = await readLease(join(dir, "wb55-nucleo.lease"));
+    expect(record).to.include({ board: "wb55-nucleo", owner: "spec", pid: process.pid, host: hostname() });
+    expect(record!.heartbeat).to.be.a("number");
+    const second = await tryLease("wb55-nucleo", { dir });
+    expect("holder" in second && second.holder.token).to.equal(lease.record.token);
+    await lease.release();
+    expect(await readLease(join(dir, "wb55-nucleo.lease"))).to.equal(undefined);
+    await lease.release(); // idempotent
+  });
+
+  it("the holder's heartbeat keeps the lease fresh", async () => {
+    const lease = await acquireLease("b1", { dir, heartbeatMs: 50 });
+    const first = (await readLease(join(dir, "b1.lease")))!.heartbeat;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await readLease(join(dir, "b1.lease")))!.heartbeat).to.be.above(first);
+    await lease.release();
+  });
+
+  it("two real processes contending for one board never hold it at the same time", async () => {
+    const log = join(dir, "holds.log");
+    const run = (tag: string) =>
+      execa("node", ["--import", "tsx", HOLDER], {
+        reject: false,
+        env: { BOARD: "l432-a", LEASE_DIR: dir, WAIT_MS: "20000", HOLD_MS: "400", LOG: log, TAG: tag },
+      });
+    const [a, b] = await Promise.all([run("a"), run("b")]);
+    expect(a.exitCode, a.stderr).to.equal(0);
+    expect(b.exitCode, b.stderr).to.equal(0);
+    const events = (await readFile(log, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
+    expect(events.map((e) => e[1])).to.deep.equal(["start", "end", "start", "end"]);
+    expect(events[0]![0]).to.equal(events[1]![0]);
+    expect(Number(events[2]![2])).to.be.at.least(Number(events[1]![2]));
+  });
+
+  it("a process that finds the board leased and cannot wait is skipped, naming the holder", async () => {
+    const lease = await acquireLease("tkey-1", { dir, owner: "nightly run" });
+    const r = await execa("node", ["--import", "tsx", HOLDER], {
+      reject: false,
+      env: { BOARD: "tkey-1", LEASE_DIR: dir, WAIT_MS: "300" },
+    });
+    expect(r.exitCode).to.equal(3);
+    expect(r.stderr).to.match(
+      /board tkey-1 is leased \(waited 300 ms\): tkey-1 by nightly run on .* \(pid \d+\) since /,
+    );
+    await lease.release();
+  });
+
+  it("breaks the lease of a dead process with a warning", async () => {
+    const child = execa("node", ["-e", "process.exit(0)"]);
+    const deadPid = child.pid!;
+    await child;
+    const stale = {
+      board: "b2",
+      owner: "crashed run",
+      token: "t",
+      pid: deadPid,
+      host: hostname(),
+      start: Date.now(),
+      heartbeat: Date.now(),
+    };
+    await writeFile(join(dir, "b2.lease"), JSON.stringify(stale));
+    const warnings: string[] = [];
+    const lease = await acquireLease("b2", { dir, warn: (m) => warnings.push(m) });
+    expect(lease.record.pid).to.equal(process.pid);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(
+      /broke the stale lease of board b2 held by crashed run .*: its process \d+ is gone/,
+    );
+    await lease.release();
+  });
+
+  it("breaks a lease from another host whose heartbeat is old; keeps a fresh one", async () => {
+    const old = {
+      board: "b3",
+      owner: "rack-2 run",
+      token: "t",
+      pid: 1,
+      host: "rack-2",
+      start: 0,
+      heartbeat: Date.now() - 120_000,
+    };
+    await writeFile(join(dir, "b3.lease"), JSON.stringify(old));
+    const warnings: string[] = [];
+    const lease = await acquireLease("b3", { dir, warn: (m) => warnings.push(m), staleMs: 60_000 });
+    expect(warnings[0]).to.match(/last heartbeat is 120 s old/);
+    await lease.release();
+    const fresh = { ...old, heartbeat: Date.now() };
+    await writeFile(join(dir, "b3.lease"), JSON.stringify(fresh));
+    const error = await acquireLease("b3", { dir, timeoutMs: 100, pollMs: 20 }).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(SkipScenario);
+  });
+
+  it("forEachBoard's lease hooks: tests run when the board is free, skip with the holder named when it stays leased", async () => {
+    const fixture = join(import.meta.dirname, "fixtures", "lease-suite.fixture.ts");
+    const mocha = (env: Record<string, string>) =>
+      execa("npx", ["mocha", "--no-config", "--node-option", "import=tsx", fixture], {
+        reject: false,
+        env: { HIL_LEASE_DIR: dir, BOARD: "lab-1", ...env },
+      });
+    const free = await mocha({});
+    expect(free.stdout, free.stderr).to.include("TEST RAN");
+    expect(free.stdout).to.match(/1 passing/);
+    expect(await readLease(join(dir, "lab-1.lease")), "released after the suite").to.equal(undefined);
+    const lease = await acquireLease("lab-1", { dir, owner: "the other run" });
+    const busy = await mocha({ HIL_LEASE_TIMEOUT_MS: "300" });
+    expect(busy.stdout, busy.stderr).not.to.include("TEST RAN");
+    expect(busy.stdout).to.match(/1 pending/);
+    expect(busy.stderr).to.match(
+      /skipping the tests of board lab-1: board lab-1 is leased \(waited 300 ms\): lab-1 by the other run on /,
+    );
+    await lease.release();
+  });
+
+  it("takes the first free board of several", async () => {
+    const first = await acquireLease("wb-1", { dir });
+    const second = await acquireAnyLease(["wb-1", "wb-2"], { dir });
+    expect(second.record.board).to.equal("wb-2");
+    const none = await acquireAnyLease(["wb-1", "wb-2"], { dir, timeoutMs: 50, pollMs: 10 }).catch(
+      (e: Error) => e,
+    );
+    expect(none).to.be.instanceOf(SkipScenario);
+    expect((none as Error).message).to.match(/^boards wb-1, wb-2 are all leased/);
+    await first.release();
+    await second.release();
+  });
+});
