@@ -11,11 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as allure from "allure-js-commons";
 import { expect } from "chai";
+import { Stm32Device } from "../harness/devices/stm32/device.js";
 import { altSettingNames } from "../harness/devices/stm32/dfu/descriptors.js";
+import { attachUsbDfu, EmulatedUsbBus } from "../harness/devices/stm32/dfu/index.js";
 import { profileByName } from "../harness/devices/stm32/profiles.js";
 import { startUsbipEmulator, type UsbipEmulatorProcess } from "../harness/expose/usbip-process.js";
 import { buildDfuseFile } from "../harness/protocol/dfu/index.js";
 import { Random } from "../harness/sim/random.js";
+import { VirtualClock } from "../harness/sim/virtual-clock.js";
 import {
   type GuestRun,
   guestUnavailable,
@@ -283,3 +286,84 @@ step reattach-log cat /tmp/reattach.log
       .and.match(/exporting 0483:5740/);
   });
 });
+
+describe("interop: WB55 FUS state read by dfu-util over USB/IP (stm32wb55)", function () {
+  this.timeout(300_000);
+  let skipReason: string | undefined;
+  let run: GuestRun | undefined;
+  let emulatorLog = "";
+  let expected: number[] = [];
+
+  before(async function () {
+    this.timeout(900_000);
+    skipReason = await guestUnavailable();
+    if (skipReason) return;
+    expected = await fusStateInProcess();
+    const emu = await startUsbipEmulator("stm32wb55");
+    try {
+      run = await runGuest({
+        script: `${RUN_PRELUDE}
+HIL_PORT=${emu.port}
+step attach attach
+step wait-rom wait_usb 0483:df11
+step fus-state sh -c 'dfu-util -a 0 -s 0xffff0054:2:force -U /tmp/fus.bin && echo "fus-state: $(od -An -tx1 /tmp/fus.bin)"'
+`,
+        logFile: join(ROOT, "reports", "interop", "usbip-wb55-fus.console.log"),
+        timeoutMs: 150_000,
+      });
+      emulatorLog = emu.log();
+    } finally {
+      await emu.stop();
+    }
+    if (!/HIL-GUEST-UP/.test(run.console))
+      skipReason = `the QEMU guest did not boot (${run.timedOut ? "timed out" : `exit ${run.exit}`}): ${run.console.slice(-300)}`;
+    console.log(`      guest run: ${(run.wallMs / 1000).toFixed(1)} s wall, console log ${run.logFile}`);
+  });
+
+  beforeEach(async function () {
+    if (skipReason) {
+      await allure.description(`Skipped: ${skipReason}.`);
+      console.log(`      skipped: ${skipReason}`);
+      this.skip();
+    }
+  });
+
+  afterEach(async function () {
+    if (!run) return;
+    await allure.attachment("guest serial console", run.console, "text/plain");
+    if (this.currentTest?.state === "failed")
+      await allure.attachment("emulator log", emulatorLog, "text/plain");
+  });
+
+  it("2-byte upload at 0xFFFF0054 (AN5185 Table 19 GET_STATE) returns the emulator's FUS state", () => {
+    const s = run?.steps.get("fus-state");
+    if (!s) throw new Error(`the fus-state step did not run (guest exit ${run?.exit}); see ${run?.logFile}`);
+    expect(s.rc, s.output).to.equal(0);
+    const hex = expected.map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    expect(s.output).to.include(`fus-state:  ${hex}`);
+  });
+});
+
+/** GET_STATE of a fresh WB55 as `hil emulate stm32wb55` builds it (seed 1), asked in-process. */
+async function fusStateInProcess(): Promise<number[]> {
+  const clock = new VirtualClock();
+  const dev = new Stm32Device({ clock, seed: 1, profile: "stm32wb55", options: { boot: "bootloader" } });
+  const port = attachUsbDfu(dev);
+  await dev.power.on();
+  const d = await new EmulatedUsbBus([port], clock).waitFor(
+    { vendorId: 0x0483, productId: 0xdf11 },
+    { timeoutMs: 5000 },
+  );
+  await d.open();
+  await d.selectConfiguration(1);
+  await d.claimInterface(0);
+  const setup = (request: number, value = 0) =>
+    ({ requestType: "class", recipient: "interface", request, value, index: 0 }) as const;
+  await d.controlTransferOut(setup(1, 0), Uint8Array.of(0x21, 0x54, 0x00, 0xff, 0xff));
+  await d.controlTransferIn(setup(3), 6);
+  await d.controlTransferIn(setup(3), 6);
+  await d.controlTransferOut(setup(6), new Uint8Array(0)); // ABORT
+  const r = await d.controlTransferIn(setup(2, 2), 2);
+  if (r.status !== "ok" || !r.data) throw new Error(`in-process GET_STATE: ${r.status}`);
+  return [...new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)];
+}
