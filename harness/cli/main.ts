@@ -17,9 +17,10 @@ const USAGE = `usage: hil <command> [options]
 
 commands:
   run   [--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]
-        [--allow-irreversible]
+        [--allow-irreversible] [--skip-check]
         run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed;
-        --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial
+        --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial;
+        lab boards are health-checked first (--skip-check: not) and quarantined when they fail
   report [--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]
         from the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
         the single-file Allure report with history (reports/allure-report); --gate exits 3 when a
@@ -27,8 +28,10 @@ commands:
   replay ID [--rig FILE]
         rerun a failed test from its bundle reports/repro/ID (same rig, seed, faults) and say
         whether it still fails the same way (exit 0) or not (exit 1)
-  rigs  [--rig FILE]
-        validate a rig file and list its boards and capabilities
+  rigs  [--rig FILE] [--check [--cycle]]
+        validate a rig file and list its boards and capabilities; --check health-checks each
+        board (power backend answers, board found by identity; --cycle power-cycles first),
+        exit 1 when one fails (infrastructure)
   keygen -t ecdsa-p256|ed25519 -k FILE
         write a new PEM private key for signing MCUboot images (as imgtool keygen)
   sign  -k KEY --version X.Y.Z[+B] -H HDR_SIZE -S SLOT_SIZE [--pad-header] [--align N]
@@ -60,7 +63,8 @@ commands:
         is irreversible: needs a sacrificial board and --allow-irreversible
 
 environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
-  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible)`;
+  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR (board leases),
+  HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000)`;
 
 /** Runs one `hil` invocation; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -132,9 +136,14 @@ const RUN_OPTIONS = {
   fault: { type: "string", multiple: true },
   "keep-results": { type: "boolean" },
   "allow-irreversible": { type: "boolean" },
+  "skip-check": { type: "boolean" },
 } as const;
 
-const RIGS_OPTIONS = { rig: { type: "string" } } as const;
+const RIGS_OPTIONS = {
+  rig: { type: "string" },
+  check: { type: "boolean" },
+  cycle: { type: "boolean" },
+} as const;
 
 function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
   try {

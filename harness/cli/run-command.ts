@@ -2,9 +2,10 @@ import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { reproDir } from "../report/evidence.js";
+import { checkRig, formatHealth, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
-import { parseSeed } from "../rig/rig.js";
+import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { UsageError } from "./usage-error.js";
 
@@ -21,6 +22,8 @@ export interface RunOptions {
   "keep-results"?: boolean | undefined;
   /** Lets irreversible operations run on boards the rig file marks sacrificial (harness/rig/interlock.ts). */
   "allow-irreversible"?: boolean | undefined;
+  /** Skips the health check of lab boards at the start of the run. */
+  "skip-check"?: boolean | undefined;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface RunOptions {
  */
 export async function runSuites(opts: RunOptions): Promise<number> {
   const rigPath = resolveRigPath(opts.rig);
-  await loadRigFile(rigPath); // a bad rig file is a usage error before any suite runs
+  const rigFile = await loadRigFile(rigPath); // a bad rig file is a usage error before any suite runs
   let seed: number | undefined;
   try {
     seed = parseSeed(opts.seed);
@@ -77,6 +80,20 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   console.log(
     `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}${runAllowsIrreversible() ? ", irreversible operations allowed on sacrificial boards" : ""}`,
   );
+  // Lab boards are checked first; one failing its check is quarantined (its tests skip with
+  // the finding), the rest of the rack runs.
+  const labBoards = buildRig(rigFile, rigPath).boards.filter((b) => !b.emulated);
+  if (labBoards.length > 0 && !opts["skip-check"]) {
+    const results = await checkRig(labBoards);
+    for (const r of results) if (r.status !== "ok") console.log(formatHealth(r));
+    const quarantine = quarantineOf(results);
+    if (Object.keys(quarantine).length > 0) {
+      process.env[QUARANTINE_ENV] = JSON.stringify(quarantine);
+      console.log(
+        `hil run: quarantined for this run (infrastructure): ${Object.keys(quarantine).join(", ")}`,
+      );
+    }
+  }
   await mocha.loadFilesAsync();
   const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>(
     (resolve) => {

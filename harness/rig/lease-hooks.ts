@@ -3,11 +3,13 @@
  * them for every lab board): `before` leases it, waiting up to HIL_LEASE_TIMEOUT_MS
  * (default 10 minutes) while another run or a `--parallel` worker holds it; `after`
  * releases it. A board that stays leased skips its tests with the holder named, never fails
- * them. Emulated boards are objects of this process: nothing to lease.
+ * them. A board the run's health check quarantined (HIL_QUARANTINE) skips its tests with
+ * the check's finding. Emulated boards are objects of this process: nothing to lease.
  */
 import * as allure from "allure-js-commons";
 import type { Board } from "./board.js";
 import { SkipScenario } from "./errors.js";
+import { quarantineReason } from "./health.js";
 import { acquireLease, type Lease } from "./lease.js";
 
 export const DEFAULT_LEASE_TIMEOUT_MS = 10 * 60_000;
@@ -26,6 +28,12 @@ export function leaseHooks(board: Board): void {
   let lease: Lease | undefined;
   let skipReason: string | undefined;
   before(async function () {
+    const quarantined = quarantineReason(board.id);
+    if (quarantined !== undefined) {
+      skipReason = `board ${board.id} is quarantined for this run: its health check failed (${quarantined})`;
+      console.warn(`hil: skipping the tests of board ${board.id}: ${skipReason}`);
+      return;
+    }
     const timeoutMs = leaseTimeoutMs();
     this.timeout(timeoutMs + 30_000);
     try {

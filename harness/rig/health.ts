@@ -1,0 +1,158 @@
+/**
+ * Health checks of a rack (`hil rigs --check`, and the start of `hil run` on a lab rig):
+ * per board, that its power backend answers (read-back where it can; a power cycle with
+ * `cycle`), and that the board is there by identity (USB device enumerates, serial port
+ * exists) within its enumeration timeout. Boards leased by another run are not touched.
+ *
+ * A failing board is an infrastructure failure, never a firmware one: `hil run` quarantines
+ * it for the run (HIL_QUARANTINE), its tests skip with the reason, the rest of the rack runs.
+ * Results carry the board's identity, so one bad unit is visible.
+ */
+import type { Board } from "./board.js";
+import { InfrastructureError, SkipScenario } from "./errors.js";
+import { describeHolder, type LeaseOptions, tryLease } from "./lease.js";
+import { describeUsb } from "./locate.js";
+
+export interface HealthStep {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface BoardHealth {
+  readonly board: string;
+  /** USB serial / port identity as the rig file gives it, for the report. */
+  readonly identity: string;
+  /** ok; failed (infrastructure); skipped (leased by another run, or needs a person). */
+  readonly status: "ok" | "failed" | "skipped";
+  readonly steps: readonly HealthStep[];
+}
+
+export interface HealthOptions {
+  /** Power-cycle boards whose backend can (not manual). */
+  readonly cycle?: boolean;
+  readonly lease?: LeaseOptions;
+}
+
+function identityOf(board: Board): string {
+  if (board.emulated) return `emulated${board.serial ? ` serial ${board.serial}` : ""}`;
+  const parts: string[] = [];
+  if (board.serial) parts.push(`serial ${board.serial}`);
+  if (board.serialPort?.byId) parts.push(board.serialPort.byId);
+  return parts.join(", ") || board.id;
+}
+
+export async function checkBoard(board: Board, opts: HealthOptions = {}): Promise<BoardHealth> {
+  const steps: HealthStep[] = [];
+  const result = (status: BoardHealth["status"]): BoardHealth => ({
+    board: board.id,
+    identity: identityOf(board),
+    status,
+    steps,
+  });
+  if (board.emulated) {
+    await board.power.on();
+    steps.push({ name: "power", ok: true, detail: `emulated, ${await board.power.state()}` });
+    return result("ok");
+  }
+  const got = await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  if ("holder" in got) {
+    steps.push({ name: "lease", ok: true, detail: `leased by ${describeHolder(got.holder)}: not checked` });
+    return result("skipped");
+  }
+  try {
+    const step = async (name: string, work: () => Promise<string>): Promise<boolean> => {
+      try {
+        steps.push({ name, ok: true, detail: await work() });
+        return true;
+      } catch (error) {
+        if (error instanceof SkipScenario) {
+          steps.push({ name, ok: true, detail: `not checked: ${error.message}` });
+          throw error;
+        }
+        const kind = error instanceof InfrastructureError ? "" : `${(error as Error).name}: `;
+        steps.push({ name, ok: false, detail: `${kind}${(error as Error).message}` });
+        return false;
+      }
+    };
+    const manual = board.power.backend === "manual";
+    if (manual) {
+      steps.push({ name: "power", ok: true, detail: "manual backend: not checked" });
+    } else {
+      const powerOk = await step("power", async () => {
+        const before = await board.power.state();
+        if (opts.cycle) {
+          await board.power.cycle();
+          const after = await board.power.state();
+          if (after === "off") throw new InfrastructureError(`reads back off after a power cycle`);
+          return `${board.power.backend}: was ${before}, cycled, now ${after}`;
+        }
+        if (before === "off") {
+          await board.power.on();
+          return `${board.power.backend}: was off, switched on, now ${await board.power.state()}`;
+        }
+        return `${board.power.backend}: ${before}`;
+      });
+      if (!powerOk) return result("failed");
+    }
+    const locator = board.locator;
+    let ok = true;
+    if (locator?.hasUsb)
+      ok =
+        (await step("usb", async () => {
+          const d = await locator.usbDevice();
+          return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
+        })) && ok;
+    if (locator?.hasSerialPort) ok = (await step("serial", () => locator.serialPort())) && ok;
+    return result(ok ? "ok" : "failed");
+  } catch (error) {
+    if (error instanceof SkipScenario) return result("skipped");
+    throw error;
+  } finally {
+    await got.lease.release();
+  }
+}
+
+/** Checks boards one after another (they may share a hub or relay board). */
+export async function checkRig(boards: readonly Board[], opts: HealthOptions = {}): Promise<BoardHealth[]> {
+  const out: BoardHealth[] = [];
+  for (const board of boards) out.push(await checkBoard(board, opts));
+  return out;
+}
+
+/** `board wb55-nucleo (serial 206B...): FAILED [infrastructure]` and one indented line per step. */
+export function formatHealth(health: BoardHealth): string {
+  const head =
+    health.status === "failed" ? "FAILED [infrastructure]" : health.status === "skipped" ? "skipped" : "ok";
+  const lines = [`  ${health.board} (${health.identity}): ${head}`];
+  for (const s of health.steps) lines.push(`      ${s.ok ? "ok  " : "FAIL"} ${s.name}: ${s.detail}`);
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Quarantine for one run
+
+export const QUARANTINE_ENV = "HIL_QUARANTINE";
+
+/** Boards failing their check, as `hil run` hands them to the suites: JSON `{ id: reason }`. */
+export function quarantineOf(results: readonly BoardHealth[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of results)
+    if (r.status === "failed")
+      out[r.board] = r.steps
+        .filter((s) => !s.ok)
+        .map((s) => `${s.name}: ${s.detail}`)
+        .join("; ");
+  return out;
+}
+
+/** The reason `boardId` is quarantined in this run, or undefined. */
+export function quarantineReason(boardId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const text = env[QUARANTINE_ENV];
+  if (!text) return undefined;
+  try {
+    return (JSON.parse(text) as Record<string, string>)[boardId];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * `hil rigs --check` on a lab rack made of fakes: uhubctl on PATH, a sysfs-shaped USB
+ * directory, a by-id directory. A dead hub and a board that does not enumerate are reported
+ * as infrastructure failures with what was seen; the good board passes; exit code 1.
+ * A quarantined board's tests skip with the finding.
+ */
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+import { acquireLease } from "../../harness/rig/lease.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const HIL = join(ROOT, "bin", "hil.js");
+const FAKE_BIN = join(ROOT, "test", "fixtures", "bin");
+
+const RIG = `name: bench
+timeouts: { enumerateMs: 300, settleMs: 10, powerOffMs: 50, commandMs: 3000 }
+boards:
+  - id: tkey-ok
+    family: tkey
+    capabilities: []
+    usb: { vid: "1207", pid: "8887", port: 1-1.1 }
+    serial: { byId: /dev/serial/by-id/usb-Tillitis_MTA1-USB-V1_68de5d27-if00 }
+    power: { backend: uhubctl, location: 1-1, port: 1 }
+  - id: tkey-dead-hub
+    family: tkey
+    capabilities: []
+    usb: { vid: "1207", pid: "8887", port: 1-9.1 }
+    power: { backend: uhubctl, location: 1-9, port: 1 }
+  - id: tkey-gone
+    family: tkey
+    capabilities: []
+    usb: { vid: "1207", pid: "8887", port: 1-1.2 }
+    power: { backend: uhubctl, location: 1-1, port: 2 }
+  - id: tkey-busy
+    family: tkey
+    capabilities: []
+    usb: { vid: "1207", pid: "8887", port: 1-1.3 }
+    power: { backend: uhubctl, location: 1-1, port: 3 }
+`;
+
+describe("rig/health: hil rigs --check", function () {
+  this.timeout(60_000);
+  let tmp: string;
+  let env: Record<string, string>;
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "hil-health-"));
+    const sys = join(tmp, "sys");
+    const dev = join(sys, "1-1.1");
+    await mkdir(dev, { recursive: true });
+    for (const [name, value] of Object.entries({
+      idVendor: "1207",
+      idProduct: "8887",
+      serial: "68de5d27",
+      busnum: "1",
+      devnum: "9",
+      product: "MTA1-USB-V1",
+    }))
+      await writeFile(join(dev, name), `${value}\n`);
+    await mkdir(join(tmp, "by-id"));
+    await symlink("/dev/null", join(tmp, "by-id", "usb-Tillitis_MTA1-USB-V1_68de5d27-if00"));
+    await writeFile(
+      join(tmp, "hubs.json"),
+      JSON.stringify({
+        hubs: {
+          "1-1": {
+            description: "2109:2817 VIA Labs, Inc. USB2.0 Hub, USB 2.10, 4 ports, ppps",
+            ports: {
+              "1": { powered: true, device: "1207:8887 Tillitis MTA1-USB-V1 68de5d27" },
+              "2": { powered: false },
+              "3": { powered: true },
+            },
+          },
+        },
+      }),
+    );
+    await writeFile(join(tmp, "bench.yaml"), RIG);
+    env = {
+      PATH: `${FAKE_BIN}${delimiter}${process.env.PATH}`,
+      FAKE_UHUBCTL_STATE: join(tmp, "hubs.json"),
+      HIL_SYSFS_USB_DIR: sys,
+      HIL_SERIAL_BY_ID_DIR: join(tmp, "by-id"),
+      HIL_LEASE_DIR: join(tmp, "leases"),
+      HIL_RIG: "",
+    };
+  });
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  it("reports each board; infrastructure failures name what was seen; leased boards are left alone; exit 1", async () => {
+    const lease = await acquireLease("tkey-busy", { dir: join(tmp, "leases"), owner: "nightly" });
+    const r = await execa("node", [HIL, "rigs", "--rig", join(tmp, "bench.yaml"), "--check"], {
+      reject: false,
+      env,
+    });
+    await lease.release();
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
+    const out = r.stdout;
+    expect(out).to.match(
+      / {2}tkey-ok \(.*\): ok\n {6}ok {3}power: uhubctl: on\n {6}ok {3}usb: USB 1207:8887 serial 68de5d27 at port 1-1\.1 \(MTA1-USB-V1\)\n {6}ok {3}serial: .*usb-Tillitis_MTA1-USB-V1_68de5d27-if00/,
+    );
+    expect(out).to.match(
+      / {2}tkey-dead-hub \(.*\): FAILED \[infrastructure\]\n {6}FAIL power: board tkey-dead-hub: power \(uhubctl\): uhubctl -l 1-9 -p 1 exited 1:\n *No compatible devices detected at location 1-9!/,
+    );
+    expect(out).to.match(
+      / {2}tkey-gone \(.*\): FAILED \[infrastructure\]\n {6}ok {3}power: uhubctl: was off, switched on, now on\n {6}FAIL usb: board tkey-gone: USB 1207:8887 at port 1-1\.2 did not appear within 300 ms; on the bus: 1-1\.1 1207:8887 serial 68de5d27/,
+    );
+    expect(out).to.match(
+      / {2}tkey-busy \(.*\): skipped\n {6}ok {3}lease: leased by nightly on .*: not checked/,
+    );
+    expect(out).to.match(/^1 ok, 2 failed \(infrastructure\), 1 skipped$/m);
+  });
+
+  it("--cycle power-cycles through the backend before locating", async () => {
+    const rig = RIG.split("  - id: tkey-dead-hub")[0]!;
+    await writeFile(join(tmp, "one.yaml"), rig);
+    const r = await execa("node", [HIL, "rigs", "--rig", join(tmp, "one.yaml"), "--check", "--cycle"], {
+      reject: false,
+      env: { ...env, FAKE_UHUBCTL_LOG: join(tmp, "calls.log") },
+    });
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.include("power: uhubctl: was on, cycled, now on");
+  });
+
+  it("a quarantined board's tests skip with the health check's finding", async () => {
+    const fixture = join(import.meta.dirname, "fixtures", "lease-suite.fixture.ts");
+    const r = await execa("npx", ["mocha", "--no-config", "--node-option", "import=tsx", fixture], {
+      reject: false,
+      env: {
+        HIL_LEASE_DIR: join(tmp, "leases"),
+        BOARD: "tkey-gone",
+        HIL_QUARANTINE: JSON.stringify({ "tkey-gone": "usb: did not appear" }),
+      },
+    });
+    expect(r.stdout, r.stderr).not.to.include("TEST RAN");
+    expect(r.stdout).to.match(/1 pending/);
+    expect(r.stderr).to.include(
+      "board tkey-gone is quarantined for this run: its health check failed (usb: did not appear)",
+    );
+  });
+});
