@@ -231,3 +231,34 @@ mount --bind /sys /mnt/host/sys
 mount --bind /dev /mnt/host/dev
 mount -t tmpfs tmp /mnt/host/tmp
 `;
+
+/**
+ * Bundles a TypeScript entry for the guest into one ESM file under .tmp/interop (the `usb`
+ * package stays external: it is native), so the guest's Node loads one file over 9p instead
+ * of transpiling the project under TCG. Uses the esbuild that tsx brings; returns undefined
+ * when it is not there (the caller then runs the entry through tsx).
+ */
+export async function bundleForGuest(entry: string, name: string): Promise<string | undefined> {
+  let esbuild: typeof import("esbuild");
+  try {
+    esbuild = await import("esbuild");
+  } catch {
+    return undefined;
+  }
+  const outfile = join(ROOT, ".tmp", "interop", `${name}.mjs`);
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["usb"],
+    // Bundled CommonJS dependencies call require(): give the ESM bundle one.
+    banner: {
+      js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+    },
+    logLevel: "error",
+  });
+  return outfile;
+}

@@ -20,6 +20,7 @@ import { buildDfuseFile } from "../harness/protocol/dfu/index.js";
 import { Random } from "../harness/sim/random.js";
 import { VirtualClock } from "../harness/sim/virtual-clock.js";
 import {
+  bundleForGuest,
   type GuestRun,
   guestUnavailable,
   HOST_SHARE_MOUNT,
@@ -209,6 +210,9 @@ describe("interop: our DfuClient through the `usb` package in the Linux guest (s
     if (skipReason) return;
     stateDir = await mkdtemp(join(tmpdir(), "hil-interop-"));
     emu = await startUsbipEmulator("stm32l432kc", ["--state", stateDir]);
+    // One pre-bundled file (no transpiling under TCG); through tsx if esbuild is missing.
+    const bundle = await bundleForGuest(join(ROOT, "interop", "guest-dfu-client.ts"), "guest-dfu-client");
+    const program = bundle ?? "--import tsx interop/guest-dfu-client.ts";
     const script = `${RUN_PRELUDE}
 HIL_PORT=${emu.port}
 ${HOST_SHARE_MOUNT}
@@ -221,7 +225,7 @@ step wait-rom wait_usb 0483:df11
   while [ $i -lt 3000 ] && grep -qs df11 /sys/bus/usb/devices/*/idProduct; do i=$((i + 1)); sleep 0.1; done
   attach
 ) >/tmp/reattach.log 2>&1 &
-step client chroot /mnt/host /bin/sh -c 'cd ${ROOT} && HOME=/tmp exec /usr/bin/node --import tsx interop/guest-dfu-client.ts /tmp/app.bin 0x${FLASH.toString(16)} 0483:5740'
+step client chroot /mnt/host /bin/sh -c 'cd ${ROOT} && HOME=/tmp exec /usr/bin/node ${program} /tmp/app.bin 0x${FLASH.toString(16)} 0483:5740'
 step reattach-log cat /tmp/reattach.log
 `;
     run = await runGuest({
