@@ -1,7 +1,7 @@
 /**
  * Health checks of a rack (`hil rigs --check`, and the start of `hil run` on a lab rig):
  * per board, that its power backend answers (read-back where it can; a power cycle with
- * `cycle`), and that the board is there by identity (USB device enumerates, serial port
+ * `cycle`; the instrument's identity where it has one, as a SCPI supply's `*IDN?`), and that the board is there by identity (USB device enumerates, serial port
  * exists) within its enumeration timeout. Boards leased by another run are not touched.
  *
  * A failing board is an infrastructure failure, never a firmware one: `hil run` quarantines
@@ -94,6 +94,11 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
         return `${board.power.backend}: ${before}`;
       });
       if (!powerOk) return result("failed");
+    }
+    // Instruments that can say who they are (a SCPI supply's *IDN?) do: the wrong supply on a port is visible.
+    const identify = (board.power as { identify?: () => Promise<string> }).identify;
+    if (!manual && typeof identify === "function") {
+      if (!(await step("power identify", () => identify.call(board.power)))) return result("failed");
     }
     const locator = board.locator;
     let ok = true;

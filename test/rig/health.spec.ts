@@ -10,6 +10,7 @@ import { delimiter, join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
 import { acquireLease } from "../../harness/rig/lease.js";
+import { ScpiSupply } from "./lab-emulators.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const HIL = join(ROOT, "bin", "hil.js");
@@ -121,6 +122,37 @@ describe("rig/health: hil rigs --check", function () {
     });
     expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.include("power: uhubctl: was on, cycled, now on");
+  });
+
+  it("a bench supply is identified (*IDN?) and switched on through SCPI on a pty", async function () {
+    if ((await execa("which", ["socat"], { reject: false })).exitCode !== 0) this.skip();
+    const psu = await new ScpiSupply(2).serve(join(tmp, "by-id", "usb-EMU_PSU_SN000042-if00"));
+    try {
+      await writeFile(
+        join(tmp, "psu.yaml"),
+        [
+          "name: psu-bench",
+          "timeouts: { enumerateMs: 300, settleMs: 10, powerOffMs: 50, commandMs: 3000 }",
+          "boards:",
+          "  - id: wb55-psu",
+          "    family: stm32wb55",
+          "    capabilities: [power-cut]",
+          "    serial: { byId: /dev/serial/by-id/usb-Tillitis_MTA1-USB-V1_68de5d27-if00 }",
+          "    power: { backend: scpi, usbSerial: SN000042, channel: 2, voltage: 3.3 }",
+          "",
+        ].join("\n"),
+      );
+      const r = await execa("node", [HIL, "rigs", "--rig", join(tmp, "psu.yaml"), "--check"], {
+        reject: false,
+        env,
+      });
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout).to.include("power: scpi: was off, switched on, now on");
+      expect(r.stdout).to.include("power identify: EMULATED,PSU-2CH,SN000042,1.0");
+      expect(psu.outputs[1]).to.deep.equal({ on: true, volt: 3.3, curr: 0 });
+    } finally {
+      await psu.close();
+    }
   });
 
   it("a quarantined board's tests skip with the health check's finding", async () => {
