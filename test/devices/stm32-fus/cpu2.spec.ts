@@ -127,6 +127,17 @@ describe("devices/stm32 FUS (emulated CPU2, AN5185)", () => {
       expect(e, "the master key never goes into AES1").to.be.instanceOf(Error);
     });
 
+  it("user keys: 100 clear/encrypted keys + 1 master, the 101st user key is refused (§5.1)", async () => {
+    const { client } = await fusBench("usart", { factoryStack: false });
+    for (let i = 1; i <= 100; i++)
+      expect(await client.storeUserKey("simple", new Uint8Array(16).fill(i))).to.equal(i);
+    expect(await client.storeUserKey("master", new Uint8Array(16).fill(0xaa))).to.equal(0);
+    const e = await client.storeUserKey("simple", new Uint8Array(16)).catch((x: unknown) => x);
+    expect(e).to.be.instanceOf(Error);
+    const again = await client.storeUserKey("master", new Uint8Array(16)).catch((x: unknown) => x);
+    expect(again, "the master key can't be changed").to.be.instanceOf(Error);
+  });
+
   it("install moves SFSA to the image and SBRV to the stack; the device table follows", async () => {
     const { dev, client } = await fusBench("usb-dfu", { factoryStack: false });
     const { address } = await client.fwUpgrade(STACK_1());
