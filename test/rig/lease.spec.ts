@@ -139,6 +139,27 @@ describe("rig/lease", function () {
     await lease.release();
   });
 
+  it("mocha --parallel workers wanting the same lab board take turns", async () => {
+    const log = join(dir, "holds.log");
+    const fixtures = ["a", "b"].map((t) =>
+      join(import.meta.dirname, "fixtures", `lease-parallel-${t}.fixture.ts`),
+    );
+    const r = await execa(
+      "npx",
+      ["mocha", "--parallel", "--jobs", "2", "--no-config", "--node-option", "import=tsx", ...fixtures],
+      { reject: false, env: { HIL_LEASE_DIR: join(dir, "leases"), LOG: log } },
+    );
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/2 passing/);
+    const events = (await readFile(log, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
+    expect(events.map((e) => e[1])).to.deep.equal(["start", "end", "start", "end"]);
+    expect(events[0]![0]).to.equal(events[1]![0]);
+    expect(Number(events[2]![2])).to.be.at.least(Number(events[1]![2]));
+  });
+
   it("takes the first free board of several", async () => {
     const first = await acquireLease("wb-1", { dir });
     const second = await acquireAnyLease(["wb-1", "wb-2"], { dir });
