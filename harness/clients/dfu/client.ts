@@ -589,7 +589,9 @@ export class DfuClient {
     this.#known = undefined;
     const r = await this.#transfer(
       operation,
-      () => this.#device.controlTransferOut(this.#setup(request, value), data),
+      // Always a buffer, empty for ABORT/CLRSTATUS/leave: the W3C API makes data optional, but
+      // the `usb` package's WebUSB (the lab path) reads data.buffer and throws without one.
+      () => this.#device.controlTransferOut(this.#setup(request, value), data ?? new Uint8Array(0)),
       opts.address,
     );
     if (r.status === "stall" && !opts.allowStall)

@@ -128,6 +128,13 @@ describe("clients/dfu DfuClient over a sinon fake USBDevice (the lab path)", () 
     });
     expect([...(erase.args[1] as Uint8Array)]).to.deep.equal([0x41, 0x00, 0x08, 0x00, 0x08]);
     expect(sleep.getCalls().some((c) => c.args[0] === 22)).to.equal(true);
+    // The `usb` package's WebUSB throws on a missing data argument: every OUT carries a buffer,
+    // an empty one for ABORT/CLRSTATUS.
+    await client.abort();
+    await client.clearStatus();
+    const outs = fake.controlTransferOut.getCalls();
+    expect(outs.filter((c) => c.args[0].request === 6 || c.args[0].request === 4)).to.have.length.at.least(2);
+    expect(outs.every((c) => c.args[1] instanceof Uint8Array), "every OUT has a data buffer").to.equal(true);
   });
 
   it("a disconnect mid-download is a DfuError 'disconnected' naming the block, address and transcript; the handle goes stale", async () => {
