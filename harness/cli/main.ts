@@ -17,10 +17,11 @@ const USAGE = `usage: hil <command> [options]
 
 commands:
   run   [--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]
-        [--allow-irreversible] [--skip-check]
+        [--allow-irreversible] [--skip-check] [--shard I/N]
         run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed;
         --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial;
-        lab boards are health-checked first (--skip-check: not) and quarantined when they fail
+        lab boards are health-checked first (--skip-check: not) and quarantined when they fail;
+        --shard I/N runs the I-th of N deterministic shares of the suite files (one per rack job)
   report [--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]
         from the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
         the single-file Allure report with history (reports/allure-report); --gate exits 3 when a
@@ -137,6 +138,7 @@ const RUN_OPTIONS = {
   "keep-results": { type: "boolean" },
   "allow-irreversible": { type: "boolean" },
   "skip-check": { type: "boolean" },
+  shard: { type: "string" },
 } as const;
 
 const RIGS_OPTIONS = {

@@ -24,6 +24,32 @@ export interface RunOptions {
   "allow-irreversible"?: boolean | undefined;
   /** Skips the health check of lab boards at the start of the run. */
   "skip-check"?: boolean | undefined;
+  /** `i/n`: run only the i-th of n deterministic shares of the suite files (1-based). */
+  shard?: string | undefined;
+}
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Parses `i/n` (1 <= i <= n). @throws {UsageError} */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new UsageError(`--shard: expected i/n with 1 <= i <= n, such as 2/3, got '${text}'`);
+  return { index, count };
+}
+
+/**
+ * The suite files of one shard: every n-th file of the list sorted by path relative to
+ * the suites folder, starting at the i-th. The same on every host, so n rack jobs with
+ * shards 1/n..n/n run every file exactly once.
+ */
+export function shardFiles(relativePaths: readonly string[], shard: Shard): string[] {
+  return [...relativePaths].sort().filter((_, i) => i % shard.count === shard.index - 1);
 }
 
 /**
@@ -42,6 +68,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     throw new UsageError(`--seed: ${(e as Error).message}`);
   }
   const faults = (opts.fault ?? []).map((text) => parseFault(text));
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   let grep: RegExp | undefined;
   if (opts.grep !== undefined) {
     try {
@@ -70,15 +97,13 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     ...(grep ? { grep } : {}),
   });
   const suitesDir = join(projectRoot(), "suites");
-  const files = (await readdir(suitesDir, { recursive: true }))
-    .filter((f) => f.endsWith(".spec.ts"))
-    .map((f) => join(suitesDir, f))
-    .sort();
-  if (files.length === 0) throw new UsageError(`no suites found under ${join(projectRoot(), "suites")}`);
+  const all = (await readdir(suitesDir, { recursive: true })).filter((f) => f.endsWith(".spec.ts")).sort();
+  if (all.length === 0) throw new UsageError(`no suites found under ${join(projectRoot(), "suites")}`);
+  const files = (shard ? shardFiles(all, shard) : all).map((f) => join(suitesDir, f));
   for (const f of files) mocha.addFile(f);
 
   console.log(
-    `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}${runAllowsIrreversible() ? ", irreversible operations allowed on sacrificial boards" : ""}`,
+    `hil run: rig ${relative(process.cwd(), rigPath) || rigPath}${seed !== undefined ? `, seed ${seed}` : ""}${faults.length ? `, faults ${opts.fault?.join(" ")}` : ""}${runAllowsIrreversible() ? ", irreversible operations allowed on sacrificial boards" : ""}${shard ? `, shard ${shard.index}/${shard.count} (${files.length} of ${all.length} suite files)` : ""}`,
   );
   // Lab boards are checked first; one failing its check is quarantined (its tests skip with
   // the finding), the rest of the rack runs.
