@@ -2,14 +2,16 @@
  * `hil fus state|start|info|upgrade FILE|delete|start-ws|auth-key FILE|lock-auth-key`: drive
  * STM32WB FUS (AN5185) on one board of a rig through its ROM bootloader, over USB DFU
  * (default) or USART. Prints the state trace (device time, states, resets) at the end and on
- * failure. Locking the authentication key is irreversible: refused unless the board is marked
- * sacrificial in the rig AND --allow-irreversible (or HIL_ALLOW_IRREVERSIBLE=1) is given.
+ * failure. Locking the authentication key is irreversible: the rig's interlock
+ * (harness/rig/interlock.ts) refuses it unless the board is marked sacrificial AND
+ * --allow-irreversible (or HIL_ALLOW_IRREVERSIBLE=1) is given; emulated boards always may.
  */
 import { readFile } from "node:fs/promises";
 import { DfuFusLink, FusClient, FusClientError, traceLabel, UsartFusLink } from "../clients/fus/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { formatVersion, fusErrorName, fusStateName } from "../protocol/fus/index.js";
 import type { Board } from "../rig/board.js";
+import { ALLOW_IRREVERSIBLE_ENV, IrreversibleOperationRefused, irreversibleGuard } from "../rig/interlock.js";
 import { openUsartLink } from "../rig/usart-link.js";
 import { WebUsbBus } from "../transport/usb.js";
 import { boardOfRig } from "./rig-board.js";
@@ -89,10 +91,12 @@ export async function runFus(opts: FusOptions, positionals: string[]): Promise<n
         await client.updateAuthKey(bytes!.length === 65 ? bytes!.subarray(1) : bytes!);
         break;
       case "lock-auth-key":
+        // The rig's interlock decides: a sacrificial lab board and --allow-irreversible.
         await client.lockAuthKey({
-          boardIsSacrificial: board.capabilities.has("sacrificial"),
-          allowIrreversible:
-            opts["allow-irreversible"] === true || process.env.HIL_ALLOW_IRREVERSIBLE === "1",
+          guard: irreversibleGuard(
+            board,
+            opts["allow-irreversible"] ? { ...process.env, [ALLOW_IRREVERSIBLE_ENV]: "1" } : process.env,
+          ),
         });
         break;
     }
@@ -100,7 +104,7 @@ export async function runFus(opts: FusOptions, positionals: string[]): Promise<n
     return 0;
   } catch (e) {
     printTrace(client, t0);
-    if (e instanceof FusClientError) {
+    if (e instanceof FusClientError || e instanceof IrreversibleOperationRefused) {
       console.error(`hil fus: ${e.message}`);
       return 1;
     }

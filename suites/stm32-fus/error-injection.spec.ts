@@ -5,6 +5,7 @@ import { type FusClient, FusClientError, fusTraceChai } from "../../harness/clie
 import { customerTestKey } from "../../harness/devices/stm32/fus/test-keys.js";
 import { clause } from "../../harness/report/clause.js";
 import type { Board } from "../../harness/rig/board.js";
+import { irreversibleGuard, irreversibleRefusal } from "../../harness/rig/interlock.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
@@ -206,18 +207,14 @@ describe("stm32-fus: error injection", () => {
         });
       });
 
-      // Irreversible on a real chip: sacrificial boards only, and on a lab rig only when the run says so.
-      forEachBoard(rig, need(transport, "sacrificial"), (board) => {
+      // Irreversible on a real chip: the rig's interlock (sacrificial board AND the run's flag).
+      forEachBoard(rig, need(transport), (board) => {
         it("authentication key locked: a later update is refused with AUTH_KEY_LOCKED", async function () {
           await clause("AN5185 §4.2 lock user authentication key", "fact sheet §5.2 AUTH_KEY_LOCKED");
-          const allow = board.emulated || process.env.HIL_ALLOW_IRREVERSIBLE === "1";
-          if (!allow) this.skip();
+          if (irreversibleRefusal(board, "fus-auth-key-lock")) this.skip();
           const client = await emptyFus(board, transport);
           await client.updateAuthKey(customerTestKey("lock").publicKey);
-          await client.lockAuthKey({
-            boardIsSacrificial: board.capabilities.has("sacrificial"),
-            allowIrreversible: allow,
-          });
+          await client.lockAuthKey({ guard: irreversibleGuard(board) });
           const e = await failure(client.updateAuthKey(customerTestKey("other").publicKey));
           if (transport === "usart") expect(e.fusError).to.equal("AUTH_KEY_LOCKED");
           else expect(e.kind, "DFU reports the refusal as errVENDOR").to.equal("fus");

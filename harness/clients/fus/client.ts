@@ -62,8 +62,14 @@ export interface SecureBoundaries {
   sbrv: number;
 }
 
-/** Consent for an irreversible operation: both must be true (AN5185 §4.2: "no way to undo"). */
-export interface IrreversibleConsent {
+/**
+ * Consent for an irreversible operation (AN5185 §4.2: "no way to undo"): either the rig's
+ * interlock guard (harness/rig/interlock.ts `irreversibleGuard(board)`, which throws when
+ * refused), or both explicit flags true.
+ */
+export type IrreversibleConsent = ExplicitConsent | { guard: (operation: string) => void };
+
+export interface ExplicitConsent {
   /** The rig marks this board sacrificial. */
   boardIsSacrificial: boolean;
   /** The run asked for irreversible operations explicitly. */
@@ -242,7 +248,8 @@ export class FusClient {
    * operations (the rig-level interlock is harness/rig/interlock*).
    */
   async lockAuthKey(consent: IrreversibleConsent): Promise<void> {
-    if (!consent.boardIsSacrificial || !consent.allowIrreversible)
+    if ("guard" in consent) consent.guard("fus-auth-key-lock");
+    else if (!consent.boardIsSacrificial || !consent.allowIrreversible)
       throw new FusClientError(
         "refused",
         "LOCK_AUTH_KEY",

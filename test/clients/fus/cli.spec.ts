@@ -27,10 +27,16 @@ describe("hil fus", () => {
     expect(state.out).to.match(/ERROR \(0xff\), error NOT_RUNNING/);
   });
 
-  it("lock-auth-key is refused without --allow-irreversible (exit 1, nothing sent)", async () => {
+  it("lock-auth-key goes through the rig interlock (emulated boards are always sacrificial)", async () => {
+    // Each invocation builds a fresh emulator: no key installed, so FUS itself refuses the lock,
+    // which shows the interlock let it through to the device.
     const r = await quiet(() => runFus({ board: "wb55-0" }, ["lock-auth-key"]));
     expect(r.result).to.equal(1);
-    expect(r.out).to.match(/irreversible/);
+    expect(r.out).to.match(/LOCK_AUTH_KEY: FUS refused the command/);
+    const upd = await quiet(() =>
+      runFus({ board: "wb55-0" }, ["auth-key", "fixtures/fus/test-auth-key.bin"]),
+    );
+    expect(upd.result).to.equal(0, upd.out);
   });
 
   it("checks its arguments before touching the board", async () => {
