@@ -15,7 +15,7 @@
  * skipped with the reason (who holds it since when), never failed.
  */
 import { randomUUID } from "node:crypto";
-import { unlinkSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,11 +106,12 @@ export class Lease {
 /** Leases this process holds: removed if the process exits without releasing them. */
 const held = new Map<string, string>();
 process.once("exit", () => {
-  for (const path of held.keys()) {
+  for (const [path, token] of held) {
     try {
-      unlinkSync(path);
+      // Only our own lease: if it was broken and taken by another run meanwhile, leave theirs.
+      if ((JSON.parse(readFileSync(path, "utf8")) as LeaseRecord).token === token) unlinkSync(path);
     } catch {
-      // already gone
+      // already gone, or not ours to judge
     }
   }
 });

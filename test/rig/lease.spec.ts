@@ -160,6 +160,19 @@ describe("rig/lease", function () {
     expect(Number(events[2]![2])).to.be.at.least(Number(events[1]![2]));
   });
 
+  it("a process that exits without releasing leaves no lease behind", async () => {
+    const r = await execa(
+      "node",
+      ["--import", "tsx", join(import.meta.dirname, "fixtures", "lease-exit.ts")],
+      {
+        reject: false,
+        env: { BOARD: "b9", LEASE_DIR: dir },
+      },
+    );
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(await readLease(join(dir, "b9.lease"))).to.equal(undefined);
+  });
+
   it("takes the first free board of several", async () => {
     const first = await acquireLease("wb-1", { dir });
     const second = await acquireAnyLease(["wb-1", "wb-2"], { dir });
