@@ -27,6 +27,8 @@ export const EMULATE_OPTIONS = {
   fault: { type: "string", multiple: true },
   boot: { type: "string" },
   option: { type: "string", multiple: true },
+  /** nrf52840-mcuboot: the provisioned key (same as --option key=FILE). */
+  key: { type: "string" },
   log: { type: "boolean" },
 } as const;
 
@@ -38,14 +40,17 @@ export interface EmulateOptions {
   fault?: string[] | undefined;
   boot?: string | undefined;
   option?: string[] | undefined;
+  key?: string | undefined;
   log?: boolean | undefined;
 }
 
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
   const [profile, ...extra] = positionals;
+  const nrf = profile === "nrf52840" || profile === "nrf52840-mcuboot";
+  if (opts.key !== undefined && !nrf)
+    throw new UsageError(`emulate: --key is for nrf52840-mcuboot, not '${profile}'`);
   if (profile === "tkey" && extra.length === 0) return runEmulateTKey(opts);
-  if ((profile === "nrf52840" || profile === "nrf52840-mcuboot") && extra.length === 0)
-    return runEmulateNrf52840(opts);
+  if (nrf && extra.length === 0) return runEmulateNrf52840(opts);
   if (!profile || extra.length > 0)
     throw new UsageError(`emulate: expected one profile (${Object.keys(PROFILES).join(", ")})`);
   if (!(profile in PROFILES))

@@ -1,5 +1,5 @@
 /**
- * `hil emulate nrf52840-mcuboot --uart-pty PATH --option key=FILE [--option image=FILE]`:
+ * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]`:
  * the emulated nRF52840 DK (MCUboot + Zephyr SMP app) with its UART on a real pty, so
  * mcumgr, smpmgr or `hil smp` can talk to it. `key` is the provisioned public (or private)
  * key; `image` a signed image programmed into the primary slot; `--boot bootloader` holds
@@ -36,8 +36,13 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
       throw new UsageError(`--option '${kv}': expected KEY=VALUE with KEY one of ${OPTION_KEYS.join(", ")}`);
     options[m[1]!] = m[1] === "key" || m[1] === "image" ? m[2] : m[2] === "true";
   }
+  if (opts.key !== undefined) {
+    if (options.key !== undefined && options.key !== opts.key)
+      throw new UsageError("emulate nrf52840-mcuboot: --key and --option key= name different files");
+    options.key = opts.key;
+  }
   if (options.key === undefined)
-    throw new UsageError("emulate nrf52840-mcuboot: --option key=FILE (the provisioned key) is required");
+    throw new UsageError("emulate nrf52840-mcuboot: --key FILE (the provisioned key) is required");
 
   const clock = new WallClock();
   let device: Nrf52840McubootDevice;

@@ -48,7 +48,7 @@ commands:
         (stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1,
         default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback)
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
-        SIGHUP replugs the TKey; nrf52840-mcuboot: --option key=PUB.pem [--option image=SIGNED.bin],
+        SIGHUP replugs the TKey; nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin],
         MCUboot serial recovery / SMP on the pty)
   tkey  info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]
         probe a TKey (name, version, UDI) and load an app, digest checked; every read has a timeout

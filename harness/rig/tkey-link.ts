@@ -16,5 +16,9 @@ export async function openTKeyLink(board: Board): Promise<ByteStream> {
   if (board.emulator instanceof TKeyDevice) return board.emulator.openPort();
   if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board is not a TKey`);
   const path = await serialPortPath(board);
-  return openSerialPort(path, { baudRate: board.serialPort?.baudRate ?? TKEY_BAUD, parity: "none", clock: board.clock });
+  return openSerialPort(path, {
+    baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,
+    parity: "none",
+    clock: board.clock,
+  });
 }

@@ -5,33 +5,31 @@
  * or the adapter's USB serial number), opened 8E1 as AN3155 wants, re-resolved on every
  * call because the path can change when the adapter re-enumerates.
  */
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { connectUsart } from "../devices/stm32/usart/port.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
+import { attachSignalStream } from "./backends/dtr-rts.js";
 import type { Board } from "./board.js";
-
-const BY_ID = "/dev/serial/by-id";
 
 export async function openUsartLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return connectUsart(board.emulator);
   const path = await serialPortPath(board);
-  return openSerialPort(path, { baudRate: board.serialPort?.baudRate ?? 115200, parity: "even", clock: board.clock });
+  const port = await openSerialPort(path, {
+    baudRate: board.serialPort?.baudRate ?? 115200,
+    parity: "even",
+    clock: board.clock,
+  });
+  // DTR/RTS boot and reset sequences run on the port the client holds (stm32flash -i style).
+  attachSignalStream(board.id, port);
+  return port;
 }
 
-/** A lab board's serial port path now: its by-id link, or found by the adapter's USB serial number. */
+/**
+ * A lab board's serial port path now, found by identity through the board's locator: waits
+ * up to the board's enumeration timeout, then its settle delay; a port that does not come
+ * back is an InfrastructureError listing what is there.
+ */
 export async function serialPortPath(board: Board): Promise<string> {
-  const locator = board.serialPort;
-  if (!locator)
-    throw new Error(`board ${board.id}: no serial port in the rig file (serial: { byId | usbSerial })`);
-  return locator.byId ?? (await findByUsbSerial(board.id, locator.usbSerial!));
-}
-
-async function findByUsbSerial(boardId: string, usbSerial: string): Promise<string> {
-  const names = await readdir(BY_ID).catch(() => [] as string[]);
-  // udev names them usb-<vendor>_<product>_<serial>-if<NN>[-port<N>].
-  const hit = names.find((n) => n.includes(`_${usbSerial}-if`));
-  if (!hit) throw new Error(`board ${boardId}: no serial port with USB serial ${usbSerial} under ${BY_ID}`);
-  return join(BY_ID, hit);
+  if (!board.locator) throw new Error(`board ${board.id}: not a lab board, it has no serial port to find`);
+  return board.locator.serialPort();
 }

@@ -134,7 +134,10 @@ describe("clients/dfu DfuClient over a sinon fake USBDevice (the lab path)", () 
     await client.clearStatus();
     const outs = fake.controlTransferOut.getCalls();
     expect(outs.filter((c) => c.args[0].request === 6 || c.args[0].request === 4)).to.have.length.at.least(2);
-    expect(outs.every((c) => c.args[1] instanceof Uint8Array), "every OUT has a data buffer").to.equal(true);
+    expect(
+      outs.every((c) => c.args[1] instanceof Uint8Array),
+      "every OUT has a data buffer",
+    ).to.equal(true);
   });
 
   it("a disconnect mid-download is a DfuError 'disconnected' naming the block, address and transcript; the handle goes stale", async () => {

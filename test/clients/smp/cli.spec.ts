@@ -51,10 +51,18 @@ describe("emulate nrf52840-mcuboot: options", () => {
       runEmulateNrf52840({ "uart-pty": "/tmp/unused-pty", option }).catch((e) => e);
     expect(await run([]))
       .to.have.property("message")
-      .match(/--option key=FILE/);
+      .match(/--key FILE \(the provisioned key\) is required/);
     expect(await run(["colour=blue"]))
       .to.have.property("message")
       .match(/KEY one of key, image/);
     expect(await run(["key=fixtures/mcuboot/missing.pem"])).to.have.property("name", "UsageError");
+    const both = await runEmulateNrf52840({
+      "uart-pty": "/tmp/unused-pty",
+      key: "fixtures/mcuboot/a.pem",
+      option: ["key=fixtures/mcuboot/b.pem"],
+    }).catch((e) => e);
+    expect(both)
+      .to.have.property("message")
+      .match(/--key and --option key= name different files/);
   });
 });

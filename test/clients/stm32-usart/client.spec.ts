@@ -82,7 +82,7 @@ describe("clients/stm32-usart: UsartBootloader", () => {
     // The script never answers the data frame: the test only looks at the bytes sent.
     const err = await rejection(pending);
     expect(err).to.be.instanceOf(UsartTimeoutError);
-    expect(tx()[2]).to.equal("03aabbffff" + (0x03 ^ 0xaa ^ 0xbb ^ 0xff ^ 0xff).toString(16).padStart(2, "0"));
+    expect(tx()[2]).to.equal(`03aabbffff${(0x03 ^ 0xaa ^ 0xbb ^ 0xff ^ 0xff).toString(16).padStart(2, "0")}`);
   });
 
   it("reports a NACK with its count (two under RDP) and the transcript", async () => {
