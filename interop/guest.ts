@@ -220,7 +220,16 @@ export const HOST_SHARE_QEMU_ARGS = [
   "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
 ];
 
-export const HOST_SHARE_MOUNT = `
+/**
+ * Writable scratch inside the chroot: a tmpfs over the host's /tmp, unless the project
+ * itself lives under /tmp (a CI clone may), which the tmpfs would hide; then over /mnt.
+ */
+export function hostShareScratch(projectRoot: string): string {
+  return projectRoot === "/tmp" || projectRoot.startsWith("/tmp/") ? "/mnt" : "/tmp";
+}
+
+export function hostShareMount(scratch: string): string {
+  return `
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do
   insmod /lib/modules/$m.ko || echo "insmod $m failed"
 done
@@ -229,8 +238,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroo
 mount --bind /proc /mnt/host/proc
 mount --bind /sys /mnt/host/sys
 mount --bind /dev /mnt/host/dev
-mount -t tmpfs tmp /mnt/host/tmp
+mount -t tmpfs scratch /mnt/host${scratch}
 `;
+}
 
 /**
  * Bundles a TypeScript entry for the guest into one ESM file under .tmp/interop (the `usb`

@@ -23,8 +23,9 @@ import {
   bundleForGuest,
   type GuestRun,
   guestUnavailable,
-  HOST_SHARE_MOUNT,
   HOST_SHARE_QEMU_ARGS,
+  hostShareMount,
+  hostShareScratch,
   ROOT,
   RUN_PRELUDE,
   runGuest,
@@ -213,10 +214,11 @@ describe("interop: our DfuClient through the `usb` package in the Linux guest (s
     // One pre-bundled file (no transpiling under TCG); through tsx if esbuild is missing.
     const bundle = await bundleForGuest(join(ROOT, "interop", "guest-dfu-client.ts"), "guest-dfu-client");
     const program = bundle ?? "--import tsx interop/guest-dfu-client.ts";
+    const scratch = hostShareScratch(ROOT);
     const script = `${RUN_PRELUDE}
 HIL_PORT=${emu.port}
-${HOST_SHARE_MOUNT}
-cp /data/app.bin /mnt/host/tmp/app.bin
+${hostShareMount(scratch)}
+cp /data/app.bin /mnt/host${scratch}/app.bin
 step attach attach
 step wait-rom wait_usb 0483:df11
 # Re-attach once the ROM has left (the application's enumeration), in the background: up to 5 min.
@@ -225,7 +227,7 @@ step wait-rom wait_usb 0483:df11
   while [ $i -lt 3000 ] && grep -qs df11 /sys/bus/usb/devices/*/idProduct; do i=$((i + 1)); sleep 0.1; done
   attach
 ) >/tmp/reattach.log 2>&1 &
-step client chroot /mnt/host /bin/sh -c 'cd ${ROOT} && HOME=/tmp exec /usr/bin/node ${program} /tmp/app.bin 0x${FLASH.toString(16)} 0483:5740'
+step client chroot /mnt/host /bin/sh -c 'cd ${ROOT} && HOME=${scratch} TMPDIR=${scratch} exec /usr/bin/node ${program} ${scratch}/app.bin 0x${FLASH.toString(16)} 0483:5740'
 step reattach-log cat /tmp/reattach.log
 `;
     run = await runGuest({
