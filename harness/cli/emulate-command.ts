@@ -12,9 +12,9 @@ import { usartRom } from "../devices/stm32/usart/port.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { servePty } from "../expose/uart-pty.js";
 import { parseUsbipAddress, serveUsbipPort, type UsbipAddress } from "../expose/usbip-emulate.js";
-import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
+import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import { runEmulateNrf52840 } from "./emulate-nrf52840.js";
 import { runEmulateTKey } from "./emulate-tkey.js";
 import { UsageError } from "./usage-error.js";
@@ -67,18 +67,11 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
   if (!link && !usbipAt) throw new UsageError("emulate: --uart-pty PATH or --usbip [HOST:]PORT is required");
   if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
-  let seed: number;
-  try {
-    seed = parseSeed(opts.seed) ?? 1;
-  } catch (e) {
-    throw new UsageError(`--seed: ${(e as Error).message}`);
-  }
-  const options: Record<string, unknown> = { boot: opts.boot ?? "bootloader" };
-  for (const kv of opts.option ?? []) {
-    const m = /^([A-Za-z][\w.-]*)=(.*)$/.exec(kv);
-    if (!m) throw new UsageError(`--option '${kv}': expected KEY=VALUE`);
-    options[m[1]!] = m[2];
-  }
+  const seed = emulatorSeed(opts.seed);
+  const options: Record<string, unknown> = {
+    boot: opts.boot ?? "bootloader",
+    ...emulatorOptions(opts.option),
+  };
 
   const clock = new WallClock();
   const device = new Stm32Device({

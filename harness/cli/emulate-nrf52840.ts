@@ -8,9 +8,9 @@
  */
 import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
 import { servePty } from "../expose/uart-pty.js";
-import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
+import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,19 +23,10 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
   if (opts.state !== undefined)
     throw new UsageError("emulate nrf52840-mcuboot: --state is not supported yet");
-  let seed: number;
-  try {
-    seed = parseSeed(opts.seed) ?? 1;
-  } catch (e) {
-    throw new UsageError(`--seed: ${(e as Error).message}`);
-  }
+  const seed = emulatorSeed(opts.seed);
   const options: Record<string, unknown> = {};
-  for (const kv of opts.option ?? []) {
-    const m = /^([A-Za-z]\w*)=(.*)$/.exec(kv);
-    if (!m || !OPTION_KEYS.includes(m[1]!))
-      throw new UsageError(`--option '${kv}': expected KEY=VALUE with KEY one of ${OPTION_KEYS.join(", ")}`);
-    options[m[1]!] = m[1] === "key" || m[1] === "image" ? m[2] : m[2] === "true";
-  }
+  for (const [key, value] of Object.entries(emulatorOptions(opts.option, OPTION_KEYS)))
+    options[key] = key === "key" || key === "image" ? value : value === "true";
   if (opts.key !== undefined) {
     if (options.key !== undefined && options.key !== opts.key)
       throw new UsageError("emulate nrf52840-mcuboot: --key and --option key= name different files");

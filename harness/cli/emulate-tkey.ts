@@ -8,9 +8,9 @@
  */
 import { TKEY_PROFILES, TKeyDevice } from "../devices/tkey/index.js";
 import { servePty } from "../expose/uart-pty.js";
-import { parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
+import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,21 +23,8 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
     throw new UsageError("emulate tkey: a TKey has no boot mode; --boot does not apply");
   if (opts.state !== undefined)
     throw new UsageError("emulate tkey: a TKey keeps its app in RAM only; --state does not apply");
-  let seed: number;
-  try {
-    seed = parseSeed(opts.seed) ?? 1;
-  } catch (e) {
-    throw new UsageError(`--seed: ${(e as Error).message}`);
-  }
-  const given: Record<string, string> = {};
-  for (const kv of opts.option ?? []) {
-    const m = /^([A-Za-z]\w*)=(.*)$/.exec(kv);
-    if (!m || !TKEY_OPTION_KEYS.includes(m[1]!))
-      throw new UsageError(
-        `--option '${kv}': expected KEY=VALUE with KEY one of ${TKEY_OPTION_KEYS.join(", ")}`,
-      );
-    given[m[1]!] = m[2]!;
-  }
+  const seed = emulatorSeed(opts.seed);
+  const given = emulatorOptions(opts.option, TKEY_OPTION_KEYS);
   if (given.profile !== undefined && !(given.profile in TKEY_PROFILES))
     throw new UsageError(
       `--option profile: unknown '${given.profile}' (known: ${Object.keys(TKEY_PROFILES).join(", ")})`,

@@ -1,0 +1,33 @@
+import { parseSeed } from "../rig/rig.js";
+import { UsageError } from "./usage-error.js";
+
+/** `--seed N` of `hil emulate`: 1 when absent, a usage error when malformed. */
+export function emulatorSeed(text: string | undefined): number {
+  try {
+    return parseSeed(text) ?? 1;
+  } catch (e) {
+    throw new UsageError(`--seed: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `--option KEY=VALUE`... as a map. With `allowed`, any other key is a usage error that
+ * lists the allowed ones (a typo must not silently fall back to a default).
+ */
+export function emulatorOptions(
+  pairs: readonly string[] | undefined,
+  allowed?: readonly string[],
+): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const kv of pairs ?? []) {
+    const m = /^([A-Za-z][\w.-]*)=(.*)$/.exec(kv);
+    if (!m || (allowed && !allowed.includes(m[1]!)))
+      throw new UsageError(
+        allowed
+          ? `--option '${kv}': expected KEY=VALUE with KEY one of ${allowed.join(", ")}`
+          : `--option '${kv}': expected KEY=VALUE`,
+      );
+    options[m[1]!] = m[2]!;
+  }
+  return options;
+}
