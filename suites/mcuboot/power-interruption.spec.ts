@@ -56,7 +56,7 @@ function check(
   return problems.length ? problems.join("; ") : undefined;
 }
 
-describe("nrf52840: power interruption during MCUboot swaps", () => {
+describe("mcuboot: power interruption during MCUboot swaps", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["power-cut", "flash-faults", "usart"] }, (board) => {
     for (const kind of ["test", "perm", "revert"] as const) {
       it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {

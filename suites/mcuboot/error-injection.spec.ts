@@ -10,7 +10,7 @@ const rig = getRig();
 const UPLOAD = "Zephyr smp_group_1.rst: image upload request/response, img_mgmt_err_code_t";
 const rcOf = async (p: Promise<unknown>) => ((await p.catch((e) => e)) as SmpError).rc;
 
-describe("nrf52840: error injection", () => {
+describe("mcuboot: error injection", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     it("a corrupted image (hash mismatch) is accepted by the app, refused by MCUboot and erased", async () => {
       await clause("MCUboot image_validate.c: SHA256 TLV must match", UPLOAD);

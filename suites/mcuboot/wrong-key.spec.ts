@@ -9,7 +9,7 @@ const rig = getRig();
 const SEED_STEP4 = "Nordic DevAcademy nRF Connect SDK Intermediate L9 E2 step 4 (wrong key must fail)";
 const B4 = "MCUboot loader.c boot_validate_slot: invalid secondary is erased, swap type NONE";
 
-describe("nrf52840: an image signed with another key", () => {
+describe("mcuboot: an image signed with another key", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     it("uploads and tests fine (the app does not check signatures), then MCUboot refuses it at reset", async () => {
       await clause(SEED_STEP4, B4);

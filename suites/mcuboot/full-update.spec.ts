@@ -10,7 +10,7 @@ const SEED_STEP3 = "Nordic DevAcademy nRF Connect SDK Intermediate L9 E2 step 3 
 const STATE_TABLE =
   "MCUboot design.md: cross-reset sequence (test, confirm, revert) / smp_group_1 image state";
 
-describe("nrf52840: full update over SMP (MCUboot swap-using-move)", () => {
+describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     it("custom-key image: upload → test → reset runs it unconfirmed → confirm → reset keeps it", async () => {
       await clause(SEED_STEP3, STATE_TABLE);
