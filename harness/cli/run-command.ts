@@ -2,7 +2,8 @@ import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { reproDir } from "../report/evidence.js";
-import { checkRig, formatHealth, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
+import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
+import { IDENTITY_ENV } from "../rig/identify.js";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
@@ -111,6 +112,9 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   if (labBoards.length > 0 && !opts["skip-check"]) {
     const results = await checkRig(labBoards);
     for (const r of results) if (r.status !== "ok") console.log(formatHealth(r));
+    // What each board said it is (bootloader, PID, ...) goes on its results as parameters.
+    const identities = identitiesOf(results);
+    if (Object.keys(identities).length > 0) process.env[IDENTITY_ENV] = JSON.stringify(identities);
     const quarantine = quarantineOf(results);
     if (Object.keys(quarantine).length > 0) {
       process.env[QUARANTINE_ENV] = JSON.stringify(quarantine);

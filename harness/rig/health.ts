@@ -2,7 +2,10 @@
  * Health checks of a rack (`hil rigs --check`, and the start of `hil run` on a lab rig):
  * per board, that its power backend answers (read-back where it can; a power cycle with
  * `cycle`; the instrument's identity where it has one, as a SCPI supply's `*IDN?`), and that the board is there by identity (USB device enumerates, serial port
- * exists) within its enumeration timeout. Boards leased by another run are not touched.
+ * exists) within its enumeration timeout, and that it says who it is through its family's
+ * protocol (identify.ts: bootloader ID and PID, FUS version, TKey name and version, MCUboot
+ * image list). Boards leased by another run are not touched; emulated boards are identified
+ * the same way through their emulators.
  *
  * A failing board is an infrastructure failure, never a firmware one: `hil run` quarantines
  * it for the run (HIL_QUARANTINE), its tests skip with the reason, the rest of the rack runs.
@@ -10,6 +13,7 @@
  */
 import type { Board } from "./board.js";
 import { InfrastructureError, SkipScenario } from "./errors.js";
+import { formatIdentity, type Identifier, type Identity, identifyBoard } from "./identify.js";
 import { describeHolder, type LeaseOptions, tryLease } from "./lease.js";
 import { describeUsb } from "./locate.js";
 
@@ -26,12 +30,16 @@ export interface BoardHealth {
   /** ok; failed (infrastructure); skipped (leased by another run, or needs a person). */
   readonly status: "ok" | "failed" | "skipped";
   readonly steps: readonly HealthStep[];
+  /** What the board said about itself (bootloader, PID, serial, ...), when it was identified. */
+  readonly identified?: Identity;
 }
 
 export interface HealthOptions {
   /** Power-cycle boards whose backend can (not manual). */
   readonly cycle?: boolean;
   readonly lease?: LeaseOptions;
+  /** The identifier per family (default identify.ts's table); tests swap one in. */
+  readonly identifiers?: Readonly<Record<Board["family"], Identifier>>;
 }
 
 function identityOf(board: Board): string {
@@ -44,16 +52,32 @@ function identityOf(board: Board): string {
 
 export async function checkBoard(board: Board, opts: HealthOptions = {}): Promise<BoardHealth> {
   const steps: HealthStep[] = [];
+  let identified: Identity | undefined;
   const result = (status: BoardHealth["status"]): BoardHealth => ({
     board: board.id,
     identity: identityOf(board),
     status,
     steps,
+    ...(identified ? { identified } : {}),
   });
+  const identify = async (): Promise<boolean> => {
+    try {
+      identified = await identifyBoard(board, opts.identifiers);
+      steps.push({ name: "identify", ok: true, detail: formatIdentity(identified) });
+      return true;
+    } catch (error) {
+      if (error instanceof SkipScenario) {
+        steps.push({ name: "identify", ok: true, detail: `not checked: ${error.message}` });
+        return true;
+      }
+      steps.push({ name: "identify", ok: false, detail: (error as Error).message });
+      return false;
+    }
+  };
   if (board.emulated) {
     await board.power.on();
     steps.push({ name: "power", ok: true, detail: `emulated, ${await board.power.state()}` });
-    return result("ok");
+    return result((await identify()) ? "ok" : "failed");
   }
   const got = await tryLease(board.id, { ...opts.lease, clock: board.clock });
   if ("holder" in got) {
@@ -96,9 +120,9 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
       if (!powerOk) return result("failed");
     }
     // Instruments that can say who they are (a SCPI supply's *IDN?) do: the wrong supply on a port is visible.
-    const identify = (board.power as { identify?: () => Promise<string> }).identify;
-    if (!manual && typeof identify === "function") {
-      if (!(await step("power identify", () => identify.call(board.power)))) return result("failed");
+    const instrumentId = (board.power as { identify?: () => Promise<string> }).identify;
+    if (!manual && typeof instrumentId === "function") {
+      if (!(await step("power identify", () => instrumentId.call(board.power)))) return result("failed");
     }
     const locator = board.locator;
     let ok = true;
@@ -109,6 +133,8 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
           return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
         })) && ok;
     if (locator?.hasSerialPort) ok = (await step("serial", () => locator.serialPort())) && ok;
+    // Only a board that is there is asked who it is; one that is not has its finding already.
+    if (ok) ok = await identify();
     return result(ok ? "ok" : "failed");
   } catch (error) {
     if (error instanceof SkipScenario) return result("skipped");
@@ -148,6 +174,13 @@ export function quarantineOf(results: readonly BoardHealth[]): Record<string, st
         .filter((s) => !s.ok)
         .map((s) => `${s.name}: ${s.detail}`)
         .join("; ");
+  return out;
+}
+
+/** Identities read by the check, as `hil run` hands them to the suites (identify.ts IDENTITY_ENV): JSON `{ id: identity }`. */
+export function identitiesOf(results: readonly BoardHealth[]): Record<string, Identity> {
+  const out: Record<string, Identity> = {};
+  for (const r of results) if (r.identified) out[r.board] = r.identified;
   return out;
 }
 

@@ -292,6 +292,11 @@ export class BoardLocator {
     return this.board.usb !== undefined;
   }
 
+  /** The USB identity from the rig file (VID/PID, serial, port path), for clients that open the device. */
+  get usb(): UsbIdentityLike | undefined {
+    return this.board.usb;
+  }
+
   /** Path of the board's serial port once it exists (and has settled). @throws {InfrastructureError} */
   serialPort(opts: { timeoutMs?: number } = {}): Promise<string> {
     const identity = this.board.serial;

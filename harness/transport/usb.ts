@@ -18,6 +18,8 @@ export interface UsbFilter {
   vendorId: number;
   productId?: number;
   serialNumber?: string;
+  /** Physical port path as sysfs names it (`1-2.3`): stable across re-enumeration; see {@link usbPortPath}. */
+  portPath?: string;
 }
 
 export interface WaitForOptions {
@@ -45,15 +47,29 @@ export function matchesFilter(device: UsbDevice, filter: UsbFilter): boolean {
   return (
     device.vendorId === filter.vendorId &&
     (filter.productId === undefined || device.productId === filter.productId) &&
-    (filter.serialNumber === undefined || device.serialNumber === filter.serialNumber)
+    (filter.serialNumber === undefined || device.serialNumber === filter.serialNumber) &&
+    (filter.portPath === undefined || usbPortPath(device) === filter.portPath)
   );
+}
+
+/**
+ * A device's physical port path in sysfs form (`1-2.3`: bus 1, root port 2, hub port 3), from
+ * the `bus` and `ports` (port chain) the `usb` package adds to its WebUSB devices; undefined
+ * for devices without them (emulated facades, root hubs). The bus is a decimal string on
+ * Linux (nusb's bus_id), possibly zero-padded.
+ */
+export function usbPortPath(device: UsbDevice): string | undefined {
+  const d = device as Partial<{ bus: string; ports: readonly number[] }>;
+  if (typeof d.bus !== "string" || !/^\d+$/.test(d.bus) || !Array.isArray(d.ports) || d.ports.length === 0)
+    return undefined;
+  return `${Number.parseInt(d.bus, 10)}-${d.ports.join(".")}`;
 }
 
 /** "0483:df11 serial 206A3..." for messages. */
 export function describeFilter(filter: UsbFilter): string {
   const hex4 = (v: number) => v.toString(16).padStart(4, "0");
   const pid = filter.productId === undefined ? "*" : hex4(filter.productId);
-  return `${hex4(filter.vendorId)}:${pid}${filter.serialNumber === undefined ? "" : ` serial ${filter.serialNumber}`}`;
+  return `${hex4(filter.vendorId)}:${pid}${filter.serialNumber === undefined ? "" : ` serial ${filter.serialNumber}`}${filter.portPath === undefined ? "" : ` at port ${filter.portPath}`}`;
 }
 
 /**

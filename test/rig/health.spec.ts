@@ -1,14 +1,15 @@
 /**
  * `hil rigs --check` on a lab rack made of fakes: uhubctl on PATH, a sysfs-shaped USB
- * directory, a by-id directory. A dead hub and a board that does not enumerate are reported
+ * directory, a by-id directory, and an emulated TKey on a pty to identify. A dead hub and a board that does not enumerate are reported
  * as infrastructure failures with what was seen; the good board passes; exit code 1.
  * A quarantined board's tests skip with the finding.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
+import { type EmulatorProcess, startEmulator } from "../../harness/expose/emulator-process.js";
 import { acquireLease } from "../../harness/rig/lease.js";
 import { ScpiSupply } from "./lab-emulators.js";
 
@@ -46,7 +47,10 @@ describe("rig/health: hil rigs --check", function () {
   this.timeout(60_000);
   let tmp: string;
   let env: Record<string, string>;
-  before(async () => {
+  let tkey: EmulatorProcess | undefined;
+  before(async function () {
+    // The good board is an emulated TKey on a real pty (socat), so it can be identified.
+    if ((await execa("which", ["socat"], { reject: false })).exitCode !== 0) this.skip();
     tmp = await mkdtemp(join(tmpdir(), "hil-health-"));
     const sys = join(tmp, "sys");
     const dev = join(sys, "1-1.1");
@@ -61,7 +65,9 @@ describe("rig/health: hil rigs --check", function () {
     }))
       await writeFile(join(dev, name), `${value}\n`);
     await mkdir(join(tmp, "by-id"));
-    await symlink("/dev/null", join(tmp, "by-id", "usb-Tillitis_MTA1-USB-V1_68de5d27-if00"));
+    tkey = await startEmulator("tkey", join(tmp, "by-id", "usb-Tillitis_MTA1-USB-V1_68de5d27-if00"), [], {
+      log: false,
+    });
     await writeFile(
       join(tmp, "hubs.json"),
       JSON.stringify({
@@ -87,7 +93,10 @@ describe("rig/health: hil rigs --check", function () {
       HIL_RIG: "",
     };
   });
-  after(() => rm(tmp, { recursive: true, force: true }));
+  after(async () => {
+    await tkey?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
 
   it("reports each board; infrastructure failures name what was seen; leased boards are left alone; exit 1", async () => {
     const lease = await acquireLease("tkey-busy", { dir: join(tmp, "leases"), owner: "nightly" });
@@ -99,7 +108,7 @@ describe("rig/health: hil rigs --check", function () {
     expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
     const out = r.stdout;
     expect(out).to.match(
-      / {2}tkey-ok \(.*\): ok\n {6}ok {3}power: uhubctl: on\n {6}ok {3}usb: USB 1207:8887 serial 68de5d27 at port 1-1\.1 \(MTA1-USB-V1\)\n {6}ok {3}serial: .*usb-Tillitis_MTA1-USB-V1_68de5d27-if00/,
+      / {2}tkey-ok \(.*\): ok\n {6}ok {3}power: uhubctl: on\n {6}ok {3}usb: USB 1207:8887 serial 68de5d27 at port 1-1\.1 \(MTA1-USB-V1\)\n {6}ok {3}serial: .*usb-Tillitis_MTA1-USB-V1_68de5d27-if00\n {6}ok {3}identify: name tk1 mkdf, firmware \d+, udi [0-9a-f:]+\n/,
     );
     expect(out).to.match(
       / {2}tkey-dead-hub \(.*\): FAILED \[infrastructure\]\n {6}FAIL power: board tkey-dead-hub: power \(uhubctl\): uhubctl -l 1-9 -p 1 exited 1:\n *No compatible devices detected at location 1-9!/,
@@ -149,6 +158,7 @@ describe("rig/health: hil rigs --check", function () {
       expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.include("power: scpi: was off, switched on, now on");
       expect(r.stdout).to.include("power identify: EMULATED,PSU-2CH,SN000042,1.0");
+      expect(r.stdout).to.include("identify: not checked: board wb55-psu names neither usb-dfu nor usart");
       expect(psu.outputs[1]).to.deep.equal({ on: true, volt: 3.3, curr: 0 });
     } finally {
       await psu.close();

@@ -168,3 +168,17 @@ export class RelayBoard extends PtyInstrument {
     this.energized.set(channel, m[1] === "ON");
   }
 }
+
+/**
+ * A device that answers every byte it gets with the same junk (a board on the wrong firmware,
+ * a miswired port, a baud mismatch as a client would see it): identify must fail on it.
+ */
+export class GarbageDevice extends PtyInstrument {
+  constructor(private readonly junk = Uint8Array.of(0x55, 0xaa, 0x00, 0xfe)) {
+    super();
+  }
+
+  protected onBytes(): void {
+    this.send(this.junk);
+  }
+}

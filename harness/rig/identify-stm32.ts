@@ -1,0 +1,138 @@
+/**
+ * Identifier of STM32 boards (L432, WB55): into the ROM bootloader (boot control, then reset
+ * or power cycle), then ask it over USB DFU when the board has `usb-dfu`, else over USART
+ * (a board with neither is reported as not checked):
+ *
+ * - USB DFU: the ROM's bcdDevice (its MSB is the DFU bootloader version, fact sheet §2.7),
+ *   bcdDFUVersion of the functional descriptor (0x011A = DfuSe), Get Commands, the USB serial.
+ * - USART (AN3155): Get Version (protocol version byte), Get ID (PID).
+ * - Both: the bootloader ID byte at the end of system memory − 1 (AN2606: 0x91 on L432,
+ *   0xD5 on WB55), where readout protection lets it be read.
+ * - `fus` boards: FUS and wireless-stack versions from the FUS device information table
+ *   (AN5185 §6.1.1). Read from SRAM2a, never by FUS_GET_STATE: a second GET_STATE to a
+ *   running stack reboots the chip into FUS.
+ */
+import { DfuClient, DfuError } from "../clients/dfu/index.js";
+import { DfuFusLink, FusClient, type FusLink, UsartFusLink } from "../clients/fus/index.js";
+import { NackError, UsartBootloader } from "../clients/stm32-usart/index.js";
+import { Stm32Device } from "../devices/stm32/device.js";
+import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
+import { profileForFamily } from "../devices/stm32/profiles.js";
+import { formatVersion } from "../protocol/fus/footer.js";
+import { type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import type { Board } from "./board.js";
+import { InfrastructureError, SkipScenario } from "./errors.js";
+import type { Identity } from "./identify.js";
+import { openUsartLink } from "./usart-link.js";
+
+const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
+
+export async function identifyStm32(board: Board): Promise<Identity> {
+  if (board.capabilities.has("usb-dfu")) return identifyOverDfu(board);
+  if (board.capabilities.has("usart")) return identifyOverUsart(board);
+  // Nothing in the rig file says how to reach the ROM: shown as not checked, not guessed.
+  throw new SkipScenario(`board ${board.id} names neither usb-dfu nor usart: no bootloader interface to ask`);
+}
+
+/** BOOT0 (or its equivalent) for the ROM, then a reset, or a power cycle where there is no reset line. */
+async function enterBootloader(board: Board): Promise<void> {
+  if (!board.boot) return; // wired to boot the ROM (or an emulator's default): nothing to select
+  await board.boot.bootloader();
+  if (board.reset) await board.reset.reset();
+  else if (board.power.backend !== "manual") await board.power.cycle();
+}
+
+/** Address of the bootloader ID byte: end of system memory − 1 (AN2606). */
+function bootloaderIdAddress(board: Board): number {
+  const p = stm32Profile(board);
+  return p.systemMemory.base + p.systemMemory.size - 2;
+}
+
+function stm32Profile(board: Board) {
+  return board.emulator instanceof Stm32Device ? board.emulator.profile : profileForFamily(board.family);
+}
+
+async function identifyOverDfu(board: Board): Promise<Identity> {
+  await enterBootloader(board);
+  const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
+  const usb = board.locator?.usb;
+  const serial = board.emulator ? board.serial : usb?.serial;
+  const filter: UsbFilter = {
+    ...ROM_USB,
+    ...(serial ? { serialNumber: serial } : {}),
+    ...(usb?.port ? { portPath: usb.port } : {}),
+  };
+  const dfu = await DfuClient.connect(bus, filter, {
+    clock: board.clock,
+    enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,
+  });
+  try {
+    const device = dfu.device;
+    const identity: Record<string, string> = {};
+    const id = await readBootloaderId(() => dfu.upload(bootloaderIdAddress(board), 1));
+    if (id !== undefined) identity.bootloader = id;
+    const major = device.deviceVersionMajor;
+    identity["dfu-bootloader"] = `${major >> 4}.${major & 0xf}`;
+    identity.bcdDFU = `0x${hex(dfu.functionalDescriptor.bcdDfuVersion, 4)}`;
+    identity.commands = (await dfu.getCommands()).map((c) => hex(c, 2)).join(" ");
+    if (device.serialNumber) identity.serial = device.serialNumber;
+    if (board.capabilities.has("fus")) Object.assign(identity, await fusVersions(DfuFusLink.over(dfu)));
+    return identity;
+  } finally {
+    await dfu.close();
+  }
+}
+
+async function identifyOverUsart(board: Board): Promise<Identity> {
+  // Open first: DTR/RTS boot and reset sequences run on the port the client holds.
+  const stream = await openUsartLink(board);
+  try {
+    await enterBootloader(board);
+    const usart = new UsartBootloader(stream, { clock: board.clock });
+    await usart.connect();
+    const version = await usart.getVersion();
+    const pid = await usart.getId();
+    const identity: Record<string, string> = {};
+    const id = await readBootloaderId(() => usart.readMemory(bootloaderIdAddress(board), 1));
+    if (id !== undefined) identity.bootloader = id;
+    identity["usart-protocol"] = `${version.version >> 4}.${version.version & 0xf}`;
+    identity.pid = `0x${pid.toString(16)}`;
+    if (board.capabilities.has("fus"))
+      Object.assign(identity, await fusVersions(new UsartFusLink(stream, board.clock, usart)));
+    return identity;
+  } finally {
+    await stream.close();
+  }
+}
+
+/** The ID byte, or undefined where the ROM refuses the read (readout protection): that is no failure of identity. */
+async function readBootloaderId(read: () => Promise<Uint8Array>): Promise<string | undefined> {
+  try {
+    const [id] = await read();
+    return id === undefined ? undefined : `0x${hex(id, 2)}`;
+  } catch (error) {
+    if (isRefusal(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A NACK or a DFU error status is the ROM saying no; a timeout or a garbled reply is not. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof NackError || (error instanceof DfuError && error.kind === "status");
+}
+
+async function fusVersions(link: FusLink): Promise<Record<string, string>> {
+  const info = await new FusClient(link).readDeviceInfo();
+  if (!info.valid)
+    throw new InfrastructureError(
+      `FUS device information table is not valid (first word 0x${info.state.toString(16)})`,
+    );
+  return {
+    fus: formatVersion(info.fusVersion),
+    stack: info.stackInstalled ? formatVersion(info.wirelessStackVersion) : "none",
+  };
+}
+
+function hex(value: number, digits: number): string {
+  return value.toString(16).padStart(digits, "0");
+}

@@ -1,0 +1,242 @@
+/**
+ * Identifying boards at the health check: every family of the emulated rack through its own
+ * protocol and the real host clients; STM32 over USART as well as USB DFU; and lab boards on
+ * real ptys through `hil rigs --check`, one of them answering garbage: that one is quarantined
+ * as infrastructure, the others pass.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+import type { Stm32Device } from "../../harness/devices/stm32/device.js";
+import type { TKeyDevice } from "../../harness/devices/tkey/device.js";
+import { type EmulatorProcess, startEmulator } from "../../harness/expose/emulator-process.js";
+import { formatVersion } from "../../harness/protocol/fus/footer.js";
+import type { Board } from "../../harness/rig/board.js";
+import { InfrastructureError } from "../../harness/rig/errors.js";
+import { type BoardHealth, checkRig, identitiesOf, quarantineOf } from "../../harness/rig/health.js";
+import {
+  formatIdentity,
+  IDENTIFIERS,
+  IDENTITY_ENV,
+  identifyBoard,
+  identityFromEnv,
+} from "../../harness/rig/identify.js";
+import { identityParameters } from "../../harness/rig/identify-report.js";
+import { loadRigFile, parseRigFile } from "../../harness/rig/load.js";
+import { buildRig } from "../../harness/rig/rig.js";
+import { GarbageDevice } from "./lab-emulators.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const HIL = join(ROOT, "bin", "hil.js");
+
+function byBoard(results: readonly BoardHealth[], id: string): BoardHealth {
+  const r = results.find((x) => x.board === id);
+  expect(r, `health result of ${id}`).to.not.equal(undefined);
+  return r!;
+}
+
+describe("rig/identify: the emulated rack, every family", function () {
+  this.timeout(60_000);
+  let boards: readonly Board[];
+  let results: BoardHealth[];
+
+  before(async () => {
+    const path = join(ROOT, "rigs", "emulated.yaml");
+    boards = buildRig(await loadRigFile(path), path).boards;
+    results = await checkRig(boards);
+  });
+
+  const board = (id: string) => boards.find((b) => b.id === id)!;
+
+  it("identifies every board through its protocol; none is quarantined", () => {
+    for (const r of results) {
+      expect(r.status, `${r.board}: ${JSON.stringify(r.steps)}`).to.equal("ok");
+      const step = r.steps.find((s) => s.name === "identify");
+      expect(step?.ok, r.board).to.equal(true);
+      expect(step?.detail).to.equal(formatIdentity(r.identified!));
+    }
+    expect(new Set(results.map((r) => r.board))).to.deep.equal(new Set(boards.map((b) => b.id)));
+    expect(quarantineOf(results)).to.deep.equal({});
+  });
+
+  it("STM32 over USB DFU: DfuSe descriptor, AN3156 Get Commands, the ROM's USB serial; WB55 adds FUS and stack versions", () => {
+    for (const id of ["l432-0", "wb55-0"]) {
+      const got = byBoard(results, id).identified!;
+      expect(got.bcdDFU, id).to.equal("0x011a");
+      expect(got.commands, id).to.equal("00 21 41 92"); // Get Commands, Set Address, Erase, Read Unprotect
+      expect(got.serial, id).to.equal(board(id).serial);
+      expect(got["dfu-bootloader"], id).to.match(/^\d+\.\d+$/);
+    }
+    const wb55 = board("wb55-0").emulator as Stm32Device;
+    const got = byBoard(results, "wb55-0").identified!;
+    expect(got.fus).to.equal(formatVersion(wb55.fus!.nv.fusVersion));
+    expect(got.stack).to.equal(formatVersion(wb55.fus!.nv.stack!.version));
+    expect(byBoard(results, "l432-0").identified).not.to.have.property("fus");
+  });
+
+  it("TKey: NAME0/NAME1 'tk1 mkdf', the firmware version and the UDI the firmware reports", () => {
+    const tkey = board("tkey-0").emulator as TKeyDevice;
+    const got = byBoard(results, "tkey-0").identified!;
+    expect(got.name).to.equal("tk1 mkdf");
+    expect(got.firmware).to.equal(String(tkey.profile.version));
+    const [w0, w1] = tkey.tkeyIdentity.udiWords;
+    expect(got.udi).to.equal(
+      `${((w0 >>> 12) & 0xffff).toString(16).padStart(4, "0")}:${((w0 >>> 6) & 0x3f).toString(16).padStart(2, "0")}:${(w0 & 0x3f).toString(16).padStart(2, "0")}:${w1.toString(16).padStart(8, "0")}`,
+    );
+  });
+
+  it("MCUboot: the SMP image list names the running image (the factory 1.0.0 in slot 0)", () => {
+    const got = byBoard(results, "nrf52840-0").identified!;
+    expect(got.image).to.equal("1.0.0");
+    expect(got.slots).to.match(/^#0 1\.0\.0 active confirmed/);
+    expect(got.hash).to.match(/^[0-9a-f]{16}$/);
+  });
+
+  it("identitiesOf hands every identified board to the run; identityFromEnv reads one back", () => {
+    const env = { [IDENTITY_ENV]: JSON.stringify(identitiesOf(results)) };
+    expect(identityFromEnv("tkey-0", env)).to.deep.equal(byBoard(results, "tkey-0").identified);
+    expect(identityFromEnv("no-such-board", env)).to.equal(undefined);
+    expect(identityFromEnv("tkey-0", { [IDENTITY_ENV]: "{not json" })).to.equal(undefined);
+  });
+
+  it("report parameters: one per identity field, in reading order; names the suites use already get a prefix", () => {
+    expect(identityParameters({ bootloader: "0x91", pid: "0x435", seed: "7" })).to.deep.equal([
+      { name: "bootloader", value: "0x91" },
+      { name: "pid", value: "0x435" },
+      { name: "board.seed", value: "7" },
+    ]);
+  });
+});
+
+describe("rig/identify: STM32 over USART (AN3155)", function () {
+  this.timeout(60_000);
+
+  it("Get Version, Get ID and the bootloader ID byte (AN2606: 0x91 on L432, 0xD5 on WB55)", async () => {
+    const rig = buildRig(
+      parseRigFile(
+        [
+          "name: usart-only",
+          "boards:",
+          "  - { id: l432-u, family: stm32l432, capabilities: [usart], emulated: { seed: 2 } }",
+          "  - { id: wb55-u, family: stm32wb55, capabilities: [usart, fus], emulated: { seed: 3 } }",
+          "",
+        ].join("\n"),
+        "usart-only.yaml",
+      ),
+      "usart-only.yaml",
+    );
+    const results = await checkRig(rig.boards);
+    const l432 = byBoard(results, "l432-u");
+    expect(l432.status).to.equal("ok");
+    expect(l432.identified).to.include({ bootloader: "0x91", pid: "0x435", "usart-protocol": "3.1" });
+    const wb55 = byBoard(results, "wb55-u");
+    expect(wb55.identified).to.include({ bootloader: "0xd5", pid: "0x495" });
+    expect(wb55.identified)
+      .to.have.property("fus")
+      .that.matches(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("a family identifier that throws: an InfrastructureError naming the board and the cause", async () => {
+    const [board] = buildRig(
+      parseRigFile(
+        "name: one\nboards:\n  - { id: nor-x, family: sim-nor, capabilities: [], emulated: {} }\n",
+        "one.yaml",
+      ),
+      "one.yaml",
+    ).boards;
+    const broken = {
+      ...IDENTIFIERS,
+      "sim-nor": async () => {
+        throw new RangeError("reply byte 0x55 at offset 0");
+      },
+    };
+    const error = await identifyBoard(board!, broken).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(InfrastructureError);
+    expect((error as Error).message).to.equal(
+      "board nor-x (sim-nor) did not identify itself: RangeError: reply byte 0x55 at offset 0",
+    );
+    const [health] = await checkRig([board!], { identifiers: broken });
+    expect(health!.status).to.equal("failed");
+    expect(quarantineOf([health!])).to.deep.equal({
+      "nor-x":
+        "identify: board nor-x (sim-nor) did not identify itself: RangeError: reply byte 0x55 at offset 0",
+    });
+  });
+});
+
+describe("rig/identify: hil rigs --check on lab boards over real ptys", function () {
+  this.timeout(90_000);
+  let tmp: string;
+  const emulators: EmulatorProcess[] = [];
+  let garbage: GarbageDevice | undefined;
+
+  before(async function () {
+    if ((await execa("which", ["socat"], { reject: false })).exitCode !== 0) this.skip();
+    tmp = await mkdtemp(join(tmpdir(), "hil-identify-"));
+    await mkdir(join(tmp, "by-id"));
+    const link = (name: string) => join(tmp, "by-id", name);
+    emulators.push(
+      await startEmulator("stm32l432kc", link("usb-FTDI_TTL232R_FTGOOD01-if00-port0"), [], { log: false }),
+    );
+    emulators.push(
+      await startEmulator("tkey", link("usb-Tillitis_MTA1-USB-V1_68de5d27-if00"), [], { log: false }),
+    );
+    garbage = await new GarbageDevice().serve(link("usb-FTDI_TTL232R_FTJUNK02-if00-port0"));
+  });
+
+  after(async () => {
+    await Promise.all(emulators.map((e) => e.stop()));
+    await garbage?.close();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("identifies the good boards; the one answering garbage is quarantined as infrastructure; exit 1", async () => {
+    const power = "power: { backend: command, on: 'true', off: 'true', state: 'echo on' }";
+    await writeFile(
+      join(tmp, "bench.yaml"),
+      [
+        "name: bench",
+        "timeouts: { enumerateMs: 1000, settleMs: 10, powerOffMs: 50, commandMs: 2000 }",
+        "boards:",
+        "  - id: l432-good",
+        "    family: stm32l432",
+        "    capabilities: [usart]",
+        "    serial: { byId: /dev/serial/by-id/usb-FTDI_TTL232R_FTGOOD01-if00-port0 }",
+        `    ${power}`,
+        "  - id: tkey-good",
+        "    family: tkey",
+        "    capabilities: []",
+        "    serial: { byId: /dev/serial/by-id/usb-Tillitis_MTA1-USB-V1_68de5d27-if00 }",
+        `    ${power}`,
+        "  - id: l432-junk",
+        "    family: stm32l432",
+        "    capabilities: [usart]",
+        "    serial: { usbSerial: FTJUNK02 }",
+        `    ${power}`,
+        "",
+      ].join("\n"),
+    );
+    const r = await execa("node", [HIL, "rigs", "--rig", join(tmp, "bench.yaml"), "--check"], {
+      reject: false,
+      env: { HIL_SERIAL_BY_ID_DIR: join(tmp, "by-id"), HIL_LEASE_DIR: join(tmp, "leases"), HIL_RIG: "" },
+    });
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
+    expect(r.stdout).to.match(
+      / {2}l432-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: bootloader 0x91, usart-protocol 3\.1, pid 0x435\n/,
+    );
+    expect(r.stdout).to.match(
+      / {2}tkey-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: name tk1 mkdf, firmware \d+, udi /,
+    );
+    expect(r.stdout).to.match(
+      / {2}l432-junk \(.*\): FAILED \[infrastructure\]\n {6}ok {3}power: command: on\n {6}ok {3}serial: .*FTJUNK02.*\n {6}FAIL identify: board l432-junk \(stm32l432\) did not identify itself: \w+: /,
+    );
+    expect(r.stdout).to.match(/^2 ok, 1 failed \(infrastructure\), 0 skipped$/m);
+    // The client began as AN3155 says, with the autobaud byte, and got junk back.
+    expect(garbage!.received[0]).to.equal(0x7f);
+  });
+});
