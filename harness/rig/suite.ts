@@ -21,6 +21,7 @@ import * as allure from "allure-js-commons";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
+import { reportIdentity } from "./identify-report.js";
 import { leaseHooks } from "./lease-hooks.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
@@ -65,6 +66,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
         if (process.env.HIL_FAULTS) await allure.parameter("faults", process.env.HIL_FAULTS);
         // The seed replays the scenario: `hil run --seed` reproduces every random choice.
         if (board.emulator) await allure.parameter("seed", String(board.seed));
+        // What the run's health check read from the board (bootloader, PID, firmware, ...).
+        await reportIdentity(board);
         marks = markEvidence(board);
       });
       body(steppedBoard(board));

@@ -12,6 +12,7 @@ interface AllureResult {
   status: string;
   description?: string;
   labels: { name: string; value: string }[];
+  parameters: { name: string; value: string; excluded?: boolean }[];
 }
 
 const FIXTURE = "test/rig/fixtures/board-suite.fixture.ts";
@@ -44,7 +45,18 @@ describe("forEachBoard", function () {
         "extraReporters=spec",
         FIXTURE,
       ],
-      { cwd: projectRoot(), env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } },
+      {
+        cwd: projectRoot(),
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          FORCE_COLOR: "0",
+          // As `hil run` hands over what its health check read from each board.
+          HIL_BOARD_IDENTITY: JSON.stringify({
+            "nor-a": { bootloader: "0x91", pid: "0x435", serial: "SN-A" },
+          }),
+        },
+      },
     );
     stdout = run.stdout;
     const files = (await readdir(resultsDir)).filter((f) => f.endsWith("-result.json"));
@@ -82,6 +94,19 @@ describe("forEachBoard", function () {
       expect(label(r, "board.kind")).to.deep.equal(["emulated"]);
       expect(label(r, "version.updater")).to.deep.equal(["1.0"]);
       expect(label(r, "host"), "allure-mocha's own host label, not a second one").to.have.length(1);
+    }
+  });
+
+  it("carries the board's identity from the run's health check as parameters, kept out of the history id", () => {
+    for (const name of ["cuts power", "restores power"]) {
+      const identity = result(name).parameters.filter((p) =>
+        ["bootloader", "pid", "serial"].includes(p.name),
+      );
+      expect(identity).to.deep.equal([
+        { name: "bootloader", value: "0x91", excluded: true },
+        { name: "pid", value: "0x435", excluded: true },
+        { name: "serial", value: "SN-A", excluded: true },
+      ]);
     }
   });
 
