@@ -133,6 +133,8 @@ export class Flash {
   #powered = true;
   readonly #listeners = new Set<(op: FlashOp, result: FlashResult) => void>();
   readonly #random: Random;
+  /** Erased bytes as long as the largest sector: isErased compares against it natively. */
+  readonly #erasedRun: Uint8Array;
 
   constructor(geometry: FlashGeometry, options: FlashOptions = {}) {
     const { base, sectors, programUnit } = geometry;
@@ -163,6 +165,7 @@ export class Flash {
       templates.set(s.size, shared);
       return shared;
     });
+    this.#erasedRun = new Uint8Array(Math.max(...templates.keys())).fill(this.erasedValue);
     this.#owned = this.#layout.map(() => false);
     this.#writeProtected = this.#layout.map(() => false);
     this.#random = new Random(options.seed ?? 0);
@@ -223,14 +226,14 @@ export class Flash {
 
   isErased(address: number, length: number): boolean {
     this.#checkRange(address, length);
-    // Scans the sector buffers in place: this runs for every program call.
+    // Compares the sector buffers in place (memcmp): this runs for every program call.
     for (let done = 0; done < length; ) {
       const at = address + done;
       const s = this.sectorAt(at)!;
       const off = at - s.start;
       const n = Math.min(length - done, s.size - off);
       const buf = this.#sectors[s.index]!;
-      for (let i = off; i < off + n; i++) if (buf[i] !== this.erasedValue) return false;
+      if (Buffer.compare(buf.subarray(off, off + n), this.#erasedRun.subarray(0, n)) !== 0) return false;
       done += n;
     }
     return true;

@@ -3,7 +3,10 @@ import type { Clock } from "../transport/clock.js";
 interface Timer {
   due: number;
   seq: number;
-  fire: () => void;
+  resolve: () => void;
+  /** Only for a sleep given an AbortSignal: the listener to remove once it fires. */
+  cancel?: () => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,25 +35,29 @@ export class VirtualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (!(ms >= 0)) throw new RangeError(`sleep: ms must be >= 0, got ${ms}`);
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer: Timer = {
-        due: this.#now + ms,
-        seq: this.#seq++,
-        fire: () => {
-          signal?.removeEventListener("abort", cancel);
-          resolve();
-        },
-      };
-      const cancel = () => {
+    if (signal?.aborted) return Promise.resolve();
+    // A download sleeps five times per flash operation: no closures beyond the resolver
+    // unless the sleep can be aborted.
+    let resolve!: () => void;
+    const slept = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const timer: Timer = { due: this.#now + ms, seq: this.#seq++, resolve };
+    if (signal) {
+      timer.signal = signal;
+      timer.cancel = () => {
         const at = this.#timers.indexOf(timer);
         if (at >= 0) this.#timers.splice(at, 1);
         resolve();
       };
-      signal?.addEventListener("abort", cancel, { once: true });
-      this.#insert(timer);
-      this.#schedulePump();
-    });
+      signal.addEventListener("abort", timer.cancel, { once: true });
+    }
+    this.#insert(timer);
+    if (!this.#pumping) {
+      this.#pumping = true;
+      setImmediate(this.#firstTurn);
+    }
+    return slept;
   }
 
   /** Number of sleeps not yet due, for tests and for spotting a run that waits on nothing. */
@@ -66,33 +73,27 @@ export class VirtualClock implements Clock {
       if (prev.due < timer.due || (prev.due === timer.due && prev.seq < timer.seq)) break;
       i--;
     }
-    this.#timers.splice(i, 0, timer);
+    if (i === this.#timers.length) this.#timers.push(timer);
+    else this.#timers.splice(i, 0, timer);
   }
 
-  #schedulePump(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    void this.#pump();
-  }
+  // The pump: two macrotask turns, so promise chains and setImmediate work started by the
+  // last timer get to run (and maybe set earlier timers) before time jumps; then the
+  // earliest timer fires. Plain immediates, not awaited promises: this runs per sleep.
+  readonly #firstTurn = (): void => {
+    setImmediate(this.#secondTurn);
+  };
 
-  async #pump(): Promise<void> {
-    try {
-      while (this.#timers.length > 0) {
-        // Two macrotask turns: promise chains and setImmediate work started by the last
-        // timer get to run (and maybe set earlier timers) before time jumps.
-        await settle();
-        await settle();
-        const next = this.#timers.shift();
-        if (!next) break;
-        this.#now = Math.max(this.#now, next.due);
-        next.fire();
-      }
-    } finally {
+  readonly #secondTurn = (): void => {
+    const next = this.#timers.shift();
+    if (!next) {
       this.#pumping = false;
+      return;
     }
-  }
-}
-
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+    this.#now = Math.max(this.#now, next.due);
+    if (next.signal) next.signal.removeEventListener("abort", next.cancel!);
+    next.resolve();
+    if (this.#timers.length > 0) setImmediate(this.#firstTurn);
+    else this.#pumping = false;
+  };
 }

@@ -87,6 +87,15 @@ export class Transcript {
     return stored;
   }
 
+  /**
+   * Appends an entry as it is, for a recorder that built it from its own private copies
+   * (a USB recorder copies each 2 KB block once; `record` would copy it again).
+   */
+  adopt(entry: TranscriptEntry): TranscriptEntry {
+    this.#entries.push(entry);
+    return entry;
+  }
+
   note(text: string): void {
     this.record({ dir: "event", note: text });
   }

@@ -4,7 +4,7 @@
  * must stand out in the transcript), bulk transfers, and lifecycle calls such as reset().
  */
 import { intercept } from "./intercept.js";
-import type { SetupPacket, Transcript, TranscriptDir } from "./transcript.js";
+import type { SetupPacket, Transcript, TranscriptDir, TranscriptEntry } from "./transcript.js";
 
 const REQUEST_TYPE: Record<USBRequestType, number> = { standard: 0, class: 1, vendor: 2 };
 const RECIPIENT: Record<USBRecipient, number> = { device: 0, interface: 1, endpoint: 2, other: 3 };
@@ -31,6 +31,15 @@ function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
     : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** The transfer's promise; a device that throws instead of rejecting is recorded the same way. */
+function issue<R>(start: () => Promise<R>): Promise<R> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Lifecycle calls worth a line in the transcript; results pass through untouched. */
 const LIFECYCLE = [
   "open",
@@ -46,31 +55,41 @@ const LIFECYCLE = [
 
 /** The same device, recording into `transcript`. Errors are recorded (status "error") and rethrown. */
 export function recordUsb<D extends USBDevice>(device: D, transcript: Transcript): D {
-  // Stamped when the host issued the transfer; a thrown transfer is recorded too, then rethrown.
-  async function transfer<R extends USBInTransferResult | USBOutTransferResult>(
+  // One entry per transfer, stamped when the host issued it and appended when it ends; built
+  // here from private copies and adopted, since every 2 KB DNLOAD block passes through.
+  function transfer<R extends USBInTransferResult | USBOutTransferResult>(
     dir: TranscriptDir,
     setup: SetupPacket | undefined,
     note: string | undefined,
-    run: () => Promise<R>,
+    start: () => Promise<R>,
     bytesOfResult: (result: R) => Uint8Array | undefined,
   ): Promise<R> {
     const t = transcript.clock.now();
-    try {
-      const result = await run();
-      transcript.record({ t, dir, setup, note, status: result.status ?? "ok", bytes: bytesOfResult(result) });
-      return result;
-    } catch (error) {
-      transcript.record({
-        t,
-        dir,
-        setup,
-        status: "error",
-        note: [note, (error as Error).message].filter(Boolean).join(": "),
-      });
-      throw error;
-    }
+    return issue(start).then(
+      (result) => {
+        const entry: TranscriptEntry = { t, dir };
+        const bytes = bytesOfResult(result);
+        if (bytes) entry.bytes = bytes;
+        if (note !== undefined) entry.note = note;
+        if (setup) entry.setup = setup;
+        entry.status = result.status ?? "ok";
+        transcript.adopt(entry);
+        return result;
+      },
+      (error: unknown) => {
+        const entry: TranscriptEntry = {
+          t,
+          dir,
+          note: [note, (error as Error).message].filter(Boolean).join(": "),
+        };
+        if (setup) entry.setup = setup;
+        entry.status = "error";
+        transcript.adopt(entry);
+        throw error;
+      },
+    );
   }
-  const inBytes = (r: USBInTransferResult) => (r.data ? bytesOf(r.data) : undefined);
+  const inBytes = (r: USBInTransferResult) => (r.data ? bytesOf(r.data).slice() : undefined);
 
   const overrides: Partial<USBDevice> = {
     controlTransferIn: (setup, length) =>

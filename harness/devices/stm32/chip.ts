@@ -92,9 +92,8 @@ export class Stm32Chip {
   pageProtection(page: number): string | undefined {
     if (page >= this.userPages)
       return `page ${page} is in the secure area (SFSA 0x${(this.optionBytes.sfsa ?? 0).toString(16)})`;
-    for (const [start, end] of this.optionBytes.writeProtectedPages)
-      if (page >= start && page <= end) return `page ${page} is write-protected (WRP ${start}..${end})`;
-    return undefined;
+    const area = this.optionBytes.isPageWriteProtected(page);
+    return area && `page ${page} is write-protected (WRP ${area[0]}..${area[1]})`;
   }
 
   read(address: number, length: number): AccessResult<Uint8Array> {
@@ -158,8 +157,12 @@ export class Stm32Chip {
         const unit = p.programUnit;
         const start = address - ((address - p.flash.base) % unit);
         const end = Math.ceil((address + data.length - p.flash.base) / unit) * unit + p.flash.base;
-        const padded = new Uint8Array(end - start).fill(0xff);
-        padded.set(data, address - start);
+        // Whole double words already (every full DfuSe block): program the data as it is.
+        let padded = data;
+        if (start !== address || end !== address + data.length) {
+          padded = new Uint8Array(end - start).fill(0xff);
+          padded.set(data, address - start);
+        }
         const result = this.flash.program(start, padded);
         if (!result.ok) return flashRefusal(result);
         return {

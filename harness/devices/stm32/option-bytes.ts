@@ -42,10 +42,18 @@ function factoryWords(profile: Stm32Profile): Map<number, number> {
 
 export type RdpLevel = 0 | 1 | 2;
 
+interface DecodedOptionBytes {
+  rdpLevel: RdpLevel;
+  wrp: Array<[number, number]>;
+  sfsa: number | undefined;
+}
+
 export class OptionBytes {
   readonly size: number;
   #stored: Uint8Array;
   #active: Uint8Array;
+  /** What the active words decode to; the chip asks for every page it writes, so decoded once per reload. */
+  #decoded: DecodedOptionBytes | undefined;
 
   constructor(readonly profile: Stm32Profile) {
     this.size = profile.optionBytes.size;
@@ -82,6 +90,7 @@ export class OptionBytes {
   /** What a reset does: the chip now acts on the stored values. */
   reload(): void {
     this.#active = this.#stored.slice();
+    this.#decoded = undefined;
   }
 
   activeWord(offset: number): number {
@@ -95,8 +104,7 @@ export class OptionBytes {
   }
 
   get rdpLevel(): RdpLevel {
-    const rdp = this.activeWord(OB.OPTR) & 0xff;
-    return rdp === RDP_LEVEL0 ? 0 : rdp === RDP_LEVEL2 ? 2 : 1;
+    return this.#decode().rdpLevel;
   }
 
   setRdpStored(level: RdpLevel): void {
@@ -118,19 +126,36 @@ export class OptionBytes {
 
   /** Write-protected page ranges [start, end] (inclusive page numbers) in force. */
   get writeProtectedPages(): Array<[number, number]> {
-    const areas: Array<[number, number]> = [];
-    for (const off of [OB.WRP1AR, OB.WRP1BR]) {
-      const w = this.activeWord(off);
-      const start = w & 0xff;
-      const end = (w >>> 16) & 0xff;
-      if (start <= end) areas.push([start, end]);
-    }
-    return areas;
+    return this.#decode().wrp.map(([start, end]) => [start, end]);
   }
 
   /** WB55: first page of the secure (CPU2) area; pages from here on are not writable/erasable by the host. */
   get sfsa(): number | undefined {
-    return this.profile.family === "stm32wb55" ? this.activeWord(OB.SFSA) & 0xff : undefined;
+    return this.#decode().sfsa;
+  }
+
+  /** Is `page` inside a write-protected area in force? (No array per call: asked for every page written.) */
+  isPageWriteProtected(page: number): [number, number] | undefined {
+    for (const area of this.#decode().wrp) if (page >= area[0] && page <= area[1]) return area;
+    return undefined;
+  }
+
+  #decode(): DecodedOptionBytes {
+    if (this.#decoded) return this.#decoded;
+    const rdp = this.activeWord(OB.OPTR) & 0xff;
+    const wrp: Array<[number, number]> = [];
+    for (const off of [OB.WRP1AR, OB.WRP1BR]) {
+      const w = this.activeWord(off);
+      const start = w & 0xff;
+      const end = (w >>> 16) & 0xff;
+      if (start <= end) wrp.push([start, end]);
+    }
+    this.#decoded = {
+      rdpLevel: rdp === RDP_LEVEL0 ? 0 : rdp === RDP_LEVEL2 ? 2 : 1,
+      wrp,
+      sfsa: this.profile.family === "stm32wb55" ? this.activeWord(OB.SFSA) & 0xff : undefined,
+    };
+    return this.#decoded;
   }
 }
 

@@ -98,7 +98,7 @@ export class RomDfu implements UsbFunction {
   #jumpAddress: number;
   #pending: Pending | undefined;
   /** The operation running after a dfuDNBUSY reply; requests wait for it. */
-  #busy: { done: Promise<void>; erase: boolean } | undefined;
+  #busy: BusyOperation | undefined;
 
   constructor(
     readonly device: Stm32Device,
@@ -150,7 +150,7 @@ export class RomDfu implements UsbFunction {
   ): Promise<ControlReply> {
     if (setup.requestType !== "class" || setup.recipient !== "interface") return { status: "stall" };
     const name = requestName(setup.request);
-    for (const fault of this.device.event(`dfu.request.${name.replace("DFU_", "")}`)) {
+    for (const fault of this.device.event(requestEvent(setup.request, name))) {
       if (fault.what.do === "usb-stall") return { status: "stall" };
       if (fault.what.do === "usb-disconnect") {
         this.port.replug(`fault at ${name}`);
@@ -267,58 +267,60 @@ export class RomDfu implements UsbFunction {
   }
 
   #getStatus(): ControlReply {
-    const reply = (pollMs: number) => ({
-      status: "ok" as const,
-      data: encodeStatus({ status: this.#status, pollTimeoutMs: pollMs, state: this.#state, iString: 0 }),
-    });
     if (this.#state === DfuState.dfuDNLOAD_SYNC) {
       const op = this.#pending;
       if (!op) {
         this.#set(DfuState.dfuDNLOAD_IDLE, DfuStatus.OK);
-        return reply(0);
+        return this.#statusReply(0);
       }
       this.#pending = undefined;
-      const { pollMs, erase } = this.#estimate(op);
+      const pollMs = this.#estimate(op);
       this.#set(DfuState.dfuDNBUSY, DfuStatus.OK);
       // Busy from now: requests wait for the operation, which starts once the status
       // packet is sent (ST's DfuSe runs it on EP0 TxReady).
-      let start!: () => void;
-      const started = new Promise<void>((resolve) => {
-        start = resolve;
-      });
-      const done = started.then(() => this.#run(op));
-      this.#busy = { done, erase };
-      void done.finally(() => {
-        if (this.#busy?.done === done) this.#busy = undefined;
-      });
-      return { ...reply(pollMs), after: start };
+      const busy = new BusyOperation(isErase(op));
+      this.#busy = busy;
+      const reply = this.#statusReply(pollMs);
+      reply.after = () =>
+        busy.settle(
+          this.#run(op).finally(() => {
+            if (this.#busy === busy) this.#busy = undefined;
+          }),
+        );
+      return reply;
     }
     if (this.#state === DfuState.dfuMANIFEST_SYNC) {
       this.#set(DfuState.dfuMANIFEST, DfuStatus.OK);
-      return { ...reply(this.timing.manifestPollMs), after: () => void this.#manifest() };
+      const reply = this.#statusReply(this.timing.manifestPollMs);
+      reply.after = () => void this.#manifest();
+      return reply;
     }
-    return reply(0);
+    return this.#statusReply(0);
+  }
+
+  #statusReply(pollMs: number): Extract<ControlReply, { status: "ok" }> {
+    return {
+      status: "ok",
+      data: encodeStatus({ status: this.#status, pollTimeoutMs: pollMs, state: this.#state, iString: 0 }),
+    };
   }
 
   /** bwPollTimeout for an operation, from the device timing table. */
-  #estimate(op: Pending): { pollMs: number; erase: boolean } {
+  #estimate(op: Pending): number {
     const t = this.device.profile.timing;
-    if (op.kind === "fus") return { pollMs: Math.ceil(this.device.fus?.timing.commandMs ?? 1), erase: false };
+    if (op.kind === "fus") return Math.ceil(this.device.fus?.timing.commandMs ?? 1);
     if (op.kind === "write") {
       const units = Math.ceil(op.data.length / this.device.profile.programUnit);
-      return { pollMs: Math.ceil(units * t.doubleWordProgramMs), erase: false };
+      return Math.ceil(units * t.doubleWordProgramMs);
     }
     switch (op.cmd.kind) {
       case "erase-page":
-        return {
-          pollMs: this.quirks.l4EraseStall ? this.timing.l4QuirkErasePollMs : Math.ceil(t.pageEraseMs),
-          erase: true,
-        };
+        return this.quirks.l4EraseStall ? this.timing.l4QuirkErasePollMs : Math.ceil(t.pageEraseMs);
       case "mass-erase":
       case "read-unprotect":
-        return { pollMs: Math.ceil(t.massEraseMs), erase: true };
+        return Math.ceil(t.massEraseMs);
       default:
-        return { pollMs: 0, erase: false };
+        return 0;
     }
   }
 
@@ -524,6 +526,40 @@ export class RomDfu implements UsbFunction {
   #log(detail: string): void {
     this.device.log("dfu", detail);
   }
+}
+
+/**
+ * A DfuSe operation from its dfuDNBUSY reply until it has run: `done` settles as the
+ * operation does, once the reply is on the wire and `settle` hands over its run.
+ */
+class BusyOperation {
+  readonly done: Promise<void>;
+  settle!: (run: Promise<void>) => void;
+
+  constructor(readonly erase: boolean) {
+    this.done = new Promise<void>((resolve) => {
+      this.settle = resolve;
+    });
+  }
+}
+
+/** Erases are what the L4 quirk stalls GETSTATUS for. */
+function isErase(op: Pending): boolean {
+  return op.kind === "command" && ERASING.has(op.cmd.kind);
+}
+
+const ERASING = new Set<DfuseCommandFrame["kind"]>(["erase-page", "mass-erase", "read-unprotect"]);
+
+/** Fault-plan event names per request code ("dfu.request.GETSTATUS"), built once. */
+const REQUEST_EVENTS = new Map<number, string>();
+
+function requestEvent(request: number, name: string): string {
+  let event = REQUEST_EVENTS.get(request);
+  if (event === undefined) {
+    event = `dfu.request.${name.replace("DFU_", "")}`;
+    REQUEST_EVENTS.set(request, event);
+  }
+  return event;
 }
 
 const ABORTABLE = new Set<DfuState>([DfuState.dfuIDLE, DfuState.dfuDNLOAD_IDLE, DfuState.dfuUPLOAD_IDLE]);
