@@ -55,13 +55,10 @@ function stm32Profile(board: Board) {
 async function identifyOverDfu(board: Board): Promise<Identity> {
   await enterBootloader(board);
   const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
-  const usb = board.locator?.usb;
-  const serial = board.emulator ? board.serial : usb?.serial;
-  const filter: UsbFilter = {
-    ...ROM_USB,
-    ...(serial ? { serialNumber: serial } : {}),
-    ...(usb?.port ? { portPath: usb.port } : {}),
-  };
+  // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
+  const filter: UsbFilter = board.locator
+    ? board.locator.usbFilter(ROM_USB)
+    : { ...ROM_USB, ...(board.serial ? { serialNumber: board.serial } : {}) };
   const dfu = await DfuClient.connect(bus, filter, {
     clock: board.clock,
     enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,

@@ -19,6 +19,7 @@
 import { readdir, readFile, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Clock } from "../transport/clock.js";
+import type { UsbFilter } from "../transport/usb.js";
 import { InfrastructureError } from "./errors.js";
 
 export const BY_ID_DIR = "/dev/serial/by-id";
@@ -295,6 +296,26 @@ export class BoardLocator {
   /** The USB identity from the rig file (VID/PID, serial, port path), for clients that open the device. */
   get usb(): UsbIdentityLike | undefined {
     return this.board.usb;
+  }
+
+  /**
+   * A WebUSB filter (UsbBus.waitFor, DfuClient.connect) for this board: the rig file's VID/PID,
+   * or `ids` for another personality of the same board (the ROM's 0483:df11 after BOOT0). The
+   * physical port path, when the rig file gives one, goes into every filter: it stays the same
+   * across re-enumeration and tells apart two boards in DFU mode sharing VID:PID. The serial
+   * number goes in only for the rig file's own VID/PID (another personality may report another).
+   * @throws {InfrastructureError} without `ids` on a board whose rig file has no USB identity.
+   */
+  usbFilter(ids?: { vendorId: number; productId: number }): UsbFilter {
+    const usb = this.board.usb;
+    const wanted = ids ?? (usb ? { vendorId: usb.vid, productId: usb.pid } : undefined);
+    if (!wanted) throw new InfrastructureError(`board ${this.board.id}: no USB identity in the rig file`);
+    const same = usb !== undefined && usb.vid === wanted.vendorId && usb.pid === wanted.productId;
+    return {
+      ...wanted,
+      ...(same && usb.serial ? { serialNumber: usb.serial } : {}),
+      ...(usb?.port ? { portPath: usb.port } : {}),
+    };
   }
 
   /** Path of the board's serial port once it exists (and has settled). @throws {InfrastructureError} */

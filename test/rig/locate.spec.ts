@@ -162,4 +162,43 @@ describe("rig/locate", function () {
     const present = await locator.present();
     expect(present.usb?.port).to.equal("3-2.1");
   });
+
+  it("a board's WebUSB filter carries its port path into every personality, its serial only into its own VID:PID", () => {
+    const timeouts = { enumerateMs: 300, settleMs: 10 };
+    const app = new BoardLocator(
+      {
+        id: "canokey",
+        usb: { vid: 0x20a0, pid: 0x42d4, serial: "CK-0001", port: "1-2.3" },
+        serial: undefined,
+        timeouts,
+      },
+      clock,
+      env,
+    );
+    expect(app.usbFilter()).to.deep.equal({
+      vendorId: 0x20a0,
+      productId: 0x42d4,
+      serialNumber: "CK-0001",
+      portPath: "1-2.3",
+    });
+    // The ROM after BOOT0 reports its own serial: only the physical port pins it down.
+    expect(app.usbFilter({ vendorId: 0x0483, productId: 0xdf11 })).to.deep.equal({
+      vendorId: 0x0483,
+      productId: 0xdf11,
+      portPath: "1-2.3",
+    });
+    const serialOnly = new BoardLocator(
+      { id: "uart-only", usb: undefined, serial: { usbSerial: "FT1" }, timeouts },
+      clock,
+      env,
+    );
+    expect(() => serialOnly.usbFilter()).to.throw(
+      InfrastructureError,
+      "board uart-only: no USB identity in the rig file",
+    );
+    expect(serialOnly.usbFilter({ vendorId: 0x0483, productId: 0xdf11 })).to.deep.equal({
+      vendorId: 0x0483,
+      productId: 0xdf11,
+    });
+  });
 });

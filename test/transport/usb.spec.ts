@@ -4,10 +4,12 @@ import { TimeoutError, WallClock } from "../../harness/transport/clock.js";
 import { Transcript } from "../../harness/transport/transcript.js";
 import {
   describeFilter,
+  matchesFilter,
   recordUsb,
   sameEnumeration,
   setupPacket,
   type UsbDevice,
+  usbPortPath,
   WebUsbBus,
   type WebUsbLike,
 } from "../../harness/transport/usb.js";
@@ -22,6 +24,8 @@ function fakeDevice(fields: {
   serialNumber?: string;
   bus?: string;
   address?: number;
+  /** node-usb's port chain (`[2, 3]` = root port 2, hub port 3). */
+  ports?: number[];
 }): UsbDevice {
   return { vendorId: ST, serialNumber: null, ...fields } as unknown as UsbDevice;
 }
@@ -200,6 +204,43 @@ describe("transport/usb", () => {
       expect(describeFilter({ vendorId: ST, productId: DFU, serialNumber: "206A" })).to.equal(
         "0483:df11 serial 206A",
       );
+    });
+
+    describe("port path (rig files' usb.port, as sysfs names it)", () => {
+      // Two boards in the ROM bootloader: same VID:PID, and here no serial to tell them apart.
+      const onHubPort3 = fakeDevice({ productId: DFU, bus: "001", address: 7, ports: [2, 3] });
+      const onHubPort4 = fakeDevice({ productId: DFU, bus: "001", address: 8, ports: [2, 4] });
+
+      it("reads bus-port.port from node-usb's bus and port chain; none without them", () => {
+        expect(usbPortPath(onHubPort3)).to.equal("1-2.3");
+        expect(usbPortPath(fakeDevice({ productId: DFU, bus: "3", address: 2, ports: [1] }))).to.equal("3-1");
+        expect(usbPortPath(fakeDevice({ productId: DFU }))).to.equal(undefined);
+        expect(usbPortPath(fakeDevice({ productId: DFU, bus: "1", address: 1, ports: [] }))).to.equal(
+          undefined,
+        );
+      });
+
+      it("a filter with portPath matches only the device on that port", async () => {
+        const filter = { vendorId: ST, productId: DFU, portPath: "1-2.4" };
+        expect(matchesFilter(onHubPort3, filter)).to.equal(false);
+        expect(matchesFilter(onHubPort4, filter)).to.equal(true);
+        const webusb = new FakeWebUsb();
+        webusb.devices = [onHubPort3, onHubPort4];
+        expect(await busWith(webusb).find(filter)).to.equal(onHubPort4);
+        expect(await busWith(webusb).find({ ...filter, portPath: "1-2.5" })).to.equal(undefined);
+        expect(describeFilter(filter)).to.equal("0483:df11 at port 1-2.4");
+      });
+
+      it("after a reset, waitFor finds the new enumeration on the same port (new address), not a neighbour", async () => {
+        const again = fakeDevice({ productId: DFU, bus: "001", address: 9, ports: [2, 3] });
+        const webusb = new FakeWebUsb();
+        webusb.answers([onHubPort3, onHubPort4], [onHubPort4], [onHubPort4, again]);
+        const found = await busWith(webusb).waitFor(
+          { vendorId: ST, productId: DFU, portPath: "1-2.3" },
+          { timeoutMs: 5000, notSame: onHubPort3 },
+        );
+        expect(found).to.equal(again);
+      });
     });
   });
 
