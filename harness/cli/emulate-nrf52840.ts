@@ -1,20 +1,23 @@
 /**
- * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]`:
- * the emulated nRF52840 DK (MCUboot + Zephyr SMP app) with its UART on a real pty, so
- * mcumgr, smpmgr or `hil smp` can talk to it. `key` is the provisioned public (or private)
- * key; `image` a signed image programmed into the primary slot; `--boot bootloader` holds
- * the serial-recovery button. SIGHUP power-cycles the board. Wall time: the peer is
- * another process.
+ * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]
+ * [--option console=uart|usb-cdc]`: the emulated nRF52840 DK (MCUboot + Zephyr SMP app)
+ * with its console on a real pty, so mcumgr, smpmgr or `hil smp` can talk to it. `key` is
+ * the provisioned public (or private) key; `image` a signed image programmed into the
+ * primary slot; `console=usb-cdc` makes the port vanish at every reset and come back once
+ * the application runs (the nRF52840's own USB CDC ACM); `--boot bootloader` holds the
+ * serial-recovery button. SIGHUP power-cycles the board. Wall time: the peer is another
+ * process.
  */
 import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
-import { servePty } from "../expose/uart-pty.js";
+import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { UsageError } from "./usage-error.js";
 
-const OPTION_KEYS = ["key", "image", "downgradePrevention", "recoveryWhenNoImage"];
+const OPTION_KEYS = ["key", "image", "downgradePrevention", "recoveryWhenNoImage", "console"];
+const STRING_OPTIONS = new Set(["key", "image", "console"]);
 
 export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];
@@ -26,7 +29,13 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   const seed = emulatorSeed(opts.seed);
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(emulatorOptions(opts.option, OPTION_KEYS)))
-    options[key] = key === "key" || key === "image" ? value : value === "true";
+    options[key] = STRING_OPTIONS.has(key) ? value : value === "true";
+  const consoleKind = options.console ?? "uart";
+  delete options.console;
+  if (consoleKind !== "uart" && consoleKind !== "usb-cdc")
+    throw new UsageError(
+      `emulate nrf52840-mcuboot: --option console= expects uart or usb-cdc, got '${consoleKind}'`,
+    );
   if (opts.key !== undefined) {
     if (options.key !== undefined && options.key !== opts.key)
       throw new UsageError("emulate nrf52840-mcuboot: --key and --option key= name different files");
@@ -44,10 +53,7 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   }
   if (opts.boot === "bootloader") await device.selectBoot("bootloader");
   await device.power.on();
-  const bridge = await servePty(link, clock);
-  // The UART sits behind the DK's interface MCU: the pty stays while the nRF52840 resets.
-  device.host.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
-  bridge.line.onData((bytes) => void device.host.write(bytes).catch(() => {}));
+  const served = await serveNrf52840Console(device, link, clock, consoleKind);
   let printed = 0;
   const printLog = () => {
     if (!opts.log) return;
@@ -64,13 +70,13 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
-    void bridge.exited.then(() => resolve("socat exited"));
+    void served.lost.then(() => resolve("socat exited"));
   });
   process.off("SIGHUP", cycle);
   if (ticker) clearInterval(ticker);
   printLog();
+  await served.close();
   await device.power.off();
-  await bridge.close();
   console.error(`hil emulate: stopped (${signal})`);
   return signal === "socat exited" ? 1 : 0;
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as allure from "allure-js-commons";
 import { expect } from "chai";
-import { SmpClient } from "../../harness/clients/smp/index.js";
+import type { SmpClient } from "../../harness/clients/smp/index.js";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
-import { NRF52840_TIMING } from "../../harness/devices/nrf52840-mcuboot/profile.js";
 import { trailerOf } from "../../harness/devices/nrf52840-mcuboot/slots.js";
 import {
   isPrivate,
@@ -16,6 +16,7 @@ import {
   type TrailerState,
 } from "../../harness/protocol/mcuboot/index.js";
 import type { Board } from "../../harness/rig/board.js";
+import { SmpLink } from "../../harness/rig/smp-link.js";
 import type { FlashSnapshot } from "../../harness/sim/flash.js";
 import { Random } from "../../harness/sim/random.js";
 
@@ -31,56 +32,159 @@ export function fixtureKey(name: "test-only-ecdsa-p256" | "test-only-wrong-ecdsa
 export const CUSTOM_KEY = fixtureKey("test-only-ecdsa-p256");
 export const WRONG_KEY = fixtureKey("test-only-wrong-ecdsa-p256");
 
-/** An application image signed like `hil sign -k KEY --version V -H 0x200 -S 0x76000 --pad-header`. */
+/**
+ * Where a lab board's application comes from: an unsigned build of Zephyr's smp_svr sample
+ * (SMP over the console UART or USB CDC ACM) for the board, which the suites sign with
+ * their own versions and keys. On a lab board the image must be a real SMP server: after
+ * every swap it is the only thing that answers.
+ */
+export const LAB_APP_ENV = "HIL_MCUBOOT_APP";
+
+let labApp: { path: string; bytes: Uint8Array } | undefined;
+
+function labAppBytes(): Uint8Array {
+  const path = process.env[LAB_APP_ENV];
+  if (!path) throw new Error(`${LAB_APP_ENV} is not set: a lab nrf52840 board needs a real SMP application`);
+  if (labApp?.path !== path) {
+    try {
+      labApp = { path, bytes: new Uint8Array(readFileSync(path)) };
+    } catch (e) {
+      throw new Error(`${LAB_APP_ENV}=${path}: cannot read the application: ${(e as Error).message}`);
+    }
+  }
+  return labApp.bytes;
+}
+
+const HEADER_SIZE = 0x200;
+
+/**
+ * An application image signed like `hil sign -k KEY --version V -H 0x200 -S 0x76000 --pad-header`.
+ * Emulated boards get `size` seeded bytes; a lab board gets the application of
+ * {@link LAB_APP_ENV} (`size` ignored). A Zephyr build made for MCUboot already begins with
+ * 0x200 zero bytes (CONFIG_ROM_START_OFFSET), which the header then fills, as `west sign` does.
+ */
 export function signedApp(board: Board, version: string, size: number, key = CUSTOM_KEY): Uint8Array {
-  const r = new Random(board.seed).fork(`app ${version} ${size}`);
-  const payload = Uint8Array.from({ length: size }, () => r.byte());
+  let payload: Uint8Array;
+  if (board.emulator) {
+    const r = new Random(board.seed).fork(`app ${version} ${size}`);
+    payload = Uint8Array.from({ length: size }, () => r.byte());
+  } else payload = labAppBytes();
+  const roomForHeader =
+    payload.length > HEADER_SIZE && payload.subarray(0, HEADER_SIZE).every((b) => b === 0);
   return signImage(payload, {
     key,
     version: parseVersion(version),
-    headerSize: 0x200,
+    headerSize: HEADER_SIZE,
     slotSize: 0x76000,
-    padHeader: true,
+    padHeader: board.emulator !== undefined || !roomForHeader,
   });
 }
 
 export const hashOf = (image: Uint8Array): Uint8Array => parseImage(image).hash!;
 export const info = (image: Uint8Array): ParsedImage => parseImage(image);
 
-/** The emulator behind an nrf52840 board (these suites check flash contents and trailers). */
-export function nrf(board: Board): Nrf52840McubootDevice {
-  const dev = board.emulator;
-  expect(dev, `board ${board.id} is not an emulated nRF52840 + MCUboot`).to.be.instanceOf(
-    Nrf52840McubootDevice,
-  );
-  return dev as Nrf52840McubootDevice;
+/** The emulator behind an nrf52840 board, or undefined on a lab board. */
+export function emulatedNrf(board: Board): Nrf52840McubootDevice | undefined {
+  return board.emulator instanceof Nrf52840McubootDevice ? board.emulator : undefined;
 }
 
+/**
+ * The suites' hooks for one board: on a lab board without {@link LAB_APP_ENV} every test
+ * skips with the reason; after the board's tests its port is closed.
+ */
+export function mcubootHooks(board: Board): void {
+  beforeEach(async function () {
+    if (board.emulator || process.env[LAB_APP_ENV]) return;
+    const reason = `lab board ${board.id}: set ${LAB_APP_ENV} to an unsigned build of Zephyr's smp_svr for it (the suites sign it with fixtures/mcuboot's test-only key, which its MCUboot must be built with)`;
+    await allure.description(`Skipped: ${reason}.`);
+    this.skip();
+  });
+  after(() => sessions.get(board.id)?.close());
+}
+
+/** One board under test: its SMP link (re-resolved after every reset) and, when emulated, the emulator. */
+export class Session {
+  constructor(
+    readonly board: Board,
+    readonly link: SmpLink,
+    /** The emulator, for flash and trailer checks; undefined on a lab board. */
+    readonly dev: Nrf52840McubootDevice | undefined,
+  ) {}
+
+  /** The client on the board's port as it is now (a new one after each reset). */
+  get client(): SmpClient {
+    return this.link.client;
+  }
+
+  /** `os reset`, then wait until the application answers again (swaps take seconds of device time). */
+  async reset(): Promise<SmpClient> {
+    return this.link.reset();
+  }
+
+  /** The version the board runs, from the image list; on an emulator also checked against what MCUboot booted. */
+  async running(): Promise<string | undefined> {
+    const active = (await this.client.list()).find((i) => i.active);
+    if (this.dev) expect(this.dev.runningVersion, "the image MCUboot booted").to.equal(active?.version);
+    return active?.version;
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
+
+const sessions = new Map<string, Session>();
 let blank: FlashSnapshot | undefined;
 
-/** Factory state: `v1` programmed into the primary slot over SWD, everything else erased; then power on. */
-export async function factory(
-  board: Board,
-  v1: Uint8Array,
-): Promise<{ dev: Nrf52840McubootDevice; client: SmpClient }> {
-  const dev = nrf(board);
-  await dev.power.off();
-  blank ??= new Nrf52840McubootDevice({
-    clock: dev.clock,
-    seed: dev.seed,
-    deviceOptions: { keys: [] },
-  }).flash.snapshot();
-  dev.flash.restore(blank);
-  dev.program(dev.layout.primary.offset, v1);
-  await dev.power.on();
-  expect(dev.state, "factory image boots").to.equal("running");
-  return { dev, client: new SmpClient(dev.host, board.clock) };
+/**
+ * Factory state: `v1` running, confirmed, the secondary slot empty.
+ * - Emulated: `v1` programmed into the primary slot over SWD, everything else erased; power on.
+ * - Lab (SMP only): a pending or unconfirmed state is settled, then unless `v1` already
+ *   runs it is uploaded, made permanent and booted; the secondary slot is erased.
+ */
+export async function factory(board: Board, v1: Uint8Array): Promise<Session> {
+  await sessions.get(board.id)?.close();
+  sessions.delete(board.id);
+  const dev = emulatedNrf(board);
+  if (dev) {
+    await dev.power.off();
+    blank ??= new Nrf52840McubootDevice({
+      clock: dev.clock,
+      seed: dev.seed,
+      deviceOptions: { keys: [] },
+    }).flash.snapshot();
+    dev.flash.restore(blank);
+    dev.program(dev.layout.primary.offset, v1);
+    await dev.power.on();
+    expect(dev.state, "factory image boots").to.equal("running");
+  } else if (board.emulator) {
+    expect.fail(`board ${board.id} is not an emulated nRF52840 + MCUboot`);
+  }
+  const session = new Session(board, await SmpLink.connect(board), dev);
+  sessions.set(board.id, session);
+  if (!dev) await labFactory(session, v1);
+  return session;
 }
 
-/** After an SMP reset: wait out the reset delay and the boot (swaps take seconds of device time). */
-export async function rebooted(dev: Nrf52840McubootDevice): Promise<void> {
-  await dev.clock.sleep(NRF52840_TIMING.smpResetDelayMs + 1);
-  for (let i = 0; i < 1000 && dev.state === "bootloader"; i++) await dev.clock.sleep(100);
+async function labFactory(s: Session, v1: Uint8Array): Promise<void> {
+  let list = await s.client.list();
+  if (list.some((i) => i.active && !i.confirmed)) list = await s.client.confirm();
+  const want = hashOf(v1);
+  const active = list.find((i) => i.active);
+  if (!active?.hash || !equal(active.hash, want)) {
+    if (list.some((i) => !i.active)) await s.client.erase();
+    await s.client.upload(v1);
+    await s.client.confirm(want);
+    await s.reset();
+    list = await s.client.list();
+    const now = list.find((i) => i.active);
+    expect(
+      now?.hash && equal(now.hash, want),
+      `factory image ${info(v1).header.version.major}.x boots`,
+    ).to.equal(true);
+    expect(now?.confirmed, "factory image confirmed").to.equal(true);
+  }
+  if (list.some((i) => !i.active)) await s.client.erase();
 }
 
 export function slotBytes(dev: Nrf52840McubootDevice, slot: 0 | 1, length: number): Uint8Array {

@@ -5,7 +5,7 @@ import { clause } from "../../harness/report/clause.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { equal, factory, hashOf, signedApp, slotBytes, trailers } from "./fixture.js";
+import { equal, factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
 
 /**
  * MCUboot's simulator method (sim/src/image.rs run_perm_with_fails, run_revert_with_fails):
@@ -19,11 +19,18 @@ const TRAILER = "MCUboot design.md: image trailer states after a swap";
 
 type Kind = "test" | "perm" | "revert";
 
+/** These scenarios cut power at flash operations and read the slots: emulator only (flash-faults). */
+async function emulatedSession(board: Board, v1: Uint8Array) {
+  const s = await factory(board, v1);
+  if (!s.dev) throw new Error(`board ${board.id}: flash-faults without an emulator`);
+  return { dev: s.dev, client: s.client };
+}
+
 /** Board powered off with a swap of `kind` due at the next boot; returns the images involved. */
 async function stage(board: Board, kind: Kind) {
   const v1 = signedApp(board, "1.0.0", 9000);
   const v2 = signedApp(board, "1.1.0", 13000);
-  const { dev, client } = await factory(board, v1);
+  const { dev, client } = await emulatedSession(board, v1);
   await client.upload(v2);
   if (kind === "perm") await client.confirm(hashOf(v2));
   else await client.test(hashOf(v2));
@@ -58,6 +65,8 @@ function check(
 
 describe("mcuboot: power interruption during MCUboot swaps", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["power-cut", "flash-faults", "usart"] }, (board) => {
+    mcubootHooks(board);
+
     for (const kind of ["test", "perm", "revert"] as const) {
       it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
         await clause(SIM, TRAILER);
@@ -122,7 +131,7 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 13000);
-      const { dev, client } = await factory(board, v1);
+      const { dev, client } = await emulatedSession(board, v1);
       let chunks = 0;
       const lost = new Error("host stopped");
       await client

@@ -71,6 +71,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   #running: ParsedImage | undefined;
   #server: SmpSerialServer | undefined;
   #failures: unknown[] = [];
+  readonly #stateListeners = new Set<(state: Nrf52840State) => void>();
 
   constructor(ctx: EmulatorContext & { deviceOptions?: Nrf52840Options }) {
     const flash = new Flash(
@@ -128,6 +129,12 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     return this.#failures;
   }
 
+  /** Called at every state change (off, bootloader, running, ...); returns an unsubscribe. */
+  onState(listener: (state: Nrf52840State) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
   /** Replace the provisioned keys (what building MCUboot with another key file does). */
   provision(keys: readonly PublicKey[]): void {
     this.#keys = [...keys];
@@ -155,7 +162,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     this.#server?.stop();
     this.#server = undefined;
     this.#running = undefined;
-    this.#state = "off";
+    this.#setState("off");
   }
 
   protected override async boot(): Promise<void> {
@@ -243,7 +250,9 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   }
 
   #setState(state: Nrf52840State): void {
+    if (state === this.#state && state === "off") return;
     this.#state = state;
     this.log("state", state);
+    for (const listener of this.#stateListeners) listener(state);
   }
 }

@@ -1,0 +1,213 @@
+/**
+ * A board's SMP link (mcumgr over the console UART or the nRF52840's own USB CDC ACM),
+ * emulated or on a lab rack: the same SmpClient code runs over either.
+ *
+ * - Emulated: the emulator's host end of its line (it lives behind the DK's interface MCU,
+ *   so it survives the nRF52840's resets), on the board's virtual clock.
+ * - Lab: the port found by identity through the board's locator (by-id link or USB serial
+ *   number), opened 115200 8N1 (or the rig file's baud rate).
+ *
+ * After every reset (SMP `os reset`, the rig's reset line, a power cycle) the old port is
+ * closed and never reused: a USB CDC port vanishes and re-enumerates, possibly at another
+ * /dev/ttyACMn. {@link SmpLink.afterReset} waits for the old port to go (briefly: a DK's
+ * interface MCU keeps it), finds the port again, and waits until the application answers
+ * an echo. A board that does not come back is an InfrastructureError with what was seen.
+ */
+import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
+import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
+import type { ByteStream } from "../transport/byte-stream.js";
+import { StreamClosedError } from "../transport/errors.js";
+import { openSerialPort } from "../transport/serial-port-stream.js";
+import type { Board } from "./board.js";
+import { InfrastructureError } from "./errors.js";
+import { listByIdEntries } from "./locate.js";
+
+export const SMP_BAUD = 115200;
+
+export interface SmpLinkOptions {
+  /** Options of every client the link makes (timeouts, retries, MTU). */
+  client?: SmpClientOptions;
+  /**
+   * Longest wait after a reset for the application to answer: the bootloader may swap a
+   * whole slot first (nRF52840: 118 pages × 3 erases × 85 ms ≈ 30 s). Default 60 s.
+   */
+  bootMs?: number;
+  /** How long the old port may take to vanish after a reset (a DK's never does). Default 1 s. */
+  goneWithinMs?: number;
+  /** Timeout of one readiness echo. Default 500 ms. */
+  probeMs?: number;
+  /**
+   * How long the application keeps running after answering `os reset` (Zephyr
+   * CONFIG_MCUMGR_GRP_OS_RESET_MS, 250 ms by default); readiness is asked only after it,
+   * or the old application would answer. Default 300 ms.
+   */
+  resetDelayMs?: number;
+}
+
+export class SmpLink {
+  #stream: ByteStream;
+  #client: SmpClient;
+  #path: string | undefined;
+  readonly #opts: SmpLinkOptions;
+
+  private constructor(
+    readonly board: Board,
+    opened: { stream: ByteStream; path: string | undefined },
+    opts: SmpLinkOptions,
+  ) {
+    this.#opts = opts;
+    this.#stream = opened.stream;
+    this.#path = opened.path;
+    this.#client = this.#newClient();
+  }
+
+  /** Opens the board's SMP port as it is now (lab: found by identity, waiting up to the enumeration timeout). */
+  static async open(board: Board, opts: SmpLinkOptions = {}): Promise<SmpLink> {
+    return new SmpLink(board, await openPort(board), opts);
+  }
+
+  /** Opens the port and waits until the application answers ({@link ready}). */
+  static async connect(board: Board, opts: SmpLinkOptions = {}): Promise<SmpLink> {
+    const link = await SmpLink.open(board, opts);
+    await link.ready();
+    return link;
+  }
+
+  /** The client on the current port; a new one after every reset. */
+  get client(): SmpClient {
+    return this.#client;
+  }
+
+  get stream(): ByteStream {
+    return this.#stream;
+  }
+
+  /** The port path opened last (lab), undefined on an emulated board. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  /** `os reset` over SMP, then {@link afterReset}. */
+  async reset(): Promise<SmpClient> {
+    await this.#client.reset();
+    await this.board.clock.sleep(this.#opts.resetDelayMs ?? 300);
+    return this.afterReset();
+  }
+
+  /**
+   * After the board reset (or power came back): closes the old port, finds the port again
+   * and waits until the application answers. Returns the new client.
+   * @throws {InfrastructureError} when the port or the application does not come back in time.
+   */
+  async afterReset(): Promise<SmpClient> {
+    const oldPath = this.#path;
+    await this.#closePort();
+    if (this.board.locator && oldPath !== undefined) await this.#waitGone(oldPath);
+    return this.ready();
+  }
+
+  /**
+   * Waits until the application answers an echo, (re)opening the port when it is closed.
+   * @throws {InfrastructureError} when the port or the application does not come in time.
+   */
+  async ready(): Promise<SmpClient> {
+    const { board } = this;
+    const clock = board.clock;
+    const bootMs = this.#opts.bootMs ?? 60_000;
+    const deadline = clock.now() + bootMs;
+    let attempts = 0;
+    let lastProblem = "no attempt";
+    while (clock.now() < deadline) {
+      if (this.#stream.closed) {
+        try {
+          const opened = await openPort(board, Math.max(1, deadline - clock.now()));
+          this.#stream = opened.stream;
+          this.#path = opened.path;
+        } catch (e) {
+          // Found but not openable yet (EBUSY right after enumeration, gone again): look again.
+          if (!(e instanceof PortOpenError)) throw e;
+          lastProblem = e.message;
+          await clock.sleep(100);
+          continue;
+        }
+      }
+      this.#client = this.#newClient();
+      attempts++;
+      try {
+        await this.#probe();
+        return this.#client;
+      } catch (e) {
+        if (e instanceof SmpTimeoutError) lastProblem = `echo unanswered (${e.message})`;
+        else if (e instanceof StreamClosedError) {
+          // The port went away under us (the old enumeration vanishing late): find it again.
+          lastProblem = `port closed: ${e.message}`;
+          await this.#closePort();
+        } else throw e;
+      }
+    }
+    const seen = board.locator ? await listByIdEntries() : [];
+    throw new InfrastructureError(
+      `board ${board.id}: the application did not answer SMP echo within ${bootMs} ms ` +
+        `(${attempts} attempt(s) on ${this.#path ?? this.#stream.name}; last: ${lastProblem})` +
+        (board.locator ? `; serial ports by id: ${seen.length ? seen.join(", ") : "none"}` : ""),
+    );
+  }
+
+  /** Closes a lab port; an emulated board's line stays (it is the board's own). */
+  async close(): Promise<void> {
+    await this.#closePort();
+  }
+
+  #newClient(): SmpClient {
+    return new SmpClient(this.#stream, this.board.clock, this.#opts.client);
+  }
+
+  async #probe(): Promise<void> {
+    const probe = new SmpClient(this.#stream, this.board.clock, {
+      ...this.#opts.client,
+      timeoutMs: this.#opts.probeMs ?? 500,
+      retries: 0,
+    });
+    await probe.echo("hil ready?");
+    // Whatever the probe left behind (a late duplicate answer) must not confuse the client.
+    this.#stream.readAvailable();
+  }
+
+  async #closePort(): Promise<void> {
+    if (this.board.locator) await this.#stream.close();
+    else this.#stream.readAvailable();
+  }
+
+  /** Gives the old enumeration a moment to vanish, so the old device is not found again. */
+  async #waitGone(path: string): Promise<void> {
+    const clock = this.board.clock;
+    const until = clock.now() + (this.#opts.goneWithinMs ?? 1000);
+    while (clock.now() < until) {
+      const { serialPort } = await this.board.locator!.present();
+      if (serialPort !== path) return;
+      await clock.sleep(50);
+    }
+  }
+}
+
+async function openPort(
+  board: Board,
+  timeoutMs?: number,
+): Promise<{ stream: ByteStream; path: string | undefined }> {
+  if (board.emulator instanceof Nrf52840McubootDevice)
+    return { stream: board.emulator.host, path: undefined };
+  if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board has no SMP server`);
+  if (!board.locator) throw new Error(`board ${board.id}: a lab board without a locator`);
+  const path = await board.locator.serialPort(timeoutMs === undefined ? {} : { timeoutMs });
+  const stream = await openSerialPort(path, {
+    baudRate: board.serialPort?.baudRate ?? SMP_BAUD,
+    parity: "none",
+    clock: board.clock,
+  }).catch((e: Error) => {
+    throw new PortOpenError(`board ${board.id}: ${e.message}`, { cause: e });
+  });
+  return { stream, path };
+}
+
+/** The port was found but would not open. */
+class PortOpenError extends InfrastructureError {}
