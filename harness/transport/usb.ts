@@ -1,8 +1,8 @@
 /**
  * The USB seam. Clients drive a W3C WebUSB `USBDevice`; a `UsbBus` finds one by
- * VID/PID/serial (and physical port path) and waits for it to come back after a reset. On a lab rig the bus is
- * the `usb` package's WebUSB; an emulated rig implements UsbBus over its device facades
- * (and can reuse `waitForDevice`).
+ * VID/PID/serial (and physical port path) and waits for it to come back after a reset. On
+ * a lab rig the bus is the `usb` package's WebUSB; an emulated rig implements UsbBus over
+ * its device facades (and can reuse `waitForDevice`).
  *
  * A reset or a DFU manifestation re-enumerates the device: the handle held before is
  * stale for good, so `waitFor(..., { notSame })` never returns it, nor a fresh handle to

@@ -10,6 +10,9 @@
  * opens the port itself (found by identity) with HUPCL cleared, so the lines keep the
  * sequence's final state after it closes the port; the next open raises both lines again,
  * so attach where the wiring makes that matter.
+ *
+ * stm32flash's `-i` strings (`-dtr,rts,,dtr:-rts`) read into these steps with
+ * stm32flash-sequence.ts.
  */
 import type { ByteStream, SerialSignals } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
@@ -41,6 +44,27 @@ export interface DtrRtsContext {
   readonly clock: Clock;
   readonly timeouts: { enumerateMs: number; commandMs: number };
   readonly env?: NodeJS.ProcessEnv;
+  /** Opens the port when no stream is attached; default the `serialport` package's SerialPort. */
+  readonly modemPort?: ModemPortFactory;
+}
+
+/** The part of serialport's `SerialPort` a sequence drives (its `SerialPortMock` fits, for tests). */
+export interface ModemPort {
+  open(callback: (error: Error | null) => void): void;
+  set(signals: { dtr: boolean; rts: boolean }, callback: (error: Error | null) => void): unknown;
+  close(callback: (error?: Error | null) => void): void;
+}
+
+export type ModemPortFactory = (options: {
+  path: string;
+  baudRate: number;
+  hupcl: boolean;
+  autoOpen: false;
+}) => ModemPort;
+
+async function serialPortFactory(): Promise<ModemPortFactory> {
+  const { SerialPort } = await import("serialport");
+  return (options) => new SerialPort(options);
 }
 
 /** Runs `steps` on the board's attached stream, or on the port opened for the purpose. */
@@ -62,8 +86,8 @@ export async function runSignalSequence(
     timeoutMs: ctx.timeouts.enumerateMs,
     ...(ctx.env ? { env: ctx.env } : {}),
   });
-  const { SerialPort } = await import("serialport");
-  const port = new SerialPort({ path, baudRate: 115200, hupcl: false, autoOpen: false });
+  const open = ctx.modemPort ?? (await serialPortFactory());
+  const port = open({ path, baudRate: 115200, hupcl: false, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve()))).catch(
     (e: Error) => {
       throw new InfrastructureError(`${owner}: cannot open ${path}: ${e.message}`, { cause: e });
