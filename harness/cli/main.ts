@@ -39,17 +39,19 @@ commands:
         [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
         [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
         sign an MCUboot image (as imgtool sign)
-  smp   list|upload FILE|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]
-        [--upgrade] [--timeout MS]
-        mcumgr-style SMP commands to an nrf52840 board's serial port
+  smp   list|upload FILE [--test]|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]
+        [--reset] [--upgrade] [--timeout MS]
+        mcumgr-style SMP commands to an nrf52840 board's serial port (a lab board's port found by
+        identity, and again after a reset); --reset ends upload/test/confirm with a reset and lists
+        what the application reports once it answers again
   emulate <stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
         (stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1,
         default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback)
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
-        SIGHUP replugs the TKey; nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin],
-        MCUboot serial recovery / SMP on the pty)
+        SIGHUP replugs the TKey; nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin]
+        [--option console=uart|usb-cdc], MCUboot serial recovery / SMP on the pty)
   tkey  info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]
         probe a TKey (name, version, UDI) and load an app, digest checked; every read has a timeout
   usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]

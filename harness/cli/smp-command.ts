@@ -1,33 +1,36 @@
 import { readFile } from "node:fs/promises";
-import { hashHex, type ImageSlotState, SmpClient, SmpError, SmpTimeoutError } from "../clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
-import { loadRigFile, resolveRigPath } from "../rig/load.js";
-import { buildRig } from "../rig/rig.js";
-import type { LabBoardSpec } from "../rig/schema.js";
-import type { ByteStream } from "../transport/byte-stream.js";
-import { type Clock, WallClock } from "../transport/clock.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
+import { hashHex, type ImageSlotState, SmpError, SmpTimeoutError } from "../clients/smp/index.js";
+import { parseImage } from "../protocol/mcuboot/index.js";
+import { SmpLink } from "../rig/smp-link.js";
+import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
 export const SMP_OPTIONS = {
   rig: { type: "string" },
   board: { type: "string" },
   upgrade: { type: "boolean" },
+  test: { type: "boolean" },
+  reset: { type: "boolean" },
   timeout: { type: "string" },
 } as const;
 
 const SUBCOMMANDS = ["list", "upload", "test", "confirm", "reset", "echo"] as const;
 
 /**
- * `hil smp list|upload FILE|test HASH|confirm [HASH]|reset|echo TEXT --rig FILE --board ID`.
- * A lab board's port is found by identity (serial.byId or serial.usbSerial). An emulated
- * board is built fresh for the one command, so its state does not outlive the process.
+ * `hil smp list|upload FILE [--test]|test HASH|confirm [HASH]|reset|echo TEXT --rig FILE --board ID [--reset]`.
+ * The link is the board's SmpLink: a lab board's port found by identity (serial.byId or
+ * serial.usbSerial) through its locator and found again after a reset, since a USB CDC
+ * port re-enumerates; an emulated board is built fresh for the one command, so its state
+ * does not outlive the process. `--reset` ends upload/test/confirm with a reset, waits for
+ * the application on the re-resolved port and lists the images it reports.
  */
 export async function runSmp(
   opts: {
     rig?: string | undefined;
     board?: string | undefined;
     upgrade?: boolean | undefined;
+    test?: boolean | undefined;
+    reset?: boolean | undefined;
     timeout?: string | undefined;
   },
   positionals: string[],
@@ -36,22 +39,30 @@ export async function runSmp(
   if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub))
     throw new UsageError(`smp: give one of ${SUBCOMMANDS.join(", ")}`);
   if (extra.length > 0) throw new UsageError(`smp ${sub}: unexpected '${extra.join(" ")}'`);
-  if (!opts.board) throw new UsageError("smp: --board ID is required");
+  if (opts.test && sub !== "upload") throw new UsageError("smp: --test goes with upload");
+  if (opts.reset && !["upload", "test", "confirm"].includes(sub))
+    throw new UsageError("smp: --reset goes with upload, test or confirm");
   const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw new UsageError(`smp: --timeout '${opts.timeout}' is not a positive number of ms`);
-  const link = await openLink(resolveRigPath(opts.rig), opts.board);
-  const client = new SmpClient(link.stream, link.clock, timeoutMs ? { timeoutMs } : {});
+  // Arguments are checked before the port is opened: a typo costs no session.
+  const hash = sub === "test" || (sub === "confirm" && arg !== undefined) ? hexHash(arg, sub) : undefined;
+  if (sub === "upload" && !arg) throw new UsageError("smp upload: give the signed image FILE");
+  const image = sub === "upload" ? await readImage(arg!, !!opts.test) : undefined;
+
+  const board = await boardOfRig("smp", opts.rig, opts.board);
+  if (board.family !== "nrf52840")
+    throw new UsageError(`smp: board '${board.id}' is a ${board.family}, not an nrf52840`);
+  const link = await SmpLink.connect(board, timeoutMs ? { client: { timeoutMs } } : {});
   try {
+    const client = link.client;
     switch (sub) {
       case "list":
         printList(await client.list());
         break;
       case "upload": {
-        if (!arg) throw new UsageError("smp upload: give the signed image FILE");
-        const image = new Uint8Array(await readFile(arg));
         let shown = -1;
-        await client.upload(image, {
+        await client.upload(image!, {
           upgrade: !!opts.upgrade,
           onProgress: ({ off, len }) => {
             const pct = Math.floor((off * 100) / len);
@@ -61,20 +72,27 @@ export async function runSmp(
             }
           },
         });
+        if (opts.test) printList(await client.test(parseImage(image!).hash!));
         break;
       }
       case "test":
-        printList(await client.test(hexHash(arg, "test")));
+        printList(await client.test(hash!));
         break;
       case "confirm":
-        printList(await client.confirm(arg === undefined ? undefined : hexHash(arg, "confirm")));
+        printList(await client.confirm(hash));
         break;
       case "reset":
-        await client.reset();
+        await link.reset();
+        console.error(`reset: the application answers again on ${link.path ?? link.stream.name}`);
         break;
       case "echo":
         console.log(await client.echo(arg ?? ""));
         break;
+    }
+    if (opts.reset) {
+      await link.reset();
+      console.error(`reset: the application answers again on ${link.path ?? link.stream.name}`);
+      printList(await link.client.list());
     }
   } catch (e) {
     // Device answers (an rc) and silences are results of the command, not crashes.
@@ -85,55 +103,28 @@ export async function runSmp(
     throw e;
   } finally {
     await link.close();
+    if (board.emulator) await board.power.off();
   }
   return 0;
 }
 
-interface Link {
-  stream: ByteStream;
-  clock: Clock;
-  close(): Promise<void>;
-}
-
-async function openLink(rigPath: string, boardId: string): Promise<Link> {
-  const file = await loadRigFile(rigPath);
-  const spec = file.boards.find((b) => b.id === boardId);
-  if (!spec)
-    throw new UsageError(
-      `smp: no board '${boardId}' in ${rigPath} (boards: ${file.boards.map((b) => b.id).join(", ")})`,
-    );
-  if (spec.family !== "nrf52840")
-    throw new UsageError(`smp: board '${boardId}' is a ${spec.family}, not an nrf52840`);
-  if (spec.kind === "emulated") {
-    const board = buildRig(file, rigPath).boards.find((b) => b.id === boardId)!;
-    const dev = board.emulator;
-    if (!(dev instanceof Nrf52840McubootDevice))
-      throw new UsageError(`smp: board '${boardId}' has no SMP emulator`);
-    await dev.power.on();
-    return { stream: dev.host, clock: board.clock, close: () => dev.power.off() };
+async function readImage(path: string, needHash: boolean): Promise<Uint8Array> {
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new UsageError(`smp upload: cannot read ${path}: ${(e as Error).message}`);
   }
-  const clock = new WallClock();
-  const stream = await openSerialPort(await portPath(spec), {
-    baudRate: spec.serial?.baudRate ?? 115200,
-    clock,
-  });
-  return { stream, clock, close: () => stream.close() };
-}
-
-/** The board's tty by identity: a by-id link as given, or the port whose USB serial number matches. */
-async function portPath(spec: LabBoardSpec): Promise<string> {
-  const s = spec.serial;
-  if (s?.byId) return s.byId;
-  if (s?.usbSerial) {
-    const { SerialPort } = await import("serialport");
-    const port = (await SerialPort.list()).find((p) => p.serialNumber === s.usbSerial);
-    if (!port)
-      throw new UsageError(`smp: no serial port with USB serial number ${s.usbSerial} (board ${spec.id})`);
-    return port.path;
+  if (needHash) {
+    try {
+      if (!parseImage(image).hash) throw new Error("it has no SHA256 TLV");
+    } catch (e) {
+      throw new UsageError(
+        `smp upload --test: ${path} is not a signed MCUboot image: ${(e as Error).message}`,
+      );
+    }
   }
-  throw new UsageError(
-    `smp: board ${spec.id} has no serial port in the rig file (serial: byId or usbSerial)`,
-  );
+  return image;
 }
 
 function hexHash(text: string | undefined, sub: string): Uint8Array {

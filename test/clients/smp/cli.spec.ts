@@ -1,10 +1,22 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import sinon from "sinon";
 import { FIXTURE_KEYS, fixtureApp, fixtureKey } from "../../../fixtures/mcuboot/generate.js";
 import { main } from "../../../harness/cli/main.js";
-import { parseImage, privateKeyPem, publicKeyPem } from "../../../harness/protocol/mcuboot/index.js";
+import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { type ServedConsole, serveNrf52840Console } from "../../../harness/expose/nrf52840-uart.js";
+import {
+  parseImage,
+  privateKeyPem,
+  publicKeyPem,
+  publicOf,
+} from "../../../harness/protocol/mcuboot/index.js";
+import { WallClock } from "../../../harness/transport/clock.js";
+import { app, goodKey } from "../../devices/nrf52840/helpers.js";
+import { makeByIdDir } from "../../rig/lab-emulators.js";
 
 const FIX = join(import.meta.dirname, "..", "..", "..", "fixtures", "mcuboot");
 
@@ -27,6 +39,94 @@ describe("hil smp (emulated nrf52840-0 on rigs/emulated.yaml)", () => {
     expect(await main(["smp", "test", "zz", "--board", "nrf52840-0"])).to.equal(2);
     expect(await main(["smp", "list", "--board", "tkey-0"])).to.equal(2);
     expect(await main(["smp", "frobnicate", "--board", "nrf52840-0"])).to.equal(2);
+  });
+});
+
+describe("hil smp on a lab rig (the emulator on a pty whose USB CDC port re-enumerates at reset)", function () {
+  this.timeout(60_000);
+  const PORT = "usb-ZEPHYR_Zephyr_CDC_ACM_sample_000683000001-if00";
+  const clock = new WallClock();
+  let byId: Awaited<ReturnType<typeof makeByIdDir>>;
+  let dev: Nrf52840McubootDevice;
+  let served: ServedConsole;
+  let rig: string;
+  let saved: string | undefined;
+
+  before(async function () {
+    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
+    byId = await makeByIdDir();
+    saved = process.env.HIL_SERIAL_BY_ID_DIR;
+    process.env.HIL_SERIAL_BY_ID_DIR = byId.dir;
+    rig = join(byId.dir, "..", `${PORT}-rig.yaml`);
+    await writeFile(
+      rig,
+      [
+        "name: pty-lab",
+        "boards:",
+        "  - id: nrf-pty",
+        "    family: nrf52840",
+        "    capabilities: [usart]",
+        `    serial: { byId: /dev/serial/by-id/${PORT} }`,
+        '    power: { backend: command, on: "true", off: "true" }',
+        "    timeouts: { enumerateMs: 3000, settleMs: 20 }",
+        "",
+      ].join("\n"),
+    );
+    dev = new Nrf52840McubootDevice({ clock, seed: 4, deviceOptions: { keys: [publicOf(goodKey)] } });
+    dev.program(dev.layout.primary.offset, app("1.0.0", 9000));
+    await dev.power.on();
+    served = await serveNrf52840Console(dev, join(byId.dir, PORT), clock, "usb-cdc");
+  });
+  after(async () => {
+    await served?.close();
+    await dev?.power.off();
+    if (saved === undefined) delete process.env.HIL_SERIAL_BY_ID_DIR;
+    else process.env.HIL_SERIAL_BY_ID_DIR = saved;
+    await byId?.remove();
+  });
+  afterEach(() => sinon.restore());
+
+  it("upload --test --reset: the list after the reset comes from the port found again", async () => {
+    const v2 = app("1.1.0", 12000);
+    const file = join(byId.dir, "..", `${PORT}-v2.bin`);
+    await writeFile(file, v2);
+    const log = sinon.stub(console, "log");
+    const err = sinon.stub(console, "error");
+    const before = served.enumerations;
+    expect(
+      await main(["smp", "upload", file, "--test", "--reset", "--rig", rig, "--board", "nrf-pty"]),
+    ).to.equal(0);
+    expect(served.enumerations, "the port re-enumerated once").to.equal(before + 1);
+    expect(err.args.map((a) => String(a[0]))).to.include(
+      `reset: the application answers again on ${join(byId.dir, PORT)}`,
+    );
+    const hash = Buffer.from(parseImage(v2).hash!).toString("hex");
+    const lines = log.args.map((a) => String(a[0]));
+    expect(lines.slice(-2)).to.deep.equal([
+      `image=0 slot=0 version=1.1.0 hash=${hash} flags: bootable active`,
+      `image=0 slot=1 version=1.0.0 hash=${Buffer.from(parseImage(app("1.0.0", 9000)).hash!).toString("hex")} flags: bootable confirmed`,
+    ]);
+  });
+
+  it("reset alone: waits for the application on the re-resolved port (which reverts the unconfirmed image)", async () => {
+    const err = sinon.stub(console, "error");
+    const before = served.enumerations;
+    expect(await main(["smp", "reset", "--rig", rig, "--board", "nrf-pty"])).to.equal(0);
+    expect(served.enumerations).to.equal(before + 1);
+    expect(err.args.map((a) => String(a[0]))).to.include(
+      `reset: the application answers again on ${join(byId.dir, PORT)}`,
+    );
+    expect(dev.runningVersion).to.equal("1.0.0");
+  });
+
+  it("--test and --reset are refused where they mean nothing, before any port is opened", async () => {
+    const err = sinon.stub(console, "error");
+    expect(await main(["smp", "list", "--test", "--rig", rig, "--board", "nrf-pty"])).to.equal(2);
+    expect(await main(["smp", "echo", "x", "--reset", "--rig", rig, "--board", "nrf-pty"])).to.equal(2);
+    expect(err.args.map((a) => String(a[0]))).to.deep.equal([
+      "hil: smp: --test goes with upload",
+      "hil: smp: --reset goes with upload, test or confirm",
+    ]);
   });
 });
 
