@@ -5,10 +5,11 @@
  * the provisioned public (or private) key; `image` a signed image programmed into the
  * primary slot; `console=usb-cdc` makes the port vanish at every reset and come back once
  * the application runs (the nRF52840's own USB CDC ACM); `--boot bootloader` holds the
- * serial-recovery button. SIGHUP power-cycles the board. Wall time: the peer is another
- * process.
+ * serial-recovery button; `--state DIR` loads flash.bin at start and saves it at the stop.
+ * SIGHUP power-cycles the board. Wall time: the peer is another process.
  */
 import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
+import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
@@ -24,8 +25,6 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   if (!link) throw new UsageError("emulate: --uart-pty PATH is required");
   if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
-  if (opts.state !== undefined)
-    throw new UsageError("emulate nrf52840-mcuboot: --state is not supported yet");
   const seed = emulatorSeed(opts.seed);
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(emulatorOptions(opts.option, OPTION_KEYS)))
@@ -50,6 +49,11 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
     device = new Nrf52840McubootDevice({ clock, seed, options, faults: (opts.fault ?? []).map(parseFault) });
   } catch (e) {
     throw new UsageError(`emulate nrf52840-mcuboot: ${(e as Error).message}`);
+  }
+  if (opts.state) {
+    // A saved board replaces the whole flash, a factory `image` included.
+    const loaded = await loadBoardState(device, opts.state);
+    if (loaded.length > 0) console.error(`hil emulate: loaded ${loaded.join(", ")} from ${opts.state}`);
   }
   if (opts.boot === "bootloader") await device.selectBoot("bootloader");
   await device.power.on();
@@ -77,6 +81,8 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   printLog();
   await served.close();
   await device.power.off();
+  // Saved as the board is at the stop, mid-swap included: the next start resumes it.
+  if (opts.state) await saveBoardState(device, opts.state);
   console.error(`hil emulate: stopped (${signal})`);
   return signal === "socat exited" ? 1 : 0;
 }
