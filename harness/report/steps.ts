@@ -6,9 +6,22 @@
  * no-ops around the calls.
  */
 import * as allure from "allure-js-commons";
+import type { OperationObserver } from "../clients/operation.js";
 import type { Board } from "../rig/board.js";
+import { watchTranscript } from "./evidence.js";
 
 const CONTROLS = { power: "power", boot: "boot", reset: "reset" } as const;
+
+/**
+ * Is an Allure reporter listening? Without one, every allure-js-commons call looks for a
+ * runtime with a dynamic import: real I/O, during which a virtual clock moves on. Steps are
+ * then skipped, so a run without Allure drives the device exactly as the code says.
+ */
+function reporting(): boolean {
+  // The global allure-js-commons reads (the reporter may load the CommonJS build while we
+  // load the ES one, so no instanceof).
+  return typeof (globalThis as { allureTestRuntime?: unknown }).allureTestRuntime === "function";
+}
 
 /** `control` with every method call wrapped in an Allure step named "<name> <method> <args>". */
 export function steppedControl<T extends object>(name: string, control: T): T {
@@ -27,6 +40,7 @@ export function steppedControl<T extends object>(name: string, control: T): T {
         } catch (e) {
           outcome = Promise.reject(e);
         }
+        if (!reporting()) return outcome;
         outcome.catch(() => {}); // handled by the step below; no unhandled-rejection warning meanwhile
         return allure.step(title, () => outcome);
       };
@@ -49,3 +63,23 @@ export function steppedBoard(board: Board): Board {
     },
   });
 }
+
+/**
+ * The Allure side of client operations ({@link OperationObserver}): each is a timed step
+ * nested under the open one (so "download 37 blocks" sits inside "update", and a power cut
+ * inside the block that saw it), retitled when the body says how it went, failing with the
+ * body; and the client's transcript is watched, so a failed test carries it.
+ */
+export const allureOperationSteps: OperationObserver = (source, title, body) => {
+  watchTranscript(source.kind, source.transcript);
+  if (!reporting()) return body({ retitle() {} });
+  const stepped = allure.step(title, async (step) => {
+    let final: string | undefined;
+    try {
+      return await body({ retitle: (t) => (final = t) });
+    } finally {
+      if (final !== undefined) await step.displayName(final);
+    }
+  });
+  return Promise.resolve(stepped);
+};

@@ -18,8 +18,9 @@
  * ```
  */
 import * as allure from "allure-js-commons";
+import { observeOperations } from "../clients/operation.js";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
-import { steppedBoard } from "../report/steps.js";
+import { allureOperationSteps, steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
 import { reportIdentity } from "./identify-report.js";
 import { leaseHooks } from "./lease-hooks.js";
@@ -30,7 +31,9 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * `describe("<id> (<family>)")` holding what `body` defines, with the board's labels
  * ({@link boardLabels}) put on every test by a `beforeEach`.
  *
- * Every power, boot and reset call on the board is a timed Allure step ({@link steppedBoard}).
+ * Every power, boot and reset call on the board is a timed Allure step ({@link steppedBoard}),
+ * and so is every client operation ({@link allureOperationSteps}), whose client transcript
+ * is attached when the test fails.
  * A failed test gets the `failure` label (infrastructure / firmware-device / harness) and, on
  * an emulated board, the device log, the fault plan with its seed, and the state timeline
  * picture; a passed one on an emulated board keeps the timeline picture too.
@@ -43,6 +46,8 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * description), never passed.
  */
 export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board) => void): void {
+  // Client operations (erase, download, FUS poll, ...) become nested steps of these tests.
+  observeOperations(allureOperationSteps);
   const selection = selectBoards(rig.boards, need, rig.name);
   if (selection.skipReason !== undefined) {
     const reason = selection.skipReason;

@@ -26,6 +26,7 @@ import {
   SRAM2A_BASE,
   type UserKeyKind,
 } from "../../protocol/fus/index.js";
+import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError } from "./errors.js";
 import type { FusLink } from "./links.js";
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
@@ -118,41 +119,45 @@ export class FusClient {
 
   /** Table 1: FUS running already, or two consecutive GET_STATE to the stack (the second reboots into FUS). */
   async startFus(): Promise<FusStatus> {
-    let s = await this.#answered("start FUS");
-    if (!isNotRunning(s)) return s;
-    const second = await this.getState();
-    if (second && isNotRunning(second))
-      throw new FusClientError(
-        "state",
-        "start FUS",
-        "the second FUS_GET_STATE did not start FUS",
-        second,
-        this.trace,
-      );
-    await this.#reconnect("start FUS");
-    s = await this.#answered("start FUS");
-    if (isNotRunning(s))
-      throw new FusClientError(
-        "state",
-        "start FUS",
-        "still the wireless stack after the reboot",
-        s,
-        this.trace,
-      );
-    return s;
+    return this.#op("start FUS", async () => {
+      let s = await this.#answered("start FUS");
+      if (!isNotRunning(s)) return s;
+      const second = await this.getState();
+      if (second && isNotRunning(second))
+        throw new FusClientError(
+          "state",
+          "start FUS",
+          "the second FUS_GET_STATE did not start FUS",
+          second,
+          this.trace,
+        );
+      await this.#reconnect("start FUS");
+      s = await this.#answered("start FUS");
+      if (isNotRunning(s))
+        throw new FusClientError(
+          "state",
+          "start FUS",
+          "still the wireless stack after the reboot",
+          s,
+          this.trace,
+        );
+      return s;
+    });
   }
 
   /** Device information table in SRAM2a (pointer at 0x20030000, AN5185 §6.1.1, fact sheet §5.3). */
   async readDeviceInfo(): Promise<DeviceInfo> {
-    const ptr = new DataView((await this.link.readMemory(SRAM2A_BASE, 4)).buffer).getUint32(0, true);
-    if (ptr < SRAM2A_BASE || ptr > SRAM2A_BASE + 0x8000 - DEVICE_INFO_SIZE)
-      throw new FusClientError(
-        "state",
-        "read device info",
-        `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
-      );
-    const t = decodeDeviceInfo(await this.link.readMemory(ptr, DEVICE_INFO_SIZE));
-    return { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+    return this.#op("read device information table", async () => {
+      const ptr = new DataView((await this.link.readMemory(SRAM2A_BASE, 4)).buffer).getUint32(0, true);
+      if (ptr < SRAM2A_BASE || ptr > SRAM2A_BASE + 0x8000 - DEVICE_INFO_SIZE)
+        throw new FusClientError(
+          "state",
+          "read device info",
+          `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
+        );
+      const t = decodeDeviceInfo(await this.link.readMemory(ptr, DEVICE_INFO_SIZE));
+      return { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+    });
   }
 
   async readSecureBoundaries(): Promise<SecureBoundaries> {
@@ -197,49 +202,60 @@ export class FusClient {
     image: Uint8Array,
     opts: { address?: number; stage?: boolean; check?: boolean } = {},
   ): Promise<{ address: number; layout: FusImageLayout | undefined }> {
-    let layout: FusImageLayout | undefined;
-    try {
-      layout = parseImageFile(image);
-    } catch (e) {
-      // check: false lets error-injection suites send malformed images to FUS on purpose.
-      if (opts.check ?? true) throw new FusClientError("refused", "FW_UPGRADE", (e as Error).message);
-    }
-    await this.startFus();
-    const address = opts.address ?? (await this.stagingAddress(image));
-    if (opts.stage ?? true) await this.link.writeFlash(address, image);
-    await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
-    const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
-    if (layout?.image.kind !== "fus" && !isNotRunning(end))
-      throw new FusClientError(
-        "fus",
-        "FW_UPGRADE",
-        "FUS went back to idle: the stack was not installed",
-        end,
-        this.trace,
-      );
-    return { address, layout };
+    return this.#op("FUS_FW_UPGRADE", async () => {
+      let layout: FusImageLayout | undefined;
+      try {
+        layout = parseImageFile(image);
+      } catch (e) {
+        // check: false lets error-injection suites send malformed images to FUS on purpose.
+        if (opts.check ?? true) throw new FusClientError("refused", "FW_UPGRADE", (e as Error).message);
+      }
+      await this.startFus();
+      const address = opts.address ?? (await this.stagingAddress(image));
+      if (opts.stage ?? true)
+        await this.#op(`stage ${image.length} bytes at 0x${address.toString(16)}`, () =>
+          this.link.writeFlash(address, image),
+        );
+      await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
+      const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
+      if (layout?.image.kind !== "fus" && !isNotRunning(end))
+        throw new FusClientError(
+          "fus",
+          "FW_UPGRADE",
+          "FUS went back to idle: the stack was not installed",
+          end,
+          this.trace,
+        );
+      return { address, layout };
+    });
   }
 
   /** AN5185 §2.2.1: delete the stack; ends with FUS idle. IMG_NOT_FOUND when none is installed. */
   async fwDelete(): Promise<void> {
-    await this.startFus();
-    await this.#command("FW_DELETE", Op.FW_DELETE);
-    await this.#poll("FW_DELETE", (s) => s.state === FusState.IDLE);
+    return this.#op("FUS_FW_DELETE", async () => {
+      await this.startFus();
+      await this.#command("FW_DELETE", Op.FW_DELETE);
+      await this.#poll("FW_DELETE", (s) => s.state === FusState.IDLE);
+    });
   }
 
   /** AN5185 §2.3: switch CPU2 to the installed stack (at least one reset); done at NOT_RUNNING. */
   async startWirelessStack(): Promise<void> {
-    const s = await this.#answered("START_WS");
-    if (isNotRunning(s)) return; // already running; another GET_STATE would start FUS
-    await this.#command("START_WS", Op.START_WS);
-    await this.#poll("START_WS", (x) => isNotRunning(x));
+    return this.#op("FUS_START_WS", async () => {
+      const s = await this.#answered("START_WS");
+      if (isNotRunning(s)) return; // already running; another GET_STATE would start FUS
+      await this.#command("START_WS", Op.START_WS);
+      await this.#poll("START_WS", (x) => isNotRunning(x));
+    });
   }
 
   /** AN5185 §4.1: install or change the customer authentication key (64-byte P-256 X‖Y). No reset. */
   async updateAuthKey(publicKey: Uint8Array): Promise<void> {
-    await this.startFus();
-    await this.#command("UPDATE_AUTH_KEY", Op.UPDATE_AUTH_KEY, encodeAuthKey(publicKey));
-    await this.#poll("UPDATE_AUTH_KEY", (s) => s.state === FusState.IDLE);
+    return this.#op("FUS_UPDATE_AUTH_KEY", async () => {
+      await this.startFus();
+      await this.#command("UPDATE_AUTH_KEY", Op.UPDATE_AUTH_KEY, encodeAuthKey(publicKey));
+      await this.#poll("UPDATE_AUTH_KEY", (s) => s.state === FusState.IDLE);
+    });
   }
 
   /**
@@ -255,24 +271,30 @@ export class FusClient {
         "LOCK_AUTH_KEY",
         `irreversible: needs a sacrificial board (${consent.boardIsSacrificial}) and an explicit allowIrreversible (${consent.allowIrreversible})`,
       );
-    await this.startFus();
-    await this.#command("LOCK_AUTH_KEY", Op.LOCK_AUTH_KEY);
-    await this.#poll("LOCK_AUTH_KEY", (s) => s.state === FusState.IDLE);
+    return this.#op("FUS_LOCK_AUTH_KEY", async () => {
+      await this.startFus();
+      await this.#command("LOCK_AUTH_KEY", Op.LOCK_AUTH_KEY);
+      await this.#poll("LOCK_AUTH_KEY", (s) => s.state === FusState.IDLE);
+    });
   }
 
   /** AN5185 §5: store a user key; resolves with the index FUS assigned. */
   async storeUserKey(kind: UserKeyKind, key: Uint8Array, iv?: Uint8Array): Promise<number> {
-    await this.startFus();
-    await this.#command("STORE_USR_KEY", Op.STORE_USR_KEY, encodeUserKey(kind, key, iv));
-    const index = await this.link.storedKeyIndex();
-    if (index === undefined) throw new FusClientError("fus", "STORE_USR_KEY", "no key index returned");
-    return index;
+    return this.#op("FUS_STORE_USR_KEY", async () => {
+      await this.startFus();
+      await this.#command("STORE_USR_KEY", Op.STORE_USR_KEY, encodeUserKey(kind, key, iv));
+      const index = await this.link.storedKeyIndex();
+      if (index === undefined) throw new FusClientError("fus", "STORE_USR_KEY", "no key index returned");
+      return index;
+    });
   }
 
   /** AN5185 §5: load a stored key into AES1. */
   async loadUserKey(index: number): Promise<void> {
-    await this.startFus();
-    await this.#command("LOAD_USR_KEY", Op.LOAD_USR_KEY, Uint8Array.of(index));
+    return this.#op(`FUS_LOAD_USR_KEY ${index}`, async () => {
+      await this.startFus();
+      await this.#command("LOAD_USR_KEY", Op.LOAD_USR_KEY, Uint8Array.of(index));
+    });
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -312,7 +334,28 @@ export class FusClient {
     }
   }
 
-  async #poll(operation: string, done: (s: FusStatus) => boolean): Promise<FusStatus> {
+  /** One operation of this client as reports show it, over the link's transcript. */
+  #op<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
+    return operation(this.link.source, title, body);
+  }
+
+  /** GET_STATE until `done`, as one step "FUS poll ×N" (N the GET_STATE count). */
+  #poll(operation: string, done: (s: FusStatus) => boolean): Promise<FusStatus> {
+    return this.#op(`${operation}: FUS poll`, async (op) => {
+      let polls = 0;
+      try {
+        return await this.#pollUntil(operation, done, () => polls++);
+      } finally {
+        op.retitle(`${operation}: FUS poll ×${polls}`);
+      }
+    });
+  }
+
+  async #pollUntil(
+    operation: string,
+    done: (s: FusStatus) => boolean,
+    polled: () => void,
+  ): Promise<FusStatus> {
     const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
     for (;;) {
       if (this.clock.now() > deadline)
@@ -323,6 +366,7 @@ export class FusClient {
           undefined,
           this.trace,
         );
+      polled();
       const s = await this.getState();
       if (!s) {
         await this.#reconnect(operation);

@@ -19,11 +19,14 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import type { UsbBus, UsbFilter } from "../../transport/usb.js";
 import { DfuClient, type DfuClientOptions } from "../dfu/index.js";
+import type { OperationSource } from "../operation.js";
 import { UsartBootloader, type UsartTimeouts } from "../stm32-usart/index.js";
 
 export interface FusLink {
   readonly kind: "usb-dfu" | "usart";
   readonly clock: Clock;
+  /** The link's operations and transcript, as reports show them. */
+  readonly source: OperationSource;
   getState(): Promise<{ state: number; error: number } | undefined>;
   command(opcode: number, data?: Uint8Array): Promise<FusCommandStatus | undefined>;
   /** Key index after FUS_STORE_USR_KEY (DFU: upload 0xFFFF0059; USART: the status packet). */
@@ -61,6 +64,10 @@ export class DfuFusLink implements FusLink {
 
   get dfu(): DfuClient {
     return this.#dfu;
+  }
+
+  get source(): OperationSource {
+    return { kind: "dfu", transcript: this.#dfu.transcript };
   }
 
   get clock(): Clock {
@@ -183,6 +190,7 @@ export const FUS_USART_TIMEOUTS: Partial<UsartTimeouts> = {
 export class UsartFusLink implements FusLink {
   readonly kind = "usart" as const;
   readonly usart: UsartBootloader;
+  readonly source: OperationSource;
   #synced = false;
   #lastKeyIndex: number | undefined;
 
@@ -192,6 +200,7 @@ export class UsartFusLink implements FusLink {
     usart?: UsartBootloader,
   ) {
     this.usart = usart ?? new UsartBootloader(stream, { clock, timeouts: FUS_USART_TIMEOUTS });
+    this.source = { kind: "usart", transcript: this.usart.transcript };
     this.usart.events.on("synced", (e) => {
       if (e.how === "ack") this.#acks++;
     });

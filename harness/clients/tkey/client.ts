@@ -5,6 +5,7 @@
  * bounded time, with the transcript, never in a hang. No retries: a firmware that saw a
  * bad frame answers nothing until it is unplugged, so retrying could only hide that.
  */
+
 import {
   APP_MAX_SIZE,
   appDigest,
@@ -33,6 +34,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import { type Clock, WallClock } from "../../transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
+import { operation } from "../operation.js";
 import {
   TKeyDigestError,
   TKeyGoneError,
@@ -101,6 +103,11 @@ export class TKeyClient {
     this.#appMaxSize = opts.appMaxSize ?? APP_MAX_SIZE;
   }
 
+  /** One operation of this client as reports show it. */
+  #op<T>(title: string, body: () => Promise<T>): Promise<T> {
+    return operation({ kind: "tkey", transcript: this.transcript }, title, body);
+  }
+
   /** Subscribe to progress events; returns the unsubscribe. Listeners run synchronously. */
   on(listener: TKeyClientListener): () => void {
     this.#listeners.add(listener);
@@ -113,27 +120,31 @@ export class TKeyClient {
    * @throws {TKeySilentError} when nothing answers (a halted firmware, for one).
    */
   async probe(): Promise<ProbeResult> {
-    try {
-      const nameVersion = await this.#nameVersion(this.timeouts.probeMs);
-      this.#emit({ type: "probe", mode: "firmware" });
-      return { mode: "firmware", nameVersion };
-    } catch (error) {
-      if (!(error instanceof TKeyNokError)) throw error;
-      this.#emit({ type: "probe", mode: "app" });
-      return { mode: "app" };
-    }
+    return this.#op("probe: FW_CMD_NAME_VERSION", async () => {
+      try {
+        const nameVersion = await this.#nameVersion(this.timeouts.probeMs);
+        this.#emit({ type: "probe", mode: "firmware" });
+        return { mode: "firmware", nameVersion };
+      } catch (error) {
+        if (!(error instanceof TKeyNokError)) throw error;
+        this.#emit({ type: "probe", mode: "app" });
+        return { mode: "app" };
+      }
+    });
   }
 
   getNameVersion(): Promise<NameVersion> {
-    return this.#nameVersion(this.timeouts.commandMs);
+    return this.#op("FW_CMD_NAME_VERSION", () => this.#nameVersion(this.timeouts.commandMs));
   }
 
   async getUdi(): Promise<Udi> {
-    const op = "FW_CMD_GET_UDI";
-    const rsp = await this.#command(op, encodeGetUdiCmd(this.#id), FwRsp.GET_UDI, this.timeouts.commandMs);
-    if (rsp.rsp !== FwRsp.GET_UDI) throw new TKeyProtocolError("unreachable", op, this.transcript);
-    if (rsp.status !== STATUS_OK) throw new TKeyStatusError(op, this.transcript, rsp.status);
-    return decodeUdi(rsp.words[0], rsp.words[1]);
+    return this.#op("FW_CMD_GET_UDI", async () => {
+      const op = "FW_CMD_GET_UDI";
+      const rsp = await this.#command(op, encodeGetUdiCmd(this.#id), FwRsp.GET_UDI, this.timeouts.commandMs);
+      if (rsp.rsp !== FwRsp.GET_UDI) throw new TKeyProtocolError("unreachable", op, this.transcript);
+      if (rsp.status !== STATUS_OK) throw new TKeyStatusError(op, this.transcript, rsp.status);
+      return decodeUdi(rsp.words[0], rsp.words[1]);
+    });
   }
 
   /**
@@ -143,28 +154,33 @@ export class TKeyClient {
    * @throws {TKeyDigestError} when the TKey loaded something else (the app runs anyway).
    */
   async loadApp(app: Uint8Array, opts: LoadOptions = {}): Promise<LoadResult> {
-    this.#checkApp(app, opts.uss);
-    let uss: UssOnWire | undefined;
-    if (opts.uss) {
-      const mode = opts.ussMode ?? "auto";
-      uss = ussOnWire(opts.uss, mode === "auto" ? defaultUssMode((await this.getUdi()).productId) : mode);
-    }
-    const chunks = splitApp(app);
-    this.#emit({ type: "load-started", size: app.length, chunks: chunks.length, uss: uss !== undefined });
-    const status = await this.sendLoadApp(app.length, uss);
-    if (status !== STATUS_OK) throw new TKeyStatusError("FW_CMD_LOAD_APP", this.transcript, status);
-    let sent = 0;
-    let digest: Uint8Array | undefined;
-    for (const [i, chunk] of chunks.entries()) {
-      digest = await this.sendChunk(chunk, i + 1, chunks.length);
-      sent += chunk.length;
-      this.#emit({ type: "chunk", index: i + 1, chunks: chunks.length, sent, size: app.length });
-    }
-    const expected = appDigest(app);
-    if (!equal(digest!, expected))
-      throw new TKeyDigestError("FW_RSP_LOAD_APP_DATA_READY", this.transcript, expected, digest!);
-    this.#emit({ type: "loaded", digest: digest! });
-    return { digest: digest!, chunks: chunks.length, uss };
+    return this.#op(`load app (${app.length} bytes)`, async () => {
+      this.#checkApp(app, opts.uss);
+      let uss: UssOnWire | undefined;
+      if (opts.uss) {
+        const mode = opts.ussMode ?? "auto";
+        uss = ussOnWire(opts.uss, mode === "auto" ? defaultUssMode((await this.getUdi()).productId) : mode);
+      }
+      const chunks = splitApp(app);
+      this.#emit({ type: "load-started", size: app.length, chunks: chunks.length, uss: uss !== undefined });
+      const status = await this.sendLoadApp(app.length, uss);
+      if (status !== STATUS_OK) throw new TKeyStatusError("FW_CMD_LOAD_APP", this.transcript, status);
+      const digest = await this.#op(`FW_CMD_LOAD_APP_DATA ×${chunks.length}`, async () => {
+        let sent = 0;
+        let last: Uint8Array | undefined;
+        for (const [i, chunk] of chunks.entries()) {
+          last = await this.sendChunk(chunk, i + 1, chunks.length);
+          sent += chunk.length;
+          this.#emit({ type: "chunk", index: i + 1, chunks: chunks.length, sent, size: app.length });
+        }
+        return last;
+      });
+      const expected = appDigest(app);
+      if (!equal(digest!, expected))
+        throw new TKeyDigestError("FW_RSP_LOAD_APP_DATA_READY", this.transcript, expected, digest!);
+      this.#emit({ type: "loaded", digest: digest! });
+      return { digest: digest!, chunks: chunks.length, uss };
+    });
   }
 
   /**

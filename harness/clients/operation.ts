@@ -1,0 +1,53 @@
+/**
+ * One mechanism for client operations in reports. A client wraps each operation a person
+ * would name ("open alt setting 0", "erase 12 pages", "download 37 blocks", "FUS poll ×14")
+ * in {@link operation}; the clients know nothing about reporting. With no observer (benches,
+ * the CLI) the body just runs. forEachBoard installs the Allure observer, which makes every
+ * operation a timed step nested under the one that is open, and reports the client's
+ * transcript with the running test.
+ */
+import type { Transcript } from "../transport/transcript.js";
+
+/**
+ * Who runs the operation: the kind of link ("dfu", "usart", "tkey", "smp") and the transcript
+ * of its bytes. A client on top of another (FUS over DFU or USART) names the link beneath.
+ */
+export interface OperationSource {
+  readonly kind: string;
+  readonly transcript: Transcript;
+}
+
+/** What the body may do to its own step while it runs. */
+export interface OperationHandle {
+  /** The title once the outcome is known ("FUS poll ×14", "download 37 blocks (2 retries)"). */
+  retitle(title: string): void;
+}
+
+export type OperationObserver = <T>(
+  source: OperationSource,
+  title: string,
+  body: (op: OperationHandle) => Promise<T>,
+) => Promise<T>;
+
+const UNOBSERVED: OperationHandle = { retitle() {} };
+
+let observer: OperationObserver | undefined;
+
+/** Installs (or with undefined removes) the observer every client operation goes through. */
+export function observeOperations(next: OperationObserver | undefined): void {
+  observer = next;
+}
+
+/** Runs `body` as the named operation of `source`. */
+export function operation<T>(
+  source: OperationSource,
+  title: string,
+  body: (op: OperationHandle) => Promise<T>,
+): Promise<T> {
+  return observer ? observer(source, title, body) : body(UNOBSERVED);
+}
+
+/** "1 page" / "12 pages": step titles read as a person would write them. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
