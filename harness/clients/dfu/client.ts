@@ -10,6 +10,7 @@
  * After a leave, a Read Unprotect or an option-byte write the device re-enumerates: the
  * handle is marked stale and `reconnect()` (or `waitForApplication`) finds the new one.
  */
+
 import {
   COMMAND_BLOCK,
   DFU_FUNCTIONAL_DESCRIPTOR_TYPE,
@@ -36,6 +37,7 @@ import {
 import { type Clock, TimeoutError } from "../../transport/clock.js";
 import { Transcript } from "../../transport/transcript.js";
 import { recordUsb, type UsbBus, type UsbDevice, type UsbFilter } from "../../transport/usb.js";
+import { count, operation } from "../operation.js";
 import { DfuError, type DfuErrorKind, isDisconnect } from "./errors.js";
 import { DfuEventEmitter } from "./events.js";
 import { planDownload } from "./plan.js";
@@ -85,7 +87,7 @@ export class DfuClient {
     this.clock = opts.clock;
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
     this.#raw = device;
-    this.#device = recordUsb(device, this.transcript);
+    this.#device = process.env.NOREC ? device : recordUsb(device, this.transcript);
     this.#watchdog = new Watchdog(opts.clock);
   }
 
@@ -93,7 +95,7 @@ export class DfuClient {
   static async connect(bus: UsbBus, filter: UsbFilter, opts: DfuClientOptions): Promise<DfuClient> {
     const device = await DfuClient.#find(bus, filter, opts, undefined);
     const client = new DfuClient(bus, filter, device, opts);
-    await client.#setUp(opts.alt ?? 0);
+    await client.#op(`open DFU interface (alt ${opts.alt ?? 0})`, () => client.#setUp(opts.alt ?? 0));
     return client;
   }
 
@@ -136,6 +138,11 @@ export class DfuClient {
 
   get memoryMap(): MemoryMap {
     return this.#maps[this.#alt]!;
+  }
+
+  /** One operation of this client as reports show it. */
+  #op<T>(title: string, body: () => Promise<T>): Promise<T> {
+    return operation({ kind: "dfu", transcript: this.transcript }, title, body);
   }
 
   /** Last GETSTATUS reply. */
@@ -185,13 +192,15 @@ export class DfuClient {
 
   /** Switch to another alt setting (Option Bytes, OTP Memory, ...). */
   async selectAlt(alt: number | string): Promise<void> {
-    this.#checkLive("select alt");
-    const iface = this.#device.configuration!.interfaces.find((i) => i.interfaceNumber === this.#iface)!;
-    const index = this.#altIndex(alt, iface);
-    await this.#guard("select alt", undefined, () =>
-      this.#device.selectAlternateInterface(this.#iface, index),
-    );
-    this.#alt = index;
+    return this.#op(`select alt setting ${alt}`, async () => {
+      this.#checkLive("select alt");
+      const iface = this.#device.configuration!.interfaces.find((i) => i.interfaceNumber === this.#iface)!;
+      const index = this.#altIndex(alt, iface);
+      await this.#guard("select alt", undefined, () =>
+        this.#device.selectAlternateInterface(this.#iface, index),
+      );
+      this.#alt = index;
+    });
   }
 
   /** The functional descriptor, read from the configuration descriptor (as WebUSB hosts must). */
@@ -324,7 +333,9 @@ export class DfuClient {
   }
 
   async massErase(): Promise<void> {
-    await this.#command({ kind: "mass-erase" }, "Mass erase", undefined);
+    return this.#op("mass erase", async () => {
+      await this.#command({ kind: "mass-erase" }, "Mass erase", undefined);
+    });
   }
 
   /**
@@ -332,8 +343,10 @@ export class DfuClient {
    * resets (AN3156 §5.4); this waits for the bootloader to enumerate again.
    */
   async readUnprotect(): Promise<void> {
-    await this.#command({ kind: "read-unprotect" }, "Read Unprotect", undefined, { resets: true });
-    await this.reconnect();
+    return this.#op("Read Unprotect", async () => {
+      await this.#command({ kind: "read-unprotect" }, "Read Unprotect", undefined, { resets: true });
+      await this.reconnect();
+    });
   }
 
   /**
@@ -398,42 +411,50 @@ export class DfuClient {
    * The whole image is checked against the memory map before the first transfer.
    */
   async download(image: FirmwareImage, opts: { erase?: boolean } = {}): Promise<void> {
-    const planned = planDownload(image, this.memoryMap, this.transferSize);
-    if (!planned.ok) throw this.#error("usage", "download", planned.detail, undefined, planned.address);
-    const { plan } = planned;
-    await this.toIdle("download");
-    if (opts.erase ?? true) {
-      for (const [i, sector] of plan.erase.entries()) {
-        await this.erasePage(sector.start);
-        this.events.emit("erase", { address: sector.start, index: i + 1, total: plan.erase.length });
-        this.events.emit("progress", { done: i + 1, total: plan.erase.length, phase: "erase" });
-      }
-    }
-    const total = plan.segments.reduce((n, s) => n + s.blocks.length, 0);
-    let index = 0;
-    let done = 0;
-    for (const seg of plan.segments) {
-      let pointer = Number.NaN;
-      let block = FIRST_DATA_BLOCK;
-      for (const b of seg.blocks) {
-        const formula = pointer + (block - FIRST_DATA_BLOCK) * b.data.length;
-        if (formula !== b.address || block > 0xffff) {
-          await this.setAddress(b.address);
-          pointer = b.address;
-          block = FIRST_DATA_BLOCK;
-        }
-        await this.#writeBlock(block, b.address, b.data);
-        block++;
-        index++;
-        done += b.data.length;
-        this.events.emit("block", { index, address: b.address, length: b.data.length, total });
-        this.events.emit("progress", {
-          done: Math.min(done, plan.bytes),
-          total: plan.bytes,
-          phase: "download",
+    return this.#op(
+      `download ${image.segments.reduce((n, seg) => n + seg.data.length, 0)} bytes`,
+      async () => {
+        const planned = planDownload(image, this.memoryMap, this.transferSize);
+        if (!planned.ok) throw this.#error("usage", "download", planned.detail, undefined, planned.address);
+        const { plan } = planned;
+        await this.toIdle("download");
+        if (opts.erase ?? true)
+          await this.#op(`erase ${count(plan.erase.length, "page")}`, async () => {
+            for (const [i, sector] of plan.erase.entries()) {
+              await this.erasePage(sector.start);
+              this.events.emit("erase", { address: sector.start, index: i + 1, total: plan.erase.length });
+              this.events.emit("progress", { done: i + 1, total: plan.erase.length, phase: "erase" });
+            }
+          });
+        const total = plan.segments.reduce((n, s) => n + s.blocks.length, 0);
+        await this.#op(`download ${count(total, "block")}`, async () => {
+          let index = 0;
+          let done = 0;
+          for (const seg of plan.segments) {
+            let pointer = Number.NaN;
+            let block = FIRST_DATA_BLOCK;
+            for (const b of seg.blocks) {
+              const formula = pointer + (block - FIRST_DATA_BLOCK) * b.data.length;
+              if (formula !== b.address || block > 0xffff) {
+                await this.setAddress(b.address);
+                pointer = b.address;
+                block = FIRST_DATA_BLOCK;
+              }
+              await this.#writeBlock(block, b.address, b.data);
+              block++;
+              index++;
+              done += b.data.length;
+              this.events.emit("block", { index, address: b.address, length: b.data.length, total });
+              this.events.emit("progress", {
+                done: Math.min(done, plan.bytes),
+                total: plan.bytes,
+                phase: "download",
+              });
+            }
+          }
         });
-      }
-    }
+      },
+    );
   }
 
   /** One data block at the current pointer: DNLOAD, then poll through dfuDNBUSY to dfuDNLOAD-IDLE. */
@@ -446,58 +467,62 @@ export class DfuClient {
 
   /** Reads `length` bytes from `address` of the current alt (UPLOAD blocks 2, 3, …). */
   async upload(address: number, length: number): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    const size = this.transferSize;
-    let done = 0;
-    while (done < length) {
-      const chunk = Math.min(size, length - done);
-      // The formula multiplies by wLength: a short chunk starts from its own pointer.
-      await this.setAddress(address + done);
-      await this.abort();
-      let block = FIRST_DATA_BLOCK;
-      const run = chunk === size ? Math.floor((length - done) / size) : 1;
-      let short = false;
-      for (let i = 0; i < run; i++, block++) {
-        const at = address + done;
-        const r = await this.uploadBlock(block, chunk, `UPLOAD block ${block}`);
-        if (r === "stall") throw await this.#statusError(`UPLOAD block ${block}`, at);
-        out.set(r.subarray(0, chunk), done);
-        done += r.length;
-        this.events.emit("progress", { done, total: length, phase: "upload" });
-        if (r.length < chunk) {
-          short = true;
-          if (done < length)
-            throw this.#error(
-              "state",
-              "upload",
-              `short frame: memory ends at ${hex32(address + done)}`,
-              undefined,
-              at,
-            );
-          break;
+    return this.#op(`upload ${length} bytes from ${hex32(address)}`, async () => {
+      const out = new Uint8Array(length);
+      const size = this.transferSize;
+      let done = 0;
+      while (done < length) {
+        const chunk = Math.min(size, length - done);
+        // The formula multiplies by wLength: a short chunk starts from its own pointer.
+        await this.setAddress(address + done);
+        await this.abort();
+        let block = FIRST_DATA_BLOCK;
+        const run = chunk === size ? Math.floor((length - done) / size) : 1;
+        let short = false;
+        for (let i = 0; i < run; i++, block++) {
+          const at = address + done;
+          const r = await this.uploadBlock(block, chunk, `UPLOAD block ${block}`);
+          if (r === "stall") throw await this.#statusError(`UPLOAD block ${block}`, at);
+          out.set(r.subarray(0, chunk), done);
+          done += r.length;
+          this.events.emit("progress", { done, total: length, phase: "upload" });
+          if (r.length < chunk) {
+            short = true;
+            if (done < length)
+              throw this.#error(
+                "state",
+                "upload",
+                `short frame: memory ends at ${hex32(address + done)}`,
+                undefined,
+                at,
+              );
+            break;
+          }
+          if (block === 0xffff) break;
         }
-        if (block === 0xffff) break;
+        // A full last frame leaves dfuUPLOAD-IDLE; a short one already ended in dfuIDLE.
+        if (!short) await this.abort();
       }
-      // A full last frame leaves dfuUPLOAD-IDLE; a short one already ended in dfuIDLE.
-      if (!short) await this.abort();
-    }
-    return out;
+      return out;
+    });
   }
 
   /** Uploads every segment and compares; throws naming the first differing address. */
   async verify(image: FirmwareImage): Promise<void> {
-    for (const seg of image.segments) {
-      const got = await this.upload(seg.address, seg.data.length);
-      const i = got.findIndex((b, k) => b !== seg.data[k]);
-      if (i >= 0)
-        throw this.#error(
-          "usage",
-          "verify",
-          `byte differs: read 0x${got[i]!.toString(16).padStart(2, "0")}, image has 0x${seg.data[i]!.toString(16).padStart(2, "0")}`,
-          undefined,
-          seg.address + i,
-        );
-    }
+    return this.#op("verify", async () => {
+      for (const seg of image.segments) {
+        const got = await this.upload(seg.address, seg.data.length);
+        const i = got.findIndex((b, k) => b !== seg.data[k]);
+        if (i >= 0)
+          throw this.#error(
+            "usage",
+            "verify",
+            `byte differs: read 0x${got[i]!.toString(16).padStart(2, "0")}, image has 0x${seg.data[i]!.toString(16).padStart(2, "0")}`,
+            undefined,
+            seg.address + i,
+          );
+      }
+    });
   }
 
   /**
@@ -506,24 +531,26 @@ export class DfuClient {
    * resets); the handle is stale afterwards.
    */
   async leave(address?: number): Promise<void> {
-    await this.toIdle("leave");
-    if (address !== undefined) await this.setAddress(address);
-    await this.#out(DfuRequest.DNLOAD, 0, new Uint8Array(0), "leave", { address });
-    try {
-      const s = await this.getStatus("leave");
-      if (s.state !== DfuState.dfuMANIFEST)
-        throw this.#error(
-          "state",
-          "leave",
-          "GETSTATUS after the zero-length DNLOAD must be dfuMANIFEST",
-          s,
-          address,
-        );
-    } catch (e) {
-      // A device that is already gone has left, which is what was asked.
-      if (!(e instanceof DfuError && e.kind === "disconnected")) throw e;
-    }
-    this.#markStale();
+    return this.#op(address === undefined ? "leave DFU" : `leave DFU to ${hex32(address)}`, async () => {
+      await this.toIdle("leave");
+      if (address !== undefined) await this.setAddress(address);
+      await this.#out(DfuRequest.DNLOAD, 0, new Uint8Array(0), "leave", { address });
+      try {
+        const s = await this.getStatus("leave");
+        if (s.state !== DfuState.dfuMANIFEST)
+          throw this.#error(
+            "state",
+            "leave",
+            "GETSTATUS after the zero-length DNLOAD must be dfuMANIFEST",
+            s,
+            address,
+          );
+      } catch (e) {
+        // A device that is already gone has left, which is what was asked.
+        if (!(e instanceof DfuError && e.kind === "disconnected")) throw e;
+      }
+      this.#markStale();
+    });
   }
 
   /**
@@ -531,30 +558,34 @@ export class DfuClient {
    * the client reconnects afterwards.
    */
   async writeOptionBytes(bytes: Uint8Array): Promise<void> {
-    const previousAlt = this.#alt;
-    await this.selectAlt("Option Bytes");
-    const base = this.memoryMap.regions[0]!.address;
-    await this.setAddress(base);
-    await this.#out(DfuRequest.DNLOAD, FIRST_DATA_BLOCK, bytes, "write option bytes", { address: base });
-    const s = await this.getStatus("write option bytes");
-    if (s.state !== DfuState.dfuDNBUSY)
-      throw this.#error("state", "write option bytes", "first GETSTATUS must be dfuDNBUSY", s, base);
-    this.#markStale();
-    await this.reconnect(previousAlt);
+    return this.#op("write option bytes", async () => {
+      const previousAlt = this.#alt;
+      await this.selectAlt("Option Bytes");
+      const base = this.memoryMap.regions[0]!.address;
+      await this.setAddress(base);
+      await this.#out(DfuRequest.DNLOAD, FIRST_DATA_BLOCK, bytes, "write option bytes", { address: base });
+      const s = await this.getStatus("write option bytes");
+      if (s.state !== DfuState.dfuDNBUSY)
+        throw this.#error("state", "write option bytes", "first GETSTATUS must be dfuDNBUSY", s, base);
+      this.#markStale();
+      await this.reconnect(previousAlt);
+    });
   }
 
   /** Waits for the bootloader's next enumeration and sets it up; the old handle is never reused. */
   async reconnect(alt: number | string = this.#alt): Promise<void> {
-    const old = this.#raw;
-    this.#markStale();
-    const device = await DfuClient.#find(this.bus, this.filter, this.#opts, old);
-    this.#raw = device;
-    this.#device = recordUsb(device, this.transcript);
-    this.#watchdog = new Watchdog(this.clock);
-    this.#stale = false;
-    this.transcript.note(`re-enumerated: new handle ${device.serialNumber ?? ""}`);
-    await this.#setUp(alt);
-    this.events.emit("reenumerated", { device });
+    return this.#op("re-enumerate", async () => {
+      const old = this.#raw;
+      this.#markStale();
+      const device = await DfuClient.#find(this.bus, this.filter, this.#opts, old);
+      this.#raw = device;
+      this.#device = recordUsb(device, this.transcript);
+      this.#watchdog = new Watchdog(this.clock);
+      this.#stale = false;
+      this.transcript.note(`re-enumerated: new handle ${device.serialNumber ?? ""}`);
+      await this.#setUp(alt);
+      this.events.emit("reenumerated", { device });
+    });
   }
 
   /** After a leave: waits for the application's USB device (another VID/PID), never the stale handle. */
@@ -616,7 +647,9 @@ export class DfuClient {
   async #transfer<T>(operation: string, run: () => Promise<T>, address?: number): Promise<T> {
     this.#checkLive(operation);
     try {
-      return await this.#watchdog.bound(this.#opts.transferTimeoutMs, operation, run());
+      return await (process.env.NOWD
+        ? run()
+        : this.#watchdog.bound(this.#opts.transferTimeoutMs, operation, run()));
     } catch (e) {
       if (e instanceof DfuError) throw e;
       if (e instanceof TimeoutError)
