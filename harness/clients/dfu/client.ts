@@ -87,7 +87,7 @@ export class DfuClient {
     this.clock = opts.clock;
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
     this.#raw = device;
-    this.#device = process.env.NOREC ? device : recordUsb(device, this.transcript);
+    this.#device = recordUsb(device, this.transcript);
     this.#watchdog = new Watchdog(opts.clock);
   }
 
@@ -647,9 +647,7 @@ export class DfuClient {
   async #transfer<T>(operation: string, run: () => Promise<T>, address?: number): Promise<T> {
     this.#checkLive(operation);
     try {
-      return await (process.env.NOWD
-        ? run()
-        : this.#watchdog.bound(this.#opts.transferTimeoutMs, operation, run()));
+      return await this.#watchdog.bound(this.#opts.transferTimeoutMs, operation, run());
     } catch (e) {
       if (e instanceof DfuError) throw e;
       if (e instanceof TimeoutError)
