@@ -19,7 +19,7 @@ import { Stm32Device } from "../devices/stm32/device.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { profileForFamily } from "../devices/stm32/profiles.js";
 import { formatVersion } from "../protocol/fus/footer.js";
-import { type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
 import type { Board } from "./board.js";
 import { InfrastructureError, SkipScenario } from "./errors.js";
 import type { Identity } from "./identify.js";
@@ -27,12 +27,26 @@ import { openUsartLink } from "./usart-link.js";
 
 const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
 
-export async function identifyStm32(board: Board): Promise<Identity> {
-  if (board.capabilities.has("usb-dfu")) return identifyOverDfu(board);
-  if (board.capabilities.has("usart")) return identifyOverUsart(board);
-  // Nothing in the rig file says how to reach the ROM: shown as not checked, not guessed.
-  throw new SkipScenario(`board ${board.id} names neither usb-dfu nor usart: no bootloader interface to ask`);
+export interface Stm32IdentifyOptions {
+  /** A lab board's USB bus; default the host's (the `usb` package's WebUSB). */
+  readonly labUsb?: (board: Board) => UsbBus;
 }
+
+/** The STM32 identifier; `identifyStm32` is it with the host's USB. */
+export function stm32Identifier(opts: Stm32IdentifyOptions = {}): (board: Board) => Promise<Identity> {
+  const labUsb = opts.labUsb ?? ((board: Board) => new WebUsbBus({ clock: board.clock }));
+  return async (board) => {
+    if (board.capabilities.has("usb-dfu"))
+      return identifyOverDfu(board, board.emulator ? emulatedUsbBus(board.emulator) : labUsb(board));
+    if (board.capabilities.has("usart")) return identifyOverUsart(board);
+    // Nothing in the rig file says how to reach the ROM: shown as not checked, not guessed.
+    throw new SkipScenario(
+      `board ${board.id} names neither usb-dfu nor usart: no bootloader interface to ask`,
+    );
+  };
+}
+
+export const identifyStm32 = stm32Identifier();
 
 /** BOOT0 (or its equivalent) for the ROM, then a reset, or a power cycle where there is no reset line. */
 async function enterBootloader(board: Board): Promise<void> {
@@ -52,9 +66,8 @@ function stm32Profile(board: Board) {
   return board.emulator instanceof Stm32Device ? board.emulator.profile : profileForFamily(board.family);
 }
 
-async function identifyOverDfu(board: Board): Promise<Identity> {
+async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
   await enterBootloader(board);
-  const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
   // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
   const filter: UsbFilter = board.locator
     ? board.locator.usbFilter(ROM_USB)

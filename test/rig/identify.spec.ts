@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
+import { createEmulator } from "../../harness/devices/registry.js";
 import type { Stm32Device } from "../../harness/devices/stm32/device.js";
+import { emulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import type { TKeyDevice } from "../../harness/devices/tkey/device.js";
 import { type EmulatorProcess, startEmulator } from "../../harness/expose/emulator-process.js";
 import { formatVersion } from "../../harness/protocol/fus/footer.js";
@@ -24,8 +26,11 @@ import {
   identityFromEnv,
 } from "../../harness/rig/identify.js";
 import { identityParameters } from "../../harness/rig/identify-report.js";
+import { stm32Identifier } from "../../harness/rig/identify-stm32.js";
 import { loadRigFile, parseRigFile } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
+import { WallClock } from "../../harness/transport/clock.js";
+import { type UsbDevice, WebUsbBus, type WebUsbLike } from "../../harness/transport/usb.js";
 import { GarbageDevice } from "./lab-emulators.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -238,5 +243,114 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
     expect(r.stdout).to.match(/^2 ok, 1 failed \(infrastructure\), 0 skipped$/m);
     // The client began as AN3155 says, with the autobaud byte, and got junk back.
     expect(garbage!.received[0]).to.equal(0x7f);
+  });
+});
+
+/**
+ * The host's WebUSB as the `usb` package presents it, over emulated ROM bootloaders: each
+ * device carries node-usb's `bus` and `ports` (port chain) for the hub port it sits on.
+ */
+class PortedWebUsb extends EventTarget implements WebUsbLike {
+  readonly #seen = new WeakMap<object, UsbDevice>();
+
+  constructor(private readonly sockets: { device: Stm32Device; ports: number[] }[]) {
+    super();
+  }
+
+  async getDevices(): Promise<USBDevice[]> {
+    const out: USBDevice[] = [];
+    for (const { device, ports } of this.sockets)
+      for (const d of await emulatedUsbBus(device).list()) out.push(this.#onPort(d, ports));
+    return out;
+  }
+
+  #onPort(device: UsbDevice, ports: number[]): UsbDevice {
+    let ported = this.#seen.get(device);
+    if (!ported) {
+      ported = new Proxy(device, {
+        get(target, key) {
+          if (key === "bus") return "001";
+          if (key === "ports") return ports;
+          const value = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      this.#seen.set(device, ported);
+    }
+    return ported;
+  }
+}
+
+describe("rig/identify: lab boards over USB DFU, told apart by their hub port", function () {
+  this.timeout(60_000);
+  let tmp: string;
+  const savedSysfs = process.env.HIL_SYSFS_USB_DIR;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "hil-identify-usb-"));
+    // The health check's locate step reads sysfs: both ROMs are there, 0483:df11 on ports 1-2.3 and 1-2.4.
+    for (const [port, serial, devnum] of [
+      ["1-2.3", "0435AAAA0003", "7"],
+      ["1-2.4", "0435BBBB0004", "8"],
+    ] as const) {
+      await mkdir(join(tmp, "sys", port), { recursive: true });
+      for (const [name, value] of Object.entries({
+        idVendor: "0483",
+        idProduct: "df11",
+        serial,
+        busnum: "1",
+        devnum,
+      }))
+        await writeFile(join(tmp, "sys", port, name), `${value}\n`);
+    }
+    process.env.HIL_SYSFS_USB_DIR = join(tmp, "sys");
+  });
+  after(async () => {
+    if (savedSysfs === undefined) delete process.env.HIL_SYSFS_USB_DIR;
+    else process.env.HIL_SYSFS_USB_DIR = savedSysfs;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("each board is identified by the ROM on its own port, whatever order the bus lists them in", async () => {
+    const clock = new WallClock();
+    const rom = (serial: string) => createEmulator("stm32l432", { clock, seed: 1, serial }) as Stm32Device;
+    const on3 = rom("0435AAAA0003");
+    const on4 = rom("0435BBBB0004");
+    await Promise.all([on3.power.on(), on4.power.on()]);
+    // Listed port 4 first: a filter without the port path would take it for both boards.
+    const webusb = new PortedWebUsb([
+      { device: on4, ports: [2, 4] },
+      { device: on3, ports: [2, 3] },
+    ]);
+    const power = "power: { backend: command, on: 'true', off: 'true', state: 'echo on' }";
+    const file = parseRigFile(
+      [
+        "name: dfu-bench",
+        "timeouts: { enumerateMs: 3000, settleMs: 10, powerOffMs: 50, commandMs: 2000 }",
+        "boards:",
+        `  - { id: l432-port3, family: stm32l432, capabilities: [usb-dfu], usb: { vid: "0483", pid: "df11", port: 1-2.3 }, ${power} }`,
+        `  - { id: l432-port4, family: stm32l432, capabilities: [usb-dfu], usb: { vid: "0483", pid: "df11", port: 1-2.4 }, ${power} }`,
+        "",
+      ].join("\n"),
+      "dfu-bench.yaml",
+    );
+    const identifiers = {
+      ...IDENTIFIERS,
+      stm32l432: stm32Identifier({ labUsb: (board) => new WebUsbBus({ webusb, clock: board.clock }) }),
+    };
+    const results = await checkRig(buildRig(file, "dfu-bench.yaml").boards, {
+      identifiers,
+      lease: { dir: join(tmp, "leases") },
+    });
+    expect(byBoard(results, "l432-port3").status, JSON.stringify(results)).to.equal("ok");
+    expect(byBoard(results, "l432-port3").identified).to.include({
+      serial: "0435AAAA0003",
+      bcdDFU: "0x011a",
+    });
+    expect(byBoard(results, "l432-port4").identified).to.include({
+      serial: "0435BBBB0004",
+      bcdDFU: "0x011a",
+    });
+    await Promise.all([on3.power.off(), on4.power.off()]);
   });
 });
