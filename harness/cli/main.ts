@@ -31,7 +31,8 @@ commands:
         whether it still fails the same way (exit 0) or not (exit 1)
   rigs  [--rig FILE] [--check [--cycle]]
         validate a rig file and list its boards and capabilities; --check health-checks each
-        board (power backend answers, board found by identity; --cycle power-cycles first),
+        board (power backend answers, board found by identity and asked who it is: bootloader
+        ID/PID, FUS version, TKey name/version, MCUboot images; --cycle power-cycles first),
         exit 1 when one fails (infrastructure)
   keygen -t ecdsa-p256|ed25519 -k FILE
         write a new PEM private key for signing MCUboot images (as imgtool keygen)

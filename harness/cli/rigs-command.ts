@@ -4,8 +4,9 @@ import { buildRig } from "../rig/rig.js";
 
 /**
  * `hil rigs`: validate the rig file and list its boards. `--check`: health-check every
- * board (power backend answers, board found by identity; `--cycle` power-cycles first);
- * exit 1 when a board fails, as an infrastructure problem.
+ * board (power backend answers, board found by identity, board identified through its
+ * protocol, harness/rig/identify.ts; `--cycle` power-cycles first); exit 1 when a board
+ * fails, as an infrastructure problem.
  */
 export async function runRigs(opts: {
   rig?: string | undefined;
