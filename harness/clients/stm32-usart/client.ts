@@ -5,6 +5,7 @@
  * stm32flash (0x7F twice, then 0xFF 0x00 until NACK), and times every wait on the
  * stream's clock with a per-operation budget (fact sheet §4.3).
  */
+
 import {
   ACK,
   BUSY,
@@ -37,6 +38,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
+import { operation } from "../operation.js";
 import {
   LinkClosedError,
   NackError,
@@ -106,6 +108,8 @@ export class UsartBootloader {
   readonly #clock: Clock;
   #commands: number[] | undefined;
   #op = "idle";
+  /** Report steps open around the running operation: commands inside one are not steps of their own. */
+  #stepDepth = 0;
 
   constructor(stream: ByteStream, opts: UsartClientOptions) {
     this.#clock = opts.clock;
@@ -177,11 +181,13 @@ export class UsartBootloader {
 
   /** connect, Get Version, Get, Get ID: stm32flash's probe order. */
   async probe(): Promise<DeviceInfo> {
-    await this.connect();
-    const v = await this.getVersion();
-    const get = await this.get();
-    const pid = await this.getId();
-    return { ...v, commands: get.commands, pid };
+    return this.#step("probe: sync, Get Version, Get, Get ID", async () => {
+      await this.connect();
+      const v = await this.getVersion();
+      const get = await this.get();
+      const pid = await this.getId();
+      return { ...v, commands: get.commands, pid };
+    });
   }
 
   // ---- information ----------------------------------------------------------------------
@@ -233,15 +239,25 @@ export class UsartBootloader {
 
   /** Any length, in 256-byte Read Memory commands, with a block-read event per block. */
   async read(address: number, length: number): Promise<Uint8Array> {
-    checkRange(address, length);
-    const out = new Uint8Array(length);
-    const count = Math.ceil(length / MAX_BLOCK);
-    for (let i = 0; i < count; i++) {
-      const n = Math.min(MAX_BLOCK, length - i * MAX_BLOCK);
-      out.set(await this.readMemory(address + i * MAX_BLOCK, n), i * MAX_BLOCK);
-      await this.events.emit("block-read", { address: address + i * MAX_BLOCK, length: n, index: i, count });
-    }
-    return out;
+    return this.#step(
+      `read ${length} bytes from ${hex(address)} (${Math.ceil(length / MAX_BLOCK)} × Read Memory)`,
+      async () => {
+        checkRange(address, length);
+        const out = new Uint8Array(length);
+        const count = Math.ceil(length / MAX_BLOCK);
+        for (let i = 0; i < count; i++) {
+          const n = Math.min(MAX_BLOCK, length - i * MAX_BLOCK);
+          out.set(await this.readMemory(address + i * MAX_BLOCK, n), i * MAX_BLOCK);
+          await this.events.emit("block-read", {
+            address: address + i * MAX_BLOCK,
+            length: n,
+            index: i,
+            count,
+          });
+        }
+        return out;
+      },
+    );
   }
 
   /** One Write Memory command: 1..256 bytes at a 4-byte-aligned address, padded with 0xFF to a multiple of 4. */
@@ -262,40 +278,47 @@ export class UsartBootloader {
 
   /** Any length, in 256-byte blocks, with a block-written event (progress) after each. */
   async write(address: number, data: Uint8Array): Promise<void> {
-    checkRange(address, data.length);
-    if (address % 4 !== 0) throw new UsartCodecError("address", `${hex(address)} is not 4-byte aligned`);
-    const count = Math.ceil(data.length / MAX_BLOCK);
-    for (let i = 0; i < count; i++) {
-      const block = data.subarray(i * MAX_BLOCK, (i + 1) * MAX_BLOCK);
-      await this.writeMemory(address + i * MAX_BLOCK, block);
-      await this.events.emit("block-written", {
-        address: address + i * MAX_BLOCK,
-        length: block.length,
-        index: i,
-        count,
-      });
-    }
+    return this.#step(
+      `write ${data.length} bytes at ${hex(address)} (${Math.ceil(data.length / MAX_BLOCK)} × Write Memory)`,
+      async () => {
+        checkRange(address, data.length);
+        if (address % 4 !== 0) throw new UsartCodecError("address", `${hex(address)} is not 4-byte aligned`);
+        const count = Math.ceil(data.length / MAX_BLOCK);
+        for (let i = 0; i < count; i++) {
+          const block = data.subarray(i * MAX_BLOCK, (i + 1) * MAX_BLOCK);
+          await this.writeMemory(address + i * MAX_BLOCK, block);
+          await this.events.emit("block-written", {
+            address: address + i * MAX_BLOCK,
+            length: block.length,
+            index: i,
+            count,
+          });
+        }
+      },
+    );
   }
 
   /** Page erase with whichever of Erase / Extended Erase the bootloader lists. */
   async erasePages(pages: number[]): Promise<void> {
-    if (pages.length === 0) throw new UsartCodecError("pages", "expected at least one page");
-    const extended = await this.#eraseCommand();
-    const chunk = extended ? 512 : MAX_ERASE_PAGES;
-    for (let i = 0; i < pages.length; i += chunk) {
-      const part = pages.slice(i, i + chunk);
-      const frame = extended
-        ? encodeExtendedErase({ kind: "pages", pages: part })
-        : encodeErase({ kind: "pages", pages: part });
-      await this.#run(
-        `${extended ? "Extended Erase" : "Erase"} ${part.length} page(s) from ${part[0]}`,
-        async () => {
-          await this.#command(extended ? Command.ExtendedErase : Command.Erase);
-          await this.#send(frame, part.length * this.timeouts.pageEraseMs);
-        },
-      );
-      await this.events.emit("erased", { pages: part });
-    }
+    return this.#step(`erase ${pages.length} page${pages.length === 1 ? "" : "s"}`, async () => {
+      if (pages.length === 0) throw new UsartCodecError("pages", "expected at least one page");
+      const extended = await this.#eraseCommand();
+      const chunk = extended ? 512 : MAX_ERASE_PAGES;
+      for (let i = 0; i < pages.length; i += chunk) {
+        const part = pages.slice(i, i + chunk);
+        const frame = extended
+          ? encodeExtendedErase({ kind: "pages", pages: part })
+          : encodeErase({ kind: "pages", pages: part });
+        await this.#run(
+          `${extended ? "Extended Erase" : "Erase"} ${part.length} page(s) from ${part[0]}`,
+          async () => {
+            await this.#command(extended ? Command.ExtendedErase : Command.Erase);
+            await this.#send(frame, part.length * this.timeouts.pageEraseMs);
+          },
+        );
+        await this.events.emit("erased", { pages: part });
+      }
+    });
   }
 
   /** Global erase (0x43 0xFF 0x00) or Extended Erase 0xFFFF. A WB55 never answers the latter. */
@@ -521,7 +544,19 @@ export class UsartBootloader {
   }
 
   /** Names the operation for errors and the transcript; codec errors get the transcript too. */
+  /** One operation as reports show it (a step holding the commands it sends). */
+  async #step<T>(title: string, body: () => Promise<T>): Promise<T> {
+    this.#stepDepth++;
+    try {
+      return await operation({ kind: "usart", transcript: this.transcript }, title, body);
+    } finally {
+      this.#stepDepth--;
+    }
+  }
+
   async #run<T>(op: string, work: () => Promise<T>): Promise<T> {
+    // A command on its own is a report step; inside a composite operation only the composite is.
+    if (this.#stepDepth === 0) return this.#step(op, () => this.#run(op, work));
     const outer = this.#op;
     this.#op = op;
     this.transcript.note(op);
