@@ -1,4 +1,5 @@
 import {
+  BootMagicState,
   bootMagic,
   compareVersions,
   formatVersion,
@@ -64,15 +65,15 @@ export async function bootDecide(
         log(`Image in the secondary slot is not valid! (${refusal}): erasing it`);
         for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
       } else {
-        const sectors = swap.sectorsFor(
-          Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0),
-        );
-        if (sectors === undefined) {
+        const swapSize = Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0);
+        if (swap.sectorsFor(swapSize) === undefined) {
           log(`${swapName(type)}: images too large for swap-${swap.plan}; erasing the secondary`);
           for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
         } else {
-          if (type === SwapType.REVERT) await markRevert(secondary);
-          await swap.start(type, sectors);
+          // MCUboot does this for swap-using-move; the emulated scratch swap erases the primary
+          // trailer at its start too, so it needs the same protection.
+          if (type === SwapType.REVERT) await fixupRevert(secondary, swapSize);
+          await swap.start(type, swapSize);
           swapped = type;
         }
       }
@@ -101,20 +102,19 @@ function secondaryRefusal(
 }
 
 /**
- * Before a revert rewrites the primary trailer (which holds the only trace of the revert),
- * the secondary gets a permanent request: a cut between the trailer erase and the new
- * record then still ends on the old image, confirmed — what the revert itself produces.
- * (Emulator choice for a resumable revert; the completed states match MCUboot's.)
+ * swap_move.c fixup_revert: the primary trailer holds the only trace of a revert, and the
+ * swap is about to erase it. So the secondary first gets what a permanent request looks
+ * like (its trailer sector erased, then image_ok, swap_size, magic; no swap_info): a cut
+ * between the primary trailer's erase and its new magic then still ends on the old image,
+ * confirmed, through a PERM swap. Skipped when the secondary already has a magic.
  */
-async function markRevert(secondary: FlashArea): Promise<void> {
+async function fixupRevert(secondary: FlashArea, swapSize: number): Promise<void> {
+  if (trailerOf(secondary).magic !== BootMagicState.UNSET) return;
   const layout = layoutOf(secondary);
-  // image_ok and swap_info before the magic, each only if still erased: a cut anywhere in
-  // here leaves either no request (magic unset) or a whole PERM request.
-  const fields: [number, Uint8Array][] = [
-    [layout.imageOk, Uint8Array.of(1)],
-    [layout.swapInfo, Uint8Array.of(SwapType.PERM)],
-    [layout.magic, bootMagic(MCUBOOT_MAX_ALIGN)],
-  ];
-  for (const [off, value] of fields)
-    if (secondary.isErased(off, value.length)) await secondary.writeField(off, value);
+  await secondary.eraseSector(secondary.sectorCount - 1);
+  await secondary.writeField(layout.imageOk, Uint8Array.of(1));
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setUint32(0, swapSize, true);
+  await secondary.writeField(layout.swapSize, size);
+  await secondary.writeField(layout.magic, bootMagic(MCUBOOT_MAX_ALIGN));
 }

@@ -1,4 +1,10 @@
-import { BootFlagState, bootMagic, SwapType } from "../../protocol/mcuboot/index.js";
+import {
+  BOOT_MAX_IMG_SECTORS,
+  BootFlagState,
+  BootMagicState,
+  bootMagic,
+  SwapType,
+} from "../../protocol/mcuboot/index.js";
 import type { FlashArea } from "./flash-area.js";
 import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
 import { layoutOf, trailerOf } from "./slots.js";
@@ -12,11 +18,18 @@ import { layoutOf, trailerOf } from "./slots.js";
  *   secondary i to primary i, scratch to secondary i. Images must stay out of the slot's
  *   last (trailer) sector here; MCUboot's extra handling of that sector is not modelled.
  *
- * Progress lives in the primary slot's trailer: swap_info, swap_size and the magic are
- * written first (magic last, so a GOOD magic means the record is whole), then one status
- * entry of one write unit per finished step. Every step is idempotent given the entries
- * before it, so a power cut before any flash operation resumes on the next boot from the
- * first missing entry; copy_done (and image_ok for PERM/REVERT) close the swap.
+ * Progress lives in the primary slot's trailer, as MCUboot writes it (swap_misc.c
+ * swap_status_init, swap_move.c, bootutil_misc.c boot_write_status): the trailer sector is
+ * erased, then swap_info (image << 4 | type), image_ok when the secondary's is set (a PERM
+ * request, or a revert after its fixup), swap_size (the larger image's size in bytes) and
+ * the magic last, so a GOOD magic means the record is whole. Then the secondary's trailer
+ * sector is erased (the request is consumed) and every finished step writes one status
+ * entry of one write unit: its first byte is the step's state number (1, 2, 3), the rest
+ * erased. swap-using-move puts the n move steps in entries 0..n-1 and the 2 swap steps of
+ * sector i at BOOT_MAX_IMG_SECTORS + 2i + {0, 1}; swap-using-scratch puts the 3 steps of
+ * its k-th sector at 3k + {0, 1, 2}. Every step is idempotent given the entries before it,
+ * so a power cut before any flash operation resumes on the next boot from the first
+ * missing entry; copy_done (and image_ok for PERM/REVERT) close the swap.
  */
 export type SwapPlan = "move" | "scratch";
 
@@ -38,27 +51,38 @@ export class Swap {
     return (n + spare) * this.primary.sectorSize <= layoutOf(this.primary).status ? n : undefined;
   }
 
-  /** Records a new swap in the primary trailer, then runs it. */
-  async start(type: SwapType, sectors: number): Promise<void> {
+  /** Records a new swap of `swapSize` bytes (the larger image) in the primary trailer, then runs it. */
+  async start(type: SwapType, swapSize: number): Promise<void> {
     const layout = layoutOf(this.primary);
+    const sectors = this.sectorsFor(swapSize)!;
     this.log(`swap-${this.plan} ${swapName(type)} over ${sectors} sectors: start`);
+    const secondaryOk = trailerOf(this.secondary).imageOk === BootFlagState.SET;
     await this.primary.eraseSector(this.primary.sectorCount - 1);
-    await this.primary.writeField(layout.swapInfo, Uint8Array.of(type));
-    await this.primary.writeField(layout.swapSize, u32(sectors * this.primary.sectorSize));
+    await this.primary.writeField(layout.swapInfo, Uint8Array.of((0 << 4) | type));
+    if (secondaryOk) await this.primary.writeField(layout.imageOk, Uint8Array.of(1));
+    await this.primary.writeField(layout.swapSize, u32(swapSize));
     await this.primary.writeField(layout.magic, bootMagic(MCUBOOT_MAX_ALIGN));
     await this.#run(type, sectors, 0);
   }
 
-  /** True when the primary trailer holds a swap that has not finished (magic GOOD, copy_done unset). */
+  /**
+   * swap_status_source: the primary trailer holds a swap that has not finished (magic GOOD,
+   * copy_done unset) and the secondary's request is consumed (its magic not GOOD). With the
+   * request still there, the swap has not touched an image yet and starts again.
+   */
   inProgress(): boolean {
     const t = trailerOf(this.primary);
-    return t.magic === 1 && t.copyDone === BootFlagState.UNSET;
+    return (
+      t.magic === BootMagicState.GOOD &&
+      t.copyDone === BootFlagState.UNSET &&
+      trailerOf(this.secondary).magic !== BootMagicState.GOOD
+    );
   }
 
   /** Continues the recorded swap from its first missing status entry. */
   async resume(): Promise<void> {
     const t = trailerOf(this.primary);
-    const sectors = Math.round(t.swapSize / this.primary.sectorSize);
+    const sectors = Math.max(1, Math.ceil(t.swapSize / this.primary.sectorSize));
     const done = this.#doneSteps(sectors);
     this.log(
       `swap-${this.plan} ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`,
@@ -67,14 +91,15 @@ export class Swap {
   }
 
   #doneSteps(sectors: number): number {
-    const layout = layoutOf(this.primary);
     let k = 0;
-    while (
-      k < 3 * sectors &&
-      !this.primary.isErased(layout.status + k * NRF52840_FLASH.writeSize, NRF52840_FLASH.writeSize)
-    )
+    while (k < 3 * sectors && !this.primary.isErased(this.#entryOffset(k, sectors), NRF52840_FLASH.writeSize))
       k++;
     return k;
+  }
+
+  /** Where step `step` of an n-sector swap records itself in the primary slot. */
+  #entryOffset(step: number, n: number): number {
+    return layoutOf(this.primary).status + statusEntry(this.plan, step, n).index * NRF52840_FLASH.writeSize;
   }
 
   async #run(type: SwapType, n: number, from: number): Promise<void> {
@@ -85,7 +110,10 @@ export class Swap {
       await this.secondary.eraseSector(lastSec);
     for (let step = from; step < 3 * n; step++) {
       await this.#step(step, n);
-      await this.primary.writeField(layout.status + step * NRF52840_FLASH.writeSize, Uint8Array.of(1));
+      await this.primary.writeField(
+        this.#entryOffset(step, n),
+        Uint8Array.of(statusEntry(this.plan, step, n).state),
+      );
     }
     const t = trailerOf(this.primary);
     if ((type === SwapType.PERM || type === SwapType.REVERT) && t.imageOk === BootFlagState.UNSET)
@@ -122,6 +150,17 @@ export class Swap {
     if (data.every((b) => b === src.flash.erasedValue)) return;
     await dst.write(dstSector * size, data);
   }
+}
+
+/**
+ * The status entry of step `step` of an n-sector swap: its index in the status area (in
+ * write units) and the state number MCUboot writes there (boot_status_internal_off).
+ */
+export function statusEntry(plan: SwapPlan, step: number, n: number): { index: number; state: number } {
+  if (plan === "scratch") return { index: step, state: (step % 3) + 1 };
+  if (step < n) return { index: step, state: 1 };
+  const k = step - n;
+  return { index: BOOT_MAX_IMG_SECTORS + k, state: (k % 2) + 1 };
 }
 
 export function swapName(type: SwapType | number): string {
