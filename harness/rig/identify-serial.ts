@@ -3,16 +3,13 @@
  * NAME0/NAME1/VERSION and UDI) and an nRF52840 running MCUboot with an SMP server (echo, then
  * the image list). Part of the table in identify.ts.
  */
-import { hashHex, type ImageSlotState, SmpClient } from "../clients/smp/index.js";
+import { hashHex, type ImageSlotState } from "../clients/smp/index.js";
 import { TKeyClient } from "../clients/tkey/index.js";
-import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
-import type { ByteStream } from "../transport/byte-stream.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
 import { InfrastructureError } from "./errors.js";
 import type { Identity } from "./identify.js";
+import { SmpLink } from "./smp-link.js";
 import { openTKeyLink } from "./tkey-link.js";
-import { serialPortPath } from "./usart-link.js";
 
 /** A reply should come within the board's command time, but never wait less than this. */
 const MIN_REPLY_MS = 1000;
@@ -67,9 +64,9 @@ export async function identifyTKey(board: Board): Promise<Identity> {
  * `image 1.0.0, slots #0 1.0.0 active confirmed; #1 1.1.0 pending, hash 731f6a61...`.
  */
 export async function identifyMcuboot(board: Board): Promise<Identity> {
-  const link = await openSmpLink(board);
+  const link = await SmpLink.open(board, { client: { timeoutMs: replyMs(board), retries: 1 } });
   try {
-    const client = new SmpClient(link.stream, board.clock, { timeoutMs: replyMs(board), retries: 1 });
+    const client = link.client;
     const word = `hil-${board.id}`;
     const echoed = await client.echo(word);
     if (echoed !== word)
@@ -91,21 +88,6 @@ export async function identifyMcuboot(board: Board): Promise<Identity> {
 function describeSlot(s: ImageSlotState): string {
   const flags = (["active", "confirmed", "pending", "permanent"] as const).filter((f) => s[f]);
   return [`#${s.slot} ${s.version}`, ...flags].join(" ");
-}
-
-/**
- * The SMP serial line: the emulator's host end (it outlives resets, as a DK's interface MCU
- * does; not closed here), or the lab board's port found by identity, 8N1.
- */
-async function openSmpLink(board: Board): Promise<{ stream: ByteStream; close(): Promise<void> }> {
-  if (board.emulator instanceof Nrf52840McubootDevice)
-    return { stream: board.emulator.host, close: async () => {} };
-  if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board has no SMP server`);
-  const stream = await openSerialPort(await serialPortPath(board), {
-    baudRate: board.serialPort?.baudRate ?? 115200,
-    clock: board.clock,
-  });
-  return { stream, close: () => stream.close() };
 }
 
 function hex(value: number, digits: number): string {

@@ -191,6 +191,19 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
     emulators.push(
       await startEmulator("tkey", link("usb-Tillitis_MTA1-USB-V1_68de5d27-if00"), [], { log: false }),
     );
+    emulators.push(
+      await startEmulator(
+        "nrf52840-mcuboot",
+        link("usb-SEGGER_J-Link_000683759358-if00"),
+        [
+          "--key",
+          join(ROOT, "fixtures", "mcuboot", "test-only-ecdsa-p256.pub.pem"),
+          "--option",
+          `image=${join(ROOT, "fixtures", "mcuboot", "test-only-app-1.0.0.signed.bin")}`,
+        ],
+        { log: false },
+      ),
+    );
     garbage = await new GarbageDevice().serve(link("usb-FTDI_TTL232R_FTJUNK02-if00-port0"));
   });
 
@@ -218,6 +231,11 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
         "    capabilities: []",
         "    serial: { byId: /dev/serial/by-id/usb-Tillitis_MTA1-USB-V1_68de5d27-if00 }",
         `    ${power}`,
+        "  - id: nrf-good",
+        "    family: nrf52840",
+        "    capabilities: []",
+        "    serial: { byId: /dev/serial/by-id/usb-SEGGER_J-Link_000683759358-if00 }",
+        `    ${power}`,
         "  - id: l432-junk",
         "    family: stm32l432",
         "    capabilities: [usart]",
@@ -240,7 +258,10 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
     expect(r.stdout).to.match(
       / {2}l432-junk \(.*\): FAILED \[infrastructure\]\n {6}ok {3}power: command: on\n {6}ok {3}serial: .*FTJUNK02.*\n {6}FAIL identify: board l432-junk \(stm32l432\) did not identify itself: \w+: /,
     );
-    expect(r.stdout).to.match(/^2 ok, 1 failed \(infrastructure\), 0 skipped$/m);
+    expect(r.stdout).to.match(
+      / {2}nrf-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: image 1\.0\.0, slots #0 1\.0\.0 active confirmed, hash [0-9a-f]{16}\n/,
+    );
+    expect(r.stdout).to.match(/^3 ok, 1 failed \(infrastructure\), 0 skipped$/m);
     // The client began as AN3155 says, with the autobaud byte, and got junk back.
     expect(garbage!.received[0]).to.equal(0x7f);
   });
