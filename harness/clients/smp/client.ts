@@ -15,6 +15,8 @@ import {
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import { ReadTimeoutError } from "../../transport/errors.js";
+import { recordStream, Transcript } from "../../transport/transcript.js";
+import { operation } from "../operation.js";
 import { SmpError, SmpTimeoutError } from "./errors.js";
 
 export interface SmpClientOptions {
@@ -30,6 +32,8 @@ export interface SmpClientOptions {
   mtu?: number;
   /** Serial line length including markers and newline. */
   lineLength?: number;
+  /** Where the bytes are recorded (default a new one on the client's clock). */
+  transcript?: Transcript;
 }
 
 export interface ImageSlotState {
@@ -74,9 +78,15 @@ export class SmpClient {
   readonly version: number;
   mtu: number;
   readonly lineLength: number;
+  /** Every byte both ways, with a note per request: attached to a failed test's report. */
+  readonly transcript: Transcript;
+  /** The stream as given, recorded into the transcript. */
+  readonly stream: ByteStream;
+  /** Report steps open around the running request: requests inside an upload are not steps of their own. */
+  #stepDepth = 0;
 
   constructor(
-    readonly stream: ByteStream,
+    stream: ByteStream,
     /** The clock the stream's read timeouts run on (virtual on emulated rigs). */
     readonly clock: Clock,
     opts: SmpClientOptions = {},
@@ -87,6 +97,18 @@ export class SmpClient {
     this.version = opts.version ?? SmpVersion.V2;
     this.mtu = opts.mtu ?? 384;
     this.lineLength = opts.lineLength ?? 127;
+    this.transcript = opts.transcript ?? new Transcript({ clock });
+    this.stream = recordStream(stream, this.transcript);
+  }
+
+  /** One operation as reports show it (a step holding the requests it sends). */
+  async #step<T>(title: string, body: () => Promise<T>): Promise<T> {
+    this.#stepDepth++;
+    try {
+      return await operation({ kind: "smp", transcript: this.transcript }, title, body);
+    } finally {
+      this.#stepDepth--;
+    }
   }
 
   /** Subscribes to client events; returns an unsubscribe. */
@@ -108,6 +130,8 @@ export class SmpClient {
     body: SmpBody,
     timeoutMs = this.timeoutMs,
   ): Promise<SmpBody> {
+    if (this.#stepDepth === 0)
+      return this.#step(name, () => this.request(name, group, id, op, body, timeoutMs));
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xff;
     const frame = encodeSerialFrame(
@@ -116,6 +140,7 @@ export class SmpClient {
     );
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       this.#emit({ kind: "request", name, group, id, seq, attempt });
+      this.transcript.note(`${name}: seq ${seq}${attempt > 1 ? `, resend ${attempt - 1}` : ""}`);
       await this.stream.write(frame);
       const reply = await this.#await(group, id, seq, op + 1, timeoutMs);
       if (reply) {
@@ -123,6 +148,7 @@ export class SmpClient {
         return checkReply(name, reply);
       }
       this.#emit({ kind: "timeout", name, seq, attempt });
+      this.transcript.note(`${name}: no answer to seq ${seq} within ${timeoutMs} ms`);
     }
     throw new SmpTimeoutError(name, this.retries + 1, timeoutMs);
   }
@@ -208,34 +234,36 @@ export class SmpClient {
     image: Uint8Array,
     opts: { onProgress?: (p: UploadProgress) => void; upgrade?: boolean; chunkSize?: number } = {},
   ): Promise<void> {
-    const len = image.length;
-    const sha = sha256(image);
-    let off = 0;
-    let first = true;
-    while (first || off < len) {
-      const size = Math.min(opts.chunkSize ?? this.#chunkSize(off, len, sha), len - off);
-      const body: SmpBody = { off, data: image.subarray(off, off + size) };
-      if (off === 0) {
-        body.len = len;
-        body.sha = sha;
-        if (opts.upgrade) body.upgrade = true;
+    return this.#step(`image upload ${image.length} bytes`, async () => {
+      const len = image.length;
+      const sha = sha256(image);
+      let off = 0;
+      let first = true;
+      while (first || off < len) {
+        const size = Math.min(opts.chunkSize ?? this.#chunkSize(off, len, sha), len - off);
+        const body: SmpBody = { off, data: image.subarray(off, off + size) };
+        if (off === 0) {
+          body.len = len;
+          body.sha = sha;
+          if (opts.upgrade) body.upgrade = true;
+        }
+        const r = await this.request(
+          `image upload off ${off}`,
+          SmpGroup.IMAGE,
+          ImageCommand.UPLOAD,
+          SmpOp.WRITE,
+          body,
+          first ? this.firstChunkTimeoutMs : this.timeoutMs,
+        );
+        first = false;
+        const next = r.off;
+        if (typeof next !== "number" || next > len)
+          throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
+        off = next;
+        this.#emit({ kind: "chunk", off, len });
+        opts.onProgress?.({ off, len });
       }
-      const r = await this.request(
-        `image upload off ${off}`,
-        SmpGroup.IMAGE,
-        ImageCommand.UPLOAD,
-        SmpOp.WRITE,
-        body,
-        first ? this.firstChunkTimeoutMs : this.timeoutMs,
-      );
-      first = false;
-      const next = r.off;
-      if (typeof next !== "number" || next > len)
-        throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
-      off = next;
-      this.#emit({ kind: "chunk", off, len });
-      opts.onProgress?.({ off, len });
-    }
+    });
   }
 
   /** The largest data chunk whose request still fits the device's buffer. */
