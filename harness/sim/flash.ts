@@ -135,6 +135,8 @@ export class Flash {
   readonly #random: Random;
   /** Erased bytes as long as the largest sector: isErased compares against it natively. */
   readonly #erasedRun: Uint8Array;
+  /** One erased buffer per sector size, shared (never written) by every erased sector. */
+  readonly #erasedSectors = new Map<number, Uint8Array>();
 
   constructor(geometry: FlashGeometry, options: FlashOptions = {}) {
     const { base, sectors, programUnit } = geometry;
@@ -159,7 +161,7 @@ export class Flash {
       }
     }
     this.size = start - base;
-    const templates = new Map<number, Uint8Array>();
+    const templates = this.#erasedSectors;
     this.#sectors = this.#layout.map((s) => {
       const shared = templates.get(s.size) ?? new Uint8Array(s.size).fill(this.erasedValue);
       templates.set(s.size, shared);
@@ -297,7 +299,9 @@ export class Flash {
     if (refusal || !sector) return this.#finish(op, refusal!);
     if (fault?.action === "fail")
       return this.#finish(op, refuse("fault", sector.start, "injected erase failure"));
-    this.#writable(sectorIndex).fill(this.erasedValue);
+    // Copy-on-write from the shared erased buffer: an erase allocates nothing.
+    this.#sectors[sectorIndex] = this.#erasedSectors.get(sector.size)!;
+    this.#owned[sectorIndex] = false;
     if (fault?.action === "bit-flip") this.#flipBits(sector.start, sector.size, fault.count);
     return this.#finish(op, { ok: true });
   }

@@ -142,12 +142,13 @@ export class RomDfu implements UsbFunction {
     this.#set(DfuState.dfuIDLE, DfuStatus.OK);
   }
 
-  async control(
+  /** Answers at once unless an operation runs: then the request waits for it (the device NAKs). */
+  control(
     setup: ControlSetup,
     dir: "in" | "out",
     data: Uint8Array | undefined,
     length: number,
-  ): Promise<ControlReply> {
+  ): ControlReply | Promise<ControlReply> {
     if (setup.requestType !== "class" || setup.recipient !== "interface") return { status: "stall" };
     const name = requestName(setup.request);
     for (const fault of this.device.event(requestEvent(setup.request, name))) {
@@ -162,8 +163,19 @@ export class RomDfu implements UsbFunction {
         this.#log("GETSTATUS stalled: page erase in progress (L4 quirk)");
         return { status: "stall" };
       }
-      await this.#busy.done;
+      return this.#busy.done.then(() => this.#request(setup, name, dir, data, length));
     }
+    return this.#request(setup, name, dir, data, length);
+  }
+
+  /** One request by the DFU 1.1 state table, once no operation runs. */
+  #request(
+    setup: ControlSetup,
+    name: string,
+    dir: "in" | "out",
+    data: Uint8Array | undefined,
+    length: number,
+  ): ControlReply | Promise<ControlReply> {
     const wantIn = dir === "in";
     switch (setup.request) {
       case DfuRequest.GETSTATUS:
@@ -493,7 +505,12 @@ export class RomDfu implements UsbFunction {
 
   #mapped(address: number, length: number, need: "readable" | "erasable" | "writable" = "readable"): boolean {
     if (address >= DEVICE_FEATURE_BASE) return false; // the FUS model serves Device Feature
-    return covers(this.#maps[this.#alt]!, address, length, need);
+    const map = this.#maps[this.#alt]!;
+    // A block or a page lies in one sector: answered without listing the sectors touched.
+    const first = sectorAt(map, address);
+    if (!first) return false;
+    if (address + length <= first.start + first.size) return first.access[need];
+    return covers(map, address, length, need);
   }
 
   /**

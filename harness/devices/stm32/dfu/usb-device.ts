@@ -35,13 +35,13 @@ export type ControlReply =
 /** The device side of a USB function (the ROM's DFU interface, an application). */
 export interface UsbFunction {
   readonly identity: UsbIdentity;
-  /** A class or vendor request; `data` for OUT, `length` (wLength) for IN. */
+  /** A class or vendor request; `data` for OUT, `length` (wLength) for IN. A reply may come at once. */
   control(
     setup: ControlSetup,
     dir: "in" | "out",
     data: Uint8Array | undefined,
     length: number,
-  ): Promise<ControlReply>;
+  ): ControlReply | Promise<ControlReply>;
   /** SET_INTERFACE on interface 0. */
   selectAlternate(alt: number): void;
   /** USB bus reset signalled by the host. */
@@ -173,10 +173,12 @@ export class EmulatedUsbDevice implements USBDevice {
     this.#openLive();
     await this.clock.sleep(controlTransferMs(length));
     this.#live();
-    const reply: ControlReply =
+    let reply: ControlReply | Promise<ControlReply> =
       setup.requestType === "standard"
         ? this.#standardIn(setup)
-        : await this.fn.control(this.#checkClaimed(setup), "in", undefined, length);
+        : this.fn.control(this.#checkClaimed(setup), "in", undefined, length);
+    // Most replies come at once; only a request that waits for the device takes a turn.
+    if (reply instanceof Promise) reply = await reply;
     this.#live();
     if (reply.status === "stall") return { status: "stall" } as USBInTransferResult;
     reply.after?.();
@@ -201,7 +203,8 @@ export class EmulatedUsbDevice implements USBDevice {
     await this.clock.sleep(controlTransferMs(bytes.length));
     this.#live();
     if (setup.requestType === "standard") return { status: "stall", bytesWritten: 0 } as USBOutTransferResult;
-    const reply = await this.fn.control(this.#checkClaimed(setup), "out", bytes, bytes.length);
+    let reply = this.fn.control(this.#checkClaimed(setup), "out", bytes, bytes.length);
+    if (reply instanceof Promise) reply = await reply;
     this.#live();
     if (reply.status === "ok") reply.after?.();
     return {
