@@ -11,9 +11,11 @@ import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
+import type { Flash } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
+import { type PlacedImage, renderFlashDiff } from "./flash-diff.js";
 import { renderTimelineSvg } from "./timeline.js";
 
 /** A sweep logs thousands of events; the picture keeps the last ones (the log has them all). */
@@ -48,6 +50,40 @@ let watched = new Map<string, Transcript>();
  */
 export function watchTranscript(name: string, transcript: Transcript): void {
   watched.set(name, transcript);
+}
+
+/** Images the running test expects in flash: diffed into the report after a power cut or a failure. */
+let expectedFlash: { flash: Flash; image: PlacedImage; label: string }[] = [];
+
+/**
+ * Tell the report what `flash` should hold once the test is done (the image it installs).
+ * When power was cut during the test, or the test fails, the result gets a "flash diff"
+ * attachment: the sectors that differ from it, erased or how many bytes, first difference.
+ */
+export function expectFlash(flash: Flash, image: PlacedImage, label = "expected image"): void {
+  expectedFlash = expectedFlash.filter((e) => e.flash !== flash || e.image.address !== image.address);
+  expectedFlash.push({ flash, image, label });
+}
+
+/** Lines the running test adds to a named text attachment (e.g. the flash map after each cut). */
+let notes = new Map<string, string[]>();
+
+/** Adds `line` to the text attachment `name` of the running test. No Allure call until the test ends. */
+export function evidenceNote(name: string, line: string): void {
+  const lines = notes.get(name) ?? [];
+  lines.push(line);
+  notes.set(name, lines);
+}
+
+async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promise<void> {
+  for (const [name, lines] of notes) await allure.attachment(name, lines.join("\n"), "text/plain");
+  if (!failed && !powerWasCut) return;
+  for (const e of expectedFlash)
+    await allure.attachment(
+      `flash diff: ${e.label}`,
+      renderFlashDiff(e.flash, e.image, e.label),
+      "text/plain",
+    );
 }
 
 /** How many entries the tail keeps. */
@@ -121,6 +157,10 @@ export async function recordEvidence(
     await attachTranscripts(dir);
   }
   const dev = board.emulator;
+  const powerWasCut = (dev?.power.history ?? [])
+    .slice(marks.power)
+    .some((p) => p.event === "off" || p.event === "lost");
+  await attachNotesAndFlash(failed, powerWasCut);
   if (!dev) return;
   const events = dev.events.slice(marks.events);
   const fired = dev.faults.fired.slice(marks.fired);
@@ -204,6 +244,8 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
     test.fn = async function (this: Mocha.Context) {
       let error: { thrown: unknown } | undefined;
       watched = new Map();
+      notes = new Map();
+      expectedFlash = [];
       try {
         return await body.call(this);
       } catch (e) {
@@ -212,6 +254,8 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
       } finally {
         await recordEvidence(board, marks(), test.title, error, test.fullTitle()).catch(() => {});
         watched = new Map();
+        notes = new Map();
+        expectedFlash = [];
       }
     };
   }

@@ -8,6 +8,8 @@ import { expect } from "chai";
 import type { DfuClient } from "../../harness/clients/dfu/index.js";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import { describeMode } from "../../harness/devices/stm32/device.js";
+import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
+import { sectorMap } from "../../harness/report/flash-diff.js";
 import type { Board } from "../../harness/rig/board.js";
 import {
   appFilter,
@@ -59,6 +61,12 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
   await client.download(image);
   const total = opts.cut.kind === "flash-op" ? (dev?.chip.flash.counters.ops ?? 0) - opsBefore : blocks;
   const reference = dev?.chip.flash.peek(base, dev.chip.flash.size);
+  if (dev) expectFlash(dev.chip.flash, { address: base, bytes: v2 }, "the new application (v2)");
+  // Per cut point, what each page of the image range holds: O old, N new, . erased, x other.
+  const mapOf = () =>
+    dev
+      ? ` [${sectorMap(dev.chip.flash, { address: base, length: v2.length }, { O: { address: base, bytes: v1 }, N: { address: base, bytes: v2 } })}]`
+      : "";
   expect(total, "a clean update has cut points").to.be.above(0);
 
   const failures: string[] = [];
@@ -106,10 +114,12 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
     const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
     const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
+    const map = mapOf();
+    evidenceNote("flash after each cut (O old, N new, . erased, x other)", `${where}:${map} → ${key}`);
     // Only a torn operation may leave a vector table that is neither blank nor valid.
     const torn = opts.cut.kind === "flash-op" && opts.cut.torn;
     if (dev && key === "halted" && !torn)
-      failures.push(`${where}: after power-on the core is ${describeMode(dev.mode)}`);
+      failures.push(`${where}: after power-on the core is ${describeMode(dev.mode)}${map}`);
 
     // Recovery: BOOT0 back to the bootloader, a second full update, byte-exact, and it runs.
     const problem = await recover(board, client, image, reference).catch((e: unknown) => String(e));

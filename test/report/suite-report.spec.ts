@@ -64,7 +64,7 @@ describe("report: results of a suite run", function () {
         },
       },
     ).catch((e: { code?: number }) => {
-      if (e.code !== 3) throw e; // three tests fail on purpose
+      if (e.code !== 4) throw e; // four tests fail on purpose
     });
     const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
     raw = await Promise.all(
@@ -114,6 +114,38 @@ describe("report: results of a suite run", function () {
     expect(steps.map((st) => [st.name, st.status])).to.deep.equal([["power cycle 500", "passed"]]);
   });
 
+  it("records client operations as nested steps through the one observer, retitled when they end", () => {
+    const tree = (steps: readonly RawStep[]): unknown[] =>
+      steps
+        .filter((st) => !st.attachments?.length)
+        .map((st) => (st.steps?.some((c) => !c.attachments?.length) ? [st.name, tree(st.steps)] : st.name));
+    expect(tree(rawByName("runs client operations").steps)).to.deep.equal([
+      ["download 4096 bytes", ["erase 2 pages", "FUS poll ×14"]],
+    ]);
+    const failedStep = rawByName("fails inside a client operation").steps.find(
+      (st) => st.name === "download 2 blocks",
+    );
+    expect(failedStep?.status).to.equal("failed");
+  });
+
+  it("attaches the transcript of the client whose operation ran, without suite code", () => {
+    expect(attachments("fails inside a client operation")).to.include.members([
+      "dfu transcript (last 16) text/plain",
+      "dfu transcript text/plain",
+      "dfu transcript.json application/json",
+    ]);
+    expect(attachments("runs client operations").filter((a) => a.includes("transcript"))).to.deep.equal([]);
+  });
+
+  it("diffs the flash against the expected image after a power cut", () => {
+    expect(attachments("cuts power with an image expected in flash")).to.include(
+      "flash diff: fixture image text/plain",
+    );
+    expect(attachments("passes with power steps").filter((a) => a.startsWith("flash diff"))).to.deep.equal(
+      [],
+    );
+  });
+
   it("attaches device log, fault plan and a timeline picture to a failure on an emulated board", () => {
     expect(attachments("fails an assertion")).to.include.members([
       "device log text/plain",
@@ -129,7 +161,7 @@ describe("report: results of a suite run", function () {
 
   it("leaves a reproduction bundle per failed test with the command that reruns it", async () => {
     const bundles = (await readdir(join(dir, "repro"))).sort();
-    expect(bundles).to.have.length(3);
+    expect(bundles).to.have.length(4);
     const id = bundles.find((b) => b.includes("fails-an-assertion")) as string;
     expect(id).to.match(/^sim-nor-0-fails-an-assertion-[0-9a-f]{8}$/);
     const bundle = JSON.parse(await readFile(join(dir, "repro", id, "repro.json"), "utf8"));
@@ -154,7 +186,7 @@ describe("report: results of a suite run", function () {
 
   it("gives JUnit one failure, two errors, one skip and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="5" failures="1" errors="2" skipped="1"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="8" failures="2" errors="2" skipped="1"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
       { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
@@ -166,6 +198,6 @@ describe("report: results of a suite run", function () {
       ["fixture clause B", "failed", "skipped"],
     ]);
     expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —"]);
-    expect(m.testsWithoutClause).to.have.length(1);
+    expect(m.testsWithoutClause).to.have.length(4);
   });
 });
