@@ -27,16 +27,28 @@ export class Listeners<T> {
 
 interface PendingRead {
   n: number;
+  timeoutMs: number;
+  /** Clock time by which all `n` bytes must be in. */
+  deadline: number;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
-  /** Aborting ends the timeout sleep early, so a served read leaves no timer behind. */
-  stopTimer: AbortController;
 }
+
+/** The one armed timeout sleep; `due` is the deadline it was armed for. */
+interface ArmedTimer {
+  due: number;
+  stop: AbortController;
+}
+
+/** Why an armed timer was stopped (a constant: the default reason builds a DOMException per abort). */
+const DISARMED = new Error("read timer disarmed");
 
 export class RxQueue {
   #chunks: Uint8Array[] = [];
   #length = 0;
   #pending: PendingRead | undefined;
+  #timer: ArmedTimer | undefined;
+  #idleCheck = false;
   #closed: StreamClosedError | undefined;
   readonly #data = new Listeners<Uint8Array>();
   readonly #close = new Listeners<StreamClosedError>();
@@ -50,10 +62,13 @@ export class RxQueue {
     return this.#closed;
   }
 
-  /** Bytes from the far end. Copied, since callers may reuse their buffers. Dropped after close: the line is gone. */
-  push(bytes: Uint8Array): void {
+  /**
+   * Bytes from the far end. Copied, since callers may reuse their buffers, unless `owned`
+   * says the buffer is this queue's from now on. Dropped after close: the line is gone.
+   */
+  push(bytes: Uint8Array, opts: { owned?: boolean } = {}): void {
     if (this.#closed || bytes.length === 0) return;
-    const copy = bytes.slice();
+    const copy = opts.owned ? bytes : bytes.slice();
     if (this.#data.size > 0) {
       // Delivered as I/O would be, never inside the writer's call stack; microtasks keep the order.
       queueMicrotask(() => this.#deliver(copy));
@@ -74,19 +89,8 @@ export class RxQueue {
     if (this.#closed) return Promise.reject(this.#closed.withPartial(this.#take(this.#length)));
     if (this.#length >= n) return Promise.resolve(this.#take(n));
     return new Promise((resolve, reject) => {
-      const pending: PendingRead = { n, resolve, reject, stopTimer: new AbortController() };
-      this.#pending = pending;
-      this.clock.sleep(timeoutMs, pending.stopTimer.signal).then(
-        () => {
-          if (this.#pending !== pending) return;
-          this.#pending = undefined;
-          reject(new ReadTimeoutError(this.name, n, timeoutMs, this.#take(this.#length)));
-        },
-        (error: unknown) => {
-          if (this.#pending === pending) this.#pending = undefined;
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+      this.#pending = { n, timeoutMs, deadline: this.clock.now() + timeoutMs, resolve, reject };
+      this.#arm(this.#pending.deadline);
     });
   }
 
@@ -126,9 +130,9 @@ export class RxQueue {
     if (this.#closed) return;
     this.#closed = reason;
     const pending = this.#pending;
+    this.#disarm();
     if (pending) {
       this.#pending = undefined;
-      pending.stopTimer.abort();
       pending.reject(reason.withPartial(this.#take(this.#length)));
     }
     // After the pending read's own rejection handlers, so a recorder logs its partial bytes before the close.
@@ -147,9 +151,69 @@ export class RxQueue {
     const pending = this.#pending;
     if (pending && this.#length >= pending.n) {
       this.#pending = undefined;
-      pending.stopTimer.abort();
+      this.#served();
       pending.resolve(this.#take(pending.n));
     }
+  }
+
+  // ---- timeouts --------------------------------------------------------------------------
+  // A read-ACK-write protocol reads thousands of times a second. An AbortController per
+  // read (created, listened to, aborted) cost a third of a pty round trip, so on wall time
+  // one armed sleep serves consecutive reads: a read whose deadline is not before the
+  // armed one keeps it, and when it fires early for the read then pending it is armed
+  // again for the rest. Virtual clocks still lose the timer as soon as a read is served:
+  // a stray sleep there would let virtual time jump.
+
+  /** Makes sure a sleep fires no later than `deadline`. */
+  #arm(deadline: number): void {
+    const armed = this.#timer;
+    if (armed && armed.due <= deadline) return;
+    if (armed) armed.stop.abort(DISARMED);
+    const timer: ArmedTimer = { due: deadline, stop: new AbortController() };
+    this.#timer = timer;
+    this.clock.sleep(Math.max(0, deadline - this.clock.now()), timer.stop.signal).then(
+      () => this.#fired(timer),
+      (error: unknown) => {
+        if (this.#timer === timer) this.#timer = undefined;
+        const pending = this.#pending;
+        if (!pending) return;
+        this.#pending = undefined;
+        pending.reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  #fired(timer: ArmedTimer): void {
+    if (this.#timer !== timer) return; // disarmed or replaced
+    this.#timer = undefined;
+    const pending = this.#pending;
+    if (!pending) return;
+    if (timer.due < pending.deadline) {
+      // Armed for an earlier read: this one still has time left.
+      this.#arm(pending.deadline);
+      return;
+    }
+    this.#pending = undefined;
+    pending.reject(new ReadTimeoutError(this.name, pending.n, pending.timeoutMs, this.#take(this.#length)));
+  }
+
+  /** A read was served: on wall time keep the sleep for the next read, unless none comes this turn. */
+  #served(): void {
+    if (!this.#timer || this.#idleCheck) return;
+    if (this.clock.kind !== "wall") {
+      this.#disarm();
+      return;
+    }
+    this.#idleCheck = true;
+    setImmediate(() => {
+      this.#idleCheck = false;
+      if (!this.#pending) this.#disarm();
+    });
+  }
+
+  #disarm(): void {
+    this.#timer?.stop.abort(DISARMED);
+    this.#timer = undefined;
   }
 
   #take(n: number): Uint8Array {

@@ -1,11 +1,11 @@
 /**
- * ByteStream over a Linux pseudo-terminal through node's own tty handles (epoll, no worker
+ * ByteStream over a Linux pseudo-terminal through node's own tty handle (epoll, no worker
  * threads): the fast path to an emulator served on a pty (harness/expose/). A pty has no
  * baud rate and refuses parity, so there is nothing to configure but raw mode; real serial
  * ports go through serial-port-stream.ts, which sets baud rate and parity.
  */
-import { constants, openSync, realpathSync } from "node:fs";
-import { ReadStream, WriteStream } from "node:tty";
+import { closeSync, constants, openSync, realpathSync, writeSync } from "node:fs";
+import { ReadStream } from "node:tty";
 import type { EventedByteStream, ReadOptions } from "./byte-stream.js";
 import { type Clock, WallClock } from "./clock.js";
 import { StreamClosedError } from "./errors.js";
@@ -13,33 +13,46 @@ import { RxQueue } from "./rx-queue.js";
 
 /** @throws {Error} naming `path` when it is not a pty or cannot be opened. */
 export function openPty(path: string, opts: { clock?: Clock } = {}): PtyStream {
-  let fd: number;
+  let readFd: number;
+  let writeFd: number;
   try {
     if (!realpathSync(path).startsWith("/dev/pts/")) throw new Error("not a pty (/dev/pts/N)");
-    fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY);
+    readFd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY);
+    try {
+      writeFd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY);
+    } catch (e) {
+      closeSync(readFd);
+      throw e;
+    }
   } catch (cause) {
     throw new Error(`cannot open pty ${path}: ${(cause as Error).message}`, { cause });
   }
-  return new PtyStream(fd, path, opts.clock ?? new WallClock());
+  return new PtyStream(readFd, writeFd, path, opts.clock ?? new WallClock());
 }
 
 export class PtyStream implements EventedByteStream {
   readonly #rx: RxQueue;
   readonly #in: ReadStream;
-  readonly #out: WriteStream;
+  /**
+   * Blocking writes straight to the fd, as node's tty WriteStream does too, minus its
+   * stream machinery (a write wrap and a callback tick per frame): a frame of at most a
+   * few hundred bytes goes into the pty buffer at once, and the protocol waits for its
+   * reply before writing again.
+   */
+  readonly #writeFd: number;
 
-  constructor(fd: number, path: string, clock: Clock) {
+  constructor(readFd: number, writeFd: number, path: string, clock: Clock) {
     this.#rx = new RxQueue(path, clock);
-    this.#in = new ReadStream(fd);
+    this.#writeFd = writeFd;
+    this.#in = new ReadStream(readFd);
     this.#in.setRawMode(true);
-    this.#out = new WriteStream(fd);
-    this.#in.on("data", (chunk: Buffer) => this.#rx.push(chunk));
+    // Each chunk is a fresh buffer of its own: no copy needed.
+    this.#in.on("data", (chunk: Buffer) => this.#rx.push(chunk, { owned: true }));
     const gone = (why: string) => () =>
       this.#rx.close(new StreamClosedError(path, { reason: why, disconnected: true }));
     // EIO on read: the pty master (socat) went away.
     this.#in.on("error", gone("pty gone (read error)"));
     this.#in.on("end", gone("pty gone (end of input)"));
-    this.#out.on("error", gone("pty gone (write error)"));
   }
 
   get name(): string {
@@ -52,9 +65,15 @@ export class PtyStream implements EventedByteStream {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.#rx.closed) throw this.#rx.closed;
-    await new Promise<void>((resolve, reject) =>
-      this.#out.write(bytes, (err) => (err ? reject(this.#rx.closed ?? err) : resolve())),
-    );
+    try {
+      for (let done = 0; done < bytes.length; )
+        done += writeSync(this.#writeFd, bytes, done, bytes.length - done);
+    } catch (cause) {
+      // EIO: the pty master (socat) went away.
+      const reason = `pty gone (write error: ${(cause as Error).message})`;
+      this.#rx.close(new StreamClosedError(this.name, { reason, disconnected: true, cause }));
+      throw this.#rx.closed;
+    }
   }
 
   read(n: number, opts: ReadOptions): Promise<Uint8Array> {
@@ -74,7 +93,7 @@ export class PtyStream implements EventedByteStream {
     this.#rx.close(new StreamClosedError(this.name, { reason: "closed by host", disconnected: false }));
     this.#in.setRawMode(false);
     this.#in.destroy();
-    this.#out.destroy();
+    closeSync(this.#writeFd);
   }
 
   onClose(listener: (reason: StreamClosedError) => void): () => void {

@@ -57,5 +57,7 @@ describe("transport/tty-stream (pty via socat)", function () {
     const error = await pending;
     expect(error).to.be.instanceOf(StreamClosedError);
     expect(clock.now() - started).to.be.below(5000);
+    // The other end's writes go straight to its fd: a vanished pty fails them too.
+    expect(await rejectionOf(b!.write(Uint8Array.of(1)))).to.be.instanceOf(StreamClosedError);
   });
 });
