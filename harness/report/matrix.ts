@@ -4,6 +4,7 @@
  * not run, and the tests behind each cell. Clauses without a test are listed as gaps, clauses
  * named by a test but missing from the catalogue are listed too, so neither can hide.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
@@ -12,22 +13,86 @@ import { type HilResult, label, labelValues, type ResultStatus } from "./results
 
 export const CLAUSE_LABEL = "clause";
 
+/** Allure's severities, most severe first; the gate blocks on the first two. */
+export const SEVERITIES = ["blocker", "critical", "normal", "minor", "trivial"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 const CatalogueSchema = z.object({
   documents: z.array(
-    z.object({
-      document: z.string().min(1),
-      set: z.string().min(1).optional(),
-      clauses: z.array(z.string().min(1)),
-    }),
+    z
+      .object({
+        document: z.string().min(1),
+        set: z.string().min(1).optional(),
+        /** Where the clauses are written: paths under ../shared/ (seeds/…, reference/…, design.md). */
+        source: z.array(z.string().min(1)).optional(),
+        /** Severity of a failure against this document's clauses (default normal). */
+        severity: z.enum(SEVERITIES).optional(),
+        /** A clause, or a clause with its own severity. */
+        clauses: z.array(
+          z.union([
+            z.string().min(1),
+            z.object({ clause: z.string().min(1), severity: z.enum(SEVERITIES) }).strict(),
+          ]),
+        ),
+      })
+      .strict(),
   ),
 });
-export type ClauseCatalogue = z.infer<typeof CatalogueSchema>;
+
+export interface CatalogueDocument {
+  document: string;
+  set?: string | undefined;
+  source?: string[] | undefined;
+  clauses: string[];
+  /** Severity per clause, where the catalogue gives one (else the document's, else normal). */
+  severities?: Record<string, Severity> | undefined;
+}
+export interface ClauseCatalogue {
+  documents: CatalogueDocument[];
+}
+
+const CATALOGUE_PATH = fileURLToPath(new URL("./clauses.yaml", import.meta.url));
+
+function normalize(raw: unknown, path: string): ClauseCatalogue {
+  const parsed = CatalogueSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${path}: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  return {
+    documents: parsed.data.documents.map((d) => {
+      const severities: Record<string, Severity> = {};
+      const clauses = d.clauses.map((c) => {
+        const text = typeof c === "string" ? c : c.clause;
+        severities[text] = typeof c === "string" ? (d.severity ?? "normal") : c.severity;
+        return text;
+      });
+      return { document: d.document, set: d.set, source: d.source, clauses, severities };
+    }),
+  };
+}
 
 /** The repository's clause catalogue (harness/report/clauses.yaml), or another file. */
-export async function loadCatalogue(
-  path = fileURLToPath(new URL("./clauses.yaml", import.meta.url)),
-): Promise<ClauseCatalogue> {
-  return CatalogueSchema.parse(parseYaml(await readFile(path, "utf8")));
+export async function loadCatalogue(path = CATALOGUE_PATH): Promise<ClauseCatalogue> {
+  return normalize(parseYaml(await readFile(path, "utf8")), path);
+}
+
+let cached: ClauseCatalogue | undefined;
+
+/** The repository's catalogue, read once per process (suites label results while they run). */
+export function catalogueSync(): ClauseCatalogue {
+  cached ??= normalize(parseYaml(readFileSync(CATALOGUE_PATH, "utf8")), CATALOGUE_PATH);
+  return cached;
+}
+
+/** The document holding `clause` and the clause's severity, if the catalogue knows it. */
+export function findClause(
+  catalogue: ClauseCatalogue,
+  clause: string,
+): { document: CatalogueDocument; severity: Severity } | undefined {
+  const document = catalogue.documents.find((d) => d.clauses.includes(clause));
+  if (!document) return undefined;
+  return { document, severity: document.severities?.[clause] ?? "normal" };
 }
 
 export type CellStatus = "passed" | "failed" | "broken" | "skipped" | "not run";
@@ -43,6 +108,10 @@ export interface MatrixCell {
 export interface MatrixRow {
   clause: string;
   document: string;
+  /** How bad a failure against it is (catalogue; normal for uncatalogued clauses). */
+  severity: Severity;
+  /** Where it is written, under ../shared/. */
+  source: string[];
   set: string | undefined;
   /** false: named by a test but not in the catalogue. */
   catalogued: boolean;
@@ -109,7 +178,14 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
       byClause.set(c, list);
     }
 
-  const row = (clause: string, document: string, set: string | undefined, catalogued: boolean): MatrixRow => {
+  const row = (
+    clause: string,
+    document: string,
+    set: string | undefined,
+    catalogued: boolean,
+    severity: Severity = "normal",
+    source: string[] = [],
+  ): MatrixRow => {
     const covering = byClause.get(clause) ?? [];
     const packages = new Set(covering.map((r) => label(r, "package")));
     const cells = columns.map((col): MatrixCell => {
@@ -131,6 +207,8 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
     return {
       clause,
       document,
+      severity,
+      source,
       set,
       catalogued,
       tests: [...new Set(covering.map((r) => r.name))].sort(),
@@ -143,7 +221,9 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
   for (const doc of catalogue.documents)
     for (const clause of doc.clauses) {
       known.add(clause);
-      rows.push(row(clause, doc.document, doc.set, true));
+      rows.push(
+        row(clause, doc.document, doc.set, true, doc.severities?.[clause] ?? "normal", doc.source ?? []),
+      );
     }
   for (const clause of [...byClause.keys()].filter((c) => !known.has(c)).sort())
     rows.push(row(clause, UNCATALOGUED, undefined, false));
@@ -192,11 +272,17 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
     "",
   );
   for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
-    out.push(`## ${doc}`, "", `| clause | ${m.columns.map(md).join(" | ")} | tests |`);
-    out.push(`|---|${m.columns.map(() => "---").join("|")}|---|`);
-    for (const r of m.rows.filter((x) => x.document === doc)) {
+    const rows = m.rows.filter((x) => x.document === doc);
+    out.push(`## ${doc}`, "");
+    const source = rows[0]?.source ?? [];
+    if (source.length) out.push(`Source: ${source.map((p) => `\`../shared/${p}\``).join(", ")}`, "");
+    out.push(`| clause | severity | ${m.columns.map(md).join(" | ")} | tests |`);
+    out.push(`|---|---|${m.columns.map(() => "---").join("|")}|---|`);
+    for (const r of rows) {
       const tests = r.tests.length ? r.tests.map(md).join("<br>") : "**gap: no test**";
-      out.push(`| ${md(r.clause)} | ${r.cells.map((c) => md(cellText(c))).join(" | ")} | ${tests} |`);
+      out.push(
+        `| ${md(r.clause)} | ${r.severity} | ${r.cells.map((c) => md(cellText(c))).join(" | ")} | ${tests} |`,
+      );
     }
     out.push("");
   }
@@ -224,10 +310,17 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
     `<p>${m.rows.length} clauses × ${m.columns.length} rig/board columns; ${m.gaps.length} clauses without a test.</p>`,
   ];
   for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
-    out.push(`<h2>${html(doc)}</h2><table><thead><tr><th>clause</th>`);
+    const rows = m.rows.filter((x) => x.document === doc);
+    out.push(`<h2>${html(doc)}</h2>`);
+    const source = rows[0]?.source ?? [];
+    if (source.length)
+      out.push(`<p>Source: ${source.map((p) => `<code>../shared/${html(p)}</code>`).join(", ")}</p>`);
+    out.push("<table><thead><tr><th>clause</th><th>severity</th>");
     out.push(...m.columns.map((c) => `<th>${html(c)}</th>`), "<th>tests</th></tr></thead><tbody>");
-    for (const r of m.rows.filter((x) => x.document === doc)) {
-      out.push(`<tr${r.tests.length === 0 && r.catalogued ? ' class="gap"' : ""}><td>${html(r.clause)}</td>`);
+    for (const r of rows) {
+      out.push(
+        `<tr${r.tests.length === 0 && r.catalogued ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${r.severity}</td>`,
+      );
       for (const c of r.cells) {
         const title = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");
         out.push(
