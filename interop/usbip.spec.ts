@@ -30,6 +30,7 @@ import {
   RUN_PRELUDE,
   runGuest,
 } from "./guest.js";
+import { labelInteropResult } from "./result-labels.js";
 
 const PROFILE = profileByName("stm32l432kc");
 /** What the guest client prints while the `usb` package rejects an omitted OUT data stage (see the test). */
@@ -115,6 +116,7 @@ step app wait_usb 0483:5740
   });
 
   beforeEach(async function () {
+    await labelInteropResult(this, { id: "l432-0", family: "stm32l432", client: "dfu-util" });
     if (skipReason) {
       await allure.description(`Skipped: ${skipReason}.`);
       console.log(`      skipped: ${skipReason}`);
@@ -254,6 +256,7 @@ step reattach-log cat /tmp/reattach.log
   });
 
   beforeEach(async function () {
+    await labelInteropResult(this, { id: "l432-0", family: "stm32l432", client: "DfuClient (usb, Linux)" });
     if (skipReason) {
       await allure.description(`Skipped: ${skipReason}.`);
       console.log(`      skipped: ${skipReason}`);
@@ -327,6 +330,7 @@ step fus-state sh -c 'dfu-util -a 0 -s 0xffff0054:2:force -U /tmp/fus.bin && ech
   });
 
   beforeEach(async function () {
+    await labelInteropResult(this, { id: "wb55-0", family: "stm32wb55", client: "dfu-util" });
     if (skipReason) {
       await allure.description(`Skipped: ${skipReason}.`);
       console.log(`      skipped: ${skipReason}`);
