@@ -55,7 +55,7 @@ export class VirtualClock implements Clock {
     this.#insert(timer);
     if (!this.#pumping) {
       this.#pumping = true;
-      setImmediate(this.#firstTurn);
+      setImmediate(this.#follow);
     }
     return slept;
   }
@@ -77,23 +77,26 @@ export class VirtualClock implements Clock {
     else this.#timers.splice(i, 0, timer);
   }
 
-  // The pump: two macrotask turns, so promise chains and setImmediate work started by the
-  // last timer get to run (and maybe set earlier timers) before time jumps; then the
-  // earliest timer fires. Plain immediates, not awaited promises: this runs per sleep.
-  readonly #firstTurn = (): void => {
-    setImmediate(this.#secondTurn);
-  };
-
-  readonly #secondTurn = (): void => {
+  // The pump. Before each jump, promise chains and immediates started by the last timer
+  // get to run (and maybe set earlier timers): every timer fires from an immediate queued
+  // together with a second one, `follow`, which runs once the microtasks the firing started
+  // have settled and queues the next pair behind any immediate that work set. One event
+  // loop turn per timer (this runs for every sleep). The first pair is queued by a `follow`
+  // too, so a sleep never fires before immediates already set when it was made.
+  readonly #fire = (): void => {
     const next = this.#timers.shift();
-    if (!next) {
-      this.#pumping = false;
-      return;
-    }
+    if (!next) return;
     this.#now = Math.max(this.#now, next.due);
     if (next.signal) next.signal.removeEventListener("abort", next.cancel!);
     next.resolve();
-    if (this.#timers.length > 0) setImmediate(this.#firstTurn);
-    else this.#pumping = false;
+  };
+
+  readonly #follow = (): void => {
+    if (this.#timers.length === 0) {
+      this.#pumping = false;
+      return;
+    }
+    setImmediate(this.#fire);
+    setImmediate(this.#follow);
   };
 }

@@ -13,6 +13,8 @@ interface Inflight {
   timeoutMs: number;
   what: string;
   fail: (error: Error) => void;
+  /** The transfer ended (either way): nothing left to time out. */
+  settled: boolean;
 }
 
 export class Watchdog {
@@ -25,18 +27,22 @@ export class Watchdog {
   /** `work`, rejected with TimeoutError if it has not settled `timeoutMs` clock-ms from now. */
   bound<T>(timeoutMs: number, what: string, work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Inflight = { deadline: this.clock.now() + timeoutMs, timeoutMs, what, fail: reject };
-      this.#inflight = entry;
-      const done = () => {
-        if (this.#inflight === entry) this.#inflight = undefined;
+      const entry: Inflight = {
+        deadline: this.clock.now() + timeoutMs,
+        timeoutMs,
+        what,
+        fail: reject,
+        settled: false,
       };
+      this.#inflight = entry;
+      // A flag on the entry, not a closure per transfer: this runs for every transfer.
       work.then(
         (value) => {
-          done();
+          entry.settled = true;
           resolve(value);
         },
         (error: unknown) => {
-          done();
+          entry.settled = true;
           reject(error);
         },
       );
@@ -51,7 +57,7 @@ export class Watchdog {
   async #watch(): Promise<void> {
     this.#watching = true;
     try {
-      while (this.#inflight && !this.#stop.signal.aborted) {
+      while (this.#inflight && !this.#inflight.settled && !this.#stop.signal.aborted) {
         const entry = this.#inflight;
         const left = entry.deadline - this.clock.now();
         if (left <= 0) {

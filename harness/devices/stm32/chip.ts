@@ -1,6 +1,6 @@
 import { Flash, type FlashResult } from "../../sim/flash.js";
 import { OptionBytes, type RdpLevel } from "./option-bytes.js";
-import type { MemoryRange, Stm32Profile } from "./profiles.js";
+import type { Stm32Profile } from "./profiles.js";
 
 /**
  * The memory of an STM32 as its ROM bootloader sees it, shared by the USB DFU and the USART
@@ -65,12 +65,12 @@ export class Stm32Chip {
 
   regionOf(address: number, length = 1): Region | undefined {
     const p = this.profile;
-    const within = (r: MemoryRange) => address >= r.base && address + length <= r.base + r.size;
-    if (within({ base: p.flash.base, size: p.flash.pageSize * p.flash.pages })) return "flash";
-    if (within(p.optionBytes)) return "option-bytes";
-    if (within(p.otp)) return "otp";
-    if (within(p.systemMemory)) return "system";
-    if (within(p.sram)) return "sram";
+    // Asked twice per block written: plain comparisons, no closure or range object per call.
+    if (within(p.flash.base, p.flash.pageSize * p.flash.pages, address, length)) return "flash";
+    if (within(p.optionBytes.base, p.optionBytes.size, address, length)) return "option-bytes";
+    if (within(p.otp.base, p.otp.size, address, length)) return "otp";
+    if (within(p.systemMemory.base, p.systemMemory.size, address, length)) return "system";
+    if (within(p.sram.base, p.sram.size, address, length)) return "sram";
     return undefined;
   }
 
@@ -263,6 +263,10 @@ export class Stm32Chip {
     const pcOk = (pc & 1) === 1 && pc - 1 >= f.base && pc - 1 < f.base + f.pageSize * f.pages;
     return spOk && pcOk ? { sp, pc } : undefined;
   }
+}
+
+function within(base: number, size: number, address: number, length: number): boolean {
+  return address >= base && address + length <= base + size;
 }
 
 function refuse(
