@@ -262,18 +262,7 @@ export class UsartBootloader {
 
   /** One Write Memory command: 1..256 bytes at a 4-byte-aligned address, padded with 0xFF to a multiple of 4. */
   async writeMemory(address: number, data: Uint8Array): Promise<void> {
-    if (address % 4 !== 0) throw new UsartCodecError("address", `${hex(address)} is not 4-byte aligned`);
-    if (data.length < 1 || data.length > MAX_BLOCK)
-      throw new UsartCodecError("data", `expected 1..${MAX_BLOCK} bytes, got ${data.length}`);
-    const padded = new Uint8Array(Math.ceil(data.length / 4) * 4).fill(0xff);
-    padded.set(data);
-    const addr = u32Frame(address);
-    const frame = encodeWriteData(padded);
-    await this.#run(`Write Memory ${hex(address)}+${data.length}`, async () => {
-      await this.#command(Command.WriteMemory);
-      await this.#send(addr, this.timeouts.byteMs);
-      await this.#send(frame, this.timeouts.writeBlockMs);
-    });
+    await this.#writeBlock(writeBlock(address, data));
   }
 
   /** Any length, in 256-byte blocks, with a block-written event (progress) after each. */
@@ -284,12 +273,18 @@ export class UsartBootloader {
         checkRange(address, data.length);
         if (address % 4 !== 0) throw new UsartCodecError("address", `${hex(address)} is not 4-byte aligned`);
         const count = Math.ceil(data.length / MAX_BLOCK);
+        const block = (i: number) =>
+          writeBlock(address + i * MAX_BLOCK, data.subarray(i * MAX_BLOCK, (i + 1) * MAX_BLOCK));
+        let next = block(0);
         for (let i = 0; i < count; i++) {
-          const block = data.subarray(i * MAX_BLOCK, (i + 1) * MAX_BLOCK);
-          await this.writeMemory(address + i * MAX_BLOCK, block);
+          const current = next;
+          // The next block's frames are built while this one programs, off the link's critical path.
+          await this.#writeBlock(current, () => {
+            if (i + 1 < count) next = block(i + 1);
+          });
           await this.events.emit("block-written", {
-            address: address + i * MAX_BLOCK,
-            length: block.length,
+            address: current.address,
+            length: current.length,
             index: i,
             count,
           });
@@ -473,20 +468,38 @@ export class UsartBootloader {
     );
   }
 
+  /** Write Memory with frames built beforehand; `whileProgramming` runs once the data frame is out. */
+  async #writeBlock(block: WriteBlock, whileProgramming?: () => void): Promise<void> {
+    await this.#run(block.op, async () => {
+      await this.#command(Command.WriteMemory);
+      await this.#send(block.addressFrame, this.timeouts.byteMs);
+      const acked = this.#send(block.dataFrame, this.timeouts.writeBlockMs);
+      whileProgramming?.();
+      await acked;
+    });
+  }
+
   async #command(code: number): Promise<void> {
     await this.events.emit("command", { code, name: commandName(code) });
     await this.#send(commandFrame(code), this.timeouts.byteMs);
   }
 
-  /** Write a frame and wait for its ACK. */
+  /** Write a frame and wait for its ACK. A failed write is the error to report, even when the ACK wait failed too. */
   async #send(frame: Uint8Array, timeoutMs: number): Promise<void> {
     // The reply is awaited while the write completes: on a real port the write callback
     // comes from the binding's worker, and waiting for it first costs a round trip per frame.
-    const written = this.#write(frame);
+    // The read is set up first, so that once the frame is out the host has nothing left to
+    // do but wait (on a busy machine, work after the write delays the device's answer).
     const acked = this.#ack(timeoutMs);
-    const [w, a] = await Promise.allSettled([written, acked]);
-    if (w.status === "rejected") throw w.reason;
-    if (a.status === "rejected") throw a.reason;
+    const written = this.#write(frame);
+    written.catch(() => {}); // reported below, whichever wait ends first
+    try {
+      await acked;
+    } catch (e) {
+      await written;
+      throw e;
+    }
+    await written;
   }
 
   async #ack(timeoutMs: number): Promise<void> {
@@ -543,7 +556,6 @@ export class UsartBootloader {
     return e;
   }
 
-  /** Names the operation for errors and the transcript; codec errors get the transcript too. */
   /** One operation as reports show it (a step holding the commands it sends). */
   async #step<T>(title: string, body: () => Promise<T>): Promise<T> {
     this.#stepDepth++;
@@ -554,6 +566,7 @@ export class UsartBootloader {
     }
   }
 
+  /** Names the operation for errors and the transcript; codec errors get the transcript too. */
   async #run<T>(op: string, work: () => Promise<T>): Promise<T> {
     // A command on its own is a report step; inside a composite operation only the composite is.
     if (this.#stepDepth === 0) return this.#step(op, () => this.#run(op, work));
@@ -569,6 +582,34 @@ export class UsartBootloader {
       this.#op = outer;
     }
   }
+}
+
+/** A Write Memory command's frames, built before the command goes out. */
+interface WriteBlock {
+  address: number;
+  length: number;
+  op: string;
+  addressFrame: Uint8Array;
+  dataFrame: Uint8Array;
+}
+
+/** @throws {UsartCodecError} for an unaligned address or a block outside 1..256 bytes. */
+function writeBlock(address: number, data: Uint8Array): WriteBlock {
+  if (address % 4 !== 0) throw new UsartCodecError("address", `${hex(address)} is not 4-byte aligned`);
+  if (data.length < 1 || data.length > MAX_BLOCK)
+    throw new UsartCodecError("data", `expected 1..${MAX_BLOCK} bytes, got ${data.length}`);
+  let padded = data;
+  if (data.length % 4 !== 0) {
+    padded = new Uint8Array(Math.ceil(data.length / 4) * 4).fill(0xff);
+    padded.set(data);
+  }
+  return {
+    address,
+    length: data.length,
+    op: `Write Memory ${hex(address)}+${data.length}`,
+    addressFrame: u32Frame(address),
+    dataFrame: encodeWriteData(padded),
+  };
 }
 
 function hex(n: number): string {

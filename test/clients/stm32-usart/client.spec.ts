@@ -85,6 +85,32 @@ describe("clients/stm32-usart: UsartBootloader", () => {
     expect(tx()[2]).to.equal(`03aabbffff${(0x03 ^ 0xaa ^ 0xbb ^ 0xff ^ 0xff).toString(16).padStart(2, "0")}`);
   });
 
+  it("writes a long image as 256-byte Write Memory blocks in order, the last one padded, with progress after each ACK", async () => {
+    const data = Uint8Array.from({ length: 259 }, (_, i) => (i * 7 + 3) & 0xff);
+    const hexOf = (bytes: number[]) => bytes.map((b) => b.toString(16).padStart(2, "0")).join("");
+    const xorOf = (bytes: number[]) => bytes.reduce((x, b) => x ^ b, 0);
+    const first = [0xff, ...data.subarray(0, 256)];
+    const last = [0x03, ...data.subarray(256), 0xff];
+    const firstFrame = hexOf([...first, xorOf(first)]);
+    const lastFrame = hexOf([...last, xorOf(last)]);
+    const { client, tx } = scripted({
+      "31ce": "79",
+      "0800000008": "79",
+      [firstFrame]: "79",
+      "0800010009": "79",
+      [lastFrame]: "79",
+    });
+    const progress: string[] = [];
+    client.events.on("block-written", (e) => {
+      progress.push(
+        `${e.index + 1}/${e.count} ${e.address.toString(16)}+${e.length} after ${tx().length} frames`,
+      );
+    });
+    await client.write(0x08000000, data);
+    expect(tx()).to.deep.equal(["31ce", "0800000008", firstFrame, "31ce", "0800010009", lastFrame]);
+    expect(progress).to.deep.equal(["1/2 8000000+256 after 3 frames", "2/2 8000100+3 after 6 frames"]);
+  });
+
   it("reports a NACK with its count (two under RDP) and the transcript", async () => {
     const { client } = scripted({ "11ee": "1f1f" });
     const err = (await rejection(client.readMemory(0x08000000, 16))) as NackError;
