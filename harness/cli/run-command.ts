@@ -8,6 +8,7 @@ import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
+import { attachProgressLine } from "./progress-line.js";
 import { UsageError } from "./usage-error.js";
 
 /** Allure results of `hil run`; HIL_RESULTS_DIR moves them (the CLI's own tests do, to keep the main run's). */
@@ -127,6 +128,8 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>(
     (resolve) => {
       const runner = mocha.run((failures) => resolve({ failures, stats: runner.stats }));
+      // On a terminal: scenarios done, the running one, the client operation and its percent.
+      attachProgressLine(runner);
     },
   );
   if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);

@@ -21,6 +21,22 @@ export interface OperationSource {
 export interface OperationHandle {
   /** The title once the outcome is known ("FUS poll ×14", "download 37 blocks (2 retries)"). */
   retitle(title: string): void;
+  /** How far it got (bytes, blocks, chunks), for a progress display. */
+  progress?(done: number, total: number): void;
+}
+
+/** An operation under way, as a progress display reads it. */
+export interface OpenOperation {
+  title: string;
+  done: number;
+  total: number;
+}
+
+const open: OpenOperation[] = [];
+
+/** The operations under way, outermost first (a progress display samples this). */
+export function openOperations(): readonly OpenOperation[] {
+  return open;
 }
 
 export type OperationObserver = <T>(
@@ -30,6 +46,11 @@ export type OperationObserver = <T>(
 ) => Promise<T>;
 
 const UNOBSERVED: OperationHandle = { retitle() {} };
+
+function close(entry: OpenOperation): void {
+  const at = open.lastIndexOf(entry);
+  if (at >= 0) open.splice(at, 1);
+}
 
 let observer: OperationObserver | undefined;
 
@@ -44,7 +65,27 @@ export function operation<T>(
   title: string,
   body: (op: OperationHandle) => Promise<T>,
 ): Promise<T> {
-  return observer ? observer(source, title, body) : body(UNOBSERVED);
+  const entry: OpenOperation = { title, done: 0, total: 0 };
+  open.push(entry);
+  const run = (outer: OperationHandle) =>
+    body({
+      retitle(t) {
+        entry.title = t;
+        outer.retitle(t);
+      },
+      progress(done, total) {
+        entry.done = done;
+        entry.total = total;
+      },
+    });
+  let result: Promise<T>;
+  try {
+    result = observer ? observer(source, title, run) : run(UNOBSERVED);
+  } catch (e) {
+    close(entry);
+    throw e;
+  }
+  return result.finally(() => close(entry));
 }
 
 /** "1 page" / "12 pages": step titles read as a person would write them. */

@@ -37,7 +37,7 @@ import {
 import { type Clock, TimeoutError } from "../../transport/clock.js";
 import { Transcript } from "../../transport/transcript.js";
 import { recordUsb, type UsbBus, type UsbDevice, type UsbFilter } from "../../transport/usb.js";
-import { count, operation } from "../operation.js";
+import { count, type OperationHandle, operation } from "../operation.js";
 import { DfuError, type DfuErrorKind, isDisconnect } from "./errors.js";
 import { DfuEventEmitter } from "./events.js";
 import { planDownload } from "./plan.js";
@@ -141,7 +141,7 @@ export class DfuClient {
   }
 
   /** One operation of this client as reports show it. */
-  #op<T>(title: string, body: () => Promise<T>): Promise<T> {
+  #op<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
     return operation({ kind: "dfu", transcript: this.transcript }, title, body);
   }
 
@@ -419,15 +419,16 @@ export class DfuClient {
         const { plan } = planned;
         await this.toIdle("download");
         if (opts.erase ?? true)
-          await this.#op(`erase ${count(plan.erase.length, "page")}`, async () => {
+          await this.#op(`erase ${count(plan.erase.length, "page")}`, async (op) => {
             for (const [i, sector] of plan.erase.entries()) {
               await this.erasePage(sector.start);
+              op.progress?.(i + 1, plan.erase.length);
               this.events.emit("erase", { address: sector.start, index: i + 1, total: plan.erase.length });
               this.events.emit("progress", { done: i + 1, total: plan.erase.length, phase: "erase" });
             }
           });
         const total = plan.segments.reduce((n, s) => n + s.blocks.length, 0);
-        await this.#op(`download ${count(total, "block")}`, async () => {
+        await this.#op(`download ${count(total, "block")}`, async (op) => {
           let index = 0;
           let done = 0;
           for (const seg of plan.segments) {
@@ -445,6 +446,7 @@ export class DfuClient {
               index++;
               done += b.data.length;
               this.events.emit("block", { index, address: b.address, length: b.data.length, total });
+              op.progress?.(index, total);
               this.events.emit("progress", {
                 done: Math.min(done, plan.bytes),
                 total: plan.bytes,
@@ -467,7 +469,7 @@ export class DfuClient {
 
   /** Reads `length` bytes from `address` of the current alt (UPLOAD blocks 2, 3, …). */
   async upload(address: number, length: number): Promise<Uint8Array> {
-    return this.#op(`upload ${length} bytes from ${hex32(address)}`, async () => {
+    return this.#op(`upload ${length} bytes from ${hex32(address)}`, async (op) => {
       const out = new Uint8Array(length);
       const size = this.transferSize;
       let done = 0;
@@ -486,6 +488,7 @@ export class DfuClient {
           out.set(r.subarray(0, chunk), done);
           done += r.length;
           this.events.emit("progress", { done, total: length, phase: "upload" });
+          op.progress?.(done, length);
           if (r.length < chunk) {
             short = true;
             if (done < length)

@@ -16,7 +16,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import { ReadTimeoutError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
-import { operation } from "../operation.js";
+import { type OperationHandle, operation } from "../operation.js";
 import { SmpError, SmpTimeoutError } from "./errors.js";
 
 export interface SmpClientOptions {
@@ -102,7 +102,7 @@ export class SmpClient {
   }
 
   /** One operation as reports show it (a step holding the requests it sends). */
-  async #step<T>(title: string, body: () => Promise<T>): Promise<T> {
+  async #step<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
     this.#stepDepth++;
     try {
       return await operation({ kind: "smp", transcript: this.transcript }, title, body);
@@ -234,7 +234,7 @@ export class SmpClient {
     image: Uint8Array,
     opts: { onProgress?: (p: UploadProgress) => void; upgrade?: boolean; chunkSize?: number } = {},
   ): Promise<void> {
-    return this.#step(`image upload ${image.length} bytes`, async () => {
+    return this.#step(`image upload ${image.length} bytes`, async (step) => {
       const len = image.length;
       const sha = sha256(image);
       let off = 0;
@@ -262,6 +262,7 @@ export class SmpClient {
         off = next;
         this.#emit({ kind: "chunk", off, len });
         opts.onProgress?.({ off, len });
+        step.progress?.(off, len);
       }
     });
   }

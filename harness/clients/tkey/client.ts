@@ -34,7 +34,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import { type Clock, WallClock } from "../../transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
-import { operation } from "../operation.js";
+import { type OperationHandle, operation } from "../operation.js";
 import {
   TKeyDigestError,
   TKeyGoneError,
@@ -104,7 +104,7 @@ export class TKeyClient {
   }
 
   /** One operation of this client as reports show it. */
-  #op<T>(title: string, body: () => Promise<T>): Promise<T> {
+  #op<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
     return operation({ kind: "tkey", transcript: this.transcript }, title, body);
   }
 
@@ -165,13 +165,14 @@ export class TKeyClient {
       this.#emit({ type: "load-started", size: app.length, chunks: chunks.length, uss: uss !== undefined });
       const status = await this.sendLoadApp(app.length, uss);
       if (status !== STATUS_OK) throw new TKeyStatusError("FW_CMD_LOAD_APP", this.transcript, status);
-      const digest = await this.#op(`FW_CMD_LOAD_APP_DATA ×${chunks.length}`, async () => {
+      const digest = await this.#op(`FW_CMD_LOAD_APP_DATA ×${chunks.length}`, async (op) => {
         let sent = 0;
         let last: Uint8Array | undefined;
         for (const [i, chunk] of chunks.entries()) {
           last = await this.sendChunk(chunk, i + 1, chunks.length);
           sent += chunk.length;
           this.#emit({ type: "chunk", index: i + 1, chunks: chunks.length, sent, size: app.length });
+          op.progress?.(sent, app.length);
         }
         return last;
       });
