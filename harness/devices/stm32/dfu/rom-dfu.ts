@@ -535,7 +535,10 @@ export class RomDfu implements UsbFunction {
 
   #set(state: DfuState, status: DfuStatus): void {
     if (state !== this.#state || status !== this.#status)
-      this.device.log("dfu", `${stateName(state)}${status === DfuStatus.OK ? "" : ` ${statusName(status)}`}`);
+      this.device.log(
+        "dfu",
+        status === DfuStatus.OK ? stateName(state) : `${stateName(state)} ${statusName(status)}`,
+      );
     this.#state = state;
     this.#status = status;
   }
