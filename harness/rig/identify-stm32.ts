@@ -12,6 +12,7 @@
  *   (AN5185 §6.1.1). Read from SRAM2a, never by FUS_GET_STATE: a second GET_STATE to a
  *   running stack reboots the chip into FUS.
  */
+
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { DfuFusLink, FusClient, type FusLink, UsartFusLink } from "../clients/fus/index.js";
 import { NackError, UsartBootloader } from "../clients/stm32-usart/index.js";
@@ -23,6 +24,7 @@ import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
 import type { Board } from "./board.js";
 import { InfrastructureError, SkipScenario } from "./errors.js";
 import type { Identity } from "./identify.js";
+import { usbFilterOf } from "./locate.js";
 import { openUsartLink } from "./usart-link.js";
 
 const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
@@ -69,9 +71,7 @@ function stm32Profile(board: Board) {
 async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
   await enterBootloader(board);
   // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
-  const filter: UsbFilter = board.locator
-    ? board.locator.usbFilter(ROM_USB)
-    : { ...ROM_USB, ...(board.serial ? { serialNumber: board.serial } : {}) };
+  const filter: UsbFilter = usbFilterOf(board, ROM_USB);
   const dfu = await DfuClient.connect(bus, filter, {
     clock: board.clock,
     enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,

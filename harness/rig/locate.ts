@@ -359,3 +359,16 @@ export class BoardLocator {
     };
   }
 }
+
+/**
+ * The USB filter that finds `board` in the personality `ids` (ROM bootloader, application):
+ * on a lab board the rig file's serial number and port path through its locator (two ROMs
+ * with the same VID:PID on one host stay apart); on an emulated board its serial.
+ */
+export function usbFilterOf(
+  board: { locator?: BoardLocator | undefined; serial?: string | undefined },
+  ids: { vendorId: number; productId: number },
+): UsbFilter {
+  if (board.locator) return board.locator.usbFilter(ids);
+  return { ...ids, ...(board.serial ? { serialNumber: board.serial } : {}) };
+}

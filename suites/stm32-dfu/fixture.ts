@@ -7,6 +7,7 @@ import { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "../../harness/device
 import { profileForFamily, type Stm32Profile } from "../../harness/devices/stm32/profiles.js";
 import { buildDfuseFile, type FirmwareImage, loadImage } from "../../harness/protocol/dfu/index.js";
 import type { Board } from "../../harness/rig/board.js";
+import { usbFilterOf } from "../../harness/rig/locate.js";
 import { Random } from "../../harness/sim/random.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../../harness/transport/usb.js";
 
@@ -36,8 +37,9 @@ export function usbBus(board: Board): UsbBus {
   return board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
 }
 
+/** The ROM bootloader of this board (on a lab rack by the rig file's serial and port path). */
 export function romFilter(board: Board): UsbFilter {
-  return board.serial ? { ...ROM_USB, serialNumber: board.serial } : ROM_USB;
+  return usbFilterOf(board, ROM_USB);
 }
 
 /** The application's USB identity: the emulator's option, or `info.appVid`/`info.appPid` of a lab board. */
@@ -46,7 +48,10 @@ export function appFilter(board: Board): UsbFilter {
   if (app) return { vendorId: app.vendorId, productId: app.productId };
   const vid = board.info.appVid ? Number(board.info.appVid) : DEFAULT_APP_USB.vendorId;
   const pid = board.info.appPid ? Number(board.info.appPid) : DEFAULT_APP_USB.productId;
-  return { vendorId: vid, productId: pid };
+  // The application reports its own serial, if any: the port path keeps it this board's.
+  return board.locator
+    ? board.locator.usbFilter({ vendorId: vid, productId: pid })
+    : { vendorId: vid, productId: pid };
 }
 
 /**

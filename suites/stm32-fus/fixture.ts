@@ -11,6 +11,7 @@ import { emulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import { factoryNv } from "../../harness/devices/stm32/fus/cpu2.js";
 import { OB } from "../../harness/devices/stm32/option-bytes.js";
 import type { Board, Capability } from "../../harness/rig/board.js";
+import { usbFilterOf } from "../../harness/rig/locate.js";
 import type { BoardNeed } from "../../harness/rig/select.js";
 import { openUsartLink } from "../../harness/rig/usart-link.js";
 import { WebUsbBus } from "../../harness/transport/usb.js";
@@ -68,7 +69,7 @@ export async function openFus(
 ): Promise<FusClient> {
   if (transport === "usb-dfu") {
     const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
-    const filter = board.serial ? { ...ROM_USB, serialNumber: board.serial } : ROM_USB;
+    const filter = usbFilterOf(board, ROM_USB);
     return new FusClient(
       await DfuFusLink.connect(bus, filter, { clock: board.clock, enumerateTimeoutMs: 5000 }),
       opts,

@@ -13,6 +13,7 @@ import {
   BoardLocator,
   findSerialPort,
   findUsbDevice,
+  usbFilterOf,
   waitForSerialPort,
   waitForUsbDevice,
 } from "../../harness/rig/locate.js";
@@ -200,5 +201,25 @@ describe("rig/locate", function () {
       vendorId: 0x0483,
       productId: 0xdf11,
     });
+  });
+
+  it("suites find a lab board's ROM through its locator (port path) and an emulated one by its serial", () => {
+    const rom = { vendorId: 0x0483, productId: 0xdf11 };
+    const lab = new BoardLocator(
+      {
+        id: "l432-a",
+        usb: { vid: 0x0483, pid: 0xdf11, serial: undefined, port: "1-4" },
+        serial: undefined,
+        timeouts: { enumerateMs: 300, settleMs: 10 },
+      },
+      clock,
+      env,
+    );
+    expect(usbFilterOf({ locator: lab, serial: "ignored" }, rom)).to.deep.equal({ ...rom, portPath: "1-4" });
+    expect(usbFilterOf({ serial: "2051354D5748" }, rom)).to.deep.equal({
+      ...rom,
+      serialNumber: "2051354D5748",
+    });
+    expect(usbFilterOf({}, rom)).to.deep.equal(rom);
   });
 });
