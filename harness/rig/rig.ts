@@ -5,12 +5,14 @@ import { VirtualClock } from "../sim/virtual-clock.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { commandBoot, commandReset } from "./backends/command-controls.js";
 import { CommandPower } from "./backends/command-power.js";
+import type { SignalStep } from "./backends/dtr-rts.js";
 import { dtrRtsBoot, dtrRtsReset } from "./backends/dtr-rts.js";
 import { GpioLine } from "./backends/gpio.js";
 import { DEFAULT_RESET_PULSE_MS, LinePower, lineBoot, lineReset, type OutputLine } from "./backends/lines.js";
 import { ManualPower } from "./backends/manual-power.js";
 import { RelayLine } from "./backends/relay.js";
 import { ScpiPower } from "./backends/scpi-power.js";
+import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
 import { UhubctlPower } from "./backends/uhubctl-power.js";
 import type { Board } from "./board.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
@@ -150,7 +152,10 @@ function labBoot(spec: LabBoardSpec, clock: Clock): BootControl | undefined {
     case "command":
       return commandBoot(spec.id, b, spec.timeouts.commandMs);
     case "dtr-rts":
-      return dtrRtsBoot(dtrRtsContext(spec, clock), b);
+      return dtrRtsBoot(dtrRtsContext(spec, clock), {
+        bootloader: signalSteps(b.bootloader),
+        application: signalSteps(b.application),
+      });
   }
 }
 
@@ -165,8 +170,13 @@ function labReset(spec: LabBoardSpec, clock: Clock): ResetControl | undefined {
     case "command":
       return commandReset(spec.id, r.command, spec.timeouts.commandMs);
     case "dtr-rts":
-      return dtrRtsReset(dtrRtsContext(spec, clock), r.sequence);
+      return dtrRtsReset(dtrRtsContext(spec, clock), signalSteps(r.sequence));
   }
+}
+
+/** Steps as written, or read from an stm32flash `-i` string (checked by the schema already). */
+function signalSteps(sequence: readonly SignalStep[] | string): readonly SignalStep[] {
+  return typeof sequence === "string" ? parseStm32flashSequence(sequence).bootloader : sequence;
 }
 
 function dtrRtsContext(spec: LabBoardSpec, clock: Clock) {

@@ -12,7 +12,9 @@
  * Messages for the loader's readable errors live in load.ts; the messages written here
  * are the ones specific to a rule (bare /dev/tty paths, capability rules, ...).
  */
+
 import { z } from "zod";
+import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
 import { CAPABILITIES, type Capability, FAMILIES, type Family } from "./board.js";
 
 // ---------------------------------------------------------------------------------------
@@ -222,7 +224,28 @@ const SignalStepSchema = z
   .refine((s) => s.dtr !== undefined || s.rts !== undefined || s.waitMs !== undefined, {
     message: "a step sets dtr, rts or waitMs",
   });
-const SignalSequenceSchema = z.array(SignalStepSchema).min(1, "needs at least one step");
+/**
+ * A DTR/RTS sequence: steps, or the string a lab already passes to stm32flash `-i` for that
+ * part ("-dtr,rts,,dtr" enters the bootloader; the part after its ':' goes in `application`).
+ */
+const SignalSequenceSchema = z.union([
+  z.array(SignalStepSchema).min(1, "needs at least one step"),
+  z.string().superRefine((text, ctx) => {
+    if (text.includes(":")) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(text)}: give stm32flash's entry part here and its exit part (after ':') as the application sequence`,
+      });
+      return;
+    }
+    try {
+      if (parseStm32flashSequence(text).bootloader.length === 0)
+        ctx.addIssue({ code: "custom", message: "an empty stm32flash sequence" });
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+  }),
+]);
 
 /**
  * Whether a backend really removes power. uhubctl and command backends say so explicitly

@@ -281,6 +281,19 @@ describe("rig files: loading and errors", () => {
       expect(() => parseRigFile(yaml(...LAB, serial, dtrRts), FILE)).not.to.throw();
     });
 
+    it("takes stm32flash -i strings for DTR/RTS sequences, refusing what it cannot drive by position", () => {
+      const serial = "    serial: { usbSerial: FT6ZK3QB }";
+      const boot = '    boot: { backend: dtr-rts, bootloader: "-dtr,rts,,dtr", application: "-rts&-dtr" }';
+      const rig = parseRigFile(yaml(...LAB, serial, boot), FILE);
+      expect(rig.boards[0]?.boot).to.deep.include({ bootloader: "-dtr,rts,,dtr" });
+      const bad = '    reset: { backend: dtr-rts, sequence: "rts,brk" }';
+      expect(problems(yaml(...LAB, serial, bad))).to.deep.equal([
+        `${FILE}:12 boards[0].reset.sequence: "rts,brk" at character 5: 'brk' is not a modem line: the dtr-rts backend drives rts and dtr only`,
+      ]);
+      const whole = '    reset: { backend: dtr-rts, sequence: "-dtr,rts:-rts" }';
+      expect(problems(yaml(...LAB, serial, whole))[0]).to.include("give stm32flash's entry part here");
+    });
+
     it("refuses a capability listed twice", () => {
       expect(problems(yaml(...withLine(5, "    capabilities: [usb-dfu, usb-dfu]")))).to.deep.equal([
         `${FILE}:5 boards[0].capabilities[1]: capability usb-dfu is listed twice`,
