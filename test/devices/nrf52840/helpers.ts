@@ -21,10 +21,17 @@ export function app(version: string, size: number, key = goodKey, seed = 1): Uin
   });
 }
 
-/** A powered-on board with `v1` factory-programmed in the primary slot, and a client on its UART. */
-export async function board(v1: Uint8Array, seed = 5) {
+/**
+ * A powered-on board with `v1` factory-programmed in the primary slot, and a client on its
+ * UART; `mode` picks the swap (default swap-using-move).
+ */
+export async function board(v1: Uint8Array, seed = 5, mode?: "scratch" | "overwrite-only") {
   const clock = new VirtualClock();
-  const dev = new Nrf52840McubootDevice({ clock, seed, deviceOptions: { keys: [publicOf(goodKey)] } });
+  const dev = new Nrf52840McubootDevice({
+    clock,
+    seed,
+    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}) },
+  });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
   const client = new SmpClient(dev.host, clock);

@@ -1,24 +1,11 @@
 import { expect } from "chai";
-import { SmpClient } from "../../../harness/clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
-import { parseImage, publicOf } from "../../../harness/protocol/mcuboot/index.js";
-import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { app, goodKey, wrongKey } from "./helpers.js";
+import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
+import { app, board, wrongKey } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);
 
-async function overwriteBoard() {
-  const clock = new VirtualClock();
-  const dev = new Nrf52840McubootDevice({
-    clock,
-    seed: 9,
-    deviceOptions: { keys: [publicOf(goodKey)], mode: "overwrite-only" },
-  });
-  dev.program(dev.layout.primary.offset, v1);
-  await dev.power.on();
-  return { dev, client: new SmpClient(dev.host, clock) };
-}
+const overwriteBoard = () => board(v1, 9, "overwrite-only");
 
 describe("devices/nrf52840-mcuboot: overwrite-only mode (MCUBOOT_OVERWRITE_ONLY)", () => {
   it("copies the tested image over the primary, erases the secondary, leaves no trailer flags and no revert", async () => {

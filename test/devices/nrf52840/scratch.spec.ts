@@ -1,31 +1,13 @@
 import { expect } from "chai";
-import { SmpClient } from "../../../harness/clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
 import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
-import {
-  BootFlagState,
-  BootMagicState,
-  parseImage,
-  publicOf,
-} from "../../../harness/protocol/mcuboot/index.js";
-import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { app, goodKey } from "./helpers.js";
+import { BootFlagState, BootMagicState, parseImage } from "../../../harness/protocol/mcuboot/index.js";
+import { app, board } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-async function scratchBoard() {
-  const clock = new VirtualClock();
-  const dev = new Nrf52840McubootDevice({
-    clock,
-    seed: 13,
-    deviceOptions: { keys: [publicOf(goodKey)], mode: "scratch" },
-  });
-  dev.program(dev.layout.primary.offset, v1);
-  await dev.power.on();
-  return { dev, client: new SmpClient(dev.host, clock) };
-}
+const scratchBoard = () => board(v1, 13, "scratch");
 
 describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
   it("test → v2 runs unconfirmed through the scratch area; no confirm → reverted, old image confirmed", async () => {

@@ -12,11 +12,9 @@
  * Every field is written as one whole write unit: its byte(s), then 0xff up to 4 bytes.
  */
 import { expect } from "chai";
-import { SmpClient } from "../../../harness/clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
-import { parseImage, publicOf } from "../../../harness/protocol/mcuboot/index.js";
-import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { app, board, goodKey } from "./helpers.js";
+import type { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
+import { app, board } from "./helpers.js";
 
 const SLOT = 0x76000;
 const SECTOR = 0x1000;
@@ -207,15 +205,7 @@ describe("devices/nrf52840-mcuboot: trailers in MCUboot's layout (byte offsets f
   });
 
   it("swap-using-scratch: the 3 steps of the k-th sector write states 1, 2, 3 at entries 3k..3k+2", async () => {
-    const clock = new VirtualClock();
-    const dev = new Nrf52840McubootDevice({
-      clock,
-      seed: 13,
-      deviceOptions: { keys: [publicOf(goodKey)], mode: "scratch" },
-    });
-    dev.program(dev.layout.primary.offset, v1);
-    await dev.power.on();
-    const client = new SmpClient(dev.host, clock);
+    const { dev, client } = await board(v1, 13, "scratch");
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.cycle();
