@@ -35,6 +35,29 @@ describe("sim/VirtualClock", () => {
     expect(clock.now()).to.equal(5);
   });
 
+  it("fires timers due at the same instant one at a time, each after the immediates the previous one's work set", async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    await Promise.all([
+      clock.sleep(10).then(async () => {
+        order.push("a");
+        await new Promise<void>((r) => setImmediate(r));
+        order.push("a's immediate");
+      }),
+      clock.sleep(10).then(() => order.push("b")),
+    ]);
+    expect(order).to.deep.equal(["a", "a's immediate", "b"]);
+    expect(clock.now()).to.equal(10);
+  });
+
+  it("lets immediates set before a sleep run before it fires", async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    setImmediate(() => order.push("immediate"));
+    await clock.sleep(0).then(() => order.push("timer"));
+    expect(order).to.deep.equal(["immediate", "timer"]);
+  });
+
   it("withTimeout raises TimeoutError naming what was awaited, and leaves no timer behind", async () => {
     const clock = new VirtualClock();
     const never = new Promise<never>(() => {});
