@@ -2,6 +2,7 @@ import { execaCommand } from "execa";
 import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
+import { cycleOffOn } from "./power-cycle.js";
 
 export interface CommandPowerSpec {
   on: string;
@@ -33,10 +34,8 @@ export class CommandPower implements PowerControl {
     await this.#run("off", this.spec.off);
   }
 
-  async cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
-    await this.off();
-    await this.clock.sleep(offMs);
-    await this.on();
+  cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
+    return cycleOffOn(this, this.clock, offMs);
   }
 
   async state(): Promise<PowerState> {

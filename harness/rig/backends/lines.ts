@@ -9,8 +9,10 @@
  * "Asserted" is the line's active state; inversions (a normally-closed relay contact, an
  * active-low GPIO) are the line's business, so controls never think about polarity.
  */
+
 import type { Clock } from "../../transport/clock.js";
 import type { BootControl, PowerControl, PowerState, ResetControl } from "../controls.js";
+import { cycleOffOn } from "./power-cycle.js";
 
 export interface OutputLine {
   /** Rig-file backend name ("relay", "gpio"), for reports. */
@@ -39,10 +41,8 @@ export class LinePower implements PowerControl {
     return this.line.set(false);
   }
 
-  async cycle(offMs = this.powerOffMs): Promise<void> {
-    await this.off();
-    await this.clock.sleep(offMs);
-    await this.on();
+  cycle(offMs = this.powerOffMs): Promise<void> {
+    return cycleOffOn(this, this.clock, offMs);
   }
 
   async state(): Promise<PowerState> {

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline/promises";
 import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { SkipScenario } from "../errors.js";
+import { cycleOffOn } from "./power-cycle.js";
 
 /** True when nobody can answer a prompt: CI, or no terminal on stdin. */
 export function unattended(): boolean {
@@ -33,10 +34,8 @@ export class ManualPower implements PowerControl {
     this.#state = "off";
   }
 
-  async cycle(offMs = this.powerOffMs): Promise<void> {
-    await this.off();
-    await this.clock.sleep(offMs);
-    await this.on();
+  cycle(offMs = this.powerOffMs): Promise<void> {
+    return cycleOffOn(this, this.clock, offMs);
   }
 
   async state(): Promise<PowerState> {

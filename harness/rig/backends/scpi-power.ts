@@ -10,10 +10,12 @@
  * Every switch is read back: a supply that did not switch is an infrastructure error, so a
  * "power cut" that never happened cannot pass a power-interruption test.
  */
+
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
+import { cycleOffOn } from "./power-cycle.js";
 import { drain, readLine, type SerialDeviceSpec, withSerialDevice } from "./serial-device.js";
 
 export interface ScpiPowerSpec extends SerialDeviceSpec {
@@ -44,10 +46,8 @@ export class ScpiPower implements PowerControl {
     return this.#switch(false);
   }
 
-  async cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
-    await this.off();
-    await this.clock.sleep(offMs);
-    await this.on();
+  cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
+    return cycleOffOn(this, this.clock, offMs);
   }
 
   async state(): Promise<PowerState> {

@@ -14,10 +14,12 @@
  * data lines and leave VBUS on: that is why power-cut on a uhubctl board needs
  * `cutsPower: true` in the rig file, after measuring.
  */
+
 import { execa } from "execa";
 import type { Clock } from "../../transport/clock.js";
 import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
+import { cycleOffOn } from "./power-cycle.js";
 
 export interface UhubctlSpec {
   readonly location: string;
@@ -85,10 +87,8 @@ export class UhubctlPower implements PowerControl {
     return this.#switch(false);
   }
 
-  async cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
-    await this.off();
-    await this.clock.sleep(offMs);
-    await this.on();
+  cycle(offMs = this.timeouts.powerOffMs): Promise<void> {
+    return cycleOffOn(this, this.clock, offMs);
   }
 
   async state(): Promise<PowerState> {
