@@ -40,10 +40,14 @@ export class PtyStream implements EventedByteStream {
    * reply before writing again.
    */
   readonly #writeFd: number;
+  /** libuv reads from a reopened copy of this fd and closes only that one: this one is ours to close. */
+  readonly #readFd: number;
+  #released = false;
 
   constructor(readFd: number, writeFd: number, path: string, clock: Clock) {
     this.#rx = new RxQueue(path, clock);
     this.#writeFd = writeFd;
+    this.#readFd = readFd;
     this.#in = new ReadStream(readFd);
     this.#in.setRawMode(true);
     // Each chunk is a fresh buffer of its own: no copy needed.
@@ -89,11 +93,16 @@ export class PtyStream implements EventedByteStream {
   }
 
   async close(): Promise<void> {
-    if (this.#rx.closed) return;
+    if (this.#released) return;
+    this.#released = true;
     this.#rx.close(new StreamClosedError(this.name, { reason: "closed by host", disconnected: false }));
-    this.#in.setRawMode(false);
-    this.#in.destroy();
+    // Also after the pty went away: the fds are still ours to release.
+    if (!this.#in.destroyed) {
+      this.#in.setRawMode(false);
+      this.#in.destroy();
+    }
     closeSync(this.#writeFd);
+    closeSync(this.#readFd);
   }
 
   onClose(listener: (reason: StreamClosedError) => void): () => void {

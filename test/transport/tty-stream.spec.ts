@@ -1,6 +1,6 @@
 /** openPty against real kernel ptys joined back to back by socat (as serial-port.spec.ts does). */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { expect } from "chai";
 import { WallClock } from "../../harness/transport/clock.js";
 import { StreamClosedError } from "../../harness/transport/errors.js";
@@ -15,6 +15,7 @@ describe("transport/tty-stream (pty via socat)", function () {
   let socat: ChildProcess | undefined;
   let a: PtyStream | undefined;
   let b: PtyStream | undefined;
+  let fdsBeforeOpen = 0;
 
   before(async function () {
     if (spawnSync("which", ["socat"]).status !== 0) this.skip();
@@ -28,6 +29,7 @@ describe("transport/tty-stream (pty via socat)", function () {
       if (clock.now() > deadline) throw new Error("socat did not create the ptys");
       await clock.sleep(20);
     }
+    fdsBeforeOpen = openFds();
     a = openPty(links[0], { clock });
     b = openPty(links[1], { clock });
   });
@@ -59,5 +61,21 @@ describe("transport/tty-stream (pty via socat)", function () {
     expect(clock.now() - started).to.be.below(5000);
     // The other end's writes go straight to its fd: a vanished pty fails them too.
     expect(await rejectionOf(b!.write(Uint8Array.of(1)))).to.be.instanceOf(StreamClosedError);
+    // Gone or not, close() gives back every fd the streams opened.
+    await a!.close();
+    await b!.close();
+    await clock.sleep(20); // the read handles close on the next loop turn
+    expect(openFds()).to.equal(fdsBeforeOpen);
   });
 });
+
+/** Fds on a pty: what a PtyStream opens (other fds come and go with the test runner). */
+function openFds(): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith("/dev/pts/");
+    } catch {
+      return false; // closed while listing (the listing's own fd)
+    }
+  }).length;
+}
