@@ -6,8 +6,6 @@
  * Skipped with the reason where QEMU cannot run.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as allure from "allure-js-commons";
 import { expect } from "chai";
@@ -15,22 +13,18 @@ import { Stm32Device } from "../harness/devices/stm32/device.js";
 import { altSettingNames } from "../harness/devices/stm32/dfu/descriptors.js";
 import { attachUsbDfu, EmulatedUsbBus } from "../harness/devices/stm32/dfu/index.js";
 import { profileByName } from "../harness/devices/stm32/profiles.js";
-import { startUsbipEmulator, type UsbipEmulatorProcess } from "../harness/expose/usbip-process.js";
 import { buildDfuseFile } from "../harness/protocol/dfu/index.js";
 import { Random } from "../harness/sim/random.js";
 import { VirtualClock } from "../harness/sim/virtual-clock.js";
 import {
   bundleForGuest,
-  type GuestRun,
-  guestUnavailable,
   HOST_SHARE_QEMU_ARGS,
   hostShareMount,
   hostShareScratch,
   ROOT,
   RUN_PRELUDE,
-  runGuest,
 } from "./guest.js";
-import { labelInteropResult } from "./result-labels.js";
+import { guestScenario } from "./guest-scenario.js";
 
 const PROFILE = profileByName("stm32l432kc");
 /** What the guest client prints while the `usb` package rejects an omitted OUT data stage (see the test). */
@@ -56,26 +50,17 @@ function application(size = 8192, seed = 2): Uint8Array {
 
 describe("interop: dfu-util in a Linux guest over USB/IP (stm32l432kc)", function () {
   this.timeout(300_000);
-  let skipReason: string | undefined;
-  let run: GuestRun | undefined;
-  let emu: UsbipEmulatorProcess | undefined;
-  let stateDir = "";
-  let flash = new Uint8Array(0);
-  let emulatorLog = "";
   const imageA = bytes(1, 16 * 1024);
   const app = application();
-
-  before(async function () {
-    this.timeout(900_000);
-    skipReason = await guestUnavailable();
-    if (skipReason) return;
-    stateDir = await mkdtemp(join(tmpdir(), "hil-interop-"));
-    emu = await startUsbipEmulator("stm32l432kc", ["--state", stateDir]);
-    const dfuFile = buildDfuseFile([
-      { alt: 0, name: "update-hil interop", elements: [{ address: A_AT, data: imageA }] },
-    ]);
-    const script = `${RUN_PRELUDE}
-HIL_PORT=${emu.port}
+  const guest = guestScenario({
+    name: "usbip-dfu-util",
+    profile: "stm32l432kc",
+    board: { id: "l432-0", family: "stm32l432", client: "dfu-util" },
+    keepFlash: true,
+    timeoutMs: 150_000,
+    guest: async (port) => ({
+      script: `${RUN_PRELUDE}
+HIL_PORT=${port}
 step attach attach
 step wait-rom wait_usb 0483:df11
 step list dfu-util -l
@@ -87,58 +72,19 @@ step leave dfu-util -a 0 -s 0x${FLASH.toString(16)}:leave -D /data/app.bin
 step gone wait_gone 0483 df11
 step reattach attach
 step app wait_usb 0483:5740
-`;
-    run = await runGuest({
-      script,
+`,
       files: {
-        "data/a.dfu": dfuFile,
+        "data/a.dfu": buildDfuseFile([
+          { alt: 0, name: "update-hil interop", elements: [{ address: A_AT, data: imageA }] },
+        ]),
         "data/a.bin": imageA,
         "data/app.bin": app,
         "data/small.bin": bytes(3, 256),
         "data/ob16.bin": bytes(4, 16),
       },
-      logFile: join(ROOT, "reports", "interop", "usbip-dfu-util.console.log"),
-      timeoutMs: 150_000,
-    });
-    emulatorLog = emu.log();
-    await writeFile(join(ROOT, "reports", "interop", "usbip-dfu-util.emulator.log"), emulatorLog);
-    await emu.stop();
-    emu = undefined;
-    flash = new Uint8Array(await readFile(join(stateDir, "flash.bin")));
-    if (!/HIL-GUEST-UP/.test(run.console))
-      skipReason = `the QEMU guest did not boot (${run.timedOut ? "timed out" : `exit ${run.exit}`}): ${run.console.slice(-300)}`;
-    console.log(`      guest run: ${(run.wallMs / 1000).toFixed(1)} s wall, console log ${run.logFile}`);
+    }),
   });
-
-  after(async () => {
-    await emu?.stop();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  });
-
-  beforeEach(async function () {
-    await labelInteropResult(this, { id: "l432-0", family: "stm32l432", client: "dfu-util" });
-    if (skipReason) {
-      await allure.description(`Skipped: ${skipReason}.`);
-      console.log(`      skipped: ${skipReason}`);
-      this.skip();
-    }
-  });
-
-  afterEach(async function () {
-    if (!run) return;
-    await allure.attachment("guest serial console", run.console, "text/plain");
-    if (this.currentTest?.state === "failed")
-      await allure.attachment("emulator log", emulatorLog, "text/plain");
-  });
-
-  const step = (name: string) => {
-    const s = run?.steps.get(name);
-    if (!s)
-      throw new Error(
-        `step ${name} did not run (guest exit ${run?.exit}, timed out ${run?.timedOut}); see ${run?.logFile}`,
-      );
-    return s;
-  };
+  const step = (name: string) => guest.step(name);
 
   it("usbip attach imports 1-1 and the kernel enumerates 0483:df11", () => {
     expect(step("attach").rc).to.equal(0);
@@ -155,7 +101,7 @@ step app wait_usb 0483:5740
   it("downloads a DfuSe .dfu file; the emulator's flash holds it", () => {
     expect(step("dnload-dfu").rc, step("dnload-dfu").output).to.equal(0);
     const at = A_AT - FLASH;
-    expect(sha256(flash.subarray(at, at + imageA.length))).to.equal(sha256(imageA));
+    expect(sha256(guest.flash.subarray(at, at + imageA.length))).to.equal(sha256(imageA));
   });
 
   it("uploads it back byte for byte", () => {
@@ -168,7 +114,7 @@ step app wait_usb 0483:5740
     const s = step("error-address");
     expect(s.rc, s.output).to.equal(74); // EX_IOERR
     expect(s.output).to.include("SET_ADDRESS not correctly executed");
-    expect(emulatorLog).to.match(/set-address: errTARGET \(0x08040000 is not in/);
+    expect(guest.emulatorLog).to.match(/set-address: errTARGET \(0x08040000 is not in/);
   });
 
   it("a write the memory refuses (16 bytes into the 40-byte option-byte block): dfu-util prints the emulator's errTARGET", () => {
@@ -177,19 +123,21 @@ step app wait_usb 0483:5740
     expect(s.output).to.include(
       "DFU state(10) = dfuERROR, status(1) = File is not targeted for use by this device",
     );
-    expect(emulatorLog).to.match(/write 0x1fff7800\+16: errTARGET \(option bytes take one 40-byte block/);
+    expect(guest.emulatorLog).to.match(
+      /write 0x1fff7800\+16: errTARGET \(option bytes take one 40-byte block/,
+    );
   });
 
   it("downloads a .bin with -s 0x08000000:leave; the board leaves into the application", () => {
     const s = step("leave");
     expect(s.rc, s.output).to.equal(0);
-    expect(sha256(flash.subarray(0, app.length))).to.equal(sha256(app));
-    expect(emulatorLog).to.match(/leave: jump to 0x08000000/);
+    expect(sha256(guest.flash.subarray(0, app.length))).to.equal(sha256(app));
+    expect(guest.emulatorLog).to.match(/leave: jump to 0x08000000/);
   });
 
   it("re-enumerates as the application: the import ends, the guest attaches 0483:5740", () => {
     expect(step("gone").rc, step("gone").output).to.equal(0);
-    expect(emulatorLog)
+    expect(guest.emulatorLog)
       .to.match(/ending the import/)
       .and.match(/exporting 0483:5740/);
     expect(step("reattach").rc, step("reattach").output).to.equal(0);
@@ -199,26 +147,22 @@ step app wait_usb 0483:5740
 
 describe("interop: our DfuClient through the `usb` package in the Linux guest (stm32l432kc)", function () {
   this.timeout(400_000);
-  let skipReason: string | undefined;
-  let run: GuestRun | undefined;
-  let emu: UsbipEmulatorProcess | undefined;
-  let stateDir = "";
-  let flash = new Uint8Array(0);
-  let emulatorLog = "";
   const image = application(64 * 1024, 5);
-
-  before(async function () {
-    this.timeout(900_000);
-    skipReason = await guestUnavailable();
-    if (skipReason) return;
-    stateDir = await mkdtemp(join(tmpdir(), "hil-interop-"));
-    emu = await startUsbipEmulator("stm32l432kc", ["--state", stateDir]);
-    // One pre-bundled file (no transpiling under TCG); through tsx if esbuild is missing.
-    const bundle = await bundleForGuest(join(ROOT, "interop", "guest-dfu-client.ts"), "guest-dfu-client");
-    const program = bundle ?? "--import tsx interop/guest-dfu-client.ts";
-    const scratch = hostShareScratch(ROOT);
-    const script = `${RUN_PRELUDE}
-HIL_PORT=${emu.port}
+  const guest = guestScenario({
+    name: "usbip-dfu-client",
+    profile: "stm32l432kc",
+    board: { id: "l432-0", family: "stm32l432", client: "DfuClient (usb, Linux)" },
+    keepFlash: true,
+    timeoutMs: 300_000,
+    memoryMb: 1024,
+    qemuArgs: HOST_SHARE_QEMU_ARGS,
+    guest: async (port) => {
+      // One pre-bundled file (no transpiling under TCG); through tsx if esbuild is missing.
+      const bundle = await bundleForGuest(join(ROOT, "interop", "guest-dfu-client.ts"), "guest-dfu-client");
+      const program = bundle ?? "--import tsx interop/guest-dfu-client.ts";
+      const scratch = hostShareScratch(ROOT);
+      const script = `${RUN_PRELUDE}
+HIL_PORT=${port}
 ${hostShareMount(scratch)}
 cp /data/app.bin /mnt/host${scratch}/app.bin
 step attach attach
@@ -232,48 +176,12 @@ step wait-rom wait_usb 0483:df11
 step client chroot /mnt/host /bin/sh -c 'cd ${ROOT} && HOME=${scratch} TMPDIR=${scratch} exec /usr/bin/node ${program} ${scratch}/app.bin 0x${FLASH.toString(16)} 0483:5740'
 step reattach-log cat /tmp/reattach.log
 `;
-    run = await runGuest({
-      script,
-      files: { "data/app.bin": image },
-      logFile: join(ROOT, "reports", "interop", "usbip-dfu-client.console.log"),
-      timeoutMs: 300_000,
-      memoryMb: 1024,
-      qemuArgs: HOST_SHARE_QEMU_ARGS,
-    });
-    emulatorLog = emu.log();
-    await writeFile(join(ROOT, "reports", "interop", "usbip-dfu-client.emulator.log"), emulatorLog);
-    await emu.stop();
-    emu = undefined;
-    flash = new Uint8Array(await readFile(join(stateDir, "flash.bin")));
-    if (!/HIL-GUEST-UP/.test(run.console))
-      skipReason = `the QEMU guest did not boot (${run.timedOut ? "timed out" : `exit ${run.exit}`}): ${run.console.slice(-300)}`;
-    console.log(`      guest run: ${(run.wallMs / 1000).toFixed(1)} s wall, console log ${run.logFile}`);
-  });
-
-  after(async () => {
-    await emu?.stop();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  });
-
-  beforeEach(async function () {
-    await labelInteropResult(this, { id: "l432-0", family: "stm32l432", client: "DfuClient (usb, Linux)" });
-    if (skipReason) {
-      await allure.description(`Skipped: ${skipReason}.`);
-      console.log(`      skipped: ${skipReason}`);
-      this.skip();
-    }
-  });
-
-  afterEach(async function () {
-    if (!run) return;
-    await allure.attachment("guest serial console", run.console, "text/plain");
-    if (this.currentTest?.state === "failed")
-      await allure.attachment("emulator log", emulatorLog, "text/plain");
+      return { script, files: { "data/app.bin": image } };
+    },
   });
 
   it("full update and verify over the real kernel path; the client sees the application re-enumerate after leave", async function () {
-    const s = run?.steps.get("client");
-    if (!s) throw new Error(`the client step did not run (guest exit ${run?.exit}); see ${run?.logFile}`);
+    const s = guest.step("client");
     for (const line of s.output.split("\n").filter((l) => l.startsWith("HIL-CLIENT")))
       console.log(`      ${line}`);
     if (KNOWN_LAB_BUG.test(s.output)) {
@@ -289,8 +197,8 @@ step reattach-log cat /tmp/reattach.log
     expect(s.output).to.match(/HIL-CLIENT connected alt "Internal Flash"/);
     expect(s.output).to.match(/HIL-CLIENT verified/);
     expect(s.output).to.match(/HIL-CLIENT application 0483:5740 "Emulated application"/);
-    expect(sha256(flash.subarray(0, image.length))).to.equal(sha256(image));
-    expect(emulatorLog)
+    expect(sha256(guest.flash.subarray(0, image.length))).to.equal(sha256(image));
+    expect(guest.emulatorLog)
       .to.match(/leave: jump to 0x08000000/)
       .and.match(/exporting 0483:5740/);
   });
@@ -298,56 +206,27 @@ step reattach-log cat /tmp/reattach.log
 
 describe("interop: WB55 FUS state read by dfu-util over USB/IP (stm32wb55)", function () {
   this.timeout(300_000);
-  let skipReason: string | undefined;
-  let run: GuestRun | undefined;
-  let emulatorLog = "";
   let expected: number[] = [];
-
-  before(async function () {
-    this.timeout(900_000);
-    skipReason = await guestUnavailable();
-    if (skipReason) return;
-    expected = await fusStateInProcess();
-    const emu = await startUsbipEmulator("stm32wb55");
-    try {
-      run = await runGuest({
+  const guest = guestScenario({
+    name: "usbip-wb55-fus",
+    profile: "stm32wb55",
+    board: { id: "wb55-0", family: "stm32wb55", client: "dfu-util" },
+    timeoutMs: 150_000,
+    guest: async (port) => {
+      expected = await fusStateInProcess();
+      return {
         script: `${RUN_PRELUDE}
-HIL_PORT=${emu.port}
+HIL_PORT=${port}
 step attach attach
 step wait-rom wait_usb 0483:df11
 step fus-state sh -c 'dfu-util -a 0 -s 0xffff0054:2:force -U /tmp/fus.bin && echo "fus-state: $(od -An -tx1 /tmp/fus.bin)"'
 `,
-        logFile: join(ROOT, "reports", "interop", "usbip-wb55-fus.console.log"),
-        timeoutMs: 150_000,
-      });
-      emulatorLog = emu.log();
-    } finally {
-      await emu.stop();
-    }
-    if (!/HIL-GUEST-UP/.test(run.console))
-      skipReason = `the QEMU guest did not boot (${run.timedOut ? "timed out" : `exit ${run.exit}`}): ${run.console.slice(-300)}`;
-    console.log(`      guest run: ${(run.wallMs / 1000).toFixed(1)} s wall, console log ${run.logFile}`);
-  });
-
-  beforeEach(async function () {
-    await labelInteropResult(this, { id: "wb55-0", family: "stm32wb55", client: "dfu-util" });
-    if (skipReason) {
-      await allure.description(`Skipped: ${skipReason}.`);
-      console.log(`      skipped: ${skipReason}`);
-      this.skip();
-    }
-  });
-
-  afterEach(async function () {
-    if (!run) return;
-    await allure.attachment("guest serial console", run.console, "text/plain");
-    if (this.currentTest?.state === "failed")
-      await allure.attachment("emulator log", emulatorLog, "text/plain");
+      };
+    },
   });
 
   it("2-byte upload at 0xFFFF0054 (AN5185 Table 19 GET_STATE) returns the emulator's FUS state", () => {
-    const s = run?.steps.get("fus-state");
-    if (!s) throw new Error(`the fus-state step did not run (guest exit ${run?.exit}); see ${run?.logFile}`);
+    const s = guest.step("fus-state");
     expect(s.rc, s.output).to.equal(0);
     const hex = expected.map((b) => b.toString(16).padStart(2, "0")).join(" ");
     expect(s.output).to.include(`fus-state:  ${hex}`);
