@@ -11,16 +11,7 @@ import {
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import {
-  appMaxSize,
-  appOf,
-  attachTranscript,
-  CLAUSES,
-  connect,
-  emulatedTKey,
-  emulatorOrSkip,
-  replug,
-} from "./fixture.js";
+import { appMaxSize, appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 const rig = getRig();
 
@@ -45,8 +36,7 @@ const MALFORMED: Array<{ what: string; bytes: Uint8Array; loading?: boolean }> =
 describe("tkey: error injection", () => {
   forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
     let client: TKeyClient | undefined;
-    afterEach(async function () {
-      await attachTranscript(client, this.currentTest?.state === "failed");
+    afterEach(() => {
       client = undefined;
     });
 

@@ -54,11 +54,6 @@ export function appOf(board: Board, size: number): Uint8Array {
   return Uint8Array.from({ length: size }, () => r.byte());
 }
 
-/** On failure, the client's transcript goes into the report. */
-export async function attachTranscript(client: TKeyClient | undefined, failed: boolean): Promise<void> {
-  if (client && failed) await allure.attachment("tkey transcript", client.transcript.render(), "text/plain");
-}
-
 /**
  * The emulator behind the board, or skip the test with `reason` (recorded in the report)
  * on a lab board, where the scenario needs a hook only an emulator has.

@@ -10,23 +10,14 @@ import {
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import {
-  appMaxSize,
-  appOf,
-  attachTranscript,
-  CLAUSES,
-  emulatedTKey,
-  emulatorOrSkip,
-  replug,
-} from "./fixture.js";
+import { appMaxSize, appOf, CLAUSES, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 const rig = getRig();
 
 describe("tkey: full app load", () => {
   forEachBoard(rig, { family: "tkey" }, (board) => {
     let client: TKeyClient | undefined;
-    afterEach(async function () {
-      await attachTranscript(client, this.currentTest?.state === "failed");
+    afterEach(() => {
       client = undefined;
     });
 

@@ -4,15 +4,7 @@ import { appDigest } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import {
-  appOf,
-  attachTranscript,
-  CLAUSES,
-  connect,
-  emulatedTKey,
-  emulatorOrSkip,
-  replug,
-} from "./fixture.js";
+import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 /**
  * Power cut after chunk k, for every k on an emulated TKey and a sample on a lab rig: the
@@ -27,8 +19,7 @@ const CHUNKS = Math.ceil(APP_SIZE / 127);
 describe("tkey: power interruption during an app load", () => {
   forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
     let client: TKeyClient | undefined;
-    afterEach(async function () {
-      await attachTranscript(client, this.currentTest?.state === "failed");
+    afterEach(() => {
       client = undefined;
     });
 

@@ -213,8 +213,10 @@ export class TKeyClient {
 
   /** Raw bytes on the line (malformed frames for error-injection tests). */
   async writeRaw(bytes: Uint8Array, operation = "raw write"): Promise<void> {
-    this.transcript.note(operation);
-    await this.#write(operation, bytes);
+    return this.#op(operation, async () => {
+      this.transcript.note(operation);
+      await this.#write(operation, bytes);
+    });
   }
 
   async #nameVersion(timeoutMs: number): Promise<NameVersion> {
