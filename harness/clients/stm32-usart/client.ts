@@ -480,7 +480,7 @@ export class UsartBootloader {
   }
 
   async #command(code: number): Promise<void> {
-    await this.events.emit("command", { code, name: commandName(code) });
+    if (this.events.has("command")) await this.events.emit("command", { code, name: commandName(code) });
     await this.#send(commandFrame(code), this.timeouts.byteMs);
   }
 

@@ -25,8 +25,22 @@ export class UsartEmitter {
     return () => set.delete(listener as (e: never) => void);
   }
 
-  /** Listeners may be async (a lab rig cutting power): the client waits for them. */
-  async emit<K extends UsartEventName>(name: K, event: UsartEvents[K]): Promise<void> {
-    for (const l of this.#listeners.get(name) ?? []) await (l as (e: UsartEvents[K]) => unknown)(event);
+  /** Whether anyone listens: lets the client skip building events per command. */
+  has(name: UsartEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
   }
+
+  /**
+   * Listeners may be async (a lab rig cutting power): the client waits for them. Nothing to
+   * wait for without listeners: the common case costs no promise (it runs per block).
+   */
+  emit<K extends UsartEventName>(name: K, event: UsartEvents[K]): Promise<void> | undefined {
+    const listeners = this.#listeners.get(name);
+    if (!listeners || listeners.size === 0) return undefined;
+    return callInTurn([...listeners] as Array<(e: UsartEvents[K]) => unknown>, event);
+  }
+}
+
+async function callInTurn<E>(listeners: Array<(e: E) => unknown>, event: E): Promise<void> {
+  for (const l of listeners) await l(event);
 }

@@ -111,6 +111,20 @@ describe("clients/stm32-usart: UsartBootloader", () => {
     expect(progress).to.deep.equal(["1/2 8000000+256 after 3 frames", "2/2 8000100+3 after 6 frames"]);
   });
 
+  it("tells command listeners about each command before it goes out, and sends the same bytes without listeners", async () => {
+    const script = { "11ee": "79", "0800010009": "79", "03fc": "79a1b2c3d4" };
+    const heard = scripted(script);
+    const seen: string[] = [];
+    heard.client.events.on("command", (e) => {
+      seen.push(`${e.name} after ${heard.tx().length} frames`);
+    });
+    await heard.client.readMemory(0x08000100, 4);
+    expect(seen).to.deep.equal(["ReadMemory (0x11) after 0 frames"]);
+    const quiet = scripted(script);
+    await quiet.client.readMemory(0x08000100, 4);
+    expect(quiet.tx()).to.deep.equal(heard.tx());
+  });
+
   it("reports a NACK with its count (two under RDP) and the transcript", async () => {
     const { client } = scripted({ "11ee": "1f1f" });
     const err = (await rejection(client.readMemory(0x08000000, 16))) as NackError;
