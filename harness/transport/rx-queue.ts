@@ -205,11 +205,16 @@ export class RxQueue {
       return;
     }
     this.#idleCheck = true;
-    setImmediate(() => {
-      this.#idleCheck = false;
-      if (!this.#pending) this.#disarm();
-    });
+    // After the promise work this read starts (a tick queued from a microtask runs once the
+    // microtask queue is empty): the reader has asked for its next read by then, if it
+    // will. setImmediate would do too, but costs a zero-timeout poll per read.
+    queueMicrotask(() => process.nextTick(this.#idle));
   }
+
+  readonly #idle = (): void => {
+    this.#idleCheck = false;
+    if (!this.#pending) this.#disarm();
+  };
 
   #disarm(): void {
     this.#timer?.stop.abort(DISARMED);
