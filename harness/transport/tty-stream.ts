@@ -50,7 +50,7 @@ export class PtyStream implements EventedByteStream {
     this.#readFd = readFd;
     this.#in = new ReadStream(readFd);
     this.#in.setRawMode(true);
-    // Each chunk is a fresh buffer of its own: no copy needed.
+    // A stream hands each "data" chunk over for good (only an explicit onread buffer is reused): no copy.
     this.#in.on("data", (chunk: Buffer) => this.#rx.push(chunk, { owned: true }));
     const gone = (why: string) => () =>
       this.#rx.close(new StreamClosedError(path, { reason: why, disconnected: true }));
