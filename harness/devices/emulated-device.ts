@@ -90,6 +90,7 @@ export abstract class EmulatedDevice {
   /** Apply the plan's faults for a protocol event; returns those the device must act on itself. */
   event(name: string): Fault[] {
     const due = this.faults.onEvent(name, this.clock.now());
+    if (due.length === 0) return due; // the usual case, once per USB request
     const rest: Fault[] = [];
     for (const f of due) {
       this.log("fault", `${name}: ${f.what.do}`);
