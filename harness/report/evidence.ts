@@ -86,14 +86,15 @@ async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promi
     );
 }
 
-/** How many entries the tail keeps. */
-const TAIL_ENTRIES = 16;
+/** How many exchanges the tail keeps. */
+const TAIL_LINES = 24;
 
 async function attachTranscripts(dir: string | undefined): Promise<void> {
   for (const [name, t] of watched) {
+    // The exchanges that led to the failure, one line each in protocol terms, first.
     await allure.attachment(
-      `${name} transcript (last ${TAIL_ENTRIES})`,
-      t.renderTail(TAIL_ENTRIES),
+      `${name} transcript (last ${TAIL_LINES} exchanges)`,
+      t.renderAnnotated({ tail: TAIL_LINES }),
       "text/plain",
     );
     await allure.attachment(`${name} transcript`, t.render(), "text/plain");

@@ -61,9 +61,18 @@ const ARROWS: Record<TranscriptDir, string> = {
 
 export type RenderOptions = HexDumpOptions;
 
+/**
+ * Reads an entry in the protocol's terms ("DNLOAD blk=37 len=2048", "GETSTATUS dfuDNBUSY
+ * poll=22ms"); `follows` chains it onto the line of the entry before (a reply onto its
+ * request). Set by the client that knows the protocol; used only when rendering.
+ */
+export type TranscriptAnnotator = (entry: TranscriptEntry) => { text: string; follows?: boolean } | undefined;
+
 export class Transcript {
   readonly clock: Clock;
   readonly #entries: TranscriptEntry[] = [];
+  /** How entries read in protocol terms (see {@link TranscriptAnnotator}); none by default. */
+  annotator: TranscriptAnnotator | undefined;
 
   constructor(opts: { clock?: Clock } = {}) {
     this.clock = opts.clock ?? new WallClock();
@@ -104,10 +113,31 @@ export class Transcript {
   render(opts: RenderOptions = {}): string {
     const lines: string[] = [];
     for (const entry of this.#entries) {
-      lines.push(header(entry));
+      const annotation = this.annotator?.(entry)?.text;
+      lines.push(annotation ? `${header(entry)} [${annotation}]` : header(entry));
       if (entry.bytes) lines.push(...hexDump(entry.bytes, opts));
     }
     return lines.map((l) => `${l}\n`).join("");
+  }
+
+  /**
+   * One line per exchange in the protocol's terms, replies chained onto their requests
+   * ("  877.916 ms DNLOAD blk=2 len=2048 → GETSTATUS dfuDNBUSY poll=3ms → GETSTATUS
+   * dfuDNLOAD-IDLE"); entries the annotator does not read keep their header line. The last
+   * `tail` lines only, under a line saying how many came before, when given.
+   */
+  renderAnnotated(opts: { tail?: number } = {}): string {
+    const lines: string[] = [];
+    let chainable = false; // the last line is the annotator's, so a reply may chain onto it
+    for (const entry of this.#entries) {
+      const a = this.annotator?.(entry);
+      if (a?.follows && chainable) lines[lines.length - 1] += ` → ${a.text}`;
+      else lines.push(a ? `${entry.t.toFixed(3).padStart(10)} ms ${a.text}` : header(entry));
+      chainable = a !== undefined;
+    }
+    const shown = opts.tail === undefined ? lines : lines.slice(-opts.tail);
+    const heading = shown.length < lines.length ? `(last ${shown.length} of ${lines.length} lines)\n` : "";
+    return `${heading}${shown.map((l) => `${l}\n`).join("")}`;
   }
 
   /**
@@ -119,6 +149,7 @@ export class Transcript {
     const total = this.#entries.length;
     if (total === 0) return "";
     const tail = new Transcript({ clock: this.clock });
+    tail.annotator = this.annotator;
     for (const entry of this.#entries.slice(-count)) tail.record(entry);
     const shown = tail.entries.length;
     const heading = shown < total ? `transcript (last ${shown} of ${total} entries):` : "transcript:";

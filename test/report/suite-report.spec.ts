@@ -130,7 +130,7 @@ describe("report: results of a suite run", function () {
 
   it("attaches the transcript of the client whose operation ran, without suite code", () => {
     expect(attachments("fails inside a client operation")).to.include.members([
-      "dfu transcript (last 16) text/plain",
+      "dfu transcript (last 24 exchanges) text/plain",
       "dfu transcript text/plain",
       "dfu transcript.json application/json",
     ]);
@@ -151,7 +151,7 @@ describe("report: results of a suite run", function () {
       "device log text/plain",
       "fault plan application/json",
       "state timeline image/svg+xml",
-      "usart transcript (last 16) text/plain",
+      "usart transcript (last 24 exchanges) text/plain",
       "usart transcript text/plain",
       "usart transcript.json application/json",
     ]);

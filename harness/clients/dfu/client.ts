@@ -12,6 +12,7 @@
  */
 
 import {
+  annotateDfu,
   COMMAND_BLOCK,
   DFU_FUNCTIONAL_DESCRIPTOR_TYPE,
   type DfuFunctionalDescriptor,
@@ -86,6 +87,7 @@ export class DfuClient {
     this.#opts = { ...DEFAULTS, ...opts };
     this.clock = opts.clock;
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
+    this.transcript.annotator ??= annotateDfu;
     this.#raw = device;
     this.#device = recordUsb(device, this.transcript);
     this.#watchdog = new Watchdog(opts.clock);

@@ -1,4 +1,6 @@
 /** DFU 1.1 + ST DfuSe: pure codecs, tables and firmware-file inputs (no I/O). */
+
+export * from "./annotate.js";
 export * from "./crc32.js";
 export * from "./dfuse-commands.js";
 export * from "./dfuse-file.js";
