@@ -8,6 +8,7 @@
 
 import {
   ACK,
+  annotateUsart,
   BUSY,
   Command,
   CRC_DEFAULT_INIT,
@@ -114,6 +115,7 @@ export class UsartBootloader {
   constructor(stream: ByteStream, opts: UsartClientOptions) {
     this.#clock = opts.clock;
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
+    this.transcript.annotator ??= annotateUsart;
     this.#stream = recordStream(stream, this.transcript);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   }

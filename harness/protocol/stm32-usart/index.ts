@@ -1,4 +1,5 @@
 /** AN3155 USART bootloader codecs: pure functions and tables, no I/O. */
+export * from "./annotate.js";
 export * from "./checksum.js";
 export * from "./commands.js";
 export * from "./constants.js";
