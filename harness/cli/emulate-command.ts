@@ -5,6 +5,7 @@
  * SIGINT/SIGTERM, then saves --state and removes the link. The emulator runs on wall time:
  * its peer is another process, not a client sharing a virtual clock.
  */
+
 import { Stm32Device } from "../devices/stm32/device.js";
 import { attachUsbDfu } from "../devices/stm32/dfu/index.js";
 import { PROFILES } from "../devices/stm32/profiles.js";
@@ -16,6 +17,7 @@ import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import { runEmulateNrf52840 } from "./emulate-nrf52840.js";
+import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { runEmulateTKey } from "./emulate-tkey.js";
 import { UsageError } from "./usage-error.js";
 
@@ -87,14 +89,6 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     const loaded = await loadBoardState(device, opts.state);
     if (loaded.length > 0) console.error(`hil emulate: loaded ${loaded.join(", ")} from ${opts.state}`);
   }
-  let printed = 0;
-  const printLog = () => {
-    if (!opts.log) return;
-    for (; printed < device.events.length; printed++) {
-      const e = device.events[printed]!;
-      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
-    }
-  };
   await device.power.on();
   const bridge = link ? await servePty(link, clock) : undefined;
   if (bridge) rom?.attach(bridge.line);
@@ -102,28 +96,15 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     usb && usbipAt
       ? await serveUsbipPort(usb, usbipAt, (line) => console.error(`hil emulate: ${line}`))
       : undefined;
-  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge?.exited });
   if (link) console.log(`ready ${link}`);
   if (usbip) console.log(`ready usbip ${usbip.host}:${usbip.port} ${usbip.busid}`);
 
-  const signal = await new Promise<string>((resolve) => {
-    const onSignal = (name: string) => () => resolve(name);
-    const int = onSignal("SIGINT");
-    const term = onSignal("SIGTERM");
-    process.once("SIGINT", int);
-    process.once("SIGTERM", term);
-    void bridge?.exited.then(() => resolve("socat exited"));
-    void bridge?.exited.finally(() => {
-      process.off("SIGINT", int);
-      process.off("SIGTERM", term);
-    });
-  });
-  if (ticker) clearInterval(ticker);
-  printLog();
+  const signal = await session.stopped;
   rom?.detach();
   await bridge?.close();
   await usbip?.close();
   if (opts.state) await saveBoardState(device, opts.state);
   console.error(`hil emulate: stopped (${signal})`);
-  return signal === "socat exited" ? 1 : 0;
+  return exitStatus(signal);
 }

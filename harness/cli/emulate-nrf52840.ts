@@ -8,6 +8,7 @@
  * serial-recovery button; `--state DIR` loads flash.bin at start and saves it at the stop.
  * SIGHUP power-cycles the board. Wall time: the peer is another process.
  */
+
 import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
@@ -15,6 +16,7 @@ import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
+import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
 const OPTION_KEYS = ["key", "image", "downgradePrevention", "recoveryWhenNoImage", "console"];
@@ -58,31 +60,15 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   if (opts.boot === "bootloader") await device.selectBoot("bootloader");
   await device.power.on();
   const served = await serveNrf52840Console(device, link, clock, consoleKind);
-  let printed = 0;
-  const printLog = () => {
-    if (!opts.log) return;
-    for (; printed < device.events.length; printed++) {
-      const e = device.events[printed]!;
-      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
-    }
-  };
   const cycle = () =>
     void device.power.cycle().catch((e: Error) => console.error(`hil emulate: ${e.message}`));
-  process.on("SIGHUP", cycle);
-  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  const session = runEmulateSession(device, { log: opts.log, linkLost: served.lost, onHangup: cycle });
   console.log(`ready ${link}`);
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    void served.lost.then(() => resolve("socat exited"));
-  });
-  process.off("SIGHUP", cycle);
-  if (ticker) clearInterval(ticker);
-  printLog();
+  const signal = await session.stopped;
   await served.close();
   await device.power.off();
   // Saved as the board is at the stop, mid-swap included: the next start resumes it.
   if (opts.state) await saveBoardState(device, opts.state);
   console.error(`hil emulate: stopped (${signal})`);
-  return signal === "socat exited" ? 1 : 0;
+  return exitStatus(signal);
 }

@@ -6,12 +6,14 @@
  * way out of the firmware's silent halt) while the pty stays. Wall time: the peer is
  * another process.
  */
+
 import { TKEY_PROFILES, TKeyDevice } from "../devices/tkey/index.js";
 import { servePty } from "../expose/uart-pty.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
+import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
 const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial"];
@@ -42,14 +44,6 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
     options,
     faults: (opts.fault ?? []).map(parseFault),
   });
-  let printed = 0;
-  const printLog = () => {
-    if (!opts.log) return;
-    for (; printed < device.events.length; printed++) {
-      const e = device.events[printed]!;
-      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
-    }
-  };
   await device.power.on();
   const bridge = await servePty(link, clock);
   // The pty is the USB cable: bytes go to whichever port the TKey has after its last plug-in.
@@ -67,28 +61,14 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
       .cycle()
       .then(plug, (e: Error) => console.error(`hil emulate: replug failed: ${e.message}`));
   };
-  process.on("SIGHUP", replug);
-  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge.exited, onHangup: replug });
   console.log(`ready ${link}`);
 
-  const signal = await new Promise<string>((resolve) => {
-    const int = () => resolve("SIGINT");
-    const term = () => resolve("SIGTERM");
-    process.once("SIGINT", int);
-    process.once("SIGTERM", term);
-    void bridge.exited.then(() => resolve("socat exited"));
-    void bridge.exited.finally(() => {
-      process.off("SIGINT", int);
-      process.off("SIGTERM", term);
-    });
-  });
-  process.off("SIGHUP", replug);
-  if (ticker) clearInterval(ticker);
-  printLog();
+  const signal = await session.stopped;
   await device.power.off();
   await bridge.close();
   console.error(`hil emulate: stopped (${signal})`);
-  return signal === "socat exited" ? 1 : 0;
+  return exitStatus(signal);
 }
 
 function wholeNumber(key: string, text: string): number {

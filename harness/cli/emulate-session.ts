@@ -1,0 +1,54 @@
+/**
+ * What every `hil emulate` profile does around its device: stream the device log to stderr
+ * with `--log`, then run until SIGINT/SIGTERM or until the served link dies (socat exited),
+ * and say which. SIGHUP power-cycles the board where the profile supports it (a replug).
+ */
+import type { EmulatedDevice } from "../devices/emulated-device.js";
+
+export type StopReason = "SIGINT" | "SIGTERM" | "socat exited";
+
+export interface EmulateSession {
+  /** Resolves with why the emulator stops; the device log is flushed by then. */
+  stopped: Promise<StopReason>;
+}
+
+/**
+ * Starts the log stream (when `log`) and the wait for a stop. `linkLost` resolves when the
+ * served pty or socket goes away; `onHangup` runs on SIGHUP.
+ */
+export function runEmulateSession(
+  device: EmulatedDevice,
+  opts: { log?: boolean | undefined; linkLost?: Promise<unknown> | undefined; onHangup?: () => void },
+): EmulateSession {
+  let printed = 0;
+  const printLog = () => {
+    for (; printed < device.events.length; printed++) {
+      const e = device.events[printed]!;
+      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
+    }
+  };
+  const ticker = opts.log ? setInterval(printLog, 200) : undefined;
+  if (opts.onHangup) process.on("SIGHUP", opts.onHangup);
+  let resolveStop: (reason: StopReason) => void = () => {};
+  const onInt = () => resolveStop("SIGINT");
+  const onTerm = () => resolveStop("SIGTERM");
+  const stopped = new Promise<StopReason>((resolve) => {
+    resolveStop = resolve;
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    void opts.linkLost?.then(() => resolve("socat exited"));
+  }).then((reason) => {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    if (opts.onHangup) process.off("SIGHUP", opts.onHangup);
+    if (ticker) clearInterval(ticker);
+    if (opts.log) printLog();
+    return reason;
+  });
+  return { stopped };
+}
+
+/** The exit status of `hil emulate`: 1 when the link died under it, 0 on a signal. */
+export function exitStatus(reason: StopReason): number {
+  return reason === "socat exited" ? 1 : 0;
+}
