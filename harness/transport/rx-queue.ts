@@ -90,7 +90,7 @@ export class RxQueue {
     if (this.#length >= n) return Promise.resolve(this.#take(n));
     return new Promise((resolve, reject) => {
       this.#pending = { n, timeoutMs, deadline: this.clock.now() + timeoutMs, resolve, reject };
-      this.#arm(this.#pending.deadline);
+      this.#arm(this.#pending.deadline, timeoutMs);
     });
   }
 
@@ -164,14 +164,14 @@ export class RxQueue {
   // again for the rest. Virtual clocks still lose the timer as soon as a read is served:
   // a stray sleep there would let virtual time jump.
 
-  /** Makes sure a sleep fires no later than `deadline`. */
-  #arm(deadline: number): void {
+  /** Makes sure a sleep fires no later than `deadline`, which is `ms` from now. */
+  #arm(deadline: number, ms = Math.max(0, deadline - this.clock.now())): void {
     const armed = this.#timer;
     if (armed && armed.due <= deadline) return;
     if (armed) armed.stop.abort(DISARMED);
     const timer: ArmedTimer = { due: deadline, stop: new AbortController() };
     this.#timer = timer;
-    this.clock.sleep(Math.max(0, deadline - this.clock.now()), timer.stop.signal).then(
+    this.clock.sleep(ms, timer.stop.signal).then(
       () => this.#fired(timer),
       (error: unknown) => {
         if (this.#timer === timer) this.#timer = undefined;
