@@ -2,6 +2,8 @@ import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { evidenceNote } from "../../harness/report/evidence.js";
+import { sectorMap } from "../../harness/report/flash-diff.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -42,6 +44,20 @@ async function stage(board: Board, kind: Kind) {
   // After the swap: the image that should run, and the one left in the secondary.
   const [runs, kept] = kind === "revert" ? [v1, v2] : [v2, v1];
   return { dev, runs, kept };
+}
+
+/** Both slots' sectors over the images' length: O the old image, N the new one, . erased, x other. */
+function slotMap(dev: Nrf52840McubootDevice, old: Uint8Array, next: Uint8Array): string {
+  const length = Math.max(old.length, next.length);
+  const slot = (offset: number) => {
+    const address = dev.flash.base + offset;
+    return sectorMap(
+      dev.flash,
+      { address, length },
+      { O: { address, bytes: old }, N: { address, bytes: next } },
+    );
+  };
+  return `primary [${slot(dev.layout.primary.offset)}] secondary [${slot(dev.layout.secondary.offset)}]`;
 }
 
 function check(
@@ -86,12 +102,15 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
           dev.flash.armCut(start + n);
           await dev.power.on();
           if (dev.state !== "off") failures.push(`cut before op ${n}: the cut did not happen (${dev.state})`);
+          // The swap's progress as the cut left it (swap-using-move shifts the primary: x).
+          const map = slotMap(dev, kind === "revert" ? runs : kept, kind === "revert" ? kept : runs);
+          evidenceNote("slots after each cut (O old image, N new, . erased, x other)", `op ${n}: ${map}`);
           const err = await dev.power.on().then(
             () => undefined,
             (e: Error) => e,
           );
           const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
-          if (problem) failures.push(`cut before op ${n}: ${problem}`);
+          if (problem) failures.push(`cut before op ${n} (${map}): ${problem}`);
         }
         expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
       });

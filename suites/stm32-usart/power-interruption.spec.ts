@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
+import { diffFlash, sectorMap } from "../../harness/report/flash-diff.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appImage, FLASH, factoryReset, open, pageSize, stm32, USART, update } from "./fixture.js";
@@ -33,6 +35,9 @@ describe("stm32-usart: power interruption", () => {
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, 16 * 1024, "cut-at-block");
+      const dev = board.emulator ? stm32(board) : undefined;
+      if (dev)
+        expectFlash(dev.chip.flash, { address: FLASH, bytes: image }, "the image, after the second update");
       const k = 17;
       const off = client.events.on("block-written", async (e) => {
         if (e.index === k) await board.power.off();
@@ -66,6 +71,12 @@ describe("stm32-usart: power interruption", () => {
         const ops = dev.chip.flash.counters.ops - start;
         expect(ops, "erases + 256-byte programs").to.equal(3 + Math.ceil(image.length / 256));
 
+        expectFlash(
+          dev.chip.flash,
+          { address: FLASH, bytes: image },
+          "the image, after the last second update",
+        );
+        const placed = { address: FLASH, bytes: image };
         const failures: string[] = [];
         for (let n = 1; n <= ops; n++) {
           await factoryReset(board);
@@ -74,12 +85,18 @@ describe("stm32-usart: power interruption", () => {
           const cut = await rejection(update(board, client, image));
           if (!(cut instanceof UsartTimeoutError))
             failures.push(`op ${n}: expected a timeout, got ${cut.message}`);
+          // What the cut left, page by page: N the image, . erased, x anything else.
+          const map = sectorMap(dev.chip.flash, { address: FLASH, length: image.length }, { N: placed });
+          evidenceNote("flash after each cut (N image, . erased, x other)", `op ${n}: [${map}]`);
           await board.power.on();
           try {
             await client.connect();
             await update(board, client, image);
-            if (!equal(dev.chip.flash.peek(FLASH, image.length), image))
-              failures.push(`op ${n}: flash differs`);
+            const diff = diffFlash(dev.chip.flash, placed);
+            if (diff.length > 0)
+              failures.push(
+                `op ${n}: flash differs in sector(s) ${diff.map((d) => d.sector.index).join(", ")} (first at 0x${diff[0]!.first.address.toString(16)})`,
+              );
           } catch (e) {
             failures.push(`op ${n}: second update failed: ${(e as Error).message}`);
           }
@@ -90,7 +107,3 @@ describe("stm32-usart: power interruption", () => {
     }
   });
 });
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
