@@ -8,6 +8,7 @@
 
 import {
   APP_MAX_SIZE,
+  annotateTKey,
   appDigest,
   DEFAULT_FRAME_ID,
   decodeFwResponse,
@@ -97,6 +98,7 @@ export class TKeyClient {
 
   constructor(stream: ByteStream, opts: TKeyClientOptions = {}) {
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock ?? new WallClock() });
+    this.transcript.annotator ??= annotateTKey;
     this.#stream = recordStream(stream, this.transcript);
     this.timeouts = { ...DEFAULT_TKEY_TIMEOUTS, ...opts.timeouts };
     this.#id = opts.frameId ?? DEFAULT_FRAME_ID;
