@@ -1,5 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
+  annotateSmp,
   decodeMessage,
   encodeBody,
   encodeMessage,
@@ -98,6 +99,7 @@ export class SmpClient {
     this.mtu = opts.mtu ?? 384;
     this.lineLength = opts.lineLength ?? 127;
     this.transcript = opts.transcript ?? new Transcript({ clock });
+    this.transcript.annotator ??= annotateSmp;
     this.stream = recordStream(stream, this.transcript);
   }
 

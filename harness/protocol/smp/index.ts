@@ -1,3 +1,4 @@
+export * from "./annotate.js";
 export * from "./cbor.js";
 export * from "./cbor-keys.js";
 export * from "./crc16.js";
