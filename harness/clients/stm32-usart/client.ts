@@ -476,8 +476,11 @@ export class UsartBootloader {
       await this.#command(Command.WriteMemory);
       await this.#send(block.addressFrame, this.timeouts.byteMs);
       const acked = this.#send(block.dataFrame, this.timeouts.writeBlockMs);
-      whileProgramming?.();
-      await acked;
+      try {
+        whileProgramming?.();
+      } finally {
+        await acked; // never left unawaited, whatever the callback does
+      }
     });
   }
 
