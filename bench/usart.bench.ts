@@ -21,8 +21,8 @@ const ROUNDS = 3;
  * stm32flash, each on a freshly started emulator (so both sync on a clean bootloader),
  * same image, same run. Both mass-erase first (stm32flash does for a whole-flash write).
  * Figures are medians over the rounds; the ratio is the median of each round's ratio.
- * Goal: ours ÷ stm32flash ≤ 1.0. Measured 2026-11-22 (2 vCPUs, load 0.6-0.9 at start):
- * 1.005-1.115 (was 1.23-1.28). What is left is node's wake-up after the ~2.6 ms each
+ * Goal: ours ÷ stm32flash ≤ 1.0. Measured 2026-11-22 (2 vCPUs, load < 1.0 at start), three
+ * sets of three: 1.003-1.115, last set 1.032 / 1.003 / 1.018 (was 1.23-1.28). What is left is node's wake-up after the ~2.6 ms each
  * Write Memory block programs (stm32flash's blocking read() wakes faster); on reads ours is
  * faster.
  */
