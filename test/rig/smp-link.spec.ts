@@ -251,7 +251,9 @@ describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, US
         result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
         run.stderr,
       ).to.deep.equal([]);
-      expect(result.stats.passes, "full update 3, wrong key 2, error injection 5, upload resume 1").to.equal(11);
+      expect(result.stats.passes, "full update 3, wrong key 2, error injection 5, upload resume 1").to.equal(
+        11,
+      );
       expect(result.pending.map((p) => p.fullTitle)).to.deep.equal([
         "mcuboot: power interruption during MCUboot swaps skipped: rig 'pty-lab': board of family nrf52840 (nrf-pty) lacks capabilities power-cut, flash-faults",
       ]);
