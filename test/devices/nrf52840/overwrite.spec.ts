@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board, wrongKey } from "./helpers.js";
+import { app, board, sweepSwapCuts, wrongKey } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);
@@ -38,21 +38,12 @@ describe("devices/nrf52840-mcuboot: overwrite-only mode (MCUBOOT_OVERWRITE_ONLY)
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.off();
-    const staged = dev.flash.snapshot();
-    const start = dev.flash.counters.ops;
-    await dev.power.on();
-    const total = dev.flash.counters.ops - start;
-    const failures: string[] = [];
-    for (let n = 1; n <= total; n++) {
-      await dev.power.off();
-      dev.flash.restore(staged);
-      dev.flash.armCut(start + n);
-      await dev.power.on();
+    const { total, failures } = await sweepSwapCuts(dev, async () => {
       await dev.power.on();
       const ok =
         dev.runningVersion === "2.0.0" && dev.primary.read(0, v2.length).every((b, i) => b === v2[i]);
-      if (!ok) failures.push(`cut before op ${n}: ${dev.state} ${dev.runningVersion}`);
-    }
+      return ok ? undefined : `${dev.state} ${dev.runningVersion}`;
+    });
     expect(total).to.be.above(10);
     expect(failures).to.deep.equal([]);
   });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
 import { BootFlagState, BootMagicState, parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board } from "./helpers.js";
+import { app, board, sweepSwapCuts } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);
@@ -36,16 +36,7 @@ describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.off();
-    const staged = dev.flash.snapshot();
-    const start = dev.flash.counters.ops;
-    await dev.power.on();
-    const total = dev.flash.counters.ops - start;
-    const failures: string[] = [];
-    for (let n = 1; n <= total; n++) {
-      await dev.power.off();
-      dev.flash.restore(staged);
-      dev.flash.armCut(start + n);
-      await dev.power.on();
+    const { total, failures } = await sweepSwapCuts(dev, async () => {
       await dev.power.on();
       const t = trailerOf(dev.primary);
       const ok =
@@ -55,8 +46,8 @@ describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
         t.copyDone === BootFlagState.SET &&
         t.imageOk === BootFlagState.UNSET &&
         trailerOf(dev.secondary).magic === BootMagicState.UNSET;
-      if (!ok) failures.push(`cut before op ${n}`);
-    }
+      return ok ? undefined : "not the documented state";
+    });
     expect(total).to.be.above(20);
     expect(failures).to.deep.equal([]);
   });

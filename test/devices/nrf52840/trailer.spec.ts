@@ -14,7 +14,7 @@
 import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
 import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board } from "./helpers.js";
+import { app, board, sweepSwapCuts } from "./helpers.js";
 
 const SLOT = 0x76000;
 const SECTOR = 0x1000;
@@ -182,25 +182,17 @@ describe("devices/nrf52840-mcuboot: trailers in MCUboot's layout (byte offsets f
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.off();
-    const staged = dev.flash.snapshot();
-    const start = dev.flash.counters.ops;
-    await dev.power.on();
-    const total = dev.flash.counters.ops - start;
     const order = completeMoveStatus();
-    const failures: string[] = [];
-    for (let n = 1; n <= total; n++) {
-      await dev.power.off();
-      dev.flash.restore(staged);
-      dev.flash.armCut(start + n);
-      await dev.power.on();
+    const { failures } = await sweepSwapCuts(dev, async () => {
       const tail = trailerSector(dev, 0);
       const written = order.filter(([index]) => tail[OFF.status - (SLOT - SECTOR) + index * 4] !== 0xff);
       const prefix = order.slice(0, written.length);
       const states = written.map(([index]) => tail[OFF.status - (SLOT - SECTOR) + index * 4]);
-      if (JSON.stringify(written) !== JSON.stringify(prefix) || !states.every((s, i) => s === prefix[i]![1]))
-        failures.push(`cut before op ${n}: entries ${JSON.stringify(written)} with states ${states}`);
       dev.flash.disarmCut();
-    }
+      if (JSON.stringify(written) !== JSON.stringify(prefix) || !states.every((s, i) => s === prefix[i]![1]))
+        return `entries ${JSON.stringify(written)} with states ${states}`;
+      return undefined;
+    });
     expect(failures).to.deep.equal([]);
   });
 
