@@ -5,19 +5,10 @@ import { commandFrame, encodeWriteData, u32Frame } from "../../harness/protocol/
 import { clause } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { appImage, FLASH, factoryReset, open, stm32, USART, update } from "./fixture.js";
+import { appImage, FLASH, factoryReset, open, rejection, stm32, USART, update } from "./fixture.js";
 
 /** What the bootloader refuses, and that it refuses it without writing anything. */
 const rig = getRig();
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("stm32-usart: error injection", () => {
   forEachBoard(rig, USART, (board) => {

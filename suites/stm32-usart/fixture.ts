@@ -70,3 +70,13 @@ export async function update(board: Board, client: UsartBootloader, image: Uint8
   await client.write(FLASH, image);
   expect(await client.read(FLASH, image.length), "read back after write").to.deep.equal(image);
 }
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}

@@ -5,7 +5,7 @@ import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
 import { diffFlash, sectorMap } from "../../harness/report/flash-diff.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
-import { appImage, FLASH, factoryReset, open, pageSize, stm32, USART, update } from "./fixture.js";
+import { appImage, FLASH, factoryReset, open, pageSize, rejection, stm32, USART, update } from "./fixture.js";
 
 /**
  * Power lost in the middle of a USART update: the host notices (a timeout, never a hang),
@@ -14,15 +14,6 @@ import { appImage, FLASH, factoryReset, open, pageSize, stm32, USART, update } f
  * flash operation on the emulator, clean and torn, as MCUboot's simulator does.
  */
 const rig = getRig();
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("stm32-usart: power interruption", () => {
   forEachBoard(rig, { ...USART, capabilities: ["usart", "power-cut"] }, (board) => {
