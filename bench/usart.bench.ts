@@ -14,17 +14,27 @@ import type { BenchResult } from "./harness.js";
 const SIZE = 256 * 1024;
 const BAUD = 115200;
 /** Rounds of the pair, alternating which goes first: on a shared machine one pair swings by ±20 %. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * 256 KB write + verify over `hil emulate stm32l432kc` on a real pty: our client against
  * stm32flash, each on a freshly started emulator (so both sync on a clean bootloader),
  * same image, same run. Both mass-erase first (stm32flash does for a whole-flash write).
- * Figures are medians over the rounds; the ratio is the median of each round's ratio.
- * Goal: ours ÷ stm32flash ≤ 1.0. Measured 2026-11-22 (2 vCPUs, load < 1.0 at start), three
- * sets of three: 1.003-1.115, last set 1.032 / 1.003 / 1.018 (was 1.23-1.28). What is left is node's wake-up after the ~2.6 ms each
- * Write Memory block programs (stm32flash's blocking read() wakes faster); on reads ours is
- * faster.
+ * Figures are medians over the rounds; the ratio is the median of each round's ratio, with
+ * the lowest and highest beside it (one pair on a shared 2-vCPU machine swings by ±10 %).
+ * Goal: ours ÷ stm32flash ≤ 1.0.
+ *
+ * Where the floor is (measured 2026-11-22, 2 vCPUs, see issue 7's note): both clients make
+ * the same 6 150 round trips (3 per 256-byte block written, 3 per block read back) to the
+ * same emulator, so the ratio only measures the client's turnaround per reply. A minimal
+ * node script with blocking `readSync` on the pty (the way stm32flash waits) runs at parity
+ * with stm32flash (3441/3482/3487 vs 3518/3478/3448 ms); the same script waiting on the
+ * event loop (tty ReadStream, nothing else) is where our client is, 1.05-1.12: about 70 µs
+ * per reply for node's wake-up path, most of it in the tail. A worker reading and
+ * `Atomics.waitAsync` on the main thread is slower still. So ≤ 1.0 needs a client that
+ * blocks its thread on each reply; the harness keeps its event loop free for power-cut
+ * timers, watchdogs and other boards, and its per-reply work is within a few µs of the
+ * minimal script.
  */
 export async function usartBench(): Promise<BenchResult> {
   const name = "usart-pty-256k";
@@ -69,7 +79,11 @@ export async function usartBench(): Promise<BenchResult> {
         stm32flashThroughput: "bytes/s",
         rounds: "pairs, alternating which runs first",
       },
-      ratios: { oursOverStm32flash: median(ratios) },
+      ratios: {
+        oursOverStm32flash: median(ratios),
+        oursOverStm32flashLowest: Math.min(...ratios),
+        oursOverStm32flashHighest: Math.max(...ratios),
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
