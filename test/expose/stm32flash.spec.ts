@@ -163,4 +163,38 @@ describe("expose: stm32flash against hil emulate on a pty", function () {
       });
     });
   }
+
+  describe("stm32l432kc with Erase 0x43 instead of Extended Erase (--option usartLegacyErase=true)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hil-legacy-erase-"));
+    const link = join(dir, "tty");
+    let emu: EmulatorProcess | undefined;
+    before(async () => {
+      emu = await startEmulator("stm32l432kc", link, ["--option", "usartLegacyErase=true"]);
+    });
+    after(async () => {
+      if (emu) await emu.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("stm32flash erases pages and then the whole flash with 0x43; our client sees what is left", async () => {
+      const a = image(4).subarray(0, 5 * 2048);
+      await withClient(link, async (c) => {
+        expect((await c.get()).commands)
+          .to.include(0x43)
+          .and.not.include(0x44);
+        await c.write(FLASH, a);
+      });
+      // The first two pages: stm32flash sends a one-byte page list (N−1, pages, XOR).
+      const pages = await stm32flash(link, "-o", "-S", `0x08000000:${2 * 2048}`);
+      expect(pages.code, pages.out).to.equal(0);
+      const afterPages = await withClient(link, (c) => c.read(FLASH, a.length));
+      expect(afterPages.subarray(0, 4096).every((x) => x === 0xff)).to.equal(true);
+      expect(afterPages.subarray(4096)).to.deep.equal(a.subarray(4096));
+      // No range: the global erase, 0xFF 0x00.
+      const all = await stm32flash(link, "-o");
+      expect(all.code, all.out).to.equal(0);
+      const afterAll = await withClient(link, (c) => c.read(FLASH, a.length));
+      expect(afterAll.every((x) => x === 0xff)).to.equal(true);
+    });
+  });
 });

@@ -176,6 +176,36 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
     expect(l4.device.chip.flash.isErased(FLASH, 1024)).to.equal(true);
   });
 
+  it("legacy-erase personality: Get lists 0x43 not 0x44; pages, global erase and 0xFF+nonzero (ACK, no erase)", async () => {
+    const { device, rom } = await bench("stm32l432kc", { options: { usartLegacyErase: true } });
+    const line = connectUsart(device);
+    const client = new UsartBootloader(line, { clock: device.clock });
+    const info = await client.probe();
+    expect(info.commands).to.include(Command.Erase).and.not.include(Command.ExtendedErase);
+    const image = randomImage(5, 3 * 2048);
+    await client.write(FLASH, image);
+    await client.erasePages([1]);
+    expect(device.chip.flash.isErased(FLASH + 2048, 2048)).to.equal(true);
+    expect(device.chip.flash.peek(FLASH, 2048)).to.deep.equal(image.subarray(0, 2048));
+    expect(device.chip.flash.peek(FLASH + 4096, 2048)).to.deep.equal(image.subarray(4096));
+    // On the wire: 43 bc, then N−1 = 0, page 1, XOR = 01.
+    expect(await raw(line, "43bc", 1)).to.equal("79");
+    expect(await raw(line, "000101", 1)).to.equal("79");
+    // AN3155: 0xFF followed by anything but 0x00 is ACKed and erases nothing.
+    expect(await raw(line, "43bc", 1)).to.equal("79");
+    expect(await raw(line, "ff01", 1)).to.equal("79");
+    expect(device.chip.flash.peek(FLASH, 2048)).to.deep.equal(image.subarray(0, 2048));
+    // A page list whose checksum is wrong: NACK, nothing erased.
+    expect(await raw(line, "43bc", 1)).to.equal("79");
+    expect(await raw(line, "000001", 1)).to.equal("1f");
+    expect(device.chip.flash.peek(FLASH, 2048)).to.deep.equal(image.subarray(0, 2048));
+    await client.massErase();
+    expect(device.chip.flash.isErased(FLASH, 3 * 2048)).to.equal(true);
+    // Extended Erase is not listed on this personality: NACKed.
+    expect(await raw(line, "44bb", 1)).to.equal("1f");
+    expect(rom.commands).to.not.include(Command.ExtendedErase);
+  });
+
   it("WB55: pages at and above SFSA cannot be erased (NACK)", async () => {
     const { client, device } = await bench("stm32wb55");
     await client.probe();

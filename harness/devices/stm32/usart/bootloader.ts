@@ -17,6 +17,7 @@ import {
   checksumOk,
   commandName,
   decodeCountFrame,
+  decodeErase,
   decodeExtendedErase,
   decodeSpecialOpcode,
   decodeSpecialPacket,
@@ -88,6 +89,7 @@ const RDP_REFUSED = new Set<number>([
   Command.ReadMemory,
   Command.Go,
   Command.WriteMemory,
+  Command.Erase,
   Command.ExtendedErase,
   Command.WriteProtect,
   Command.WriteUnprotect,
@@ -126,7 +128,9 @@ export class Stm32UsartRom {
 
   /** Codes answered by Get, in order. */
   get commands(): number[] {
-    const list: number[] = [...BASE_COMMANDS];
+    const list: number[] = this.quirks.legacyErase
+      ? BASE_COMMANDS.map((c) => (c === Command.ExtendedErase ? Command.Erase : c))
+      : [...BASE_COMMANDS];
     if (this.quirks.getChecksum) list.push(Command.GetChecksum);
     if (this.#special?.special) list.push(Command.Special);
     if (this.#special?.extendedSpecial) list.push(Command.ExtendedSpecial);
@@ -257,6 +261,8 @@ export class Stm32UsartRom {
         return this.#go(s);
       case Command.WriteMemory:
         return this.#writeMemory(s);
+      case Command.Erase:
+        return this.#erase(s);
       case Command.ExtendedErase:
         return this.#extendedErase(s);
       case Command.WriteProtect:
@@ -341,6 +347,25 @@ export class Stm32UsartRom {
     if (outcome.value.optionBytesChanged) await this.device.systemReset("option bytes written over USART");
   }
 
+  /** Erase 0x43: one-byte page numbers, or 0xFF 0x00 for the global erase. */
+  async #erase(s: ByteSource): Promise<void> {
+    const n = await s.take(1);
+    const rest = await s.take(n[0] === 0xff ? 1 : n[0]! + 2);
+    let request: ReturnType<typeof decodeErase>;
+    try {
+      request = decodeErase(Uint8Array.of(...n, ...rest));
+    } catch (e) {
+      return this.#nack(`Erase ${(e as UsartCodecError).message}`);
+    }
+    if (request.kind === "none") {
+      // AN3155: 0xFF followed by anything but 0x00 performs no mass erase, yet is ACKed.
+      this.device.log("usart", `Erase 0xFF 0x${hex2(rest[0]!)}: no global erase, ACK`);
+      return this.#send(ACK);
+    }
+    if (request.kind === "global") return this.#massErase(s, "Erase 0xFF 0x00");
+    return this.#erasePages(request.pages, "Erase");
+  }
+
   async #extendedErase(s: ByteSource): Promise<void> {
     const head = extendedEraseHead(await s.take(2));
     const tail = await s.take("special" in head ? 1 : 2 * head.pages + 1);
@@ -350,34 +375,39 @@ export class Stm32UsartRom {
     } catch (e) {
       return this.#nack(`Extended Erase ${(e as UsartCodecError).message}`);
     }
-    const chip = this.device.chip;
     if (request.kind === "special") {
-      if (request.code === ExtendedEraseSpecial.Mass) {
-        if (!this.device.profile.massErase) {
-          // WB55 (fact sheet §3): the bootloader never answers a mass erase; only a reset helps.
-          this.#state = "hung";
-          this.device.log("usart", "Extended Erase 0xFFFF: no mass erase on this part, bootloader hangs");
-          for (;;) await s.take(1);
-        }
-        const outcome = await this.device.powered(async (epoch) => {
-          const r = chip.massErase();
-          if (r.ok) await this.device.busy(epoch, r.busyMs);
-          return r;
-        });
-        return outcome.ok ? this.#send(ACK) : this.#nack(`mass erase: ${outcome.detail}`);
-      }
+      if (request.code === ExtendedEraseSpecial.Mass) return this.#massErase(s, "Extended Erase 0xFFFF");
       return this.#nack(`Extended Erase 0x${request.code.toString(16)}: single-bank part`);
     }
+    return this.#erasePages(request.pages, "Extended Erase");
+  }
+
+  async #massErase(s: ByteSource, what: string): Promise<void> {
+    if (!this.device.profile.massErase) {
+      // WB55 (fact sheet §3): the bootloader never answers a mass erase; only a reset helps.
+      this.#state = "hung";
+      this.device.log("usart", `${what}: no mass erase on this part, bootloader hangs`);
+      for (;;) await s.take(1);
+    }
     const outcome = await this.device.powered(async (epoch) => {
-      for (const page of request.pages) {
-        const r = chip.erasePage(page);
+      const r = this.device.chip.massErase();
+      if (r.ok) await this.device.busy(epoch, r.busyMs);
+      return r;
+    });
+    return outcome.ok ? this.#send(ACK) : this.#nack(`mass erase: ${outcome.detail}`);
+  }
+
+  async #erasePages(pages: number[], what: string): Promise<void> {
+    const outcome = await this.device.powered(async (epoch) => {
+      for (const page of pages) {
+        const r = this.device.chip.erasePage(page);
         if (!r.ok) return r;
         await this.device.busy(epoch, r.busyMs);
       }
       return undefined;
     });
-    if (outcome) return this.#nack(`Extended Erase: ${outcome.detail}`);
-    this.device.log("usart", `erased ${request.pages.length} page(s)`);
+    if (outcome) return this.#nack(`${what}: ${outcome.detail}`);
+    this.device.log("usart", `erased ${pages.length} page(s)`);
     await this.#send(ACK);
   }
 

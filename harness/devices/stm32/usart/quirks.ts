@@ -10,6 +10,11 @@ export interface UsartQuirks {
   rdpDoubleNack: boolean;
   /** List and answer Get Checksum 0xA1 (AN3155 V3.3+; the WB55 observed list lacks it). */
   getChecksum: boolean;
+  /**
+   * List Erase 0x43 instead of Extended Erase 0x44, as parts whose bootloader has the
+   * one-byte page numbers do (the two are mutually exclusive in Get, fact sheet §4.2).
+   */
+  legacyErase: boolean;
   /** Quiet time after the Get Checksum length that marks stm32flash's short form, in ms. */
   checksumFormWindowMs: number;
 }
@@ -18,14 +23,16 @@ const KEYS = {
   usartDoubleAck: "doubleAck",
   usartRdpDoubleNack: "rdpDoubleNack",
   usartGetChecksum: "getChecksum",
+  usartLegacyErase: "legacyErase",
 } as const;
 
-/** Reads `usartDoubleAck`, `usartRdpDoubleNack`, `usartGetChecksum` (true/false or "true"/"false"). */
+/** Reads `usartDoubleAck`, `usartRdpDoubleNack`, `usartGetChecksum`, `usartLegacyErase` (true/false or "true"/"false"). */
 export function quirksFromOptions(options: Record<string, unknown> | undefined): UsartQuirks {
   const quirks: UsartQuirks = {
     doubleAck: false,
     rdpDoubleNack: false,
     getChecksum: false,
+    legacyErase: false,
     checksumFormWindowMs: 50,
   };
   for (const [key, field] of Object.entries(KEYS)) {
