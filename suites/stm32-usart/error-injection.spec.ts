@@ -58,8 +58,9 @@ describe("stm32-usart: error injection", () => {
       await link.close();
     });
 
-    it("under readout protection reads are refused; Readout Unprotect mass-erases and reopens", async () => {
+    it("Readout Protect resets into RDP level 1: reads are refused; Readout Unprotect mass-erases and reopens", async () => {
       await clause(
+        "AN3155: Readout Protect (0x82)",
         "AN3155: Read Memory (0x11): NACK when RDP is active",
         "AN3155: Readout Unprotect (0x92): mass erase, system reset",
       );
@@ -67,7 +68,17 @@ describe("stm32-usart: error injection", () => {
       const { client, link } = await open(board);
       const image = appImage(board, 8192, "rdp");
       await update(board, client, image);
+      const before = await client.probe();
+      let resets = 0;
+      client.events.on("reset", () => {
+        resets++;
+      });
+      // ACK, second ACK once the option bytes are written, then the part resets (the client resyncs).
       await client.readoutProtect();
+      expect(resets, "one reset after Readout Protect").to.equal(1);
+      if (board.emulator) expect(stm32(board).chip.rdpLevel).to.equal(1);
+      // Get, Get Version and Get ID are not among the commands AN3155 refuses under RDP.
+      expect(await client.probe(), "probe under RDP").to.deep.equal(before);
       const refused = await rejection(client.readMemory(FLASH, 16));
       expect(refused).to.be.instanceOf(NackError);
       expect(await rejection(client.write(FLASH + 8192, new Uint8Array(8)))).to.be.instanceOf(NackError);

@@ -3,6 +3,8 @@ import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
 import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
 import { Stm32Device } from "../../harness/devices/stm32/device.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
+import { usartRom } from "../../harness/devices/stm32/usart/port.js";
+import type { UsartQuirks } from "../../harness/devices/stm32/usart/quirks.js";
 import type { Board } from "../../harness/rig/board.js";
 import type { BoardNeed } from "../../harness/rig/select.js";
 import { openUsartLink } from "../../harness/rig/usart-link.js";
@@ -51,6 +53,27 @@ export async function factoryReset(board: Board): Promise<void> {
   dev.chip.optionBytes.store(blank.optionBytes.raw);
   dev.boot0 = true;
   await dev.power.on();
+}
+
+/**
+ * Runs `work` with an emulated board's USART bootloader switched to another documented
+ * personality (e.g. Erase 0x43 instead of 0x44), restoring it after. A lab part is what it
+ * is: `work` runs on it unchanged.
+ */
+export async function withUsartPersonality<T>(
+  board: Board,
+  quirks: Partial<UsartQuirks>,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!board.emulator) return work();
+  const current = usartRom(stm32(board)).quirks;
+  const saved = { ...current };
+  Object.assign(current, quirks);
+  try {
+    return await work();
+  } finally {
+    Object.assign(current, saved);
+  }
 }
 
 /** An application image: a valid vector table (SP in SRAM, Thumb reset handler) then seeded bytes. */
