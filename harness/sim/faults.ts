@@ -1,3 +1,4 @@
+import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
 import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
 import { Random } from "./random.js";
 
@@ -24,7 +25,13 @@ export type FaultWhat =
   | { do: "serial-drop"; bytes?: number }
   | { do: "serial-corrupt"; bytes?: number }
   | { do: "flash-fail" }
-  | { do: "bit-flip"; bits?: number };
+  | { do: "bit-flip"; bits?: number }
+  /**
+   * An emulated DFU device fails the operation at this event with DFU 1.1 bStatus `status`
+   * (not performed; the GETSTATUS that reports its result says dfuERROR with it). Models a
+   * DFU 1.1 device in general, not a documented STM32 ROM behaviour. Text: `dfu-status-errPROG`.
+   */
+  | { do: "dfu-status"; status: DfuStatusName };
 
 export interface Fault {
   where: FaultWhere;
@@ -51,7 +58,16 @@ const WHAT_NAMES = [
   "serial-corrupt",
   "flash-fail",
   "bit-flip",
+  "dfu-status",
 ];
+
+/** Text form prefix of a dfu-status fault: `dfu-status-errPROG`. */
+const DFU_STATUS_PREFIX = "dfu-status-";
+
+/** A failure status: every DFU 1.1 bStatus name except OK. */
+function isFailureStatus(name: string): name is DfuStatusName {
+  return name !== "OK" && Object.hasOwn(DfuStatus, name);
+}
 
 export class FaultPlan {
   readonly #faults: Fault[];
@@ -117,6 +133,18 @@ export class FaultPlan {
     return due;
   }
 
+  /**
+   * Faults armed for the next occurrence of `event`, without counting it or firing them: for
+   * a device that must act before the operation the event reports (then it calls `onEvent`).
+   */
+  armed(event: string): Fault[] {
+    const k = (this.#eventCounts.get(event) ?? 0) + 1;
+    return this.#faults.filter(
+      (f) =>
+        f.where.at === "event" && !this.#spent.has(f) && f.where.event === event && f.where.occurrence === k,
+    );
+  }
+
   /** How many times `event` has happened so far, so a scenario can arm "the k-th from now". */
   eventCount(event: string): number {
     return this.#eventCounts.get(event) ?? 0;
@@ -170,15 +198,24 @@ function validate(f: Fault): void {
     throw bad("event needs a name and an occurrence >= 1");
   if (w.at === "time" && !(w.ms >= 0)) throw bad("time must be >= 0 ms");
   if (!WHAT_NAMES.includes(f.what.do)) throw bad(`unknown fault '${f.what.do}'`);
+  if (f.what.do === "dfu-status" && !isFailureStatus(f.what.status))
+    throw bad(`unknown DFU status '${f.what.status}' (expected one of ${failureStatusNames()})`);
+}
+
+function failureStatusNames(): string {
+  return Object.keys(DfuStatus)
+    .filter((n) => n !== "OK")
+    .join(", ");
 }
 
 /**
  * Text form used by `hil run --fault` and in reports:
  *   flash-op:37=power-cut        flash-op:program#3=power-cut-torn
  *   event:dfu.dnload.block#37=usb-disconnect   time:1500=power-cut   flash-op:12=bit-flip
+ *   event:dfu.dnload.block#3=dfu-status-errPROG   (any DFU 1.1 bStatus name but OK)
  */
 export function parseFault(text: string): Fault {
-  const m = /^(flash-op|event|time):([^=]+)=([a-z-]+)$/.exec(text.trim());
+  const m = /^(flash-op|event|time):([^=]+)=([a-z-]+|dfu-status-\w+)$/.exec(text.trim());
   if (!m) throw new FaultPlanError(`fault '${text}': expected WHERE=WHAT, e.g. flash-op:37=power-cut`);
   const [, at, spec, whatName] = m as unknown as [string, string, string, string];
   const num = (s: string, field: string) => {
@@ -197,8 +234,16 @@ export function parseFault(text: string): Fault {
   } else {
     where = { at: "time", ms: num(spec, "time") };
   }
-  const what: FaultWhat =
-    whatName === "power-cut-torn" ? { do: "power-cut", torn: true } : ({ do: whatName } as FaultWhat);
+  let what: FaultWhat;
+  if (whatName === "power-cut-torn") what = { do: "power-cut", torn: true };
+  else if (whatName.startsWith(DFU_STATUS_PREFIX)) {
+    const status = whatName.slice(DFU_STATUS_PREFIX.length);
+    if (!isFailureStatus(status))
+      throw new FaultPlanError(
+        `fault '${text}': unknown DFU status '${status}' (expected one of ${failureStatusNames()})`,
+      );
+    what = { do: "dfu-status", status };
+  } else what = { do: whatName } as FaultWhat;
   const fault = { where, what };
   validate(fault);
   return fault;
@@ -212,6 +257,11 @@ export function formatFault(f: Fault): string {
       : w.at === "event"
         ? `event:${w.event}#${w.occurrence}`
         : `time:${w.ms}`;
-  const what = f.what.do === "power-cut" && f.what.torn ? "power-cut-torn" : f.what.do;
+  const what =
+    f.what.do === "power-cut" && f.what.torn
+      ? "power-cut-torn"
+      : f.what.do === "dfu-status"
+        ? `${DFU_STATUS_PREFIX}${f.what.status}`
+        : f.what.do;
   return `${where}=${what}`;
 }

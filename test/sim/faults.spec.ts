@@ -1,8 +1,12 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { DfuStatus, type DfuStatusName } from "../../harness/protocol/dfu/index.js";
 import { type Fault, FaultPlan, FaultPlanError, formatFault, parseFault } from "../../harness/sim/faults.js";
 import { Flash, PowerCutError } from "../../harness/sim/flash.js";
 import { Random } from "../../harness/sim/random.js";
+
+/** Every DFU 1.1 bStatus but OK: what a dfu-status fault may report. */
+const FAILURE_STATUSES = (Object.keys(DfuStatus) as DfuStatusName[]).filter((n) => n !== "OK");
 
 describe("sim/FaultPlan", () => {
   it("parses and formats the text form, round trip (property)", () => {
@@ -29,6 +33,7 @@ describe("sim/FaultPlan", () => {
       { do: "serial-corrupt" },
       { do: "flash-fail" },
       { do: "bit-flip" },
+      ...FAILURE_STATUSES.map((status) => ({ do: "dfu-status" as const, status })),
     );
     fc.assert(
       fc.property(fc.record({ where, what }), (fault) => {
@@ -44,6 +49,51 @@ describe("sim/FaultPlan", () => {
     expect(() => parseFault("event:dfu.dnload=power-cut")).to.throw(FaultPlanError, /NAME#OCCURRENCE/);
     expect(() => parseFault("flash-op:3=melt")).to.throw(FaultPlanError, /unknown fault 'melt'/);
     expect(() => parseFault("power-cut")).to.throw(FaultPlanError, /expected WHERE=WHAT/);
+  });
+
+  it("dfu-status-<name>: every DFU 1.1 failure status, parsed to its name and formatted back", () => {
+    expect(FAILURE_STATUSES).to.have.length(15);
+    for (const status of FAILURE_STATUSES) {
+      const text = `event:dfu.dnload.block#3=dfu-status-${status}`;
+      const fault = parseFault(text);
+      expect(fault).to.deep.equal({
+        where: { at: "event", event: "dfu.dnload.block", occurrence: 3 },
+        what: { do: "dfu-status", status },
+      });
+      expect(formatFault(fault)).to.equal(text);
+    }
+  });
+
+  it("dfu-status: an unknown status name (or OK) is an error naming the text and the name", () => {
+    for (const [text, name] of [
+      ["event:dfu.dnload.block#3=dfu-status-errBOGUS", "errBOGUS"],
+      ["event:dfu.dnload.block#3=dfu-status-errprog", "errprog"],
+      ["event:dfu.dnload.block#3=dfu-status-OK", "OK"],
+      ["event:dfu.dnload.block#3=dfu-status-", ""],
+    ] as const)
+      expect(() => parseFault(text))
+        .to.throw(FaultPlanError, `fault '${text}': unknown DFU status '${name}'`)
+        .with.property("message")
+        .that.contains("errPROG");
+    // Built as data (rig file, scenario), the same check.
+    const bogus = { do: "dfu-status", status: "errBOGUS" as DfuStatusName } as const;
+    expect(() => new FaultPlan([{ where: { at: "time", ms: 0 }, what: bogus }])).to.throw(
+      FaultPlanError,
+      "fault time:0=dfu-status-errBOGUS: unknown DFU status 'errBOGUS'",
+    );
+  });
+
+  it("armed() shows the faults of an event's next occurrence without counting or firing them", () => {
+    const plan = new FaultPlan([parseFault("event:dfu.dnload.block#2=dfu-status-errPROG")]);
+    expect(plan.armed("dfu.dnload.block")).to.deep.equal([]);
+    plan.onEvent("dfu.dnload.block", 1);
+    expect(plan.armed("dfu.dnload.block").map(formatFault)).to.deep.equal([
+      "event:dfu.dnload.block#2=dfu-status-errPROG",
+    ]);
+    expect(plan.eventCount("dfu.dnload.block")).to.equal(1);
+    expect(plan.fired).to.deep.equal([]);
+    expect(plan.onEvent("dfu.dnload.block", 2)).to.have.length(1);
+    expect(plan.armed("dfu.dnload.block")).to.deep.equal([]);
   });
 
   it("fires an event fault on the k-th occurrence only, once, and records it", () => {
