@@ -1,3 +1,4 @@
+import * as allure from "allure-js-commons";
 import { expect } from "chai";
 import {
   DfuFusLink,
@@ -22,6 +23,41 @@ export const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
 
 export function need(transport: Transport, ...more: Capability[]): BoardNeed {
   return { family: ["stm32wb55"], capabilities: ["fus", transport, ...more] };
+}
+
+/** Any WB55 with FUS, whatever interfaces it offers (tests skip, with the reason, where one is missing). */
+export function needFus(...more: Capability[]): BoardNeed {
+  return { family: ["stm32wb55"], capabilities: ["fus", ...more] };
+}
+
+/** Skip the running test, the reason recorded in the report (Allure description). */
+export async function skipWith(ctx: Mocha.Context, board: Board, reason: string): Promise<never> {
+  await allure.description(`Skipped on ${board.id}: ${reason}.`);
+  ctx.skip();
+}
+
+/** Skip the running test unless the rig says `board` offers `transport`. */
+export async function requireTransport(
+  ctx: Mocha.Context,
+  board: Board,
+  transport: Transport,
+): Promise<void> {
+  if (!board.capabilities.has(transport))
+    await skipWith(
+      ctx,
+      board,
+      `the rig gives it no ${transport} interface (capabilities: ${[...board.capabilities].join(", ")})`,
+    );
+}
+
+/**
+ * Skip the running test on a lab board the rig does not mark sacrificial: for FUS operations
+ * that leave it changed (the wireless stack deleted, user-key slots used), reversible only
+ * with images the suites do not carry.
+ */
+export async function requireExpendable(ctx: Mocha.Context, board: Board, what: string): Promise<void> {
+  if (!board.emulator && !board.capabilities.has("sacrificial"))
+    await skipWith(ctx, board, `${what} changes a lab board for good; the rig does not mark it sacrificial`);
 }
 
 export function wb55(board: Board): Stm32Device | undefined {

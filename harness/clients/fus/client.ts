@@ -297,6 +297,15 @@ export class FusClient {
     });
   }
 
+  /**
+   * GET_STATE until `done` (resets waited out, a Table 11 error or an undocumented state
+   * thrown), as one "`operation`: FUS poll ×N" step: the end of a command a caller sent
+   * through the link itself (conformance checks of the bootloader mapping, AN5185 §7).
+   */
+  async waitFor(operation: string, done: (s: FusStatus) => boolean): Promise<FusStatus> {
+    return this.#poll(operation, done);
+  }
+
   // ---- plumbing -------------------------------------------------------------------------
 
   #record(entry: FusTraceEntry): void {

@@ -5,7 +5,7 @@
  * brings it back: re-enumeration on USB, a fresh 0x7F sync on USART.
  */
 
-import { DfuState, DfuStatus } from "../../protocol/dfu/index.js";
+import { DfuState, DfuStatus, type DfuStatusReply } from "../../protocol/dfu/index.js";
 import {
   DFU_UPLOAD_GET_STATE,
   DFU_UPLOAD_STORE_USR_KEY,
@@ -75,25 +75,48 @@ export class DfuFusLink implements FusLink {
   }
 
   async getState(): Promise<{ state: number; error: number } | undefined> {
+    const r = await this.getStateBytes();
+    return r && decodeDfuState(r);
+  }
+
+  /**
+   * One FUS_GET_STATE as AN5185 Table 19 maps it: UPLOAD of 2 bytes at 0xFFFF0054, the
+   * bytes as the device returned them ([state, error]); undefined = no answer (a reset).
+   */
+  async getStateBytes(): Promise<Uint8Array | undefined> {
     return this.#quiet(async () => {
       await this.#dfu.toIdle("FUS_GET_STATE");
       await this.#dfu.setAddress(DFU_UPLOAD_GET_STATE);
       await this.#dfu.abort(); // UPLOAD needs dfuIDLE (AN3156: Set Address leaves dfuDNLOAD-IDLE)
       const r = await this.#dfu.uploadBlock(2, 2, "FUS_GET_STATE (UPLOAD 0xFFFF0054)");
-      if (r === "stall") return undefined;
-      return decodeDfuState(r);
+      return r === "stall" ? undefined : r;
+    });
+  }
+
+  /**
+   * One FUS command as AN5185 Table 18 maps it: DNLOAD wBlockNum 0 carrying [opcode, data…],
+   * then GETSTATUS while the device says dfuDNBUSY (as Set Address / Erase, AN3156). Every
+   * GETSTATUS reply in order; undefined = no answer (a reset).
+   */
+  async commandStatuses(opcode: number, data = new Uint8Array(0)): Promise<DfuStatusReply[] | undefined> {
+    return this.#quiet(async () => {
+      const what = `FUS command 0x${opcode.toString(16)}`;
+      await this.#dfu.toIdle(what);
+      await this.#dfu.dnload(0, Uint8Array.of(opcode, ...data), what);
+      const replies = [await this.#dfu.getStatus()];
+      for (let i = 0; i < 100 && replies.at(-1)!.state === DfuState.dfuDNBUSY; i++) {
+        await this.clock.sleep(Math.max(1, replies.at(-1)!.pollTimeoutMs));
+        replies.push(await this.#dfu.getStatus());
+      }
+      return replies;
     });
   }
 
   async command(opcode: number, data = new Uint8Array(0)): Promise<FusCommandStatus | undefined> {
+    const replies = await this.commandStatuses(opcode, data);
+    if (!replies) return undefined;
+    const s = replies.at(-1)!;
     return this.#quiet(async () => {
-      await this.#dfu.toIdle(`FUS command 0x${opcode.toString(16)}`);
-      await this.#dfu.dnload(0, Uint8Array.of(opcode, ...data), `FUS command 0x${opcode.toString(16)}`);
-      let s = await this.#dfu.getStatus();
-      for (let i = 0; i < 100 && s.state === DfuState.dfuDNBUSY; i++) {
-        await this.clock.sleep(Math.max(1, s.pollTimeoutMs));
-        s = await this.#dfu.getStatus();
-      }
       if (s.state === DfuState.dfuDNLOAD_IDLE && s.status === DfuStatus.OK) {
         if (opcode === FusBootloaderOpcode.STORE_USR_KEY) {
           await this.#dfu.abort();
@@ -207,21 +230,41 @@ export class UsartFusLink implements FusLink {
   }
 
   async getState(): Promise<{ state: number; error: number } | undefined> {
-    return this.#quiet(async () => {
-      const r = await this.usart.special(FusBootloaderOpcode.GET_STATE, new Uint8Array(0));
-      return decodeUsartStateData(r.data);
-    });
+    const r = await this.getStatePackets();
+    return r && decodeUsartStateData(r.data);
   }
 
   async command(opcode: number, data = new Uint8Array(0)): Promise<FusCommandStatus | undefined> {
-    return this.#quiet(async () => {
-      const status = await this.usart.extendedSpecial(opcode, new Uint8Array(0), data);
-      const decoded = decodeCommandStatus(status);
-      // STORE_USR_KEY answers [0x00, state, key index] (Table 17, §7.1.1 "error code (or key index)").
-      if (opcode === FusBootloaderOpcode.STORE_USR_KEY && decoded.ok && status.length >= 3)
-        this.#lastKeyIndex = status[2];
-      return decoded;
-    });
+    const status = await this.commandPacket(opcode, data);
+    if (!status) return undefined;
+    const decoded = decodeCommandStatus(status);
+    // STORE_USR_KEY answers [0x00, state, key index] (Table 17, §7.1.1 "error code (or key index)").
+    if (opcode === FusBootloaderOpcode.STORE_USR_KEY && decoded.ok && status.length >= 3)
+      this.#lastKeyIndex = status[2];
+    return decoded;
+  }
+
+  /**
+   * FUS_GET_STATE as AN5185 Table 16 maps it: special read 0x50, opcode 0x54, an empty
+   * address packet; the data and status packets as the device sent them. undefined = no answer.
+   */
+  async getStatePackets(): Promise<{ data: Uint8Array; status: Uint8Array } | undefined> {
+    return this.#quiet(() => this.usart.special(FusBootloaderOpcode.GET_STATE, new Uint8Array(0)));
+  }
+
+  /**
+   * A FUS command as AN5185 Table 17 maps it: special write 0x51, the opcode, an empty
+   * address packet and `data`; the status packet as the device sent it. undefined = no answer.
+   */
+  async commandPacket(opcode: number, data = new Uint8Array(0)): Promise<Uint8Array | undefined> {
+    return this.#quiet(() => this.usart.extendedSpecial(opcode, new Uint8Array(0), data));
+  }
+
+  /** Get (0x00) after a sync: the command codes the ROM lists (AN3155; AN5185 Table 15 adds 0x50/0x51). */
+  async bootloaderCommands(): Promise<number[]> {
+    this.#synced = false;
+    await this.#sync();
+    return (await this.usart.get()).commands;
   }
 
   async storedKeyIndex(): Promise<number | undefined> {
