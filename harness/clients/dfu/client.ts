@@ -33,6 +33,7 @@ import {
   parseMemoryMap,
   requestName,
   stateName,
+  statusMeaning,
   statusName,
 } from "../../protocol/dfu/index.js";
 import { type Clock, TimeoutError } from "../../transport/clock.js";
@@ -309,8 +310,11 @@ export class DfuClient {
       if (s.state === DfuState.dfuIDLE && s.status === DfuStatus.OK) return;
       if (s.state === DfuState.appIDLE || s.state === DfuState.appDETACH)
         throw this.#error("state", operation, "device is still in run-time mode", s);
-      if (s.state === DfuState.dfuERROR) await this.clearStatus();
-      else await this.abort();
+      if (s.state === DfuState.dfuERROR) {
+        // A leftover error (an F4 ROM starts in errFIRMWARE) is cleared, but said in the transcript.
+        this.transcript.note(`cleared with CLRSTATUS: ${statusDetail(s)}`);
+        await this.clearStatus();
+      } else await this.abort();
     }
     throw this.#error("state", operation, "device does not return to dfuIDLE", this.#last);
   }
@@ -542,6 +546,7 @@ export class DfuClient {
       await this.#out(DfuRequest.DNLOAD, 0, new Uint8Array(0), "leave", { address });
       try {
         const s = await this.getStatus("leave");
+        if (s.status !== DfuStatus.OK) throw this.#error("status", "leave", statusDetail(s), s, address);
         if (s.state !== DfuState.dfuMANIFEST)
           throw this.#error(
             "state",
@@ -713,6 +718,7 @@ export class DfuClient {
   }
 }
 
+/** "bStatus errPROG (Program memory function failed), bState dfuERROR": the DFU 1.1 meaning with the name. */
 function statusDetail(s: DfuStatusReply): string {
-  return `bStatus ${statusName(s.status)}, bState ${stateName(s.state)}`;
+  return `bStatus ${statusName(s.status)} (${statusMeaning(s.status)}), bState ${stateName(s.state)}`;
 }

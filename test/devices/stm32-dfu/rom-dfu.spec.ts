@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { FUNCTIONAL_DESCRIPTOR } from "../../../harness/devices/stm32/dfu/index.js";
 import { OB, RDP_LEVEL0 } from "../../../harness/devices/stm32/option-bytes.js";
 import { DfuState, DfuStatus, parseMemoryMap } from "../../../harness/protocol/dfu/index.js";
+import { parseFault } from "../../../harness/sim/faults.js";
 import { dnload, getStatus, le32, openRom, poweredBoard, request, upload, vectorTable } from "./helpers.js";
 
 describe("devices/stm32 ROM DFU (emulated, raw transfers)", () => {
@@ -202,5 +203,57 @@ describe("devices/stm32 ROM DFU: USB faults from the fault plan", () => {
     const again = await openRom(b, 0, d);
     expect(again).to.not.equal(d);
     expect((await getStatus(again)).state).to.equal(DfuState.dfuIDLE);
+  });
+});
+
+describe("devices/stm32 ROM DFU: injected DFU 1.1 statuses (dfu-status faults)", () => {
+  it("at dfu.dnload.block#k: block k is not programmed, its second GETSTATUS says dfuERROR with the status; CLRSTATUS recovers", async () => {
+    const b = await poweredBoard("stm32l432kc");
+    b.dev.faults.add(parseFault("event:dfu.dnload.block#2=dfu-status-errPROG"));
+    const d = await openRom(b);
+    const block = (k: number) => new Uint8Array(2048).fill(0x10 + k);
+    await dnload(d, 2, block(2));
+    expect((await getStatus(d)).state).to.equal(DfuState.dfuDNBUSY);
+    await b.clock.sleep(30);
+    expect((await getStatus(d)).state).to.equal(DfuState.dfuDNLOAD_IDLE);
+    const programs = b.dev.chip.flash.counters.programs;
+    await dnload(d, 3, block(3));
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuDNBUSY });
+    await b.clock.sleep(30);
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.errPROG, state: DfuState.dfuERROR });
+    expect(b.dev.chip.flash.counters.programs).to.equal(programs);
+    expect(b.dev.chip.flash.isErased(0x08000800, 2048)).to.equal(true);
+    expect(b.dev.faults.fired.map((f) => f.detail)).to.deep.equal(["event dfu.dnload.block #2"]);
+    expect(await request(d, 4, "out")).to.equal("ok"); // CLRSTATUS
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuIDLE });
+    await dnload(d, 3, block(3));
+    await getStatus(d);
+    await b.clock.sleep(30);
+    expect((await getStatus(d)).state).to.equal(DfuState.dfuDNLOAD_IDLE);
+    expect(b.dev.chip.flash.peek(0x08000800, 2048)).to.deep.equal(block(3));
+  });
+
+  it("at dfu.request.DNLOAD#k on the zero-length DNLOAD: no manifestation, GETSTATUS says dfuERROR errNOTDONE", async () => {
+    const b = await poweredBoard("stm32l432kc");
+    b.dev.chip.flash.load(0x08000000, vectorTable(b.dev));
+    b.dev.faults.add(parseFault("event:dfu.request.DNLOAD#1=dfu-status-errNOTDONE"));
+    const d = await openRom(b);
+    expect(await dnload(d, 0, new Uint8Array(0))).to.equal("ok");
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.errNOTDONE, state: DfuState.dfuERROR });
+    await b.clock.sleep(100);
+    expect(b.dev.mode.kind).to.equal("bootloader");
+    expect(b.port.current()).to.equal(d);
+    expect(await request(d, 4, "out")).to.equal("ok");
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuIDLE });
+  });
+
+  it("at dfu.request.GETSTATUS#k: that GETSTATUS says dfuERROR with the status (errFIRMWARE at start, as an F4 ROM)", async () => {
+    const b = await poweredBoard("stm32l432kc");
+    b.dev.faults.add(parseFault("event:dfu.request.GETSTATUS#1=dfu-status-errFIRMWARE"));
+    const d = await openRom(b);
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.errFIRMWARE, state: DfuState.dfuERROR });
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.errFIRMWARE, state: DfuState.dfuERROR });
+    expect(await request(d, 4, "out")).to.equal("ok");
+    expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuIDLE });
   });
 });

@@ -16,6 +16,16 @@
  * drops the link, power-cut cuts), and `dfu.dnload.block` once a data block is programmed
  * ("after DNLOAD block k").
  *
+ * A `dfu-status-<errX>` fault models a DFU 1.1 device whose operation failed with status X,
+ * which the ROM itself never reports (AN3156 documents only errTARGET and errVENDOR): at
+ * `dfu.dnload.block#k` block k is not programmed (checked before the write; it still counts
+ * as occurrence k); at `dfu.request.DNLOAD#k` the operation of that DNLOAD (command, block, or
+ * the zero-length one that leaves) is not performed; either way the GETSTATUS that reports
+ * the result (after dfuDNBUSY; for a leave, the one that would say dfuMANIFEST) answers
+ * dfuERROR with X. At `dfu.request.GETSTATUS#k` that GETSTATUS answers dfuERROR with X and
+ * any pending operation is dropped (errFIRMWARE as the F4 ROM reported it at start). CLRSTATUS
+ * recovers as from any error.
+ *
  * WB55 with a CPU2 model: FUS commands reach it as AN5185 §7.2 maps them: DNLOAD wBlockNum 0
  * whose first byte is a FUS opcode (0x52 delete, 0x53 upgrade, 0x56–0x59 keys, 0x5A start WS;
  * status OK → dfuDNLOAD-IDLE, FUS "Fail" → dfuERROR errVENDOR [assumption]), and UPLOAD from
@@ -73,10 +83,14 @@ export interface RomDfuPort {
   replug(reason: string): void;
 }
 
-type Pending =
+type Pending = (
   | { kind: "command"; cmd: DfuseCommandFrame }
   | { kind: "write"; block: number; address: number; data: Uint8Array }
-  | { kind: "fus"; opcode: number; data: Uint8Array };
+  | { kind: "fus"; opcode: number; data: Uint8Array }
+) & {
+  /** An injected dfu-status fault: the operation fails with this status, not performed. */
+  injected?: DfuStatus;
+};
 
 /** Outcome of one DfuSe operation; `reset` = the ROM resets the chip after it (no second GETSTATUS). */
 interface Outcome {
@@ -151,21 +165,23 @@ export class RomDfu implements UsbFunction {
   ): ControlReply | Promise<ControlReply> {
     if (setup.requestType !== "class" || setup.recipient !== "interface") return { status: "stall" };
     const name = requestName(setup.request);
+    let injected: DfuStatus | undefined;
     for (const fault of this.device.event(requestEvent(setup.request, name))) {
       if (fault.what.do === "usb-stall") return { status: "stall" };
       if (fault.what.do === "usb-disconnect") {
         this.port.replug(`fault at ${name}`);
         return { status: "stall" };
       }
+      if (fault.what.do === "dfu-status") injected = DfuStatus[fault.what.status];
     }
     if (this.#busy) {
       if (this.quirks.l4EraseStall && this.#busy.erase && setup.request === DfuRequest.GETSTATUS) {
         this.#log("GETSTATUS stalled: page erase in progress (L4 quirk)");
         return { status: "stall" };
       }
-      return this.#busy.done.then(() => this.#request(setup, name, dir, data, length));
+      return this.#busy.done.then(() => this.#request(setup, name, dir, data, length, injected));
     }
-    return this.#request(setup, name, dir, data, length);
+    return this.#request(setup, name, dir, data, length, injected);
   }
 
   /** One request by the DFU 1.1 state table, once no operation runs. */
@@ -175,11 +191,19 @@ export class RomDfu implements UsbFunction {
     dir: "in" | "out",
     data: Uint8Array | undefined,
     length: number,
+    injected: DfuStatus | undefined,
   ): ControlReply | Promise<ControlReply> {
     const wantIn = dir === "in";
+    if (
+      injected !== undefined &&
+      setup.request !== DfuRequest.DNLOAD &&
+      setup.request !== DfuRequest.GETSTATUS
+    )
+      this.#log(`injected ${statusName(injected)} at ${name}: no effect here`);
     switch (setup.request) {
       case DfuRequest.GETSTATUS:
-        return wantIn ? this.#getStatus() : this.#illegal(name);
+        if (!wantIn) return this.#illegal(name);
+        return injected === undefined ? this.#getStatus() : this.#injectedStatus(injected);
       case DfuRequest.GETSTATE:
         return wantIn ? { status: "ok", data: Uint8Array.of(this.#state) } : this.#illegal(name);
       case DfuRequest.CLRSTATUS:
@@ -192,7 +216,7 @@ export class RomDfu implements UsbFunction {
         this.#set(DfuState.dfuIDLE, DfuStatus.OK);
         return { status: "ok" };
       case DfuRequest.DNLOAD:
-        return wantIn ? this.#illegal(name) : this.#dnload(setup.value, data ?? new Uint8Array(0));
+        return wantIn ? this.#illegal(name) : this.#dnload(setup.value, data ?? new Uint8Array(0), injected);
       case DfuRequest.UPLOAD:
         return wantIn ? this.#upload(setup.value, length) : this.#illegal(name);
       default:
@@ -201,10 +225,16 @@ export class RomDfu implements UsbFunction {
     }
   }
 
-  #dnload(block: number, data: Uint8Array): ControlReply {
+  #dnload(block: number, data: Uint8Array, injected: DfuStatus | undefined): ControlReply {
     if (this.#state !== DfuState.dfuIDLE && this.#state !== DfuState.dfuDNLOAD_IDLE)
       return this.#illegal("DFU_DNLOAD");
     if (data.length === 0) {
+      if (injected !== undefined) {
+        // The device disagrees with the end of the download (errNOTDONE, say): no manifestation.
+        this.#log(`injected fault: leave refused with ${statusName(injected)}`);
+        this.#set(DfuState.dfuERROR, injected);
+        return { status: "ok" };
+      }
       // Leave: accepted in dfuIDLE too and with any block number (AN3156 §5.5; hosts send 0 or 2).
       this.#set(DfuState.dfuMANIFEST_SYNC, DfuStatus.OK);
       return { status: "ok" };
@@ -229,6 +259,7 @@ export class RomDfu implements UsbFunction {
     } else {
       return this.#illegal(`DFU_DNLOAD block ${block}`);
     }
+    if (injected !== undefined) this.#pending.injected = injected;
     this.#set(DfuState.dfuDNLOAD_SYNC, this.#status);
     return { status: "ok" };
   }
@@ -310,6 +341,16 @@ export class RomDfu implements UsbFunction {
     return this.#statusReply(0);
   }
 
+  /** An injected dfu-status fault at GETSTATUS: dfuERROR with it now; a pending operation is dropped. */
+  #injectedStatus(status: DfuStatus): ControlReply {
+    this.#log(
+      `injected fault: GETSTATUS reports ${statusName(status)}${this.#pending ? `, ${describe(this.#pending)} dropped` : ""}`,
+    );
+    this.#pending = undefined;
+    this.#set(DfuState.dfuERROR, status);
+    return this.#statusReply(0);
+  }
+
   #statusReply(pollMs: number): Extract<ControlReply, { status: "ok" }> {
     return {
       status: "ok",
@@ -339,12 +380,15 @@ export class RomDfu implements UsbFunction {
   async #run(op: Pending): Promise<void> {
     try {
       await this.device.powered(async (epoch) => {
-        const outcome =
-          op.kind === "fus"
-            ? await this.#fusCommand(op)
-            : op.kind === "write"
-              ? this.#write(op)
-              : this.#command(op.cmd);
+        const injected = op.injected ?? this.#blockFault(op);
+        const outcome: Outcome =
+          injected !== undefined
+            ? { status: injected, busyMs: 0, detail: "injected fault: not performed" }
+            : op.kind === "fus"
+              ? await this.#fusCommand(op)
+              : op.kind === "write"
+                ? this.#write(op)
+                : this.#command(op.cmd);
         await this.device.busy(epoch, outcome.busyMs);
         if (outcome.reset) {
           this.port.disconnect(outcome.reset);
@@ -367,8 +411,20 @@ export class RomDfu implements UsbFunction {
 
   /** "After DNLOAD block k" faults: power cut (handled by the device) or a USB disconnect. */
   #afterBlock(): void {
-    for (const fault of this.device.event("dfu.dnload.block"))
+    for (const fault of this.device.event(BLOCK_EVENT))
       if (fault.what.do === "usb-disconnect") this.port.replug("fault after DNLOAD block");
+  }
+
+  /**
+   * A dfu-status fault armed for this data block's `dfu.dnload.block` occurrence: the block
+   * counts (its faults fire) but is not written.
+   */
+  #blockFault(op: Pending): DfuStatus | undefined {
+    if (op.kind !== "write") return undefined;
+    if (!this.device.faults.armed(BLOCK_EVENT).some((f) => f.what.do === "dfu-status")) return undefined;
+    for (const fault of this.device.event(BLOCK_EVENT))
+      if (fault.what.do === "dfu-status") return DfuStatus[fault.what.status];
+    return undefined;
   }
 
   async #fusCommand(op: Extract<Pending, { kind: "fus" }>): Promise<Outcome> {
@@ -569,6 +625,9 @@ function isErase(op: Pending): boolean {
 }
 
 const ERASING = new Set<DfuseCommandFrame["kind"]>(["erase-page", "mass-erase", "read-unprotect"]);
+
+/** Fault-plan event of a data block ("after DNLOAD block k"; dfu-status faults act before it is written). */
+const BLOCK_EVENT = "dfu.dnload.block";
 
 /** Fault-plan event names per request code ("dfu.request.GETSTATUS"), built once. */
 const REQUEST_EVENTS = new Map<number, string>();
