@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import {
   buildDfuseFile,
+  DFU_STATUS_MEANINGS,
   DfuRequest,
   DfuState,
   DfuStatus,
@@ -27,7 +28,10 @@ const rig = getRig();
 describe("stm32-dfu: error injection", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu"] }, (board) => {
     it("a write outside the memory map ends in errTARGET and leaves the flash unchanged", async () => {
-      await clause("AN3156 §5.1 (Write memory: errTARGET for an unsupported address)");
+      await clause(
+        "AN3156 §5.1 (Write memory: errTARGET for an unsupported address)",
+        "DFU 1.1 §6.1.2 errTARGET",
+      );
       await startInBootloader(board, appImage(board, 2048, "outside"));
       const client = await connect(board);
       const p = profile(board);
@@ -47,6 +51,7 @@ describe("stm32-dfu: error injection", () => {
       }
       const err = await client.setAddress(end).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
+      expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errTARGET);
     });
 
     it("an illegal request stalls, enters dfuERROR with errSTALLEDPKT, and CLRSTATUS recovers", async () => {
@@ -84,7 +89,10 @@ describe("stm32-dfu: error injection", () => {
 
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "sacrificial"] }, (board) => {
     it("RDP level 1: upload refused with errVENDOR; Read Unprotect mass-erases and the board comes back unprotected", async function () {
-      await clause("AN3156 §4.2 / §5.4 (readout protection: errVENDOR, Read Unprotect)");
+      await clause(
+        "AN3156 §4.2 / §5.4 (readout protection: errVENDOR, Read Unprotect)",
+        "DFU 1.1 §6.1.2 errVENDOR",
+      );
       await startInBootloader(board, appImage(board, 8192, "rdp"));
       const dev = stm32(board);
       if (!dev) this.skip(); // setting RDP 1 on a lab board goes through option bytes: not in this suite yet
@@ -93,6 +101,7 @@ describe("stm32-dfu: error injection", () => {
       const client = await connect(board);
       const err = await client.upload(profile(board).flash.base, 256).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(DfuError).and.include({ status: "errVENDOR", state: "dfuERROR" });
+      expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errVENDOR);
       const write = await client.erasePage(profile(board).flash.base).catch((e: unknown) => e);
       expect(write).to.be.instanceOf(DfuError).with.property("status", "errVENDOR");
       await client.readUnprotect();
