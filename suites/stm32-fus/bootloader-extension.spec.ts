@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DfuFusLink, type FusClient, UsartFusLink } from "../../harness/clients/fus/index.js";
-import { DfuState, DfuStatus, type DfuStatusReply } from "../../harness/protocol/dfu/index.js";
+import { DfuState, DfuStatus, type DfuStatusReply, stateName } from "../../harness/protocol/dfu/index.js";
 import {
   encodeUserKey,
   FusError,
@@ -53,7 +53,7 @@ async function fusWithStack(ctx: Mocha.Context, board: Board, client: FusClient)
 /** Table 18 "managed in same way as SET_ADDRESS_POINTER and ERASE": dfuDNBUSY, then dfuDNLOAD-IDLE. */
 function expectAccepted(replies: DfuStatusReply[] | undefined, what: string): void {
   expect(replies, `${what}: GETSTATUS answered`).to.not.equal(undefined);
-  const states = replies!.map((r) => DfuState[r.state]);
+  const states = replies!.map((r) => stateName(r.state));
   expect(replies![0]!.state, `${what}: first GETSTATUS [${states.join(", ")}]`).to.equal(DfuState.dfuDNBUSY);
   const last = replies!.at(-1)!;
   expect(last.state, `${what}: last GETSTATUS [${states.join(", ")}]`).to.equal(DfuState.dfuDNLOAD_IDLE);

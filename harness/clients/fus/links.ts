@@ -98,7 +98,10 @@ export class DfuFusLink implements FusLink {
    * then GETSTATUS while the device says dfuDNBUSY (as Set Address / Erase, AN3156). Every
    * GETSTATUS reply in order; undefined = no answer (a reset).
    */
-  async commandStatuses(opcode: number, data = new Uint8Array(0)): Promise<DfuStatusReply[] | undefined> {
+  async commandStatuses(
+    opcode: number,
+    data: Uint8Array = new Uint8Array(0),
+  ): Promise<DfuStatusReply[] | undefined> {
     return this.#quiet(async () => {
       const what = `FUS command 0x${opcode.toString(16)}`;
       await this.#dfu.toIdle(what);
@@ -256,7 +259,7 @@ export class UsartFusLink implements FusLink {
    * A FUS command as AN5185 Table 17 maps it: special write 0x51, the opcode, an empty
    * address packet and `data`; the status packet as the device sent it. undefined = no answer.
    */
-  async commandPacket(opcode: number, data = new Uint8Array(0)): Promise<Uint8Array | undefined> {
+  async commandPacket(opcode: number, data: Uint8Array = new Uint8Array(0)): Promise<Uint8Array | undefined> {
     return this.#quiet(() => this.usart.extendedSpecial(opcode, new Uint8Array(0), data));
   }
 
