@@ -2,7 +2,8 @@
  * `hil emulate <profile> --uart-pty PATH`: an emulated board served to outside programs.
  * The STM32 ROM bootloader's USART goes on a real pty (socat) whose path is the symlink
  * PATH; the process prints `ready PATH` once the port accepts bytes and runs until
- * SIGINT/SIGTERM, then saves --state and removes the link. The emulator runs on wall time:
+ * SIGINT/SIGTERM, then saves --state and removes the link; SIGHUP power-cycles the board (a
+ * lab rig's power command can send it). The emulator runs on wall time:
  * its peer is another process, not a client sharing a virtual clock.
  */
 
@@ -96,7 +97,10 @@ export async function runEmulate(opts: EmulateOptions, positionals: string[]): P
     usb && usbipAt
       ? await serveUsbipPort(usb, usbipAt, (line) => console.error(`hil emulate: ${line}`))
       : undefined;
-  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge?.exited });
+  // SIGHUP: a power cycle, as on the other profiles; BOOT0 decides where the board comes up.
+  const cycle = () =>
+    void device.power.cycle().catch((e: Error) => console.error(`hil emulate: ${e.message}`));
+  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge?.exited, onHangup: cycle });
   if (link) console.log(`ready ${link}`);
   if (usbip) console.log(`ready usbip ${usbip.host}:${usbip.port} ${usbip.busid}`);
 

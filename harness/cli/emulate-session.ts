@@ -1,7 +1,9 @@
 /**
  * What every `hil emulate` profile does around its device: stream the device log to stderr
  * with `--log`, then run until SIGINT/SIGTERM or until the served link dies (socat exited),
- * and say which. SIGHUP power-cycles the board where the profile supports it (a replug).
+ * and say which. SIGHUP power-cycles the board where the profile supports it (a replug);
+ * SIGUSR1 / SIGUSR2 switch its power off / on, so a lab rig's `command` power backend can
+ * drive an emulator as it drives a relay (`off: "kill -USR1 PID"`).
  */
 import type { EmulatedDevice } from "../devices/emulated-device.js";
 
@@ -29,6 +31,11 @@ export function runEmulateSession(
   };
   const ticker = opts.log ? setInterval(printLog, 200) : undefined;
   if (opts.onHangup) process.on("SIGHUP", opts.onHangup);
+  const report = (e: Error) => console.error(`hil emulate: ${e.message}`);
+  const powerOff = () => void device.power.off().catch(report);
+  const powerOn = () => void device.power.on().catch(report);
+  process.on("SIGUSR1", powerOff);
+  process.on("SIGUSR2", powerOn);
   let resolveStop: (reason: StopReason) => void = () => {};
   const onInt = () => resolveStop("SIGINT");
   const onTerm = () => resolveStop("SIGTERM");
@@ -41,6 +48,8 @@ export function runEmulateSession(
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     if (opts.onHangup) process.off("SIGHUP", opts.onHangup);
+    process.off("SIGUSR1", powerOff);
+    process.off("SIGUSR2", powerOn);
     if (ticker) clearInterval(ticker);
     if (opts.log) printLog();
     return reason;

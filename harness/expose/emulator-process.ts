@@ -11,6 +11,8 @@ const HIL = join(import.meta.dirname, "..", "..", "bin", "hil.js");
 
 export interface EmulatorProcess {
   link: string;
+  /** The `hil emulate` process: `kill -HUP` power-cycles the board, `-USR1` / `-USR2` switch it off / on. */
+  pid: number | undefined;
   /** Device log so far (the emulator runs with --log). */
   log(): string;
   stop(): Promise<{ exitCode: number | undefined }>;
@@ -51,6 +53,7 @@ export async function startEmulator(
   );
   return {
     link,
+    pid: child.pid,
     log: () => stderr,
     stop: async () => {
       child.kill("SIGTERM");

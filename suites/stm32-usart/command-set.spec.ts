@@ -1,3 +1,4 @@
+import * as allure from "allure-js-commons";
 import { expect } from "chai";
 import { NackError } from "../../harness/clients/stm32-usart/index.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
@@ -52,7 +53,9 @@ describe("stm32-usart: command set", () => {
         const { client, link } = await open(board);
         if (!(await client.get()).commands.includes(Command.Erase)) {
           await link.close();
-          // A lab part with Extended Erase: the emulator's 0x43 personality carries this check.
+          await allure.description(
+            `Skipped: ${board.id} lists Extended Erase (0x44); Erase (0x43) is checked on the emulator's 0x43 personality.`,
+          );
           this.skip();
         }
         const page = pageSize(board);

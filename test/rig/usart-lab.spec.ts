@@ -1,0 +1,109 @@
+/**
+ * The USART suites on a lab rig: the board is `hil emulate stm32l432kc` behind a real pty,
+ * found by its /dev/serial/by-id name (a stand-in directory), opened 8E1 through the real
+ * `serialport` binding (the pty refuses parity, reported and tolerated), powered through the
+ * rig's `command` backend, which sends the emulator SIGUSR1 / SIGUSR2 (power off / on). The same
+ * scenarios run as on the emulated rack; those needing flash faults, power cuts or a
+ * sacrificial board skip with the reason.
+ */
+import { spawnSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+import { startEmulator } from "../../harness/expose/emulator-process.js";
+import { projectRoot } from "../../harness/rig/load.js";
+import { makeByIdDir } from "./lab-emulators.js";
+
+const PORT_NAME = "usb-STMicroelectronics_STLINK-V3_0670FF3631-if02";
+
+describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", function () {
+  this.timeout(240_000);
+  let byId: Awaited<ReturnType<typeof makeByIdDir>>;
+
+  before(async function () {
+    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
+    byId = await makeByIdDir();
+  });
+  after(() => byId?.remove());
+
+  it("the same scenarios pass through the lab path; the emulator-only ones skip with the reason", async () => {
+    const root = projectRoot();
+    const emulator = await startEmulator("stm32l432kc", join(byId.dir, PORT_NAME), [], { log: false });
+    try {
+      const rigFile = join(byId.dir, "rig.yaml");
+      await writeFile(
+        rigFile,
+        [
+          "name: pty-lab",
+          "boards:",
+          "  - id: l432-pty",
+          "    family: stm32l432",
+          "    capabilities: [usart, power-cut, sacrificial]",
+          `    serial: { byId: /dev/serial/by-id/${PORT_NAME}, baudRate: 115200 }`,
+          `    power: { backend: command, cutsPower: true, off: "kill -USR1 ${emulator.pid}", on: "kill -USR2 ${emulator.pid}" }`,
+          "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
+          "",
+        ].join("\n"),
+      );
+      const report = join(byId.dir, "report.json"); // fresh per run: a stale one must not pass
+      const run = await execa(
+        join(root, "node_modules/.bin/mocha"),
+        [
+          "--no-config",
+          "--node-option",
+          "import=tsx",
+          "--timeout",
+          "120000",
+          "--reporter",
+          "json",
+          "--reporter-option",
+          `output=${report}`,
+          "suites/stm32-usart/*.spec.ts",
+        ],
+        {
+          cwd: root,
+          reject: false,
+          env: {
+            HIL_RIG: rigFile,
+            HIL_SERIAL_BY_ID_DIR: byId.dir,
+            HIL_LEASE_DIR: join(byId.dir, "leases"),
+          },
+        },
+      );
+      const result = JSON.parse(await readFile(report, "utf8")) as {
+        stats: { passes: number; failures: number; pending: number };
+        passes: { fullTitle: string }[];
+        failures: { fullTitle: string; err: { message: string } }[];
+        pending: { fullTitle: string }[];
+      };
+      expect(
+        result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
+        run.stderr,
+      ).to.deep.equal([]);
+      expect(
+        result.passes.map((p) =>
+          p.fullTitle.replace(/^stm32-usart: ([\w ]+) l432-pty \(stm32l432\) /, "$1: "),
+        ),
+      ).to.deep.equal([
+        "command set: Get lists one of Erase (0x43) and Extended Erase (0x44); the other is NACKed and erases nothing",
+        "command set: Get Checksum (0xA1) where the part lists it: the CRC of the written bytes in both forms; else NACK",
+        "error injection: a Write Memory block with a bad checksum is NACKed and nothing is written",
+        "error injection: writes to a write-protected page are ACKed and dropped; Write Unprotect lifts the protection",
+        "error injection: Readout Protect resets into RDP level 1: reads are refused; Readout Unprotect mass-erases and reopens",
+        "full update: probes like stm32flash: sync, Get Version, Get, Get ID names the part",
+        "full update: erases, writes 128 KB in 256-byte blocks, reads it back and starts it with Go",
+        "power interruption: power cut after write block k: the host times out, resyncs after power-on, the second update succeeds",
+      ]);
+      expect(result.pending.map((p) => p.fullTitle)).to.deep.equal([
+        // The part lists Extended Erase; the 0x43 personality is an emulated board's.
+        "stm32-usart: command set l432-pty (stm32l432) Erase (0x43) where the part lists it: the listed pages only, then the global erase 0xFF 0x00",
+        "stm32-usart: error injection skipped: rig 'pty-lab': board of family stm32l432 or stm32wb55 (l432-pty) lacks capability flash-faults",
+        "stm32-usart: error injection skipped: rig 'pty-lab' has no board of family stm32wb55",
+        "stm32-usart: power interruption skipped: rig 'pty-lab': board of family stm32l432 or stm32wb55 (l432-pty) lacks capability flash-faults",
+      ]);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
