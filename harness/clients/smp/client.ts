@@ -7,6 +7,8 @@ import {
   encodeSerialFrame,
   ImageCommand,
   OsCommand,
+  replyError,
+  replyNote,
   SerialFrameDecoder,
   type SmpBody,
   SmpGroup,
@@ -147,6 +149,7 @@ export class SmpClient {
       const reply = await this.#await(group, id, seq, op + 1, timeoutMs);
       if (reply) {
         this.#emit({ kind: "response", name, seq });
+        this.transcript.note(replyNote(seq, reply));
         return checkReply(name, reply);
       }
       this.#emit({ kind: "timeout", name, seq, attempt });
@@ -279,10 +282,8 @@ export class SmpClient {
 }
 
 function checkReply(name: string, body: SmpBody): SmpBody {
-  const err = body.err as { group?: number; rc?: number } | undefined;
-  if (err && typeof err.rc === "number" && err.rc !== 0) throw new SmpError(name, err.rc, err.group);
-  if (typeof body.rc === "number" && body.rc !== 0)
-    throw new SmpError(name, body.rc, undefined, typeof body.rsn === "string" ? body.rsn : undefined);
+  const error = replyError(body);
+  if (error) throw new SmpError(name, error.rc, error.group, error.reason);
   return body;
 }
 

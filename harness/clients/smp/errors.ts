@@ -1,4 +1,4 @@
-import { imgMgmtErrName, mgmtErrName, SmpGroup } from "../../protocol/smp/index.js";
+import { rcName } from "../../protocol/smp/index.js";
 
 /** The device answered with an error: an SMP-level rc (v1 form) or a group rc (v2 `err`). */
 export class SmpError extends Error {
@@ -19,9 +19,7 @@ export class SmpError extends Error {
   }
 
   static rcName(rc: number, group: number | undefined): string {
-    return group === SmpGroup.IMAGE
-      ? `IMG_MGMT_ERR_${imgMgmtErrName(rc)} (${rc})`
-      : `MGMT_ERR_${mgmtErrName(rc)} (${rc})`;
+    return rcName(rc, group);
   }
 }
 

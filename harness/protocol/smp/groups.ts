@@ -97,6 +97,29 @@ const nameOf = (table: Record<string, number>, rc: number): string =>
 export const mgmtErrName = (rc: number): string => nameOf(MgmtErr, rc);
 export const imgMgmtErrName = (rc: number): string => nameOf(ImgMgmtErr, rc);
 
+/** The documented name of a reply's rc: img_mgmt names for image-group errors, MGMT_ERR names otherwise. */
+export function rcName(rc: number, group: number | undefined): string {
+  return group === SmpGroup.IMAGE
+    ? `IMG_MGMT_ERR_${imgMgmtErrName(rc)} (${rc})`
+    : `MGMT_ERR_${mgmtErrName(rc)} (${rc})`;
+}
+
+/** A reply's error, if any: a v2 group error (`err: {group, rc}`) or a v1 `rc` (with `rsn`). */
+export interface ReplyError {
+  rc: number;
+  group: number | undefined;
+  reason: string | undefined;
+}
+
+export function replyError(body: Record<string, unknown>): ReplyError | undefined {
+  const err = body.err as { group?: number; rc?: number } | undefined;
+  if (err && typeof err.rc === "number" && err.rc !== 0)
+    return { rc: err.rc, group: err.group, reason: undefined };
+  if (typeof body.rc === "number" && body.rc !== 0)
+    return { rc: body.rc, group: undefined, reason: typeof body.rsn === "string" ? body.rsn : undefined };
+  return undefined;
+}
+
 /**
  * How Zephyr translates an image-group error for a v1 request (SMP_SUPPORT_ORIGINAL_PROTOCOL):
  * the detail is lost, and everything not listed becomes EUNKNOWN.

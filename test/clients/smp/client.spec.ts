@@ -72,6 +72,17 @@ describe("clients/smp: SmpClient", () => {
     expect(e1.rcName).to.equal("IMG_MGMT_ERR_HASH_NOT_FOUND (8)");
     const e2 = (await client.test(new Uint8Array(32)).catch((e) => e)) as SmpError;
     expect(e2.message).to.equal("image test: MGMT_ERR_EBADSTATE (6) (busy)");
+    // The annotated transcript names each reply's rc on its request's line.
+    const lines = client.transcript
+      .renderAnnotated()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.replace(/^ *[\d.]+ ms /, ""));
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.match(
+      /^image test: seq 0 → write group 1 id 0 seq 0, .* → reply seq 0: IMG_MGMT_ERR_HASH_NOT_FOUND \(8\)$/,
+    );
+    expect(lines[1]).to.match(/ → reply seq 1: MGMT_ERR_EBADSTATE \(6\) \(busy\)$/);
   });
 
   it("an interrupted upload resumes from the device's offset when the same file is sent again (sha match)", async () => {
