@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import { DfuError } from "../../harness/clients/dfu/index.js";
+import {
+  DFU_STATUS_MEANINGS,
+  DfuRequest,
+  DfuState,
+  DfuStatus,
+  type DfuStatusName,
+  type DfuStatusReply,
+} from "../../harness/protocol/dfu/index.js";
+import { clause } from "../../harness/report/clause.js";
+import { expectFlash } from "../../harness/report/evidence.js";
+import type { Board } from "../../harness/rig/board.js";
+import { getRig } from "../../harness/rig/rig.js";
+import { forEachBoard } from "../../harness/rig/suite.js";
+import type { FaultWhere } from "../../harness/sim/faults.js";
+import {
+  appFilter,
+  appImage,
+  asFile,
+  connect,
+  DFU_FAMILIES,
+  emulatedStm32,
+  profile,
+  startInBootloader,
+} from "./fixture.js";
+
+/**
+ * Every DFU 1.1 bStatus a device may report, handled by the host. The STM32 ROM reports only
+ * errTARGET and errVENDOR (AN3156; error-injection.spec.ts) and errSTALLEDPKT (the state table),
+ * so the other twelve come from a `dfu-status` fault that makes the emulated ROM act as a DFU
+ * 1.1 device whose operation failed: the operation is not performed, the GETSTATUS that reports
+ * it says dfuERROR with the status. Each: DfuClient fails with a DfuError naming the status and
+ * its meaning, the device stays in dfuERROR with it, the flash holds nothing of the failed
+ * operation; after CLRSTATUS the device is dfuIDLE and a second full download is byte-exact.
+ *
+ * The fault is injected by the emulator: lab boards (never `flash-faults`, the rig schema's
+ * mark of an emulated board's fault injection) skip these with that reason.
+ */
+const rig = getRig();
+const IMAGE = 8 * 1024;
+const BLOCK = 2048;
+/** The 1-based DNLOAD block of the download that fails (wBlockNum FAILING + 1 after one Set Address Pointer). */
+const FAILING = 3;
+
+/**
+ * Reported for a data block. errERASE / errCHECK_ERASED would fit an erase command as well,
+ * errUSBR / errPOR a status after a reset: a DFU 1.1 device may report any of them for a
+ * block, and a block is where the host must stop and leave the flash checkable.
+ */
+const ON_A_BLOCK: readonly DfuStatusName[] = [
+  "errFILE",
+  "errWRITE",
+  "errERASE",
+  "errCHECK_ERASED",
+  "errPROG",
+  "errVERIFY",
+  "errADDRESS",
+  "errUSBR",
+  "errPOR",
+  "errUNKNOWN",
+];
+
+/** Arm a dfu-status fault at the next-but-`ahead` occurrence of `event` on the board's emulator. */
+function injectStatus(board: Board, event: string, ahead: number, status: DfuStatusName): void {
+  const dev = emulatedStm32(board);
+  const where: FaultWhere = { at: "event", event, occurrence: dev.faults.eventCount(event) + ahead };
+  dev.faults.add({ where, what: { do: "dfu-status", status } });
+}
+
+function statusOf(s: DfuStatusReply): [number, number] {
+  return [s.status, s.state];
+}
+
+describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
+  forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "flash-faults"] }, (board) => {
+    for (const status of ON_A_BLOCK) {
+      it(`${status} (${DFU_STATUS_MEANINGS[status]}) for DNLOAD block ${FAILING}: the client stops naming it, the block is not written, CLRSTATUS and a second download recover`, async () => {
+        await clause(`DFU 1.1 §6.1.2 ${status}`);
+        await startInBootloader(board);
+        const dev = emulatedStm32(board);
+        const base = profile(board).flash.base;
+        const data = appImage(board, IMAGE, `status-${status}`);
+        const image = asFile("bin", base, data);
+        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+        const client = await connect(board);
+        injectStatus(board, "dfu.dnload.block", FAILING, status);
+
+        const err = await client.download(image).catch((e: unknown) => e);
+        const failedAt = base + (FAILING - 1) * BLOCK;
+        expect(err)
+          .to.be.instanceOf(DfuError)
+          .and.include({
+            kind: "status",
+            status,
+            state: "dfuERROR",
+            operation: `DNLOAD block ${FAILING + 1}`,
+            address: failedAt,
+          });
+        expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
+        expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
+        // The blocks before it written, the failed one and the rest still erased.
+        expect(dev.chip.flash.isErased(failedAt, BLOCK), "the failed block is not written").to.equal(true);
+        const expected = new Uint8Array(IMAGE).fill(0xff);
+        expected.set(data.subarray(0, failedAt - base));
+        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
+
+        await client.clearStatus();
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
+        await client.download(image);
+        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      });
+    }
+
+    it("errNOTDONE (the device does not think it has all data) for the zero-length DNLOAD that leaves: no leave, CLRSTATUS, a second download and leave run the application", async () => {
+      await clause("DFU 1.1 §6.1.2 errNOTDONE");
+      await startInBootloader(board);
+      const dev = emulatedStm32(board);
+      const base = profile(board).flash.base;
+      const data = appImage(board, IMAGE, "status-errNOTDONE");
+      const image = asFile("bin", base, data);
+      expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
+      const client = await connect(board);
+      await client.download(image);
+      // leave() without an address: its zero-length DNLOAD is the next DNLOAD.
+      injectStatus(board, "dfu.request.DNLOAD", 1, "errNOTDONE");
+
+      const err = await client.leave().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(DfuError).and.include({
+        kind: "status",
+        status: "errNOTDONE",
+        state: "dfuERROR",
+        operation: "leave",
+      });
+      expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errNOTDONE);
+      expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status: "errNOTDONE" });
+      // Still the same enumeration of the bootloader: nothing manifested, the handle is live.
+      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errNOTDONE, DfuState.dfuERROR]);
+      expect(dev.mode.kind).to.equal("bootloader");
+      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+
+      await client.clearStatus();
+      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
+      await client.download(image);
+      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      await client.leave(base);
+      await client.waitForApplication(appFilter(board));
+      expect(dev.mode).to.deep.include({ kind: "application", entry: base });
+    });
+
+    it("errFIRMWARE (the device's firmware is corrupt) at the first GETSTATUS, as an STM32F4 ROM starts: the client's download clears it with CLRSTATUS, says so, and the image is written", async () => {
+      await clause("DFU 1.1 §6.1.2 errFIRMWARE");
+      await startInBootloader(board);
+      const dev = emulatedStm32(board);
+      const base = profile(board).flash.base;
+      const data = appImage(board, IMAGE, "status-errFIRMWARE");
+      expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
+      const client = await connect(board);
+      injectStatus(board, "dfu.request.GETSTATUS", 1, "errFIRMWARE");
+
+      // What the device says before the host does anything: dfuERROR, errFIRMWARE, and it stays so.
+      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
+      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
+      expect(dev.chip.flash.isErased(base, IMAGE)).to.equal(true);
+
+      const from = client.transcript.entries.length;
+      await client.download(asFile("bin", base, data));
+      const during = client.transcript.entries.slice(from);
+      const cleared = during.findIndex((e) => e.note?.includes(DFU_STATUS_MEANINGS.errFIRMWARE));
+      expect(cleared, "the transcript says which error was cleared, with its meaning").to.be.at.least(0);
+      expect(during.slice(cleared).some((e) => e.setup?.bRequest === DfuRequest.CLRSTATUS)).to.equal(true);
+      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuDNLOAD_IDLE]);
+    });
+  });
+});
