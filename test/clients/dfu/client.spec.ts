@@ -52,6 +52,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
     });
     expect(err.address).to.equal(0x08040000);
     expect(err.message).to.contain("0x08040000");
+    expect(err.message).to.contain("bStatus errTARGET (File is not targeted for use by this device)");
     expect(err.transcriptTail).to.contain("ctrl-in");
   });
 
@@ -88,6 +89,9 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
     const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
     expect((await client.getStatus()).status).to.equal(0x0a);
     await client.toIdle();
+    expect(client.transcript.entries.map((e) => e.note)).to.include(
+      "cleared with CLRSTATUS: bStatus errFIRMWARE (Device's firmware is corrupt; cannot return to run-time operations), bState dfuERROR",
+    );
     expect(await client.getCommands()).to.deep.equal([0x00, 0x21, 0x41, 0x92]);
   });
 
