@@ -24,6 +24,7 @@ import { factoryReset, needFus, openFus, requireExpendable, requireTransport, sk
 const rig = getRig();
 
 /** Opcodes as AN5185 Tables 16–19 give them (written out here, not taken from the harness). */
+const GET_STATE = 0x54;
 const FW_DELETE = 0x52;
 const FW_UPGRADE = 0x53;
 const STORE_USR_KEY = 0x58;
@@ -110,6 +111,32 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         expect(idle, "FUS answers").to.not.equal(undefined);
         expect([...idle!.data], "FUS_STATE_IDLE, no error").to.deep.equal([0x00, 0x00, 0x00]);
         expect([...idle!.status]).to.deep.equal(OK_PACKET);
+        await link.close();
+      });
+
+      it("only the mapped opcodes: START_WS through special read 0x50 and GET_STATE through special write 0x51 are NACKed", async function () {
+        await clause("AN5185 Table 16", "AN5185 Table 17");
+        await requireTransport(this, board, "usart");
+        await factoryReset(board);
+        const { client, link } = await usart(board);
+        await client.startFus();
+        await link.bootloaderCommands(); // synced, FUS idle
+        const nack = (p: Promise<unknown>) =>
+          p.then(
+            () => "answered",
+            (e: unknown) => (e as { name?: string }).name,
+          );
+        // §7.1.1/§7.1.2: "Device sends ACK if opcode is supported. NACK otherwise."
+        expect(
+          await nack(link.usart.special(START_WS, new Uint8Array(0))),
+          "0x5A on the read command",
+        ).to.equal("NackError");
+        expect(
+          await nack(link.usart.extendedSpecial(GET_STATE, new Uint8Array(0), new Uint8Array(0))),
+          "0x54 on the write command",
+        ).to.equal("NackError");
+        const s = await client.getState();
+        expect(s?.stateName, "nothing started: FUS still idle").to.equal("IDLE");
         await link.close();
       });
 
