@@ -5,10 +5,10 @@
  * and the port is found again, as a re-enumerating USB CDC ACM device requires.
  */
 import { spawnSync } from "node:child_process";
-import { readFile, realpath, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { execa } from "execa";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import {
@@ -25,6 +25,7 @@ import { SmpLink } from "../../harness/rig/smp-link.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { app, goodKey } from "../devices/nrf52840/helpers.js";
 import { makeByIdDir } from "./lab-emulators.js";
+import { runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-ZEPHYR_Zephyr_CDC_ACM_sample_000683000001-if00";
 const FILE = "rigs/lab.yaml";
@@ -195,11 +196,16 @@ describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, US
       ],
       { log: false },
     );
+    const scratch = await mkdtemp(join(tmpdir(), "hil-lab-run-"));
     try {
-      const rigFile = join(byId.dir, "..", `${PORT_NAME}-rig.yaml`);
+      const appFile = join(scratch, "app.bin");
       await writeFile(
-        rigFile,
-        [
+        appFile,
+        Uint8Array.from({ length: 6000 }, (_, i) => (i * 7 + 1) & 0xff),
+      );
+      const result = await runSuitesOnRig({
+        dir: scratch,
+        rigYaml: [
           "name: pty-lab",
           "boards:",
           "  - id: nrf-pty",
@@ -208,57 +214,20 @@ describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, US
           `    serial: { byId: /dev/serial/by-id/${PORT_NAME} }`,
           '    power: { backend: command, on: "true", off: "true" }',
           "    timeouts: { enumerateMs: 5000, settleMs: 20 }",
-          "",
-        ].join("\n"),
-      );
-      const appFile = join(byId.dir, "..", `${PORT_NAME}-app.bin`);
-      await writeFile(
-        appFile,
-        Uint8Array.from({ length: 6000 }, (_, i) => (i * 7 + 1) & 0xff),
-      );
-      const report = join(byId.dir, "..", `${PORT_NAME}-report.json`);
-      const run = await execa(
-        join(root, "node_modules/.bin/mocha"),
-        [
-          "--no-config",
-          "--node-option",
-          "import=tsx",
-          "--timeout",
-          "120000",
-          "--reporter",
-          "json",
-          "--reporter-option",
-          `output=${report}`,
-          "suites/mcuboot/*.spec.ts",
         ],
-        {
-          cwd: root,
-          reject: false,
-          env: {
-            HIL_RIG: rigFile,
-            HIL_SERIAL_BY_ID_DIR: byId.dir,
-            HIL_MCUBOOT_APP: appFile,
-            HIL_LEASE_DIR: join(byId.dir, "leases"),
-          },
-        },
-      );
-      const result = JSON.parse(await readFile(report, "utf8")) as {
-        stats: { passes: number; failures: number; pending: number };
-        failures: { fullTitle: string; err: { message: string } }[];
-        pending: { fullTitle: string }[];
-      };
-      expect(
-        result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
-        run.stderr,
-      ).to.deep.equal([]);
-      expect(result.stats.passes, "full update 3, wrong key 2, error injection 5, upload resume 1").to.equal(
+        suites: "suites/mcuboot/*.spec.ts",
+        env: { HIL_SERIAL_BY_ID_DIR: byId.dir, HIL_MCUBOOT_APP: appFile },
+      });
+      expect(result.failures, result.stderr).to.deep.equal([]);
+      expect(result.passes, "full update 3, wrong key 2, error injection 5, upload resume 1").to.have.length(
         11,
       );
-      expect(result.pending.map((p) => p.fullTitle)).to.deep.equal([
+      expect(result.pending).to.deep.equal([
         "mcuboot: power interruption during MCUboot swaps skipped: rig 'pty-lab': board of family nrf52840 (nrf-pty) lacks capabilities power-cut, flash-faults",
       ]);
     } finally {
       await emulator.stop();
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

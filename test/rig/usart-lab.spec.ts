@@ -7,13 +7,13 @@
  * sacrificial board skip with the reason.
  */
 import { spawnSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { execa } from "execa";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
-import { projectRoot } from "../../harness/rig/load.js";
 import { makeByIdDir } from "./lab-emulators.js";
+import { runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-STMicroelectronics_STLINK-V3_0670FF3631-if02";
 
@@ -28,13 +28,12 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
   after(() => byId?.remove());
 
   it("the same scenarios pass through the lab path; the emulator-only ones skip with the reason", async () => {
-    const root = projectRoot();
     const emulator = await startEmulator("stm32l432kc", join(byId.dir, PORT_NAME), [], { log: false });
+    const scratch = await mkdtemp(join(tmpdir(), "hil-lab-run-"));
     try {
-      const rigFile = join(byId.dir, "rig.yaml");
-      await writeFile(
-        rigFile,
-        [
+      const result = await runSuitesOnRig({
+        dir: scratch,
+        rigYaml: [
           "name: pty-lab",
           "boards:",
           "  - id: l432-pty",
@@ -43,48 +42,13 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
           `    serial: { byId: /dev/serial/by-id/${PORT_NAME}, baudRate: 115200 }`,
           `    power: { backend: command, cutsPower: true, off: "kill -USR1 ${emulator.pid}", on: "kill -USR2 ${emulator.pid}" }`,
           "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
-          "",
-        ].join("\n"),
-      );
-      const report = join(byId.dir, "report.json"); // fresh per run: a stale one must not pass
-      const run = await execa(
-        join(root, "node_modules/.bin/mocha"),
-        [
-          "--no-config",
-          "--node-option",
-          "import=tsx",
-          "--timeout",
-          "120000",
-          "--reporter",
-          "json",
-          "--reporter-option",
-          `output=${report}`,
-          "suites/stm32-usart/*.spec.ts",
         ],
-        {
-          cwd: root,
-          reject: false,
-          env: {
-            HIL_RIG: rigFile,
-            HIL_SERIAL_BY_ID_DIR: byId.dir,
-            HIL_LEASE_DIR: join(byId.dir, "leases"),
-          },
-        },
-      );
-      const result = JSON.parse(await readFile(report, "utf8")) as {
-        stats: { passes: number; failures: number; pending: number };
-        passes: { fullTitle: string }[];
-        failures: { fullTitle: string; err: { message: string } }[];
-        pending: { fullTitle: string }[];
-      };
+        suites: "suites/stm32-usart/*.spec.ts",
+        env: { HIL_SERIAL_BY_ID_DIR: byId.dir },
+      });
+      expect(result.failures, result.stderr).to.deep.equal([]);
       expect(
-        result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
-        run.stderr,
-      ).to.deep.equal([]);
-      expect(
-        result.passes.map((p) =>
-          p.fullTitle.replace(/^stm32-usart: ([\w ]+) l432-pty \(stm32l432\) /, "$1: "),
-        ),
+        result.passes.map((t) => t.replace(/^stm32-usart: ([\w ]+) l432-pty \(stm32l432\) /, "$1: ")),
       ).to.deep.equal([
         "command set: Get lists one of Erase (0x43) and Extended Erase (0x44); the other is NACKed and erases nothing",
         "command set: Get Checksum (0xA1) where the part lists it: the CRC of the written bytes in both forms; else NACK",
@@ -95,7 +59,7 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
         "full update: erases, writes 128 KB in 256-byte blocks, reads it back and starts it with Go",
         "power interruption: power cut after write block k: the host times out, resyncs after power-on, the second update succeeds",
       ]);
-      expect(result.pending.map((p) => p.fullTitle)).to.deep.equal([
+      expect(result.pending).to.deep.equal([
         // The part lists Extended Erase; the 0x43 personality is an emulated board's.
         "stm32-usart: command set l432-pty (stm32l432) Erase (0x43) where the part lists it: the listed pages only, then the global erase 0xFF 0x00",
         "stm32-usart: error injection skipped: rig 'pty-lab': board of family stm32l432 or stm32wb55 (l432-pty) lacks capability flash-faults",
@@ -104,6 +68,7 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
       ]);
     } finally {
       await emulator.stop();
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * Runs suites in a child mocha against a rig file (HIL_RIG), the way a rack host runs them,
+ * and reads back mocha's JSON report: what passed, failed and was skipped, by full title.
+ * The report is written fresh into `dir` (a stale one from an earlier run must not pass).
+ */
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { projectRoot } from "../../harness/rig/load.js";
+
+export interface SuiteRunResult {
+  passes: string[];
+  failures: string[];
+  pending: string[];
+  /** The child's stderr, for assertion messages. */
+  stderr: string;
+}
+
+export async function runSuitesOnRig(opts: {
+  /** A scratch directory; the rig file, report and leases go there. */
+  dir: string;
+  rigYaml: string[];
+  suites: string;
+  env?: Record<string, string>;
+}): Promise<SuiteRunResult> {
+  const root = projectRoot();
+  const rigFile = join(opts.dir, "rig.yaml");
+  const report = join(opts.dir, "report.json");
+  await writeFile(rigFile, [...opts.rigYaml, ""].join("\n"));
+  await rm(report, { force: true });
+  const run = await execa(
+    join(root, "node_modules/.bin/mocha"),
+    [
+      "--no-config",
+      "--node-option",
+      "import=tsx",
+      "--timeout",
+      "120000",
+      "--reporter",
+      "json",
+      "--reporter-option",
+      `output=${report}`,
+      opts.suites,
+    ],
+    {
+      cwd: root,
+      reject: false,
+      env: { HIL_RIG: rigFile, HIL_LEASE_DIR: join(opts.dir, "leases"), ...opts.env },
+    },
+  );
+  const text = await readFile(report, "utf8").catch(() => {
+    throw new Error(`mocha wrote no report (exit ${run.exitCode}): ${run.stderr.slice(-2000)}`);
+  });
+  const result = JSON.parse(text) as {
+    passes: { fullTitle: string }[];
+    failures: { fullTitle: string; err: { message: string } }[];
+    pending: { fullTitle: string }[];
+  };
+  return {
+    passes: result.passes.map((p) => p.fullTitle),
+    failures: result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
+    pending: result.pending.map((p) => p.fullTitle),
+    stderr: run.stderr,
+  };
+}
