@@ -3,7 +3,6 @@
  * uhubctl and a fake gpioset on PATH (test/fixtures/bin), an emulated SCPI supply and
  * emulated relay boards on real ptys (socat), found through a by-id directory.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -17,7 +16,7 @@ import { parseUhubctl, UhubctlPower } from "../../harness/rig/backends/uhubctl-p
 import { InfrastructureError } from "../../harness/rig/errors.js";
 import { createBytePair } from "../../harness/transport/byte-pair.js";
 import { WallClock } from "../../harness/transport/clock.js";
-import { makeByIdDir, RelayBoard, ScpiSupply } from "./lab-emulators.js";
+import { byIdDirHooks, RelayBoard, ScpiSupply } from "./lab-emulators.js";
 
 const clock = new WallClock();
 const FAKE_BIN = join(import.meta.dirname, "..", "fixtures", "bin");
@@ -162,12 +161,7 @@ describe("rig/backends: uhubctl (fake uhubctl on PATH)", function () {
 
 describe("rig/backends on real ptys (emulated SCPI supply and relay boards)", function () {
   this.timeout(30_000);
-  let byId: Awaited<ReturnType<typeof makeByIdDir>>;
-  before(async function () {
-    if (spawnSync("which", ["socat"]).status !== 0) this.skip(); // apt-get install -y socat
-    byId = await makeByIdDir();
-  });
-  after(() => byId?.remove());
+  const byId = byIdDirHooks();
   withEnv(() => ({ HIL_SERIAL_BY_ID_DIR: byId.dir }));
 
   describe("scpi", () => {

@@ -8,6 +8,7 @@
  * - {@link RelayBoard}: LCUS frames (checksum checked), Numato ASCII commands (echo + `>`
  *   prompt), or a custom text set `ON n` / `OFF n` / `STATE n`.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,26 @@ const clock = new WallClock();
 export async function makeByIdDir(): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "hil-by-id-"));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Hooks for a describe block whose tests serve ptys through socat into a by-id stand-in
+ * directory: the block skips where socat is missing (apt-get install -y socat); the
+ * directory is made before and removed after.
+ */
+export function byIdDirHooks(): { readonly dir: string } {
+  let byId: { dir: string; remove(): Promise<void> } | undefined;
+  before(async function () {
+    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
+    byId = await makeByIdDir();
+  });
+  after(() => byId?.remove());
+  return {
+    get dir() {
+      if (!byId) throw new Error("by-id directory used outside the block's tests");
+      return byId.dir;
+    },
+  };
 }
 
 abstract class PtyInstrument {

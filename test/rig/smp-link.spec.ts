@@ -24,7 +24,7 @@ import { buildRig } from "../../harness/rig/rig.js";
 import { SmpLink } from "../../harness/rig/smp-link.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { app, goodKey } from "../devices/nrf52840/helpers.js";
-import { makeByIdDir } from "./lab-emulators.js";
+import { byIdDirHooks, makeByIdDir } from "./lab-emulators.js";
 import { runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-ZEPHYR_Zephyr_CDC_ACM_sample_000683000001-if00";
@@ -173,13 +173,7 @@ describe("rigs/examples/nrf52840-dk.yaml", () => {
 
 describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, USB CDC console)", function () {
   this.timeout(240_000);
-  let byId: Awaited<ReturnType<typeof makeByIdDir>>;
-
-  before(async function () {
-    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
-    byId = await makeByIdDir();
-  });
-  after(() => byId?.remove());
+  const byId = byIdDirHooks();
 
   it("the same scenarios pass through the lab path; the flash-level ones skip with the reason", async () => {
     const root = projectRoot();

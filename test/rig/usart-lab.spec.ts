@@ -6,26 +6,19 @@
  * scenarios run as on the emulated rack; those needing flash faults, power cuts or a
  * sacrificial board skip with the reason.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
-import { makeByIdDir } from "./lab-emulators.js";
+import { byIdDirHooks } from "./lab-emulators.js";
 import { runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-STMicroelectronics_STLINK-V3_0670FF3631-if02";
 
 describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", function () {
   this.timeout(240_000);
-  let byId: Awaited<ReturnType<typeof makeByIdDir>>;
-
-  before(async function () {
-    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
-    byId = await makeByIdDir();
-  });
-  after(() => byId?.remove());
+  const byId = byIdDirHooks();
 
   it("the same scenarios pass through the lab path; the emulator-only ones skip with the reason", async () => {
     const emulator = await startEmulator("stm32l432kc", join(byId.dir, PORT_NAME), [], { log: false });
