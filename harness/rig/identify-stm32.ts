@@ -1,6 +1,6 @@
 /**
  * Identifier of STM32 boards (L432, WB55): into the ROM bootloader (boot control, then reset
- * or power cycle), then ask it over USB DFU when the board has `usb-dfu`, else over USART
+ * or power cycle; a lab board goes back to its application after), then ask it over USB DFU when the board has `usb-dfu`, else over USART
  * (a board with neither is reported as not checked):
  *
  * - USB DFU: the ROM's bcdDevice (its MSB is the DFU bootloader version, fact sheet §2.7),
@@ -50,10 +50,36 @@ export function stm32Identifier(opts: Stm32IdentifyOptions = {}): (board: Board)
 
 export const identifyStm32 = stm32Identifier();
 
-/** BOOT0 (or its equivalent) for the ROM, then a reset, or a power cycle where there is no reset line. */
-async function enterBootloader(board: Board): Promise<void> {
-  if (!board.boot) return; // wired to boot the ROM (or an emulator's default): nothing to select
-  await board.boot.bootloader();
+/**
+ * Runs `body` with the board in its ROM bootloader: BOOT0 (or its equivalent) for the ROM,
+ * then a reset, or a power cycle where there is no reset line. Afterwards a lab board whose
+ * boot selection this changed is sent back to its application the same way, also when
+ * `body` failed: a health check must not leave a rack of products sitting in their ROMs.
+ * Emulated boards stay (suites set up their own state).
+ */
+async function inBootloader<T>(board: Board, body: () => Promise<T>): Promise<T> {
+  if (board.boot) {
+    await board.boot.bootloader();
+    await restart(board);
+  } // else wired to boot the ROM (or an emulator's default): nothing to select or undo
+  let result: T;
+  try {
+    result = await body();
+  } catch (error) {
+    await leaveBootloader(board).catch(() => {}); // the identify failure is the one to report
+    throw error;
+  }
+  await leaveBootloader(board);
+  return result;
+}
+
+async function leaveBootloader(board: Board): Promise<void> {
+  if (board.emulator || !board.boot) return;
+  await board.boot.application();
+  await restart(board);
+}
+
+async function restart(board: Board): Promise<void> {
   if (board.reset) await board.reset.reset();
   else if (board.power.backend !== "manual") await board.power.cycle();
 }
@@ -69,47 +95,49 @@ function stm32Profile(board: Board) {
 }
 
 async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
-  await enterBootloader(board);
-  // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
-  const filter: UsbFilter = usbFilterOf(board, ROM_USB);
-  const dfu = await DfuClient.connect(bus, filter, {
-    clock: board.clock,
-    enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,
+  return inBootloader(board, async () => {
+    // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
+    const filter: UsbFilter = usbFilterOf(board, ROM_USB);
+    const dfu = await DfuClient.connect(bus, filter, {
+      clock: board.clock,
+      enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,
+    });
+    try {
+      const device = dfu.device;
+      const identity: Record<string, string> = {};
+      const id = await readBootloaderId(() => dfu.upload(bootloaderIdAddress(board), 1));
+      if (id !== undefined) identity.bootloader = id;
+      const major = device.deviceVersionMajor;
+      identity["dfu-bootloader"] = `${major >> 4}.${major & 0xf}`;
+      identity.bcdDFU = `0x${hex(dfu.functionalDescriptor.bcdDfuVersion, 4)}`;
+      identity.commands = (await dfu.getCommands()).map((c) => hex(c, 2)).join(" ");
+      if (device.serialNumber) identity.serial = device.serialNumber;
+      if (board.capabilities.has("fus")) Object.assign(identity, await fusVersions(DfuFusLink.over(dfu)));
+      return identity;
+    } finally {
+      await dfu.close();
+    }
   });
-  try {
-    const device = dfu.device;
-    const identity: Record<string, string> = {};
-    const id = await readBootloaderId(() => dfu.upload(bootloaderIdAddress(board), 1));
-    if (id !== undefined) identity.bootloader = id;
-    const major = device.deviceVersionMajor;
-    identity["dfu-bootloader"] = `${major >> 4}.${major & 0xf}`;
-    identity.bcdDFU = `0x${hex(dfu.functionalDescriptor.bcdDfuVersion, 4)}`;
-    identity.commands = (await dfu.getCommands()).map((c) => hex(c, 2)).join(" ");
-    if (device.serialNumber) identity.serial = device.serialNumber;
-    if (board.capabilities.has("fus")) Object.assign(identity, await fusVersions(DfuFusLink.over(dfu)));
-    return identity;
-  } finally {
-    await dfu.close();
-  }
 }
 
 async function identifyOverUsart(board: Board): Promise<Identity> {
   // Open first: DTR/RTS boot and reset sequences run on the port the client holds.
   const stream = await openUsartLink(board);
   try {
-    await enterBootloader(board);
-    const usart = new UsartBootloader(stream, { clock: board.clock });
-    await usart.connect();
-    const version = await usart.getVersion();
-    const pid = await usart.getId();
-    const identity: Record<string, string> = {};
-    const id = await readBootloaderId(() => usart.readMemory(bootloaderIdAddress(board), 1));
-    if (id !== undefined) identity.bootloader = id;
-    identity["usart-protocol"] = `${version.version >> 4}.${version.version & 0xf}`;
-    identity.pid = `0x${pid.toString(16)}`;
-    if (board.capabilities.has("fus"))
-      Object.assign(identity, await fusVersions(new UsartFusLink(stream, board.clock, usart)));
-    return identity;
+    return await inBootloader(board, async () => {
+      const usart = new UsartBootloader(stream, { clock: board.clock });
+      await usart.connect();
+      const version = await usart.getVersion();
+      const pid = await usart.getId();
+      const identity: Record<string, string> = {};
+      const id = await readBootloaderId(() => usart.readMemory(bootloaderIdAddress(board), 1));
+      if (id !== undefined) identity.bootloader = id;
+      identity["usart-protocol"] = `${version.version >> 4}.${version.version & 0xf}`;
+      identity.pid = `0x${pid.toString(16)}`;
+      if (board.capabilities.has("fus"))
+        Object.assign(identity, await fusVersions(new UsartFusLink(stream, board.clock, usart)));
+      return identity;
+    });
   } finally {
     await stream.close();
   }

@@ -4,7 +4,7 @@
  * real ptys through `hil rigs --check`, one of them answering garbage: that one is quarantined
  * as infrastructure, the others pass.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -215,6 +215,7 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
 
   it("identifies the good boards; the one answering garbage is quarantined as infrastructure; exit 1", async () => {
     const power = "power: { backend: command, on: 'true', off: 'true', state: 'echo on' }";
+    const lines = join(tmp, "l432-lines.txt"); // what the boot and reset commands were told
     await writeFile(
       join(tmp, "bench.yaml"),
       [
@@ -226,6 +227,8 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
         "    capabilities: [usart]",
         "    serial: { byId: /dev/serial/by-id/usb-FTDI_TTL232R_FTGOOD01-if00-port0 }",
         `    ${power}`,
+        `    boot: { backend: command, bootloader: 'echo boot0-high >> ${lines}', application: 'echo boot0-low >> ${lines}' }`,
+        `    reset: { backend: command, command: 'echo reset >> ${lines}' }`,
         "  - id: tkey-good",
         "    family: tkey",
         "    capabilities: []",
@@ -262,6 +265,13 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
       / {2}nrf-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: image 1\.0\.0, slots #0 1\.0\.0 active confirmed, hash [0-9a-f]{16}\n/,
     );
     expect(r.stdout).to.match(/^3 ok, 1 failed \(infrastructure\), 0 skipped$/m);
+    // Into the ROM for the check, then back to the application: the product is left running.
+    expect((await readFile(lines, "utf8")).trim().split("\n")).to.deep.equal([
+      "boot0-high",
+      "reset",
+      "boot0-low",
+      "reset",
+    ]);
     // The client began as AN3155 says, with the autobaud byte, and got junk back.
     expect(garbage!.received[0]).to.equal(0x7f);
   });
