@@ -4,19 +4,13 @@
  * host's USB, or an emulated board in this process. A DFU failure prints the error with the
  * tail of the USB transcript and exits 1; bad arguments or files exit 2 before any transfer.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
-import {
-  type FirmwareImage,
-  hex32,
-  ImageFileError,
-  imageSize,
-  loadImage,
-  sectors,
-} from "../protocol/dfu/index.js";
+import { type FirmwareImage, hex32, imageSize, sectors } from "../protocol/dfu/index.js";
 import type { Board } from "../rig/board.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
@@ -55,7 +49,7 @@ export async function runDfu(opts: DfuOptions, positionals: string[]): Promise<n
   let image: FirmwareImage | undefined;
   if (action === "download") {
     if (!file) throw new UsageError("dfu download: expected FILE (.bin with --address, .hex or .dfu)");
-    image = await readImage(file, address);
+    image = await readImageFile("dfu", file, address);
   }
   if (action === "upload" && (!file || address === undefined || opts.length === undefined))
     throw new UsageError("dfu upload: expected FILE --address A --length N");
@@ -114,21 +108,6 @@ export async function runDfu(opts: DfuOptions, positionals: string[]): Promise<n
   } finally {
     // Releases the interface and ends the transfer watchdog, so the process can exit.
     await client?.close();
-  }
-}
-
-async function readImage(file: string, address: number | undefined): Promise<FirmwareImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new UsageError(`dfu: cannot read ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return loadImage(file, bytes, address === undefined ? {} : { address });
-  } catch (e) {
-    if (e instanceof ImageFileError) throw new UsageError(e.message);
-    throw e;
   }
 }
 

@@ -4,7 +4,7 @@
  * board's serial identity, or an emulated board in this process) or any port (`--port
  * PATH`, e.g. the pty of `hil emulate`). On failure the session transcript is printed.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { UsartBootloader, UsartError } from "../clients/stm32-usart/index.js";
 import { commandName } from "../protocol/stm32-usart/index.js";
 import { openUsartLink } from "../rig/usart-link.js";
@@ -12,6 +12,7 @@ import type { ByteStream } from "../transport/byte-stream.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { hexDump } from "../transport/hex.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
+import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
@@ -54,9 +55,17 @@ export async function runUsart(opts: UsartOptions, positionals: string[]): Promi
     num(args[0], "ADDRESS");
     num(args[1], "LENGTH");
   }
-  if (action === "write" && !args[0]) throw new UsageError("usart write: expected FILE [ADDRESS]");
+  if (action === "write" && !args[0])
+    throw new UsageError(
+      "usart write: expected FILE [ADDRESS] (.bin at ADDRESS, default 0x08000000; .hex or .dfu)",
+    );
   const address = action === "go" ? args[0] : action === "write" ? args[1] : undefined;
   if (address !== undefined) num(address, "ADDRESS");
+  // The image is read and checked before the link opens: a bad file flashes nothing.
+  const image =
+    action === "write"
+      ? await readImageFile("usart write", args[0]!, writeAddress(args[0]!, args[1]))
+      : undefined;
   if (action === "erase") {
     if (!opts.mass && !opts.pages) throw new UsageError("usart erase: expected --pages A-B[,C...] or --mass");
     if (opts.pages) pageList(opts.pages);
@@ -83,23 +92,25 @@ export async function runUsart(opts: UsartOptions, positionals: string[]): Promi
         break;
       }
       case "write": {
-        const address = args[1] === undefined ? FLASH : num(args[1], "ADDRESS");
-        if (!args[0]) throw new UsageError("usart write: expected FILE [ADDRESS]");
-        const data = new Uint8Array(await readFile(args[0]));
-        if (opts.erase) {
-          const first = Math.floor((address - FLASH) / pageSize);
-          const last = Math.floor((address + data.length - 1 - FLASH) / pageSize);
-          await client.erasePages(Array.from({ length: last - first + 1 }, (_, i) => first + i));
-        }
+        if (!image) throw new UsageError("usart write: expected FILE [ADDRESS]");
         client.events.on("block-written", (e) => {
           if (e.index % 64 === 63 || e.index === e.count - 1)
             console.error(`wrote ${e.index + 1}/${e.count} blocks`);
         });
-        await client.write(address, data);
+        // Every page any segment touches, erased once before anything is written.
+        if (opts.erase) await client.erasePages(pagesOf(image.segments, pageSize));
+        for (const { address, data } of image.segments) await client.write(address, data);
         if (opts.verify) {
-          const back = await client.read(address, data.length);
-          const at = back.findIndex((b, i) => b !== data[i]);
-          if (at >= 0) throw new Error(`verify failed at 0x${(address + at).toString(16)}`);
+          for (const { address, data } of image.segments) {
+            const back = await client.read(address, data.length);
+            const at = back.findIndex((b, i) => b !== data[i]);
+            if (at >= 0) {
+              console.error(
+                `hil usart: verify failed at 0x${(address + at).toString(16)}: wrote 0x${hex2(data[at]!)}, read 0x${hex2(back[at]!)}`,
+              );
+              return 1;
+            }
+          }
           console.error("verified");
         }
         break;
@@ -123,6 +134,24 @@ export async function runUsart(opts: UsartOptions, positionals: string[]): Promi
       await writeFile(opts.transcript, `${JSON.stringify(client.transcript.toJSON(), null, 1)}\n`);
     await link.close();
   }
+}
+
+function pagesOf(segments: { address: number; data: Uint8Array }[], pageSize: number): number[] {
+  const pages = new Set<number>();
+  for (const { address, data } of segments) {
+    const first = Math.floor((address - FLASH) / pageSize);
+    const last = Math.floor((address + data.length - 1 - FLASH) / pageSize);
+    for (let p = first; p <= last; p++) pages.add(p);
+  }
+  return [...pages].sort((a, b) => a - b);
+}
+
+const hex2 = (b: number) => b.toString(16).padStart(2, "0");
+
+/** A .bin goes to ADDRESS (default the flash base); .hex and .dfu carry their own (an ADDRESS is refused). */
+function writeAddress(file: string, given: string | undefined): number | undefined {
+  if (given !== undefined) return num(given, "ADDRESS");
+  return /\.bin$/i.test(file) ? FLASH : undefined;
 }
 
 async function openLink(opts: UsartOptions): Promise<{ link: ByteStream; clock: Clock }> {

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
@@ -28,6 +30,34 @@ describe("hil usart", function () {
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.match(/Extended Erase 1 page\(s\) from 255: NACK/);
     expect(r.stderr).to.include(">> tx");
+  });
+
+  it("writes an Intel HEX file at its own addresses (two records, a gap between), verified", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hil-usart-cli-"));
+    const file = join(dir, "app.hex");
+    // Extended linear address 0x0800, 4 bytes at 0x08000000 and 4 at 0x08000100, EOF.
+    writeFileSync(
+      file,
+      [":020000040800F2", ":0400000001020304F2", ":04010000AABBCCDDED", ":00000001FF", ""].join("\n"),
+    );
+    const r = await hil("usart", "write", file, "--erase", "--verify", "--board", "l432-0");
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(r.stderr).to.include("verified");
+  });
+
+  it("a malformed image is refused before the link opens: exit 2, the file and the line named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hil-usart-cli-"));
+    const bad = join(dir, "bad.hex");
+    writeFileSync(bad, ":0400000001020304F2\n:04010000AABBZZDDEA\n:00000001FF\n");
+    const r = await hil("usart", "write", bad, "--board", "l432-0", "--transcript", join(dir, "t.json"));
+    expect(r.exitCode, r.all).to.equal(2);
+    expect(r.stderr).to.include(bad);
+    expect(r.stderr).to.not.include(">> tx"); // no session was opened
+    const missing = await hil("usart", "write", join(dir, "nope.bin"), "--board", "l432-0");
+    expect(missing.exitCode).to.equal(2);
+    expect(missing.stderr.trim()).to.match(/^hil: usart write: cannot read .*nope\.bin: ENOENT/);
+    const addressed = await hil("usart", "write", bad, "0x08000000", "--board", "l432-0");
+    expect(addressed.exitCode).to.equal(2);
   });
 
   it("refuses bad arguments with one line and exit code 2", async () => {
