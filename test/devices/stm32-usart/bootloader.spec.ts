@@ -273,6 +273,33 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
     expect(await rejection(b.client.special(0x99, new Uint8Array(0)))).to.be.instanceOf(NackError);
   });
 
+  it("an opcode the handler does not map is NACKed at the opcode packet (AN5185 §7.1.1/7.1.2)", async () => {
+    const { device, rom } = await bench("stm32wb55");
+    let calls = 0;
+    rom.setSpecialHandler({
+      supports: (command, op) => (command === "special" ? op === 0x54 : op === 0x52),
+      special: () => {
+        calls++;
+        return { data: new Uint8Array(0), status: Uint8Array.of(0) };
+      },
+      extendedSpecial: () => {
+        calls++;
+        return Uint8Array.of(0);
+      },
+    });
+    const line = connectUsart(device);
+    expect(await raw(line, "7f", 1)).to.equal("79");
+    // 0x50 ACKed, then opcode 0x5A + XOR: NACK right there, before any address packet.
+    expect(await raw(line, "50af", 1)).to.equal("79");
+    expect(await raw(line, "005a5a", 1)).to.equal("1f");
+    expect(await raw(line, "51ae", 1)).to.equal("79");
+    expect(await raw(line, "005454", 1)).to.equal("1f");
+    // A mapped opcode is ACKed and the command goes on.
+    expect(await raw(line, "50af", 1)).to.equal("79");
+    expect(await raw(line, "005454", 1)).to.equal("79");
+    expect(calls).to.equal(0);
+  });
+
   it("a corrupted byte on the line (fault plan) NACKs that block and nothing of it is written", async () => {
     const { client, device } = await bench("stm32l432kc", { faults: ["event:usart.write#2=serial-corrupt"] });
     await client.probe();

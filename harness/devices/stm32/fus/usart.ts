@@ -16,6 +16,8 @@ import type { Cpu2 } from "./cpu2.js";
 
 export function fusUsartHandler(fus: Cpu2): SpecialHandler {
   return {
+    supports: (command, opcode) =>
+      (command === "special" ? USART_READ_OPCODES : USART_WRITE_OPCODES).has(opcode),
     async special(opcode) {
       if (!USART_READ_OPCODES.has(opcode)) return undefined;
       const s = await fus.getState();

@@ -55,6 +55,11 @@ export interface UsartLine {
 
 /** Special 0x50 / Extended Special 0x51 handler (the FUS issue plugs its commands in here). */
 export interface SpecialHandler {
+  /**
+   * Whether an opcode is mapped on that command: the opcode packet is ACKed only then, an
+   * unmapped one is NACKed right there (AN5185 §7.1.1/7.1.2). Without it every opcode is ACKed.
+   */
+  supports?(command: "special" | "extendedSpecial", opcode: number): boolean;
   special?(
     opcode: number,
     data: Uint8Array,
@@ -488,7 +493,7 @@ export class Stm32UsartRom {
   }
 
   async #specialCommand(s: ByteSource): Promise<void> {
-    const opcode = await this.#opcode(s);
+    const opcode = await this.#opcode(s, "special");
     if (opcode === undefined) return;
     const data = await this.#packet(s, 128);
     if (data === undefined) return;
@@ -502,7 +507,7 @@ export class Stm32UsartRom {
   }
 
   async #extendedSpecialCommand(s: ByteSource): Promise<void> {
-    const opcode = await this.#opcode(s);
+    const opcode = await this.#opcode(s, "extendedSpecial");
     if (opcode === undefined) return;
     const data = await this.#packet(s, 128);
     if (data === undefined) return;
@@ -540,15 +545,22 @@ export class Stm32UsartRom {
     return readU32be(frame);
   }
 
-  async #opcode(s: ByteSource): Promise<number | undefined> {
+  async #opcode(s: ByteSource, command: "special" | "extendedSpecial"): Promise<number | undefined> {
+    let op: number;
     try {
-      const op = decodeSpecialOpcode(await s.take(3));
-      await this.#send(ACK);
-      return op;
+      op = decodeSpecialOpcode(await s.take(3));
     } catch (e) {
       await this.#nack(`Special ${(e as UsartCodecError).message}`);
       return undefined;
     }
+    if (this.#special?.supports?.(command, op) === false) {
+      await this.#nack(
+        `${command === "special" ? "Special" : "Extended Special"} opcode 0x${op.toString(16)} not mapped`,
+      );
+      return undefined;
+    }
+    await this.#send(ACK);
+    return op;
   }
 
   /** Size (2 bytes) + data + XOR; NACKs an oversize or bad packet, leaves ACKing to the caller. */
