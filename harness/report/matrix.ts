@@ -138,11 +138,19 @@ function columnOf(r: HilResult): string | undefined {
   return `${rig} / ${label(r, "board") ?? "—"}`;
 }
 
-/** Why a skipped result was skipped: its message, else its `skipped: <reason>` title. */
+/** allure-mocha's message for any this.skip(): it says nothing about why. */
+const GENERIC_SKIP = "Test skipped";
+
+/**
+ * Why a skipped result was skipped: the reason a test that skips itself wrote into its
+ * description ("Skipped: <reason>."), else its message, else its `skipped: <reason>` title.
+ */
 export function skipReason(r: HilResult): string {
-  if (r.message) return r.message.split("\n")[0] ?? "";
+  const described = /^Skipped: (.*?)\.?$/s.exec(r.description ?? "");
+  if (described) return described[1]!;
+  if (r.message && r.message !== GENERIC_SKIP) return r.message.split("\n")[0] ?? "";
   const m = /^skipped: (.*)$/s.exec(r.name);
-  return m?.[1] ?? "skipped";
+  return m?.[1] ?? (r.message || "skipped");
 }
 
 const WORST: readonly CellStatus[] = ["failed", "broken", "passed", "skipped", "not run"];

@@ -24,6 +24,8 @@ export interface HilResult {
   parameters: { name: string; value: string }[];
   /** Set for failed and broken results. */
   category: FailureCategoryId | undefined;
+  /** The result's description (a test that skips itself puts its reason there: "Skipped: …"). */
+  description?: string;
 }
 
 /** Every label value of `name`, in order. */
@@ -66,6 +68,7 @@ export function toHilResult(raw: Record<string, unknown>): HilResult {
     labels,
     parameters: pairs(raw.parameters),
     category: categoryOf({ status, labels, errorName: errorNameOf(trace) ?? errorNameOf(message) }),
+    description: str(raw.description),
   };
 }
 

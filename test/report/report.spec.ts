@@ -5,7 +5,12 @@ import { allureCategoryRules, classifyError } from "../../harness/report/categor
 import { runFacts } from "../../harness/report/environment.js";
 import { checkGate } from "../../harness/report/gate.js";
 import { toJunitXml } from "../../harness/report/junit.js";
-import { buildMatrix, type ClauseCatalogue, matrixMarkdown } from "../../harness/report/matrix.js";
+import {
+  buildMatrix,
+  type ClauseCatalogue,
+  matrixMarkdown,
+  skipReason,
+} from "../../harness/report/matrix.js";
 import { type HilResult, lastAttempts, toHilResult } from "../../harness/report/results.js";
 import { InfrastructureError } from "../../harness/rig/errors.js";
 
@@ -257,6 +262,35 @@ describe("report: qualification matrix", () => {
       status: "skipped",
       reason: "rig 'emulated' has no board of family tkey",
     });
+  });
+
+  it("a test that skipped itself shows the reason from its description, not mocha's 'Test skipped'", () => {
+    const skippedInside = toHilResult(
+      raw(
+        "erases with 0x43",
+        "skipped",
+        { ...board("l432-lab", { clause: "AN3155: Erase Memory (0x43)" }), rig: "lab-a" },
+        {
+          statusDetails: { message: "Test skipped" },
+          description:
+            "Skipped: l432-lab lists Extended Erase (0x44); Erase (0x43) is checked on the emulator.",
+        },
+      ),
+    );
+    const bare = toHilResult(
+      raw(
+        "bare",
+        "skipped",
+        { ...board("l432-lab", { clause: "AN3155: Go (0x21)" }), rig: "lab-a" },
+        {
+          statusDetails: { message: "Test skipped" },
+        },
+      ),
+    );
+    expect(skipReason(skippedInside)).to.equal(
+      "l432-lab lists Extended Erase (0x44); Erase (0x43) is checked on the emulator",
+    );
+    expect(skipReason(bare)).to.equal("Test skipped");
   });
 
   it("gate: fails on a failed test, passes a clean run, names uncovered clauses of a required set", () => {
