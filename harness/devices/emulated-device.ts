@@ -1,4 +1,4 @@
-import { type Fault, FaultPlan } from "../sim/faults.js";
+import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
 import type { Clock } from "../transport/clock.js";
@@ -93,7 +93,7 @@ export abstract class EmulatedDevice {
     if (due.length === 0) return due; // the usual case, once per USB request
     const rest: Fault[] = [];
     for (const f of due) {
-      this.log("fault", `${name}: ${f.what.do}`);
+      this.log("fault", `${name}: ${formatWhat(f.what)}`);
       if (f.what.do === "power-cut") this.power.lose(`fault at event ${name}`);
       else rest.push(f);
     }

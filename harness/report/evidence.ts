@@ -11,6 +11,7 @@ import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
+import { formatWhat } from "../sim/faults.js";
 import type { Flash } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
@@ -176,7 +177,7 @@ export async function recordEvidence(
       events,
       maxEvents: MAX_TIMELINE_EVENTS,
       power: dev.power.history.slice(marks.power),
-      faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: f.fault.what.do })),
+      faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: formatWhat(f.fault.what) })),
       wallMs: Date.now() - marks.wallStart,
     });
     await allure.attachment("state timeline", svg, "image/svg+xml");

@@ -257,11 +257,12 @@ export function formatFault(f: Fault): string {
       : w.at === "event"
         ? `event:${w.event}#${w.occurrence}`
         : `time:${w.ms}`;
-  const what =
-    f.what.do === "power-cut" && f.what.torn
-      ? "power-cut-torn"
-      : f.what.do === "dfu-status"
-        ? `${DFU_STATUS_PREFIX}${f.what.status}`
-        : f.what.do;
-  return `${where}=${what}`;
+  return `${where}=${formatWhat(f.what)}`;
+}
+
+/** The WHAT part of the text form ("power-cut-torn", "dfu-status-errPROG"): what logs and reports show. */
+export function formatWhat(what: FaultWhat): string {
+  if (what.do === "power-cut" && what.torn) return "power-cut-torn";
+  if (what.do === "dfu-status") return `${DFU_STATUS_PREFIX}${what.status}`;
+  return what.do;
 }

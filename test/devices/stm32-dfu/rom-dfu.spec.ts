@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { FUNCTIONAL_DESCRIPTOR } from "../../../harness/devices/stm32/dfu/index.js";
 import { OB, RDP_LEVEL0 } from "../../../harness/devices/stm32/option-bytes.js";
 import { DfuState, DfuStatus, parseMemoryMap } from "../../../harness/protocol/dfu/index.js";
+import { renderDeviceLog } from "../../../harness/report/device-log.js";
 import { parseFault } from "../../../harness/sim/faults.js";
 import { dnload, getStatus, le32, openRom, poweredBoard, request, upload, vectorTable } from "./helpers.js";
 
@@ -224,6 +225,8 @@ describe("devices/stm32 ROM DFU: injected DFU 1.1 statuses (dfu-status faults)",
     expect(b.dev.chip.flash.counters.programs).to.equal(programs);
     expect(b.dev.chip.flash.isErased(0x08000800, 2048)).to.equal(true);
     expect(b.dev.faults.fired.map((f) => f.detail)).to.deep.equal(["event dfu.dnload.block #2"]);
+    // A failed test's device log names the status, not just "dfu-status".
+    expect(renderDeviceLog(b.dev)).to.include("event dfu.dnload.block #2: dfu-status-errPROG");
     expect(await request(d, 4, "out")).to.equal("ok"); // CLRSTATUS
     expect(await getStatus(d)).to.deep.include({ status: DfuStatus.OK, state: DfuState.dfuIDLE });
     await dnload(d, 3, block(3));
