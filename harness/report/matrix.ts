@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { type HilResult, label, labelValues, type ResultStatus } from "./results.js";
+import { skipReasonOf } from "./skip.js";
 
 export const CLAUSE_LABEL = "clause";
 
@@ -142,12 +143,12 @@ function columnOf(r: HilResult): string | undefined {
 const GENERIC_SKIP = "Test skipped";
 
 /**
- * Why a skipped result was skipped: the reason a test that skips itself wrote into its
- * description ("Skipped: <reason>."), else its message, else its `skipped: <reason>` title.
+ * Why a skipped result was skipped: the reason a test that skips itself recorded
+ * (harness/report/skip.ts), else its message, else its `skipped: <reason>` title.
  */
 export function skipReason(r: HilResult): string {
-  const described = /^Skipped: (.*?)\.?$/s.exec(r.description ?? "");
-  if (described) return described[1]!;
+  const described = skipReasonOf(r.description);
+  if (described !== undefined) return described;
   if (r.message && r.message !== GENERIC_SKIP) return r.message.split("\n")[0] ?? "";
   const m = /^skipped: (.*)$/s.exec(r.name);
   return m?.[1] ?? (r.message || "skipped");

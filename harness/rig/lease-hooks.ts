@@ -6,7 +6,8 @@
  * them. A board the run's health check quarantined (HIL_QUARANTINE) skips its tests with
  * the check's finding. Emulated boards are objects of this process: nothing to lease.
  */
-import * as allure from "allure-js-commons";
+
+import { skipWithReason } from "../report/skip.js";
 import type { Board } from "./board.js";
 import { SkipScenario } from "./errors.js";
 import { quarantineReason } from "./health.js";
@@ -46,8 +47,7 @@ export function leaseHooks(board: Board): void {
   });
   beforeEach(async function () {
     if (skipReason === undefined) return;
-    await allure.description(`Skipped: ${skipReason}.`);
-    this.skip();
+    await skipWithReason(this, skipReason);
   });
   after(async () => {
     await lease?.release();

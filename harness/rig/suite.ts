@@ -20,6 +20,7 @@
 import * as allure from "allure-js-commons";
 import { observeOperations } from "../clients/operation.js";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
+import { skipWithReason } from "../report/skip.js";
 import { allureOperationSteps, steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
 import { reportIdentity } from "./identify-report.js";
@@ -53,8 +54,7 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     const reason = selection.skipReason;
     it(`skipped: ${reason}`, async function () {
       await allure.label(LABEL_NAMES.rig, rig.name);
-      await allure.description(`Skipped: ${reason}.`);
-      this.skip();
+      await skipWithReason(this, reason);
     });
     return;
   }

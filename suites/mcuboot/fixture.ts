@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as allure from "allure-js-commons";
 import { expect } from "chai";
 import type { SmpClient } from "../../harness/clients/smp/index.js";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
@@ -15,6 +14,7 @@ import {
   signImage,
   type TrailerState,
 } from "../../harness/protocol/mcuboot/index.js";
+import { skipWithReason } from "../../harness/report/skip.js";
 import type { Board } from "../../harness/rig/board.js";
 import { SmpLink } from "../../harness/rig/smp-link.js";
 import type { FlashSnapshot } from "../../harness/sim/flash.js";
@@ -96,8 +96,7 @@ export function mcubootHooks(board: Board): void {
   beforeEach(async function () {
     if (board.emulator || process.env[LAB_APP_ENV]) return;
     const reason = `lab board ${board.id}: set ${LAB_APP_ENV} to an unsigned build of Zephyr's smp_svr for it (the suites sign it with fixtures/mcuboot's test-only key, which its MCUboot must be built with)`;
-    await allure.description(`Skipped: ${reason}.`);
-    this.skip();
+    await skipWithReason(this, reason);
   });
   after(() => sessions.get(board.id)?.close());
 }

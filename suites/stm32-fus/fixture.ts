@@ -1,4 +1,3 @@
-import * as allure from "allure-js-commons";
 import { expect } from "chai";
 import {
   DfuFusLink,
@@ -11,6 +10,7 @@ import { Stm32Device } from "../../harness/devices/stm32/device.js";
 import { emulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import { factoryNv } from "../../harness/devices/stm32/fus/cpu2.js";
 import { OB } from "../../harness/devices/stm32/option-bytes.js";
+import { skipWithReason } from "../../harness/report/skip.js";
 import type { Board, Capability } from "../../harness/rig/board.js";
 import { usbFilterOf } from "../../harness/rig/locate.js";
 import type { BoardNeed } from "../../harness/rig/select.js";
@@ -32,8 +32,7 @@ export function needFus(...more: Capability[]): BoardNeed {
 
 /** Skip the running test, the reason recorded in the report (Allure description). */
 export async function skipWith(ctx: Mocha.Context, board: Board, reason: string): Promise<never> {
-  await allure.description(`Skipped on ${board.id}: ${reason}.`);
-  ctx.skip();
+  return skipWithReason(ctx, `${board.id}: ${reason}`);
 }
 
 /** Skip the running test unless the rig says `board` offers `transport`. */

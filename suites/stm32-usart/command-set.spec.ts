@@ -1,9 +1,9 @@
-import * as allure from "allure-js-commons";
 import { expect } from "chai";
 import { NackError } from "../../harness/clients/stm32-usart/index.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
 import { Command, stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { skipWithReason } from "../../harness/report/skip.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import {
@@ -53,10 +53,10 @@ describe("stm32-usart: command set", () => {
         const { client, link } = await open(board);
         if (!(await client.get()).commands.includes(Command.Erase)) {
           await link.close();
-          await allure.description(
-            `Skipped: ${board.id} lists Extended Erase (0x44); Erase (0x43) is checked on the emulator's 0x43 personality.`,
+          await skipWithReason(
+            this,
+            `${board.id} lists Extended Erase (0x44); Erase (0x43) is checked on the emulator's 0x43 personality`,
           );
-          this.skip();
         }
         const page = pageSize(board);
         const image = appImage(board, 3 * page, "erase-0x43");

@@ -1,7 +1,7 @@
-import * as allure from "allure-js-commons";
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
 import { TKeyDevice } from "../../harness/devices/tkey/index.js";
 import { APP_MAX_SIZE } from "../../harness/protocol/tkey/index.js";
+import { skipWithReason } from "../../harness/report/skip.js";
 import type { Board } from "../../harness/rig/board.js";
 import { openTKeyLink } from "../../harness/rig/tkey-link.js";
 import { Random } from "../../harness/sim/random.js";
@@ -61,6 +61,5 @@ export function appOf(board: Board, size: number): Uint8Array {
 export async function emulatorOrSkip(ctx: Mocha.Context, board: Board, reason: string): Promise<TKeyDevice> {
   const dev = emulatedTKey(board);
   if (dev) return dev;
-  await allure.description(`Skipped on ${board.id}: ${reason}.`);
-  ctx.skip();
+  return skipWithReason(ctx, `${board.id}: ${reason}`);
 }
