@@ -11,7 +11,7 @@ import { openUsartLink } from "../rig/usart-link.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { hexDump } from "../transport/hex.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
+import { openPort } from "../transport/open-port.js";
 import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
@@ -160,13 +160,13 @@ async function openLink(opts: UsartOptions): Promise<{ link: ByteStream; clock: 
     if (parity !== "even" && parity !== "none")
       throw new UsageError(`--parity expects even or none, got '${parity}'`);
     const clock = new WallClock();
-    const port = await openSerialPort(opts.port, {
+    const { stream, notes } = await openPort(opts.port, {
       baudRate: opts.baud ? num(opts.baud, "--baud") : 115200,
       parity,
       clock,
     });
-    for (const w of port.warnings) console.error(`hil usart: ${w}`);
-    return { link: port, clock };
+    for (const note of notes) console.error(`hil usart: ${note}`);
+    return { link: stream, clock };
   }
   if (!opts.board) throw new UsageError("usart: expected --port PATH or --board ID (with --rig FILE)");
   const board = await boardOfRig("usart", opts.rig, opts.board);

@@ -1,8 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
+import { startEmulator } from "../../harness/expose/emulator-process.js";
 
 const HIL = join(import.meta.dirname, "..", "..", "bin", "hil.js");
 const hil = (...args: string[]) => execa("node", [HIL, ...args], { reject: false, all: true });
@@ -58,6 +60,28 @@ describe("hil usart", function () {
     expect(missing.stderr.trim()).to.match(/^hil: usart write: cannot read .*nope\.bin: ENOENT/);
     const addressed = await hil("usart", "write", bad, "0x08000000", "--board", "l432-0");
     expect(addressed.exitCode).to.equal(2);
+  });
+
+  it("--port on a pty (hil emulate --uart-pty): writes and verifies through the pty, saying it has no parity", async function () {
+    if (spawnSync("which", ["socat"]).status !== 0) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), "hil-usart-cli-"));
+    const link = join(dir, "tty");
+    const file = join(dir, "app.bin");
+    writeFileSync(
+      file,
+      Uint8Array.from({ length: 3000 }, (_, i) => (i * 13) & 0xff),
+    );
+    const emu = await startEmulator("stm32l432kc", link, [], { log: false });
+    try {
+      const r = await hil("usart", "write", file, "--erase", "--verify", "--port", link);
+      expect(r.exitCode, r.all).to.equal(0);
+      expect(r.stderr).to.include(
+        `${link} is a pty: it has no baud rate or parity (asked for 115200 baud, even parity)`,
+      );
+      expect(r.stderr).to.include("verified");
+    } finally {
+      await emu.stop();
+    }
   });
 
   it("refuses bad arguments with one line and exit code 2", async () => {
