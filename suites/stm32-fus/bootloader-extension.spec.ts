@@ -189,12 +189,7 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await fusWithStack(this, board, client);
         const status = await link.commandPacket(FW_DELETE);
         expect([...status!], "Table 9 FW_DELETE: operation started").to.deep.equal(OK_PACKET);
-        const from = client.trace.length;
-        await client.waitFor("FW_DELETE", (s) => s.state === FusState.IDLE);
-        expect(client.labels(from), "FUS at work (FW_UPGRD_ONGOING, resets), then idle").to.satisfy(
-          (labels: string[]) => labels.some((l) => l === "FW_UPGRD_ONGOING" || l === "reset"),
-        );
-        expect((await client.readDeviceInfo()).stackInstalled, "no stack any more").to.equal(false);
+        await expectStackDeleted(client);
         // Table 9 START_WS "0x01: Fail" with nothing to start: the Table 17 KO packet (the
         // emulator refuses at once; a FUS that reports it through GET_STATE instead is
         // accepted on lab boards), and FUS keeps running.
@@ -277,12 +272,7 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         const { client, link } = await dfu(board);
         await fusWithStack(this, board, client);
         expectAccepted(await link.commandStatuses(FW_DELETE), "FW_DELETE");
-        const from = client.trace.length;
-        await client.waitFor("FW_DELETE", (s) => s.state === FusState.IDLE);
-        expect(client.labels(from), "FUS at work (FW_UPGRD_ONGOING, resets), then idle").to.satisfy(
-          (labels: string[]) => labels.some((l) => l === "FW_UPGRD_ONGOING" || l === "reset"),
-        );
-        expect((await client.readDeviceInfo()).stackInstalled, "no stack any more").to.equal(false);
+        await expectStackDeleted(client);
         // Table 9 START_WS "0x01: Fail" with nothing to start: the DFU request fails (AN3156 dfuERROR).
         // The emulator fails the request (dfuERROR, errVENDOR: the DFU status carries no FUS
         // state); a FUS that reports it through GET_STATE instead is accepted on lab boards.
@@ -330,3 +320,13 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
     });
   });
 });
+
+/** After FW_DELETE was accepted: FUS works (FW_UPGRD_ONGOING or resets), ends idle, and the stack is gone. */
+async function expectStackDeleted(client: FusClient): Promise<void> {
+  const from = client.trace.length;
+  await client.waitFor("FW_DELETE", (s) => s.state === FusState.IDLE);
+  expect(client.labels(from), "FUS at work (FW_UPGRD_ONGOING, resets), then idle").to.satisfy(
+    (labels: string[]) => labels.some((l) => l === "FW_UPGRD_ONGOING" || l === "reset"),
+  );
+  expect((await client.readDeviceInfo()).stackInstalled, "no stack any more").to.equal(false);
+}
