@@ -24,10 +24,10 @@ export function runEmulateSession(
 ): EmulateSession {
   let printed = 0;
   const printLog = () => {
-    for (; printed < device.events.length; printed++) {
-      const e = device.events[printed]!;
-      console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
-    }
+    const { events, dropped } = device.eventsSince(printed);
+    if (dropped > 0) console.error(`(${dropped} events dropped before they were printed)`);
+    for (const e of events) console.error(`${e.t.toFixed(1).padStart(9)} ms ${e.kind}: ${e.detail}`);
+    printed = device.eventCount;
   };
   const ticker = opts.log ? setInterval(printLog, 200) : undefined;
   if (opts.onHangup) process.on("SIGHUP", opts.onHangup);

@@ -29,6 +29,9 @@ export interface DeviceEvent {
  * Device code that runs while powered goes through `powered(work)`: a flash power cut or
  * a power-off in the middle ends the work with PowerLostError and nothing of it survives.
  */
+/** The most events a device keeps; past it the oldest half goes (reports read what a test left since its mark). */
+export const MAX_EVENTS = 20_000;
+
 export abstract class EmulatedDevice {
   abstract readonly family: string;
   /** USB serial number / UDI the device reports. */
@@ -37,7 +40,9 @@ export abstract class EmulatedDevice {
   readonly seed: number;
   readonly faults: FaultPlan;
   readonly power: SimPower;
-  readonly events: DeviceEvent[] = [];
+  #events: DeviceEvent[] = [];
+  /** Events logged before `#events[0]`: dropped to keep the log bounded. */
+  #dropped = 0;
   readonly #flashes: readonly Flash[];
 
   constructor(ctx: EmulatorContext, flashes: readonly Flash[]) {
@@ -59,7 +64,31 @@ export abstract class EmulatedDevice {
 
   /** Record a device event with device time. */
   log(kind: string, detail: string): void {
-    this.events.push({ t: this.clock.now(), kind, detail });
+    this.#events.push({ t: this.clock.now(), kind, detail });
+    // A board lives for a whole run (a nightly, a sweep worker): keep the newest events only.
+    if (this.#events.length > MAX_EVENTS) {
+      const drop = this.#events.length - MAX_EVENTS / 2;
+      this.#events.splice(0, drop);
+      this.#dropped += drop;
+    }
+  }
+
+  /** The newest events, oldest first (at most {@link MAX_EVENTS}; older ones are dropped). */
+  get events(): readonly DeviceEvent[] {
+    return this.#events;
+  }
+
+  /** How many events were ever logged: a mark for {@link eventsSince} that survives dropping. */
+  get eventCount(): number {
+    return this.#dropped + this.#events.length;
+  }
+
+  /** The events logged since `mark` (an earlier eventCount), and how many of those were dropped. */
+  eventsSince(mark: number): { events: readonly DeviceEvent[]; dropped: number } {
+    const from = mark - this.#dropped;
+    return from >= 0
+      ? { events: this.#events.slice(from), dropped: 0 }
+      : { events: this.#events.slice(), dropped: -from };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EmulatedDevice } from "../devices/emulated-device.js";
+import { type EmulatedDevice, MAX_EVENTS } from "../devices/emulated-device.js";
 import { formatWhat } from "../sim/faults.js";
 
 /**
@@ -9,7 +9,10 @@ export function renderDeviceLog(device: EmulatedDevice, fromEvent = 0): string {
   const lines = [`seed ${device.seed}`, "faults fired:"];
   for (const f of device.faults.fired) lines.push(`${fmt(f.t)}  ${f.detail}: ${formatWhat(f.fault.what)}`);
   lines.push("events:");
-  for (const e of device.events.slice(fromEvent)) lines.push(`${fmt(e.t)}  ${e.kind.padEnd(8)}  ${e.detail}`);
+  const { events, dropped } = device.eventsSince(fromEvent);
+  if (dropped > 0)
+    lines.push(`(${dropped} earlier events dropped: the device keeps its newest ${MAX_EVENTS})`);
+  for (const e of events) lines.push(`${fmt(e.t)}  ${e.kind.padEnd(8)}  ${e.detail}`);
   return lines.join("\n");
 }
 

@@ -24,6 +24,7 @@ export const MAX_TIMELINE_EVENTS = 400;
 
 /** Where the board's logs stood when the test began. */
 export interface EvidenceMarks {
+  /** The device's eventCount (survives the log dropping old events). */
   events: number;
   power: number;
   fired: number;
@@ -33,7 +34,7 @@ export interface EvidenceMarks {
 export function markEvidence(board: Board): EvidenceMarks {
   const dev = board.emulator;
   return {
-    events: dev?.events.length ?? 0,
+    events: dev?.eventCount ?? 0,
     power: dev?.power.history.length ?? 0,
     fired: dev?.faults.fired.length ?? 0,
     wallStart: Date.now(),
@@ -164,7 +165,7 @@ export async function recordEvidence(
     .some((p) => p.event === "off" || p.event === "lost");
   await attachNotesAndFlash(failed, powerWasCut);
   if (!dev) return;
-  const events = dev.events.slice(marks.events);
+  const { events } = dev.eventsSince(marks.events);
   const fired = dev.faults.fired.slice(marks.fired);
   if (failed) {
     await allure.attachment("device log", renderDeviceLog(dev, marks.events), "text/plain");

@@ -1,7 +1,9 @@
 import { expect } from "chai";
+import { MAX_EVENTS } from "../../harness/devices/emulated-device.js";
 import { SimNorDevice, UpdateError } from "../../harness/devices/sim-nor/device.js";
 import { buildImage, verifyImage } from "../../harness/devices/sim-nor/image.js";
 import { decodeRecord, encodeRecord, RecordKind } from "../../harness/devices/sim-nor/swap-log.js";
+import { renderDeviceLog } from "../../harness/report/device-log.js";
 import { parseFault } from "../../harness/sim/faults.js";
 import { PowerLostError } from "../../harness/sim/power.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
@@ -28,6 +30,27 @@ describe("devices/sim-nor (synthetic A/B board on the emulator core)", () => {
     // Device time includes the erases (22 ms each): 12 swap erases at least.
     expect(clock.now()).to.be.above(12 * 22);
     expect(dev.power.history.map((h) => h.event)).to.deep.equal(["on", "off", "on"]);
+  });
+
+  it("keeps a bounded event log whose marks survive dropping (a board lives for a whole run)", () => {
+    const dev = new SimNorDevice({ clock: new VirtualClock(), seed: 1 });
+    const mark = dev.eventCount;
+    for (let i = 0; i < MAX_EVENTS; i++) dev.log("test", `event ${i}`);
+    const late = dev.eventCount;
+    for (let i = MAX_EVENTS; i < MAX_EVENTS + 10; i++) dev.log("test", `event ${i}`);
+    expect(dev.events.length).to.be.at.most(MAX_EVENTS);
+    expect(dev.eventCount).to.equal(mark + MAX_EVENTS + 10);
+    expect(dev.events.at(-1)?.detail).to.equal(`event ${MAX_EVENTS + 9}`);
+    // A mark still inside the log: exactly the events since, none dropped.
+    expect(dev.eventsSince(late)).to.deep.include({ dropped: 0 });
+    expect(dev.eventsSince(late).events.map((e) => e.detail)).to.deep.equal(
+      Array.from({ length: 10 }, (_, i) => `event ${MAX_EVENTS + i}`),
+    );
+    // A mark from before the drop: what is left, and how many went.
+    const since = dev.eventsSince(mark);
+    expect(since.dropped + since.events.length).to.equal(MAX_EVENTS + 10);
+    expect(since.events[0]?.detail).to.equal(`event ${since.dropped}`);
+    expect(renderDeviceLog(dev, mark)).to.include(`(${since.dropped} earlier events dropped`);
   });
 
   it("reports no-image when the primary slot does not verify", async () => {
