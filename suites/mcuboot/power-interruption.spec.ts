@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
+import { sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
@@ -87,31 +88,29 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
         await clause(SIM, TRAILER);
         const { dev, runs, kept } = await stage(board, kind);
-        const staged = dev.flash.snapshot();
-        const start = dev.flash.counters.ops;
-        await dev.power.on();
-        const total = dev.flash.counters.ops - start;
-        const clean = check(dev, kind, runs, kept);
-        expect(clean, "an uninterrupted swap").to.equal(undefined);
-        expect(total, "a swap erases and writes").to.be.above(20);
-
-        const failures: string[] = [];
-        for (let n = 1; n <= total; n++) {
-          await dev.power.off();
-          dev.flash.restore(staged);
-          dev.flash.armCut(start + n);
-          await dev.power.on();
-          if (dev.state !== "off") failures.push(`cut before op ${n}: the cut did not happen (${dev.state})`);
-          // The swap's progress as the cut left it (swap-using-move shifts the primary: x).
-          const map = slotMap(dev, kind === "revert" ? runs : kept, kind === "revert" ? kept : runs);
-          evidenceNote("slots after each cut (O old image, N new, . erased, x other)", `op ${n}: ${map}`);
-          const err = await dev.power.on().then(
-            () => undefined,
-            (e: Error) => e,
-          );
-          const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
-          if (problem) failures.push(`cut before op ${n} (${map}): ${problem}`);
-        }
+        const { total, failures } = await sweepSwapCuts(
+          dev,
+          async (n) => {
+            const problems: string[] = [];
+            if (dev.state !== "off") problems.push(`the cut did not happen (${dev.state})`);
+            // The swap's progress as the cut left it (swap-using-move shifts the primary: x).
+            const map = slotMap(dev, kind === "revert" ? runs : kept, kind === "revert" ? kept : runs);
+            evidenceNote("slots after each cut (O old image, N new, . erased, x other)", `op ${n}: ${map}`);
+            const err = await dev.power.on().then(
+              () => undefined,
+              (e: Error) => e,
+            );
+            const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
+            if (problem) problems.push(`(${map}) ${problem}`);
+            return problems.length > 0 ? problems.join("; ") : undefined;
+          },
+          {
+            afterCleanSwap: (ops) => {
+              expect(check(dev, kind, runs, kept), "an uninterrupted swap").to.equal(undefined);
+              expect(ops, "a swap erases and writes").to.be.above(20);
+            },
+          },
+        );
         expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
       });
     }

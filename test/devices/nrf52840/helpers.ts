@@ -37,29 +37,3 @@ export async function board(v1: Uint8Array, seed = 5, mode?: "scratch" | "overwr
   const client = new SmpClient(dev.host, clock);
   return { clock, dev, client };
 }
-
-/**
- * MCUboot's simulator loop on a board powered off with a swap due at the next boot: count
- * the swap's flash operations with one clean boot, then for each N restore the staged flash,
- * cut power before operation N (the boot stops there) and let `check` go on from the cut,
- * returning what was wrong, if anything.
- */
-export async function sweepSwapCuts(
-  dev: Nrf52840McubootDevice,
-  check: (n: number) => Promise<string | undefined>,
-): Promise<{ total: number; failures: string[] }> {
-  const staged = dev.flash.snapshot();
-  const start = dev.flash.counters.ops;
-  await dev.power.on();
-  const total = dev.flash.counters.ops - start;
-  const failures: string[] = [];
-  for (let n = 1; n <= total; n++) {
-    await dev.power.off();
-    dev.flash.restore(staged);
-    dev.flash.armCut(start + n);
-    await dev.power.on();
-    const problem = await check(n);
-    if (problem) failures.push(`cut before op ${n}: ${problem}`);
-  }
-  return { total, failures };
-}

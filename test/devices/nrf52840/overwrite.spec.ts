@@ -1,6 +1,7 @@
 import { expect } from "chai";
+import { sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board, sweepSwapCuts, wrongKey } from "./helpers.js";
+import { app, board, wrongKey } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
+import { sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState, parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board, sweepSwapCuts } from "./helpers.js";
+import { app, board } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const v2 = app("2.0.0", 13000);

@@ -13,8 +13,9 @@
  */
 import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import { sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { parseImage } from "../../../harness/protocol/mcuboot/index.js";
-import { app, board, sweepSwapCuts } from "./helpers.js";
+import { app, board } from "./helpers.js";
 
 const SLOT = 0x76000;
 const SECTOR = 0x1000;
