@@ -1,5 +1,6 @@
 import { SmpClient } from "../harness/clients/smp/index.js";
 import { Nrf52840McubootDevice } from "../harness/devices/nrf52840-mcuboot/device.js";
+import { sweepSwapCuts } from "../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import {
   generateKey,
   parseImage,
@@ -38,22 +39,23 @@ export async function nrf52840Bench(): Promise<BenchResult> {
   await client.upload(v2);
   await client.test(parseImage(v2).hash!);
   await dev.power.off();
-  const staged = dev.flash.snapshot();
-  const start = dev.flash.counters.ops;
   let t0 = performance.now();
-  await dev.power.on();
-  const swapMs = performance.now() - t0;
-  const cuts = dev.flash.counters.ops - start;
-  t0 = performance.now();
-  for (let n = 1; n <= cuts; n++) {
-    await dev.power.off();
-    dev.flash.restore(staged);
-    dev.flash.armCut(start + n);
-    await dev.power.on();
-    await dev.power.on();
-    if (dev.runningVersion !== "2.0.0") throw new Error(`sweep: cut ${n} ended on ${dev.runningVersion}`);
-  }
+  let swapMs = 0;
+  const { total: cuts, failures } = await sweepSwapCuts(
+    dev,
+    async () => {
+      await dev.power.on();
+      return dev.runningVersion === "2.0.0" ? undefined : `ended on ${dev.runningVersion}`;
+    },
+    {
+      afterCleanSwap: () => {
+        swapMs = performance.now() - t0;
+        t0 = performance.now();
+      },
+    },
+  );
   const sweepMs = performance.now() - t0;
+  if (failures.length > 0) throw new Error(`sweep: ${failures.join("; ")}`);
 
   const figures: Record<string, number> = { swapOps: cuts, swapWallMs: swapMs, sweepWallMs: sweepMs };
   const units: Record<string, string> = { swapOps: "cut points", swapWallMs: "ms", sweepWallMs: "ms" };
