@@ -5,11 +5,10 @@
  * anything else is a real serial port (`serialport`, baud rate and parity as given). `notes`
  * says what the port could not honour.
  */
-import { realpathSync } from "node:fs";
 import type { ByteStream } from "./byte-stream.js";
 import type { Clock } from "./clock.js";
 import { openSerialPort, type SerialPortOptions } from "./serial-port-stream.js";
-import { openPty } from "./tty-stream.js";
+import { isPty, openPty } from "./tty-stream.js";
 
 export async function openPort(
   path: string,
@@ -22,12 +21,4 @@ export async function openPort(
   }
   const stream = await openSerialPort(path, opts);
   return { stream, notes: stream.warnings };
-}
-
-function isPty(path: string): boolean {
-  try {
-    return realpathSync(path).startsWith("/dev/pts/");
-  } catch {
-    return false; // openSerialPort names the path it cannot open
-  }
 }

@@ -9,6 +9,7 @@ import type { EventedByteStream, ReadOptions, SerialSignals } from "./byte-strea
 import { type Clock, WallClock } from "./clock.js";
 import { StreamClosedError } from "./errors.js";
 import { RxQueue } from "./rx-queue.js";
+import { isPty } from "./tty-stream.js";
 
 export interface SerialPortOptions {
   baudRate: number;
@@ -47,19 +48,11 @@ export async function openSerialPort(path: string, opts: SerialPortOptions): Pro
   const parity = opts.parity ?? "none";
   // Linux ptys refuse PARENB (tcsetattr EINVAL) and the binding carries on without it: say so
   // instead of failing, so an emulator behind a pty still serves an 8E1 client (AN3155).
-  if (parity !== "none" && (await isPty(path)))
+  if (parity !== "none" && isPty(path))
     stream.warnings.push(
       `${path} is a pty: ${parity} parity refused by the kernel, line runs without parity`,
     );
   return stream;
-}
-
-async function isPty(path: string): Promise<boolean> {
-  const { realpath } = await import("node:fs/promises");
-  return realpath(path).then(
-    (real) => real.startsWith("/dev/pts/"),
-    () => false,
-  );
 }
 
 export class SerialPortStream implements EventedByteStream {

@@ -11,12 +11,22 @@ import { type Clock, WallClock } from "./clock.js";
 import { StreamClosedError } from "./errors.js";
 import { RxQueue } from "./rx-queue.js";
 
+/** Whether `path` is (a link to) a Linux pseudo-terminal; false when it does not resolve. */
+export function isPty(path: string): boolean {
+  try {
+    return realpathSync(path).startsWith("/dev/pts/");
+  } catch {
+    return false;
+  }
+}
+
 /** @throws {Error} naming `path` when it is not a pty or cannot be opened. */
 export function openPty(path: string, opts: { clock?: Clock } = {}): PtyStream {
   let readFd: number;
   let writeFd: number;
   try {
-    if (!realpathSync(path).startsWith("/dev/pts/")) throw new Error("not a pty (/dev/pts/N)");
+    realpathSync(path); // a missing path is named with its own error
+    if (!isPty(path)) throw new Error("not a pty (/dev/pts/N)");
     readFd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY);
     try {
       writeFd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY);
