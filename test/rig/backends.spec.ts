@@ -16,20 +16,12 @@ import { parseUhubctl, UhubctlPower } from "../../harness/rig/backends/uhubctl-p
 import { InfrastructureError } from "../../harness/rig/errors.js";
 import { createBytePair } from "../../harness/transport/byte-pair.js";
 import { WallClock } from "../../harness/transport/clock.js";
+import { rejectionOf as rejection } from "../transport/helpers.js";
 import { byIdDirHooks, RelayBoard, ScpiSupply } from "./lab-emulators.js";
 
 const clock = new WallClock();
 const FAKE_BIN = join(import.meta.dirname, "..", "fixtures", "bin");
 const timeouts = { commandMs: 3000, powerOffMs: 50, enumerateMs: 2000, settleMs: 10 };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Runs with the fakes first on PATH and `vars` set; restores the environment after. */
 function withEnv(vars: () => Record<string, string>) {

@@ -19,18 +19,10 @@ import {
 } from "../../harness/rig/locate.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { openSerialPort } from "../../harness/transport/serial-port-stream.js";
+import { rejectionOf as rejection } from "../transport/helpers.js";
 import { makeByIdDir, ScpiSupply } from "./lab-emulators.js";
 
 const clock = new WallClock();
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function addUsb(
   root: string,

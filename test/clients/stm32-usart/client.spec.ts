@@ -14,6 +14,7 @@ import { UsartCodecError } from "../../../harness/protocol/stm32-usart/index.js"
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 import { createBytePair } from "../../../harness/transport/byte-pair.js";
 import { fromHex, toHex } from "../../../harness/transport/hex.js";
+import { rejectionOf as rejection } from "../../transport/helpers.js";
 
 /** Replies to complete request frames (hex of what the device received since the last match). */
 function scripted(script: Record<string, string>) {
@@ -31,15 +32,6 @@ function scripted(script: Record<string, string>) {
   const client = new UsartBootloader(host, { clock });
   const tx = () => client.transcript.entries.filter((e) => e.dir === "tx").map((e) => toHex(e.bytes!));
   return { clock, host, device, client, tx };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("clients/stm32-usart: UsartBootloader", () => {

@@ -9,18 +9,10 @@ import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
 import { Command, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
 import type { HostEnd } from "../../../harness/transport/byte-pair.js";
 import { fromHex, toHex } from "../../../harness/transport/hex.js";
+import { rejectionOf as rejection } from "../../transport/helpers.js";
 import { bench, randomImage, vectorTable } from "./fixture.js";
 
 const FLASH = 0x0800_0000;
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Raw bytes to the device, and whatever it answers within 50 virtual ms. */
 async function raw(host: HostEnd, hex: string, want: number): Promise<string> {
