@@ -7,6 +7,7 @@ import { expect } from "chai";
 import {
   LinkClosedError,
   NackError,
+  UnexpectedReplyError,
   UsartBootloader,
   UsartTimeoutError,
 } from "../../../harness/clients/stm32-usart/index.js";
@@ -60,6 +61,17 @@ describe("clients/stm32-usart: UsartBootloader", () => {
     expect(await b.client.connect()).to.equal("nack");
     expect(b.tx()).to.deep.equal(["7f", "7f"]);
     expect(b.clock.now()).to.be.at.least(500); // waited stm32flash's 500 ms for the first reply
+  });
+
+  it("counts an ACK to the second 0x7F as synced (the first was sent before the part listened); other bytes are refused", async () => {
+    const late = scripted({ "7f7f": "79" });
+    expect(await late.client.connect()).to.equal("ack");
+    expect(late.tx()).to.deep.equal(["7f", "7f"]);
+    expect(late.client.transcript.render()).to.include("ACK to the second 0x7F");
+    const noise = scripted({ "7f7f": "00" });
+    const err = await rejection(noise.client.connect());
+    expect(err).to.be.instanceOf(UnexpectedReplyError);
+    expect(err.message).to.include("got 0x00");
   });
 
   it("sends Read Memory as address MSB-first + XOR and N−1 + complement", async () => {
