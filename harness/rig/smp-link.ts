@@ -19,6 +19,7 @@ import type { ByteStream } from "../transport/byte-stream.js";
 import { StreamClosedError } from "../transport/errors.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
+import { trackBoardLink } from "./board-links.js";
 import { InfrastructureError } from "./errors.js";
 import { listByIdEntries } from "./locate.js";
 
@@ -206,7 +207,8 @@ async function openPort(
   }).catch((e: Error) => {
     throw new PortOpenError(`board ${board.id}: ${e.message}`, { cause: e });
   });
-  return { stream, path };
+  // A suite's SMP session serves all of a board's tests (reopened after each reset).
+  return { stream: trackBoardLink(board.id, stream, "board"), path };
 }
 
 /** The port was found but would not open. */

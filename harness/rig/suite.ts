@@ -23,6 +23,7 @@ import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { skipWithReason } from "../report/skip.js";
 import { allureOperationSteps, steppedBoard } from "../report/steps.js";
 import type { Board } from "./board.js";
+import { boardLinkHooks } from "./board-links.js";
 import { reportIdentity } from "./identify-report.js";
 import { leaseHooks } from "./lease-hooks.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
@@ -64,6 +65,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     describe(`${board.id} (${board.family})`, function () {
       // A lab board is leased for these tests, so no other run or worker drives it meanwhile.
       leaseHooks(board);
+      // Ports a failed test left open are closed, so the next test (and run) can open them.
+      boardLinkHooks(board);
       let marks = markEvidence(board);
       beforeEach(async () => {
         await allure.labels(...labels);

@@ -8,6 +8,7 @@ import { TKeyDevice } from "../devices/tkey/device.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
+import { trackBoardLink } from "./board-links.js";
 import { serialPortPath } from "./usart-link.js";
 
 export const TKEY_BAUD = 62500;
@@ -16,9 +17,10 @@ export async function openTKeyLink(board: Board): Promise<ByteStream> {
   if (board.emulator instanceof TKeyDevice) return board.emulator.openPort();
   if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board is not a TKey`);
   const path = await serialPortPath(board);
-  return openSerialPort(path, {
+  const port = await openSerialPort(path, {
     baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,
     parity: "none",
     clock: board.clock,
   });
+  return trackBoardLink(board.id, port);
 }

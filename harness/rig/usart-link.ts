@@ -10,6 +10,7 @@ import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import { attachSignalStream } from "./backends/dtr-rts.js";
 import type { Board } from "./board.js";
+import { trackBoardLink } from "./board-links.js";
 
 export async function openUsartLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return connectUsart(board.emulator);
@@ -21,7 +22,7 @@ export async function openUsartLink(board: Board): Promise<ByteStream> {
   });
   // DTR/RTS boot and reset sequences run on the port the client holds (stm32flash -i style).
   attachSignalStream(board.id, port);
-  return port;
+  return trackBoardLink(board.id, port);
 }
 
 /**

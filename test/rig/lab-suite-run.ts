@@ -22,6 +22,8 @@ export async function runSuitesOnRig(opts: {
   rigYaml: string[];
   suites: string;
   env?: Record<string, string>;
+  /** Longest the child mocha may run before it is killed. Default 210 s. */
+  timeoutMs?: number;
 }): Promise<SuiteRunResult> {
   const root = projectRoot();
   const rigFile = join(opts.dir, "rig.yaml");
@@ -36,6 +38,8 @@ export async function runSuitesOnRig(opts: {
       "import=tsx",
       "--timeout",
       "120000",
+      // A port or child a failed test left open must not keep the child (and this run) alive.
+      "--exit",
       "--reporter",
       "json",
       "--reporter-option",
@@ -45,11 +49,15 @@ export async function runSuitesOnRig(opts: {
     {
       cwd: root,
       reject: false,
+      // Under the callers' own test timeouts, so a stuck child is reported with its stderr.
+      timeout: opts.timeoutMs ?? 210_000,
+      forceKillAfterDelay: 5_000,
       env: { HIL_RIG: rigFile, HIL_LEASE_DIR: join(opts.dir, "leases"), ...opts.env },
     },
   );
   const text = await readFile(report, "utf8").catch(() => {
-    throw new Error(`mocha wrote no report (exit ${run.exitCode}): ${run.stderr.slice(-2000)}`);
+    const how = run.timedOut ? `killed after ${opts.timeoutMs ?? 210_000} ms` : `exit ${run.exitCode}`;
+    throw new Error(`mocha wrote no report (${how}): ${run.stderr.slice(-2000)}`);
   });
   const result = JSON.parse(text) as {
     passes: { fullTitle: string }[];
