@@ -44,9 +44,10 @@ const BLOCK = 2048;
 const FAILING = 3;
 
 /**
- * Reported for a data block. errERASE / errCHECK_ERASED would fit an erase command as well,
- * errUSBR / errPOR a status after a reset: a DFU 1.1 device may report any of them for a
- * block, and a block is where the host must stop and leave the flash checkable.
+ * Reported for a data block. errUSBR / errPOR would fit a status after a reset as well: a
+ * DFU 1.1 device may report any of them for a block, and a block is where the host must stop
+ * and leave the flash checkable. errERASE / errCHECK_ERASED are also checked where they
+ * belong most, on a DfuSe Erase command ({@link ON_AN_ERASE}).
  */
 const ON_A_BLOCK: readonly DfuStatusName[] = [
   "errFILE",
@@ -60,6 +61,9 @@ const ON_A_BLOCK: readonly DfuStatusName[] = [
   "errPOR",
   "errUNKNOWN",
 ];
+
+/** Reported for a DfuSe Erase command (DNLOAD wBlockNum 0, 0x41 + page address). */
+const ON_AN_ERASE: readonly DfuStatusName[] = ["errERASE", "errCHECK_ERASED"];
 
 /** Arm a dfu-status fault at the next-but-`ahead` occurrence of `event` on the board's emulator. */
 function injectStatus(board: Board, event: string, ahead: number, status: DfuStatusName): void {
@@ -109,6 +113,45 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         await client.clearStatus();
         expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
         await client.download(image);
+        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      });
+    }
+
+    for (const status of ON_AN_ERASE) {
+      it(`${status} (${DFU_STATUS_MEANINGS[status]}) for the Erase command of the second page: the client stops naming it, that page and the rest keep the old image, CLRSTATUS and a second download recover`, async () => {
+        await clause(`DFU 1.1 §6.1.2 ${status}`);
+        await startInBootloader(board);
+        const dev = emulatedStm32(board);
+        const { base, pageSize } = profile(board).flash;
+        const old = appImage(board, IMAGE, `erase-old-${status}`);
+        const data = appImage(board, IMAGE, `erase-new-${status}`);
+        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+        const client = await connect(board);
+        await client.download(asFile("bin", base, old));
+        // A download's DNLOADs begin with one Erase command per page, in address order.
+        injectStatus(board, "dfu.request.DNLOAD", 2, status);
+
+        const err = await client.download(asFile("bin", base, data)).catch((e: unknown) => e);
+        expect(err)
+          .to.be.instanceOf(DfuError)
+          .and.include({
+            kind: "status",
+            status,
+            state: "dfuERROR",
+            operation: "Erase page",
+            address: base + pageSize,
+          });
+        expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
+        expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
+        // The first page erased, the failed one and the rest still the old image, no new block written.
+        const expected = old.slice();
+        expected.fill(0xff, 0, pageSize);
+        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
+
+        await client.clearStatus();
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
+        await client.download(asFile("bin", base, data));
         expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
       });
     }
