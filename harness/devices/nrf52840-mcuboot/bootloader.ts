@@ -1,8 +1,10 @@
 import {
+  BootFlagState,
   BootMagicState,
   bootMagic,
   compareVersions,
   formatVersion,
+  type ImageVerdict,
   type ParsedImage,
   type PublicKey,
   SwapType,
@@ -11,8 +13,9 @@ import {
 import type { FlashArea } from "./flash-area.js";
 import { hasRequest, overwrite } from "./overwrite.js";
 import { MCUBOOT_MAX_ALIGN, type SwapMode } from "./profile.js";
-import { imageInfo, layoutOf, swapTypeOf, trailerOf } from "./slots.js";
+import { imageInfo, layoutOf, maxImageSize, swapTypeOf, trailerOf } from "./slots.js";
 import { Swap, swapName } from "./swap.js";
+import { ScratchSwap } from "./swap-scratch.js";
 
 export interface BootOptions {
   /** The provisioned public keys (MCUboot's built-in key table). */
@@ -27,12 +30,15 @@ export type BootOutcome =
   | { kind: "boot"; image: ParsedImage; swapped: SwapType }
   | { kind: "no-image"; reason: string };
 
+const isUpgrade = (t: SwapType) => t === SwapType.TEST || t === SwapType.PERM || t === SwapType.REVERT;
+
 /**
- * MCUboot's decisions on one boot (loader.c, design.md "High-level operation"):
+ * MCUboot's decisions on one boot (loader.c boot_prepare_image_for_update, context_boot_go):
  * 1. an interrupted swap resumes from its status, without revalidating;
  * 2. a TEST/PERM/REVERT request is honoured only if the secondary validates against the
- *    provisioned keys; otherwise the whole secondary slot is erased and nothing swaps;
- * 3. the primary is validated (BOOT_VALIDATE_SLOT0) before it is started.
+ *    provisioned keys and fits (bootutil_img_validate: "TLV beyond image size" past
+ *    bootutil_max_image_size); otherwise the whole secondary slot is erased and nothing swaps;
+ * 3. the primary is validated (BOOT_VALIDATE_SLOT0, the same checks) before it is started.
  */
 export async function bootDecide(
   primary: FlashArea,
@@ -41,64 +47,160 @@ export async function bootDecide(
   log: (detail: string) => void,
   scratch?: FlashArea,
 ): Promise<BootOutcome> {
-  const swap = new Swap(primary, secondary, log, opts.mode === "scratch" ? "scratch" : "move", scratch);
+  const mode = opts.mode ?? "move";
+  const maxSize = maxImageSize(mode, primary, secondary);
+  const ctx = { primary, secondary, opts, log, maxSize, mode };
   let swapped: SwapType = SwapType.NONE;
-  if (opts.mode === "overwrite-only") {
-    if (hasRequest(secondary)) {
-      const refusal = secondaryRefusal(primary, secondary, SwapType.TEST, opts);
-      if (refusal) {
-        log(`Image in the secondary slot is not valid! (${refusal}): erasing it`);
-        for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
-      } else {
-        await overwrite(primary, secondary, imageInfo(secondary)!.totalSize, log);
-        swapped = SwapType.PERM;
-      }
+  if (mode === "overwrite-only") {
+    if (hasRequest(secondary) && (await secondaryAccepted(ctx, SwapType.TEST))) {
+      await overwrite(primary, secondary, imageInfo(secondary)!.totalSize, log);
+      swapped = SwapType.PERM;
     }
-  } else if (swap.inProgress()) {
-    swapped = trailerOf(primary).swapType as SwapType;
-    await swap.resume();
+  } else if (mode === "scratch") {
+    if (!scratch) throw new Error("swap-using-scratch needs the scratch area");
+    swapped = await scratchBoot(ctx, new ScratchSwap(primary, secondary, scratch, log));
   } else {
-    const type = swapTypeOf(trailerOf(primary), trailerOf(secondary));
-    if (type !== SwapType.NONE) {
-      const refusal = secondaryRefusal(primary, secondary, type, opts);
-      if (refusal) {
-        log(`Image in the secondary slot is not valid! (${refusal}): erasing it`);
-        for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
-      } else {
-        const swapSize = Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0);
-        if (swap.sectorsFor(swapSize) === undefined) {
-          log(`${swapName(type)}: images too large for swap-${swap.plan}; erasing the secondary`);
-          for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
-        } else {
-          // MCUboot does this for swap-using-move; the emulated scratch swap erases the primary
-          // trailer at its start too, so it needs the same protection.
-          if (type === SwapType.REVERT) await fixupRevert(secondary, swapSize);
-          await swap.start(type, swapSize);
-          swapped = type;
-        }
-      }
-    }
+    swapped = await moveBoot(ctx, new Swap(primary, secondary, log));
   }
-  const verdict = validateImage(primary.read(0, primary.size), opts.keys);
-  if (!verdict.valid) return { kind: "no-image", reason: `primary slot: ${verdict.reason}` };
+  const verdict = validateSlot(primary, opts.keys, maxSize);
+  if (!verdict.valid) {
+    log(`Image in the primary slot is not valid! (${verdict.reason})`);
+    return { kind: "no-image", reason: `primary slot: ${verdict.reason}` };
+  }
   log(`booting primary image ${formatVersion(verdict.image.header.version)}`);
   return { kind: "boot", image: verdict.image, swapped };
 }
 
-function secondaryRefusal(
-  primary: FlashArea,
-  secondary: FlashArea,
-  type: SwapType,
-  opts: BootOptions,
-): string | undefined {
-  const verdict = validateImage(secondary.read(0, secondary.size), opts.keys);
-  if (!verdict.valid) return verdict.reason;
-  if (opts.downgradePrevention && type !== SwapType.REVERT) {
-    const running = imageInfo(primary);
-    if (running && compareVersions(verdict.image.header.version, running.header.version) < 0)
-      return `version ${formatVersion(verdict.image.header.version)} is lower than the running ${formatVersion(running.header.version)}`;
+interface BootContext {
+  primary: FlashArea;
+  secondary: FlashArea;
+  opts: BootOptions;
+  log: (detail: string) => void;
+  maxSize: number;
+  mode: SwapMode;
+}
+
+async function moveBoot(ctx: BootContext, swap: Swap): Promise<SwapType> {
+  const { primary, secondary, log } = ctx;
+  if (swap.inProgress()) {
+    const type = trailerOf(primary).swapType as SwapType;
+    await swap.resume();
+    return type;
   }
-  return undefined;
+  const type = swapTypeOf(trailerOf(primary), trailerOf(secondary));
+  if (!isUpgrade(type) || !(await secondaryAccepted(ctx, type))) return SwapType.NONE;
+  const swapSize = copySize(primary, secondary);
+  const sectors = swap.sectorsFor(swapSize);
+  if (sectors === undefined) {
+    // swap_move.c swap_run: the swap is skipped, nothing is erased and the request stays in
+    // the secondary; boot_perform_update still goes on with the swap type it was given.
+    const { required, available } = swap.space(swapSize);
+    log("Not enough free space to run swap upgrade");
+    log(`required ${required} bytes but only ${available} are available`);
+    await closeUpgrade(primary, type);
+    return type;
+  }
+  if (type === SwapType.REVERT) await fixupRevert(secondary, swapSize);
+  await swap.start(type, swapSize);
+  return type;
+}
+
+/** swap-using-scratch: the status source decides between resuming, restarting a recorded swap, or the swap table. */
+async function scratchBoot(ctx: BootContext, swap: ScratchSwap): Promise<SwapType> {
+  const { primary, secondary, log } = ctx;
+  const status = swap.readStatus();
+  if (status.done > 0) {
+    // boot_complete_partial_swap: no revalidation.
+    await swap.run(status.swapType, swap.recordedSwapSize(), status.done);
+    if (isUpgrade(status.swapType)) await swap.finish(status.swapType);
+    return status.swapType;
+  }
+  // A status without entries but with a swap type (the scratch trailer written at the
+  // start of a swap, or the primary's): that swap starts again, once the secondary
+  // validates; if it does not, MCUboot sets FAIL, which marks the primary image_ok.
+  const recorded = status.swapType !== SwapType.NONE;
+  const type = recorded ? status.swapType : swapTypeOf(trailerOf(primary), trailerOf(secondary));
+  if (!isUpgrade(type)) return SwapType.NONE;
+  if (recorded) log(`swap-scratch: ${swapName(type)} recorded in the ${status.source} trailer, not started`);
+  const invalid = await secondaryInvalid(ctx);
+  if (invalid) {
+    if (!recorded) return SwapType.NONE;
+    if (trailerOf(primary).imageOk === BootFlagState.UNSET)
+      await primary.writeField(layoutOf(primary).imageOk, Uint8Array.of(1));
+    return SwapType.FAIL;
+  }
+  if (await downgradeRefused(ctx, type)) return SwapType.NONE;
+  await swap.run(type, copySize(primary, secondary), 0);
+  await swap.finish(type);
+  return type;
+}
+
+/**
+ * boot_perform_update after the swap, with the swap type loader.c decided: image_ok for
+ * PERM and REVERT when unset (swap_set_image_ok), copy_done for every upgrade
+ * (swap_set_copy_done writes it unconditionally; over a copy_done already 01, which the
+ * nRF52840 keeps as 01, the emulator writes nothing).
+ */
+async function closeUpgrade(primary: FlashArea, type: SwapType): Promise<void> {
+  const layout = layoutOf(primary);
+  const t = trailerOf(primary);
+  if ((type === SwapType.PERM || type === SwapType.REVERT) && t.imageOk === BootFlagState.UNSET)
+    await primary.writeField(layout.imageOk, Uint8Array.of(1));
+  if (t.copyDone === BootFlagState.UNSET) await primary.writeField(layout.copyDone, Uint8Array.of(1));
+}
+
+/** boot_swap_image: the larger of the two images' sizes (the primary's only if its header magic is there). */
+function copySize(primary: FlashArea, secondary: FlashArea): number {
+  return Math.max(imageInfo(primary)?.totalSize ?? 0, imageInfo(secondary)?.totalSize ?? 0);
+}
+
+/** Validation, then downgrade prevention: true when the secondary may be installed. */
+async function secondaryAccepted(ctx: BootContext, type: SwapType): Promise<boolean> {
+  return !(await secondaryInvalid(ctx)) && !(await downgradeRefused(ctx, type));
+}
+
+/** boot_validate_slot on the secondary: an invalid image is erased (boot_scramble_slot, the whole slot). */
+async function secondaryInvalid(ctx: BootContext): Promise<boolean> {
+  const { secondary, opts, log, maxSize } = ctx;
+  const verdict = validateSlot(secondary, opts.keys, maxSize);
+  if (verdict.valid) return false;
+  log(`Image in the secondary slot is not valid! (${verdict.reason}): erasing it`);
+  for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
+  return true;
+}
+
+/** check_downgrade_prevention (TEST and PERM only): a lower version is erased instead of installed. */
+async function downgradeRefused(ctx: BootContext, type: SwapType): Promise<boolean> {
+  const { primary, secondary, opts, log } = ctx;
+  if (!opts.downgradePrevention || type === SwapType.REVERT) return false;
+  const running = imageInfo(primary);
+  const next = imageInfo(secondary);
+  if (!running || !next || compareVersions(next.header.version, running.header.version) >= 0) return false;
+  // loader.c: boot_validate_slot in overwrite-only, check_downgrade_prevention in the swaps.
+  const what =
+    ctx.mode === "overwrite-only"
+      ? "Insufficient version in secondary slot"
+      : "Image 0 in slot 1 erased due to downgrade prevention";
+  log(
+    `${what} (version ${formatVersion(next.header.version)} is lower than the running ${formatVersion(running.header.version)})`,
+  );
+  for (let s = 0; s < secondary.sectorCount; s++) await secondary.eraseSector(s);
+  return true;
+}
+
+/**
+ * bootutil_img_validate on a slot: hash and signature against the provisioned keys, and the
+ * image's end (header, body and TLVs) within bootutil_max_image_size.
+ */
+function validateSlot(area: FlashArea, keys: readonly PublicKey[], maxSize: number): ImageVerdict {
+  const verdict = validateImage(area.read(0, area.size), keys);
+  if (verdict.image && verdict.image.totalSize > maxSize)
+    return {
+      valid: false,
+      reason: `TLV beyond image size: the image ends at ${verdict.image.totalSize}, past the ${maxSize} bytes this upgrade mode allows`,
+      image: verdict.image,
+    };
+  return verdict;
 }
 
 /**

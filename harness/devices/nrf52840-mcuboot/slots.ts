@@ -1,4 +1,5 @@
 import {
+  BOOT_MAX_IMG_SECTORS,
   BootFlagState,
   BootMagicState,
   bootMagic,
@@ -9,9 +10,10 @@ import {
   type TrailerLayout,
   type TrailerState,
   trailerLayout,
+  trailerSize,
 } from "../../protocol/mcuboot/index.js";
 import type { FlashArea } from "./flash-area.js";
-import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
+import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH, type SwapMode } from "./profile.js";
 
 /** The trailer layout of a slot on this board (write size 4, BOOT_MAX_ALIGN 8). */
 export function layoutOf(area: FlashArea): TrailerLayout {
@@ -26,6 +28,50 @@ export function trailerOf(area: FlashArea): TrailerState {
   for (const k of ["magic", "imageOk", "copyDone", "swapInfo", "swapSize", "status"] as const)
     shifted[k] = layout[k] - layout.status;
   return readTrailer(tail, shifted, area.flash.erasedValue);
+}
+
+/** BOOT_TRAILER_SZ for this board (bootutil_area.c boot_trailer_sz): status area + info + magic. */
+export const TRAILER_SIZE = trailerSize(NRF52840_FLASH.writeSize, MCUBOOT_MAX_ALIGN);
+
+/**
+ * The trailer a swap-using-scratch keeps in the scratch area (bootutil_area.c
+ * boot_scratch_trailer_sz): one sector's 3 status entries, then the same info and magic
+ * fields as a slot's, at the same offsets from the area's end.
+ */
+export const SCRATCH_TRAILER_SIZE = TRAILER_SIZE - (BOOT_MAX_IMG_SECTORS - 1) * 3 * NRF52840_FLASH.writeSize;
+
+/**
+ * bootutil_max_image_size (bootutil_misc.c), the largest image (header + body + TLVs) that
+ * bootutil_img_validate accepts in either slot ("TLV beyond image size"):
+ * - swap-using-move, swap_move.c app_max_size: the smaller of the primary less its
+ *   trailer sectors and the spare sector the move needs, and the secondary less its trailer
+ *   sectors;
+ * - swap-using-scratch, swap_scratch.c app_max_size_adjust_to_trailer: up to the slot's
+ *   trailer, less any padding the scratch trailer needs (none on this board: the trailer's
+ *   sector holds more of the trailer than the scratch trailer's size);
+ * - overwrite-only: up to swap_info (boot_swap_info_off).
+ */
+export function maxImageSize(mode: SwapMode, primary: FlashArea, secondary: FlashArea): number {
+  const sector = primary.sectorSize;
+  const trailerSectors = Math.ceil(TRAILER_SIZE / sector) * sector;
+  if (mode === "move")
+    return Math.min(
+      primary.sectorCount * sector - trailerSectors - sector,
+      secondary.sectorCount * sector - trailerSectors,
+    );
+  if (mode === "scratch") {
+    const trailerOff = primary.size - TRAILER_SIZE;
+    const inFirstSector = primary.size - trailerSectors + sector - trailerOff;
+    return trailerOff - Math.max(0, SCRATCH_TRAILER_SIZE - inFirstSector);
+  }
+  return layoutOf(primary).swapInfo;
+}
+
+/** The swap type a trailer's swap_info records; erased or out of range reads NONE (boot_read_swap_state). */
+export function recordedSwapType(t: TrailerState): SwapType {
+  return t.swapType >= SwapType.NONE && t.swapType <= SwapType.REVERT
+    ? (t.swapType as SwapType)
+    : SwapType.NONE;
 }
 
 /** img_mgmt_read_info: the header magic and the TLVs parse, with exactly one SHA256; no signature check. */

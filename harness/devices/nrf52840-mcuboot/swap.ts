@@ -7,16 +7,13 @@ import {
 } from "../../protocol/mcuboot/index.js";
 import type { FlashArea } from "./flash-area.js";
 import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
-import { layoutOf, trailerOf } from "./slots.js";
+import { layoutOf, TRAILER_SIZE, trailerOf } from "./slots.js";
 
 /**
- * The two swapping upgrades of MCUboot (docs/design.md), as a list of sector copies:
- * - swap-using-move: every image sector of the primary moves up by one (top down), then
- *   for each index i the new sector i comes from the secondary and the old one (now at
- *   i+1) goes to secondary i. Needs one spare sector in the primary, no scratch.
- * - swap-using-scratch: from the last image sector down, primary i goes to the scratch,
- *   secondary i to primary i, scratch to secondary i. Images must stay out of the slot's
- *   last (trailer) sector here; MCUboot's extra handling of that sector is not modelled.
+ * MCUboot's swap-using-move (docs/design.md, swap_move.c), as a list of sector copies: every
+ * image sector of the primary moves up by one (top down), then for each index i the new
+ * sector i comes from the secondary and the old one (now at i+1) goes to secondary i. Needs
+ * one spare sector in the primary, no scratch. (swap-using-scratch is swap-scratch.ts.)
  *
  * Progress lives in the primary slot's trailer, as MCUboot writes it (swap_misc.c
  * swap_status_init, swap_move.c, bootutil_misc.c boot_write_status): the trailer sector is
@@ -24,38 +21,41 @@ import { layoutOf, trailerOf } from "./slots.js";
  * request, or a revert after its fixup), swap_size (the larger image's size in bytes) and
  * the magic last, so a GOOD magic means the record is whole. Then the secondary's trailer
  * sector is erased (the request is consumed) and every finished step writes one status
- * entry of one write unit: its first byte is the step's state number (1, 2, 3), the rest
- * erased. swap-using-move puts the n move steps in entries 0..n-1 and the 2 swap steps of
- * sector i at BOOT_MAX_IMG_SECTORS + 2i + {0, 1}; swap-using-scratch puts the 3 steps of
- * its k-th sector at 3k + {0, 1, 2}. Every step is idempotent given the entries before it,
- * so a power cut before any flash operation resumes on the next boot from the first
+ * entry of one write unit: its first byte is the step's state number (1, 2), the rest
+ * erased. The n move steps go to entries 0..n-1 and the 2 swap steps of sector i to
+ * BOOT_MAX_IMG_SECTORS + 2i + {0, 1}. Every step is idempotent given the entries before
+ * it, so a power cut before any flash operation resumes on the next boot from the first
  * missing entry; copy_done (and image_ok for PERM/REVERT) close the swap.
  */
-export type SwapPlan = "move" | "scratch";
-
 export class Swap {
   constructor(
     readonly primary: FlashArea,
     readonly secondary: FlashArea,
     private readonly log: (detail: string) => void,
-    readonly plan: SwapPlan = "move",
-    readonly scratch?: FlashArea,
-  ) {
-    if (plan === "scratch" && !scratch) throw new Error("swap-using-scratch needs the scratch area");
+  ) {}
+
+  /**
+   * swap_move.c swap_run's check before a new swap: the image sectors (find_last_idx, at
+   * least 1) must end before the first trailer sector, less the spare sector the move needs.
+   */
+  space(bytes: number): { sectors: number; required: number; available: number } {
+    const size = this.primary.sectorSize;
+    const sectors = Math.max(1, Math.ceil(bytes / size));
+    const firstTrailer = this.primary.sectorCount - Math.ceil(TRAILER_SIZE / size);
+    return { sectors, required: (sectors + 1) * size, available: firstTrailer * size };
   }
 
-  /** Image sectors a swap of `bytes` moves; undefined when it does not fit beside the trailer (and move's spare sector). */
+  /** Image sectors a swap of `bytes` moves; undefined when swap_run finds "Not enough free space". */
   sectorsFor(bytes: number): number | undefined {
-    const n = Math.max(1, Math.ceil(bytes / this.primary.sectorSize));
-    const spare = this.plan === "move" ? 1 : 0;
-    return (n + spare) * this.primary.sectorSize <= layoutOf(this.primary).status ? n : undefined;
+    const { sectors, required, available } = this.space(bytes);
+    return required <= available ? sectors : undefined;
   }
 
   /** Records a new swap of `swapSize` bytes (the larger image) in the primary trailer, then runs it. */
   async start(type: SwapType, swapSize: number): Promise<void> {
     const layout = layoutOf(this.primary);
     const sectors = this.sectorsFor(swapSize)!;
-    this.log(`swap-${this.plan} ${swapName(type)} over ${sectors} sectors: start`);
+    this.log(`swap-move ${swapName(type)} over ${sectors} sectors: start`);
     const secondaryOk = trailerOf(this.secondary).imageOk === BootFlagState.SET;
     await this.primary.eraseSector(this.primary.sectorCount - 1);
     await this.primary.writeField(layout.swapInfo, Uint8Array.of((0 << 4) | type));
@@ -84,9 +84,7 @@ export class Swap {
     const t = trailerOf(this.primary);
     const sectors = Math.max(1, Math.ceil(t.swapSize / this.primary.sectorSize));
     const done = this.#doneSteps(sectors);
-    this.log(
-      `swap-${this.plan} ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`,
-    );
+    this.log(`swap-move ${swapName(t.swapType as SwapType)}: resuming at step ${done} of ${3 * sectors}`);
     await this.#run(t.swapType as SwapType, sectors, done);
   }
 
@@ -99,7 +97,7 @@ export class Swap {
 
   /** Where step `step` of an n-sector swap records itself in the primary slot. */
   #entryOffset(step: number, n: number): number {
-    return layoutOf(this.primary).status + statusEntry(this.plan, step, n).index * NRF52840_FLASH.writeSize;
+    return layoutOf(this.primary).status + statusEntry(step, n).index * NRF52840_FLASH.writeSize;
   }
 
   async #run(type: SwapType, n: number, from: number): Promise<void> {
@@ -110,29 +108,20 @@ export class Swap {
       await this.secondary.eraseSector(lastSec);
     for (let step = from; step < 3 * n; step++) {
       await this.#step(step, n);
-      await this.primary.writeField(
-        this.#entryOffset(step, n),
-        Uint8Array.of(statusEntry(this.plan, step, n).state),
-      );
+      await this.primary.writeField(this.#entryOffset(step, n), Uint8Array.of(statusEntry(step, n).state));
     }
     const t = trailerOf(this.primary);
     if ((type === SwapType.PERM || type === SwapType.REVERT) && t.imageOk === BootFlagState.UNSET)
       await this.primary.writeField(layout.imageOk, Uint8Array.of(1));
     if (t.copyDone === BootFlagState.UNSET) await this.primary.writeField(layout.copyDone, Uint8Array.of(1));
-    this.log(`swap-${this.plan} ${swapName(type)}: done`);
+    this.log(`swap-move ${swapName(type)}: done`);
   }
 
   /** Step `step` of 3n: each one copies one sector whose source the earlier steps left intact. */
   async #step(step: number, n: number): Promise<void> {
     const P = this.primary;
     const S = this.secondary;
-    if (this.plan === "scratch") {
-      const i = n - 1 - Math.floor(step / 3);
-      const part = step % 3;
-      if (part === 0) await this.#copy(P, i, this.scratch!, 0);
-      else if (part === 1) await this.#copy(S, i, P, i);
-      else await this.#copy(this.scratch!, 0, S, i);
-    } else if (step < n) {
+    if (step < n) {
       const j = n - 1 - step;
       await this.#copy(P, j, P, j + 1);
     } else {
@@ -153,11 +142,10 @@ export class Swap {
 }
 
 /**
- * The status entry of step `step` of an n-sector swap: its index in the status area (in
- * write units) and the state number MCUboot writes there (boot_status_internal_off).
+ * The status entry of step `step` of an n-sector swap-using-move: its index in the status
+ * area (in write units) and the state number MCUboot writes there (boot_status_internal_off).
  */
-export function statusEntry(plan: SwapPlan, step: number, n: number): { index: number; state: number } {
-  if (plan === "scratch") return { index: step, state: (step % 3) + 1 };
+export function statusEntry(step: number, n: number): { index: number; state: number } {
   if (step < n) return { index: step, state: 1 };
   const k = step - n;
   return { index: BOOT_MAX_IMG_SECTORS + k, state: (k % 2) + 1 };

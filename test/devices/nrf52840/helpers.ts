@@ -22,6 +22,43 @@ export function app(version: string, size: number, key = goodKey, seed = 1): Uin
 }
 
 /**
+ * A signed app image whose whole length (header, payload, TLVs) is `total` bytes, give or
+ * take the few bytes a DER signature varies by; `pad`/`confirm` as imgtool's (the request
+ * written in its trailer, for programming straight into the secondary).
+ */
+export function appOfTotal(
+  version: string,
+  total: number,
+  opts: { pad?: boolean; confirm?: boolean } = {},
+): Uint8Array {
+  const overhead = app(version, 1000).length - 1000;
+  const size = total - overhead;
+  const r = new Random(1).fork(version);
+  const payload = Uint8Array.from({ length: size }, () => r.byte());
+  return signImage(payload, {
+    key: goodKey,
+    version: parseVersion(version),
+    headerSize: 0x200,
+    slotSize: 0x76000,
+    padHeader: true,
+    // The write size only shapes the trailer `pad` writes (imgtool's room check uses it too).
+    align: opts.pad || opts.confirm ? 4 : 1,
+    ...opts,
+  });
+}
+
+/** A board with nothing booted yet (power off): program its slots, then power it on. */
+export function offBoard(seed = 5, mode?: "scratch" | "overwrite-only") {
+  const clock = new VirtualClock();
+  const dev = new Nrf52840McubootDevice({
+    clock,
+    seed,
+    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}) },
+  });
+  return { clock, dev };
+}
+
+/**
  * A powered-on board with `v1` factory-programmed in the primary slot, and a client on its
  * UART; `mode` picks the swap (default swap-using-move).
  */

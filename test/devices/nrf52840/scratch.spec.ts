@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
 import { sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
-import { BootFlagState, BootMagicState, parseImage } from "../../../harness/protocol/mcuboot/index.js";
+import {
+  BOOT_MAGIC_ALIGN8,
+  BootFlagState,
+  BootMagicState,
+  parseImage,
+  SwapType,
+} from "../../../harness/protocol/mcuboot/index.js";
 import { app, board } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
@@ -51,5 +57,41 @@ describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
     });
     expect(total).to.be.above(20);
     expect(failures).to.deep.equal([]);
+  });
+
+  it("REVERT: no fixup of the secondary; while the primary trailer is erased the swap type waits in the scratch trailer, and every cut ends reverted with swap_info REVERT", async () => {
+    // swap_scratch.c boot_swap_sectors writes the scratch trailer (swap_status_init) before
+    // erasing the primary's; swap_move.c fixup_revert is not part of swap-using-scratch.
+    const { dev, client } = await scratchBoard();
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("2.0.0");
+    await dev.power.off();
+    const at = (part: { offset: number; size: number }, fromEnd: number, n: number) =>
+      dev.flash.peek(dev.flash.base + part.offset + part.size - fromEnd, n);
+    const erased = (b: Uint8Array) => b.every((x) => x === 0xff);
+    let waitingInScratch = 0;
+    const { failures } = await sweepSwapCuts(dev, async () => {
+      const problems: string[] = [];
+      if (!erased(at(dev.layout.secondary, 16, 16))) problems.push("the secondary got a magic");
+      if (
+        erased(at(dev.layout.primary, 16, 16)) &&
+        same(at(dev.layout.scratch, 16, 16), BOOT_MAGIC_ALIGN8) &&
+        at(dev.layout.scratch, 40, 1)[0] === SwapType.REVERT
+      )
+        waitingInScratch++;
+      await dev.power.on();
+      const t = trailerOf(dev.primary);
+      if (dev.runningVersion !== "1.0.0") problems.push(`runs ${dev.runningVersion}`);
+      if (!same(dev.primary.read(0, v1.length), v1) || !same(dev.secondary.read(0, v2.length), v2))
+        problems.push("images not reverted");
+      if (t.swapType !== SwapType.REVERT) problems.push(`primary swap_info ${t.swapType}`);
+      if (t.imageOk !== BootFlagState.SET || t.copyDone !== BootFlagState.SET) problems.push("flags");
+      if (trailerOf(dev.secondary).magic !== BootMagicState.UNSET) problems.push("secondary trailer");
+      return problems.length ? problems.join("; ") : undefined;
+    });
+    expect(failures).to.deep.equal([]);
+    expect(waitingInScratch, "cuts with the primary trailer erased and REVERT in the scratch").to.be.above(0);
   });
 });

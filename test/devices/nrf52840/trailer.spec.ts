@@ -197,12 +197,16 @@ describe("devices/nrf52840-mcuboot: trailers in MCUboot's layout (byte offsets f
     expect(failures).to.deep.equal([]);
   });
 
-  it("swap-using-scratch: the 3 steps of the k-th sector write states 1, 2, 3 at entries 3k..3k+2", async () => {
+  it("swap-using-scratch: one operation per scratch-full of sectors (2 here), its 3 states write 1, 2, 3 at entries 3k..3k+2", async () => {
+    // swap_scratch.c boot_copy_sz: an operation takes as many sectors as the 8 KB scratch
+    // holds, from the last image sector down; boot_status_internal_off: entry 3(idx-1)+state-1.
     const { dev, client } = await board(v1, 13, "scratch");
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.cycle();
-    const entries = Array.from({ length: 3 * sectors }, (_, k): [number, number] => [k, (k % 3) + 1]);
+    const operations = Math.ceil(sectors / (dev.layout.scratch.size / SECTOR));
+    expect(operations).to.equal(2);
+    const entries = Array.from({ length: 3 * operations }, (_, k): [number, number] => [k, (k % 3) + 1]);
     expect(trailerSector(dev, 0)).to.deep.equal(
       expectedTrailerSector({ swapType: 0x02, copyDone: true, statusEntries: entries }),
     );
