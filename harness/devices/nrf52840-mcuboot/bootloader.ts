@@ -4,6 +4,7 @@ import {
   bootMagic,
   compareVersions,
   formatVersion,
+  ImageFlag,
   type ImageVerdict,
   type ParsedImage,
   type PublicKey,
@@ -122,7 +123,7 @@ async function scratchBoot(ctx: BootContext, swap: ScratchSwap): Promise<SwapTyp
   const type = recorded ? status.swapType : swapTypeOf(trailerOf(primary), trailerOf(secondary));
   if (!isUpgrade(type)) return SwapType.NONE;
   if (recorded) log(`swap-scratch: ${swapName(type)} recorded in the ${status.source} trailer, not started`);
-  const invalid = await secondaryInvalid(ctx);
+  const invalid = await secondaryInvalid(ctx, type);
   if (invalid) {
     if (!recorded) return SwapType.NONE;
     if (trailerOf(primary).imageOk === BootFlagState.UNSET)
@@ -156,12 +157,33 @@ function copySize(primary: FlashArea, secondary: FlashArea): number {
 
 /** Validation, then downgrade prevention: true when the secondary may be installed. */
 async function secondaryAccepted(ctx: BootContext, type: SwapType): Promise<boolean> {
-  return !(await secondaryInvalid(ctx)) && !(await downgradeRefused(ctx, type));
+  return !(await secondaryInvalid(ctx, type)) && !(await downgradeRefused(ctx, type));
 }
 
-/** boot_validate_slot on the secondary: an invalid image is erased (boot_scramble_slot, the whole slot). */
-async function secondaryInvalid(ctx: BootContext): Promise<boolean> {
-  const { secondary, opts, log, maxSize } = ctx;
+/**
+ * boot_validate_slot on the secondary: an invalid image is erased (boot_scramble_slot, the
+ * whole slot). A slot whose header magic reads erased (or flagged non-bootable) is no image
+ * at all: only its trailer sectors are erased (what a cut in the middle of erasing the slot
+ * can leave behind), and swap-using-move also clears the primary trailer when the request
+ * was a revert ("stuck revert"): the running image then stays, as if confirmed.
+ */
+async function secondaryInvalid(ctx: BootContext, type: SwapType): Promise<boolean> {
+  const { primary, secondary, opts, log, maxSize } = ctx;
+  const flags = new DataView(secondary.read(0, 20).buffer).getUint32(16, true);
+  if (secondary.isErased(0, 4) || flags & ImageFlag.NON_BOOTABLE) {
+    // Overwrite-only leaves the slot alone (the trailer cleanup is the swap modes' only).
+    if (ctx.mode === "overwrite-only") {
+      log("No bootable image in the secondary slot");
+      return true;
+    }
+    log("No bootable image in the secondary slot: erasing its trailer");
+    await secondary.eraseSector(secondary.sectorCount - 1);
+    if (ctx.mode === "move" && type === SwapType.REVERT) {
+      await primary.eraseSector(primary.sectorCount - 1);
+      log("Cleared image 0 primary slot trailer due to stuck revert");
+    }
+    return true;
+  }
   const verdict = validateSlot(secondary, opts.keys, maxSize);
   if (verdict.valid) return false;
   log(`Image in the secondary slot is not valid! (${verdict.reason}): erasing it`);
