@@ -200,11 +200,18 @@ let current: Rig | undefined;
  */
 export function getRig(): Rig {
   if (!current) {
-    const path = resolveRigPath(undefined);
-    current = buildRig(loadRigFileSync(path), path, {
-      seed: parseSeed(process.env.HIL_SEED),
-      faults: parseFaultList(process.env.HIL_FAULTS),
-    });
+    try {
+      const path = resolveRigPath(undefined);
+      current = buildRig(loadRigFileSync(path), path, {
+        seed: parseSeed(process.env.HIL_SEED),
+        faults: parseFaultList(process.env.HIL_FAULTS),
+      });
+    } catch (error) {
+      // Said here as well: when a .ts file fails to load, mocha reports its first attempt
+      // (require) instead, which fails on an ESM-only package and hides this message.
+      console.error(`hil: ${(error as Error).message}`);
+      throw error;
+    }
   }
   return current;
 }

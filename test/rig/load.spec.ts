@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { execa } from "execa";
 import {
   loadRigFile,
   loadRigFileSync,
@@ -335,6 +336,27 @@ describe("rig files: loading and errors", () => {
         /^invalid rig file .*missing\.yaml \(1 problem\):\n.*missing\.yaml \(file\): cannot read: ENOENT/,
       );
       expect((error.cause as NodeJS.ErrnoException).code).to.equal("ENOENT");
+    });
+  });
+
+  describe("a suite run with HIL_RIG naming a bad file", () => {
+    it("says what is wrong with the file, though mocha reports its failed require() of the suite", async function () {
+      this.timeout(60_000);
+      const dir = await mkdtemp(join(tmpdir(), "rig-bad-"));
+      try {
+        const path = join(dir, "lab.yaml");
+        await writeFile(path, "name: lab\nboards:\n  - id: tkey-lab\n    family: tkey\n");
+        const r = await execa(
+          join(projectRoot(), "node_modules/.bin/mocha"),
+          ["--no-config", "--node-option", "import=tsx", "suites/tkey/full-update.spec.ts"],
+          { cwd: projectRoot(), reject: false, timeout: 50_000, env: { HIL_RIG: path } },
+        );
+        expect(r.exitCode).to.not.equal(0);
+        expect(r.stderr).to.include(`hil: invalid rig file ${path} (`);
+        expect(r.stderr).to.include(`${path}:3 boards[0]`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 
