@@ -85,63 +85,90 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
     return result("skipped");
   }
   try {
-    const step = async (name: string, work: () => Promise<string>): Promise<boolean> => {
-      try {
-        steps.push({ name, ok: true, detail: await work() });
-        return true;
-      } catch (error) {
-        if (error instanceof SkipScenario) {
-          steps.push({ name, ok: true, detail: `not checked: ${error.message}` });
-          throw error;
-        }
-        const kind = error instanceof InfrastructureError ? "" : `${(error as Error).name}: `;
-        steps.push({ name, ok: false, detail: `${kind}${(error as Error).message}` });
-        return false;
-      }
-    };
-    const manual = board.power.backend === "manual";
-    if (manual) {
-      steps.push({ name: "power", ok: true, detail: "manual backend: not checked" });
-    } else {
-      const powerOk = await step("power", async () => {
-        const before = await board.power.state();
-        if (opts.cycle) {
-          await board.power.cycle();
-          const after = await board.power.state();
-          if (after === "off") throw new InfrastructureError(`reads back off after a power cycle`);
-          return `${board.power.backend}: was ${before}, cycled, now ${after}`;
-        }
-        if (before === "off") {
-          await board.power.on();
-          return `${board.power.backend}: was off, switched on, now ${await board.power.state()}`;
-        }
-        return `${board.power.backend}: ${before}`;
-      });
-      if (!powerOk) return result("failed");
-    }
-    // Instruments that can say who they are (a SCPI supply's *IDN?) do: the wrong supply on a port is visible.
-    const instrumentId = (board.power as { identify?: () => Promise<string> }).identify;
-    if (!manual && typeof instrumentId === "function") {
-      if (!(await step("power identify", () => instrumentId.call(board.power)))) return result("failed");
-    }
-    const locator = board.locator;
-    let ok = true;
-    if (locator?.hasUsb)
-      ok =
-        (await step("usb", async () => {
-          const d = await locator.usbDevice();
-          return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
-        })) && ok;
-    if (locator?.hasSerialPort) ok = (await step("serial", () => locator.serialPort())) && ok;
+    const ok = await checkInfrastructure(board, steps, opts);
     // Only a board that is there is asked who it is; one that is not has its finding already.
-    if (ok) ok = await identify();
-    return result(ok ? "ok" : "failed");
+    return result(ok && (await identify()) ? "ok" : "failed");
   } catch (error) {
     if (error instanceof SkipScenario) return result("skipped");
     throw error;
   } finally {
     await got.lease.release();
   }
+}
+
+/**
+ * A lab board's infrastructure again, after one of its tests failed for the lab (its port
+ * vanished, its power backend failed): power backend and instrument, USB device and serial
+ * port by identity. Neither leased (the run holds the lease) nor identified: what the
+ * firmware answers is the result the run is for, never a finding about the lab.
+ */
+export async function recheckInfrastructure(board: Board): Promise<BoardHealth> {
+  const steps: HealthStep[] = [];
+  let status: BoardHealth["status"];
+  try {
+    status = (await checkInfrastructure(board, steps, {})) ? "ok" : "failed";
+  } catch (error) {
+    if (!(error instanceof SkipScenario)) throw error;
+    status = "skipped";
+  }
+  return { board: board.id, identity: identityOf(board), status, steps };
+}
+
+/**
+ * Power backend (read back; cycled with `cycle`; switched on when off), the instrument's
+ * identity where it has one, the USB device and the serial port by identity. Appends a step
+ * each; false when one failed. A step that needs a person throws SkipScenario.
+ */
+async function checkInfrastructure(board: Board, steps: HealthStep[], opts: HealthOptions): Promise<boolean> {
+  const step = async (name: string, work: () => Promise<string>): Promise<boolean> => {
+    try {
+      steps.push({ name, ok: true, detail: await work() });
+      return true;
+    } catch (error) {
+      if (error instanceof SkipScenario) {
+        steps.push({ name, ok: true, detail: `not checked: ${error.message}` });
+        throw error;
+      }
+      const kind = error instanceof InfrastructureError ? "" : `${(error as Error).name}: `;
+      steps.push({ name, ok: false, detail: `${kind}${(error as Error).message}` });
+      return false;
+    }
+  };
+  const manual = board.power.backend === "manual";
+  if (manual) {
+    steps.push({ name: "power", ok: true, detail: "manual backend: not checked" });
+  } else {
+    const powerOk = await step("power", async () => {
+      const before = await board.power.state();
+      if (opts.cycle) {
+        await board.power.cycle();
+        const after = await board.power.state();
+        if (after === "off") throw new InfrastructureError(`reads back off after a power cycle`);
+        return `${board.power.backend}: was ${before}, cycled, now ${after}`;
+      }
+      if (before === "off") {
+        await board.power.on();
+        return `${board.power.backend}: was off, switched on, now ${await board.power.state()}`;
+      }
+      return `${board.power.backend}: ${before}`;
+    });
+    if (!powerOk) return false;
+  }
+  // Instruments that can say who they are (a SCPI supply's *IDN?) do: the wrong supply on a port is visible.
+  const instrumentId = (board.power as { identify?: () => Promise<string> }).identify;
+  if (!manual && typeof instrumentId === "function") {
+    if (!(await step("power identify", () => instrumentId.call(board.power)))) return false;
+  }
+  const locator = board.locator;
+  let ok = true;
+  if (locator?.hasUsb)
+    ok =
+      (await step("usb", async () => {
+        const d = await locator.usbDevice();
+        return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
+      })) && ok;
+  if (locator?.hasSerialPort) ok = (await step("serial", () => locator.serialPort())) && ok;
+  return ok;
 }
 
 /** Checks boards one after another (they may share a hub or relay board). */
@@ -165,15 +192,18 @@ export function formatHealth(health: BoardHealth): string {
 
 export const QUARANTINE_ENV = "HIL_QUARANTINE";
 
-/** Boards failing their check, as `hil run` hands them to the suites: JSON `{ id: reason }`. */
+/** What failed in a check: `usb: did not appear; serial: ...`. */
+export function findingOf(health: BoardHealth): string {
+  return health.steps
+    .filter((s) => !s.ok)
+    .map((s) => `${s.name}: ${s.detail}`)
+    .join("; ");
+}
+
+/** Boards failing their check, as `hil run` hands them to the suites: JSON `{ id: finding }`. */
 export function quarantineOf(results: readonly BoardHealth[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const r of results)
-    if (r.status === "failed")
-      out[r.board] = r.steps
-        .filter((s) => !s.ok)
-        .map((s) => `${s.name}: ${s.detail}`)
-        .join("; ");
+  for (const r of results) if (r.status === "failed") out[r.board] = findingOf(r);
   return out;
 }
 
@@ -184,12 +214,27 @@ export function identitiesOf(results: readonly BoardHealth[]): Record<string, Id
   return out;
 }
 
-/** The reason `boardId` is quarantined in this run, or undefined. */
+/** Boards quarantined by this process during the run (recheck-hooks.ts), with why. */
+const quarantinedMidRun = new Map<string, string>();
+
+/** Quarantines `boardId` for the rest of this process's run; `why` completes "quarantined for this run: ...". */
+export function quarantineBoard(boardId: string, why: string): void {
+  quarantinedMidRun.set(boardId, why);
+}
+
+/**
+ * Why `boardId` is quarantined in this run, completing "quarantined for this run: ...": its
+ * start-of-run check failed (HIL_QUARANTINE), or a re-check after a test failed; undefined
+ * when it is not.
+ */
 export function quarantineReason(boardId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const midRun = quarantinedMidRun.get(boardId);
+  if (midRun !== undefined) return midRun;
   const text = env[QUARANTINE_ENV];
   if (!text) return undefined;
   try {
-    return (JSON.parse(text) as Record<string, string>)[boardId];
+    const finding = (JSON.parse(text) as Record<string, string>)[boardId];
+    return finding === undefined ? undefined : `its health check failed (${finding})`;
   } catch {
     return undefined;
   }

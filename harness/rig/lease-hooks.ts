@@ -3,8 +3,8 @@
  * them for every lab board): `before` leases it, waiting up to HIL_LEASE_TIMEOUT_MS
  * (default 10 minutes) while another run or a `--parallel` worker holds it; `after`
  * releases it. A board that stays leased skips its tests with the holder named, never fails
- * them. A board the run's health check quarantined (HIL_QUARANTINE) skips its tests with
- * the check's finding. Emulated boards are objects of this process: nothing to lease.
+ * them. A board the run's health check quarantined (HIL_QUARANTINE), or a re-check after one
+ * of its tests failed for the lab (recheck-hooks.ts), skips its tests with the finding. Emulated boards are objects of this process: nothing to lease.
  */
 
 import { skipWithReason } from "../report/skip.js";
@@ -28,10 +28,13 @@ export function leaseHooks(board: Board): void {
   if (board.emulated) return;
   let lease: Lease | undefined;
   let skipReason: string | undefined;
+  const quarantined = (): string | undefined => {
+    const why = quarantineReason(board.id);
+    return why === undefined ? undefined : `board ${board.id} is quarantined for this run: ${why}`;
+  };
   before(async function () {
-    const quarantined = quarantineReason(board.id);
-    if (quarantined !== undefined) {
-      skipReason = `board ${board.id} is quarantined for this run: its health check failed (${quarantined})`;
+    skipReason = quarantined();
+    if (skipReason !== undefined) {
       console.warn(`hil: skipping the tests of board ${board.id}: ${skipReason}`);
       return;
     }
@@ -46,8 +49,10 @@ export function leaseHooks(board: Board): void {
     }
   });
   beforeEach(async function () {
-    if (skipReason === undefined) return;
-    await skipWithReason(this, skipReason);
+    // Quarantined before the board's tests, or by a failed re-check during them.
+    const reason = skipReason ?? quarantined();
+    if (reason === undefined) return;
+    await skipWithReason(this, reason);
   });
   after(async () => {
     await lease?.release();

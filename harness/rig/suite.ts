@@ -26,6 +26,7 @@ import type { Board } from "./board.js";
 import { boardLinkHooks } from "./board-links.js";
 import { reportIdentity } from "./identify-report.js";
 import { leaseHooks } from "./lease-hooks.js";
+import { recheckHooks } from "./recheck-hooks.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
 /**
@@ -41,7 +42,9 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * picture; a passed one on an emulated board keeps the timeline picture too.
  *
  * A lab board is leased for the `describe` ({@link leaseHooks}); one that stays leased by
- * another run skips its tests with the holder named.
+ * another run skips its tests with the holder named. Ports a test left open are closed after
+ * it ({@link boardLinkHooks}); a test failing for the lab has the board checked again, and a
+ * board failing that check skips the rest of the run with the finding ({@link recheckHooks}).
  *
  * When no board meets `need`, one test titled `skipped: <reason>` that skips itself:
  * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
@@ -67,6 +70,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
       leaseHooks(board);
       // Ports a failed test left open are closed, so the next test (and run) can open them.
       boardLinkHooks(board);
+      // A failure for the lab is checked again; a board that fails the check sits out the run.
+      recheckHooks(board);
       let marks = markEvidence(board);
       beforeEach(async () => {
         await allure.labels(...labels);
