@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DfuError } from "../../harness/clients/dfu/index.js";
+import { type DfuClient, DfuError } from "../../harness/clients/dfu/index.js";
 import {
   DFU_STATUS_MEANINGS,
   DfuRequest,
@@ -76,6 +76,38 @@ function statusOf(s: DfuStatusReply): [number, number] {
   return [s.status, s.state];
 }
 
+/**
+ * The injected `status` as the host sees it: a DfuError naming it, its meaning, the operation
+ * and address; the fault fired; the device still in dfuERROR with it.
+ */
+async function expectStatusError(
+  board: Board,
+  client: DfuClient,
+  err: unknown,
+  status: DfuStatusName,
+  at: { operation: string; address: number },
+): Promise<void> {
+  expect(err)
+    .to.be.instanceOf(DfuError)
+    .and.include({ kind: "status", status, state: "dfuERROR", ...at });
+  expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
+  expect(emulatedStm32(board).faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
+  expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
+}
+
+/** CLRSTATUS brings the device to dfuIDLE, and a second download of `data` at `base` is byte-exact. */
+async function expectRecovery(
+  board: Board,
+  client: DfuClient,
+  base: number,
+  data: Uint8Array,
+): Promise<void> {
+  await client.clearStatus();
+  expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
+  await client.download(asFile("bin", base, data));
+  expect(emulatedStm32(board).chip.flash.peek(base, data.length)).to.deep.equal(data);
+}
+
 describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "flash-faults"] }, (board) => {
     for (const status of ON_A_BLOCK) {
@@ -92,28 +124,17 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
 
         const err = await client.download(image).catch((e: unknown) => e);
         const failedAt = base + (FAILING - 1) * BLOCK;
-        expect(err)
-          .to.be.instanceOf(DfuError)
-          .and.include({
-            kind: "status",
-            status,
-            state: "dfuERROR",
-            operation: `DNLOAD block ${FAILING + 1}`,
-            address: failedAt,
-          });
-        expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
-        expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
-        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
+        await expectStatusError(board, client, err, status, {
+          operation: `DNLOAD block ${FAILING + 1}`,
+          address: failedAt,
+        });
         // The blocks before it written, the failed one and the rest still erased.
         expect(dev.chip.flash.isErased(failedAt, BLOCK), "the failed block is not written").to.equal(true);
         const expected = new Uint8Array(IMAGE).fill(0xff);
         expected.set(data.subarray(0, failedAt - base));
         expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
 
-        await client.clearStatus();
-        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
-        await client.download(image);
-        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+        await expectRecovery(board, client, base, data);
       });
     }
 
@@ -132,27 +153,16 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         injectStatus(board, "dfu.request.DNLOAD", 2, status);
 
         const err = await client.download(asFile("bin", base, data)).catch((e: unknown) => e);
-        expect(err)
-          .to.be.instanceOf(DfuError)
-          .and.include({
-            kind: "status",
-            status,
-            state: "dfuERROR",
-            operation: "Erase page",
-            address: base + pageSize,
-          });
-        expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
-        expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
-        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
+        await expectStatusError(board, client, err, status, {
+          operation: "Erase page",
+          address: base + pageSize,
+        });
         // The first page erased, the failed one and the rest still the old image, no new block written.
         const expected = old.slice();
         expected.fill(0xff, 0, pageSize);
         expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
 
-        await client.clearStatus();
-        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
-        await client.download(asFile("bin", base, data));
-        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+        await expectRecovery(board, client, base, data);
       });
     }
 
