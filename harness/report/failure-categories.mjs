@@ -20,7 +20,15 @@ export const FAILURE_CATEGORIES = Object.freeze([
   {
     id: "infrastructure",
     name: "Infrastructure (lab)",
-    errorNames: ["InfrastructureError", "RigFileError", "LinkClosedError", "StreamClosedError"],
+    // A serial port closing under its client (USART adapter, TKey) means it was unplugged or
+    // lost power: the lab, never the firmware (the recheck decides whether the board sits out).
+    errorNames: [
+      "InfrastructureError",
+      "RigFileError",
+      "LinkClosedError",
+      "StreamClosedError",
+      "TKeyGoneError",
+    ],
     statuses: ["failed", "broken"],
   },
   {
@@ -38,7 +46,6 @@ export const FAILURE_CATEGORIES = Object.freeze([
       "UsartCodecError",
       "TKeyError",
       "TKeySilentError",
-      "TKeyGoneError",
       "TKeyNokError",
       "TKeyStatusError",
       "TKeyProtocolError",

@@ -1,6 +1,8 @@
 import type { CategoryRule } from "@allurereport/core-api";
 import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
+import { LinkClosedError } from "../../harness/clients/stm32-usart/index.js";
+import { TKeyGoneError } from "../../harness/clients/tkey/index.js";
 import { allureCategoryRules, classifyError } from "../../harness/report/categories.js";
 import { runFacts } from "../../harness/report/environment.js";
 import { checkGate } from "../../harness/report/gate.js";
@@ -13,6 +15,8 @@ import {
 } from "../../harness/report/matrix.js";
 import { type HilResult, lastAttempts, toHilResult } from "../../harness/report/results.js";
 import { InfrastructureError } from "../../harness/rig/errors.js";
+import { StreamClosedError } from "../../harness/transport/errors.js";
+import { Transcript } from "../../harness/transport/transcript.js";
 
 /** An Allure result as allure-mocha writes it, reduced to what the reports read. */
 function raw(
@@ -94,6 +98,19 @@ describe("report: failure categories", () => {
     expect(classifyError(dfu)).to.equal("firmware-device");
     expect(classifyError(new TypeError("x is undefined"))).to.equal("harness");
     expect(classifyError("a string")).to.equal("harness");
+  });
+
+  it("a serial port closing under its client (USART or TKey) is the lab's: infrastructure", () => {
+    const transcript = new Transcript();
+    const closed = new StreamClosedError("/dev/ttyACM0", {
+      reason: "device disconnected",
+      disconnected: true,
+    });
+    expect(classifyError(new LinkClosedError("Write Memory", transcript, closed))).to.equal("infrastructure");
+    expect(classifyError(new TKeyGoneError("FW_CMD_LOAD_APP_DATA 4/16", transcript, closed))).to.equal(
+      "infrastructure",
+    );
+    expect(classifyError(closed)).to.equal("infrastructure");
   });
 
   it("derives the category of a stored result from its label, else its trace, else its status", () => {
