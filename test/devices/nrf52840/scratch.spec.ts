@@ -59,6 +59,59 @@ describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
     expect(failures).to.deep.equal([]);
   });
 
+  it("PERM: every cut ends on v2 confirmed (image_ok from the secondary's request, through the scratch and primary trailers)", async () => {
+    const { dev, client } = await scratchBoard();
+    await client.upload(v2);
+    await client.confirm(parseImage(v2).hash!);
+    await dev.power.off();
+    const { failures } = await sweepSwapCuts(dev, async () => {
+      await dev.power.on();
+      const t = trailerOf(dev.primary);
+      const ok =
+        dev.runningVersion === "2.0.0" &&
+        same(dev.primary.read(0, v2.length), v2) &&
+        same(dev.secondary.read(0, v1.length), v1) &&
+        t.swapType === SwapType.PERM &&
+        t.imageOk === BootFlagState.SET &&
+        t.copyDone === BootFlagState.SET &&
+        trailerOf(dev.secondary).magic === BootMagicState.UNSET;
+      return ok ? undefined : "not the documented state";
+    });
+    expect(failures).to.deep.equal([]);
+  });
+
+  it("two cuts in one TEST swap (the second during the resume) still end in the documented state", async () => {
+    const { dev, client } = await scratchBoard();
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.off();
+    const staged = dev.flash.snapshot();
+    const start = dev.flash.counters.ops;
+    await dev.power.on();
+    const total = dev.flash.counters.ops - start;
+    const failures: string[] = [];
+    for (let a = 1; a <= total; a += 3) {
+      const b = 1 + ((a * 7) % 11);
+      await dev.power.off();
+      dev.flash.restore(staged);
+      dev.flash.armCut(start + a);
+      await dev.power.on();
+      dev.flash.armCut(dev.flash.counters.ops + b);
+      await dev.power.on();
+      dev.flash.disarmCut();
+      if (dev.state !== "running") await dev.power.on();
+      const t = trailerOf(dev.primary);
+      const ok =
+        dev.runningVersion === "2.0.0" &&
+        same(dev.primary.read(0, v2.length), v2) &&
+        same(dev.secondary.read(0, v1.length), v1) &&
+        t.copyDone === BootFlagState.SET &&
+        t.imageOk === BootFlagState.UNSET;
+      if (!ok) failures.push(`cuts at ${a} then +${b}`);
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
   it("REVERT: no fixup of the secondary; while the primary trailer is erased the swap type waits in the scratch trailer, and every cut ends reverted with swap_info REVERT", async () => {
     // swap_scratch.c boot_swap_sectors writes the scratch trailer (swap_status_init) before
     // erasing the primary's; swap_move.c fixup_revert is not part of swap-using-scratch.

@@ -22,6 +22,7 @@ import {
   BootFlagState,
   BootMagicState,
   parseImage,
+  SwapType,
 } from "../../../harness/protocol/mcuboot/index.js";
 import { app, appOfTotal, board, offBoard } from "./helpers.js";
 
@@ -105,46 +106,50 @@ describe("devices/nrf52840-mcuboot: image size limits (bootutil_max_image_size, 
     expect(same(dev.secondary.read(0, big.length), big)).to.equal(true);
   });
 
-  it("swap-scratch: a cut before any of the first operation's flash operations (and a sample of the rest) resumes to the documented state; that operation keeps its status in the scratch", async () => {
-    const v1 = app("1.0.0", 9000);
-    const { dev, client } = await board(v1, 13, "scratch");
-    const big = appOfTotal("2.0.0", 0x75800);
-    dev.program(dev.layout.secondary.offset, big);
-    await client.test(parseImage(big).hash!);
-    await dev.power.off();
-    // sweepSwapCuts over all ~1000 operations of a 118-sector swap takes minutes: the first
-    // operation (the one through the scratch trailer, 24 operations) is cut everywhere, the
-    // rest sampled.
-    const staged = dev.flash.snapshot();
-    const start = dev.flash.counters.ops;
-    await dev.power.on();
-    const total = dev.flash.counters.ops - start;
-    expect(total).to.be.above(500);
-    const scratchEnd = dev.flash.base + dev.layout.scratch.offset + dev.layout.scratch.size;
-    let statusInScratch = 0;
-    const failures: string[] = [];
-    for (let n = 1; n <= total; n += n < 26 ? 1 : 151) {
+  for (const kind of ["test", "perm"] as const) {
+    it(`swap-scratch ${kind.toUpperCase()}: a cut before any of the first operation's flash operations (and a sample of the rest) resumes to the documented state; that operation keeps its status in the scratch`, async () => {
+      const v1 = app("1.0.0", 9000);
+      const { dev, client } = await board(v1, 13, "scratch");
+      const big = appOfTotal("2.0.0", 0x75800);
+      dev.program(dev.layout.secondary.offset, big);
+      if (kind === "perm") await client.confirm(parseImage(big).hash!);
+      else await client.test(parseImage(big).hash!);
       await dev.power.off();
-      dev.flash.restore(staged);
-      dev.flash.armCut(start + n);
+      // sweepSwapCuts over all ~1000 operations of a 118-sector swap takes minutes: the first
+      // operation (the one through the scratch trailer, about 25 flash operations) is cut
+      // everywhere, the rest sampled.
+      const staged = dev.flash.snapshot();
+      const start = dev.flash.counters.ops;
       await dev.power.on();
-      // The scratch trailer as the cut left it: magic GOOD and its first status entry (state 1).
-      const magic = dev.flash.peek(scratchEnd - 16, 16);
-      const entry = dev.flash.peek(scratchEnd - 60, 1)[0];
-      if (same(magic, BOOT_MAGIC_ALIGN8) && entry === 1) statusInScratch++;
-      await dev.power.on();
-      const t = trailerOf(dev.primary);
-      const ok =
-        dev.runningVersion === "2.0.0" &&
-        same(dev.primary.read(0, big.length), big) &&
-        same(dev.secondary.read(0, v1.length), v1) &&
-        t.copyDone === BootFlagState.SET &&
-        t.imageOk === BootFlagState.UNSET &&
-        trailerOf(dev.secondary).magic === BootMagicState.UNSET &&
-        trailerOf(dev.scratch).magic !== BootMagicState.GOOD;
-      if (!ok) failures.push(`cut before op ${n}: not the documented state`);
-    }
-    expect(failures).to.deep.equal([]);
-    expect(statusInScratch, "cuts that found the first operation's status in the scratch").to.be.above(0);
-  });
+      const total = dev.flash.counters.ops - start;
+      expect(total).to.be.above(500);
+      const scratchEnd = dev.flash.base + dev.layout.scratch.offset + dev.layout.scratch.size;
+      let statusInScratch = 0;
+      const failures: string[] = [];
+      for (let n = 1; n <= total; n += n < 28 ? 1 : 211) {
+        await dev.power.off();
+        dev.flash.restore(staged);
+        dev.flash.armCut(start + n);
+        await dev.power.on();
+        // The scratch trailer as the cut left it: magic GOOD and its first status entry (state 1).
+        const magic = dev.flash.peek(scratchEnd - 16, 16);
+        const entry = dev.flash.peek(scratchEnd - 60, 1)[0];
+        if (same(magic, BOOT_MAGIC_ALIGN8) && entry === 1) statusInScratch++;
+        await dev.power.on();
+        const t = trailerOf(dev.primary);
+        const ok =
+          dev.runningVersion === "2.0.0" &&
+          same(dev.primary.read(0, big.length), big) &&
+          same(dev.secondary.read(0, v1.length), v1) &&
+          t.swapType === (kind === "perm" ? SwapType.PERM : SwapType.TEST) &&
+          t.copyDone === BootFlagState.SET &&
+          t.imageOk === (kind === "perm" ? BootFlagState.SET : BootFlagState.UNSET) &&
+          trailerOf(dev.secondary).magic === BootMagicState.UNSET &&
+          trailerOf(dev.scratch).magic !== BootMagicState.GOOD;
+        if (!ok) failures.push(`cut before op ${n}: not the documented state`);
+      }
+      expect(failures).to.deep.equal([]);
+      expect(statusInScratch, "cuts that found the first operation's status in the scratch").to.be.above(0);
+    });
+  }
 });
