@@ -122,7 +122,10 @@ async function scratchBoot(ctx: BootContext, swap: ScratchSwap): Promise<SwapTyp
   const recorded = status.swapType !== SwapType.NONE;
   const type = recorded ? status.swapType : swapTypeOf(trailerOf(primary), trailerOf(secondary));
   if (!isUpgrade(type)) return SwapType.NONE;
-  if (recorded) log(`swap-scratch: ${swapName(type)} recorded in the ${status.source} trailer, not started`);
+  if (recorded)
+    log(
+      `swap-scratch: ${swapName(type)} recorded in the ${status.source} trailer with no step done: starting it again`,
+    );
   const invalid = await secondaryInvalid(ctx, type);
   if (invalid) {
     if (!recorded) return SwapType.NONE;
