@@ -1,7 +1,9 @@
 /**
  * `hil replay <id>`: reruns a failed scenario from its bundle under reports/repro/<id>/ (same
  * rig, run seed, run faults, the one test by its full title) and says whether it still fails
- * the same way: same status and the same first line of the error message.
+ * the same way: same status and the same first line of the error message, and, on an
+ * emulated board, the same client transcripts entry for entry, times included (a lab board's
+ * transcripts are compared without times, for information).
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +11,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { reproDir } from "../report/evidence.js";
 import { readResults } from "../report/results.js";
+import { firstDifference } from "../report/transcript-compare.js";
 import { projectRoot } from "../rig/load.js";
+import type { TranscriptJson } from "../transport/transcript.js";
 import { UsageError } from "./usage-error.js";
 
 export const REPLAY_OPTIONS = { rig: { type: "string" } } as const;
@@ -21,6 +25,7 @@ interface Bundle {
   runFaults: string | null;
   category: string;
   error: { name?: string; message?: string; value?: string };
+  board?: { emulated?: boolean };
 }
 
 /** Exit codes: 0 the same failure again, 1 it passed or failed differently. */
@@ -85,8 +90,49 @@ export async function runReplay(opts: { rig?: string | undefined }, positionals:
       "not run": "the test did not run (renamed, or skipped on this rig)",
     };
     console.log(`hil replay: ${say[verdict]}`);
-    return verdict === "same" ? 0 : 1;
+    if (verdict !== "same") return 1;
+    const emulated = bundle.board?.emulated ?? true;
+    const transcripts = await compareTranscripts(dir, join(work, "repro", id), emulated);
+    for (const line of transcripts.lines) console.log(`hil replay: ${line}`);
+    if (transcripts.differ && emulated) {
+      console.log("hil replay: same failure, other exchanges: the scenario did not replay exactly");
+      return 1;
+    }
+    return 0;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each client transcript of the bundle against the replay's: identical, or where they part.
+ * `times`: compare the entries' times too (emulated boards, on the virtual clock).
+ */
+async function compareTranscripts(
+  bundleDir: string,
+  replayDir: string,
+  times: boolean,
+): Promise<{ lines: string[]; differ: boolean }> {
+  const SUFFIX = ".transcript.json";
+  const names = (await readdir(bundleDir)).filter((n) => n.endsWith(SUFFIX)).sort();
+  const lines: string[] = [];
+  let differ = false;
+  for (const name of names) {
+    const label = `transcript ${name.slice(0, -SUFFIX.length)}`;
+    const was = JSON.parse(await readFile(join(bundleDir, name), "utf8")) as TranscriptJson;
+    const text = await readFile(join(replayDir, name), "utf8").catch(() => undefined);
+    if (text === undefined) {
+      differ = true;
+      lines.push(`${label}: the replay recorded none`);
+      continue;
+    }
+    const d = firstDifference(was, JSON.parse(text) as TranscriptJson, { times });
+    if (d) differ = true;
+    lines.push(
+      d
+        ? `${label}: differs at entry ${d.index + 1} of ${was.entries.length}: was ${d.was}; now ${d.now}`
+        : `${label}: identical (${was.entries.length} entries${times ? ", times included" : ", times not compared"})`,
+    );
+  }
+  return { lines, differ };
 }
