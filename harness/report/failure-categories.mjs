@@ -9,7 +9,8 @@ export const FAILURE_LABEL = "failure";
 
 /**
  * In match order: the first category whose rule fits wins.
- * - infrastructure: the lab failed (board not found, lease timeout, power backend, USB/IP, pty).
+ * - infrastructure: the lab failed (board not found, lease timeout, power backend, USB/IP, pty,
+ *   a port closing or a DFU device leaving the bus under its client).
  *   Errors carrying `category: "infrastructure"` (InfrastructureError and its subclasses) or
  *   named in `errorNames`.
  * - firmware-device: a documented behaviour was violated: an assertion failed, or a host client

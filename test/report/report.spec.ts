@@ -1,6 +1,7 @@
 import type { CategoryRule } from "@allurereport/core-api";
 import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
+import { DfuError } from "../../harness/clients/dfu/index.js";
 import { LinkClosedError } from "../../harness/clients/stm32-usart/index.js";
 import { TKeyGoneError } from "../../harness/clients/tkey/index.js";
 import { allureCategoryRules, classifyError } from "../../harness/report/categories.js";
@@ -100,7 +101,7 @@ describe("report: failure categories", () => {
     expect(classifyError("a string")).to.equal("harness");
   });
 
-  it("a serial port closing under its client (USART or TKey) is the lab's: infrastructure", () => {
+  it("a serial port closing under its client (USART or TKey), or a DFU device leaving the bus, is the lab's: infrastructure", () => {
     const transcript = new Transcript();
     const closed = new StreamClosedError("/dev/ttyACM0", {
       reason: "device disconnected",
@@ -111,6 +112,14 @@ describe("report: failure categories", () => {
       "infrastructure",
     );
     expect(classifyError(closed)).to.equal("infrastructure");
+    const gone = new DfuError({
+      kind: "disconnected",
+      operation: "DNLOAD block 7",
+      detail: "device left the bus",
+    });
+    expect(classifyError(gone), "a DFU device leaving the bus").to.equal("infrastructure");
+    const refused = new DfuError({ kind: "status", operation: "DNLOAD block 7", detail: "errTARGET" });
+    expect(classifyError(refused), "a DFU status").to.equal("firmware-device");
   });
 
   it("derives the category of a stored result from its label, else its trace, else its status", () => {

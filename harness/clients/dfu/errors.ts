@@ -63,6 +63,15 @@ export class DfuError extends Error {
     // Hex dumps cut to their first and last lines: a 2 KB block must not bury the failing request.
     this.transcriptTail = init.transcript?.renderTail(TAIL_ENTRIES, { headLines: 1, tailLines: 1 }) ?? "";
   }
+
+  /**
+   * The failure category reports give it (report/categories.ts reads `category` before the
+   * name): a device leaving the bus mid-operation is the lab's (hub, cable, power), since
+   * the ROM bootloader cannot be broken by what is flashed; every other kind is the device's.
+   */
+  get category(): "infrastructure" | undefined {
+    return this.kind === "disconnected" ? "infrastructure" : undefined;
+  }
 }
 
 /** WebUSB (NetworkError) and node-usb (LIBUSB_ERROR_NO_DEVICE / _IO) ways of saying the device is gone. */
