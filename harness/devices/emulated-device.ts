@@ -1,3 +1,4 @@
+import { BoundedLog } from "../sim/bounded-log.js";
 import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
@@ -40,9 +41,7 @@ export abstract class EmulatedDevice {
   readonly seed: number;
   readonly faults: FaultPlan;
   readonly power: SimPower;
-  #events: DeviceEvent[] = [];
-  /** Events logged before `#events[0]`: dropped to keep the log bounded. */
-  #dropped = 0;
+  readonly #events = new BoundedLog<DeviceEvent>(MAX_EVENTS);
   readonly #flashes: readonly Flash[];
 
   constructor(ctx: EmulatorContext, flashes: readonly Flash[]) {
@@ -62,33 +61,25 @@ export abstract class EmulatedDevice {
     });
   }
 
-  /** Record a device event with device time. */
+  /** Record a device event with device time. A board lives for a whole run: the log keeps the newest. */
   log(kind: string, detail: string): void {
     this.#events.push({ t: this.clock.now(), kind, detail });
-    // A board lives for a whole run (a nightly, a sweep worker): keep the newest events only.
-    if (this.#events.length > MAX_EVENTS) {
-      const drop = this.#events.length - MAX_EVENTS / 2;
-      this.#events.splice(0, drop);
-      this.#dropped += drop;
-    }
   }
 
   /** The newest events, oldest first (at most {@link MAX_EVENTS}; older ones are dropped). */
   get events(): readonly DeviceEvent[] {
-    return this.#events;
+    return this.#events.items;
   }
 
   /** How many events were ever logged: a mark for {@link eventsSince} that survives dropping. */
   get eventCount(): number {
-    return this.#dropped + this.#events.length;
+    return this.#events.count;
   }
 
   /** The events logged since `mark` (an earlier eventCount), and how many of those were dropped. */
   eventsSince(mark: number): { events: readonly DeviceEvent[]; dropped: number } {
-    const from = mark - this.#dropped;
-    return from >= 0
-      ? { events: this.#events.slice(from), dropped: 0 }
-      : { events: this.#events.slice(), dropped: -from };
+    const { items, dropped } = this.#events.since(mark);
+    return { events: items, dropped };
   }
 
   /**

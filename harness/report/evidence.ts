@@ -35,8 +35,8 @@ export function markEvidence(board: Board): EvidenceMarks {
   const dev = board.emulator;
   return {
     events: dev?.eventCount ?? 0,
-    power: dev?.power.history.length ?? 0,
-    fired: dev?.faults.fired.length ?? 0,
+    power: dev?.power.historyCount ?? 0,
+    fired: dev?.faults.firedCount ?? 0,
     wallStart: Date.now(),
   };
 }
@@ -160,13 +160,13 @@ export async function recordEvidence(
     await attachTranscripts(dir);
   }
   const dev = board.emulator;
-  const powerWasCut = (dev?.power.history ?? [])
-    .slice(marks.power)
-    .some((p) => p.event === "off" || p.event === "lost");
+  const powerWasCut = (dev?.power.historySince(marks.power) ?? []).some(
+    (p) => p.event === "off" || p.event === "lost",
+  );
   await attachNotesAndFlash(failed, powerWasCut);
   if (!dev) return;
   const { events } = dev.eventsSince(marks.events);
-  const fired = dev.faults.fired.slice(marks.fired);
+  const fired = dev.faults.firedSince(marks.fired);
   if (failed) {
     await allure.attachment("device log", renderDeviceLog(dev, marks.events), "text/plain");
     const plan = { seed: board.seed, faults: dev.faults.faults, fired };
@@ -177,7 +177,7 @@ export async function recordEvidence(
       title: `${board.id}: ${title}`,
       events,
       maxEvents: MAX_TIMELINE_EVENTS,
-      power: dev.power.history.slice(marks.power),
+      power: dev.power.historySince(marks.power),
       faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: formatWhat(f.fault.what) })),
       wallMs: Date.now() - marks.wallStart,
     });
@@ -219,7 +219,7 @@ async function writeReproBundle(
     runSeed: process.env.HIL_SEED ?? null,
     boardSeed: board.seed,
     runFaults: process.env.HIL_FAULTS ?? null,
-    faultPlan: dev ? { faults: dev.faults.faults, fired: dev.faults.fired.slice(marks.fired) } : null,
+    faultPlan: dev ? { faults: dev.faults.faults, fired: dev.faults.firedSince(marks.fired) } : null,
     command,
     category: classifyError(thrown),
     error: err,

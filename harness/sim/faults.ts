@@ -1,4 +1,5 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
+import { BoundedLog } from "./bounded-log.js";
 import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
 import { Random } from "./random.js";
 
@@ -69,10 +70,13 @@ function isFailureStatus(name: string): name is DfuStatusName {
   return name !== "OK" && Object.hasOwn(DfuStatus, name);
 }
 
+/** The most fired faults a plan keeps (a run-wide `--fault` fires once per matching event); past it the oldest half goes. */
+export const MAX_FIRED = 10_000;
+
 export class FaultPlan {
   readonly #faults: Fault[];
   readonly random: Random;
-  readonly #fired: FiredFault[] = [];
+  readonly #fired = new BoundedLog<FiredFault>(MAX_FIRED);
   readonly #eventCounts = new Map<string, number>();
   readonly #spent = new Set<Fault>();
 
@@ -92,9 +96,19 @@ export class FaultPlan {
     this.#faults.push(fault);
   }
 
-  /** Faults that fired so far, in order: the evidence a report attaches. */
+  /** Faults that fired so far, in order (the newest kept): the evidence a report attaches. */
   get fired(): readonly FiredFault[] {
-    return this.#fired;
+    return this.#fired.items;
+  }
+
+  /** How many faults ever fired: a mark for {@link firedSince} that survives dropping. */
+  get firedCount(): number {
+    return this.#fired.count;
+  }
+
+  /** The faults fired since `mark` (an earlier firedCount) that are still kept. */
+  firedSince(mark: number): readonly FiredFault[] {
+    return this.#fired.since(mark).items;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { PowerControl, PowerState } from "../rig/controls.js";
 import type { Clock } from "../transport/clock.js";
+import { BoundedLog } from "./bounded-log.js";
 import type { Flash } from "./flash.js";
 
 export interface PowerEvent {
@@ -23,6 +24,9 @@ export interface PowerHooks {
   boot(): Promise<void>;
 }
 
+/** The most power events a board keeps (a cut sweep logs two per cut); past it the oldest half goes. */
+export const MAX_POWER_EVENTS = 10_000;
+
 /**
  * Power for an emulated board: the `emulated` PowerControl backend. Each power-on starts a
  * new epoch; device work captures the epoch when it starts and checks it after every
@@ -32,7 +36,7 @@ export class SimPower implements PowerControl {
   readonly backend = "emulated";
   #on = false;
   #epoch = 0;
-  readonly #history: PowerEvent[] = [];
+  readonly #history = new BoundedLog<PowerEvent>(MAX_POWER_EVENTS);
 
   constructor(
     readonly clock: Clock,
@@ -53,9 +57,19 @@ export class SimPower implements PowerControl {
     return this.#epoch;
   }
 
-  /** On/off/lost events with device time, for the state timeline in reports. */
+  /** On/off/lost/reset events with device time, for the state timeline in reports (the newest kept). */
   get history(): readonly PowerEvent[] {
-    return this.#history;
+    return this.#history.items;
+  }
+
+  /** How many power events were ever logged: a mark for {@link historySince} that survives dropping. */
+  get historyCount(): number {
+    return this.#history.count;
+  }
+
+  /** The power events since `mark` (an earlier historyCount) that are still kept. */
+  historySince(mark: number): readonly PowerEvent[] {
+    return this.#history.since(mark).items;
   }
 
   assertEpoch(epoch: number): void {

@@ -37,14 +37,14 @@ describe("sim-nor: flash error injection", () => {
       await dev.requestInstall();
       await dev.power.off();
       const programs = dev.flash.counters.programs;
-      const firedBefore = dev.faults.fired.length;
+      const firedBefore = dev.faults.firedCount;
       dev.faults.add({
         where: { at: "flash-op", kind: "program", op: programs + 5 },
         what: { do: "flash-fail" },
       });
       const err = await dev.power.on().catch((e: Error) => e);
       expect(err).to.be.instanceOf(Error).with.property("name", "UpdateError");
-      expect(dev.faults.fired.slice(firedBefore).map((f) => f.fault.what.do)).to.deep.equal(["flash-fail"]);
+      expect(dev.faults.firedSince(firedBefore).map((f) => f.fault.what.do)).to.deep.equal(["flash-fail"]);
       expect(dev.runningVersion).to.equal(undefined);
       await dev.power.cycle();
       expect(dev.runningVersion).to.equal(2);
