@@ -2,7 +2,14 @@ import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { reproDir } from "../report/evidence.js";
-import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
+import {
+  checkRig,
+  formatHealth,
+  identitiesOf,
+  QUARANTINE_ENV,
+  quarantinedDuringRun,
+  quarantineOf,
+} from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
@@ -133,5 +140,8 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     },
   );
   if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
+  // Boards that went bad mid-run: their skipped tests say why one by one, the summary says it once.
+  for (const [board, why] of quarantinedDuringRun())
+    console.log(`hil run: board ${board} was quarantined during the run (infrastructure): ${why}`);
   return failures > 0 ? 1 : 0;
 }

@@ -217,6 +217,11 @@ export function identitiesOf(results: readonly BoardHealth[]): Record<string, Id
 /** Boards quarantined by this process during the run (recheck-hooks.ts), with why. */
 const quarantinedMidRun = new Map<string, string>();
 
+/** Boards this process quarantined during the run, with why: for the run's closing summary. */
+export function quarantinedDuringRun(): ReadonlyMap<string, string> {
+  return quarantinedMidRun;
+}
+
 /** Quarantines `boardId` for the rest of this process's run; `why` completes "quarantined for this run: ...". */
 export function quarantineBoard(boardId: string, why: string): void {
   quarantinedMidRun.set(boardId, why);

@@ -94,4 +94,31 @@ describe("rig/recheck-hooks: a lab board that fails for the lab mid-run", functi
     expect(r.stderr).not.to.include("re-check");
     expect(r.stderr).not.to.include("quarantined");
   });
+
+  it("through hil run: a lab TKey whose port is gone fails its first test for the lab, sits out the rest, and the summary names it", async () => {
+    // Gone before the run: the link dangles (the start-of-run check is skipped to get that far).
+    await rm(join(tmp, "by-id", PORT));
+    await symlink(join(tmp, "no-such-tty"), join(tmp, "by-id", PORT));
+    const r = await execa(
+      process.execPath,
+      ["bin/hil.js", "run", "--rig", join(tmp, "rig.yaml"), "--skip-check", "--grep", "^tkey: full app load"],
+      {
+        cwd: projectRoot(),
+        reject: false,
+        timeout: 50_000,
+        env: {
+          HIL_SERIAL_BY_ID_DIR: join(tmp, "by-id"),
+          HIL_LEASE_DIR: join(tmp, "leases"),
+          HIL_RESULTS_DIR: join(tmp, "allure-results"),
+          HIL_REPRO_DIR: join(tmp, "repro"),
+          NO_COLOR: "1",
+        },
+      },
+    );
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/^0 passed, 1 failed, [1-9]\d* skipped$/m);
+    expect(r.stdout).to.match(
+      /^hil run: board tkey-lab was quarantined during the run \(infrastructure\): its re-check after '.+' failed \(serial: board tkey-lab: .* did not appear within 200 ms/m,
+    );
+  });
 });
