@@ -14,6 +14,7 @@
 import type { Board } from "./board.js";
 import { InfrastructureError, SkipScenario } from "./errors.js";
 import { formatIdentity, type Identifier, type Identity, identifyBoard } from "./identify.js";
+import { ROM_USB } from "./identify-stm32.js";
 import { describeHolder, type LeaseOptions, tryLease } from "./lease.js";
 import { describeUsb } from "./locate.js";
 
@@ -161,7 +162,16 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
   }
   const locator = board.locator;
   let ok = true;
-  if (locator?.hasUsb)
+  if (locator?.hasUsb && isStm32Rom(board)) {
+    // The rig file names the ROM's DFU identity, which a board running its application does
+    // not show: identify enters the ROM and finds it there; waiting for it here would
+    // quarantine every board that is simply running its firmware.
+    steps.push({
+      name: "usb",
+      ok: true,
+      detail: "not checked: 0483:df11 is the ROM bootloader's, present only in it",
+    });
+  } else if (locator?.hasUsb)
     ok =
       (await step("usb", async () => {
         const d = await locator.usbDevice();
@@ -243,4 +253,14 @@ export function quarantineReason(boardId: string, env: NodeJS.ProcessEnv = proce
   } catch {
     return undefined;
   }
+}
+
+/** An STM32 board whose rig-file USB identity is its ROM bootloader's (0483:df11). */
+function isStm32Rom(board: Board): boolean {
+  const usb = board.locator?.usb;
+  return (
+    (board.family === "stm32l432" || board.family === "stm32wb55") &&
+    usb?.vid === ROM_USB.vendorId &&
+    usb.pid === ROM_USB.productId
+  );
 }

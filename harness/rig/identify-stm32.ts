@@ -27,7 +27,8 @@ import type { Identity } from "./identify.js";
 import { usbFilterOf } from "./locate.js";
 import { openUsartLink } from "./usart-link.js";
 
-const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
+/** Every STM32 ROM bootloader's USB DFU identity (AN2606): present only while the ROM runs. */
+export const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
 
 export interface Stm32IdentifyOptions {
   /** A lab board's USB bus; default the host's (the `usb` package's WebUSB). */

@@ -10,7 +10,11 @@ import { delimiter, join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
 import { type EmulatorProcess, startEmulator } from "../../harness/expose/emulator-process.js";
+import { checkBoard, recheckInfrastructure } from "../../harness/rig/health.js";
+import { IDENTIFIERS } from "../../harness/rig/identify.js";
 import { acquireLease } from "../../harness/rig/lease.js";
+import { parseRigFile } from "../../harness/rig/load.js";
+import { buildRig } from "../../harness/rig/rig.js";
 import { ScpiSupply } from "./lab-emulators.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -179,6 +183,58 @@ describe("rig/health: hil rigs --check", function () {
     expect(r.stdout).to.match(/1 pending/);
     expect(r.stderr).to.include(
       "board tkey-gone is quarantined for this run: its health check failed (usb: did not appear)",
+    );
+  });
+});
+
+describe("rig/health: an STM32 board named by its ROM's DFU identity", () => {
+  const saved = process.env.HIL_SYSFS_USB_DIR;
+  let tmp: string;
+  before(async () => {
+    // Nothing on the bus: the board runs its application, so its ROM (0483:df11) is not enumerated.
+    tmp = await mkdtemp(join(tmpdir(), "hil-health-rom-"));
+    await mkdir(join(tmp, "sys"));
+    process.env.HIL_SYSFS_USB_DIR = join(tmp, "sys");
+  });
+  after(async () => {
+    if (saved === undefined) delete process.env.HIL_SYSFS_USB_DIR;
+    else process.env.HIL_SYSFS_USB_DIR = saved;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const board = (usb: string) =>
+    buildRig(
+      parseRigFile(
+        [
+          "name: dfu-bench",
+          "timeouts: { enumerateMs: 100, settleMs: 10, commandMs: 2000 }",
+          "boards:",
+          `  - { id: l432-lab, family: stm32l432, capabilities: [usb-dfu], usb: ${usb}, power: { backend: command, on: "true", off: "true", state: "echo on" } }`,
+          "",
+        ].join("\n"),
+        "dfu-bench.yaml",
+      ),
+      "dfu-bench.yaml",
+    ).boards[0]!;
+  // identify enters the ROM itself and finds it there; here it stands for that.
+  const identifiers = { ...IDENTIFIERS, stm32l432: async () => ({ bootloader: "0x91" }) };
+
+  it("is not waited for on the bus before identify enters the ROM, nor by a re-check; another identity is", async () => {
+    const rom = board('{ vid: "0483", pid: "df11", port: 1-2.3 }');
+    const health = await checkBoard(rom, { identifiers, lease: { dir: join(tmp, "leases") } });
+    expect(health.status, JSON.stringify(health.steps)).to.equal("ok");
+    expect(health.steps.find((s) => s.name === "usb")).to.deep.equal({
+      name: "usb",
+      ok: true,
+      detail: "not checked: 0483:df11 is the ROM bootloader's, present only in it",
+    });
+    expect((await recheckInfrastructure(rom)).status).to.equal("ok");
+
+    const app = board('{ vid: "20a0", pid: "42d4", port: 1-2.3 }');
+    const missing = await recheckInfrastructure(app);
+    expect(missing.status).to.equal("failed");
+    expect(missing.steps.find((s) => s.name === "usb")?.detail).to.match(
+      /USB 20a0:42d4 at port 1-2\.3 did not appear/,
     );
   });
 });
