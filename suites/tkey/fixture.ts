@@ -32,7 +32,7 @@ export function appMaxSize(board: Board): number {
 
 /**
  * A client on the board's serial port as it is now (re-resolved after every replug).
- * @throws on a lab board: locating its CDC port by VID:PID and serial is not wired into the rig yet.
+ * @throws {InfrastructureError} on a lab board whose port does not appear within its enumeration timeout.
  */
 export async function connect(
   board: Board,
