@@ -65,14 +65,23 @@ describe("mcuboot: error injection", () => {
       if (s.dev) expect(slotBytes(s.dev, 1, 512)).to.deep.equal(v2.subarray(0, 512));
     });
 
-    it("upload while a test is pending is refused with NO_FREE_SLOT", async () => {
-      await clause(UPLOAD);
+    it("upload while a test is pending is accepted and replaces the pending image (ALLOW_ERASE_PENDING default)", async () => {
+      await clause(
+        UPLOAD,
+        "Zephyr img_mgmt_slot_in_use: a slot set for test is free with MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING (default y)",
+      );
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
+      const v3 = signedApp(board, "1.2.0", 500);
       const { client } = await factory(board, v1);
       await client.upload(v2);
       await client.test(hashOf(v2));
-      expect(await rcOf(client.upload(signedApp(board, "1.2.0", 500)))).to.equal(ImgMgmtErr.NO_FREE_SLOT);
+      await client.upload(v3);
+      const list = await client.list();
+      expect(list.map((i) => [i.slot, i.version, i.pending])).to.deep.equal([
+        [0, "1.0.0", false],
+        [1, "1.2.0", false],
+      ]);
     });
 
     it("frames with a bad CRC or bad base64 get no answer at all; the next good frame is served", async () => {

@@ -43,6 +43,11 @@ export interface Nrf52840Options {
   image?: string;
   /** Stay in serial recovery when no valid primary image is found (else MCUboot hangs). */
   recoveryWhenNoImage?: boolean;
+  /**
+   * The app's CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING (Zephyr's default: true): uploads and
+   * erases may replace a secondary set for the next boot. False: NO_FREE_SLOT instead.
+   */
+  allowErasePending?: boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   #keys: PublicKey[];
   readonly #downgradePrevention: boolean;
   readonly #recoveryWhenNoImage: boolean;
+  readonly #allowErasePending: boolean;
   readonly mode: SwapMode;
   /** The DK's button held at reset: MCUboot enters serial recovery before any swap. */
   #recoveryButton = false;
@@ -103,6 +109,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
+    this.#allowErasePending = opts.allowErasePending !== false;
     const mode = opts.mode ?? "move";
     if (!SWAP_MODES.includes(mode))
       throw new Error(`nrf52840: unknown mode '${String(mode)}' (known: ${SWAP_MODES.join(", ")})`);
@@ -203,6 +210,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     const img = new ImgMgmt({
       primary: this.primary,
       secondary: this.secondary,
+      allowErasePending: this.#allowErasePending,
       log: (d) => this.log("smp", d),
       event: (name) => {
         this.event(name);

@@ -26,6 +26,17 @@ export interface ImgMgmtContext {
   log(detail: string): void;
   /** A protocol event fault plans can hook ("smp.upload.chunk", "smp.state.write"). */
   event(name: string): void;
+  /**
+   * CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING (Zephyr's default y): a secondary set for the
+   * next boot (TEST, or PERM) still counts as free for upload and erase; a REVERT's never.
+   */
+  allowErasePending?: boolean;
+}
+
+/** img_mgmt_get_next_boot_slot on a single image: the slot MCUboot boots next, and why. */
+interface NextBoot {
+  slot: 0 | 1;
+  type: "normal" | "test" | "revert";
 }
 
 interface UploadSession {
@@ -87,26 +98,74 @@ export class ImgMgmt {
     return { images, splitStatus: 0 };
   }
 
+  /**
+   * img_mgmt_state_write: the slot from the hash (or the active one for a confirm without
+   * hash), then img_mgmt_set_next_boot_slot's rules against the next boot, in its order.
+   * Requests that change nothing answer the state without writing.
+   */
   async stateWrite(body: SmpBody): Promise<SmpReply> {
     const { hash, confirm } = body;
     if (hash !== undefined && !(hash instanceof Uint8Array)) return { rc: MgmtErr.EINVAL };
     if (confirm !== undefined && typeof confirm !== "boolean") return { rc: MgmtErr.EINVAL };
-    const type = this.swapType();
+    let slot: number;
     if (hash === undefined) {
       if (confirm !== true) return fail(E.INVALID_HASH);
-      return this.#setNext(0, true);
+      slot = 0;
+    } else {
+      if (hash.length !== 32) return fail(E.INVALID_HASH);
+      slot = [this.ctx.primary, this.ctx.secondary].findIndex((a) => equal(imageInfo(a)?.hash, hash));
+      if (slot < 0) return fail(E.HASH_NOT_FOUND);
     }
-    if (hash.length !== 32) return fail(E.INVALID_HASH);
-    const slot = [this.ctx.primary, this.ctx.secondary].findIndex((a) => equal(imageInfo(a)?.hash, hash));
-    if (slot < 0) return fail(E.HASH_NOT_FOUND);
-    if (slot === 0)
-      return confirm === true ? this.#setNext(0, true) : fail(E.IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
-    if (type === SwapType.REVERT) return fail(E.IMAGE_ALREADY_PENDING);
-    if (type === SwapType.TEST || type === SwapType.PERM) {
-      const same = (type === SwapType.PERM) === (confirm === true);
-      return same ? { body: this.stateBody() } : fail(E.IMAGE_ALREADY_PENDING);
+    const ok = confirm === true;
+    if (!ok && slot === 0) return fail(E.IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
+    const next = this.nextBoot();
+    const unchanged = { body: this.stateBody() };
+    if (next.type === "test") {
+      // While a test is due, only asking for the same test again is accepted.
+      if (!ok && slot === next.slot) return unchanged;
+      return fail(E.IMAGE_ALREADY_PENDING);
     }
-    return this.#setNext(1, confirm === true);
+    if (next.type === "normal") {
+      if (ok && slot === next.slot) return unchanged;
+      if ((slot === 0 && next.slot !== 0) || (!ok && slot !== 0 && slot === next.slot))
+        return fail(E.IMAGE_ALREADY_PENDING);
+    }
+    if (next.type === "revert") {
+      if (ok && slot === next.slot) return unchanged;
+      if (!ok) return fail(E.IMAGE_ALREADY_PENDING);
+    }
+    return this.#setNext(slot, ok);
+  }
+
+  /**
+   * img_mgmt_get_next_boot_slot from mcuboot_swap_type_multi (the trailers only, nothing is
+   * validated): NONE boots the active slot, PERM the other one (both "normal"), TEST and
+   * REVERT the other one.
+   */
+  nextBoot(): NextBoot {
+    switch (this.swapType()) {
+      case SwapType.PERM:
+        return { slot: 1, type: "normal" };
+      case SwapType.TEST:
+        return { slot: 1, type: "test" };
+      case SwapType.REVERT:
+        return { slot: 1, type: "revert" };
+      default:
+        return { slot: 0, type: "normal" };
+    }
+  }
+
+  /**
+   * img_mgmt_slot_in_use: the slot a revert goes back to is in use; a slot due for the next
+   * boot (TEST, or PERM) is too unless ALLOW_ERASE_PENDING; the active slot always is.
+   */
+  slotInUse(slot: number): boolean {
+    const next = this.nextBoot();
+    if (slot === next.slot && next.type === "revert") return true;
+    const pending =
+      (slot === next.slot && next.type === "test") || (next.slot !== 0 && next.type === "normal");
+    if (pending && this.ctx.allowErasePending === false) return true;
+    return slot === 0;
   }
 
   async #setNext(slot: number, confirm: boolean): Promise<SmpReply> {
@@ -167,7 +226,8 @@ export class ImgMgmt {
     if (sha && sha.length > 32) return fail(E.INVALID_HASH);
     const s = this.#session;
     if (sha && s?.sha && s.off < s.len && equal(s.sha, sha)) return { body: { off: s.off } };
-    if (this.swapType() !== SwapType.NONE) return fail(E.NO_FREE_SLOT);
+    // img_mgmt_get_unused_slot_area_id: slot 0 is the active one, so slot 1 or nothing.
+    if (this.slotInUse(1)) return fail(E.NO_FREE_SLOT);
     const total = len as number;
     if (total > this.ctx.secondary.size) return fail(E.INVALID_IMAGE_TOO_LARGE);
     if (upgrade) {
@@ -214,14 +274,17 @@ export class ImgMgmt {
     s.off += chunk.length;
   }
 
+  /**
+   * img_mgmt_erase: a slot holding a readable image (img_mgmt_read_info) that is in use is
+   * NO_FREE_SLOT; anything else is erased, a header-less slot with a stale request included.
+   */
   async erase(body: SmpBody): Promise<SmpReply> {
     const slot = body.slot ?? 1;
     if (!isUint(slot)) return { rc: MgmtErr.EINVAL };
-    if (slot === 0) return fail(E.NO_FREE_SLOT);
-    if (slot !== 1) return fail(E.INVALID_SLOT);
-    if (this.swapType() === SwapType.REVERT) return fail(E.NO_FREE_SLOT);
+    if (slot !== 0 && slot !== 1) return fail(E.INVALID_SLOT);
+    const area = slot === 0 ? this.ctx.primary : this.ctx.secondary;
+    if (imageInfo(area) && this.slotInUse(slot)) return fail(E.NO_FREE_SLOT);
     this.#session = undefined;
-    const area = this.ctx.secondary;
     for (let i = 0; i < area.sectorCount; i++)
       if (!area.isErased(i * area.sectorSize, area.sectorSize)) await area.eraseSector(i);
     return { body: {} };

@@ -149,14 +149,40 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
     expect(await up({ off: 7, data: new Uint8Array(1) }).then((r) => r.off)).to.equal(100);
   });
 
-  it("upload while a test is pending → NO_FREE_SLOT", async () => {
-    const { client } = await board(v1);
+  it("upload while a test is pending: accepted (ALLOW_ERASE_PENDING, Zephyr's default), its erase drops the request", async () => {
+    // zephyr_img_mgmt.c img_mgmt_get_unused_slot_area_id → img_mgmt_slot_in_use: a slot due
+    // for a test is free unless CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING=n.
+    const { dev, client } = await board(v1);
+    await client.upload(v2);
+    await client.test(hashOf(v2));
+    const v3 = app("3.0.0", 300);
+    await client.upload(v3);
+    expect(trailerOf(dev.secondary).magic, "request erased with the trailer page").to.equal(
+      BootMagicState.UNSET,
+    );
+    expect((await client.list()).map((i) => [i.slot, i.version, i.pending])).to.deep.equal([
+      [0, "1.0.0", false],
+      [1, "3.0.0", false],
+    ]);
+    await dev.power.cycle();
+    expect(dev.runningVersion, "nothing pending any more").to.equal("1.0.0");
+  });
+
+  it("upload or erase while a test is pending, ALLOW_ERASE_PENDING=n → NO_FREE_SLOT; a revert's slot is never free", async () => {
+    const { dev, client } = await board(v1, 5, undefined, { allowErasePending: false });
     await client.upload(v2);
     await client.test(hashOf(v2));
     const err = (await client.upload(app("3.0.0", 300)).catch((e) => e)) as SmpError;
     expect(err).to.be.instanceOf(SmpError);
     expect(err.rc).to.equal(ImgMgmtErr.NO_FREE_SLOT);
     expect(err.group).to.equal(SmpGroup.IMAGE);
+    expect(((await client.erase(1).catch((e) => e)) as SmpError).rc).to.equal(ImgMgmtErr.NO_FREE_SLOT);
+    expect(trailerOf(dev.secondary).magic, "request kept").to.equal(BootMagicState.GOOD);
+    await dev.power.cycle();
+    expect(dev.runningVersion).to.equal("2.0.0");
+    // REVERT due: slot 1 holds the image to go back to.
+    const revert = (await client.upload(app("3.0.0", 300)).catch((e) => e)) as SmpError;
+    expect(revert.rc).to.equal(ImgMgmtErr.NO_FREE_SLOT);
   });
 
   it("v1 requests get the translated {rc} form; v2 the {err:{group, rc}} form", async () => {

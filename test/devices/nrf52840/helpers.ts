@@ -1,6 +1,9 @@
 import { fixtureKey } from "../../../fixtures/mcuboot/generate.js";
 import { SmpClient } from "../../../harness/clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot/device.js";
+import {
+  Nrf52840McubootDevice,
+  type Nrf52840Options,
+} from "../../../harness/devices/nrf52840-mcuboot/device.js";
 import { parseVersion, publicOf, signImage } from "../../../harness/protocol/mcuboot/index.js";
 import { Random } from "../../../harness/sim/random.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
@@ -60,14 +63,19 @@ export function offBoard(seed = 5, mode?: "scratch" | "overwrite-only") {
 
 /**
  * A powered-on board with `v1` factory-programmed in the primary slot, and a client on its
- * UART; `mode` picks the swap (default swap-using-move).
+ * UART; `mode` picks the swap (default swap-using-move), `options` any other device option.
  */
-export async function board(v1: Uint8Array, seed = 5, mode?: "scratch" | "overwrite-only") {
+export async function board(
+  v1: Uint8Array,
+  seed = 5,
+  mode?: "scratch" | "overwrite-only",
+  options: Nrf52840Options = {},
+) {
   const clock = new VirtualClock();
   const dev = new Nrf52840McubootDevice({
     clock,
     seed,
-    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}) },
+    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}), ...options },
   });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
