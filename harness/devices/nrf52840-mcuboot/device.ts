@@ -199,6 +199,8 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     this.#setState("recovery");
     const recovery = new SerialRecovery(
       this.primary,
+      this.secondary,
+      this.mode,
       () => this.#keys,
       () => this.#scheduleReset(epoch),
       (d) => this.log("mcuboot", d),

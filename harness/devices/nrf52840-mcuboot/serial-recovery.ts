@@ -1,7 +1,8 @@
 import { formatVersion, type PublicKey, validateImage } from "../../protocol/mcuboot/index.js";
 import { ImageCommand, MgmtErr, OsCommand, type SmpBody, SmpGroup, SmpOp } from "../../protocol/smp/index.js";
 import type { FlashArea } from "./flash-area.js";
-import { NRF52840_FLASH } from "./profile.js";
+import { NRF52840_FLASH, type SwapMode } from "./profile.js";
+import { maxImageSize } from "./slots.js";
 import { handlerKey, type SmpHandler, type SmpReply } from "./smp-server.js";
 
 /** MCUboot BOOT_SERIAL_MAX_RECEIVE_SIZE as Zephyr's Kconfig sets it by default. */
@@ -18,13 +19,15 @@ interface RecoverySession {
 /**
  * MCUboot serial recovery (boot_serial.c) on the board's UART: a small command set, errors
  * always `{"rc"}`, uploads straight into the primary slot with no sha/resume, and a list of
- * only the images that pass full validation (signature included).
+ * only the images, in either slot, that pass full validation (signature and size limit).
  */
 export class SerialRecovery {
   #session: RecoverySession | undefined;
 
   constructor(
     private readonly primary: FlashArea,
+    private readonly secondary: FlashArea,
+    private readonly mode: SwapMode,
     private readonly keys: () => readonly PublicKey[],
     private readonly scheduleReset: () => void,
     private readonly log: (detail: string) => void,
@@ -57,12 +60,28 @@ export class SerialRecovery {
     ]);
   }
 
+  /**
+   * bs_list: every slot of the image (BOOT_NUM_SLOTS is 2 in the swap and overwrite modes)
+   * whose header magic is there and that passes bootutil_img_validate. bs_list_set reads the
+   * sector layout first (boot_read_sectors), so the validation includes "TLV beyond image
+   * size" against bootutil_max_image_size: a too-large image is left out, as a wrong-key one.
+   * Without BOOT_SERIAL_IMG_GRP_IMAGE_STATE there are no flags: {slot, hash, version}.
+   */
   list(): SmpBody {
-    const verdict = validateImage(this.primary.read(0, this.primary.size), this.keys());
-    if (!verdict.valid) return { images: [] };
-    return {
-      images: [{ slot: 0, hash: verdict.image.hash, version: formatVersion(verdict.image.header.version) }],
-    };
+    const max = maxImageSize(this.mode, this.primary, this.secondary);
+    const images: SmpBody[] = [];
+    for (const [slot, area] of [this.primary, this.secondary].entries()) {
+      const verdict = validateImage(area.read(0, area.size), this.keys());
+      if (!verdict.valid) continue;
+      if (verdict.image.totalSize > max) {
+        this.log(
+          `serial recovery: slot ${slot} image ends past ${max} bytes (TLV beyond image size): not listed`,
+        );
+        continue;
+      }
+      images.push({ slot, hash: verdict.image.hash, version: formatVersion(verdict.image.header.version) });
+    }
+    return { images };
   }
 
   async upload(body: SmpBody): Promise<SmpReply> {
@@ -70,6 +89,7 @@ export class SerialRecovery {
     if (typeof off !== "number" || !(data instanceof Uint8Array)) return { rc: MgmtErr.EINVAL };
     if (image !== undefined && image !== 0) return { rc: MgmtErr.EINVAL };
     if (off === 0) {
+      // bs_upload checks len against the slot's size only (not bootutil_max_image_size).
       if (typeof len !== "number" || len > this.primary.size) return { rc: MgmtErr.EINVAL };
       this.#session = { len, off: 0, erasedUpTo: 0 };
       this.log(`serial recovery: upload of ${len} bytes into the primary slot`);

@@ -12,13 +12,13 @@ import {
   SmpOp,
 } from "../../../harness/protocol/smp/index.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { app, board, goodKey, wrongKey } from "./helpers.js";
+import { app, appOfTotal, board, goodKey, wrongKey } from "./helpers.js";
 
 const v1 = app("1.0.0", 9000);
 const rcOf = async (p: Promise<unknown>) => ((await p.catch((e) => e)) as SmpError).rc;
 
-async function inRecovery() {
-  const b = await board(v1);
+async function inRecovery(mode?: "scratch" | "overwrite-only") {
+  const b = await board(v1, 5, mode);
   await b.dev.selectBoot("bootloader");
   await b.dev.power.cycle();
   expect(b.dev.state).to.equal("recovery");
@@ -97,5 +97,41 @@ describe("devices/nrf52840-mcuboot: serial recovery (MCUboot boot_serial.c, seri
       { ver: 1, rc: 8 },
       { ver: 2, rc: 8 },
     ]);
+  });
+
+  it("lists a valid secondary image too (bs_list walks both slots), each as {slot, hash, version}", async () => {
+    const { dev, client } = await board(v1);
+    const v2 = app("2.0.0", 11000);
+    await client.upload(v2);
+    await dev.selectBoot("bootloader");
+    await dev.power.cycle();
+    expect(dev.state).to.equal("recovery");
+    expect(await client.list()).to.deep.equal([
+      { slot: 0, hash: parseImage(v1).hash, version: "1.0.0" },
+      { slot: 1, hash: parseImage(v2).hash, version: "2.0.0" },
+    ]);
+  });
+
+  it("an image past bootutil_max_image_size: the upload takes it (len ≤ slot), the list leaves it out, MCUboot will not boot it; swap-using-scratch's larger limit lists it", async () => {
+    // 0x75000 bytes: past swap-using-move's 0x74000, within swap-using-scratch's 0x759d0.
+    const big = appOfTotal("2.0.0", 0x75000);
+    const move = await inRecovery();
+    await move.client.upload(big);
+    expect(move.dev.primary.read(0, big.length)).to.deep.equal(big);
+    expect(await move.client.list()).to.deep.equal([]);
+    expect(move.dev.events.map((e) => e.detail).join("\n")).to.match(/TLV beyond image size/);
+    await move.dev.selectBoot("application");
+    await move.dev.power.cycle();
+    expect(move.dev.state).to.equal("no-image");
+
+    const scratch = await inRecovery("scratch");
+    await scratch.client.upload(big);
+    expect(await scratch.client.list()).to.deep.equal([
+      { slot: 0, hash: parseImage(big).hash, version: "2.0.0" },
+    ]);
+    // The slot's size is the only limit on the upload itself (bs_upload: len > area size → EINVAL).
+    const up = (body: Record<string, unknown>) =>
+      scratch.client.request("upload", SmpGroup.IMAGE, 1, SmpOp.WRITE, body);
+    expect(await rcOf(up({ off: 0, len: 0x76001, data: big.subarray(0, 64) }))).to.equal(MgmtErr.EINVAL);
   });
 });
