@@ -35,7 +35,8 @@ const isUpgrade = (t: SwapType) => t === SwapType.TEST || t === SwapType.PERM ||
 
 /**
  * MCUboot's decisions on one boot (loader.c boot_prepare_image_for_update, context_boot_go):
- * 1. an interrupted swap resumes from its status, without revalidating;
+ * 1. an interrupted swap resumes from its status, without revalidating (swap-using-move
+ *    with no status entry yet validates the secondary again: restartRecorded);
  * 2. a TEST/PERM/REVERT request is honoured only if the secondary validates against the
  *    provisioned keys and fits (bootutil_img_validate: "TLV beyond image size" past
  *    bootutil_max_image_size); otherwise the whole secondary slot is erased and nothing swaps;
@@ -85,6 +86,7 @@ async function moveBoot(ctx: BootContext, swap: Swap): Promise<SwapType> {
   const { primary, secondary, log } = ctx;
   if (swap.inProgress()) {
     const type = trailerOf(primary).swapType as SwapType;
+    if (swap.stepsDone() === 0) return restartRecorded(ctx, swap, type);
     await swap.resume();
     return type;
   }
@@ -103,6 +105,33 @@ async function moveBoot(ctx: BootContext, swap: Swap): Promise<SwapType> {
   }
   if (type === SwapType.REVERT) await fixupRevert(secondary, swapSize);
   await swap.start(type, swapSize);
+  return type;
+}
+
+/**
+ * loader.c boot_prepare_image_for_update with a status from the primary that has no entry
+ * (boot_status_is_reset) but a swap type: not boot_complete_partial_swap but
+ * boot_validate_slot on the secondary, then boot_perform_update. An invalid secondary is
+ * erased (or, header-less, loses its trailer page, and a revert's primary trailer goes too)
+ * and the swap type is FAIL, which sets the primary's image_ok (context_boot_go); a valid
+ * one runs the swap, where swap_run calls fixup_revert again for a REVERT (the secondary
+ * trailer, erased by the first attempt, gets image_ok, swap_size and magic once more before
+ * the first move erases it). The primary's record is kept (status source primary: no
+ * swap_status_init).
+ */
+async function restartRecorded(ctx: BootContext, swap: Swap, type: SwapType): Promise<SwapType> {
+  const { primary, secondary, log } = ctx;
+  log(
+    `swap-move ${swapName(type)} recorded in the primary trailer with no step done: validating the secondary again`,
+  );
+  if (await secondaryInvalid(ctx, type)) {
+    // swap_set_image_ok: written whenever it reads unset, over a cleared trailer too.
+    if (trailerOf(primary).imageOk === BootFlagState.UNSET)
+      await primary.writeField(layoutOf(primary).imageOk, Uint8Array.of(1));
+    return SwapType.FAIL;
+  }
+  if (type === SwapType.REVERT) await fixupRevert(secondary, swap.recordedSize());
+  await swap.resume();
   return type;
 }
 

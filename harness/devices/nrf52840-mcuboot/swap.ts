@@ -79,6 +79,17 @@ export class Swap {
     );
   }
 
+  /** Status entries the recorded swap has written (0: recorded, no step finished). */
+  stepsDone(): number {
+    const t = trailerOf(this.primary);
+    return this.#doneSteps(Math.max(1, Math.ceil(t.swapSize / this.primary.sectorSize)));
+  }
+
+  /** The recorded swap's swap_size. */
+  recordedSize(): number {
+    return trailerOf(this.primary).swapSize;
+  }
+
   /** Continues the recorded swap from its first missing status entry. */
   async resume(): Promise<void> {
     const t = trailerOf(this.primary);
