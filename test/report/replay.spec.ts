@@ -11,6 +11,23 @@ import type { TranscriptJson } from "../../harness/transport/transcript.js";
 
 const run = promisify(execFile);
 
+/** A scratch results and repro directory, and `hil` run in the project with them: exit code and stdout. */
+async function workspace() {
+  const work = await mkdtemp(join(tmpdir(), "hil-replay-spec-"));
+  const env = {
+    ...process.env,
+    NO_COLOR: "1",
+    HIL_RESULTS_DIR: join(work, "allure-results"),
+    HIL_REPRO_DIR: join(work, "repro"),
+  };
+  const hil = (args: string[]) =>
+    run(process.execPath, ["bin/hil.js", ...args], { cwd: projectRoot(), env }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
+  return { work, hil };
+}
+
 describe("hil replay", function () {
   this.timeout(120_000);
 
@@ -27,19 +44,8 @@ describe("hil replay", function () {
   });
 
   it("reruns a scenario broken by an injected fault from its bundle: the same failure again", async () => {
-    const work = await mkdtemp(join(tmpdir(), "hil-replay-spec-"));
-    const env = {
-      ...process.env,
-      NO_COLOR: "1",
-      HIL_RESULTS_DIR: join(work, "allure-results"),
-      HIL_REPRO_DIR: join(work, "repro"),
-    };
+    const { work, hil } = await workspace();
     try {
-      const hil = (args: string[]) =>
-        run(process.execPath, ["bin/hil.js", ...args], { cwd: projectRoot(), env }).then(
-          (r) => ({ code: 0, out: r.stdout }),
-          (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-        );
       const first = await hil([
         "run",
         "--grep",
@@ -60,18 +66,7 @@ describe("hil replay", function () {
   });
 
   it("a DFU failure replays with the same transcript, times included; a bundle whose transcript was altered does not", async () => {
-    const work = await mkdtemp(join(tmpdir(), "hil-replay-spec-"));
-    const env = {
-      ...process.env,
-      NO_COLOR: "1",
-      HIL_RESULTS_DIR: join(work, "allure-results"),
-      HIL_REPRO_DIR: join(work, "repro"),
-    };
-    const hil = (args: string[]) =>
-      run(process.execPath, ["bin/hil.js", ...args], { cwd: projectRoot(), env }).then(
-        (r) => ({ code: 0, out: r.stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-      );
+    const { work, hil } = await workspace();
     try {
       const first = await hil([
         "run",
