@@ -168,10 +168,24 @@ export class ImgMgmt {
     return slot === 0;
   }
 
+  /**
+   * img_mgmt_set_next_boot_slot_common: boot_set_next, its BOOT_E* code translated to the
+   * group's: EFLASH (a trailer write failed) → FLASH_WRITE_FAILED, EBADVECT (the active slot's
+   * magic is bad) → INVALID_IMAGE_VECTOR_TABLE, EBADIMAGE (the other slot's magic is bad) →
+   * INVALID_IMAGE_HEADER_MAGIC, anything else → UNKNOWN. A bad magic is refused before any
+   * write (MCUboot before 68a4c962, June 2025, erased the whole non-active slot here).
+   */
   async #setNext(slot: number, confirm: boolean): Promise<SmpReply> {
     const area = slot === 0 ? this.ctx.primary : this.ctx.secondary;
-    const rc = await setNext(area, slot === 0, confirm);
-    if (rc !== "ok") return fail(E.UNKNOWN);
+    let rc: Awaited<ReturnType<typeof setNext>>;
+    try {
+      rc = await setNext(area, slot === 0, confirm);
+    } catch (e) {
+      if ((e as Error).name === "FlashAreaError") return fail(E.FLASH_WRITE_FAILED);
+      throw e;
+    }
+    if (rc === "EBADVECT") return fail(E.INVALID_IMAGE_VECTOR_TABLE);
+    if (rc === "EBADIMAGE") return fail(E.INVALID_IMAGE_HEADER_MAGIC);
     this.ctx.event("smp.state.write");
     this.ctx.log(
       `image state: slot ${slot} ${slot === 0 ? "confirmed" : confirm ? "pending permanent" : "pending test"}`,
