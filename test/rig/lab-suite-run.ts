@@ -36,6 +36,9 @@ export async function runSuitesOnRig(opts: {
       "--no-config",
       "--node-option",
       "import=tsx",
+      // import() the suites, so a load error shows as itself (see .mocharc.json).
+      "--node-option",
+      "no-experimental-require-module",
       "--timeout",
       "120000",
       // A port or child a failed test left open must not keep the child (and this run) alive.
