@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
-import { sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
+import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
@@ -118,30 +118,16 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
     it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
       await clause(SIM);
       const { dev, runs, kept } = await stage(board, "test");
-      const staged = dev.flash.snapshot();
-      const start = dev.flash.counters.ops;
-      await dev.power.on();
-      const total = dev.flash.counters.ops - start;
       let r = board.seed >>> 0;
       const next = (bound: number) => {
         r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
         return 1 + (r % bound);
       };
-      const failures: string[] = [];
-      for (let k = 0; k < 10; k++) {
-        const a = next(total);
-        const b = next(total);
-        await dev.power.off();
-        dev.flash.restore(staged);
-        dev.flash.armCut(start + a);
-        await dev.power.on();
-        dev.flash.armCut(dev.flash.counters.ops + b);
-        await dev.power.on();
-        dev.flash.disarmCut();
-        if (dev.state !== "running") await dev.power.on();
-        const problem = check(dev, "test", runs, kept);
-        if (problem) failures.push(`cuts at ${a} then +${b}: ${problem}`);
-      }
+      const failures = await sweepDoubleCuts(
+        dev,
+        (total) => Array.from({ length: 10 }, () => [next(total), next(total)] as [number, number]),
+        () => check(dev, "test", runs, kept),
+      );
       expect(failures).to.deep.equal([]);
     });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { trailerOf } from "../../../harness/devices/nrf52840-mcuboot/slots.js";
-import { sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
+import { sweepDoubleCuts, sweepSwapCuts } from "../../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import {
   BOOT_MAGIC_ALIGN8,
   BootFlagState,
@@ -93,23 +93,15 @@ describe("devices/nrf52840-mcuboot: swap-using-scratch mode", () => {
     await client.upload(v2);
     await client.test(parseImage(v2).hash!);
     await dev.power.off();
-    const staged = dev.flash.snapshot();
-    const start = dev.flash.counters.ops;
-    await dev.power.on();
-    const total = dev.flash.counters.ops - start;
-    const failures: string[] = [];
-    for (let a = 1; a <= total; a += 3) {
-      const b = 1 + ((a * 7) % 11);
-      await dev.power.off();
-      dev.flash.restore(staged);
-      dev.flash.armCut(start + a);
-      await dev.power.on();
-      dev.flash.armCut(dev.flash.counters.ops + b);
-      await dev.power.on();
-      dev.flash.disarmCut();
-      if (dev.state !== "running") await dev.power.on();
-      if (!swappedToV2(dev, { imageOk: BootFlagState.UNSET })) failures.push(`cuts at ${a} then +${b}`);
-    }
+    const failures = await sweepDoubleCuts(
+      dev,
+      (total) => {
+        const pairs: [number, number][] = [];
+        for (let a = 1; a <= total; a += 3) pairs.push([a, 1 + ((a * 7) % 11)]);
+        return pairs;
+      },
+      () => (swappedToV2(dev, { imageOk: BootFlagState.UNSET }) ? undefined : "not the documented state"),
+    );
     expect(failures).to.deep.equal([]);
   });
 
