@@ -38,7 +38,8 @@ commands:
         write a new PEM private key for signing MCUboot images (as imgtool keygen)
   sign  -k KEY --version X.Y.Z[+B] -H HDR_SIZE -S SLOT_SIZE [--pad-header] [--align N]
         [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]
-        [--pure] [-L ADDR] [--security-counter N] INFILE OUTFILE
+        [--pure] [-L ADDR] [--security-counter N|auto] [-d "(ID, X.Y.Z)"] [--overwrite-only]
+        [--erased-val 0|0xff] INFILE OUTFILE
         sign an MCUboot image (as imgtool sign)
   smp   list|upload FILE [--test]|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]
         [--reset] [--upgrade] [--timeout MS]

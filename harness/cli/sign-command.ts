@@ -10,7 +10,7 @@ import { UsageError } from "./usage-error.js";
 
 export const SIGN_OPTIONS = {
   key: { type: "string", short: "k" },
-  version: { type: "string" },
+  version: { type: "string", short: "v" },
   "header-size": { type: "string", short: "H" },
   "slot-size": { type: "string", short: "S" },
   "pad-header": { type: "boolean" },
@@ -22,7 +22,10 @@ export const SIGN_OPTIONS = {
   "public-key-format": { type: "string" },
   pure: { type: "boolean" },
   "load-addr": { type: "string", short: "L" },
-  "security-counter": { type: "string" },
+  "security-counter": { type: "string", short: "s" },
+  dependencies: { type: "string", short: "d" },
+  "overwrite-only": { type: "boolean" },
+  "erased-val": { type: "string", short: "R" },
 } as const;
 
 export interface SignArgs {
@@ -40,6 +43,9 @@ export interface SignArgs {
   pure?: boolean | undefined;
   "load-addr"?: string | undefined;
   "security-counter"?: string | undefined;
+  dependencies?: string | undefined;
+  "overwrite-only"?: boolean | undefined;
+  "erased-val"?: string | undefined;
 }
 
 /** `hil sign -k KEY --version X.Y.Z[+B] -H SIZE -S SIZE [options] INFILE OUTFILE`, as imgtool sign. */
@@ -58,6 +64,11 @@ export async function runSign(opts: SignArgs, positionals: string[]): Promise<nu
   } catch (e) {
     throw new UsageError(`sign: ${(e as Error).message}`);
   }
+  const erased = opts["erased-val"];
+  if (erased !== undefined && erased !== "0" && erased !== "0xff")
+    throw new UsageError(`sign: --erased-val must be 0 or 0xff (as in imgtool), not '${erased}'`);
+  const counter = opts["security-counter"];
+  const dependencies = opts.dependencies === undefined ? undefined : parseDependencies(opts.dependencies);
   const data = new Uint8Array(await readFile(input));
   let signed: Uint8Array;
   try {
@@ -75,7 +86,10 @@ export async function runSign(opts: SignArgs, positionals: string[]): Promise<nu
       publicKeyFormat: format,
       pure: !!opts.pure,
       loadAddr: opt(opts["load-addr"], "load-addr"),
-      securityCounter: opt(opts["security-counter"], "security-counter"),
+      securityCounter: counter?.toLowerCase() === "auto" ? "auto" : opt(counter, "security-counter"),
+      dependencies,
+      overwriteOnly: !!opts["overwrite-only"],
+      erasedValue: erased === undefined ? undefined : Number(erased),
     });
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(`sign: ${e.message}`);
@@ -104,6 +118,22 @@ export async function loadSigningKey(path: string) {
     if (e instanceof McubootKeyError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/** imgtool `-d "(ID, X.Y.Z+B), (ID, X.Y.Z+B)"`: each image id with the version it needs. */
+export function parseDependencies(text: string) {
+  const entries = [...text.matchAll(/\(\s*([^,()]*?)\s*,\s*([^()]*?)\s*\)/g)];
+  if (entries.length === 0 || text.replace(/\([^()]*\)|[\s,]/g, "") !== "")
+    throw new UsageError(`sign: --dependencies '${text}' is not "(ID, X.Y.Z[+B]), ..."`);
+  return entries.map(([, id, version]) => {
+    if (!/^\d+$/.test(id!) || Number(id) > 0xff)
+      throw new UsageError(`sign: --dependencies: image id '${id}' must be 0..255`);
+    try {
+      return { imageId: Number(id), version: parseVersion(version!) };
+    } catch (e) {
+      throw new UsageError(`sign: --dependencies: ${(e as Error).message}`);
+    }
+  });
 }
 
 function int(text: string, name: string): number {

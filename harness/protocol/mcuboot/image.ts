@@ -2,6 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import {
   IMAGE_HEADER_SIZE,
   IMAGE_MAGIC,
+  ImageFlag,
   TLV_INFO_MAGIC,
   TLV_INFO_SIZE,
   TLV_PROT_INFO_MAGIC,
@@ -14,7 +15,7 @@ import { decodeHeader, encodeHeader, type ImageHeader } from "./header.js";
 import { encodeSpki, keyHash, type PrivateKey, type PublicKey } from "./keys.js";
 import { signatureTlvType, signMessage, verifyMessage } from "./signature.js";
 import { decodeTlvArea, encodeProtectedTlvs, encodeUnprotectedTlvs, type Tlv } from "./tlv.js";
-import { padToSlot, trailerLayout, trailerSize } from "./trailer.js";
+import { overwriteOnlyTrailerSize, padToSlot, trailerLayout, trailerSize } from "./trailer.js";
 import { checkVersion, type ImageVersion } from "./version.js";
 
 /** The options of `imgtool sign` that matter here. */
@@ -25,11 +26,14 @@ export interface SignOptions {
   headerSize: number;
   /** `-S`: slot size, checked against image + trailer and used by `pad`. */
   slotSize: number;
-  /** `--pad-header`: prepend headerSize zero bytes (else the input must start with them). */
+  /**
+   * `--pad-header`: prepend headerSize bytes of the erased value (imgtool `load`), else the
+   * input must start with headerSize zero bytes, whatever the erased value.
+   */
   padHeader?: boolean;
   /** `--align`: flash write size (trailer status entries). Default 1, as imgtool. */
   align?: number;
-  /** `--max-align`: BOOT_MAX_ALIGN (trailer field spacing, magic form). Default 8. */
+  /** `--max-align`: BOOT_MAX_ALIGN (trailer field spacing, magic form). Default max(8, align), as imgtool. */
   maxAlign?: number;
   /** `--pad`: fill to slot size with the trailer magic written (pending test on arrival). */
   pad?: boolean;
@@ -41,12 +45,23 @@ export interface SignOptions {
   publicKeyFormat?: "hash" | "full";
   /** `--pure`: Ed25519 over the image itself, no SHA256 TLV. */
   pure?: boolean;
-  /** `-L`: ih_load_addr. */
+  /** `-L`: ih_load_addr; non-zero also sets IMAGE_F_RAM_LOAD, as imgtool `add_header`. */
   loadAddr?: number;
   flags?: number;
-  /** `--security-counter`: a protected SEC_CNT TLV. */
-  securityCounter?: number;
+  /** `--security-counter`: a protected SEC_CNT TLV; "auto" is major<<24 + minor<<16 + revision. */
+  securityCounter?: number | "auto";
+  /** `-d`: protected DEPENDENCY TLVs, one per entry, in the order given. */
+  dependencies?: readonly ImageDependency[];
+  /** `--overwrite-only`: the smaller trailer (no swap status), and --confirm leaves image_ok erased. */
+  overwriteOnly?: boolean;
+  /** `--erased-val`: 0xff (default) or 0; fills --pad-header and the --pad/--confirm padding. */
   erasedValue?: number;
+}
+
+/** One `-d "(image_id, X.Y.Z+B)"` entry. */
+export interface ImageDependency {
+  imageId: number;
+  version: ImageVersion;
 }
 
 /** imgtool `sign`: header + payload + protected TLVs + unprotected TLVs (+ trailer when padding). */
@@ -55,17 +70,27 @@ export function signImage(input: Uint8Array, o: SignOptions): Uint8Array {
   if (!Number.isInteger(o.headerSize) || o.headerSize < IMAGE_HEADER_SIZE || o.headerSize > 0xffff)
     throw new RangeError(`header size ${o.headerSize} must be ${IMAGE_HEADER_SIZE}..65535`);
   if (o.pure && o.key.type !== "ed25519") throw new RangeError("--pure needs an ed25519 key");
+  const erased = o.erasedValue ?? 0xff;
+  if (erased !== 0 && erased !== 0xff) throw new RangeError(`erased value ${erased} must be 0 or 0xff`);
+  const align = o.align ?? 1;
+  const maxAlign = o.maxAlign ?? Math.max(8, align);
   let payload: Uint8Array;
-  if (o.padHeader) payload = input;
-  else {
+  // The header replaces the first 32 bytes of the padding; the rest stays as padded and is hashed.
+  let headerRoom: Uint8Array;
+  if (o.padHeader) {
+    payload = input;
+    headerRoom = new Uint8Array(o.headerSize).fill(erased);
+  } else {
     if (input.length < o.headerSize || input.subarray(0, o.headerSize).some((b) => b !== 0))
       throw new RangeError(
         `header padding was not requested (--pad-header) and the input does not begin with ${o.headerSize} zero bytes`,
       );
     payload = input.subarray(o.headerSize);
+    headerRoom = new Uint8Array(o.headerSize);
   }
   const prot: Tlv[] = [];
-  if (o.securityCounter !== undefined) prot.push({ type: TlvType.SEC_CNT, value: u32(o.securityCounter) });
+  if (o.securityCounter !== undefined) prot.push({ type: TlvType.SEC_CNT, value: u32(securityCounter(o)) });
+  for (const d of o.dependencies ?? []) prot.push({ type: TlvType.DEPENDENCY, value: dependencyValue(d) });
   if (o.pure) prot.push({ type: TlvType.SIG_PURE, value: Uint8Array.of(1) });
   const protArea = encodeProtectedTlvs(prot);
   const header: ImageHeader = {
@@ -74,10 +99,10 @@ export function signImage(input: Uint8Array, o: SignOptions): Uint8Array {
     hdrSize: o.headerSize,
     protectTlvSize: protArea.length,
     imgSize: payload.length,
-    flags: o.flags ?? 0,
+    flags: (o.flags ?? 0) | (o.loadAddr ? ImageFlag.RAM_LOAD : 0),
     version: o.version,
   };
-  const hdr = new Uint8Array(o.headerSize);
+  const hdr = headerRoom;
   hdr.set(encodeHeader(header));
   const signed = concat([hdr, payload, protArea]);
   const digest = sha256(signed);
@@ -90,16 +115,33 @@ export function signImage(input: Uint8Array, o: SignOptions): Uint8Array {
   );
   tlvs.push({ type: signatureTlvType(o.key), value: signMessage(o.key, o.pure ? signed : digest, o.padSig) });
   const image = concat([signed, encodeUnprotectedTlvs(tlvs)]);
-  const align = o.align ?? 1;
-  const maxAlign = o.maxAlign ?? 8;
-  const room = o.slotSize - trailerSize(align, maxAlign);
+  const room =
+    o.slotSize - (o.overwriteOnly ? overwriteOnlyTrailerSize(maxAlign) : trailerSize(align, maxAlign));
   if (image.length > room)
     throw new RangeError(`image is ${image.length} bytes; slot ${o.slotSize} minus trailer leaves ${room}`);
   if (!(o.pad || o.confirm)) return image;
-  return concat([
-    image,
-    padToSlot(image.length, trailerLayout(o.slotSize, align, maxAlign), !!o.confirm, o.erasedValue),
-  ]);
+  const layout = trailerLayout(o.slotSize, align, maxAlign);
+  return concat([image, padToSlot(image.length, layout, !!o.confirm && !o.overwriteOnly, erased)]);
+}
+
+function securityCounter(o: SignOptions): number {
+  if (o.securityCounter !== "auto") return o.securityCounter!;
+  return ((o.version.major << 24) >>> 0) + (o.version.minor << 16) + o.version.revision;
+}
+
+/** struct image_dependency: u8 image_id, 3 pad bytes (zero), then struct image_version. */
+function dependencyValue(d: ImageDependency): Uint8Array {
+  if (!Number.isInteger(d.imageId) || d.imageId < 0 || d.imageId > 0xff)
+    throw new RangeError(`dependency image id ${d.imageId} must be 0..255`);
+  checkVersion(d.version);
+  const out = new Uint8Array(12);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, d.imageId);
+  v.setUint8(4, d.version.major);
+  v.setUint8(5, d.version.minor);
+  v.setUint16(6, d.version.revision, true);
+  v.setUint32(8, d.version.build, true);
+  return out;
 }
 
 /** A parsed image: where everything is, and the TLVs MCUboot and img_mgmt look at. */

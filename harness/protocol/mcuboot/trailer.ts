@@ -43,6 +43,11 @@ export function trailerSize(writeSize = 8, maxAlign = 8): number {
   return BOOT_MAX_IMG_SECTORS * 3 * writeSize + 4 * maxAlign + Math.max(BOOT_MAGIC_SIZE, maxAlign);
 }
 
+/** imgtool `--overwrite-only`: no swap status, only image_ok/copy_done room and the magic. */
+export function overwriteOnlyTrailerSize(maxAlign = 8): number {
+  return 2 * maxAlign + Math.max(BOOT_MAGIC_SIZE, maxAlign);
+}
+
 /** The 16 magic bytes: the classic value when max align is 8, else u16 LE align + a fixed tail. */
 export function bootMagic(maxAlign = 8): Uint8Array {
   if (maxAlign === 8) return BOOT_MAGIC_ALIGN8.slice();

@@ -57,9 +57,27 @@ describe("protocol/mcuboot: image header and TLVs (MCUboot design.md 'Image form
     expect(u16(img, 8)).to.equal(0x200); // ih_hdr_size
     expect(u16(img, 10)).to.equal(0); // no protected TLVs
     expect(u32(img, 12)).to.equal(payload.length);
+    expect(u32(img, 16)).to.equal(0); // ih_flags
     expect([...img.subarray(20, 28)]).to.deep.equal([1, 2, 3, 0, 4, 0, 0, 0]);
-    expect(img.subarray(32, 0x200).every((b) => b === 0)).to.equal(true);
     expect(img.subarray(0x200, 0x200 + payload.length)).to.deep.equal(payload);
+  });
+
+  it("--pad-header fills the header padding with the erased value (imgtool load): 0xff, or 0 with --erased-val 0", () => {
+    const ff = signImage(payload, base());
+    expect(ff.subarray(32, 0x200).every((b) => b === 0xff)).to.equal(true);
+    const zero = signImage(payload, base({ erasedValue: 0 }));
+    expect(zero.subarray(32, 0x200).every((b) => b === 0)).to.equal(true);
+    // The padding is hashed: the SHA256 TLVs differ and each matches its own image.
+    expect(parseImage(ff).hash).to.not.deep.equal(parseImage(zero).hash);
+    for (const img of [ff, zero]) expect(validateImage(img, [publicOf(good)]).valid).to.equal(true);
+    expect(() => signImage(payload, base({ erasedValue: 0x55 }))).to.throw(RangeError, /erased value/);
+  });
+
+  it("-L sets ih_load_addr and IMAGE_F_RAM_LOAD (0x20) whenever it is non-zero, as imgtool add_header", () => {
+    const img = signImage(payload, base({ loadAddr: 0x20000000 }));
+    expect(u32(img, 4)).to.equal(0x20000000);
+    expect(u32(img, 16)).to.equal(0x20);
+    expect(u32(signImage(payload, base({ loadAddr: 0 })), 16)).to.equal(0);
   });
 
   it("writes SHA256, KEYHASH, then the DER ECDSA signature in the unprotected area; it_tlv_tot counts its header", () => {
@@ -120,7 +138,10 @@ describe("protocol/mcuboot: image header and TLVs (MCUboot design.md 'Image form
   it("without --pad-header the input must start with hdr_size zero bytes, which the header replaces", () => {
     const withRoom = new Uint8Array(0x200 + payload.length);
     withRoom.set(payload, 0x200);
-    expect(signImage(withRoom, base({ padHeader: false }))).to.deep.equal(signImage(payload, base()));
+    // Zeros are required whatever the erased value, so this equals --pad-header --erased-val 0.
+    const signed = signImage(withRoom, base({ padHeader: false }));
+    expect(signed).to.deep.equal(signImage(payload, base({ erasedValue: 0 })));
+    expect(signed.subarray(32, 0x200).every((b) => b === 0)).to.equal(true);
     expect(() => signImage(payload, base({ padHeader: false }))).to.throw(RangeError, /--pad-header/);
   });
 
@@ -364,5 +385,23 @@ describe("hil keygen / hil sign", () => {
     ).to.equal(2);
     expect(await main(["sign", "-k", pub, "--version", "1", "-H", "512", "-S", "65536", ...io])).to.equal(2);
     expect(await main(["keygen", "-t", "rsa-2048", "-k", join(dir, "r.pem")])).to.equal(2);
+  });
+
+  it("sign refuses --erased-val other than 0/0xff and a malformed -d with exit code 2", async () => {
+    await writeFile(join(dir, "app.bin"), payload);
+    const key = join(dir, "good.pem");
+    await writeFile(key, privateKeyPem(good));
+    const common = ["sign", "-k", key, "-v", "1", "-H", "512", "-S", "65536", "--pad-header"];
+    const io = [join(dir, "app.bin"), join(dir, "o.bin")];
+    expect(await main([...common, "--erased-val", "0x55", ...io])).to.equal(2);
+    expect(await main([...common, "-d", "1,1.0.0", ...io])).to.equal(2);
+    expect(await main([...common, "-d", "(256,1.0.0)", ...io])).to.equal(2);
+    expect(await main([...common, "-d", "(1,1.x)", ...io])).to.equal(2);
+    expect(await main([...common, "-d", "(1, 1.0.0), (2,2.0.0+3)", ...io])).to.equal(0);
+    const deps = parseImage(new Uint8Array(await readFile(io[1]!))).protectedTlvs;
+    expect(deps.map((t) => [t.type, [...t.value]])).to.deep.equal([
+      [TlvType.DEPENDENCY, [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]],
+      [TlvType.DEPENDENCY, [2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]],
+    ]);
   });
 });
