@@ -1,6 +1,27 @@
 import type { Flash } from "../../sim/flash.js";
 import { NRF52840_FLASH, NRF52840_TIMING, type Partition } from "./profile.js";
 
+/** loader.c BUF_SZ: boot_copy_region's buffer (1024, BOOT_MAX_ALIGN being smaller). */
+export const BOOT_COPY_BUF_SZ = 1024;
+
+/**
+ * loader.c boot_copy_region into erased flash: read and write `len` bytes in BUF_SZ chunks
+ * (the last one shorter), one flash write per chunk, all-0xFF chunks included, as the
+ * bootloader does; so a power cut before operation N lands where it lands on a board.
+ */
+export async function copyRegion(
+  src: FlashArea,
+  srcOff: number,
+  dst: FlashArea,
+  dstOff: number,
+  len: number,
+): Promise<void> {
+  for (let done = 0; done < len; done += BOOT_COPY_BUF_SZ) {
+    const n = Math.min(BOOT_COPY_BUF_SZ, len - done);
+    await dst.write(dstOff + done, src.read(srcOff + done, n));
+  }
+}
+
 /** Thrown when the flash refuses an operation (a flash-fail fault, a driver bug). */
 export class FlashAreaError extends Error {
   constructor(message: string) {

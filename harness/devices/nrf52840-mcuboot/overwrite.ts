@@ -1,5 +1,5 @@
 import { bootMagic } from "../../protocol/mcuboot/index.js";
-import type { FlashArea } from "./flash-area.js";
+import { copyRegion, type FlashArea } from "./flash-area.js";
 import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
 import { layoutOf, TRAILER_SIZE } from "./slots.js";
 
@@ -32,10 +32,7 @@ export async function overwrite(
   const trailerSectors = Math.ceil(TRAILER_SIZE / sector);
   for (let i = primary.sectorCount - trailerSectors; i < primary.sectorCount; i++)
     await primary.eraseSector(i);
-  for (let off = 0; off < size; off += sector) {
-    const data = secondary.read(off, Math.min(sector, size - off));
-    if (!data.every((b) => b === secondary.flash.erasedValue)) await primary.write(off, data);
-  }
+  await copyRegion(secondary, 0, primary, 0, size);
   await primary.writeField(layoutOf(primary).magic, bootMagic(MCUBOOT_MAX_ALIGN));
   await secondary.eraseSector(0);
   await secondary.eraseSector(secondary.sectorCount - 1);

@@ -1,5 +1,5 @@
 import { BootFlagState, BootMagicState, bootMagic, SwapType } from "../../protocol/mcuboot/index.js";
-import type { FlashArea } from "./flash-area.js";
+import { copyRegion, type FlashArea } from "./flash-area.js";
 import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
 import { layoutOf, recordedSwapType, SCRATCH_TRAILER_SIZE, TRAILER_SIZE, trailerOf } from "./slots.js";
 import { swapName } from "./swap.js";
@@ -153,7 +153,7 @@ export class ScratchSwap {
           await eraseAll(X);
         }
       }
-      await copy(S, imgOff, X, 0, copySz);
+      await copyRegion(S, imgOff, X, 0, copySz);
       await writeStatus(useScratch);
     } else if (part === 1) {
       let eraseSz = sz;
@@ -162,7 +162,7 @@ export class ScratchSwap {
         if (useScratch) eraseSz = firstTrailerSector * sector - imgOff;
       }
       await eraseRange(S, imgOff, eraseSz);
-      await copy(P, imgOff, S, imgOff, copySz);
+      await copyRegion(P, imgOff, S, imgOff, copySz);
       await writeStatus(useScratch);
     } else {
       let eraseSz = sz;
@@ -171,10 +171,10 @@ export class ScratchSwap {
         eraseSz = firstTrailerSector * sector - imgOff;
       }
       await eraseRange(P, imgOff, eraseSz);
-      await copy(X, 0, P, imgOff, copySz);
+      await copyRegion(X, 0, P, imgOff, copySz);
       if (useScratch) {
         // The first two entries, kept in the scratch, go to the primary's status area.
-        await copy(X, statusOffset(X, true), P, statusOffset(P, false), 2 * W);
+        await copyRegion(X, statusOffset(X, true), P, statusOffset(P, false), 2 * W);
         const s = trailerOf(X);
         const layout = layoutOf(P);
         if (s.imageOk === BootFlagState.SET) await P.writeField(layout.imageOk, Uint8Array.of(1));
@@ -218,25 +218,6 @@ async function eraseAll(area: FlashArea, backwards = false): Promise<void> {
 /** boot_erase_region over whole sectors. */
 async function eraseRange(area: FlashArea, off: number, size: number): Promise<void> {
   for (let at = off; at < off + size; at += area.sectorSize) await area.eraseSector(at / area.sectorSize);
-}
-
-/**
- * boot_copy_region into erased flash, one write per destination sector; a piece that reads
- * erased is not programmed (it already reads as the source).
- */
-async function copy(
-  src: FlashArea,
-  srcOff: number,
-  dst: FlashArea,
-  dstOff: number,
-  len: number,
-): Promise<void> {
-  for (let done = 0; done < len; ) {
-    const n = Math.min(len - done, dst.sectorSize - ((dstOff + done) % dst.sectorSize));
-    const data = src.read(srcOff + done, n);
-    if (!data.every((b) => b === src.flash.erasedValue)) await dst.write(dstOff + done, data);
-    done += n;
-  }
 }
 
 function u32(n: number): Uint8Array {

@@ -5,7 +5,7 @@ import {
   bootMagic,
   SwapType,
 } from "../../protocol/mcuboot/index.js";
-import type { FlashArea } from "./flash-area.js";
+import { copyRegion, type FlashArea } from "./flash-area.js";
 import { MCUBOOT_MAX_ALIGN, NRF52840_FLASH } from "./profile.js";
 import { layoutOf, TRAILER_SIZE, trailerOf } from "./slots.js";
 
@@ -113,10 +113,10 @@ export class Swap {
 
   async #run(type: SwapType, n: number, from: number): Promise<void> {
     const layout = layoutOf(this.primary);
-    const lastSec = this.secondary.sectorCount - 1;
-    // The request in the secondary trailer is consumed once the primary holds the record.
-    if (!this.secondary.isErased(lastSec * this.secondary.sectorSize, this.secondary.sectorSize))
-      await this.secondary.eraseSector(lastSec);
+    // The request in the secondary trailer is consumed once the primary holds the record:
+    // boot_move_sector_up erases it (swap_erase_trailer_sectors, erased or not) whenever it
+    // runs the first move (status index 0), a new swap or one restarted with no entry.
+    if (from === 0) await this.secondary.eraseSector(this.secondary.sectorCount - 1);
     for (let step = from; step < 3 * n; step++) {
       await this.#step(step, n);
       await this.primary.writeField(this.#entryOffset(step, n), Uint8Array.of(statusEntry(step, n).state));
@@ -142,13 +142,11 @@ export class Swap {
     }
   }
 
+  /** boot_erase_region of the destination sector, then boot_copy_region (1 KB chunks, every one written). */
   async #copy(src: FlashArea, srcSector: number, dst: FlashArea, dstSector: number): Promise<void> {
     const size = src.sectorSize;
     await dst.eraseSector(dstSector);
-    const data = src.read(srcSector * size, size);
-    // An erased sector stays erased: a real driver skips programming all-ones.
-    if (data.every((b) => b === src.flash.erasedValue)) return;
-    await dst.write(dstSector * size, data);
+    await copyRegion(src, srcSector * size, dst, dstSector * size, size);
   }
 }
 
