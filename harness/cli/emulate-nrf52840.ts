@@ -1,10 +1,12 @@
 /**
  * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]
- * [--option console=uart|usb-cdc]`: the emulated nRF52840 DK (MCUboot + Zephyr SMP app)
+ * [--option console=uart|usb-cdc] [--option mode=swap-using-move|swap-using-scratch|overwrite-only]`:
+ * the emulated nRF52840 DK (MCUboot + Zephyr SMP app)
  * with its console on a real pty, so mcumgr, smpmgr or `hil smp` can talk to it. `key` is
  * the provisioned public (or private) key; `image` a signed image programmed into the
  * primary slot; `console=usb-cdc` makes the port vanish at every reset and come back once
- * the application runs (the nRF52840's own USB CDC ACM); `--boot bootloader` holds the
+ * the application runs (the nRF52840's own USB CDC ACM); `mode` the upgrade method MCUboot
+ * was built with (swap-using-move by default); `--boot bootloader` holds the
  * serial-recovery button; `--state DIR` loads flash.bin at start and saves it at the stop.
  * SIGHUP power-cycles the board. Wall time: the peer is another process.
  */
@@ -19,8 +21,8 @@ import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
-const OPTION_KEYS = ["key", "image", "downgradePrevention", "recoveryWhenNoImage", "console"];
-const STRING_OPTIONS = new Set(["key", "image", "console"]);
+const OPTION_KEYS = ["key", "image", "mode", "downgradePrevention", "recoveryWhenNoImage", "console"];
+const STRING_OPTIONS = new Set(["key", "image", "mode", "console"]);
 
 export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];

@@ -53,7 +53,8 @@ commands:
         default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback)
         (tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
         SIGHUP replugs the TKey; nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin]
-        [--option console=uart|usb-cdc], MCUboot serial recovery / SMP on the pty)
+        [--option console=uart|usb-cdc] [--option mode=swap-using-move|swap-using-scratch|overwrite-only],
+        MCUboot serial recovery / SMP on the pty)
   tkey  info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]
         probe a TKey (name, version, UDI) and load an app, digest checked; every read has a timeout
   usart info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]

@@ -21,7 +21,7 @@ import {
   NRF52840_TIMING,
   PROFILES,
   SMP_SERVER_PARAMS,
-  SWAP_MODES,
+  parseSwapMode,
   type SwapMode,
 } from "./profile.js";
 import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
@@ -37,8 +37,11 @@ export interface Nrf52840Options {
   keys?: readonly PublicKey[];
   key?: string;
   downgradePrevention?: boolean;
-  /** Upgrade method: "move" (swap-using-move, default), "scratch" (swap-using-scratch) or "overwrite-only". */
-  mode?: SwapMode;
+  /**
+   * Upgrade method: "swap-using-move" (default), "swap-using-scratch" or "overwrite-only"
+   * ("move" and "scratch" for short).
+   */
+  mode?: SwapMode | "swap-using-move" | "swap-using-scratch";
   /** A signed image file (relative to the repository) programmed into the primary slot at manufacture. */
   image?: string;
   /** Stay in serial recovery when no valid primary image is found (else MCUboot hangs). */
@@ -110,10 +113,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
     this.#allowErasePending = opts.allowErasePending !== false;
-    const mode = opts.mode ?? "move";
-    if (!SWAP_MODES.includes(mode))
-      throw new Error(`nrf52840: unknown mode '${String(mode)}' (known: ${SWAP_MODES.join(", ")})`);
-    this.mode = mode;
+    this.mode = parseSwapMode(opts.mode ?? "move");
     if (typeof opts.image === "string")
       this.program(layout.primary.offset, new Uint8Array(readFileSync(repoPath(opts.image))));
   }

@@ -53,4 +53,26 @@ export const MCUBOOT_MAX_ALIGN = 8;
 export type SwapMode = "move" | "scratch" | "overwrite-only";
 export const SWAP_MODES: readonly SwapMode[] = ["move", "scratch", "overwrite-only"];
 
+/**
+ * The upgrade methods by MCUboot's names (Kconfig BOOT_SWAP_USING_MOVE,
+ * BOOT_SWAP_USING_SCRATCH, BOOT_UPGRADE_ONLY), as `--option mode=` and a rig file's emulated
+ * options take them; "move" and "scratch" are accepted as short forms.
+ */
+const MODE_NAMES: Record<string, SwapMode> = {
+  "swap-using-move": "move",
+  "swap-using-scratch": "scratch",
+  "overwrite-only": "overwrite-only",
+  move: "move",
+  scratch: "scratch",
+};
+
+export function parseSwapMode(value: unknown): SwapMode {
+  const mode = typeof value === "string" && Object.hasOwn(MODE_NAMES, value) ? MODE_NAMES[value] : undefined;
+  if (!mode)
+    throw new Error(
+      `nrf52840: unknown mode '${String(value)}' (known: swap-using-move, swap-using-scratch, overwrite-only)`,
+    );
+  return mode;
+}
+
 export const PROFILES: Record<string, McubootLayout> = { "nrf52840dk-mcuboot": NRF52840DK_LAYOUT };
