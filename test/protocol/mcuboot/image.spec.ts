@@ -294,6 +294,57 @@ describe("protocol/mcuboot: codecs round-trip (property)", () => {
     expect(() => parseVersion("1.2.x")).to.throw(RangeError);
   });
 
+  it("-d / -s: DEPENDENCY and SEC_CNT TLVs decode to what was given, in imgtool's order (property)", () => {
+    const version = fc.record({
+      major: fc.nat({ max: 0xff }),
+      minor: fc.nat({ max: 0xff }),
+      revision: fc.nat({ max: 0xffff }),
+      build: fc.nat({ max: 0xffffffff }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ imageId: fc.nat({ max: 0xff }), version }), { maxLength: 4 }),
+        fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
+        (dependencies, counter) => {
+          const img = signImage(payload, base({ dependencies, securityCounter: counter, erasedValue: 0 }));
+          const tlvs = parseImage(img).protectedTlvs;
+          const v = (t: { value: Uint8Array }) => new DataView(t.value.buffer, t.value.byteOffset);
+          const decoded = tlvs
+            .filter((t) => t.type === TlvType.DEPENDENCY)
+            .map((t) => ({
+              imageId: t.value[0],
+              version: {
+                major: t.value[4],
+                minor: t.value[5],
+                revision: v(t).getUint16(6, true),
+                build: v(t).getUint32(8, true),
+              },
+            }));
+          expect(decoded).to.deep.equal(dependencies);
+          expect(tlvs.map((t) => t.type)).to.deep.equal([
+            ...(counter === undefined ? [] : [TlvType.SEC_CNT]),
+            ...dependencies.map(() => TlvType.DEPENDENCY),
+          ]);
+          if (counter !== undefined) expect(v(tlvs[0]!).getUint32(0, true)).to.equal(counter);
+          expect(validateImage(img, [publicOf(good)]).valid).to.equal(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect(() =>
+      signImage(payload, base({ dependencies: [{ imageId: 256, version: parseVersion("1") }] })),
+    ).to.throw(RangeError, /image id 256/);
+  });
+
+  it("-s auto is the version's major << 24 | minor << 16 | revision, as imgtool", () => {
+    const img = signImage(payload, base({ version: parseVersion("255.2.3+4"), securityCounter: "auto" }));
+    const t = parseImage(img).protectedTlvs[0]!;
+    expect([t.type, new DataView(t.value.buffer, t.value.byteOffset).getUint32(0, true)]).to.deep.equal([
+      TlvType.SEC_CNT,
+      0xff020003,
+    ]);
+  });
+
   it("sign then parse recovers the version and payload for any input (property)", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 600 }), fc.nat({ max: 255 }), (data, minor) => {
