@@ -20,8 +20,8 @@ import {
   NRF52840_FLASH,
   NRF52840_TIMING,
   PROFILES,
-  SMP_SERVER_PARAMS,
   parseSwapMode,
+  SMP_SERVER_PARAMS,
   type SwapMode,
 } from "./profile.js";
 import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
