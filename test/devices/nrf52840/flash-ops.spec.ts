@@ -17,21 +17,22 @@ const W = 4; // nRF52840 write size (BOOT_WRITE_SZ)
 
 interface Op {
   kind: "erase" | "program";
-  slot: "primary" | "secondary";
+  slot: "primary" | "secondary" | "scratch";
   off: number;
   len: number;
 }
 
 async function opsOfBoot(dev: Nrf52840McubootDevice): Promise<Op[]> {
   const ops: Op[] = [];
-  const { primary, secondary } = dev.layout;
   const stop = dev.flash.onOperation((op) => {
-    const inPrimary = op.address >= primary.offset && op.address < primary.offset + primary.size;
-    const base = inPrimary ? primary.offset : secondary.offset;
+    const slot = (["primary", "secondary", "scratch"] as const).find((name) => {
+      const { offset, size } = dev.layout[name];
+      return op.address >= offset && op.address < offset + size;
+    })!;
     ops.push({
       kind: op.kind as Op["kind"],
-      slot: inPrimary ? "primary" : "secondary",
-      off: op.address - base,
+      slot,
+      off: op.address - dev.layout[slot].offset,
       len: op.length,
     });
   });
@@ -48,7 +49,19 @@ const write = (slot: Op["slot"], off: number, len: number): Op => ({ kind: "prog
 
 /** boot_erase_region of one sector, then boot_copy_region: BUF_SZ chunks, every one written. */
 function copySector(to: Op["slot"], dstOff: number): Op[] {
-  return [erase(to, dstOff), ...[0, 1, 2, 3].map((k) => write(to, dstOff + k * BUF_SZ, BUF_SZ))];
+  return [erase(to, dstOff), ...copyChunks(to, dstOff, SECTOR)];
+}
+
+/** boot_copy_region's writes: `len` bytes in BUF_SZ chunks. */
+function copyChunks(to: Op["slot"], dstOff: number, len: number): Op[] {
+  return Array.from({ length: Math.ceil(len / BUF_SZ) }, (_, k) =>
+    write(to, dstOff + k * BUF_SZ, Math.min(BUF_SZ, len - k * BUF_SZ)),
+  );
+}
+
+/** boot_erase_region over `pages` pages from `off`: the flash erases page by page, each one operation. */
+function erasePages(slot: Op["slot"], off: number, pages: number): Op[] {
+  return Array.from({ length: pages }, (_, k) => erase(slot, off + k * SECTOR));
 }
 
 /**
@@ -125,6 +138,51 @@ describe("devices/nrf52840-mcuboot: flash operations of one upgrade, as MCUboot 
     expect(ops).to.deep.equal([...fixup, ...moveSwapOps(N, true), write("primary", L.copyDone, W)]);
     expect(ops.length).to.equal(83);
     expect(dev.runningVersion).to.equal("1.0.0");
+  });
+
+  // The emulator's swap-using-scratch follows MCUboot v2.2.0's swap_scratch.c (swap_move.c and
+  // boot_copy_region are the same in both releases as far as flash operations go).
+  it("swap-using-scratch TEST: 77 = v2.2.0 boot_swap_sectors for 4 sectors through the 8 KB scratch, 2 sectors an operation", async () => {
+    const { dev, client } = await board(v1, 5, "scratch");
+    await client.upload(v2);
+    await client.test(parseImage(v2).hash!);
+    await dev.power.off();
+    const ops = await opsOfBoot(dev);
+    const SCRATCH = 0x2000;
+    // The scratch trailer: same field offsets from its end as a slot's.
+    const X = layoutOf({ size: SCRATCH } as never);
+    const statusInit = (slot: Op["slot"], t: typeof L) => [
+      write(slot, t.swapInfo, W),
+      write(slot, t.swapSize, W),
+      write(slot, t.magic, 16),
+    ];
+    const expected: Op[] = [];
+    // swap_run: the last operation first (sectors 2-3, boot_copy_sz), then sectors 0-1.
+    for (const [k, imgOff] of [0x2000, 0].entries()) {
+      const entry = (state: number) => write("primary", L.status + (3 * k + state) * W, W);
+      // State 0: erase the scratch; the first operation records the swap in the scratch,
+      // then (the images stay out of the trailer sector) in the primary, and erases the
+      // scratch again; copy secondary → scratch.
+      expected.push(...erasePages("scratch", 0, 2));
+      if (k === 0)
+        expected.push(...statusInit("scratch", X), erase("primary", last), ...statusInit("primary", L));
+      if (k === 0) expected.push(...erasePages("scratch", 0, 2));
+      expected.push(...copyChunks("scratch", 0, SCRATCH), entry(0));
+      // State 1: the first operation erases the secondary's trailer first (v2.2.0; v2.1.0 did it
+      // after the copy), then primary → secondary.
+      if (k === 0) expected.push(erase("secondary", last));
+      expected.push(
+        ...erasePages("secondary", imgOff, 2),
+        ...copyChunks("secondary", imgOff, SCRATCH),
+        entry(1),
+      );
+      // State 2: scratch → primary.
+      expected.push(...erasePages("primary", imgOff, 2), ...copyChunks("primary", imgOff, SCRATCH), entry(2));
+    }
+    expected.push(write("primary", L.copyDone, W));
+    expect(ops).to.deep.equal(expected);
+    expect(ops.length).to.equal(77);
+    expect(dev.runningVersion).to.equal("2.0.0");
   });
 
   it("overwrite-only: erase the image's sectors and the trailer, copy in 1 KB chunks (the last one shorter), magic, erase the secondary's first and last sectors", async () => {
