@@ -99,6 +99,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     clock,
     power: labPower(spec, clock),
     boot: labBoot(spec, clock),
+    ...(spec.boot.backend === "none" ? { startsIn: spec.boot.startsIn ?? "bootloader" } : {}),
     reset: labReset(spec, clock),
     info: { ...spec.info },
     emulator: undefined,
