@@ -55,6 +55,8 @@ export interface Board {
    * path or handle across one. Undefined on emulated boards.
    */
   readonly locator?: BoardLocator;
+  /** Where a field of the board is in its rig file (`rigs/lab.yaml:7 boards[0].serial`), when loaded from one. */
+  readonly where?: (field: readonly (string | number)[]) => string;
   /** The board's waits (enumeration, settle, power-off, command), on lab boards. */
   readonly timeouts?: Readonly<Timeouts>;
 }

@@ -105,6 +105,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     emulator: undefined,
     seed: 0,
     locator: new BoardLocator(spec, clock),
+    ...(spec.where ? { where: spec.where } : {}),
     timeouts: spec.timeouts,
   };
 }

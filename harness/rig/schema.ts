@@ -462,8 +462,16 @@ export type EmulatedSpec = z.output<typeof EmulatedSchema>;
 export type UsbIdentity = z.output<typeof UsbSchema>;
 export type SerialLocator = z.output<typeof SerialSchema>;
 
+/**
+ * Where a field of a board is in its rig file, as validation errors say it:
+ * `rigs/lab.yaml:7 boards[0].serial` for `["serial"]`, the board's entry for `[]`.
+ */
+export type RigFieldLocator = (field: readonly (string | number)[]) => string;
+
 interface BoardSpecBase {
   readonly id: string;
+  /** Set by the loader (load.ts), for findings that point back at the file; absent on a spec built by hand. */
+  readonly where?: RigFieldLocator;
   readonly family: Family;
   readonly capabilities: readonly Capability[];
   readonly info: Readonly<Record<string, string>>;

@@ -64,6 +64,15 @@ describe("rig files: loading and errors", () => {
     expect(board.info).to.deep.equal({});
   });
 
+  it("each board says where its fields are (file:line and field), for findings about them", () => {
+    const board = parseRigFile(yaml(...LAB), FILE).boards[0]!;
+    expect(board.where?.(["usb"])).to.equal(`${FILE}:6 boards[0].usb`);
+    expect(board.where?.(["power", "channel"])).to.equal(`${FILE}:10 boards[0].power.channel`);
+    expect(board.where?.([])).to.equal(`${FILE}:3 boards[0]`);
+    // A field the file leaves out (defaults) is reported at its parent, as validation errors are.
+    expect(board.where?.(["serial"])).to.equal(`${FILE}:3 boards[0].serial`);
+  });
+
   it("boot none takes how a lab board is strapped (startsIn); an emulated board refuses it", () => {
     const lab = (boot: string) =>
       (parseRigFile(yaml(...LAB, `    boot: ${boot}`), FILE).boards[0] as LabBoardSpec).boot;

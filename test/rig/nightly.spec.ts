@@ -122,7 +122,7 @@ describe("a lab run that could not test a board does not look like a pass (hil r
     expect(r.exitCode, r.stdout + r.stderr).to.equal(4);
     expect(r.stdout).to.match(/^0 passed, 0 failed, [1-9]\d* skipped$/m);
     expect(r.stdout).to.match(
-      /^hil run: board tkey-lab was quarantined at the start of the run \(infrastructure\): its health check failed \(serial: board tkey-lab: \S+ is a dangling link to \S+no-such-tty, which does not exist/m,
+      /^hil run: board tkey-lab was quarantined at the start of the run \(infrastructure\): its health check failed \(serial: board tkey-lab: \S+ is a dangling link to \S+no-such-tty, which does not exist \(waited 200 ms\); .* \(\S+rig\.yaml:6 boards\[0\]\.serial\.byId\)\)$/m,
     );
     expect(r.stdout).to.match(/^hil run: 1 board could not be tested \(infrastructure\): exit code 4$/m);
   });
