@@ -18,7 +18,9 @@ const USAGE = `usage: hil <command> [options]
 commands:
   run   [--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]
         [--allow-irreversible] [--skip-check] [--shard I/N]
-        run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed;
+        run the suites on a rig (default rigs/emulated.yaml); exit code 1 when a test failed,
+        else 4 when a lab board could not be tested (quarantined at the start or during the run,
+        or leased by another run past HIL_LEASE_TIMEOUT_MS; the close names each with why);
         --allow-irreversible lets FUS key lock, RDP level 2, ... run on boards marked sacrificial;
         lab boards are health-checked first (--skip-check: not) and quarantined when they fail;
         --shard I/N runs the I-th of N deterministic shares of the suite files (one per rack job)

@@ -2,20 +2,14 @@ import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { reproDir } from "../report/evidence.js";
-import {
-  checkRig,
-  formatHealth,
-  identitiesOf,
-  QUARANTINE_ENV,
-  quarantinedDuringRun,
-  quarantineOf,
-} from "../rig/health.js";
+import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { attachProgressLine } from "./progress-line.js";
+import { runVerdict } from "./run-verdict.js";
 import { UsageError } from "./usage-error.js";
 
 /** Allure results of `hil run`; HIL_RESULTS_DIR moves them (the CLI's own tests do, to keep the main run's). */
@@ -140,8 +134,8 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     },
   );
   if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
-  // Boards that went bad mid-run: their skipped tests say why one by one, the summary says it once.
-  for (const [board, why] of quarantinedDuringRun())
-    console.log(`hil run: board ${board} was quarantined during the run (infrastructure): ${why}`);
-  return failures > 0 ? 1 : 0;
+  // Boards that could not be tested: their skipped tests say why one by one, the close says it once.
+  const verdict = runVerdict(failures);
+  for (const line of verdict.lines) console.log(line);
+  return verdict.exitCode;
 }

@@ -31,6 +31,11 @@ export interface Board {
   readonly clock: Clock;
   readonly power: PowerControl;
   readonly boot: BootControl | undefined;
+  /**
+   * A lab board without boot control: where it starts on reset and power-up as strapped
+   * (rig file `boot: { backend: none, startsIn }`, default `bootloader`). Undefined with boot control.
+   */
+  readonly startsIn?: "bootloader" | "application";
   readonly reset: ResetControl | undefined;
   /** Versions and identities read from the board or the rig file (bootloader, firmware, ...), for report labels. */
   readonly info: Record<string, string>;
@@ -50,6 +55,8 @@ export interface Board {
    * path or handle across one. Undefined on emulated boards.
    */
   readonly locator?: BoardLocator;
+  /** Where a field of the board is in its rig file (`rigs/lab.yaml:7 boards[0].serial`), when loaded from one. */
+  readonly where?: (field: readonly (string | number)[]) => string;
   /** The board's waits (enumeration, settle, power-off, command), on lab boards. */
   readonly timeouts?: Readonly<Timeouts>;
 }

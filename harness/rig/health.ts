@@ -22,6 +22,8 @@ export interface HealthStep {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
+  /** A failed step's rig-file line and field (`rigs/lab.yaml:7 boards[0].serial.byId`), as validation errors give them. */
+  readonly where?: string;
 }
 
 export interface BoardHealth {
@@ -71,7 +73,12 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
         steps.push({ name: "identify", ok: true, detail: `not checked: ${error.message}` });
         return true;
       }
-      steps.push({ name: "identify", ok: false, detail: (error as Error).message });
+      steps.push({
+        name: "identify",
+        ok: false,
+        detail: (error as Error).message,
+        ...at(board, identifyField(board)),
+      });
       return false;
     }
   };
@@ -121,7 +128,11 @@ export async function recheckInfrastructure(board: Board): Promise<BoardHealth> 
  * each; false when one failed. A step that needs a person throws SkipScenario.
  */
 async function checkInfrastructure(board: Board, steps: HealthStep[], opts: HealthOptions): Promise<boolean> {
-  const step = async (name: string, work: () => Promise<string>): Promise<boolean> => {
+  const step = async (
+    name: string,
+    field: readonly string[],
+    work: () => Promise<string>,
+  ): Promise<boolean> => {
     try {
       steps.push({ name, ok: true, detail: await work() });
       return true;
@@ -131,7 +142,7 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
         throw error;
       }
       const kind = error instanceof InfrastructureError ? "" : `${(error as Error).name}: `;
-      steps.push({ name, ok: false, detail: `${kind}${(error as Error).message}` });
+      steps.push({ name, ok: false, detail: `${kind}${(error as Error).message}`, ...at(board, field) });
       return false;
     }
   };
@@ -139,7 +150,7 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
   if (manual) {
     steps.push({ name: "power", ok: true, detail: "manual backend: not checked" });
   } else {
-    const powerOk = await step("power", async () => {
+    const powerOk = await step("power", ["power"], async () => {
       const before = await board.power.state();
       if (opts.cycle) {
         await board.power.cycle();
@@ -158,7 +169,7 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
   // Instruments that can say who they are (a SCPI supply's *IDN?) do: the wrong supply on a port is visible.
   const instrumentId = (board.power as { identify?: () => Promise<string> }).identify;
   if (!manual && typeof instrumentId === "function") {
-    if (!(await step("power identify", () => instrumentId.call(board.power)))) return false;
+    if (!(await step("power identify", ["power"], () => instrumentId.call(board.power)))) return false;
   }
   const locator = board.locator;
   let ok = true;
@@ -173,11 +184,14 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
     });
   } else if (locator?.hasUsb)
     ok =
-      (await step("usb", async () => {
+      (await step("usb", ["usb"], async () => {
         const d = await locator.usbDevice();
         return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
       })) && ok;
-  if (locator?.hasSerialPort) ok = (await step("serial", () => locator.serialPort())) && ok;
+  if (locator?.hasSerialPort) {
+    const field = ["serial", board.serialPort?.byId !== undefined ? "byId" : "usbSerial"];
+    ok = (await step("serial", field, () => locator.serialPort())) && ok;
+  }
   return ok;
 }
 
@@ -193,7 +207,7 @@ export function formatHealth(health: BoardHealth): string {
   const head =
     health.status === "failed" ? "FAILED [infrastructure]" : health.status === "skipped" ? "skipped" : "ok";
   const lines = [`  ${health.board} (${health.identity}): ${head}`];
-  for (const s of health.steps) lines.push(`      ${s.ok ? "ok  " : "FAIL"} ${s.name}: ${s.detail}`);
+  for (const s of health.steps) lines.push(`      ${s.ok ? "ok  " : "FAIL"} ${s.name}: ${detailOf(s)}`);
   return lines.join("\n");
 }
 
@@ -202,12 +216,31 @@ export function formatHealth(health: BoardHealth): string {
 
 export const QUARANTINE_ENV = "HIL_QUARANTINE";
 
-/** What failed in a check: `usb: did not appear; serial: ...`. */
+/** What failed in a check: `usb: did not appear (rigs/lab.yaml:6 boards[0].usb); serial: ...`. */
 export function findingOf(health: BoardHealth): string {
   return health.steps
     .filter((s) => !s.ok)
-    .map((s) => `${s.name}: ${s.detail}`)
+    .map((s) => `${s.name}: ${detailOf(s)}`)
     .join("; ");
+}
+
+/** A step's detail, followed by the rig-file line and field it is about when it failed. */
+function detailOf(step: HealthStep): string {
+  return step.where ? `${step.detail} (${step.where})` : step.detail;
+}
+
+/** `{ where }` for a failed step about `field` of a board loaded from a rig file; empty otherwise. */
+function at(board: Board, field: readonly string[]): { where?: string } {
+  return board.where ? { where: board.where(field) } : {};
+}
+
+/** What identify talks through: the USB DFU ROM, else the serial port, else the USB device; the entry when neither. */
+function identifyField(board: Board): string[] {
+  if (board.family.startsWith("stm32") && board.capabilities.has("usb-dfu") && board.locator?.hasUsb)
+    return ["usb"];
+  if (board.locator?.hasSerialPort) return ["serial"];
+  if (board.locator?.hasUsb) return ["usb"];
+  return [];
 }
 
 /** Boards failing their check, as `hil run` hands them to the suites: JSON `{ id: finding }`. */

@@ -1,6 +1,7 @@
 /**
  * Identifier of STM32 boards (L432, WB55): into the ROM bootloader (boot control, then reset
- * or power cycle; a lab board goes back to its application after), then ask it over USB DFU when the board has `usb-dfu`, else over USART
+ * or power cycle, and a lab board goes back to its application after; without boot control
+ * a reset or power cycle with BOOT0 as strapped), then ask it over USB DFU when the board has `usb-dfu`, else over USART
  * (a board with neither is reported as not checked):
  *
  * - USB DFU: the ROM's bcdDevice (its MSB is the DFU bootloader version, fact sheet §2.7),
@@ -52,6 +53,23 @@ export function stm32Identifier(opts: Stm32IdentifyOptions = {}): (board: Board)
 export const identifyStm32 = stm32Identifier();
 
 /**
+ * A lab board without boot control is brought to its ROM the way it is strapped: BOOT0 high
+ * (rig file `boot.startsIn: bootloader`, the default) starts the ROM on every reset and
+ * power-up, so a reset, else a power cycle, gets there whatever the last run left running
+ * (a USART update ends with Go into the application). Done before its port is opened: a
+ * power cycle can take the port with it. A board strapped to its application cannot be
+ * brought there: not checked, with the reason. Boards with boot control: {@link inBootloader}.
+ */
+async function restartAsStrapped(board: Board): Promise<void> {
+  if (board.emulator || board.boot) return;
+  if (board.startsIn === "application")
+    throw new SkipScenario(
+      `board ${board.id} has no boot control and starts its application (boot.startsIn: application): its ROM cannot be reached`,
+    );
+  await restart(board);
+}
+
+/**
  * Runs `body` with the board in its ROM bootloader: BOOT0 (or its equivalent) for the ROM,
  * then a reset, or a power cycle where there is no reset line. Afterwards a lab board whose
  * boot selection this changed is sent back to its application the same way, also when
@@ -62,7 +80,7 @@ async function inBootloader<T>(board: Board, body: () => Promise<T>): Promise<T>
   if (board.boot) {
     await board.boot.bootloader();
     await restart(board);
-  } // else wired to boot the ROM (or an emulator's default): nothing to select or undo
+  } // else strapped to the ROM and restarted already (restartAsStrapped), or an emulator's default
   let result: T;
   try {
     result = await body();
@@ -96,6 +114,7 @@ function stm32Profile(board: Board) {
 }
 
 async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
+  await restartAsStrapped(board);
   return inBootloader(board, async () => {
     // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
     const filter: UsbFilter = usbFilterOf(board, ROM_USB);
@@ -122,7 +141,8 @@ async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
 }
 
 async function identifyOverUsart(board: Board): Promise<Identity> {
-  // Open first: DTR/RTS boot and reset sequences run on the port the client holds.
+  await restartAsStrapped(board);
+  // Open before boot control: DTR/RTS boot and reset sequences run on the port the client holds.
   const stream = await openUsartLink(board);
   try {
     return await inBootloader(board, async () => {

@@ -12,6 +12,7 @@ import type { Board } from "./board.js";
 import { SkipScenario } from "./errors.js";
 import { quarantineReason } from "./health.js";
 import { acquireLease, type Lease } from "./lease.js";
+import { noteLeasedAway } from "./untested.js";
 
 export const DEFAULT_LEASE_TIMEOUT_MS = 10 * 60_000;
 
@@ -45,6 +46,7 @@ export function leaseHooks(board: Board): void {
     } catch (error) {
       if (!(error instanceof SkipScenario)) throw error;
       skipReason = error.message;
+      noteLeasedAway(board.id, skipReason);
       console.warn(`hil: skipping the tests of board ${board.id}: ${skipReason}`);
     }
   });

@@ -11,8 +11,10 @@
  * frozen process). Breaking happens under a second O_EXCL lock and re-checks the file, so
  * two waiters never both break it and never remove a fresh lease.
  *
- * Waiting for a leased board polls on the Clock up to a timeout; then the scenario is
- * skipped with the reason (who holds it since when), never failed.
+ * Waiting for a leased board polls on the Clock up to a timeout, saying once who holds it
+ * and how long it will wait, then again every `noticeMs` (a run that waits must not look
+ * hung); when the time is up the scenario is skipped with the reason (who holds it since
+ * when), never failed.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
@@ -24,7 +26,7 @@ import { SkipScenario } from "./errors.js";
 
 export interface LeaseRecord {
   readonly board: string;
-  /** Who holds it, for people: "hil run (pid 4711)" by default. */
+  /** Who holds it, for people: the program's name ("hil.js") by default; pid and host are fields of their own. */
   readonly owner: string;
   /** Unique per acquisition: a holder only ever touches a file carrying its own token. */
   readonly token: string;
@@ -49,7 +51,9 @@ export interface LeaseOptions {
   readonly owner?: string;
   /** Times waits and the heartbeat (default a WallClock); lease timestamps are always wall time. */
   readonly clock?: Clock;
-  /** Where "broke a stale lease" warnings go (default console.warn). */
+  /** While waiting, how often to say so again after the first notice (default 60 s). */
+  readonly noticeMs?: number;
+  /** Where "broke a stale lease" warnings and "waiting for" notices go (default console.warn). */
   readonly warn?: (message: string) => void;
 }
 
@@ -57,7 +61,7 @@ export function leaseDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.HIL_LEASE_DIR || join(tmpdir(), "hil-leases");
 }
 
-const DEFAULTS = { timeoutMs: 0, pollMs: 200, heartbeatMs: 5000, staleMs: 60_000 };
+const DEFAULTS = { timeoutMs: 0, pollMs: 200, heartbeatMs: 5000, staleMs: 60_000, noticeMs: 60_000 };
 
 /** A held lease. `release()` is idempotent. */
 export class Lease {
@@ -143,8 +147,10 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** `hil.js on rack-1 (pid 4711) since 2026-...`: the pid once, also for leases written with it in `owner`. */
 export function describeHolder(record: LeaseRecord): string {
-  return `${record.owner} on ${record.host} (pid ${record.pid}) since ${new Date(record.start).toISOString()}`;
+  const owner = record.owner.replace(` (pid ${record.pid})`, "");
+  return `${owner} on ${record.host} (pid ${record.pid}) since ${new Date(record.start).toISOString()}`;
 }
 
 /**
@@ -165,7 +171,7 @@ export async function tryLease(
     const now = Date.now();
     const record: LeaseRecord = {
       board: boardId,
-      owner: opts.owner ?? `${process.argv[1]?.split("/").pop() ?? "node"} (pid ${process.pid})`,
+      owner: opts.owner ?? process.argv[1]?.split("/").pop() ?? "node",
       token: randomUUID(),
       pid: process.pid,
       host: hostname(),
@@ -255,6 +261,11 @@ export async function acquireAnyLease(boardIds: readonly string[], opts: LeaseOp
   const clock = opts.clock ?? new WallClock();
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const deadline = clock.now() + timeoutMs;
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const noticeMs = opts.noticeMs ?? DEFAULTS.noticeMs;
+  const names = boardIds.length === 1 ? `board ${boardIds[0]}` : `boards ${boardIds.join(", ")}`;
+  const what = `${names} ${boardIds.length === 1 ? "is" : "are all"}`;
+  let nextNotice: number | undefined;
   for (;;) {
     const holders: LeaseRecord[] = [];
     for (const id of boardIds) {
@@ -262,13 +273,24 @@ export async function acquireAnyLease(boardIds: readonly string[], opts: LeaseOp
       if ("lease" in got) return got.lease;
       holders.push(got.holder);
     }
+    const held = holders.map((h) => `${h.board} by ${describeHolder(h)}`).join("; ");
     const left = deadline - clock.now();
-    if (left <= 0) {
-      throw new SkipScenario(
-        `${boardIds.length === 1 ? `board ${boardIds[0]} is` : `boards ${boardIds.join(", ")} are all`} leased ` +
-          `(waited ${timeoutMs} ms): ${holders.map((h) => `${h.board} by ${describeHolder(h)}`).join("; ")}`,
-      );
+    if (left <= 0) throw new SkipScenario(`${what} leased (waited ${timeoutMs} ms): ${held}`);
+    // Said once when the wait starts, then every noticeMs: a waiting run must not look hung.
+    if (nextNotice === undefined) {
+      warn(`hil: ${what} leased: ${held}; waiting up to ${formatWait(timeoutMs)} for it`);
+      nextNotice = clock.now() + noticeMs;
+    } else if (clock.now() >= nextNotice) {
+      warn(`hil: still waiting for ${names} (leased: ${held}); ${formatWait(left)} left`);
+      nextNotice += noticeMs;
     }
     await clock.sleep(Math.min(opts.pollMs ?? DEFAULTS.pollMs, left));
   }
+}
+
+/** `300 ms`, `45 s`, `10 min`: a wait as a person reads it. */
+export function formatWait(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }

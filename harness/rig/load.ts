@@ -92,9 +92,19 @@ export function parseRigFile(text: string, file: string): RigFile {
 
   const knownKeys = new Map<string, readonly string[]>();
   const result = RigFileSchema.safeParse(data, { error: (iss) => readableMessage(iss, knownKeys) });
-  if (result.success) return result.data;
-
   const locate = (path: readonly PropertyKey[]) => lineAt(offsetOf(doc.contents, path));
+  if (result.success) {
+    // Each board knows where its fields are, so a health finding can point at the line.
+    const boards = result.data.boards.map((board, i) => ({
+      ...board,
+      where: (field: readonly (string | number)[]) => {
+        const path = ["boards", i, ...field];
+        return `${file}:${locate(path)} ${formatPath(path)}`;
+      },
+    }));
+    return { ...result.data, boards };
+  }
+
   const problems = result.error.issues.flatMap((issue): RigProblem[] => {
     if (issue.code === "unrecognized_keys") {
       const allowed = knownKeys.get(pathKey(issue.path)) ?? [];

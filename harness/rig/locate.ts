@@ -16,8 +16,8 @@
  * a `byId` link is then looked up by its name there) and HIL_SYSFS_USB_DIR (default
  * /sys/bus/usb/devices).
  */
-import { readdir, readFile, realpath } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { lstat, readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import type { Clock } from "../transport/clock.js";
 import type { UsbFilter } from "../transport/usb.js";
 import { InfrastructureError } from "./errors.js";
@@ -102,9 +102,40 @@ export async function findSerialPort(
   throw new Error("serial identity names neither byId nor usbSerial");
 }
 
+/** The by-id link of `identity` where it is there but leads nowhere, with what it points at. */
+export async function danglingLink(
+  identity: SerialIdentity,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ link: string; target: string } | undefined> {
+  const dir = byIdDir(env);
+  let link: string | undefined;
+  if (identity.byId !== undefined)
+    link = dir === BY_ID_DIR ? identity.byId : join(dir, basename(identity.byId));
+  else if (identity.usbSerial !== undefined) {
+    const hit = (await listByIdEntries(env)).find((n) => n.includes(`_${identity.usbSerial}-if`));
+    if (hit) link = join(dir, hit);
+  }
+  if (link === undefined) return undefined;
+  const isLink = await lstat(link).then(
+    (s) => s.isSymbolicLink(),
+    () => false,
+  );
+  if (!isLink) return undefined;
+  const leads = await realpath(link).then(
+    () => true,
+    () => false,
+  );
+  if (leads) return undefined;
+  const target = await readlink(link).catch(() => undefined);
+  if (target === undefined) return undefined;
+  // udev writes relative targets (../../ttyACM0): shown resolved, as a path one can look for.
+  return { link, target: resolve(dir, target) };
+}
+
 /**
  * Waits for the serial port of `identity` to exist, then the settle delay.
- * @throws {InfrastructureError} after `timeoutMs`, naming `owner` and listing the by-id entries seen.
+ * @throws {InfrastructureError} after `timeoutMs`, naming `owner` and listing the by-id entries
+ *   seen; a link that is there but dangles is said to, with where it points.
  */
 export async function waitForSerialPort(
   owner: string,
@@ -115,9 +146,16 @@ export async function waitForSerialPort(
   const path = await poll(opts, () => findSerialPort(identity, env));
   if (path === undefined) {
     const seen = await listByIdEntries(env);
+    const listing = `${byIdDir(env)} has ${seen.length ? seen.join(", ") : "nothing"}`;
+    // A link that is listed but leads nowhere: the tty went away and udev kept the link.
+    const dangling = await danglingLink(identity, env);
+    if (dangling)
+      throw new InfrastructureError(
+        `${owner}: ${dangling.link} is a dangling link to ${dangling.target}, which does not exist ` +
+          `(waited ${opts.timeoutMs} ms); ${listing}`,
+      );
     throw new InfrastructureError(
-      `${owner}: ${describeSerial(identity)} did not appear within ${opts.timeoutMs} ms; ` +
-        `${byIdDir(env)} has ${seen.length ? seen.join(", ") : "nothing"}`,
+      `${owner}: ${describeSerial(identity)} did not appear within ${opts.timeoutMs} ms; ${listing}`,
     );
   }
   if (opts.settleMs) await opts.clock.sleep(opts.settleMs);

@@ -99,11 +99,13 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     clock,
     power: labPower(spec, clock),
     boot: labBoot(spec, clock),
+    ...(spec.boot.backend === "none" ? { startsIn: spec.boot.startsIn ?? "bootloader" } : {}),
     reset: labReset(spec, clock),
     info: { ...spec.info },
     emulator: undefined,
     seed: 0,
     locator: new BoardLocator(spec, clock),
+    ...(spec.where ? { where: spec.where } : {}),
     timeouts: spec.timeouts,
   };
 }

@@ -299,7 +299,13 @@ export const BootSchema = z.discriminatedUnion("backend", [
     bootloader: SignalSequenceSchema,
     application: SignalSequenceSchema,
   }),
-  z.strictObject({ backend: z.literal("none") }),
+  /**
+   * No line to BOOT0: the board starts where it is strapped on every reset and power-up.
+   * `bootloader` (the default): BOOT0 strapped high, so the harness reaches the ROM with a
+   * reset, else a power cycle, whatever the last run left running. `application`: strapped
+   * low; the harness cannot reach the ROM (identify shows the board as not checked).
+   */
+  z.strictObject({ backend: z.literal("none"), startsIn: z.enum(["bootloader", "application"]).optional() }),
 ]);
 
 export const ResetSchema = z.discriminatedUnion("backend", [
@@ -385,6 +391,11 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
     if (board.usb) issue(["usb"], "an emulated board has no USB identity; remove usb or emulated");
     if (board.serial)
       issue(["serial"], "an emulated board has no serial port locator; remove serial or emulated");
+    if (board.boot?.backend === "none" && board.boot.startsIn !== undefined)
+      issue(
+        ["boot", "startsIn"],
+        "startsIn is how a lab board is strapped; an emulated board starts where its emulator says",
+      );
     for (const key of ["power", "boot", "reset"] as const) {
       const backend = board[key]?.backend;
       const allowed = key === "power" ? ["emulated"] : ["emulated", "none"];
@@ -451,8 +462,16 @@ export type EmulatedSpec = z.output<typeof EmulatedSchema>;
 export type UsbIdentity = z.output<typeof UsbSchema>;
 export type SerialLocator = z.output<typeof SerialSchema>;
 
+/**
+ * Where a field of a board is in its rig file, as validation errors say it:
+ * `rigs/lab.yaml:7 boards[0].serial` for `["serial"]`, the board's entry for `[]`.
+ */
+export type RigFieldLocator = (field: readonly (string | number)[]) => string;
+
 interface BoardSpecBase {
   readonly id: string;
+  /** Set by the loader (load.ts), for findings that point back at the file; absent on a spec built by hand. */
+  readonly where?: RigFieldLocator;
   readonly family: Family;
   readonly capabilities: readonly Capability[];
   readonly info: Readonly<Record<string, string>>;

@@ -123,6 +123,14 @@ describe("rig/health: hil rigs --check", function () {
     expect(out).to.match(
       / {2}tkey-busy \(.*\): skipped\n {6}ok {3}lease: leased by nightly on .*: not checked/,
     );
+    // Each finding points back at the rig file's line and field, as validation errors do.
+    const rig = join(tmp, "bench.yaml");
+    expect(out).to.match(
+      new RegExp(
+        `FAIL power: board tkey-dead-hub: .*\\n(.*\\n)*?.*\\(${rig.replace(/[.]/g, "\\.")}:14 boards\\[1\\]\\.power\\)\\n`,
+      ),
+    );
+    expect(out).to.include(`serial 68de5d27 (MTA1-USB-V1) (${rig}:18 boards[2].usb)\n`);
     expect(out).to.match(/^1 ok, 2 failed \(infrastructure\), 1 skipped$/m);
   });
 

@@ -385,3 +385,64 @@ describe("rig/identify: lab boards over USB DFU, told apart by their hub port", 
     await Promise.all([on3.power.off(), on4.power.off()]);
   });
 });
+
+describe("rig/identify: a lab STM32 without boot control, as strapped", () => {
+  let tmp: string;
+  const saved = process.env.HIL_SERIAL_BY_ID_DIR;
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "hil-strapped-"));
+    await mkdir(join(tmp, "by-id"));
+    process.env.HIL_SERIAL_BY_ID_DIR = join(tmp, "by-id");
+  });
+  after(async () => {
+    if (saved === undefined) delete process.env.HIL_SERIAL_BY_ID_DIR;
+    else process.env.HIL_SERIAL_BY_ID_DIR = saved;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const board = (boot: string) =>
+    buildRig(
+      parseRigFile(
+        [
+          "name: strapped",
+          "boards:",
+          "  - id: l432-strapped",
+          "    family: stm32l432",
+          "    capabilities: [usart]",
+          "    serial: { byId: /dev/serial/by-id/usb-FTDI_TTL232R-3V3_FT4A2B9C-if00-port0 }",
+          `    power: { backend: command, on: "echo on >> ${tmp}/power.log", off: "echo off >> ${tmp}/power.log" }`,
+          ...(boot ? [`    boot: ${boot}`] : []),
+          "    timeouts: { enumerateMs: 100, settleMs: 10, powerOffMs: 10 }",
+          "",
+        ].join("\n"),
+        "strapped.yaml",
+      ),
+      "strapped.yaml",
+    ).boards[0]!;
+  const powerLog = () => readFile(join(tmp, "power.log"), "utf8").catch(() => "");
+
+  it("BOOT0 strapped high (the default): power-cycled into its ROM before its port is looked for", async () => {
+    for (const boot of ["", "{ backend: none }", "{ backend: none, startsIn: bootloader }"]) {
+      await rm(join(tmp, "power.log"), { force: true });
+      const b = board(boot);
+      expect(b.startsIn, boot).to.equal("bootloader");
+      const error = await stm32Identifier()(b).catch((e: Error) => e);
+      // The port is absent here: the cycle came first, then the look for the port.
+      expect(error, boot).to.be.instanceOf(InfrastructureError);
+      expect((error as Error).message).to.match(/did not appear within 100 ms/);
+      expect(await powerLog(), boot).to.equal("off\non\n");
+    }
+  });
+
+  it("strapped to its application (boot.startsIn: application): not checked, with the reason, power left alone", async () => {
+    await rm(join(tmp, "power.log"), { force: true });
+    const error = await stm32Identifier()(board("{ backend: none, startsIn: application }")).catch(
+      (e: Error) => e,
+    );
+    expect(error).to.have.property("name", "SkipScenario");
+    expect((error as Error).message).to.equal(
+      "board l432-strapped has no boot control and starts its application (boot.startsIn: application): its ROM cannot be reached",
+    );
+    expect(await powerLog()).to.equal("");
+  });
+});

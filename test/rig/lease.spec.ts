@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
 import { SkipScenario } from "../../harness/rig/errors.js";
-import { acquireAnyLease, acquireLease, readLease, tryLease } from "../../harness/rig/lease.js";
+import {
+  acquireAnyLease,
+  acquireLease,
+  describeHolder,
+  readLease,
+  tryLease,
+} from "../../harness/rig/lease.js";
+import { VirtualClock } from "../../harness/sim/virtual-clock.js";
 
 const HOLDER = join(import.meta.dirname, "fixtures", "lease-holder.ts");
 
@@ -67,10 +74,51 @@ describe("rig/lease", function () {
       env: { BOARD: "tkey-1", LEASE_DIR: dir, WAIT_MS: "300" },
     });
     expect(r.exitCode).to.equal(3);
+    // Said before the wait, so a run waiting on a lease does not look hung.
+    expect(r.stderr).to.match(
+      /^hil: board tkey-1 is leased: tkey-1 by nightly run on .* \(pid \d+\) since \S+; waiting up to 300 ms for it$/m,
+    );
     expect(r.stderr).to.match(
       /board tkey-1 is leased \(waited 300 ms\): tkey-1 by nightly run on .* \(pid \d+\) since /,
     );
     await lease.release();
+  });
+
+  it("a wait for a leased board names the holder and the wait once, then again every noticeMs", async () => {
+    const held = await acquireLease("w1", { dir, owner: "nightly run" });
+    const notices: string[] = [];
+    const clock = new VirtualClock();
+    const error = await acquireLease("w1", {
+      dir,
+      clock,
+      timeoutMs: 180_000,
+      pollMs: 1000,
+      noticeMs: 60_000,
+      warn: (m) => notices.push(`${clock.now()} ${m}`),
+    }).catch((e: Error) => e);
+    await held.release();
+    expect(error).to.be.instanceOf(SkipScenario);
+    const holder = `w1 by nightly run on ${hostname()} \\(pid ${process.pid}\\) since \\S+`;
+    expect(notices).to.have.length(3);
+    expect(notices[0]).to.match(
+      new RegExp(`^0 hil: board w1 is leased: ${holder}; waiting up to 3 min for it$`),
+    );
+    expect(notices[1]).to.match(
+      new RegExp(`^60000 hil: still waiting for board w1 \\(leased: ${holder}\\); 2 min left$`),
+    );
+    expect(notices[2]).to.match(
+      new RegExp(`^120000 hil: still waiting for board w1 \\(leased: ${holder}\\); 60 s left$`),
+    );
+  });
+
+  it("names the holder's pid once, also for a lease written with the pid in its owner", async () => {
+    const lease = await acquireLease("p1", { dir });
+    const text = describeHolder(lease.record);
+    await lease.release();
+    expect(text.match(/pid/g), text).to.have.length(1);
+    expect(text).to.match(new RegExp(`^\\S+ on ${hostname()} \\(pid ${process.pid}\\) since `));
+    const legacy = { ...lease.record, owner: "hil.js (pid 42)", pid: 42, host: "vm" };
+    expect(describeHolder(legacy)).to.match(/^hil\.js on vm \(pid 42\) since /);
   });
 
   it("breaks the lease of a dead process with a warning", async () => {

@@ -64,6 +64,39 @@ describe("rig files: loading and errors", () => {
     expect(board.info).to.deep.equal({});
   });
 
+  it("each board says where its fields are (file:line and field), for findings about them", () => {
+    const board = parseRigFile(yaml(...LAB), FILE).boards[0]!;
+    expect(board.where?.(["usb"])).to.equal(`${FILE}:6 boards[0].usb`);
+    expect(board.where?.(["power", "channel"])).to.equal(`${FILE}:10 boards[0].power.channel`);
+    expect(board.where?.([])).to.equal(`${FILE}:3 boards[0]`);
+    // A field the file leaves out (defaults) is reported at its parent, as validation errors are.
+    expect(board.where?.(["serial"])).to.equal(`${FILE}:3 boards[0].serial`);
+  });
+
+  it("boot none takes how a lab board is strapped (startsIn); an emulated board refuses it", () => {
+    const lab = (boot: string) =>
+      (parseRigFile(yaml(...LAB, `    boot: ${boot}`), FILE).boards[0] as LabBoardSpec).boot;
+    expect(lab("{ backend: none, startsIn: application }")).to.deep.equal({
+      backend: "none",
+      startsIn: "application",
+    });
+    expect(problems(yaml(...LAB, "    boot: { backend: none, startsIn: rom }"))[0]).to.match(
+      /boards\[0\]\.boot\.startsIn: expected one of bootloader, application, got string "rom"/,
+    );
+    const emulated = yaml(
+      "name: sim",
+      "boards:",
+      "  - id: l432-sim",
+      "    family: stm32l432",
+      "    capabilities: []",
+      "    emulated: {}",
+      "    boot: { backend: none, startsIn: bootloader }",
+    );
+    expect(problems(emulated)).to.deep.equal([
+      `${FILE}:7 boards[0].boot.startsIn: startsIn is how a lab board is strapped; an emulated board starts where its emulator says`,
+    ]);
+  });
+
   it("fills emulated boards' controls and merges timeouts board over rig over defaults", () => {
     const rig = parseRigFile(
       yaml(

@@ -90,6 +90,28 @@ describe("rig/locate", function () {
     await psu!.close();
   });
 
+  it("a link that is listed but dangles is said to dangle, with where it points, not that it did not appear", async () => {
+    // Left by the first test: usb-1a86_USB_Serial_GONE-if00-port0 -> /dev/no-such-tty.
+    for (const identity of [
+      { byId: "/dev/serial/by-id/usb-1a86_USB_Serial_GONE-if00-port0" },
+      { usbSerial: "GONE" },
+    ]) {
+      const error = await rejection(waitForSerialPort("board l432", identity, { clock, timeoutMs: 50, env }));
+      expect(error).to.be.instanceOf(InfrastructureError);
+      expect(error.message).to.equal(
+        `board l432: ${join(byId.dir, "usb-1a86_USB_Serial_GONE-if00-port0")} is a dangling link to /dev/no-such-tty, ` +
+          `which does not exist (waited 50 ms); ${byId.dir} has usb-1a86_USB_Serial_GONE-if00-port0, usb-FTDI_TTL232R-3V3_FT9XL1ZA-if00-port0`,
+      );
+    }
+    // A relative target, as udev writes them, is shown resolved against the by-id directory.
+    await symlink("../no-such-ttyACM7", join(byId.dir, "usb-STM_VCP_REL-if00"));
+    const error = await rejection(
+      waitForSerialPort("board l432", { usbSerial: "REL" }, { clock, timeoutMs: 50, env }),
+    );
+    expect(error.message).to.include(`is a dangling link to ${join(byId.dir, "..", "no-such-ttyACM7")},`);
+    await rm(join(byId.dir, "usb-STM_VCP_REL-if00"));
+  });
+
   it("a port that never appears is an infrastructure error listing what by-id has", async () => {
     const error = await rejection(
       waitForSerialPort("board wb55", { usbSerial: "FT6ZK3QB" }, { clock, timeoutMs: 200, env }),

@@ -220,11 +220,14 @@ export class UsartFusLink implements FusLink {
   #synced = false;
   #lastKeyIndex: number | undefined;
 
+  readonly #stream: ByteStream;
+
   constructor(
     stream: ByteStream,
     readonly clock: Clock,
     usart?: UsartBootloader,
   ) {
+    this.#stream = stream;
     this.usart = usart ?? new UsartBootloader(stream, { clock, timeouts: FUS_USART_TIMEOUTS });
     this.source = { kind: "usart", transcript: this.usart.transcript };
     this.usart.events.on("synced", (e) => {
@@ -306,7 +309,10 @@ export class UsartFusLink implements FusLink {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Closes the port the link was given: a lab board's tty stays locked while it is open. */
+  async close(): Promise<void> {
+    await this.#stream.close();
+  }
 
   /**
    * 0x7F before the first command after a (possible) reset: a fresh ROM needs its autobaud

@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import { DfuFusLink, FusClientError, UsartFusLink } from "../../../harness/clients/fus/index.js";
+import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
 import { DfuState, DfuStatus } from "../../../harness/protocol/dfu/index.js";
 import { FusState, isNotRunning } from "../../../harness/protocol/fus/index.js";
 import { fusBench } from "../../devices/stm32-fus/helpers.js";
@@ -25,6 +26,16 @@ describe("clients/fus links: raw AN5185 §7 packets", () => {
     expect(isNotRunning(end)).to.equal(true);
     expect(dev.fus!.mode).to.equal("stack");
     expect(client.labels()).to.include("reset");
+  });
+
+  it("USART: close() closes the port the link was given (a lab tty stays locked while open)", async () => {
+    const { dev, clock } = await fusBench("usart");
+    const port = connectUsart(dev);
+    const link = new UsartFusLink(port, clock);
+    expect(await link.bootloaderCommands()).to.include.members([0x50, 0x51]);
+    expect(port.closed).to.equal(false);
+    await link.close();
+    expect(port.closed).to.equal(true);
   });
 
   it("DFU: GET_STATE bytes at 0xFFFF0054; a command's GETSTATUS replies, dfuDNBUSY then dfuDNLOAD-IDLE or dfuERROR", async () => {
