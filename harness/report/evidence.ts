@@ -12,7 +12,7 @@ import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
 import { formatWhat } from "../sim/faults.js";
-import type { Flash } from "../sim/flash.js";
+import type { Flash, FlashSnapshot } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
@@ -29,6 +29,8 @@ export interface EvidenceMarks {
   power: number;
   fired: number;
   wallStart: number;
+  /** Each flash of an emulated board as it was (copy-on-write, so cheap) and its operation count. */
+  flashes?: readonly { flash: Flash; at: FlashSnapshot; ops: number }[];
 }
 
 export function markEvidence(board: Board): EvidenceMarks {
@@ -38,6 +40,7 @@ export function markEvidence(board: Board): EvidenceMarks {
     power: dev?.power.historyCount ?? 0,
     fired: dev?.faults.firedCount ?? 0,
     wallStart: Date.now(),
+    flashes: (dev?.flashes ?? []).map((flash) => ({ flash, at: flash.snapshot(), ops: flash.counters.ops })),
   };
 }
 
@@ -77,7 +80,11 @@ export function evidenceNote(name: string, line: string): void {
   notes.set(name, lines);
 }
 
-async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promise<void> {
+async function attachNotesAndFlash(
+  failed: boolean,
+  powerWasCut: boolean,
+  marks: EvidenceMarks,
+): Promise<void> {
   for (const [name, lines] of notes) await allure.attachment(name, lines.join("\n"), "text/plain");
   if (!failed && !powerWasCut) return;
   for (const e of expectedFlash)
@@ -86,6 +93,28 @@ async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promi
       renderFlashDiff(e.flash, e.image, e.label),
       "text/plain",
     );
+  if (!failed) return;
+  // A failed test that wrote a flash nobody said what to expect of: what changed since it began.
+  for (const { flash, at, ops } of marks.flashes ?? []) {
+    if (flash.counters.ops === ops || expectedFlash.some((e) => e.flash === flash)) continue;
+    const start = { address: flash.base, bytes: snapshotBytes(at) };
+    await allure.attachment(
+      `flash diff: ${flash.name} since the test began`,
+      renderFlashDiff(flash, start, "the contents at the start of the test"),
+      "text/plain",
+    );
+  }
+}
+
+/** A snapshot's sectors as one array from the flash's base. */
+function snapshotBytes(at: FlashSnapshot): Uint8Array {
+  const out = new Uint8Array(at.sectors.reduce((n, s) => n + s.length, 0));
+  let offset = 0;
+  for (const sector of at.sectors) {
+    out.set(sector, offset);
+    offset += sector.length;
+  }
+  return out;
 }
 
 /** How many exchanges the tail keeps. */
@@ -163,7 +192,7 @@ export async function recordEvidence(
   const powerWasCut = (dev?.power.historySince(marks.power) ?? []).some(
     (p) => p.event === "off" || p.event === "lost",
   );
-  await attachNotesAndFlash(failed, powerWasCut);
+  await attachNotesAndFlash(failed, powerWasCut, marks);
   if (!dev) return;
   const { events } = dev.eventsSince(marks.events);
   const fired = dev.faults.firedSince(marks.fired);

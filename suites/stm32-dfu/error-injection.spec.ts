@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import {
   buildDfuseFile,
@@ -10,6 +10,7 @@ import {
   loadImage,
 } from "../../harness/protocol/dfu/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import {
@@ -21,6 +22,8 @@ import {
   startInBootloader,
   stm32,
 } from "./fixture.js";
+
+use(flashChai);
 
 /** Documented refusals: errTARGET, stall + errSTALLEDPKT, RDP errVENDOR, corrupt files, WB55 limits. */
 const rig = getRig();
@@ -46,7 +49,7 @@ describe("stm32-dfu: error injection", () => {
       const dev = stm32(board);
       if (dev && before) {
         const after = dev.chip.flash;
-        expect(after.peek(p.flash.base, 2048)).to.deep.equal(appImage(board, 2048, "outside"));
+        expect(after).to.hold({ address: p.flash.base, bytes: appImage(board, 2048, "outside") });
         expect(after.counters.programs).to.equal(before.counters.programs);
       }
       const err = await client.setAddress(end).catch((e: unknown) => e);
@@ -130,7 +133,7 @@ describe("stm32-dfu: error injection", () => {
         .download(loadImage("secure.bin", new Uint8Array(64), { address: sfsa }), { erase: false })
         .catch((e: unknown) => e);
       expect(write).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
-      expect(dev.chip.flash.peek(sfsa, 64)).to.deep.equal(secure);
+      expect(dev.chip.flash).to.hold({ address: sfsa, bytes: secure });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { type TKeyClient, TKeyDigestError, TKeySilentError } from "../../harness/clients/tkey/index.js";
 import {
   appDigest,
@@ -9,9 +9,12 @@ import {
   STATUS_BAD,
 } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 
@@ -49,7 +52,7 @@ describe("tkey: error injection", () => {
         client = await replug(board);
         expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
         const app = appOf(board, 500);
-        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
       });
     }
 
@@ -68,7 +71,7 @@ describe("tkey: error injection", () => {
         client = await replug(board);
         expect((await client.probe()).mode).to.equal("firmware");
         const app = appOf(board, 300);
-        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
       });
     }
 
@@ -87,8 +90,8 @@ describe("tkey: error injection", () => {
       const app = appOf(board, 2000);
       const err = await client.loadApp(app).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(TKeyDigestError);
-      expect((err as TKeyDigestError).expected).to.deep.equal(appDigest(app));
-      expect((err as TKeyDigestError).actual).to.deep.equal(dev.app!.digest);
+      expect((err as TKeyDigestError).expected).to.equalBytes(appDigest(app));
+      expect((err as TKeyDigestError).actual).to.equalBytes(dev.app!.digest);
     });
 
     it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
