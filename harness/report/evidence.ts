@@ -11,7 +11,7 @@ import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
-import { formatWhat } from "../sim/faults.js";
+import { formatFault, formatWhat } from "../sim/faults.js";
 import type { Flash, FlashSnapshot } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
@@ -175,6 +175,46 @@ export function reproId(boardId: string, fullTitle: string, title = fullTitle): 
   return `${boardId}-${slug}-${hash}`;
 }
 
+/** Label on every result of a test run under a fault plan: one per fault, what it is and whether it fired. */
+export const INJECTED_FAULT_LABEL = "injected-fault";
+
+/**
+ * The faults the test ran under: on an emulated board those that fired during it ("... fired
+ * at flash op 37 (program 0x08004000+2048)") and those armed that never fired; on a lab board
+ * the run's own (`hil run --fault`).
+ */
+export function injectedFaults(
+  board: Board,
+  marks: EvidenceMarks,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const dev = board.emulator;
+  if (!dev)
+    return (env.HIL_FAULTS ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((f) => `${f} (run fault)`);
+  const fired = dev.faults.firedSince(marks.fired);
+  const everFired = new Set(dev.faults.fired.map((f) => f.fault));
+  return [
+    ...fired.map((f) => `${formatFault(f.fault)} fired at ${f.detail}`),
+    ...dev.faults.faults.filter((f) => !everFired.has(f)).map((f) => `${formatFault(f)} armed, did not fire`),
+  ];
+}
+
+/**
+ * A failure under injected faults says so under its first line (which `hil replay` compares):
+ * "injected fault: flash-op:1=flash-fail fired at flash op 1 (erase 0x0)".
+ */
+function noteInjectedFaults(thrown: unknown, faults: readonly string[]): void {
+  if (faults.length === 0 || !(thrown instanceof Error) || isPending(thrown)) return;
+  try {
+    thrown.message += faults.map((f) => `\ninjected fault: ${f}`).join("");
+  } catch {
+    // a frozen error keeps its message; the label still says it
+  }
+}
+
 export async function recordEvidence(
   board: Board,
   marks: EvidenceMarks,
@@ -183,6 +223,7 @@ export async function recordEvidence(
   fullTitle = title,
 ): Promise<void> {
   const failed = error !== undefined && !isPending(error.thrown);
+  for (const fault of injectedFaults(board, marks)) await allure.label(INJECTED_FAULT_LABEL, fault);
   if (failed) {
     await allure.label(FAILURE_LABEL, classifyError(error.thrown));
     const dir = await writeReproBundle(board, marks, title, fullTitle, error.thrown);
@@ -282,6 +323,7 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
         return await body.call(this);
       } catch (e) {
         error = { thrown: e };
+        noteInjectedFaults(e, injectedFaults(board, marks()));
         throw e;
       } finally {
         await recordEvidence(board, marks(), test.title, error, test.fullTitle()).catch(() => {});

@@ -10,6 +10,7 @@ import {
 } from "../../harness/protocol/dfu/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { expectFlash } from "../../harness/report/evidence.js";
+import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -125,7 +126,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         const client = await connect(board);
         injectStatus(board, "dfu.dnload.block", FAILING, status);
 
-        const err = await client.download(image).catch((e: unknown) => e);
+        const err = await expectError(() => client.download(image), status);
         const failedAt = base + (FAILING - 1) * BLOCK;
         await expectStatusError(board, client, err, status, {
           operation: `DNLOAD block ${FAILING + 1}`,
@@ -155,7 +156,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         // A download's DNLOADs begin with one Erase command per page, in address order.
         injectStatus(board, "dfu.request.DNLOAD", 2, status);
 
-        const err = await client.download(asFile("bin", base, data)).catch((e: unknown) => e);
+        const err = await expectError(() => client.download(asFile("bin", base, data)), status);
         await expectStatusError(board, client, err, status, {
           operation: "Erase page",
           address: base + pageSize,
@@ -182,7 +183,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       // leave() without an address: its zero-length DNLOAD is the next DNLOAD.
       injectStatus(board, "dfu.request.DNLOAD", 1, "errNOTDONE");
 
-      const err = await client.leave().catch((e: unknown) => e);
+      const err = await expectError(() => client.leave(), "errNOTDONE");
       expect(err).to.be.instanceOf(DfuError).and.include({
         kind: "status",
         status: "errNOTDONE",

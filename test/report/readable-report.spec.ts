@@ -60,7 +60,7 @@ describe("report: failures that say where", function () {
         },
       },
     ).catch((e: { code?: number }) => {
-      if (e.code !== 2) throw e; // two tests fail on purpose
+      if (e.code !== 5) throw e; // five tests fail on purpose
     });
     const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
     raw = await Promise.all(
@@ -110,5 +110,52 @@ describe("report: failures that say where", function () {
     expect(found.get(name as string)).to.match(/sector 0 @0x[0-9a-f]{8} \(\d+ B\): \d+ byte\(s\) differ/);
     const passed = await attachments("passes after writing flash");
     expect([...passed.keys()].filter((n) => n.startsWith("flash diff"))).to.deep.equal([]);
+  });
+
+  /** A result's steps as [name, status, children] (attachments left out). */
+  const tree = (steps: readonly RawStep[]): unknown[] =>
+    steps
+      .filter((st) => !st.attachments?.length)
+      .map((st) => [st.name, st.status, ...(st.steps?.length ? [tree(st.steps)] : [])]);
+
+  it("an error the test provokes and expects ends its steps as passed, naming it", () => {
+    const r = result("expects the errPROG it provokes");
+    expect(r.status).to.equal("passed");
+    expect(tree(r.steps)).to.deep.equal([
+      [
+        "download 2 blocks → errPROG (expected)",
+        "passed",
+        [
+          ["DNLOAD block 1", "passed"],
+          ["DNLOAD block 2 → errPROG (expected)", "passed"],
+        ],
+      ],
+    ]);
+  });
+
+  it("another error than the one expected fails as itself; no error at all is an assertion failure", () => {
+    const other = result("expects errPROG but the device says errVERIFY");
+    expect(other.status).to.equal("broken");
+    expect(other.statusDetails?.message).to.equal("DFU DNLOAD block 2 failed: [errVERIFY, dfuERROR]");
+    expect(JSON.stringify(tree(other.steps))).not.to.include("expected");
+    const none = result("expects errPROG but the download succeeds");
+    expect(none.status).to.equal("failed");
+    expect(none.statusDetails?.message).to.equal(
+      "expected the operation to fail with errPROG, but it succeeded",
+    );
+  });
+
+  it("a failure under a fault plan carries the injected-fault label and says which fault in its text", () => {
+    const r = result("fails under an injected fault");
+    const faults = r.labels.filter((l) => l.name === "injected-fault").map((l) => l.value);
+    expect(faults).to.have.length(1);
+    expect(faults[0]).to.match(/^flash-op:\d+=flash-fail fired at flash op \d+ \(erase 0x[0-9a-f]+/);
+    const [first, ...rest] = (r.statusDetails?.message ?? "").split("\n");
+    // The first line (what `hil replay` compares) is the assertion's own.
+    expect(first).to.equal("the erase succeeds: expected false to equal true");
+    expect(rest).to.deep.equal([`injected fault: ${faults[0]}`]);
+    expect(result("passes after writing flash").labels.some((l) => l.name === "injected-fault")).to.equal(
+      false,
+    );
   });
 });
