@@ -17,7 +17,7 @@ import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
 import { type PlacedImage, renderFlashDiff } from "./flash-diff.js";
-import { renderTimelineSvg } from "./timeline.js";
+import { type OperationSpan, renderTimelineSvg } from "./timeline.js";
 
 /** A sweep logs thousands of events; the picture keeps the last ones (the log has them all). */
 export const MAX_TIMELINE_EVENTS = 400;
@@ -68,6 +68,28 @@ let expectedFlash: { flash: Flash; image: PlacedImage; label: string }[] = [];
 export function expectFlash(flash: Flash, image: PlacedImage, label = "expected image"): void {
   expectedFlash = expectedFlash.filter((e) => e.flash !== flash || e.image.address !== image.address);
   expectedFlash.push({ flash, image, label });
+}
+
+/** The running test's client operations on its board's device clock (emulated boards). */
+let operationSpans: OperationSpan[] = [];
+let deviceNow: (() => number) | undefined;
+let operationDepth = 0;
+
+/**
+ * Notes that a client operation starts now, for the timeline's client lane; the returned
+ * function ends it with its final title and outcome. Nothing is kept outside a test on an
+ * emulated board.
+ */
+export function operationStarted(title: string): (final: string, outcome: OperationSpan["outcome"]) => void {
+  const now = deviceNow;
+  if (!now) return () => {};
+  const span: OperationSpan = { title, start: now(), end: now(), depth: operationDepth++, outcome: "ok" };
+  const spans = operationSpans;
+  spans.push(span);
+  return (final, outcome) => {
+    operationDepth = Math.max(0, operationDepth - 1);
+    Object.assign(span, { title: final, end: now(), outcome });
+  };
 }
 
 /** Lines the running test adds to a named text attachment (e.g. the flash map after each cut). */
@@ -242,13 +264,14 @@ export async function recordEvidence(
     const plan = { seed: board.seed, faults: dev.faults.faults, fired };
     await allure.attachment("fault plan", JSON.stringify(plan, null, 2), "application/json");
   }
-  if (events.length > 0 || failed) {
+  if (events.length > 0 || operationSpans.length > 0 || failed) {
     const svg = renderTimelineSvg({
       title: `${board.id}: ${title}`,
       events,
       maxEvents: MAX_TIMELINE_EVENTS,
       power: dev.power.historySince(marks.power),
       faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: formatWhat(f.fault.what) })),
+      operations: operationSpans,
       wallMs: Date.now() - marks.wallStart,
     });
     await allure.attachment("state timeline", svg, "image/svg+xml");
@@ -319,6 +342,10 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
       watched = new Map();
       notes = new Map();
       expectedFlash = [];
+      operationSpans = [];
+      operationDepth = 0;
+      const dev = board.emulator;
+      deviceNow = dev ? () => dev.clock.now() : undefined;
       try {
         return await body.call(this);
       } catch (e) {
@@ -330,6 +357,8 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
         watched = new Map();
         notes = new Map();
         expectedFlash = [];
+        operationSpans = [];
+        deviceNow = undefined;
       }
     };
   }
