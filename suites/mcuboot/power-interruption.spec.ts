@@ -4,6 +4,7 @@ import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-m
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
+import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { sectorMap } from "../../harness/report/flash-diff.js";
 import type { Board } from "../../harness/rig/board.js";
@@ -141,7 +142,7 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       const { dev, client } = await emulatedSession(board, v1);
       const before = dev.flash.counters.ops;
       dev.flash.armCut(before + 8);
-      const err = await client.upload(v2).catch((e) => e);
+      const err = await expectError(() => client.upload(v2), "SmpTimeoutError");
       expect(err).to.be.instanceOf(Error).with.property("name", "SmpTimeoutError");
       expect(dev.state).to.equal("off");
       await dev.power.on();
