@@ -28,6 +28,8 @@ export interface EvidenceMarks {
   events: number;
   power: number;
   fired: number;
+  /** How many faults the board's plan held (faults added later are the test's own). */
+  planned?: number;
   wallStart: number;
   /** Each flash of an emulated board as it was (copy-on-write, so cheap) and its operation count. */
   flashes?: readonly { flash: Flash; at: FlashSnapshot; ops: number }[];
@@ -39,6 +41,7 @@ export function markEvidence(board: Board): EvidenceMarks {
     events: dev?.eventCount ?? 0,
     power: dev?.power.historyCount ?? 0,
     fired: dev?.faults.firedCount ?? 0,
+    planned: dev?.faults.faults.length ?? 0,
     wallStart: Date.now(),
     flashes: (dev?.flashes ?? []).map((flash) => ({ flash, at: flash.snapshot(), ops: flash.counters.ops })),
   };
@@ -202,8 +205,8 @@ export const INJECTED_FAULT_LABEL = "injected-fault";
 
 /**
  * The faults the test ran under: on an emulated board those that fired during it ("... fired
- * at flash op 37 (program 0x08004000+2048)") and those armed that never fired; on a lab board
- * the run's own (`hil run --fault`).
+ * at flash op 37 (program 0x08004000+2048)") and those it armed that did not fire (one an
+ * earlier test left armed counts once it fires); on a lab board the run's own (`hil run --fault`).
  */
 export function injectedFaults(
   board: Board,
@@ -220,7 +223,10 @@ export function injectedFaults(
   const everFired = new Set(dev.faults.fired.map((f) => f.fault));
   return [
     ...fired.map((f) => `${formatFault(f.fault)} fired at ${f.detail}`),
-    ...dev.faults.faults.filter((f) => !everFired.has(f)).map((f) => `${formatFault(f)} armed, did not fire`),
+    ...dev.faults.faults
+      .slice(marks.planned ?? dev.faults.faults.length)
+      .filter((f) => !everFired.has(f))
+      .map((f) => `${formatFault(f)} armed, did not fire`),
   ];
 }
 

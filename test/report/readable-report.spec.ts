@@ -157,5 +157,11 @@ describe("report: failures that say where", function () {
     expect(result("passes after writing flash").labels.some((l) => l.name === "injected-fault")).to.equal(
       false,
     );
+    // A fault the test armed is on its result even when it never fired, and on no later one.
+    const armed = result("arms a fault that never fires");
+    expect(armed.status).to.equal("passed");
+    expect(armed.labels.filter((l) => l.name === "injected-fault").map((l) => l.value)).to.deep.equal([
+      "event:never.happens#1=power-cut armed, did not fire",
+    ]);
   });
 });
