@@ -1,8 +1,10 @@
 /**
  * What a test on a board leaves in its Allure result, written from inside the test (so it
  * lands on the result itself, not on a teardown fixture): on failure the `failure` category
- * label, and on an emulated board the device log, the fault plan with its seed; on an
- * emulated board the state timeline picture, passed or failed.
+ * label, and on an emulated board the device log, the fault plan with its seed and the flash
+ * diff of every flash the test wrote; an `injected-fault` label per fault the test ran under
+ * (its failure message names them too); on an emulated board the state timeline picture with
+ * the client operations, passed or failed.
  */
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
