@@ -46,9 +46,34 @@ export function progressText(
 ): string {
   const count = total ? `[${done}/${total}]` : `[${done}]`;
   const operations = operationsText(ops);
-  const text = [count, titlePath.join(" › "), operations ? `· ${operations}` : ""].filter(Boolean).join(" ");
-  // One terminal row: a wrapped line could not be cleared with \r.
-  return text.length > columns - 1 ? `${text.slice(0, columns - 2)}…` : text;
+  const tail = operations ? ` · ${operations}` : "";
+  // One terminal row (a wrapped line could not be cleared with \r). The count, the operation
+  // under way and its percent are what the line is for: the title gives way first, from its
+  // middle (suite and test name ends stay readable), then the outer operations.
+  const room = columns - 1;
+  const title = titlePath.join(" › ");
+  const fixed = count.length + tail.length;
+  if (fixed + 1 + title.length <= room) return [count, title].filter(Boolean).join(" ") + tail;
+  if (room - fixed - 1 >= MIN_TITLE) return `${count} ${middleCut(title, room - fixed - 1)}${tail}`;
+  // Not even a short title fits: count and operations, the outermost operations cut first.
+  return `${count} ${startCut(operations, room - count.length - 1)}`.slice(0, room);
+}
+
+/** Shortest title worth showing (fewer characters than this: the title is left out). */
+const MIN_TITLE = 12;
+
+/** `text` in at most `n` characters, its middle replaced by "…". */
+export function middleCut(text: string, n: number): string {
+  if (text.length <= n) return text;
+  if (n < 2) return "…".slice(0, n);
+  const head = Math.ceil((n - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (n - 1 - head))}`;
+}
+
+/** `text` in at most `n` characters, its start replaced by "…" (the end is kept). */
+function startCut(text: string, n: number): string {
+  if (text.length <= n) return text;
+  return n < 2 ? text.slice(text.length - n) : `…${text.slice(text.length - (n - 1))}`;
 }
 
 /**

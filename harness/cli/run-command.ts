@@ -9,6 +9,7 @@ import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
 import { attachProgressLine } from "./progress-line.js";
+import { collectFailures, failureSummary } from "./run-summary.js";
 import { runVerdict } from "./run-verdict.js";
 import { UsageError } from "./usage-error.js";
 
@@ -126,14 +127,18 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     }
   }
   await mocha.loadFilesAsync();
+  let failed: string[] = [];
   const { failures, stats } = await new Promise<{ failures: number; stats: Mocha.Stats | undefined }>(
     (resolve) => {
       const runner = mocha.run((failures) => resolve({ failures, stats: runner.stats }));
       // On a terminal: scenarios done, the running one, the client operation and its percent.
       attachProgressLine(runner);
+      failed = collectFailures(runner);
     },
   );
   if (stats) console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
+  // Each failed test with its repro id and the command that replays it.
+  for (const line of await failureSummary(failed, reproDir())) console.log(line);
   // Boards that could not be tested: their skipped tests say why one by one, the close says it once.
   const verdict = runVerdict(failures);
   for (const line of verdict.lines) console.log(line);

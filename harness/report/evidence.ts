@@ -1,8 +1,10 @@
 /**
  * What a test on a board leaves in its Allure result, written from inside the test (so it
  * lands on the result itself, not on a teardown fixture): on failure the `failure` category
- * label, and on an emulated board the device log, the fault plan with its seed; on an
- * emulated board the state timeline picture, passed or failed.
+ * label, and on an emulated board the device log, the fault plan with its seed and the flash
+ * diff of every flash the test wrote; an `injected-fault` label per fault the test ran under
+ * (its failure message names them too); on an emulated board the state timeline picture with
+ * the client operations, passed or failed.
  */
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -11,13 +13,13 @@ import * as allure from "allure-js-commons";
 import type Mocha from "mocha";
 import type { Board } from "../rig/board.js";
 import { projectRoot } from "../rig/load.js";
-import { formatWhat } from "../sim/faults.js";
-import type { Flash } from "../sim/flash.js";
+import { formatFault, formatWhat } from "../sim/faults.js";
+import type { Flash, FlashSnapshot } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
 import { type PlacedImage, renderFlashDiff } from "./flash-diff.js";
-import { renderTimelineSvg } from "./timeline.js";
+import { type OperationSpan, renderTimelineSvg } from "./timeline.js";
 
 /** A sweep logs thousands of events; the picture keeps the last ones (the log has them all). */
 export const MAX_TIMELINE_EVENTS = 400;
@@ -28,7 +30,11 @@ export interface EvidenceMarks {
   events: number;
   power: number;
   fired: number;
+  /** How many faults the board's plan held (faults added later are the test's own). */
+  planned?: number;
   wallStart: number;
+  /** Each flash of an emulated board as it was (copy-on-write, so cheap) and its operation count. */
+  flashes?: readonly { flash: Flash; at: FlashSnapshot; ops: number }[];
 }
 
 export function markEvidence(board: Board): EvidenceMarks {
@@ -37,7 +43,9 @@ export function markEvidence(board: Board): EvidenceMarks {
     events: dev?.eventCount ?? 0,
     power: dev?.power.historyCount ?? 0,
     fired: dev?.faults.firedCount ?? 0,
+    planned: dev?.faults.faults.length ?? 0,
     wallStart: Date.now(),
+    flashes: (dev?.flashes ?? []).map((flash) => ({ flash, at: flash.snapshot(), ops: flash.counters.ops })),
   };
 }
 
@@ -67,6 +75,28 @@ export function expectFlash(flash: Flash, image: PlacedImage, label = "expected 
   expectedFlash.push({ flash, image, label });
 }
 
+/** The running test's client operations on its board's device clock (emulated boards). */
+let operationSpans: OperationSpan[] = [];
+let deviceNow: (() => number) | undefined;
+let operationDepth = 0;
+
+/**
+ * Notes that a client operation starts now, for the timeline's client lane; the returned
+ * function ends it with its final title and outcome. Nothing is kept outside a test on an
+ * emulated board.
+ */
+export function operationStarted(title: string): (final: string, outcome: OperationSpan["outcome"]) => void {
+  const now = deviceNow;
+  if (!now) return () => {};
+  const span: OperationSpan = { title, start: now(), end: now(), depth: operationDepth++, outcome: "ok" };
+  const spans = operationSpans;
+  spans.push(span);
+  return (final, outcome) => {
+    operationDepth = Math.max(0, operationDepth - 1);
+    Object.assign(span, { title: final, end: now(), outcome });
+  };
+}
+
 /** Lines the running test adds to a named text attachment (e.g. the flash map after each cut). */
 let notes = new Map<string, string[]>();
 
@@ -77,7 +107,11 @@ export function evidenceNote(name: string, line: string): void {
   notes.set(name, lines);
 }
 
-async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promise<void> {
+async function attachNotesAndFlash(
+  failed: boolean,
+  powerWasCut: boolean,
+  marks: EvidenceMarks,
+): Promise<void> {
   for (const [name, lines] of notes) await allure.attachment(name, lines.join("\n"), "text/plain");
   if (!failed && !powerWasCut) return;
   for (const e of expectedFlash)
@@ -86,6 +120,28 @@ async function attachNotesAndFlash(failed: boolean, powerWasCut: boolean): Promi
       renderFlashDiff(e.flash, e.image, e.label),
       "text/plain",
     );
+  if (!failed) return;
+  // A failed test that wrote a flash nobody said what to expect of: what changed since it began.
+  for (const { flash, at, ops } of marks.flashes ?? []) {
+    if (flash.counters.ops === ops || expectedFlash.some((e) => e.flash === flash)) continue;
+    const start = { address: flash.base, bytes: snapshotBytes(at) };
+    await allure.attachment(
+      `flash diff: ${flash.name} since the test began`,
+      renderFlashDiff(flash, start, "the contents at the start of the test"),
+      "text/plain",
+    );
+  }
+}
+
+/** A snapshot's sectors as one array from the flash's base. */
+function snapshotBytes(at: FlashSnapshot): Uint8Array {
+  const out = new Uint8Array(at.sectors.reduce((n, s) => n + s.length, 0));
+  let offset = 0;
+  for (const sector of at.sectors) {
+    out.set(sector, offset);
+    offset += sector.length;
+  }
+  return out;
 }
 
 /** How many exchanges the tail keeps. */
@@ -146,6 +202,49 @@ export function reproId(boardId: string, fullTitle: string, title = fullTitle): 
   return `${boardId}-${slug}-${hash}`;
 }
 
+/** Label on every result of a test run under a fault plan: one per fault, what it is and whether it fired. */
+export const INJECTED_FAULT_LABEL = "injected-fault";
+
+/**
+ * The faults the test ran under: on an emulated board those that fired during it ("... fired
+ * at flash op 37 (program 0x08004000+2048)") and those it armed that did not fire (one an
+ * earlier test left armed counts once it fires); on a lab board the run's own (`hil run --fault`).
+ */
+export function injectedFaults(
+  board: Board,
+  marks: EvidenceMarks,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const dev = board.emulator;
+  if (!dev)
+    return (env.HIL_FAULTS ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((f) => `${f} (run fault)`);
+  const fired = dev.faults.firedSince(marks.fired);
+  const everFired = new Set(dev.faults.fired.map((f) => f.fault));
+  return [
+    ...fired.map((f) => `${formatFault(f.fault)} fired at ${f.detail}`),
+    ...dev.faults.faults
+      .slice(marks.planned ?? dev.faults.faults.length)
+      .filter((f) => !everFired.has(f))
+      .map((f) => `${formatFault(f)} armed, did not fire`),
+  ];
+}
+
+/**
+ * A failure under injected faults says so under its first line (which `hil replay` compares):
+ * "injected fault: flash-op:1=flash-fail fired at flash op 1 (erase 0x0)".
+ */
+function noteInjectedFaults(thrown: unknown, faults: readonly string[]): void {
+  if (faults.length === 0 || !(thrown instanceof Error) || isPending(thrown)) return;
+  try {
+    thrown.message += faults.map((f) => `\ninjected fault: ${f}`).join("");
+  } catch {
+    // a frozen error keeps its message; the label still says it
+  }
+}
+
 export async function recordEvidence(
   board: Board,
   marks: EvidenceMarks,
@@ -154,6 +253,7 @@ export async function recordEvidence(
   fullTitle = title,
 ): Promise<void> {
   const failed = error !== undefined && !isPending(error.thrown);
+  for (const fault of injectedFaults(board, marks)) await allure.label(INJECTED_FAULT_LABEL, fault);
   if (failed) {
     await allure.label(FAILURE_LABEL, classifyError(error.thrown));
     const dir = await writeReproBundle(board, marks, title, fullTitle, error.thrown);
@@ -163,7 +263,7 @@ export async function recordEvidence(
   const powerWasCut = (dev?.power.historySince(marks.power) ?? []).some(
     (p) => p.event === "off" || p.event === "lost",
   );
-  await attachNotesAndFlash(failed, powerWasCut);
+  await attachNotesAndFlash(failed, powerWasCut, marks);
   if (!dev) return;
   const { events } = dev.eventsSince(marks.events);
   const fired = dev.faults.firedSince(marks.fired);
@@ -172,13 +272,14 @@ export async function recordEvidence(
     const plan = { seed: board.seed, faults: dev.faults.faults, fired };
     await allure.attachment("fault plan", JSON.stringify(plan, null, 2), "application/json");
   }
-  if (events.length > 0 || failed) {
+  if (events.length > 0 || operationSpans.length > 0 || failed) {
     const svg = renderTimelineSvg({
       title: `${board.id}: ${title}`,
       events,
       maxEvents: MAX_TIMELINE_EVENTS,
       power: dev.power.historySince(marks.power),
       faults: fired.map((f) => ({ t: f.t, detail: f.detail, what: formatWhat(f.fault.what) })),
+      operations: operationSpans,
       wallMs: Date.now() - marks.wallStart,
     });
     await allure.attachment("state timeline", svg, "image/svg+xml");
@@ -249,16 +350,23 @@ export function wrapTestsWithEvidence(suite: Mocha.Suite, board: Board, marks: (
       watched = new Map();
       notes = new Map();
       expectedFlash = [];
+      operationSpans = [];
+      operationDepth = 0;
+      const dev = board.emulator;
+      deviceNow = dev ? () => dev.clock.now() : undefined;
       try {
         return await body.call(this);
       } catch (e) {
         error = { thrown: e };
+        noteInjectedFaults(e, injectedFaults(board, marks()));
         throw e;
       } finally {
         await recordEvidence(board, marks(), test.title, error, test.fullTitle()).catch(() => {});
         watched = new Map();
         notes = new Map();
         expectedFlash = [];
+        operationSpans = [];
+        deviceNow = undefined;
       }
     };
   }

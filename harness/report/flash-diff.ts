@@ -71,6 +71,59 @@ export function renderFlashDiff(flash: Flash, image: PlacedImage, label = "expec
   return [`${head}\n${diffs.length} sector(s) differ:`, ...lines].join("\n");
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The diff in one line, as an assertion message: how many bytes differ in which sectors,
+ * where the first difference is and what both sides hold there ("stm32l432 flash: 1 byte of
+ * v2 at 0x08000000 (8192 B) differs, in sector 6; first at 0x08000da2: flash 0xdb, image
+ * 0xd9"). `undefined` when every byte matches.
+ */
+export function flashDiffHeadline(flash: Flash, image: PlacedImage, label = "the image"): string | undefined {
+  const diffs = diffFlash(flash, image);
+  const first = diffs[0];
+  if (!first) return undefined;
+  const bytes = diffs.reduce((n, d) => n + d.differing, 0);
+  const shown = diffs.slice(0, 8).map((d) => `${d.sector.index}${d.erased ? " (erased)" : ""}`);
+  if (diffs.length > shown.length) shown.push(`… ${diffs.length - shown.length} more`);
+  const where = `${diffs.length === 1 ? "sector" : "sectors"} ${shown.join(", ")}`;
+  const f = first.first;
+  return `${flash.name}: ${plural(bytes, "byte")} of ${label} at ${hex(image.address)} (${image.bytes.length} B) ${
+    bytes === 1 ? "differs" : "differ"
+  }, in ${where}; first at ${hex(f.address)}: flash ${hex(f.got, 2)}, image ${hex(f.want, 2)}`;
+}
+
+/**
+ * The same for two byte arrays (a read-back, a slot's contents), `address` being where
+ * `got[0]` sits: how many bytes differ, the first and last difference, a length mismatch.
+ */
+export function bytesDiffHeadline(
+  got: Uint8Array,
+  want: Uint8Array,
+  { address = 0, label = "the expected bytes" }: { address?: number; label?: string } = {},
+): string | undefined {
+  const n = Math.min(got.length, want.length);
+  let differing = 0;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < n; i++)
+    if (got[i] !== want[i]) {
+      differing++;
+      if (first < 0) first = i;
+      last = i;
+    }
+  const parts: string[] = [];
+  if (got.length !== want.length) parts.push(`got ${plural(got.length, "byte")}, want ${want.length}`);
+  if (first >= 0) {
+    parts.push(
+      `${plural(differing, "byte")} of ${n} ${differing === 1 ? "differs" : "differ"} from ${label}`,
+    );
+    parts.push(`first at ${hex(address + first)}: got ${hex(got[first]!, 2)}, want ${hex(want[first]!, 2)}`);
+    if (last !== first) parts.push(`last at ${hex(address + last)}`);
+  }
+  return parts.length ? parts.join("; ") : undefined;
+}
+
 /**
  * One character per sector of `range`: which known image it holds (the image's letter),
  * `.` erased, `x` anything else. "NNNN.OOO" after a cut in a swap reads at a glance.

@@ -8,7 +8,8 @@
 import * as allure from "allure-js-commons";
 import type { OperationObserver } from "../clients/operation.js";
 import type { Board } from "../rig/board.js";
-import { watchTranscript } from "./evidence.js";
+import { operationStarted, watchTranscript } from "./evidence.js";
+import { expectedErrorNow } from "./expect-error.js";
 
 const CONTROLS = { power: "power", boot: "boot", reset: "reset" } as const;
 
@@ -73,13 +74,26 @@ export function steppedBoard(board: Board): Board {
 export const allureOperationSteps: OperationObserver = (source, title, body) => {
   watchTranscript(source.kind, source.transcript);
   if (!reporting()) return body({ retitle() {} });
+  // An error the test declared (expectError) ends the step as passed, named in its title.
   const stepped = allure.step(title, async (step) => {
     let final: string | undefined;
+    // The client lane of the timeline picture.
+    const ended = operationStarted(title);
+    let outcome: "ok" | "failed" | "expected" = "failed";
     try {
-      return await body({ retitle: (t) => (final = t) });
+      const value = await body({ retitle: (t) => (final = t) });
+      outcome = "ok";
+      return { value };
+    } catch (e) {
+      const expected = expectedErrorNow();
+      if (!expected?.matches(e)) throw e;
+      final = `${final ?? title} → ${expected.name} (expected)`;
+      outcome = "expected";
+      return { error: e };
     } finally {
+      ended(final ?? title, outcome);
       if (final !== undefined) await step.displayName(final);
     }
   });
-  return Promise.resolve(stepped);
+  return Promise.resolve(stepped).then((r) => ("error" in r ? Promise.reject(r.error) : r.value));
 };

@@ -1,9 +1,12 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 const SEED_STEP3 = "Nordic DevAcademy nRF Connect SDK Intermediate L9 E2 step 3 (custom key, upload, reset)";
@@ -55,7 +58,7 @@ describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
         });
       await s.reset();
       expect(await s.running()).to.equal("1.1.0");
-      if (s.dev) expect(slotBytes(s.dev, 0, v2.length)).to.deep.equal(v2);
+      if (s.dev) expect(slotBytes(s.dev, 0, v2.length)).to.equalBytes(v2);
       expect((await s.client.list())[1]).to.include({ version: "1.0.0", confirmed: false, pending: false });
     });
 
@@ -78,8 +81,8 @@ describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
           magic: BootMagicState.GOOD,
           imageOk: BootFlagState.SET,
         });
-        expect(slotBytes(s.dev, 0, v1.length)).to.deep.equal(v1);
-        expect(slotBytes(s.dev, 1, v2.length)).to.deep.equal(v2);
+        expect(slotBytes(s.dev, 0, v1.length)).to.equalBytes(v1);
+        expect(slotBytes(s.dev, 1, v2.length)).to.equalBytes(v2);
       }
       // The reverted image can be tested again.
       expect((await s.client.test(hashOf(v2)))[1]).to.include({ pending: true });

@@ -1,14 +1,18 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
+import { expectError } from "../../harness/report/expect-error.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { sectorMap } from "../../harness/report/flash-diff.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { equal, factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * MCUboot's simulator method (sim/src/image.rs run_perm_with_fails, run_revert_with_fails):
@@ -138,7 +142,7 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       const { dev, client } = await emulatedSession(board, v1);
       const before = dev.flash.counters.ops;
       dev.flash.armCut(before + 8);
-      const err = await client.upload(v2).catch((e) => e);
+      const err = await expectError(() => client.upload(v2), "SmpTimeoutError");
       expect(err).to.be.instanceOf(Error).with.property("name", "SmpTimeoutError");
       expect(dev.state).to.equal("off");
       await dev.power.on();
@@ -146,7 +150,7 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       const again: number[] = [];
       await client.upload(v2, { onProgress: (p) => again.push(p.off) });
       expect(again[0], "no session survived the cut").to.be.below(400);
-      expect(slotBytes(dev, 1, v2.length)).to.deep.equal(v2);
+      expect(slotBytes(dev, 1, v2.length)).to.equalBytes(v2);
     });
   });
 
@@ -176,8 +180,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       expect(offs[0], "resumed from the device's offset, not from 0").to.be.at.least(reached);
       // What the device holds, as the list reports it (and byte for byte on an emulator).
       const pending = (await client.list()).find((i) => !i.active);
-      expect(pending?.hash, "the secondary holds the uploaded image").to.deep.equal(hashOf(v2));
-      if (dev) expect(slotBytes(dev, 1, v2.length)).to.deep.equal(v2);
+      expect(pending?.hash, "the secondary holds the uploaded image").to.equalBytes(hashOf(v2));
+      if (dev) expect(slotBytes(dev, 1, v2.length)).to.equalBytes(v2);
     });
   });
 });

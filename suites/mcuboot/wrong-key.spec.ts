@@ -1,9 +1,12 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers, WRONG_KEY } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 const SEED_STEP4 = "Nordic DevAcademy nRF Connect SDK Intermediate L9 E2 step 4 (wrong key must fail)";
@@ -39,7 +42,7 @@ describe("mcuboot: an image signed with another key", () => {
         expect(s.dev.secondary.isErased(0, s.dev.secondary.size), "the secondary slot is erased").to.equal(
           true,
         );
-        expect(slotBytes(s.dev, 0, v1.length)).to.deep.equal(v1);
+        expect(slotBytes(s.dev, 0, v1.length)).to.equalBytes(v1);
         expect(trailers(s.dev).primary).to.include({
           magic: BootMagicState.UNSET,
           imageOk: BootFlagState.UNSET,

@@ -1,8 +1,11 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 const CLAUSE = "design.md: FaultPlan (flash program failure, bit flip)";
@@ -19,11 +22,11 @@ describe("sim-nor: flash error injection", () => {
       // Staging: 5 erases (log + 4 slot sectors), then the image rows; flip a bit in row 3.
       dev.faults.add({ where: { at: "flash-op", op: start + 8 }, what: { do: "bit-flip" } });
       await dev.stage(v2);
-      expect(slot(dev, "secondary", v2.length)).to.not.deep.equal(v2);
+      expect(slot(dev, "secondary", v2.length)).not.to.equalBytes(v2);
       await dev.requestInstall();
       await dev.power.cycle();
       expect(dev.runningVersion).to.equal(1);
-      expect(slot(dev, "primary", v1.length)).to.deep.equal(v1);
+      expect(slot(dev, "primary", v1.length)).to.equalBytes(v1);
       expect(dev.events.map((e) => e.detail)).to.include("staged image does not verify: install abandoned");
     });
 
@@ -48,7 +51,7 @@ describe("sim-nor: flash error injection", () => {
       expect(dev.runningVersion).to.equal(undefined);
       await dev.power.cycle();
       expect(dev.runningVersion).to.equal(2);
-      expect(slot(dev, "primary", v2.length)).to.deep.equal(v2);
+      expect(slot(dev, "primary", v2.length)).to.equalBytes(v2);
     });
   });
 });

@@ -1,8 +1,11 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * The power-fail loop of MCUboot's simulator, on the synthetic A/B board: count the flash
@@ -28,8 +31,8 @@ describe("sim-nor: power interruption during an A/B install", () => {
       await dev.power.cycle();
       expect(dev.state).to.equal("running");
       expect(dev.runningVersion).to.equal(2);
-      expect(slot(dev, "primary", v2.length)).to.deep.equal(v2);
-      expect(slot(dev, "secondary", v1.length)).to.deep.equal(v1);
+      expect(slot(dev, "primary", v2.length)).to.equalBytes(v2);
+      expect(slot(dev, "secondary", v1.length)).to.equalBytes(v1);
     });
 
     for (const torn of [false, true]) {

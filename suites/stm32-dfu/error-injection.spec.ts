@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import {
   buildDfuseFile,
@@ -10,6 +10,8 @@ import {
   loadImage,
 } from "../../harness/protocol/dfu/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { expectError } from "../../harness/report/expect-error.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import {
@@ -21,6 +23,8 @@ import {
   startInBootloader,
   stm32,
 } from "./fixture.js";
+
+use(flashChai);
 
 /** Documented refusals: errTARGET, stall + errSTALLEDPKT, RDP errVENDOR, corrupt files, WB55 limits. */
 const rig = getRig();
@@ -46,10 +50,10 @@ describe("stm32-dfu: error injection", () => {
       const dev = stm32(board);
       if (dev && before) {
         const after = dev.chip.flash;
-        expect(after.peek(p.flash.base, 2048)).to.deep.equal(appImage(board, 2048, "outside"));
+        expect(after).to.hold({ address: p.flash.base, bytes: appImage(board, 2048, "outside") });
         expect(after.counters.programs).to.equal(before.counters.programs);
       }
-      const err = await client.setAddress(end).catch((e: unknown) => e);
+      const err = await expectError(() => client.setAddress(end), "errTARGET");
       expect(err).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
       expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errTARGET);
     });
@@ -99,10 +103,10 @@ describe("stm32-dfu: error injection", () => {
       dev.chip.readoutProtect();
       await dev.systemReset("suite: RDP level 1");
       const client = await connect(board);
-      const err = await client.upload(profile(board).flash.base, 256).catch((e: unknown) => e);
+      const err = await expectError(() => client.upload(profile(board).flash.base, 256), "errVENDOR");
       expect(err).to.be.instanceOf(DfuError).and.include({ status: "errVENDOR", state: "dfuERROR" });
       expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errVENDOR);
-      const write = await client.erasePage(profile(board).flash.base).catch((e: unknown) => e);
+      const write = await expectError(() => client.erasePage(profile(board).flash.base), "errVENDOR");
       expect(write).to.be.instanceOf(DfuError).with.property("status", "errVENDOR");
       await client.readUnprotect();
       expect(dev.chip.rdpLevel).to.equal(0);
@@ -120,17 +124,19 @@ describe("stm32-dfu: error injection", () => {
       const secure = Uint8Array.from({ length: 64 }, (_, i) => i);
       dev.chip.flash.load(sfsa, secure);
       const client = await connect(board);
-      const mass = await client.massErase().catch((e: unknown) => e);
+      const mass = await expectError(() => client.massErase(), "errTARGET");
       expect(mass).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
       await client.toIdle();
-      const erase = await client.erasePage(sfsa).catch((e: unknown) => e);
+      const erase = await expectError(() => client.erasePage(sfsa), "errTARGET");
       expect(erase).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
       await client.toIdle();
-      const write = await client
-        .download(loadImage("secure.bin", new Uint8Array(64), { address: sfsa }), { erase: false })
-        .catch((e: unknown) => e);
+      const write = await expectError(
+        () =>
+          client.download(loadImage("secure.bin", new Uint8Array(64), { address: sfsa }), { erase: false }),
+        "errTARGET",
+      );
       expect(write).to.be.instanceOf(DfuError).with.property("status", "errTARGET");
-      expect(dev.chip.flash.peek(sfsa, 64)).to.deep.equal(secure);
+      expect(dev.chip.flash).to.hold({ address: sfsa, bytes: secure });
     });
   });
 });

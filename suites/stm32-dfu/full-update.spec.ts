@@ -1,6 +1,7 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { DfuState } from "../../harness/protocol/dfu/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import {
@@ -13,6 +14,8 @@ import {
   startInBootloader,
   stm32,
 } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * Erase + download + verify + leave, from each input format, then the application runs
@@ -37,7 +40,7 @@ describe("stm32-dfu: full update", () => {
         expect(app.vendorId).to.equal(appFilter(board).vendorId);
         const dev = stm32(board);
         if (dev) {
-          expect(dev.chip.flash.peek(base, data.length)).to.deep.equal(data);
+          expect(dev.chip.flash).to.hold({ address: base, bytes: data });
           expect(dev.mode).to.deep.include({ kind: "application", entry: base });
         }
       });

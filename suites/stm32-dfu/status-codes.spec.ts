@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { type DfuClient, DfuError } from "../../harness/clients/dfu/index.js";
 import {
   DFU_STATUS_MEANINGS,
@@ -10,6 +10,8 @@ import {
 } from "../../harness/protocol/dfu/index.js";
 import { clause } from "../../harness/report/clause.js";
 import { expectFlash } from "../../harness/report/evidence.js";
+import { expectError } from "../../harness/report/expect-error.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -24,6 +26,8 @@ import {
   profile,
   startInBootloader,
 } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * Every DFU 1.1 bStatus a device may report, handled by the host. The STM32 ROM reports only
@@ -105,7 +109,7 @@ async function expectRecovery(
   await client.clearStatus();
   expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
   await client.download(asFile("bin", base, data));
-  expect(emulatedStm32(board).chip.flash.peek(base, data.length)).to.deep.equal(data);
+  expect(emulatedStm32(board).chip.flash).to.hold({ address: base, bytes: data });
 }
 
 describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
@@ -122,7 +126,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         const client = await connect(board);
         injectStatus(board, "dfu.dnload.block", FAILING, status);
 
-        const err = await client.download(image).catch((e: unknown) => e);
+        const err = await expectError(() => client.download(image), status);
         const failedAt = base + (FAILING - 1) * BLOCK;
         await expectStatusError(board, client, err, status, {
           operation: `DNLOAD block ${FAILING + 1}`,
@@ -132,7 +136,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         expect(dev.chip.flash.isErased(failedAt, BLOCK), "the failed block is not written").to.equal(true);
         const expected = new Uint8Array(IMAGE).fill(0xff);
         expected.set(data.subarray(0, failedAt - base));
-        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
+        expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
 
         await expectRecovery(board, client, base, data);
       });
@@ -152,7 +156,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         // A download's DNLOADs begin with one Erase command per page, in address order.
         injectStatus(board, "dfu.request.DNLOAD", 2, status);
 
-        const err = await client.download(asFile("bin", base, data)).catch((e: unknown) => e);
+        const err = await expectError(() => client.download(asFile("bin", base, data)), status);
         await expectStatusError(board, client, err, status, {
           operation: "Erase page",
           address: base + pageSize,
@@ -160,7 +164,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
         // The first page erased, the failed one and the rest still the old image, no new block written.
         const expected = old.slice();
         expected.fill(0xff, 0, pageSize);
-        expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(expected);
+        expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
 
         await expectRecovery(board, client, base, data);
       });
@@ -179,7 +183,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       // leave() without an address: its zero-length DNLOAD is the next DNLOAD.
       injectStatus(board, "dfu.request.DNLOAD", 1, "errNOTDONE");
 
-      const err = await client.leave().catch((e: unknown) => e);
+      const err = await expectError(() => client.leave(), "errNOTDONE");
       expect(err).to.be.instanceOf(DfuError).and.include({
         kind: "status",
         status: "errNOTDONE",
@@ -191,12 +195,12 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       // Still the same enumeration of the bootloader: nothing manifested, the handle is live.
       expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errNOTDONE, DfuState.dfuERROR]);
       expect(dev.mode.kind).to.equal("bootloader");
-      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
 
       await client.clearStatus();
       expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
       await client.download(image);
-      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
       await client.leave(base);
       await client.waitForApplication(appFilter(board));
       expect(dev.mode).to.deep.include({ kind: "application", entry: base });
@@ -223,7 +227,7 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       const cleared = during.findIndex((e) => e.note?.includes(DFU_STATUS_MEANINGS.errFIRMWARE));
       expect(cleared, "the transcript says which error was cleared, with its meaning").to.be.at.least(0);
       expect(during.slice(cleared).some((e) => e.setup?.bRequest === DfuRequest.CLRSTATUS)).to.equal(true);
-      expect(dev.chip.flash.peek(base, IMAGE)).to.deep.equal(data);
+      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
       expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuDNLOAD_IDLE]);
     });
   });

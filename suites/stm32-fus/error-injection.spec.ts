@@ -1,15 +1,18 @@
 import * as chai from "chai";
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { type FusClient, FusClientError, fusTraceChai } from "../../harness/clients/fus/index.js";
 import { customerTestKey } from "../../harness/devices/stm32/fus/test-keys.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { skipWithReason } from "../../harness/report/skip.js";
 import type { Board } from "../../harness/rig/board.js";
 import { irreversibleGuard, irreversibleRefusal } from "../../harness/rig/interlock.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * AN5185 Table 3 rows and the Table 11 errors a host can provoke: each ends in the
@@ -99,8 +102,7 @@ describe("stm32-fus: error injection", () => {
             expect(e.fusError).to.equal("IMG_NOT_AUTHENTIC");
             await idleAgain(client);
             const dev = wb55(board);
-            if (dev)
-              expect(dev.chip.flash.peek(address, image.length), "no changes on flash").to.deep.equal(image);
+            if (dev) expect(dev.chip.flash, "no changes on flash").to.hold({ address, bytes: image });
             expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
             await client.link.close();
           });

@@ -1,12 +1,15 @@
 import * as chai from "chai";
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { fusTraceChai } from "../../harness/clients/fus/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { emulated, factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+
+use(flashChai);
 
 /** FUS flows as AN5185 §1.2, §2, §3 describe them, over each bootloader transport. */
 chai.use(fusTraceChai);
@@ -68,7 +71,7 @@ describe("stm32-fus: full flows", () => {
             expect(dev.fus!.mode).to.equal("stack");
             expect(dev.fus!.fusResets).to.be.at.least(2);
             const body = image.subarray(0, 24 * PAGE);
-            expect(dev.chip.flash.peek(address, body.length)).to.deep.equal(body);
+            expect(dev.chip.flash).to.hold({ address, bytes: body });
           }
           await client.link.close();
         });
@@ -91,9 +94,10 @@ describe("stm32-fus: full flows", () => {
           expect(address).to.be.below(FLASH + sfsa * PAGE);
           const dev = wb55(board);
           if (dev) {
-            expect(dev.chip.flash.peek(FLASH + sfsa * PAGE, 28 * PAGE)).to.deep.equal(
-              image.subarray(0, 28 * PAGE),
-            );
+            expect(dev.chip.flash).to.hold({
+              address: FLASH + sfsa * PAGE,
+              bytes: image.subarray(0, 28 * PAGE),
+            });
             expect(
               dev.chip.flash.isErased(address, FLASH + sfsa * PAGE - address),
               "staging area freed",

@@ -1,8 +1,9 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { NackError } from "../../harness/clients/stm32-usart/index.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
 import { Command, stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { skipWithReason } from "../../harness/report/skip.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -18,6 +19,8 @@ import {
   update,
   withUsartPersonality,
 } from "./fixture.js";
+
+use(flashChai);
 
 /**
  * The commands a part lists in Get are the ones it answers (AN3155, fact sheet §4.2): Erase
@@ -42,7 +45,7 @@ describe("stm32-usart: command set", () => {
       await link.write(Uint8Array.of(other, other ^ 0xff));
       expect((await link.read(1, { timeoutMs: 500 }))[0], `0x${other.toString(16)} NACKed`).to.equal(0x1f);
       expect(await client.getId(), "still synced").to.equal(profileForFamily(board.family).pid);
-      expect(await client.read(FLASH, image.length), "page 0 kept").to.deep.equal(image);
+      expect(await client.read(FLASH, image.length), "page 0 kept").to.equalBytes(image);
       await link.close();
     });
 
@@ -63,12 +66,12 @@ describe("stm32-usart: command set", () => {
         await update(board, client, image);
         await client.erasePages([1]);
         const back = await client.read(FLASH, image.length);
-        expect(back.subarray(0, page), "page 0 kept").to.deep.equal(image.subarray(0, page));
+        expect(back.subarray(0, page), "page 0 kept").to.equalBytes(image.subarray(0, page));
         expect(
           back.subarray(page, 2 * page).every((b) => b === 0xff),
           "page 1 erased",
         ).to.equal(true);
-        expect(back.subarray(2 * page), "page 2 kept").to.deep.equal(image.subarray(2 * page));
+        expect(back.subarray(2 * page), "page 2 kept").to.equalBytes(image.subarray(2 * page));
         if (profileForFamily(board.family).massErase) {
           await client.massErase();
           expect(

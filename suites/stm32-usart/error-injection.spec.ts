@@ -1,11 +1,14 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { NackError, UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
 import { usartRom } from "../../harness/devices/stm32/usart/port.js";
 import { commandFrame, encodeWriteData, u32Frame } from "../../harness/protocol/stm32-usart/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appImage, FLASH, factoryReset, open, rejection, stm32, USART, update } from "./fixture.js";
+
+use(flashChai);
 
 /** What the bootloader refuses, and that it refuses it without writing anything. */
 const rig = getRig();
@@ -25,7 +28,7 @@ describe("stm32-usart: error injection", () => {
       expect((await link.read(1, { timeoutMs: 500 }))[0]).to.equal(0x79);
       await link.write(frame);
       expect((await link.read(1, { timeoutMs: 1000 }))[0], "NACK").to.equal(0x1f);
-      expect(await client.readMemory(FLASH, 8)).to.deep.equal(new Uint8Array(8).fill(0xff));
+      expect(await client.readMemory(FLASH, 8)).to.equalBytes(new Uint8Array(8).fill(0xff));
       await link.close();
     });
   });
@@ -50,11 +53,11 @@ describe("stm32-usart: error injection", () => {
       });
       await client.writeProtect([0]);
       await client.write(FLASH, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
-      expect(await client.readMemory(FLASH, 8)).to.deep.equal(new Uint8Array(8).fill(0xff));
+      expect(await client.readMemory(FLASH, 8)).to.equalBytes(new Uint8Array(8).fill(0xff));
       await client.writeUnprotect();
       expect(resets, "the host resynced after each protection command").to.equal(2);
       await client.write(FLASH, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
-      expect(await client.readMemory(FLASH, 8)).to.deep.equal(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+      expect(await client.readMemory(FLASH, 8)).to.equalBytes(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
       await link.close();
     });
 
@@ -83,7 +86,7 @@ describe("stm32-usart: error injection", () => {
       expect(refused).to.be.instanceOf(NackError);
       expect(await rejection(client.write(FLASH + 8192, new Uint8Array(8)))).to.be.instanceOf(NackError);
       await client.readoutUnprotect();
-      expect(await client.read(FLASH, 8192)).to.deep.equal(new Uint8Array(8192).fill(0xff));
+      expect(await client.read(FLASH, 8192)).to.equalBytes(new Uint8Array(8192).fill(0xff));
       if (board.emulator) expect(stm32(board).chip.rdpLevel).to.equal(0);
       await link.close();
     });
@@ -110,7 +113,7 @@ describe("stm32-usart: error injection", () => {
       expect(dev.chip.flash.isErased(FLASH + 512, 256), "block 3 not written").to.equal(true);
       await client.recover();
       await client.write(FLASH + 512, image.subarray(512));
-      expect(await client.read(FLASH, 4096)).to.deep.equal(image);
+      expect(await client.read(FLASH, 4096)).to.equalBytes(image);
       await link.close();
     });
   });

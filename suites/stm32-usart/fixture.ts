@@ -1,15 +1,18 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
 import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
 import { Stm32Device } from "../../harness/devices/stm32/device.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
 import { usartRom } from "../../harness/devices/stm32/usart/port.js";
 import type { UsartQuirks } from "../../harness/devices/stm32/usart/quirks.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import type { Board } from "../../harness/rig/board.js";
 import type { BoardNeed } from "../../harness/rig/select.js";
 import { openUsartLink } from "../../harness/rig/usart-link.js";
 import { Random } from "../../harness/sim/random.js";
 import type { ByteStream } from "../../harness/transport/byte-stream.js";
+
+use(flashChai);
 
 export const FLASH = 0x0800_0000;
 export const USART: BoardNeed = { family: ["stm32l432", "stm32wb55"], capabilities: ["usart"] };
@@ -91,7 +94,7 @@ export async function update(board: Board, client: UsartBootloader, image: Uint8
   const pages = Math.ceil(image.length / pageSize(board));
   await client.erasePages(Array.from({ length: pages }, (_, i) => i));
   await client.write(FLASH, image);
-  expect(await client.read(FLASH, image.length), "read back after write").to.deep.equal(image);
+  expect(await client.read(FLASH, image.length), "read back after write").to.equalBytes(image);
 }
 
 /** The error `p` rejects with; fails the test when it resolves. */

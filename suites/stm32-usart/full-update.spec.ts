@@ -1,8 +1,11 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appImage, FLASH, factoryReset, open, stm32, USART, update } from "./fixture.js";
+
+use(flashChai);
 
 /** A firmware update over the USART ROM bootloader (AN3155), as a lab script runs it. */
 const rig = getRig();
@@ -41,7 +44,7 @@ describe("stm32-usart: full update", () => {
       await client.go(FLASH);
       if (board.emulator) {
         const dev = stm32(board);
-        expect(dev.chip.flash.peek(FLASH, image.length)).to.deep.equal(image);
+        expect(dev.chip.flash).to.hold({ address: FLASH, bytes: image });
         expect(dev.mode).to.deep.include({ kind: "application", entry: FLASH });
       }
       await link.close();

@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import { type TKeyClient, TKeyDigestError, TKeySilentError } from "../../harness/clients/tkey/index.js";
 import {
   appDigest,
@@ -9,9 +9,13 @@ import {
   STATUS_BAD,
 } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { expectError } from "../../harness/report/expect-error.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 
@@ -49,7 +53,7 @@ describe("tkey: error injection", () => {
         client = await replug(board);
         expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
         const app = appOf(board, 500);
-        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
       });
     }
 
@@ -59,7 +63,7 @@ describe("tkey: error injection", () => {
         client = await replug(board);
         if (bad.loading) await client.sendLoadApp(1000);
         await client.writeRaw(bad.bytes, bad.what);
-        const err = await client.probe().catch((e: unknown) => e);
+        const err = await expectError(() => client!.probe(), TKeySilentError);
         expect(err).to.be.instanceOf(TKeySilentError);
         expect((err as TKeySilentError).partial).to.have.length(0);
         const dev = emulatedTKey(board);
@@ -68,7 +72,7 @@ describe("tkey: error injection", () => {
         client = await replug(board);
         expect((await client.probe()).mode).to.equal("firmware");
         const app = appOf(board, 300);
-        expect((await client.loadApp(app)).digest).to.deep.equal(appDigest(app));
+        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
       });
     }
 
@@ -85,10 +89,10 @@ describe("tkey: error injection", () => {
         what: { do: "bit-flip" },
       });
       const app = appOf(board, 2000);
-      const err = await client.loadApp(app).catch((e: unknown) => e);
+      const err = await expectError(() => client!.loadApp(app), TKeyDigestError);
       expect(err).to.be.instanceOf(TKeyDigestError);
-      expect((err as TKeyDigestError).expected).to.deep.equal(appDigest(app));
-      expect((err as TKeyDigestError).actual).to.deep.equal(dev.app!.digest);
+      expect((err as TKeyDigestError).expected).to.equalBytes(appDigest(app));
+      expect((err as TKeyDigestError).actual).to.equalBytes(dev.app!.digest);
     });
 
     it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
@@ -100,10 +104,10 @@ describe("tkey: error injection", () => {
         where: { at: "event", event: "tkey.rx.byte", occurrence: dev.counters.rxBytes + 1 },
         what: { do: "serial-drop" },
       });
-      const err = await client.loadApp(appOf(board, 400)).catch((e: unknown) => e);
+      const err = await expectError(() => client!.loadApp(appOf(board, 400)), TKeySilentError);
       expect(err).to.be.instanceOf(TKeySilentError);
       client = await connect(board);
-      const silent = await client.probe().catch((e: unknown) => e);
+      const silent = await expectError(() => client!.probe(), TKeySilentError);
       expect(silent, "still halted before the replug").to.be.instanceOf(TKeySilentError);
       client = await replug(board);
       expect((await client.probe()).mode).to.equal("firmware");

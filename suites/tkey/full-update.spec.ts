@@ -1,4 +1,4 @@
-import { expect } from "chai";
+import { expect, use } from "chai";
 import type { TKeyClient } from "../../harness/clients/tkey/index.js";
 import {
   appDigest,
@@ -8,9 +8,12 @@ import {
   ussFromSecret,
 } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+
+use(flashChai);
 
 const rig = getRig();
 
@@ -55,12 +58,12 @@ describe("tkey: full app load", () => {
         client = await replug(board);
         const app = appOf(board, size());
         const result = await client.loadApp(app);
-        expect(result.digest).to.deep.equal(appDigest(app));
+        expect(result.digest).to.equalBytes(appDigest(app));
         expect(result.chunks).to.equal(Math.ceil(app.length / 127));
         // The firmware has handed over: a probe now reaches the app, which answers NOK.
         expect(await client.probe()).to.deep.equal({ mode: "app" });
         const dev = emulatedTKey(board);
-        if (dev) expect(dev.app?.image).to.deep.equal(app);
+        if (dev) expect(dev.app?.image).to.equalBytes(app);
       });
     }
 
@@ -80,7 +83,7 @@ describe("tkey: full app load", () => {
           digest: appDigest(app),
           uss: result.uss?.field,
         });
-        expect(dev.cdi).to.deep.equal(expected);
+        expect(dev.cdi).to.equalBytes(expected);
         expect(result.uss !== undefined).to.equal(withUss);
       });
     }

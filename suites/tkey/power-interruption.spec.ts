@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
 import { clause } from "../../harness/report/clause.js";
+import { expectError } from "../../harness/report/expect-error.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
@@ -70,7 +71,7 @@ describe("tkey: power interruption during an app load", () => {
         where: { at: "event", event: "tkey.chunk.acked", occurrence: dev.counters.chunks + 4 },
         what: { do: "power-cut" },
       });
-      const err = await client.loadApp(appOf(board, APP_SIZE)).catch((e: unknown) => e);
+      const err = await expectError(() => client!.loadApp(appOf(board, APP_SIZE)), TKeyGoneError);
       expect(err).to.be.instanceOf(TKeyGoneError);
       expect(dev.state).to.equal("off");
       await board.power.on();

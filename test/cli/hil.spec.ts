@@ -71,5 +71,14 @@ describe("hil command line", function () {
     expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
     expect(r.stdout).to.match(/^0 passed, 1 failed, 0 skipped$/m);
     expect(r.stdout).to.include("injected erase failure");
+    // The failure says which fault the run injected, and where it hit.
+    expect(r.stdout).to.match(/injected fault: flash-op:1=flash-fail fired at flash op 1 \(erase /);
+    // The run ends with the failed test, its bundle's id and the command that replays it.
+    const [id, ...others] = await readdir(join(tmp, "repro"));
+    expect(others).to.deep.equal([]);
+    const summary = r.stdout.slice(r.stdout.indexOf("\nfailed (1):\n") + 1).split("\n");
+    expect(summary[0]).to.equal("failed (1):");
+    expect(summary[1]).to.match(/^ {2}.*clean install boots/);
+    expect(summary[2]).to.equal(`    repro ${id}: npx hil replay ${id}`);
   });
 });

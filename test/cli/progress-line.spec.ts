@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { expect } from "chai";
 import sinon from "sinon";
-import { attachProgressLine, progressText } from "../../harness/cli/progress-line.js";
+import { attachProgressLine, middleCut, progressText } from "../../harness/cli/progress-line.js";
 import { operation } from "../../harness/clients/operation.js";
 import { Transcript } from "../../harness/transport/transcript.js";
 
@@ -70,9 +70,33 @@ describe("hil run: progress line on a terminal", () => {
     }
   });
 
-  it("keeps the line to one terminal row", () => {
-    const text = progressText(3, 9, ["a".repeat(100)], [{ title: "upload", done: 1, total: 4 }], 40);
-    expect(text).to.have.length(39);
-    expect(text.endsWith("…")).to.equal(true);
+  it("keeps the line to one terminal row, shortening the title in its middle", () => {
+    const title = ["stm32-dfu: power interruption", "l432-0 (stm32l432)", "a clean cut at every flash op"];
+    const ops = [
+      { title: "download 262144 bytes", done: 0, total: 0 },
+      { title: "download 128 blocks", done: 58, total: 128 },
+    ];
+    for (const columns of [80, 100, 120]) {
+      const text = progressText(37, 412, title, ops, columns);
+      expect(text.length, String(columns)).to.be.at.most(columns - 1);
+      // The count, the operation and its percent are whole; the title keeps both its ends.
+      expect(text.startsWith("[37/412] stm32-dfu"), text).to.equal(true);
+      expect(text.endsWith(" · download 262144 bytes › download 128 blocks 45%"), text).to.equal(true);
+      expect(text, text).to.match(/ op · /);
+      expect(text, text).to.include("…");
+    }
+    // With no room for a title at all, the innermost operation and its percent still show.
+    const narrow = progressText(3, 9, ["a".repeat(100)], ops, 34);
+    expect(narrow.length).to.be.at.most(33);
+    expect(narrow.startsWith("[3/9] …")).to.equal(true);
+    expect(narrow.endsWith("download 128 blocks 45%")).to.equal(true);
+    // A line that fits is left as it is.
+    expect(progressText(1, 2, ["a", "b"], [], 80)).to.equal("[1/2] a › b");
+  });
+
+  it("middleCut keeps both ends and the length asked for", () => {
+    expect(middleCut("abcdefghij", 5)).to.equal("ab…ij");
+    expect(middleCut("abcdefghij", 10)).to.equal("abcdefghij");
+    expect(middleCut("abcdefghij", 6)).to.equal("abc…ij");
   });
 });

@@ -43,17 +43,17 @@ describe("cli/run-verdict: the close of hil run", () => {
     expect(untestedBoards({})).to.deep.equal([]);
   });
 
-  it("hil help says what exit code 4 of hil run means", async () => {
+  it("hil run --help says what exit code 4 means", async () => {
     const printed: string[] = [];
     const log = console.log;
     console.log = (text: string) => printed.push(text);
     try {
-      expect(await main(["help"])).to.equal(0);
+      expect(await main(["run", "--help"])).to.equal(0);
     } finally {
       console.log = log;
     }
     expect(printed.join("\n").replace(/\s+/g, " ")).to.include(
-      `exit code 1 when a test failed, else ${EXIT_UNTESTED} when a lab board could not be tested (quarantined at the start or during the run, or leased by another run past HIL_LEASE_TIMEOUT_MS; the close names each with why)`,
+      `Exit code 1 when a test failed, else ${EXIT_UNTESTED} when a lab board could not be tested (quarantined at the start or during the run, or leased by another run past HIL_LEASE_TIMEOUT_MS; the close names each with why)`,
     );
   });
 });

@@ -591,8 +591,9 @@ export class RomDfu implements UsbFunction {
 
   #set(state: DfuState, status: DfuStatus): void {
     if (state !== this.#state || status !== this.#status)
+      // Its own kind: a report draws the DFU state as bands, apart from the ROM's messages.
       this.device.log(
-        "dfu",
+        "dfu state",
         status === DfuStatus.OK ? stateName(state) : `${stateName(state)} ${statusName(status)}`,
       );
     this.#state = state;

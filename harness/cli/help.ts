@@ -1,0 +1,159 @@
+/**
+ * What `hil --help` and `hil <command> --help` print: a short overview of the commands, and
+ * per command its synopsis and what it does. One table, so the overview and the per-command
+ * help cannot drift apart.
+ */
+
+export interface CommandHelp {
+  /** The command's arguments and options, as typed. */
+  synopsis: string;
+  /** One line for the overview. */
+  summary: string;
+  /** What it does, its options and exit codes. */
+  details: string;
+}
+
+export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+  run: {
+    synopsis:
+      "[--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]\n" +
+      "        [--allow-irreversible] [--skip-check] [--shard I/N]",
+    summary: "run the suites on a rig",
+    details: `Runs the suites under suites/ on a rig (default rigs/emulated.yaml); Allure results go to
+reports/allure-results, bundles of failed tests to reports/repro/<id>.
+  --rig FILE             the rig file (or HIL_RIG)
+  --grep PATTERN         only the tests whose full title matches
+  --seed N               the run seed: every random choice of the run (or HIL_SEED)
+  --fault WHERE=WHAT     a fault injected into every emulated board (repeatable)
+  --keep-results         keep the results and bundles of earlier runs
+  --allow-irreversible   FUS key lock, RDP level 2, ... may run on boards marked sacrificial
+  --skip-check           no health check of lab boards first (failing boards are quarantined)
+  --shard I/N            the I-th of N deterministic shares of the suite files (one per rack job)
+Ends with the failed tests, their repro ids and the \`hil replay\` command for each.
+Exit code 1 when a test failed, else 4 when a lab board could not be tested (quarantined at the
+start or during the run, or leased by another run past HIL_LEASE_TIMEOUT_MS; the close names
+each with why); 2 for a bad option or rig file.`,
+  },
+  report: {
+    synopsis: "[--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]",
+    summary: "JUnit, qualification matrix and Allure report from a run's results",
+    details: `From the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
+the single-file Allure report with history (reports/allure-report).
+  --results DIR            the Allure results (default reports/allure-results)
+  --out DIR                where the reports go (default reports)
+  --no-allure              skip the Allure report
+  --gate                   exit 3 when a critical test failed, the success rate is below
+                           --min-success-rate R (default 1), or a clause of a --require SET
+                           has no passing test`,
+  },
+  replay: {
+    synopsis: "ID [--rig FILE]",
+    summary: "rerun a failed test from its repro bundle",
+    details: `Reruns a failed test from its bundle reports/repro/ID (same rig, seed, faults) and says
+whether it still fails the same way (exit 0) or not (exit 1). \`hil run\` prints the ID of each
+failed test.`,
+  },
+  rigs: {
+    synopsis: "[--rig FILE] [--check [--cycle]]",
+    summary: "validate a rig file, list its boards; --check health-checks them",
+    details: `Validates a rig file and lists its boards and capabilities; --check health-checks each
+board (power backend answers, board found by identity and asked who it is: bootloader ID/PID,
+FUS version, TKey name/version, MCUboot images; --cycle power-cycles first), exit 1 when one
+fails (infrastructure).`,
+  },
+  keygen: {
+    synopsis: "-t ecdsa-p256|ed25519 -k FILE",
+    summary: "write a PEM private key for signing MCUboot images",
+    details: "Writes a new PEM private key for signing MCUboot images (as imgtool keygen).",
+  },
+  sign: {
+    synopsis:
+      "-k KEY --version X.Y.Z[+B] -H HDR_SIZE -S SLOT_SIZE [--pad-header] [--align N]\n" +
+      "        [--max-align N] [--pad|--confirm] [--pad-sig] [--public-key-format hash|full]\n" +
+      '        [--pure] [-L ADDR] [--security-counter N|auto] [-d "(ID, X.Y.Z)"] [--overwrite-only]\n' +
+      "        [--erased-val 0|0xff] INFILE OUTFILE",
+    summary: "sign an MCUboot image (as imgtool sign)",
+    details: "Signs an MCUboot image with the options of imgtool sign.",
+  },
+  smp: {
+    synopsis:
+      "list|upload FILE [--test]|test HASH|confirm [HASH]|reset|echo TEXT --board ID [--rig FILE]\n" +
+      "        [--reset] [--upgrade] [--timeout MS]",
+    summary: "mcumgr-style SMP commands to an nrf52840 board",
+    details: `mcumgr-style SMP commands to an nrf52840 board's serial port (a lab board's port found by
+identity, and again after a reset); --reset ends upload/test/confirm with a reset and lists
+what the application reports once it answers again.`,
+  },
+  emulate: {
+    synopsis:
+      "<stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR]\n" +
+      "        [--fault WHERE=WHAT]... [--boot app] [--option KEY=VALUE]... [--log]",
+    summary: "serve an emulated board on a pty (and USB/IP) until stopped",
+    details: `Serves an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM.
+stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
+  (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
+tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
+  SIGHUP replugs the TKey.
+nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]
+  [--option mode=swap-using-move|swap-using-scratch|overwrite-only],
+  MCUboot serial recovery / SMP on the pty.`,
+  },
+  tkey: {
+    synopsis: "info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]",
+    summary: "probe a TKey and load an app",
+    details: "Probes a TKey (name, version, UDI) and loads an app, digest checked; every read has a timeout.",
+  },
+  usart: {
+    synopsis:
+      "info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]\n" +
+      "        (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]",
+    summary: "drive an STM32 USART bootloader (AN3155) by hand",
+    details: "Drives an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure.",
+  },
+  dfu: {
+    synopsis:
+      "list|download FILE [--verify] [--leave]|upload FILE --address A --length N|erase --address A [--length N]|--mass|leave\n" +
+      "        --rig FILE --board ID [--alt NAME|N] [--address A]",
+    summary: "drive an STM32 DfuSe bootloader (AN3156) by hand",
+    details: "Drives an STM32 DfuSe bootloader (AN3156) by hand, dfu-util style; a .bin needs --address.",
+  },
+  fus: {
+    synopsis:
+      "state|start|info|upgrade FILE [--address A]|delete|start-ws|auth-key FILE|lock-auth-key\n" +
+      "        --rig FILE --board ID [--transport usb-dfu|usart] [--allow-irreversible]",
+    summary: "drive STM32WB FUS (AN5185) through the ROM bootloader",
+    details: `Drives STM32WB FUS (AN5185) through the ROM bootloader and prints the state trace;
+lock-auth-key is irreversible: it needs a sacrificial board and --allow-irreversible.`,
+  },
+};
+
+const ENVIRONMENT = `environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
+  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR (board leases),
+  HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000)`;
+
+/** `hil --help`: one line per command. */
+export function overview(): string {
+  const width = Math.max(...Object.keys(COMMAND_HELP).map((n) => n.length));
+  return [
+    "usage: hil <command> [options]",
+    "",
+    "commands:",
+    ...Object.entries(COMMAND_HELP).map(([name, h]) => `  ${name.padEnd(width)}  ${h.summary}`),
+    "",
+    "hil <command> --help shows a command's options.",
+    ENVIRONMENT,
+  ].join("\n");
+}
+
+/** `hil <command> --help`, or undefined for an unknown command. */
+export function commandHelp(command: string): string | undefined {
+  const h = COMMAND_HELP[command];
+  if (!h) return undefined;
+  return [`usage: hil ${command} ${h.synopsis}`, "", h.details].join("\n");
+}
+
+/** Does the command line ask for help (`--help` or `-h` anywhere before a `--`)? */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
