@@ -16,7 +16,7 @@ import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
 import { toJunitXml } from "../report/junit.js";
 import { buildMatrix, loadCatalogue, matrixHtml, matrixMarkdown } from "../report/matrix.js";
-import { readResults } from "../report/results.js";
+import { readResults, settleResults } from "../report/results.js";
 import { projectRoot } from "../rig/load.js";
 import { resultsDir } from "./run-command.js";
 import { UsageError } from "./usage-error.js";
@@ -55,6 +55,8 @@ export async function runReport(opts: ReportOptions): Promise<number> {
       );
   }
 
+  // Status from the category, skip reasons as messages: the Allure report reads the files.
+  await settleResults(results);
   const all = await readResults(results);
   if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
   const facts = { ...runFacts(all), ...(await toolFacts(root)) };

@@ -210,7 +210,7 @@ describe("report: JUnit XML", () => {
       <properties>
         <property name="rig" value="emulated"/>
       </properties>
-      <skipped/>
+      <skipped message="rig &apos;emulated&apos; has no board of family tkey"/>
     </testcase>
   </testsuite>
 </testsuites>
@@ -330,7 +330,9 @@ describe("report: qualification matrix", () => {
     ]);
     const clean = results.filter((r) => r.status === "passed");
     expect(checkGate(clean, buildMatrix(catalogue, clean)).ok).to.equal(true);
-    const critical = toHilResult(raw("c", "failed", { severity: "critical" }));
+    const critical = toHilResult(
+      raw("c", "failed", { severity: "critical" }, { statusDetails: { trace: "AssertionError: x" } }),
+    );
     expect(checkGate([critical], m, { minSuccessRate: 0 }).violations).to.deep.equal([
       "critical test failed (firmware-device): update-hil:suites/x.spec.ts: c on ?",
     ]);

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
-import { type HilResult, readResults } from "../../harness/report/results.js";
+import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
 interface RawStep {
@@ -18,6 +18,7 @@ interface RawStep {
 }
 interface RawResult {
   uuid: string;
+  status: string;
   name: string;
   labels: { name: string; value: string }[];
   steps: RawStep[];
@@ -34,6 +35,8 @@ describe("report: results of a suite run", function () {
   this.timeout(60_000);
   let dir: string;
   let raw: RawResult[];
+  /** The result files as allure-mocha wrote them, before `settleResults`. */
+  let written: RawResult[];
   let results: HilResult[];
 
   before(async () => {
@@ -64,12 +67,15 @@ describe("report: results of a suite run", function () {
         },
       },
     ).catch((e: { code?: number }) => {
-      if (e.code !== 4) throw e; // four tests fail on purpose
+      if (e.code !== 5) throw e; // five tests fail on purpose
     });
     const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
-    raw = await Promise.all(
-      files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult),
-    );
+    const read = () =>
+      Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult));
+    written = await read();
+    // What `hil report` does first: statuses from the categories, skip reasons as messages.
+    await settleResults(dir);
+    raw = await read();
     results = await readResults(dir);
   });
 
@@ -107,6 +113,30 @@ describe("report: results of a suite run", function () {
         .map((l) => l.value);
     expect(failureLabels("loses the lab")).to.deep.equal(["infrastructure"]);
     expect(failureLabels("passes with power steps")).to.deep.equal([]);
+  });
+
+  it("files a harness TypeError naming `assertErased` as harness, broken, in label, bundle, JUnit and matrix", async () => {
+    const name = "breaks the harness in a helper named like an assertion";
+    // allure-mocha guesses "failed" from /assert/i in the message; the category decides.
+    expect(written.find((r) => r.name === name)?.status).to.equal("failed");
+    expect(rawByName(name).status).to.equal("broken");
+    expect(byName(name)).to.deep.include({ status: "broken", category: "harness" });
+    expect(rawByName(name).labels.filter((l) => l.name === "failure")).to.deep.equal([
+      { name: "failure", value: "harness" },
+    ]);
+    const id = (await readdir(join(dir, "repro"))).find((b) => b.includes("breaks-the-harness-in-a-helper"));
+    const bundle = JSON.parse(await readFile(join(dir, "repro", String(id), "repro.json"), "utf8"));
+    expect(bundle.category).to.equal("harness");
+    const xml = toJunitXml(results);
+    const testcase = xml.slice(xml.indexOf(`<testcase name="${name}"`));
+    expect(testcase.slice(0, testcase.indexOf("</testcase>"))).to.match(
+      /<error message="Cannot read properties of null \(reading &apos;assertErased&apos;\)" type="harness">/,
+    );
+    const m = buildMatrix({ documents: [{ document: "fixture", clauses: ["fixture clause C"] }] }, results);
+    expect(m.rows[0]?.cells[0]).to.deep.include({ status: "broken" });
+    expect(m.rows[0]?.cells[0]?.tests).to.deep.equal([{ name, status: "broken", category: "harness" }]);
+    // The planted firmware fault (a chai assertion on a wrong state) stays the device's.
+    expect(rawByName("fails an assertion").status).to.equal("failed");
   });
 
   it("records power operations as nested steps without step code in the suite", () => {
@@ -161,7 +191,7 @@ describe("report: results of a suite run", function () {
 
   it("leaves a reproduction bundle per failed test with the command that reruns it", async () => {
     const bundles = (await readdir(join(dir, "repro"))).sort();
-    expect(bundles).to.have.length(4);
+    expect(bundles).to.have.length(5);
     const id = bundles.find((b) => b.includes("fails-an-assertion")) as string;
     expect(id).to.match(/^sim-nor-0-fails-an-assertion-[0-9a-f]{8}$/);
     const bundle = JSON.parse(await readFile(join(dir, "repro", id, "repro.json"), "utf8"));
@@ -184,9 +214,9 @@ describe("report: results of a suite run", function () {
     expect(rerun?.value).to.equal(bundle.command);
   });
 
-  it("gives JUnit one failure, two errors, one skip and the matrix its clauses", () => {
+  it("gives JUnit two failures, three errors, one skip and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="8" failures="2" errors="2" skipped="1"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="9" failures="2" errors="3" skipped="1"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
       { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
@@ -196,6 +226,7 @@ describe("report: results of a suite run", function () {
       // fixture-rig skipped this spec file's suite, so its clauses read "skipped" there.
       ["fixture clause A", "passed", "skipped"],
       ["fixture clause B", "failed", "skipped"],
+      ["fixture clause C", "broken", "skipped"],
     ]);
     expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —"]);
     expect(m.testsWithoutClause).to.have.length(4);
