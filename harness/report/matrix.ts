@@ -4,97 +4,27 @@
  * not run, and the tests behind each cell. Clauses without a test are listed as gaps, clauses
  * named by a test but missing from the catalogue are listed too, so neither can hide.
  */
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import {
+  type Citation,
+  type ClauseCatalogue,
+  citationOf,
+  type DocumentSource,
+  type Severity,
+} from "./catalogue.js";
 import { type HilResult, label, labelValues, type ResultStatus } from "./results.js";
 import { skipReasonOf } from "./skip.js";
 
 export const CLAUSE_LABEL = "clause";
 
-/** Allure's severities, most severe first; the gate blocks on the first two. */
-export const SEVERITIES = ["blocker", "critical", "normal", "minor", "trivial"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-const CatalogueSchema = z.object({
-  documents: z.array(
-    z
-      .object({
-        document: z.string().min(1),
-        set: z.string().min(1).optional(),
-        /** Where the clauses are written: paths under ../shared/ (seeds/…, reference/…, design.md). */
-        source: z.array(z.string().min(1)).optional(),
-        /** Severity of a failure against this document's clauses (default normal). */
-        severity: z.enum(SEVERITIES).optional(),
-        /** A clause, or a clause with its own severity. */
-        clauses: z.array(
-          z.union([
-            z.string().min(1),
-            z.object({ clause: z.string().min(1), severity: z.enum(SEVERITIES) }).strict(),
-          ]),
-        ),
-      })
-      .strict(),
-  ),
-});
-
-export interface CatalogueDocument {
-  document: string;
-  set?: string | undefined;
-  source?: string[] | undefined;
-  clauses: string[];
-  /** Severity per clause, where the catalogue gives one (else the document's, else normal). */
-  severities?: Record<string, Severity> | undefined;
-}
-export interface ClauseCatalogue {
-  documents: CatalogueDocument[];
-}
-
-const CATALOGUE_PATH = fileURLToPath(new URL("./clauses.yaml", import.meta.url));
-
-function normalize(raw: unknown, path: string): ClauseCatalogue {
-  const parsed = CatalogueSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  return {
-    documents: parsed.data.documents.map((d) => {
-      const severities: Record<string, Severity> = {};
-      const clauses = d.clauses.map((c) => {
-        const text = typeof c === "string" ? c : c.clause;
-        severities[text] = typeof c === "string" ? (d.severity ?? "normal") : c.severity;
-        return text;
-      });
-      return { document: d.document, set: d.set, source: d.source, clauses, severities };
-    }),
-  };
-}
-
-/** The repository's clause catalogue (harness/report/clauses.yaml), or another file. */
-export async function loadCatalogue(path = CATALOGUE_PATH): Promise<ClauseCatalogue> {
-  return normalize(parseYaml(await readFile(path, "utf8")), path);
-}
-
-let cached: ClauseCatalogue | undefined;
-
-/** The repository's catalogue, read once per process (suites label results while they run). */
-export function catalogueSync(): ClauseCatalogue {
-  cached ??= normalize(parseYaml(readFileSync(CATALOGUE_PATH, "utf8")), CATALOGUE_PATH);
-  return cached;
-}
-
-/** The document holding `clause` and the clause's severity, if the catalogue knows it. */
-export function findClause(
-  catalogue: ClauseCatalogue,
-  clause: string,
-): { document: CatalogueDocument; severity: Severity } | undefined {
-  const document = catalogue.documents.find((d) => d.clauses.includes(clause));
-  if (!document) return undefined;
-  return { document, severity: document.severities?.[clause] ?? "normal" };
-}
+export {
+  type CatalogueDocument,
+  type ClauseCatalogue,
+  catalogueSync,
+  findClause,
+  loadCatalogue,
+  SEVERITIES,
+  type Severity,
+} from "./catalogue.js";
 
 export type CellStatus = "passed" | "failed" | "broken" | "skipped" | "not run";
 
@@ -111,8 +41,10 @@ export interface MatrixRow {
   document: string;
   /** How bad a failure against it is (catalogue; normal for uncatalogued clauses). */
   severity: Severity;
-  /** Where it is written, under ../shared/. */
-  source: string[];
+  /** The document by name, revision and section, with its public address (uncatalogued: none). */
+  citation: Citation | undefined;
+  /** The sources of its document (for the document's heading). */
+  sources: DocumentSource[];
   set: string | undefined;
   /** false: named by a test but not in the catalogue. */
   catalogued: boolean;
@@ -193,7 +125,8 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
     set: string | undefined,
     catalogued: boolean,
     severity: Severity = "normal",
-    source: string[] = [],
+    citation: Citation | undefined = undefined,
+    sources: DocumentSource[] = [],
   ): MatrixRow => {
     const covering = byClause.get(clause) ?? [];
     const packages = new Set(covering.map((r) => label(r, "package")));
@@ -217,7 +150,8 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
       clause,
       document,
       severity,
-      source,
+      citation,
+      sources,
       set,
       catalogued,
       tests: [...new Set(covering.map((r) => r.name))].sort(),
@@ -231,7 +165,15 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
     for (const clause of doc.clauses) {
       known.add(clause);
       rows.push(
-        row(clause, doc.document, doc.set, true, doc.severities?.[clause] ?? "normal", doc.source ?? []),
+        row(
+          clause,
+          doc.document,
+          doc.set,
+          true,
+          doc.severities?.[clause] ?? "normal",
+          citationOf(doc, clause),
+          doc.sources ?? [],
+        ),
       );
     }
   for (const clause of [...byClause.keys()].filter((c) => !known.has(c)).sort())
@@ -272,6 +214,15 @@ function cellText(cell: MatrixCell): string {
 
 const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/** "AN5185 Rev 1 (21-Mar-2019), ST firmware upgrade services for STM32WB Series". */
+function sourceText(s: DocumentSource): string {
+  return `${s.name} ${s.revision}${s.date ? ` (${s.date})` : ""}, ${s.title}`;
+}
+const sourceMarkdown = (s: DocumentSource) =>
+  s.url ? `[${md(sourceText(s))}](${s.url})` : md(sourceText(s));
+const citationMarkdown = (c: Citation | undefined) =>
+  c === undefined ? "" : c.url ? `[${md(c.text)}](${c.url})` : md(c.text);
+
 /** The matrix as Markdown: a table per document, then gaps and tests without a clause. */
 export function matrixMarkdown(m: QualificationMatrix, title = "Qualification matrix"): string {
   const out = [`# ${title}`, ""];
@@ -283,14 +234,14 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
   for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
     const rows = m.rows.filter((x) => x.document === doc);
     out.push(`## ${doc}`, "");
-    const source = rows[0]?.source ?? [];
-    if (source.length) out.push(`Source: ${source.map((p) => `\`../shared/${p}\``).join(", ")}`, "");
-    out.push(`| clause | severity | ${m.columns.map(md).join(" | ")} | tests |`);
-    out.push(`|---|---|${m.columns.map(() => "---").join("|")}|---|`);
+    const sources = rows[0]?.sources ?? [];
+    if (sources.length) out.push(`Sources: ${sources.map(sourceMarkdown).join("; ")}`, "");
+    out.push(`| clause | cites | severity | ${m.columns.map(md).join(" | ")} | tests |`);
+    out.push(`|---|---|---|${m.columns.map(() => "---").join("|")}|---|`);
     for (const r of rows) {
       const tests = r.tests.length ? r.tests.map(md).join("<br>") : "**gap: no test**";
       out.push(
-        `| ${md(r.clause)} | ${r.severity} | ${r.cells.map((c) => md(cellText(c))).join(" | ")} | ${tests} |`,
+        `| ${md(r.clause)} | ${citationMarkdown(r.citation)} | ${r.severity} | ${r.cells.map((c) => md(cellText(c))).join(" | ")} | ${tests} |`,
       );
     }
     out.push("");
@@ -304,6 +255,10 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
 
 const html = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const sourceHtml = (s: DocumentSource) =>
+  s.url ? `<a href="${html(s.url)}">${html(sourceText(s))}</a>` : html(sourceText(s));
+const citationHtml = (c: Citation | undefined) =>
+  c === undefined ? "" : c.url ? `<a href="${html(c.url)}">${html(c.text)}</a>` : html(c.text);
 
 /** The matrix as one self-contained HTML page (no scripts, inline styles). */
 export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix"): string {
@@ -321,14 +276,13 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
   for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
     const rows = m.rows.filter((x) => x.document === doc);
     out.push(`<h2>${html(doc)}</h2>`);
-    const source = rows[0]?.source ?? [];
-    if (source.length)
-      out.push(`<p>Source: ${source.map((p) => `<code>../shared/${html(p)}</code>`).join(", ")}</p>`);
-    out.push("<table><thead><tr><th>clause</th><th>severity</th>");
+    const sources = rows[0]?.sources ?? [];
+    if (sources.length) out.push(`<p>Sources: ${sources.map(sourceHtml).join("; ")}</p>`);
+    out.push("<table><thead><tr><th>clause</th><th>cites</th><th>severity</th>");
     out.push(...m.columns.map((c) => `<th>${html(c)}</th>`), "<th>tests</th></tr></thead><tbody>");
     for (const r of rows) {
       out.push(
-        `<tr${r.tests.length === 0 && r.catalogued ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${r.severity}</td>`,
+        `<tr${r.tests.length === 0 && r.catalogued ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${citationHtml(r.citation)}</td><td>${r.severity}</td>`,
       );
       for (const c of r.cells) {
         const title = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");

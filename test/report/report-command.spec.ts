@@ -64,7 +64,7 @@ describe("hil report", function () {
     expect(code).to.equal(0);
     expect(await readFile(join(out, "junit.xml"), "utf8")).to.include('<property name="seed" value="9"/>');
     expect(await readFile(join(out, "qualification-matrix.md"), "utf8")).to.include(
-      "| AN3155: Go (0x21) | normal | passed (1) |",
+      "| AN3155: Go (0x21) | [AN3155 Rev 20](https://www.st.com/resource/en/application_note/cd00264342-usart-protocol-used-in-the-stm32-bootloader-stmicroelectronics.pdf) | normal | passed (1) |",
     );
     expect(await readFile(join(out, "qualification-matrix.html"), "utf8")).to.include(
       "<td>AN3155: Go (0x21)</td>",
