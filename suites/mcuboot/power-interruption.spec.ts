@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
 import { sectorMap } from "../../harness/report/flash-diff.js";
 import type { Board } from "../../harness/rig/board.js";
@@ -85,8 +85,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
     mcubootHooks(board);
 
     for (const kind of ["test", "perm", "revert"] as const) {
+      covers(SIM, TRAILER);
       it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
-        await clause(SIM, TRAILER);
         const { dev, runs, kept } = await stage(board, kind);
         const { total, failures } = await sweepSwapCuts(
           dev,
@@ -115,8 +115,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       });
     }
 
+    covers(SIM);
     it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
-      await clause(SIM);
       const { dev, runs, kept } = await stage(board, "test");
       let r = board.seed >>> 0;
       const next = (bound: number) => {
@@ -131,8 +131,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       expect(failures).to.deep.equal([]);
     });
 
+    covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
     it("an upload cut by power loss starts again from 0: no session survives the cut", async () => {
-      await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 13000);
       const { dev, client } = await emulatedSession(board, v1);
@@ -154,8 +154,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     mcubootHooks(board);
 
+    covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)");
     it("an upload the host stopped resumes from the offset the device reports (same file, same sha)", async () => {
-      await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)");
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 13000);
       const { dev, client } = await factory(board, v1);

@@ -64,6 +64,7 @@ describe("report: results of a suite run", function () {
           HIL_FAULTS: "",
           HIL_SEED: "",
           HIL_REPRO_DIR: join(dir, "repro"),
+          HIL_QUARANTINE: JSON.stringify({ "nor-lab": "uhubctl: hub 1-1 not found" }),
         },
       },
     ).catch((e: { code?: number }) => {
@@ -137,6 +138,29 @@ describe("report: results of a suite run", function () {
     expect(m.rows[0]?.cells[0]?.tests).to.deep.equal([{ name, status: "broken", category: "harness" }]);
     // The planted firmware fault (a chai assertion on a wrong state) stays the device's.
     expect(rawByName("fails an assertion").status).to.equal("failed");
+  });
+
+  it("a quarantined lab board's skipped results carry rig, board, family, clauses and the reason", () => {
+    const r = byName("never runs on a quarantined board");
+    const why =
+      "board nor-lab is quarantined for this run: its health check failed (uhubctl: hub 1-1 not found)";
+    expect(r.status).to.equal("skipped");
+    const labels = (n: string) => r.labels.filter((l) => l.name === n).map((l) => l.value);
+    expect([labels("rig"), labels("board"), labels("family"), labels("clause")]).to.deep.equal([
+      ["lab-rig"],
+      ["nor-lab"],
+      ["sim-nor"],
+      ["fixture clause A"],
+    ]);
+    // The Allure report shows the reason, not allure-mocha's "Test skipped".
+    expect(r.message).to.equal(why);
+    const xml = toJunitXml(results);
+    const testcase = xml.slice(xml.indexOf('<testcase name="never runs on a quarantined board"'));
+    expect(testcase.slice(0, testcase.indexOf("</testcase>"))).to.include(`<skipped message="${why}"/>`);
+    const m = buildMatrix({ documents: [{ document: "fixture", clauses: ["fixture clause A"] }] }, results);
+    const column = m.columns.indexOf("lab-rig / nor-lab");
+    expect(column, "the quarantined board has its column").to.be.at.least(0);
+    expect(m.rows[0]?.cells[column]).to.deep.include({ status: "skipped", reason: why });
   });
 
   it("records power operations as nested steps without step code in the suite", () => {
@@ -214,9 +238,9 @@ describe("report: results of a suite run", function () {
     expect(rerun?.value).to.equal(bundle.command);
   });
 
-  it("gives JUnit two failures, three errors, one skip and the matrix its clauses", () => {
+  it("gives JUnit two failures, three errors, two skips and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="9" failures="2" errors="3" skipped="1"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="10" failures="2" errors="3" skipped="2"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
       { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
@@ -224,11 +248,11 @@ describe("report: results of a suite run", function () {
     );
     expect(m.rows.map((r) => [r.clause, ...r.cells.map((c) => c.status)])).to.deep.equal([
       // fixture-rig skipped this spec file's suite, so its clauses read "skipped" there.
-      ["fixture clause A", "passed", "skipped"],
-      ["fixture clause B", "failed", "skipped"],
-      ["fixture clause C", "broken", "skipped"],
+      ["fixture clause A", "passed", "skipped", "skipped"],
+      ["fixture clause B", "failed", "skipped", "not run"],
+      ["fixture clause C", "broken", "skipped", "not run"],
     ]);
-    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —"]);
+    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —", "lab-rig / nor-lab"]);
     expect(m.testsWithoutClause).to.have.length(4);
   });
 });
