@@ -53,7 +53,6 @@ export async function clause(...refs: string[]): Promise<void> {
   if (links.length) await allure.links(...links);
 }
 
-
 /** Clauses declared by {@link covers} for the next `it`, while {@link declaringTests} runs. */
 let pending: readonly string[] | undefined;
 let declaring = false;
@@ -84,7 +83,7 @@ type MochaIt = Mocha.TestFunction;
 
 /**
  * Runs `define` (forEachBoard's body) with `it` taking the clauses {@link covers} declared
- * just before it; returns them by test. `it` is Mocha's global, swapped for the call only.
+ * just before it; returns every test it defined with them (none declared: an empty list). `it` is Mocha's global, swapped for the call only.
  */
 export function declaringTests(define: () => void): Map<Mocha.Test, readonly string[]> {
   const declared = new Map<Mocha.Test, readonly string[]>();
@@ -94,7 +93,7 @@ export function declaringTests(define: () => void): Map<Mocha.Test, readonly str
     const refs = pending;
     pending = undefined;
     const test = (original as (...a: unknown[]) => Mocha.Test).apply(this, args);
-    if (refs) declared.set(test, refs);
+    declared.set(test, refs ?? []);
     return test;
   }, original) as MochaIt;
   const outer = declaring;
@@ -102,7 +101,8 @@ export function declaringTests(define: () => void): Map<Mocha.Test, readonly str
   declaring = true;
   try {
     define();
-    if (pending) throw new Error(`covers(${pending.map((r) => JSON.stringify(r)).join(", ")}) has no it(...) after it`);
+    if (pending)
+      throw new Error(`covers(${pending.map((r) => JSON.stringify(r)).join(", ")}) has no it(...) after it`);
   } finally {
     g.it = original;
     declaring = outer;

@@ -20,6 +20,7 @@
 import * as allure from "allure-js-commons";
 import { observeOperations } from "../clients/operation.js";
 import { clause, declaringTests } from "../report/clause.js";
+import type { DeclaredTest } from "../report/declared.js";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { skipWithReason } from "../report/skip.js";
 import { allureOperationSteps, steppedBoard } from "../report/steps.js";
@@ -55,13 +56,6 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
  * description), never passed.
  */
-/** A test defined by forEachBoard with the clauses it declared: what `hil report` asks for gaps. */
-export interface DeclaredTest {
-  test: string;
-  family: string;
-  clauses: readonly string[];
-}
-
 const declaredTests: DeclaredTest[] = [];
 
 /** Every test forEachBoard has defined in this process, with its family and declared clauses. */
@@ -87,8 +81,11 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
   const selection = selectBoards(rig.boards, need, rig.name);
   if (selection.skipReason !== undefined) {
     const reason = selection.skipReason;
+    // The families it wanted: the matrix reads their clauses as not run, with this reason.
+    const families = typeof need.family === "string" ? [need.family] : need.family;
     it(`skipped: ${reason}`, async function () {
       await allure.label(LABEL_NAMES.rig, rig.name);
+      await allure.labels(...families.map((value) => ({ name: LABEL_NAMES.family, value })));
       await skipWithReason(this, reason);
     });
     return;

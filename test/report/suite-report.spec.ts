@@ -243,16 +243,23 @@ describe("report: results of a suite run", function () {
     expect(xml).to.match(/<testsuites name="update-hil" tests="10" failures="2" errors="3" skipped="2"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
-      { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
+      {
+        documents: [
+          { document: "fixture", clauses: ["fixture clause A", "fixture clause B", "fixture clause D"] },
+        ],
+      },
       results,
+      // What the suites declare: clause D has a TKey test, and the fixture rig has no TKey.
+      [{ test: "fixture: tkey never defined", family: "tkey", clauses: ["fixture clause D"] }],
     );
-    expect(m.rows.map((r) => [r.clause, ...r.cells.map((c) => c.status)])).to.deep.equal([
-      // fixture-rig skipped this spec file's suite, so its clauses read "skipped" there.
-      ["fixture clause A", "passed", "skipped", "skipped"],
-      ["fixture clause B", "failed", "skipped", "not run"],
-      ["fixture clause C", "broken", "skipped", "not run"],
+    expect(m.rows.map((r) => [r.clause, r.status, ...r.cells.map((c) => c.status), r.note])).to.deep.equal([
+      // The quarantined lab board has its column; its one test skipped with the reason.
+      ["fixture clause A", "passed", "passed", "skipped", undefined],
+      ["fixture clause B", "failed", "failed", "not run", undefined],
+      ["fixture clause D", "not run", "n/a", "n/a", "not run: rig 'fixture-rig' has no board of family tkey"],
+      ["fixture clause C", "failed", "broken", "not run", undefined],
     ]);
-    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —", "lab-rig / nor-lab"]);
+    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "lab-rig / nor-lab"]);
     expect(m.testsWithoutClause).to.have.length(4);
   });
 });
