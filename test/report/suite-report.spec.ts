@@ -4,7 +4,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { CategoryRule } from "@allurereport/core-api";
+import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
+import { allureCategoryRules } from "../../harness/report/categories.js";
 import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
 import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
@@ -138,6 +141,23 @@ describe("report: results of a suite run", function () {
     expect(m.rows[0]?.cells[0]?.tests).to.deep.equal([{ name, status: "broken", category: "harness" }]);
     // The planted firmware fault (a chai assertion on a wrong state) stays the device's.
     expect(rawByName("fails an assertion").status).to.equal("failed");
+  });
+
+  it("the Allure report puts each planted failure in its own category (Allure's own rule engine)", () => {
+    const rules = normalizeCategoriesConfig(allureCategoryRules() as unknown as CategoryRule[]);
+    const categoryIn = (name: string) => {
+      const r = byName(name);
+      return matchCategory(rules, {
+        status: r.status as "failed" | "broken",
+        labels: r.labels,
+        message: r.message,
+        trace: r.trace,
+        flaky: false,
+      })?.id;
+    };
+    expect(categoryIn("breaks the harness in a helper named like an assertion")).to.equal("harness");
+    expect(categoryIn("fails an assertion")).to.equal("firmware-device");
+    expect(categoryIn("loses the lab")).to.equal("infrastructure");
   });
 
   it("a quarantined lab board's skipped results carry rig, board, family, clauses and the reason", () => {
