@@ -133,6 +133,11 @@ export function findClause(
   return { document, severity: document.severities?.[clause] ?? "normal" };
 }
 
+/** "AN5185 Rev 1"; "DFU 1.1" alone, its name already says its revision. */
+export function sourceName(s: DocumentSource): string {
+  return s.name.endsWith(s.revision) ? s.name : `${s.name} ${s.revision}`;
+}
+
 /** A section reference inside a clause's text: "§2.2.2", "Table 11", "Appendix A", "Pattern 16". */
 const SECTION = /§\s?\d+(?:\.\d+)*|\bTable \d+|\bAppendix [A-Z]\b|\bPattern \d+|\bFigure \d+/;
 
@@ -151,10 +156,8 @@ export function citationOf(document: CatalogueDocument, clause: string): Citatio
   // Only the part before a ";" speaks of this source ("design.md: ...; AN3156 §5 ...").
   const own = named ? clause.slice(source.name.length).split(";")[0]! : "";
   const section = SECTION.exec(own)?.[0];
-  // "DFU 1.1" already says its revision "1.1".
-  const revision = source.name.endsWith(source.revision) ? undefined : source.revision;
   return {
-    text: [source.name, revision, section].filter(Boolean).join(" "),
+    text: [sourceName(source), section].filter(Boolean).join(" "),
     url: source.url,
     source,
   };

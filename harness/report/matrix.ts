@@ -14,6 +14,7 @@ import {
   citationOf,
   type DocumentSource,
   type Severity,
+  sourceName,
 } from "./catalogue.js";
 import type { DeclaredTest } from "./declared.js";
 import { type HilResult, label, labelValues, type ResultStatus } from "./results.js";
@@ -308,7 +309,7 @@ const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** "AN5185 Rev 1 (21-Mar-2019), ST firmware upgrade services for STM32WB Series". */
 function sourceText(s: DocumentSource): string {
-  return `${s.name} ${s.revision}${s.date ? ` (${s.date})` : ""}, ${s.title}`;
+  return `${sourceName(s)}${s.date ? ` (${s.date})` : ""}, ${s.title}`;
 }
 const sourceMarkdown = (s: DocumentSource) =>
   s.url ? `[${md(sourceText(s))}](${s.url})` : md(sourceText(s));
