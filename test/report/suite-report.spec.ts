@@ -11,6 +11,7 @@ import { allureCategoryRules } from "../../harness/report/categories.js";
 import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
 import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
+import { acquireLease, type Lease } from "../../harness/rig/lease.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
 interface RawStep {
@@ -38,12 +39,15 @@ describe("report: results of a suite run", function () {
   this.timeout(60_000);
   let dir: string;
   let raw: RawResult[];
+  let held: Lease | undefined;
   /** The result files as allure-mocha wrote them, before `settleResults`. */
   let written: RawResult[];
   let results: HilResult[];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "report-suite-"));
+    // Another run holds nor-held for the whole child run.
+    held = await acquireLease("nor-held", { dir: join(dir, "leases"), owner: "another run" });
     const mochaBin = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
     await promisify(execFile)(
       process.execPath,
@@ -68,6 +72,8 @@ describe("report: results of a suite run", function () {
           HIL_SEED: "",
           HIL_REPRO_DIR: join(dir, "repro"),
           HIL_QUARANTINE: JSON.stringify({ "nor-lab": "uhubctl: hub 1-1 not found" }),
+          HIL_LEASE_DIR: join(dir, "leases"),
+          HIL_LEASE_TIMEOUT_MS: "0",
         },
       },
     ).catch((e: { code?: number }) => {
@@ -84,6 +90,7 @@ describe("report: results of a suite run", function () {
   });
 
   after(async () => {
+    await held?.release();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -160,27 +167,43 @@ describe("report: results of a suite run", function () {
     expect(categoryIn("loses the lab")).to.equal("infrastructure");
   });
 
-  it("a quarantined lab board's skipped results carry rig, board, family, clauses and the reason", () => {
-    const r = byName("never runs on a quarantined board");
-    const why =
-      "board nor-lab is quarantined for this run: its health check failed (uhubctl: hub 1-1 not found)";
-    expect(r.status).to.equal("skipped");
-    const labels = (n: string) => r.labels.filter((l) => l.name === n).map((l) => l.value);
-    expect([labels("rig"), labels("board"), labels("family"), labels("clause")]).to.deep.equal([
-      ["lab-rig"],
-      ["nor-lab"],
-      ["sim-nor"],
-      ["fixture clause A"],
-    ]);
-    // The Allure report shows the reason, not allure-mocha's "Test skipped".
-    expect(r.message).to.equal(why);
+  it("a quarantined or lease-timed-out lab board's skipped results carry rig, board, family, clauses and the reason", () => {
+    const name = "never runs on a board it cannot have";
+    const onBoard = (id: string) => {
+      const r = results.find(
+        (x) => x.name === name && x.labels.some((l) => l.name === "board" && l.value === id),
+      );
+      expect(r, id).not.to.equal(undefined);
+      return r as HilResult;
+    };
     const xml = toJunitXml(results);
-    const testcase = xml.slice(xml.indexOf('<testcase name="never runs on a quarantined board"'));
-    expect(testcase.slice(0, testcase.indexOf("</testcase>"))).to.include(`<skipped message="${why}"/>`);
     const m = buildMatrix({ documents: [{ document: "fixture", clauses: ["fixture clause A"] }] }, results);
-    const column = m.columns.indexOf("lab-rig / nor-lab");
-    expect(column, "the quarantined board has its column").to.be.at.least(0);
-    expect(m.rows[0]?.cells[column]).to.deep.include({ status: "skipped", reason: why });
+    const quarantined =
+      "board nor-lab is quarantined for this run: its health check failed (uhubctl: hub 1-1 not found)";
+    for (const [id, why] of [
+      ["nor-lab", quarantined],
+      ["nor-held", /^board nor-held is leased \(waited 0 ms\): nor-held by another run/],
+    ] as const) {
+      const r = onBoard(id);
+      expect(r.status).to.equal("skipped");
+      const labels = (n: string) => r.labels.filter((l) => l.name === n).map((l) => l.value);
+      expect([labels("rig"), labels("board"), labels("family"), labels("clause")]).to.deep.equal([
+        ["lab-rig"],
+        [id],
+        ["sim-nor"],
+        ["fixture clause A"],
+      ]);
+      // The Allure report shows the reason, not allure-mocha's "Test skipped".
+      expect(r.message).to.match(
+        typeof why === "string" ? new RegExp(`^${why.replace(/[()]/g, "\\$&")}$`) : why,
+      );
+      const cases = xml.split("<testcase ").filter((c) => c.startsWith(`name="${name}"`));
+      const junit = cases.find((c) => c.includes(`value="${id}"`)) ?? "";
+      expect(junit).to.include(`<skipped message="${r.message.replace(/'/g, "&apos;")}"/>`);
+      const column = m.columns.indexOf(`lab-rig / ${id}`);
+      expect(column, `${id} has its column`).to.be.at.least(0);
+      expect(m.rows[0]?.cells[column]).to.deep.include({ status: "skipped", reason: r.message });
+    }
   });
 
   it("records power operations as nested steps without step code in the suite", () => {
@@ -258,9 +281,9 @@ describe("report: results of a suite run", function () {
     expect(rerun?.value).to.equal(bundle.command);
   });
 
-  it("gives JUnit two failures, three errors, two skips and the matrix its clauses", () => {
+  it("gives JUnit two failures, three errors, three skips and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="10" failures="2" errors="3" skipped="2"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="11" failures="2" errors="3" skipped="3"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
       {
@@ -274,12 +297,19 @@ describe("report: results of a suite run", function () {
     );
     expect(m.rows.map((r) => [r.clause, r.status, ...r.cells.map((c) => c.status), r.note])).to.deep.equal([
       // The quarantined lab board has its column; its one test skipped with the reason.
-      ["fixture clause A", "passed", "passed", "skipped", undefined],
-      ["fixture clause B", "failed", "failed", "not run", undefined],
-      ["fixture clause D", "not run", "n/a", "n/a", "not run: rig 'fixture-rig' has no board of family tkey"],
-      ["fixture clause C", "failed", "broken", "not run", undefined],
+      ["fixture clause A", "passed", "passed", "skipped", "skipped", undefined],
+      ["fixture clause B", "failed", "failed", "not run", "not run", undefined],
+      [
+        "fixture clause D",
+        "not run",
+        "n/a",
+        "n/a",
+        "n/a",
+        "not run: rig 'fixture-rig' has no board of family tkey",
+      ],
+      ["fixture clause C", "failed", "broken", "not run", "not run", undefined],
     ]);
-    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "lab-rig / nor-lab"]);
+    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "lab-rig / nor-held", "lab-rig / nor-lab"]);
     expect(m.testsWithoutClause).to.have.length(4);
   });
 });
