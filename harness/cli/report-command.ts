@@ -2,7 +2,8 @@
  * `hil report`: turns the Allure results of `hil run` into what a lab and a qualification
  * rest on, all under reports/:
  * - junit.xml for CI systems (failure type = failure category);
- * - qualification-matrix.md / .html (clause × rig/board, gaps listed);
+ * - qualification-matrix.md / .html (clause × rig/board, a summary per document, gaps
+ *   from the suites' declared clauses, which it loads without running them);
  * - environment.json / environment.properties (rig, boards, seeds, faults, versions, commit);
  * - the single-file Allure 3 report allure-report/index.html with history in history.jsonl
  *   (allure generate with allurerc.mjs, which reads environment.json and the failure
@@ -12,11 +13,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { execa } from "execa";
+import { collectDeclaredTests } from "../report/declared.js";
 import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
 import { toJunitXml } from "../report/junit.js";
 import { buildMatrix, loadCatalogue, matrixHtml, matrixMarkdown } from "../report/matrix.js";
-import { readResults } from "../report/results.js";
+import { readResults, settleResults } from "../report/results.js";
 import { projectRoot } from "../rig/load.js";
 import { resultsDir } from "./run-command.js";
 import { UsageError } from "./usage-error.js";
@@ -55,10 +57,19 @@ export async function runReport(opts: ReportOptions): Promise<number> {
       );
   }
 
+  // Status from the category, skip reasons as messages: the Allure report reads the files.
+  await settleResults(results);
   const all = await readResults(results);
   if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
   const facts = { ...runFacts(all), ...(await toolFacts(root)) };
-  const matrix = buildMatrix(await loadCatalogue(), all);
+  // Which clauses have a test at all: the suites say, not the results (a --grep run is not a gap).
+  const declared = await collectDeclaredTests(root).catch((e: unknown) => {
+    console.warn(
+      `hil report: could not load the suites to list their clauses (${(e as Error).message.split("\n")[0]}); gaps and "not run" come from the results alone`,
+    );
+    return undefined;
+  });
+  const matrix = buildMatrix(await loadCatalogue(), all, declared);
 
   await mkdir(out, { recursive: true });
   const rel = (p: string) => relative(process.cwd(), p) || p;

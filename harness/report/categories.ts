@@ -2,29 +2,25 @@
  * Which of the three failure categories a failed test belongs to (the table is in
  * failure-categories.mjs, shared with the Allure config): infrastructure, firmware-device or
  * harness. {@link classifyError} is what the suite hook puts on a failed result as the
- * `failure` label; {@link categoryOf} re-derives it from a stored result.
+ * `failure` label and into the repro bundle; {@link categoryOf} re-derives it from a stored
+ * result. The status follows the category ({@link statusOfCategory}), never the message.
  */
-import { getStatusFromError } from "allure-js-commons/sdk";
-import { categoryOf, type FailureCategoryId } from "./failure-categories.mjs";
+import { categoryOfError, type FailureCategoryId } from "./failure-categories.mjs";
 
 export {
   allureCategoryRules,
   categoryOf,
+  categoryOfClass,
+  categoryOfError,
+  ERROR_CATEGORIES,
   errorNameOf,
   FAILURE_CATEGORIES,
   FAILURE_LABEL,
   type FailureCategoryId,
+  statusOfCategory,
 } from "./failure-categories.mjs";
 
-/** The category of a thrown error, with the status Allure gives it (assertion: failed, else broken). */
+/** The category of a thrown error, from the error itself (its class, a category it declares). */
 export function classifyError(err: unknown): FailureCategoryId {
-  const status = getStatusFromError(err as Error);
-  const e = (typeof err === "object" && err !== null ? err : {}) as { name?: unknown; category?: unknown };
-  return (
-    categoryOf({
-      status,
-      errorName: typeof e.name === "string" ? e.name : undefined,
-      errorCategory: typeof e.category === "string" ? e.category : undefined,
-    }) ?? "harness"
-  );
+  return categoryOfError(err);
 }

@@ -3,12 +3,18 @@ export type FailureCategoryId = "infrastructure" | "firmware-device" | "harness"
 export interface FailureCategory {
   readonly id: FailureCategoryId;
   readonly name: string;
+  /** The status a result of this category has: "failed" for the firmware/device only. */
+  readonly status: "failed" | "broken";
   readonly errorNames: readonly string[];
-  readonly statuses: readonly ("failed" | "broken")[];
 }
 
 export declare const FAILURE_LABEL: "failure";
+export declare const ERROR_CATEGORIES: Readonly<Record<string, FailureCategoryId>>;
 export declare const FAILURE_CATEGORIES: readonly FailureCategory[];
+
+export declare function categoryOfClass(cls: unknown): FailureCategoryId | undefined;
+export declare function categoryOfError(err: unknown): FailureCategoryId;
+export declare function statusOfCategory(category: FailureCategoryId): "failed" | "broken";
 
 export declare function categoryOf(result: {
   status: string;

@@ -1,88 +1,157 @@
 // Failure categories that never mix: a nightly report says at a glance whether the lab, the
 // firmware or our own harness failed. One table, read by allurerc.mjs (Allure 3 `categories`
 // rules for the generated report) and by harness/report/categories.ts (the `failure` label on
-// each failed result, JUnit XML, the qualification matrix). Plain JavaScript so the Allure CLI
-// can load it without a TypeScript loader.
+// each failed result, the repro bundle, JUnit XML, the qualification matrix). Plain
+// JavaScript so the Allure CLI can load it without a TypeScript loader.
 
 /** Name of the label that carries a failed result's category id. */
 export const FAILURE_LABEL = "failure";
 
 /**
- * In match order: the first category whose rule fits wins.
- * - infrastructure: the lab failed (board not found, lease timeout, power backend, USB/IP, pty,
- *   a port closing or a DFU device leaving the bus under its client).
- *   Errors carrying `category: "infrastructure"` (InfrastructureError and its subclasses) or
- *   named in `errorNames`.
- * - firmware-device: a documented behaviour was violated: an assertion failed, or a host client
- *   reported the device's answer (bStatus, NACK, silence, wrong digest, unexpected reply).
- * - harness: anything else that broke (TypeError in our code, a bad fault plan, an emulator bug).
+ * The category of every error class the harness exports, by class name; a subclass not
+ * listed takes its nearest listed ancestor's (test/report/error-categories.spec.ts loads
+ * every module under harness/ and fails on an exported Error class that resolves to none).
+ * What is not here at all (TypeError, RangeError, a plain Error) is the harness's.
+ *
+ * - infrastructure: the lab failed: board not found, lease timeout, power backend, rig file,
+ *   USB/IP link, a port closing or a device leaving the bus under its client.
+ * - firmware-device: a documented behaviour was violated: a suite's expectation failed
+ *   (chai's AssertionError), or a host client reported the device's answer: a status, a
+ *   NACK, an unexpected or malformed reply, a wrong digest, or silence. A timeout is the
+ *   device's: a client waits for an answer the document promises within a budget on a link
+ *   that is still there (a link that went away is StreamClosedError / DFU "disconnected" /
+ *   DeviceGoneError, the lab's), and a hung bootloader (WB55 extended erase 0xFFFF) looks
+ *   exactly like that. A lab board that times out is still re-checked by the run.
+ * - harness: our own code or input: an emulator's internal error escaping to a test, a file
+ *   refused before anything was sent (image, key, options, fault plan), a safety stop.
  */
-export const FAILURE_CATEGORIES = Object.freeze([
-  {
-    id: "infrastructure",
-    name: "Infrastructure (lab)",
-    // A serial port closing under its client (USART adapter, TKey) means it was unplugged or
-    // lost power: the lab, never the firmware (the recheck decides whether the board sits out).
-    errorNames: [
-      "InfrastructureError",
-      "RigFileError",
-      "LinkClosedError",
-      "StreamClosedError",
-      "TKeyGoneError",
-    ],
-    statuses: ["failed", "broken"],
-  },
-  {
-    id: "firmware-device",
-    name: "Firmware / device",
-    errorNames: [
-      "AssertionError",
-      "DfuError",
-      "DfuPayloadError",
-      "UsartError",
-      "NackError",
-      "UsartTimeoutError",
-      "UnexpectedReplyError",
-      "UnsupportedCommandError",
-      "UsartCodecError",
-      "TKeyError",
-      "TKeySilentError",
-      "TKeyNokError",
-      "TKeyStatusError",
-      "TKeyProtocolError",
-      "TKeyDigestError",
-      "TKeyFrameError",
-      "SmpError",
-      "SmpTimeoutError",
-      "SmpCborError",
-      "SmpHeaderError",
-      "ReadTimeoutError",
-      "UpdateError",
-    ],
-    // An assertion failure is always the device's: Allure marks it "failed" (not "broken").
-    statuses: ["failed"],
-  },
-  {
-    id: "harness",
-    name: "Harness (our own exception)",
-    errorNames: [],
-    statuses: ["broken"],
-  },
+export const ERROR_CATEGORIES = Object.freeze({
+  // The lab.
+  InfrastructureError: "infrastructure",
+  RigFileError: "infrastructure",
+  SequenceSyntaxError: "infrastructure", // a rig file's stm32flash -i sequence
+  SkipScenario: "infrastructure", // escaped its skip: the rig cannot run the scenario
+  StreamClosedError: "infrastructure",
+  LinkClosedError: "infrastructure", // the USART adapter's port closed under the client
+  TKeyGoneError: "infrastructure", // the TKey's port closed: unplugged or unpowered
+  TKeyAbsentError: "infrastructure", // an emulated TKey unplugged from its port
+  DeviceGoneError: "infrastructure", // USB/IP: the exported device left
+  UsbipProtocolError: "infrastructure", // the USB/IP link spoke no USB/IP
+  // The firmware / device, as the suite or a client saw it.
+  AssertionError: "firmware-device",
+  TimeoutError: "firmware-device",
+  ReadTimeoutError: "firmware-device",
+  DfuError: "firmware-device", // kind "disconnected" says infrastructure itself (`category`)
+  DfuPayloadError: "firmware-device",
+  UsartError: "firmware-device",
+  NackError: "firmware-device",
+  UsartTimeoutError: "firmware-device",
+  UnexpectedReplyError: "firmware-device",
+  UnsupportedCommandError: "firmware-device",
+  UsartCodecError: "firmware-device",
+  FusClientError: "firmware-device", // kind "refused" is the harness's (see REFINEMENTS)
+  FusReplyError: "firmware-device",
+  DeviceInfoError: "firmware-device",
+  TKeyError: "firmware-device",
+  TKeySilentError: "firmware-device",
+  TKeyNokError: "firmware-device",
+  TKeyStatusError: "firmware-device",
+  TKeyProtocolError: "firmware-device",
+  TKeyDigestError: "firmware-device",
+  TKeyFrameError: "firmware-device",
+  SmpError: "firmware-device",
+  SmpTimeoutError: "firmware-device",
+  SmpCborError: "firmware-device",
+  SmpHeaderError: "firmware-device",
+  UpdateError: "firmware-device", // sim-nor: the device's own update refused
+  // Our own code and input.
+  UsageError: "harness",
+  TKeyInputError: "harness", // refused before anything was sent
+  TKeyOptionsError: "harness",
+  ImageFileError: "harness",
+  FusFooterError: "harness",
+  McubootImageError: "harness",
+  McubootKeyError: "harness",
+  FaultPlanError: "harness",
+  IrreversibleOperationRefused: "harness", // a safety stop, asked for without consent
+  // An emulator's internals: they end device work and never reach a test unless the
+  // emulator has a bug.
+  SessionEnded: "harness",
+  FlashAreaError: "harness",
+  FlashReadProtectedError: "harness",
+  FlashUnpoweredError: "harness",
+  PowerCutError: "harness",
+  PowerLostError: "harness",
+});
+
+/** Where one class's instances split by a field: a FUS client refusing before sending is ours. */
+const REFINEMENTS = Object.freeze([
+  { name: "FusClientError", field: "kind", value: "refused", category: "harness" },
 ]);
 
 /**
- * The category id of a failed or broken result, from what a report still has: its status, the
- * `failure` label if the harness put one, and the error's name (the first word of the stack or
- * message). `undefined` for passed and skipped results.
+ * In match order: the first category whose rule fits wins. `errorNames` are the class names
+ * of {@link ERROR_CATEGORIES} in it (for the Allure rules, which see only a trace's first
+ * word); `status` is the status a result of this category has (see {@link statusOfCategory}).
+ */
+export const FAILURE_CATEGORIES = Object.freeze(
+  [
+    { id: "infrastructure", name: "Infrastructure (lab)", status: "broken" },
+    { id: "firmware-device", name: "Firmware / device", status: "failed" },
+    { id: "harness", name: "Harness (our own exception)", status: "broken" },
+  ].map((c) => ({
+    ...c,
+    errorNames: Object.keys(ERROR_CATEGORIES).filter((n) => ERROR_CATEGORIES[n] === c.id),
+  })),
+);
+
+const IDS = new Set(FAILURE_CATEGORIES.map((c) => c.id));
+
+/**
+ * The category a class resolves to: its own entry or its nearest listed ancestor's, else
+ * undefined (a class the table does not know).
+ */
+export function categoryOfClass(cls) {
+  for (let c = cls; typeof c === "function" && c !== Error && c !== Object; c = Object.getPrototypeOf(c))
+    if (Object.hasOwn(ERROR_CATEGORIES, c.name)) return ERROR_CATEGORIES[c.name];
+  return undefined;
+}
+
+/**
+ * The category of a thrown value, from the error itself, never from its message: a
+ * `category` it declares ("infrastructure": InfrastructureError, a DFU device leaving the
+ * bus), a refinement by field, its class or nearest listed ancestor, its `name`; anything
+ * else (TypeError, a string) is the harness's.
+ */
+export function categoryOfError(err) {
+  if (typeof err !== "object" || err === null) return "harness";
+  if (typeof err.category === "string" && IDS.has(err.category)) return err.category;
+  for (const r of REFINEMENTS) if (err.name === r.name && err[r.field] === r.value) return r.category;
+  const byClass = categoryOfClass(err.constructor);
+  if (byClass) return byClass;
+  if (typeof err.name === "string" && Object.hasOwn(ERROR_CATEGORIES, err.name))
+    return ERROR_CATEGORIES[err.name];
+  return "harness";
+}
+
+/** A failed or broken result's status: "failed" for the firmware/device, "broken" for the rest. */
+export function statusOfCategory(category) {
+  return category === "firmware-device" ? "failed" : "broken";
+}
+
+/**
+ * The category id of a failed or broken result, from what a report still has: the
+ * `failure` label the harness put, else a category the error declared, else the error's
+ * class name (the first word of the stack or message). Never its status or message text
+ * (Allure guesses "failed" from /assert/i anywhere in the message). `undefined` for passed
+ * and skipped results.
  */
 export function categoryOf({ status, labels = [], errorName, errorCategory }) {
   if (status !== "failed" && status !== "broken") return undefined;
   const labelled = labels.find((l) => l.name === FAILURE_LABEL)?.value;
-  if (labelled && FAILURE_CATEGORIES.some((c) => c.id === labelled)) return labelled;
-  if (errorCategory === "infrastructure") return "infrastructure";
-  for (const c of FAILURE_CATEGORIES) if (errorName && c.errorNames.includes(errorName)) return c.id;
-  for (const c of FAILURE_CATEGORIES)
-    if (c.statuses.includes(status) && c.id !== "infrastructure") return c.id;
+  if (labelled && IDS.has(labelled)) return labelled;
+  if (errorCategory && IDS.has(errorCategory)) return errorCategory;
+  if (errorName && Object.hasOwn(ERROR_CATEGORIES, errorName)) return ERROR_CATEGORIES[errorName];
   return "harness";
 }
 
@@ -94,9 +163,10 @@ export function errorNameOf(text) {
 
 /**
  * Allure 3 `categories` rules (config key `categories`) equivalent to {@link categoryOf}: the
- * `failure` label first, then the error name at the start of the trace or message, then the
- * status. Allure adds its defaults ("Product errors", "Test errors") after these; nothing
- * failed or broken reaches them.
+ * `failure` label first, then the error name at the start of the trace or message, then
+ * the harness for the rest. `hil report` has set each result's status from its category
+ * before Allure reads it. Allure adds its defaults ("Product errors", "Test errors") after
+ * these; nothing failed or broken reaches them.
  */
 export function allureCategoryRules() {
   const names = (c) => `^\\s*(?:${c.errorNames.join("|")})(?:\\s*\\[[^\\]]*\\])?:`;
@@ -107,7 +177,7 @@ export function allureCategoryRules() {
         { statuses: ["failed", "broken"], trace: names(c) },
         { statuses: ["failed", "broken"], message: names(c) },
       );
-    if (c.id !== "infrastructure") matchers.push({ statuses: c.statuses });
+    if (c.id === "harness") matchers.push({ statuses: ["failed", "broken"] });
     return { id: c.id, name: c.name, matchers, groupBy: [{ label: "board" }], expand: true };
   });
 }

@@ -48,7 +48,9 @@ export function checkGate(
     const rows = matrix.rows.filter((r) => r.set === set);
     if (rows.length === 0) violations.push(`clause set '${set}' is not in the catalogue`);
     for (const r of rows) {
-      if (r.tests.length === 0) violations.push(`set ${set}: no test for ${r.clause}`);
+      if (r.status === "gap") violations.push(`set ${set}: no test for ${r.clause}`);
+      else if (r.tests.length === 0)
+        violations.push(`set ${set}: ${r.clause} did not run (${r.note ?? "not run"})`);
       else if (!r.cells.some((c) => c.status === "passed"))
         violations.push(`set ${set}: no passing test for ${r.clause}`);
     }

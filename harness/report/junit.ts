@@ -7,6 +7,7 @@
  * results give the same bytes.
  */
 import { stripAnsi } from "allure-js-commons/sdk";
+import { skipReason } from "./matrix.js";
 import { type HilResult, label, labelValues } from "./results.js";
 
 export interface JunitOptions {
@@ -102,7 +103,9 @@ export function toJunitXml(results: readonly HilResult[], opts: JunitOptions = {
           `      <${tag} message="${xmlEscape(message)}" type="${xmlEscape(r.category ?? "harness")}">${xmlEscape(r.trace || r.message)}</${tag}>`,
         );
       } else if (r.status === "skipped" || r.status === "unknown") {
-        body.push(message ? `      <skipped message="${xmlEscape(message)}"/>` : "      <skipped/>");
+        // Why: the reason the suite recorded (a quarantined board, a lease that timed out).
+        const why = skipReason(r).split("\n")[0] ?? "";
+        body.push(why ? `      <skipped message="${xmlEscape(why)}"/>` : "      <skipped/>");
       }
       out.push(body.length > 0 ? `${open}>\n${body.join("\n")}\n    </testcase>` : `${open}/>`);
     }

@@ -1,102 +1,39 @@
 /**
  * The qualification matrix: every document clause the project knows (clauses.yaml) × every
- * rig/board the results ran on → passed / failed (with category) / skipped (with reason) /
- * not run, and the tests behind each cell. Clauses without a test are listed as gaps, clauses
- * named by a test but missing from the catalogue are listed too, so neither can hide.
+ * rig/board the results ran on, where the board's family has a test for the clause →
+ * "2 of 3 passed" / "1 of 3 failed (firmware-device)" / skipped with the reason / not run,
+ * and the tests behind each cell. A clause no test declares is a gap; one a test declares
+ * but the run did not reach (--grep, --shard, no board of its family on the rig) is not run.
+ * Clauses named by a test but missing from the catalogue are listed too, so none can hide.
+ * Each document opens with its sources and a summary (clauses, passed, failed, skipped, not
+ * run, gaps).
  */
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import {
+  type Citation,
+  type ClauseCatalogue,
+  citationOf,
+  type DocumentSource,
+  type Severity,
+  sourceName,
+} from "./catalogue.js";
+import type { DeclaredTest } from "./declared.js";
 import { type HilResult, label, labelValues, type ResultStatus } from "./results.js";
 import { skipReasonOf } from "./skip.js";
 
 export const CLAUSE_LABEL = "clause";
 
-/** Allure's severities, most severe first; the gate blocks on the first two. */
-export const SEVERITIES = ["blocker", "critical", "normal", "minor", "trivial"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export {
+  type CatalogueDocument,
+  type ClauseCatalogue,
+  catalogueSync,
+  findClause,
+  loadCatalogue,
+  SEVERITIES,
+  type Severity,
+} from "./catalogue.js";
 
-const CatalogueSchema = z.object({
-  documents: z.array(
-    z
-      .object({
-        document: z.string().min(1),
-        set: z.string().min(1).optional(),
-        /** Where the clauses are written: paths under ../shared/ (seeds/…, reference/…, design.md). */
-        source: z.array(z.string().min(1)).optional(),
-        /** Severity of a failure against this document's clauses (default normal). */
-        severity: z.enum(SEVERITIES).optional(),
-        /** A clause, or a clause with its own severity. */
-        clauses: z.array(
-          z.union([
-            z.string().min(1),
-            z.object({ clause: z.string().min(1), severity: z.enum(SEVERITIES) }).strict(),
-          ]),
-        ),
-      })
-      .strict(),
-  ),
-});
-
-export interface CatalogueDocument {
-  document: string;
-  set?: string | undefined;
-  source?: string[] | undefined;
-  clauses: string[];
-  /** Severity per clause, where the catalogue gives one (else the document's, else normal). */
-  severities?: Record<string, Severity> | undefined;
-}
-export interface ClauseCatalogue {
-  documents: CatalogueDocument[];
-}
-
-const CATALOGUE_PATH = fileURLToPath(new URL("./clauses.yaml", import.meta.url));
-
-function normalize(raw: unknown, path: string): ClauseCatalogue {
-  const parsed = CatalogueSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  return {
-    documents: parsed.data.documents.map((d) => {
-      const severities: Record<string, Severity> = {};
-      const clauses = d.clauses.map((c) => {
-        const text = typeof c === "string" ? c : c.clause;
-        severities[text] = typeof c === "string" ? (d.severity ?? "normal") : c.severity;
-        return text;
-      });
-      return { document: d.document, set: d.set, source: d.source, clauses, severities };
-    }),
-  };
-}
-
-/** The repository's clause catalogue (harness/report/clauses.yaml), or another file. */
-export async function loadCatalogue(path = CATALOGUE_PATH): Promise<ClauseCatalogue> {
-  return normalize(parseYaml(await readFile(path, "utf8")), path);
-}
-
-let cached: ClauseCatalogue | undefined;
-
-/** The repository's catalogue, read once per process (suites label results while they run). */
-export function catalogueSync(): ClauseCatalogue {
-  cached ??= normalize(parseYaml(readFileSync(CATALOGUE_PATH, "utf8")), CATALOGUE_PATH);
-  return cached;
-}
-
-/** The document holding `clause` and the clause's severity, if the catalogue knows it. */
-export function findClause(
-  catalogue: ClauseCatalogue,
-  clause: string,
-): { document: CatalogueDocument; severity: Severity } | undefined {
-  const document = catalogue.documents.find((d) => d.clauses.includes(clause));
-  if (!document) return undefined;
-  return { document, severity: document.severities?.[clause] ?? "normal" };
-}
-
-export type CellStatus = "passed" | "failed" | "broken" | "skipped" | "not run";
+/** A cell: what ran there; "n/a" where the column's family has no test for the clause. */
+export type CellStatus = "passed" | "failed" | "broken" | "skipped" | "not run" | "n/a";
 
 export interface MatrixCell {
   status: CellStatus;
@@ -106,37 +43,67 @@ export interface MatrixCell {
   reason?: string | undefined;
 }
 
+/**
+ * A clause over the whole run: gap (no test declares it), failed (failed or broken
+ * somewhere), passed, skipped (every result skipped), not run (no result at all).
+ */
+export type RowStatus = "gap" | "failed" | "passed" | "skipped" | "not run";
+
 export interface MatrixRow {
   clause: string;
   document: string;
   /** How bad a failure against it is (catalogue; normal for uncatalogued clauses). */
   severity: Severity;
-  /** Where it is written, under ../shared/. */
-  source: string[];
+  /** The document by name, revision and section, with its public address (uncatalogued: none). */
+  citation: Citation | undefined;
+  /** The sources of its document (for the document's heading). */
+  sources: DocumentSource[];
   set: string | undefined;
   /** false: named by a test but not in the catalogue. */
   catalogued: boolean;
+  /** Families that have a test declaring it. */
+  families: string[];
   /** Test names covering this clause on any column. */
   tests: string[];
+  /** One per column; "n/a" where the column's family has no test for it. */
   cells: MatrixCell[];
+  status: RowStatus;
+  /** Why a clause with a test has no result: the suite's skip reason, the filter, the rig. */
+  note?: string | undefined;
+}
+
+/** One document's line in the summary: how many of its clauses are in each state. */
+export interface DocumentSummary {
+  document: string;
+  clauses: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  notRun: number;
+  gaps: number;
 }
 
 export interface QualificationMatrix {
   /** "rig / board" column keys. */
   columns: string[];
+  /** The family of each column's board, by column key. */
+  columnFamilies: Record<string, string | undefined>;
   rows: MatrixRow[];
-  /** Catalogued clauses no test names. */
+  /** Catalogued clauses no test declares (no test names, without the declarations). */
   gaps: MatrixRow[];
   /** Tests on a board that name no clause (full names). */
   testsWithoutClause: string[];
+  /** Per document, in catalogue order. */
+  summary: DocumentSummary[];
 }
 
 const UNCATALOGUED = "Not in the catalogue";
 
 function columnOf(r: HilResult): string | undefined {
   const rig = label(r, "rig");
-  if (rig === undefined) return undefined;
-  return `${rig} / ${label(r, "board") ?? "—"}`;
+  const board = label(r, "board");
+  if (rig === undefined || board === undefined) return undefined;
+  return `${rig} / ${board}`;
 }
 
 /** allure-mocha's message for any this.skip(): it says nothing about why. */
@@ -163,28 +130,48 @@ function cellStatus(statuses: readonly ResultStatus[]): CellStatus {
   return WORST.find((s) => s !== "skipped" && as.includes(s)) ?? "not run";
 }
 
-export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilResult[]): QualificationMatrix {
-  const onRig = results.filter((r) => columnOf(r) !== undefined);
-  // Columns: boards the run used; a rig where every suite skipped still gets a "rig / —" column.
-  const boardColumns = new Set(
-    onRig.filter((r) => label(r, "board") !== undefined).map((r) => columnOf(r) as string),
-  );
-  const rigsWithBoards = new Set(
-    onRig.filter((r) => label(r, "board") !== undefined).map((r) => label(r, "rig") as string),
-  );
-  for (const r of onRig)
-    if (!rigsWithBoards.has(label(r, "rig") as string)) boardColumns.add(columnOf(r) as string);
-  const columns = [...boardColumns].sort();
+function rowStatus(cells: readonly MatrixCell[], declared: boolean): RowStatus {
+  if (!declared) return "gap";
+  const s = new Set(cells.map((c) => c.status));
+  if (s.has("failed") || s.has("broken")) return "failed";
+  if (s.has("passed")) return "passed";
+  if (s.has("skipped")) return "skipped";
+  return "not run";
+}
 
-  // Whole-suite skips (forEachBoard found no board): by rig and spec file.
-  const suiteSkips = onRig.filter((r) => r.status === "skipped" && label(r, "board") === undefined);
+/**
+ * `declared`: the tests the suites define with their families and clauses
+ * (collectDeclaredTests); it decides gaps and which columns a clause applies to. Without
+ * it, only the results say so: a clause no result names is a gap, and it applies to the
+ * families of the results that name it.
+ */
+export function buildMatrix(
+  catalogue: ClauseCatalogue,
+  results: readonly HilResult[],
+  declared?: readonly DeclaredTest[],
+): QualificationMatrix {
+  const onBoards = results.filter((r) => columnOf(r) !== undefined);
+  const columns = [...new Set(onBoards.map((r) => columnOf(r) as string))].sort();
+  const columnFamilies: Record<string, string | undefined> = {};
+  for (const r of onBoards) columnFamilies[columnOf(r) as string] ??= label(r, "family");
+  // Whole-suite skips (forEachBoard found no board of its families on a rig).
+  const suiteSkips = results.filter(
+    (r) => r.status === "skipped" && label(r, "rig") !== undefined && label(r, "board") === undefined,
+  );
 
   const byClause = new Map<string, HilResult[]>();
-  for (const r of onRig)
-    for (const c of labelValues(r, CLAUSE_LABEL)) {
+  for (const r of onBoards)
+    for (const c of new Set(labelValues(r, CLAUSE_LABEL))) {
       const list = byClause.get(c) ?? [];
       list.push(r);
       byClause.set(c, list);
+    }
+  const declaredFamilies = new Map<string, Set<string>>();
+  for (const t of declared ?? [])
+    for (const c of t.clauses) {
+      const set = declaredFamilies.get(c) ?? new Set<string>();
+      set.add(t.family);
+      declaredFamilies.set(c, set);
     }
 
   const row = (
@@ -193,35 +180,55 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
     set: string | undefined,
     catalogued: boolean,
     severity: Severity = "normal",
-    source: string[] = [],
+    citation: Citation | undefined = undefined,
+    sources: DocumentSource[] = [],
   ): MatrixRow => {
     const covering = byClause.get(clause) ?? [];
-    const packages = new Set(covering.map((r) => label(r, "package")));
+    // The families with a test for it: declared, and those of results naming it (a lab
+    // family the emulated rack lacks, a run without the declarations).
+    const families = new Set([
+      ...(declaredFamilies.get(clause) ?? []),
+      ...covering.map((r) => label(r, "family")).filter((f): f is string => f !== undefined),
+    ]);
+    // Results on a board without a family label still count where they ran.
+    const ranOn = new Set(covering.map((r) => columnOf(r) as string));
     const cells = columns.map((col): MatrixCell => {
+      const family = columnFamilies[col];
+      if (!ranOn.has(col) && !(family !== undefined && families.has(family)))
+        return { status: "n/a", tests: [] };
       const here = covering.filter((r) => columnOf(r) === col);
-      if (here.length > 0) {
-        const status = cellStatus(here.map((r) => r.status));
-        const skipped = here.find((r) => r.status === "skipped");
-        return {
-          status,
-          tests: here.map((r) => ({ name: r.name, status: r.status, category: r.category })),
-          reason: status === "skipped" && skipped ? skipReason(skipped) : undefined,
-        };
-      }
-      const rig = col.split(" / ")[0];
-      const skip = suiteSkips.find((r) => label(r, "rig") === rig && packages.has(label(r, "package")));
-      if (skip) return { status: "skipped", tests: [], reason: skipReason(skip) };
-      return { status: "not run", tests: [] };
+      const status = cellStatus(here.map((r) => r.status));
+      const skipped = here.find((r) => r.status === "skipped");
+      return {
+        status,
+        tests: here.map((r) => ({ name: r.name, status: r.status, category: r.category })),
+        reason: status === "skipped" && skipped ? skipReason(skipped) : undefined,
+      };
     });
+    const hasTest = (declaredFamilies.get(clause)?.size ?? 0) > 0 || covering.length > 0;
+    const status = rowStatus(cells, hasTest || !catalogued);
+    let note: string | undefined;
+    if (status === "not run") {
+      const wanted = [...families].sort();
+      const skip = suiteSkips.find((r) => labelValues(r, "family").some((f) => families.has(f)));
+      if (cells.some((c) => c.status === "not run"))
+        note = "not run: filtered out of this run (--grep / --shard)";
+      else if (skip) note = `not run: ${skipReason(skip)}`;
+      else note = `not run: no ${wanted.join(" / ") || "board"} board on this rig`;
+    }
     return {
       clause,
       document,
       severity,
-      source,
+      citation,
+      sources,
       set,
       catalogued,
+      families: [...families].sort(),
       tests: [...new Set(covering.map((r) => r.name))].sort(),
       cells,
+      status,
+      note,
     };
   };
 
@@ -231,66 +238,137 @@ export function buildMatrix(catalogue: ClauseCatalogue, results: readonly HilRes
     for (const clause of doc.clauses) {
       known.add(clause);
       rows.push(
-        row(clause, doc.document, doc.set, true, doc.severities?.[clause] ?? "normal", doc.source ?? []),
+        row(
+          clause,
+          doc.document,
+          doc.set,
+          true,
+          doc.severities?.[clause] ?? "normal",
+          citationOf(doc, clause),
+          doc.sources ?? [],
+        ),
       );
     }
   for (const clause of [...byClause.keys()].filter((c) => !known.has(c)).sort())
     rows.push(row(clause, UNCATALOGUED, undefined, false));
 
   const testsWithoutClause = [
-    ...new Set(
-      onRig
-        .filter((r) => label(r, "board") !== undefined && labelValues(r, CLAUSE_LABEL).length === 0)
-        .map((r) => r.fullName),
-    ),
+    ...new Set(onBoards.filter((r) => labelValues(r, CLAUSE_LABEL).length === 0).map((r) => r.fullName)),
   ].sort();
+  const summary = [...new Set(rows.map((r) => r.document))].map((document): DocumentSummary => {
+    const mine = rows.filter((r) => r.document === document);
+    const n = (s: RowStatus) => mine.filter((r) => r.status === s).length;
+    return {
+      document,
+      clauses: mine.length,
+      passed: n("passed"),
+      failed: n("failed"),
+      skipped: n("skipped"),
+      notRun: n("not run"),
+      gaps: n("gap"),
+    };
+  });
   return {
     columns,
+    columnFamilies,
     rows,
-    gaps: rows.filter((r) => r.catalogued && r.tests.length === 0),
+    gaps: rows.filter((r) => r.catalogued && r.status === "gap"),
     testsWithoutClause,
+    summary,
   };
 }
 
-const SYMBOL: Record<CellStatus, string> = {
-  passed: "passed",
-  failed: "FAILED",
-  broken: "BROKEN",
-  skipped: "skipped",
-  "not run": "—",
-};
-
-function cellText(cell: MatrixCell): string {
-  if (cell.status === "skipped") return `skipped: ${cell.reason ?? ""}`.trim();
-  if (cell.status === "failed" || cell.status === "broken") {
-    const cats = [...new Set(cell.tests.map((t) => t.category).filter(Boolean))];
-    return `${SYMBOL[cell.status]}${cats.length ? ` (${cats.join(", ")})` : ""}`;
+/** The cell as text: "2 of 3 passed", "1 of 3 failed (firmware-device)", "skipped: <reason>". */
+export function cellText(cell: MatrixCell): string {
+  if (cell.status === "n/a") return "—";
+  if (cell.status === "not run") return "not run";
+  const n = cell.tests.length;
+  const count = (s: ResultStatus) => cell.tests.filter((t) => t.status === s).length;
+  if (cell.status === "skipped") return `${n > 1 ? `${n} ` : ""}skipped: ${cell.reason ?? ""}`.trim();
+  const of = (k: number, what: string) =>
+    k === n ? `${n > 1 ? `${n} ` : ""}${what}` : `${k} of ${n} ${what}`;
+  if (cell.status === "passed") return of(count("passed"), "passed");
+  const parts: string[] = [];
+  for (const s of ["failed", "broken"] as const) {
+    const k = cell.tests.filter((t) => t.status === s || (s === "broken" && t.status === "unknown")).length;
+    if (k === 0) continue;
+    const cats = [
+      ...new Set(
+        cell.tests
+          .filter((t) => t.status === s || (s === "broken" && t.status === "unknown"))
+          .map((t) => t.category)
+          .filter(Boolean),
+      ),
+    ];
+    parts.push(`${of(k, s)}${cats.length ? ` (${cats.join(", ")})` : ""}`);
   }
-  if (cell.status === "passed") return `passed (${cell.tests.length})`;
-  return SYMBOL[cell.status];
+  return parts.join("; ");
 }
 
 const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-/** The matrix as Markdown: a table per document, then gaps and tests without a clause. */
+/** "AN5185 Rev 1 (21-Mar-2019), ST firmware upgrade services for STM32WB Series". */
+function sourceText(s: DocumentSource): string {
+  return `${sourceName(s)}${s.date ? ` (${s.date})` : ""}, ${s.title}`;
+}
+const sourceMarkdown = (s: DocumentSource) =>
+  s.url ? `[${md(sourceText(s))}](${s.url})` : md(sourceText(s));
+const citationMarkdown = (c: Citation | undefined) =>
+  c === undefined ? "" : c.url ? `[${md(c.text)}](${c.url})` : md(c.text);
+
+/** The columns a document's table shows: those where a family with a test for one of its clauses sits. */
+function documentColumns(m: QualificationMatrix, rows: readonly MatrixRow[]): number[] {
+  return m.columns.map((_, i) => i).filter((i) => rows.some((r) => r.cells[i]?.status !== "n/a"));
+}
+
+/** What the tests column says of a row without results. */
+function testsText(r: MatrixRow): string {
+  if (r.status === "gap") return "gap: no test";
+  const tests = r.tests.join("\n");
+  return [tests, r.note].filter(Boolean).join("\n");
+}
+
+const SUMMARY_HEAD = ["document", "clauses", "passed", "failed", "skipped", "not run", "gaps"];
+const summaryCells = (s: DocumentSummary) => [
+  s.document,
+  s.clauses,
+  s.passed,
+  s.failed,
+  s.skipped,
+  s.notRun,
+  s.gaps,
+];
+
+/** The matrix as Markdown: the summary, a table per document, then gaps and tests without a clause. */
 export function matrixMarkdown(m: QualificationMatrix, title = "Qualification matrix"): string {
   const out = [`# ${title}`, ""];
-  const counted = (s: CellStatus) => m.rows.flatMap((r) => r.cells).filter((c) => c.status === s).length;
+  const counted = (s: RowStatus) => m.rows.filter((r) => r.status === s).length;
   out.push(
-    `${m.rows.length} clauses × ${m.columns.length} rig/board columns: ${counted("passed")} passed, ${counted("failed")} failed, ${counted("broken")} broken, ${counted("skipped")} skipped, ${counted("not run")} not run; ${m.gaps.length} clauses without a test.`,
+    `${m.rows.length} clauses, ${m.columns.length} rig/board columns: ${counted("passed")} passed, ${counted("failed")} failed, ${counted("skipped")} skipped, ${counted("not run")} not run, ${counted("gap")} gaps (no test).`,
+    "",
+    `| ${SUMMARY_HEAD.join(" | ")} |`,
+    `|${SUMMARY_HEAD.map((_, i) => (i === 0 ? "---" : "--:")).join("|")}|`,
+    ...m.summary.map(
+      (s) =>
+        `| ${summaryCells(s)
+          .map((c) => md(String(c)))
+          .join(" | ")} |`,
+    ),
     "",
   );
-  for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
+  for (const doc of m.summary.map((s) => s.document)) {
     const rows = m.rows.filter((x) => x.document === doc);
     out.push(`## ${doc}`, "");
-    const source = rows[0]?.source ?? [];
-    if (source.length) out.push(`Source: ${source.map((p) => `\`../shared/${p}\``).join(", ")}`, "");
-    out.push(`| clause | severity | ${m.columns.map(md).join(" | ")} | tests |`);
-    out.push(`|---|---|${m.columns.map(() => "---").join("|")}|---|`);
+    const sources = rows[0]?.sources ?? [];
+    if (sources.length) out.push(`Sources: ${sources.map(sourceMarkdown).join("; ")}`, "");
+    const cols = documentColumns(m, rows);
+    const head = ["clause", "cites", "severity", ...cols.map((i) => md(m.columns[i]!)), "tests"];
+    out.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
     for (const r of rows) {
-      const tests = r.tests.length ? r.tests.map(md).join("<br>") : "**gap: no test**";
+      const tests = r.status === "gap" ? "**gap: no test**" : md(testsText(r).replace(/\n/g, "<br>"));
+      const cells = cols.map((i) => md(cellText(r.cells[i]!)));
       out.push(
-        `| ${md(r.clause)} | ${r.severity} | ${r.cells.map((c) => md(cellText(c))).join(" | ")} | ${tests} |`,
+        `| ${[md(r.clause), citationMarkdown(r.citation), r.severity, ...cells, tests].join(" | ")} |`,
       );
     }
     out.push("");
@@ -304,6 +382,18 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
 
 const html = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const sourceHtml = (s: DocumentSource) =>
+  s.url ? `<a href="${html(s.url)}">${html(sourceText(s))}</a>` : html(sourceText(s));
+const citationHtml = (c: Citation | undefined) =>
+  c === undefined ? "" : c.url ? `<a href="${html(c.url)}">${html(c.text)}</a>` : html(c.text);
+const CLASS: Record<CellStatus, string> = {
+  passed: "passed",
+  failed: "failed",
+  broken: "broken",
+  skipped: "skipped",
+  "not run": "notrun",
+  "n/a": "na",
+};
 
 /** The matrix as one self-contained HTML page (no scripts, inline styles). */
 export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix"): string {
@@ -314,30 +404,37 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
     "<style>body{font:13px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}",
     "th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#f3f3f3;text-align:left}",
     ".passed{background:#d9f2d9}.failed{background:#f8c8c8;font-weight:bold}.broken{background:#f6dca8;font-weight:bold}",
-    ".skipped{background:#eee;color:#555}.notrun{color:#999}.gap{background:#fff3b0}td.tests{font-size:11px;color:#444}</style>",
+    ".skipped{background:#eee;color:#555}.notrun{color:#777;font-style:italic}.na{color:#bbb}.gap{background:#fff3b0}",
+    "td.num{text-align:right}td.tests{font-size:11px;color:#444}</style>",
     `</head><body><h1>${html(title)}</h1>`,
-    `<p>${m.rows.length} clauses × ${m.columns.length} rig/board columns; ${m.gaps.length} clauses without a test.</p>`,
+    `<table class="summary"><thead><tr>${SUMMARY_HEAD.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>`,
+    ...m.summary.map(
+      (s) =>
+        `<tr>${summaryCells(s)
+          .map((c, i) => (i === 0 ? `<td>${html(String(c))}</td>` : `<td class="num">${c}</td>`))
+          .join("")}</tr>`,
+    ),
+    "</tbody></table>",
   ];
-  for (const doc of [...new Set(m.rows.map((r) => r.document))]) {
+  for (const doc of m.summary.map((s) => s.document)) {
     const rows = m.rows.filter((x) => x.document === doc);
     out.push(`<h2>${html(doc)}</h2>`);
-    const source = rows[0]?.source ?? [];
-    if (source.length)
-      out.push(`<p>Source: ${source.map((p) => `<code>../shared/${html(p)}</code>`).join(", ")}</p>`);
-    out.push("<table><thead><tr><th>clause</th><th>severity</th>");
-    out.push(...m.columns.map((c) => `<th>${html(c)}</th>`), "<th>tests</th></tr></thead><tbody>");
+    const sources = rows[0]?.sources ?? [];
+    if (sources.length) out.push(`<p>Sources: ${sources.map(sourceHtml).join("; ")}</p>`);
+    const cols = documentColumns(m, rows);
+    out.push("<table><thead><tr><th>clause</th><th>cites</th><th>severity</th>");
+    out.push(...cols.map((i) => `<th>${html(m.columns[i]!)}</th>`), "<th>tests</th></tr></thead><tbody>");
     for (const r of rows) {
       out.push(
-        `<tr${r.tests.length === 0 && r.catalogued ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${r.severity}</td>`,
+        `<tr${r.status === "gap" ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${citationHtml(r.citation)}</td><td>${r.severity}</td>`,
       );
-      for (const c of r.cells) {
-        const title = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");
-        out.push(
-          `<td class="${c.status === "not run" ? "notrun" : c.status}" title="${html(title)}">${html(cellText(c))}</td>`,
-        );
+      for (const i of cols) {
+        const c = r.cells[i]!;
+        const tip = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");
+        out.push(`<td class="${CLASS[c.status]}" title="${html(tip)}">${html(cellText(c))}</td>`);
       }
       out.push(
-        `<td class="tests">${r.tests.length ? r.tests.map(html).join("<br>") : "<b>gap: no test</b>"}</td></tr>`,
+        `<td class="tests">${r.status === "gap" ? "<b>gap: no test</b>" : html(testsText(r)).replace(/\n/g, "<br>")}</td></tr>`,
       );
     }
     out.push("</tbody></table>");

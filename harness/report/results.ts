@@ -3,9 +3,10 @@
  * fields the JUnit XML and the qualification matrix need. Retries of one test (same
  * historyId, board and parameters) collapse to the last attempt.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { categoryOf, errorNameOf, type FailureCategoryId } from "./categories.js";
+import { categoryOf, errorNameOf, type FailureCategoryId, statusOfCategory } from "./categories.js";
+import { skipReasonOf } from "./skip.js";
 
 export type ResultStatus = "passed" | "failed" | "broken" | "skipped" | "unknown";
 
@@ -45,7 +46,7 @@ export function toHilResult(raw: Record<string, unknown>): HilResult {
   const str = (v: unknown): string =>
     typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
   const details = (raw.statusDetails ?? {}) as Record<string, unknown>;
-  const status = STATUSES.includes(raw.status as ResultStatus) ? (raw.status as ResultStatus) : "unknown";
+  const written = STATUSES.includes(raw.status as ResultStatus) ? (raw.status as ResultStatus) : "unknown";
   const pairs = (v: unknown) =>
     Array.isArray(v)
       ? v
@@ -55,6 +56,13 @@ export function toHilResult(raw: Record<string, unknown>): HilResult {
   const labels = pairs(raw.labels);
   const message = str(details.message);
   const trace = str(details.trace);
+  const category = categoryOf({
+    status: written,
+    labels,
+    errorName: errorNameOf(trace) ?? errorNameOf(message),
+  });
+  // Allure wrote "failed" for any message matching /assert/i: the category decides instead.
+  const status = category === undefined ? written : statusOfCategory(category);
   return {
     uuid: str(raw.uuid),
     historyId: str(raw.historyId),
@@ -67,7 +75,7 @@ export function toHilResult(raw: Record<string, unknown>): HilResult {
     stop: Number(raw.stop ?? raw.start ?? 0),
     labels,
     parameters: pairs(raw.parameters),
-    category: categoryOf({ status, labels, errorName: errorNameOf(trace) ?? errorNameOf(message) }),
+    category,
     description: str(raw.description),
   };
 }
@@ -95,17 +103,50 @@ export function compareResults(a: HilResult, b: HilResult): number {
   );
 }
 
-/** Reads every `*-result.json` in `dir` (a missing directory reads as no results). */
-export async function readResults(dir: string): Promise<HilResult[]> {
-  let names: string[];
+/**
+ * Settles what allure-mocha guessed in the result files of `dir`, before any report reads
+ * them: a failed or broken result gets the status of its category (Allure's guess comes
+ * from /assert/i anywhere in the message, so a TypeError reading `assertErased` was
+ * "failed"); a skipped result whose reason was recorded gets it as its message (instead of
+ * allure-mocha's "Test skipped"). Returns how many files changed.
+ */
+export async function settleResults(dir: string): Promise<number> {
+  let changed = 0;
+  for (const name of await resultFiles(dir)) {
+    const path = join(dir, name);
+    const raw = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    const r = toHilResult(raw);
+    const details = (raw.statusDetails ?? {}) as Record<string, unknown>;
+    let dirty = false;
+    if ((raw.status === "failed" || raw.status === "broken") && raw.status !== r.status) {
+      raw.status = r.status;
+      dirty = true;
+    }
+    const reason = r.status === "skipped" ? skipReasonOf(r.description) : undefined;
+    if (reason !== undefined && details.message !== reason) {
+      raw.statusDetails = { ...details, message: reason };
+      dirty = true;
+    }
+    if (!dirty) continue;
+    await writeFile(path, JSON.stringify(raw));
+    changed++;
+  }
+  return changed;
+}
+
+async function resultFiles(dir: string): Promise<string[]> {
   try {
-    names = await readdir(dir);
+    return (await readdir(dir)).filter((n) => n.endsWith("-result.json")).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
   }
+}
+
+/** Reads every `*-result.json` in `dir` (a missing directory reads as no results). */
+export async function readResults(dir: string): Promise<HilResult[]> {
   const results: HilResult[] = [];
-  for (const name of names.filter((n) => n.endsWith("-result.json")).sort()) {
+  for (const name of await resultFiles(dir)) {
     const raw = JSON.parse(await readFile(join(dir, name), "utf8")) as Record<string, unknown>;
     results.push(toHilResult(raw));
   }

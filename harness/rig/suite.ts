@@ -19,6 +19,8 @@
  */
 import * as allure from "allure-js-commons";
 import { observeOperations } from "../clients/operation.js";
+import { clause, declaringTests } from "../report/clause.js";
+import type { DeclaredTest } from "../report/declared.js";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { skipWithReason } from "../report/skip.js";
 import { allureOperationSteps, steppedBoard } from "../report/steps.js";
@@ -46,18 +48,44 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
  * it ({@link boardLinkHooks}); a test failing for the lab has the board checked again, and a
  * board failing that check skips the rest of the run with the finding ({@link recheckHooks}).
  *
+ * Every result carries its labels and the clauses its test declared (`covers` in report/clause.ts), put on
+ * before the lease hook may skip it: a quarantined or lease-timed-out board's results still
+ * say which rig, board, family and clauses they are, with the reason.
+ *
  * When no board meets `need`, one test titled `skipped: <reason>` that skips itself:
  * pending in the spec reporter, skipped in Allure (with the rig label and the reason as its
  * description), never passed.
  */
+const declaredTests: DeclaredTest[] = [];
+
+/** Every test forEachBoard has defined in this process, with its family and declared clauses. */
+export function declaredClauses(): readonly DeclaredTest[] {
+  return declaredTests;
+}
+
+/** Puts `labels` and the test's declared clauses (with severity and citations) on each result. */
+function labelHooks(
+  labels: readonly { name: string; value: string }[],
+  declared: (test: Mocha.Test) => readonly string[] | undefined,
+): void {
+  beforeEach(async function () {
+    await allure.labels(...labels);
+    const refs = this.currentTest ? declared(this.currentTest) : undefined;
+    if (refs?.length) await clause(...refs);
+  });
+}
+
 export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board) => void): void {
   // Client operations (erase, download, FUS poll, ...) become nested steps of these tests.
   observeOperations(allureOperationSteps);
   const selection = selectBoards(rig.boards, need, rig.name);
   if (selection.skipReason !== undefined) {
     const reason = selection.skipReason;
+    // The families it wanted: the matrix reads their clauses as not run, with this reason.
+    const families = typeof need.family === "string" ? [need.family] : need.family;
     it(`skipped: ${reason}`, async function () {
       await allure.label(LABEL_NAMES.rig, rig.name);
+      await allure.labels(...families.map((value) => ({ name: LABEL_NAMES.family, value })));
       await skipWithReason(this, reason);
     });
     return;
@@ -66,6 +94,9 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
     const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
     describe(`${board.id} (${board.family})`, function () {
+      let declared = new Map<Mocha.Test, readonly string[]>();
+      // First, so a test the lease hook skips is labelled too.
+      labelHooks(labels, (test) => declared.get(test));
       // A lab board is leased for these tests, so no other run or worker drives it meanwhile.
       leaseHooks(board);
       // Ports a failed test left open are closed, so the next test (and run) can open them.
@@ -74,7 +105,6 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
       recheckHooks(board);
       let marks = markEvidence(board);
       beforeEach(async () => {
-        await allure.labels(...labels);
         // Faults injected into the whole run (`hil run --fault`): part of what reproduces it.
         if (process.env.HIL_FAULTS) await allure.parameter("faults", process.env.HIL_FAULTS);
         // The seed replays the scenario: `hil run --seed` reproduces every random choice.
@@ -83,7 +113,9 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
         await reportIdentity(board);
         marks = markEvidence(board);
       });
-      body(steppedBoard(board));
+      declared = declaringTests(() => body(steppedBoard(board)));
+      for (const [test, clauses] of declared)
+        declaredTests.push({ test: test.fullTitle(), family: board.family, clauses });
       wrapTestsWithEvidence(this, board, () => marks);
     });
   }

@@ -1,7 +1,7 @@
 import { expect, use } from "chai";
 import type { SmpError } from "../../harness/clients/smp/index.js";
 import { ImgMgmtErr, SmpGroup, SmpOp } from "../../harness/protocol/smp/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -17,8 +17,8 @@ describe("mcuboot: error injection", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     mcubootHooks(board);
 
+    covers("MCUboot image_validate.c: SHA256 TLV must match", UPLOAD);
     it("a corrupted image (hash mismatch) is accepted by the app, refused by MCUboot and erased", async () => {
-      await clause("MCUboot image_validate.c: SHA256 TLV must match", UPLOAD);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000).slice();
       v2[info(v2).payloadOffset + 100]! ^= 0x01;
@@ -37,8 +37,8 @@ describe("mcuboot: error injection", () => {
       }
     });
 
+    covers(UPLOAD, "Zephyr img_mgmt_read_info: slots that fail it are not listed");
     it("a truncated upload leaves no listable image: testing its hash is HASH_NOT_FOUND", async () => {
-      await clause(UPLOAD, "Zephyr img_mgmt_read_info: slots that fail it are not listed");
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
       const { client } = await factory(board, v1);
@@ -54,8 +54,8 @@ describe("mcuboot: error injection", () => {
       expect(await rcOf(client.test(hashOf(v2)))).to.equal(ImgMgmtErr.HASH_NOT_FOUND);
     });
 
+    covers(UPLOAD);
     it("a chunk at the wrong offset is answered with the expected offset (rc 0), not written", async () => {
-      await clause(UPLOAD);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
       const s = await factory(board, v1);
@@ -68,11 +68,11 @@ describe("mcuboot: error injection", () => {
       if (s.dev) expect(slotBytes(s.dev, 1, 512)).to.equalBytes(v2.subarray(0, 512));
     });
 
+    covers(
+      UPLOAD,
+      "Zephyr img_mgmt_slot_in_use: a slot set for test is free with MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING (default y)",
+    );
     it("upload while a test is pending is accepted and replaces the pending image (ALLOW_ERASE_PENDING default)", async () => {
-      await clause(
-        UPLOAD,
-        "Zephyr img_mgmt_slot_in_use: a slot set for test is free with MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING (default y)",
-      );
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
       const v3 = signedApp(board, "1.2.0", 500);
@@ -87,10 +87,8 @@ describe("mcuboot: error injection", () => {
       ]);
     });
 
+    covers("Zephyr smp_transport.rst / MCUboot boot_serial: bad frames are dropped without a response");
     it("frames with a bad CRC or bad base64 get no answer at all; the next good frame is served", async () => {
-      await clause(
-        "Zephyr smp_transport.rst / MCUboot boot_serial: bad frames are dropped without a response",
-      );
       const v1 = signedApp(board, "1.0.0", 9000);
       const s = await factory(board, v1);
       const line = s.link.stream;

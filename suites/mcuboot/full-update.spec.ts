@@ -1,6 +1,6 @@
 import { expect, use } from "chai";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -17,8 +17,8 @@ describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     mcubootHooks(board);
 
+    covers(SEED_STEP3, STATE_TABLE);
     it("custom-key image: upload → test → reset runs it unconfirmed → confirm → reset keeps it", async () => {
-      await clause(SEED_STEP3, STATE_TABLE);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
       const s = await factory(board, v1);
@@ -62,8 +62,8 @@ describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
       expect((await s.client.list())[1]).to.include({ version: "1.0.0", confirmed: false, pending: false });
     });
 
+    covers(STATE_TABLE);
     it("revert: tested but not confirmed → the next reset brings the old image back, confirmed", async () => {
-      await clause(STATE_TABLE);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 12000);
       const s = await factory(board, v1);
@@ -88,8 +88,8 @@ describe("mcuboot: full update over SMP (MCUboot swap-using-move)", () => {
       expect((await s.client.test(hashOf(v2)))[1]).to.include({ pending: true });
     });
 
+    covers(STATE_TABLE);
     it("permanent: confirm with the secondary's hash before reset → swapped and confirmed in one boot", async () => {
-      await clause(STATE_TABLE);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "2.0.0", 7000);
       const s = await factory(board, v1);

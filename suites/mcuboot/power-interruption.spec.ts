@@ -2,7 +2,7 @@ import { expect, use } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { evidenceNote } from "../../harness/report/evidence.js";
 import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
@@ -89,8 +89,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
     mcubootHooks(board);
 
     for (const kind of ["test", "perm", "revert"] as const) {
+      covers(SIM, TRAILER);
       it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
-        await clause(SIM, TRAILER);
         const { dev, runs, kept } = await stage(board, kind);
         const { total, failures } = await sweepSwapCuts(
           dev,
@@ -119,8 +119,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       });
     }
 
+    covers(SIM);
     it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
-      await clause(SIM);
       const { dev, runs, kept } = await stage(board, "test");
       let r = board.seed >>> 0;
       const next = (bound: number) => {
@@ -135,8 +135,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
       expect(failures).to.deep.equal([]);
     });
 
+    covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
     it("an upload cut by power loss starts again from 0: no session survives the cut", async () => {
-      await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 13000);
       const { dev, client } = await emulatedSession(board, v1);
@@ -158,8 +158,8 @@ describe("mcuboot: power interruption during MCUboot swaps", () => {
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {
     mcubootHooks(board);
 
+    covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)");
     it("an upload the host stopped resumes from the offset the device reports (same file, same sha)", async () => {
-      await clause("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)");
       const v1 = signedApp(board, "1.0.0", 9000);
       const v2 = signedApp(board, "1.1.0", 13000);
       const { dev, client } = await factory(board, v1);

@@ -1,5 +1,5 @@
 import { expect, use } from "chai";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -12,8 +12,8 @@ const CLAUSE = "design.md: FaultPlan (flash program failure, bit flip)";
 
 describe("sim-nor: flash error injection", () => {
   forEachBoard(rig, { family: "sim-nor", capabilities: ["flash-faults"] }, (board) => {
+    covers(CLAUSE);
     it(`a bit flipped while staging is caught before the swap and the old image keeps running`, async () => {
-      await clause(CLAUSE);
       const dev = simNor(board);
       const { v1, v2 } = images(board);
       await factoryReset(dev, v1);
@@ -30,8 +30,8 @@ describe("sim-nor: flash error injection", () => {
       expect(dev.events.map((e) => e.detail)).to.include("staged image does not verify: install abandoned");
     });
 
+    covers(CLAUSE);
     it(`a failed program during the swap stops the boot; the next boot completes the install`, async () => {
-      await clause(CLAUSE);
       const dev = simNor(board);
       const { v1, v2 } = images(board);
       await factoryReset(dev, v1);

@@ -1,5 +1,5 @@
 import { expect, use } from "chai";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -19,8 +19,8 @@ const CLAUSE = "design.md: Emulator rules (NOR flash, power-fail loop)";
 
 describe("sim-nor: power interruption during an A/B install", () => {
   forEachBoard(rig, { family: "sim-nor", capabilities: ["power-cut", "flash-faults"] }, (board) => {
+    covers(CLAUSE);
     it(`a clean install boots the new image`, async () => {
-      await clause(CLAUSE);
       const dev = simNor(board);
       const { v1, v2 } = images(board);
       await factoryReset(dev, v1);
@@ -36,8 +36,8 @@ describe("sim-nor: power interruption during an A/B install", () => {
     });
 
     for (const torn of [false, true]) {
+      covers(CLAUSE);
       it(`a power cut before any flash operation of the install, ${torn ? "torn" : "clean"}, still ends on the new image`, async () => {
-        await clause(CLAUSE);
         const dev = simNor(board);
         const { v1, v2 } = images(board);
         await factoryReset(dev, v1);
@@ -72,8 +72,8 @@ describe("sim-nor: power interruption during an A/B install", () => {
       });
     }
 
+    covers(CLAUSE);
     it(`a power cut while staging leaves the running image untouched`, async () => {
-      await clause(CLAUSE);
       const dev = simNor(board);
       const { v1, v2 } = images(board);
       await factoryReset(dev, v1);

@@ -7,7 +7,7 @@ import {
   encodeDfuseCommand,
   stateName,
 } from "../../harness/protocol/dfu/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -164,8 +164,8 @@ describe("stm32-dfu: conformance to the DFU 1.1 state table", () => {
           : outcome === "leaves"
             ? "leaves DFU (USB disconnect)"
             : stateName(outcome.to);
+      covers(`DFU 1.1 Appendix A state table: ${from} / DFU_${req.replace(/\(.*\)/, "")}`);
       it(`${from} + ${req} → ${expected}`, async () => {
-        await clause(`DFU 1.1 Appendix A state table: ${from} / DFU_${req.replace(/\(.*\)/, "")}`);
         await startInBootloader(board);
         const c = await connect(board);
         await reach(board, c, from);
@@ -195,11 +195,11 @@ describe("stm32-dfu: conformance to the DFU 1.1 state table", () => {
       });
     }
 
+    covers(
+      "DFU 1.1 Appendix A state table: dfuDNBUSY / bwPollTimeout",
+      "AN3156 §5 (first GETSTATUS is dfuDNBUSY)",
+    );
     it("dfuDNBUSY: once bwPollTimeout has elapsed the state is dfuDNLOAD-SYNC, then dfuDNLOAD-IDLE", async () => {
-      await clause(
-        "DFU 1.1 Appendix A state table: dfuDNBUSY / bwPollTimeout",
-        "AN3156 §5 (first GETSTATUS is dfuDNBUSY)",
-      );
       await startInBootloader(board);
       const c = await connect(board);
       await c.dnload(0, encodeDfuseCommand({ kind: "erase-page", address: profile(board).flash.base }));

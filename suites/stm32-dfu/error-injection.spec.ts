@@ -9,7 +9,7 @@ import {
   ImageFileError,
   loadImage,
 } from "../../harness/protocol/dfu/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -31,11 +31,8 @@ const rig = getRig();
 
 describe("stm32-dfu: error injection", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu"] }, (board) => {
+    covers("AN3156 §5.1 (Write memory: errTARGET for an unsupported address)", "DFU 1.1 §6.1.2 errTARGET");
     it("a write outside the memory map ends in errTARGET and leaves the flash unchanged", async () => {
-      await clause(
-        "AN3156 §5.1 (Write memory: errTARGET for an unsupported address)",
-        "DFU 1.1 §6.1.2 errTARGET",
-      );
       await startInBootloader(board, appImage(board, 2048, "outside"));
       const client = await connect(board);
       const p = profile(board);
@@ -58,8 +55,8 @@ describe("stm32-dfu: error injection", () => {
       expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errTARGET);
     });
 
+    covers("DFU 1.1 Appendix A (state transition table)", "DFU 1.1 §6.1.2 errSTALLEDPKT");
     it("an illegal request stalls, enters dfuERROR with errSTALLEDPKT, and CLRSTATUS recovers", async () => {
-      await clause("DFU 1.1 Appendix A (state transition table)", "DFU 1.1 §6.1.2 errSTALLEDPKT");
       await startInBootloader(board);
       const client = await connect(board);
       await client.setAddress(profile(board).flash.base); // now dfuDNLOAD-IDLE
@@ -71,8 +68,8 @@ describe("stm32-dfu: error injection", () => {
       expect([ok.status, ok.state]).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
     });
 
+    covers("DFU 1.1 Appendix B (suffix CRC)", "UM0391 (DfuSe file format)");
     it("a corrupt .dfu is refused before any transfer, naming the offset", async () => {
-      await clause("DFU 1.1 Appendix B (suffix CRC)", "UM0391 (DfuSe file format)");
       await startInBootloader(board);
       const client = await connect(board);
       const file = buildDfuseFile([
@@ -92,11 +89,8 @@ describe("stm32-dfu: error injection", () => {
   });
 
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "sacrificial"] }, (board) => {
+    covers("AN3156 §4.2 / §5.4 (readout protection: errVENDOR, Read Unprotect)", "DFU 1.1 §6.1.2 errVENDOR");
     it("RDP level 1: upload refused with errVENDOR; Read Unprotect mass-erases and the board comes back unprotected", async function () {
-      await clause(
-        "AN3156 §4.2 / §5.4 (readout protection: errVENDOR, Read Unprotect)",
-        "DFU 1.1 §6.1.2 errVENDOR",
-      );
       await startInBootloader(board, appImage(board, 8192, "rdp"));
       const dev = stm32(board);
       if (!dev) this.skip(); // setting RDP 1 on a lab board goes through option bytes: not in this suite yet
@@ -116,8 +110,8 @@ describe("stm32-dfu: error injection", () => {
   });
 
   forEachBoard(rig, { family: "stm32wb55", capabilities: ["usb-dfu"] }, (board) => {
+    covers("fact sheet §3 (WB55: no mass erase, user flash ends at SFSA)");
     it("WB55: mass erase refused; flash above SFSA is neither erased nor written", async () => {
-      await clause("fact sheet §3 (WB55: no mass erase, user flash ends at SFSA)");
       await startInBootloader(board);
       const dev = emulatedStm32(board);
       const sfsa = dev.profile.flash.base + (dev.chip.optionBytes.sfsa ?? 0) * dev.profile.flash.pageSize;

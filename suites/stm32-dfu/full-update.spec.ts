@@ -1,6 +1,6 @@
 import { expect, use } from "chai";
 import { DfuState } from "../../harness/protocol/dfu/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -26,8 +26,8 @@ const rig = getRig();
 describe("stm32-dfu: full update", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu"] }, (board) => {
     for (const format of ["bin", "hex", "dfu"] as const) {
+      covers("AN3156 §5 (DfuSe download, leave)", "DFU 1.1 §6 (download, manifestation)");
       it(`updates from a .${format} file and the application runs`, async () => {
-        await clause("AN3156 §5 (DfuSe download, leave)", "DFU 1.1 §6 (download, manifestation)");
         await startInBootloader(board);
         const base = profile(board).flash.base;
         const data = appImage(board, 20_000 + (format === "hex" ? 3 : 0), `full-${format}`);
@@ -46,8 +46,8 @@ describe("stm32-dfu: full update", () => {
       });
     }
 
+    covers("AN2606 Pattern 16 (boot selection)", "AN3156 §5.5 (leave)");
     it("BOOT0 selects between the running application and the bootloader", async function () {
-      await clause("AN2606 Pattern 16 (boot selection)", "AN3156 §5.5 (leave)");
       const boot = board.boot;
       if (!boot) this.skip();
       const base = profile(board).flash.base;

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { DFU_FAMILIES } from "./fixture.js";
@@ -17,8 +17,8 @@ const CLAUSE = "design.md: power-fail loop; AN3156 §5 (download), AN2606 Patter
 
 describe("stm32-dfu: power interruption during an update", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "power-cut"] }, (board) => {
+    covers(CLAUSE);
     it("a cut after any DNLOAD block recovers with a second full update", async () => {
-      await clause(CLAUSE);
       const sample = (k: number, total: number) =>
         board.emulated || k === 1 || k === total || k === total >> 1;
       const r = await powerCutSweep(board, { imageSize: IMAGE, cut: { kind: "dnload-block" }, only: sample });
@@ -32,8 +32,8 @@ describe("stm32-dfu: power interruption during an update", () => {
     { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "power-cut", "flash-faults"] },
     (board) => {
       for (const torn of [false, true]) {
+        covers(CLAUSE);
         it(`a ${torn ? "torn" : "clean"} cut before any flash operation recovers with a second full update`, async () => {
-          await clause(CLAUSE);
           const r = await powerCutSweep(board, { imageSize: IMAGE, cut: { kind: "flash-op", torn } });
           expect(r.points).to.be.at.least(IMAGE / 2048);
           expect(r.failures, `${r.failures.length} of ${r.points} cut points failed`).to.deep.equal([]);

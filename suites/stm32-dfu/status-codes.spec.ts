@@ -8,7 +8,7 @@ import {
   type DfuStatusName,
   type DfuStatusReply,
 } from "../../harness/protocol/dfu/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { expectFlash } from "../../harness/report/evidence.js";
 import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
@@ -115,8 +115,8 @@ async function expectRecovery(
 describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "flash-faults"] }, (board) => {
     for (const status of ON_A_BLOCK) {
+      covers(`DFU 1.1 §6.1.2 ${status}`);
       it(`${status} (${DFU_STATUS_MEANINGS[status]}) for DNLOAD block ${FAILING}: the client stops naming it, the block is not written, CLRSTATUS and a second download recover`, async () => {
-        await clause(`DFU 1.1 §6.1.2 ${status}`);
         await startInBootloader(board);
         const dev = emulatedStm32(board);
         const base = profile(board).flash.base;
@@ -143,8 +143,8 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
     }
 
     for (const status of ON_AN_ERASE) {
+      covers(`DFU 1.1 §6.1.2 ${status}`);
       it(`${status} (${DFU_STATUS_MEANINGS[status]}) for the Erase command of the second page: the client stops naming it, that page and the rest keep the old image, CLRSTATUS and a second download recover`, async () => {
-        await clause(`DFU 1.1 §6.1.2 ${status}`);
         await startInBootloader(board);
         const dev = emulatedStm32(board);
         const { base, pageSize } = profile(board).flash;
@@ -170,8 +170,8 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       });
     }
 
+    covers("DFU 1.1 §6.1.2 errNOTDONE");
     it("errNOTDONE (the device does not think it has all data) for the zero-length DNLOAD that leaves: no leave, CLRSTATUS, a second download and leave run the application", async () => {
-      await clause("DFU 1.1 §6.1.2 errNOTDONE");
       await startInBootloader(board);
       const dev = emulatedStm32(board);
       const base = profile(board).flash.base;
@@ -206,8 +206,8 @@ describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
       expect(dev.mode).to.deep.include({ kind: "application", entry: base });
     });
 
+    covers("DFU 1.1 §6.1.2 errFIRMWARE");
     it("errFIRMWARE (the device's firmware is corrupt) at the first GETSTATUS, as an STM32F4 ROM starts: the client's download clears it with CLRSTATUS, says so, and the image is written", async () => {
-      await clause("DFU 1.1 §6.1.2 errFIRMWARE");
       await startInBootloader(board);
       const dev = emulatedStm32(board);
       const base = profile(board).flash.base;

@@ -9,7 +9,7 @@ import {
   MAX_USER_KEYS,
   SBRV_FUS,
 } from "../../harness/protocol/fus/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import type { Board } from "../../harness/rig/board.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -75,8 +75,8 @@ function expectAccepted(replies: DfuStatusReply[] | undefined, what: string): vo
 describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
   forEachBoard(rig, needFus(), (board) => {
     describe("USART special read/write (Tables 15–17)", () => {
+      covers("AN5185 Table 15");
       it("Get lists special read 0x50 and special write 0x51 beside the AN3155 commands; 0x50/0xAF is ACKed", async function () {
-        await clause("AN5185 Table 15");
         await requireTransport(this, board, "usart");
         await factoryReset(board);
         const { link } = await usart(board);
@@ -92,8 +92,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 16", "AN5185 Table 15");
       it("special read 0x50 with FUS_GET_STATE 0x54: data packet [0x00, state, error], status packet [0x00]", async function () {
-        await clause("AN5185 Table 16", "AN5185 Table 15");
         await requireTransport(this, board, "usart");
         await factoryReset(board);
         const { client, link } = await usart(board);
@@ -114,8 +114,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 16", "AN5185 Table 17");
       it("only the mapped opcodes: START_WS through special read 0x50 and GET_STATE through special write 0x51 are NACKed", async function () {
-        await clause("AN5185 Table 16", "AN5185 Table 17");
         await requireTransport(this, board, "usart");
         await factoryReset(board);
         const { client, link } = await usart(board);
@@ -140,8 +140,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 17", "AN5185 Table 15");
       it("special write 0x51 with FUS_START_WS 0x5A: status packet [0x00], then the wireless stack runs", async function () {
-        await clause("AN5185 Table 17", "AN5185 Table 15");
         await requireTransport(this, board, "usart");
         await factoryReset(board);
         const { client, link } = await usart(board);
@@ -155,8 +155,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 17", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
       it("special write 0x51 with FUS_FW_UPGRADE 0x53 and no image in flash: [0x00], then IMG_NOT_FOUND and idle, stack kept", async function () {
-        await clause("AN5185 Table 17", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
         await requireTransport(this, board, "usart");
         // FUS searches all of the user flash (fact sheet §5.4): only an emulator's is known blank.
         if (!board.emulated)
@@ -180,8 +180,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 17", "AN5185 Table 15");
       it("special write 0x51 with FUS_FW_DELETE 0x52: [0x00], stack deleted; START_WS then fails with [0x01, state, error]", async function () {
-        await clause("AN5185 Table 17", "AN5185 Table 15");
         await requireTransport(this, board, "usart");
         await requireExpendable(this, board, "FW_DELETE");
         await factoryReset(board);
@@ -211,8 +211,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
     });
 
     describe("USB DFU download/upload (Tables 18–19)", () => {
+      covers("AN5185 Table 19");
       it("UPLOAD of 2 bytes at 0xFFFF0054 is FUS_GET_STATE: [FUS state, error code]", async function () {
-        await clause("AN5185 Table 19");
         await requireTransport(this, board, "usb-dfu");
         await factoryReset(board);
         const { client, link } = await dfu(board);
@@ -226,8 +226,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 18");
       it("DNLOAD wBlockNum 0 [0x5A] is FUS_START_WS: dfuDNBUSY, dfuDNLOAD-IDLE, then the stack runs", async function () {
-        await clause("AN5185 Table 18");
         await requireTransport(this, board, "usb-dfu");
         await factoryReset(board);
         const { client, link } = await dfu(board);
@@ -239,8 +239,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 18", "AN5185 Table 19", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
       it("DNLOAD wBlockNum 0 [0x53] is FUS_FW_UPGRADE: accepted; with no image, IMG_NOT_FOUND at 0xFFFF0054", async function () {
-        await clause("AN5185 Table 18", "AN5185 Table 19", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
         await requireTransport(this, board, "usb-dfu");
         if (!board.emulated)
           await skipWith(this, board, "needs user flash known to hold no image (FUS searches all of it)");
@@ -264,8 +264,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 18");
       it("DNLOAD wBlockNum 0 [0x52] is FUS_FW_DELETE: accepted, stack deleted; [0x5A] then ends in dfuERROR", async function () {
-        await clause("AN5185 Table 18");
         await requireTransport(this, board, "usb-dfu");
         await requireExpendable(this, board, "FW_DELETE");
         await factoryReset(board);
@@ -290,8 +290,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         await link.close();
       });
 
+      covers("AN5185 Table 18", "AN5185 Table 19");
       it("DNLOAD [0x58 key] then UPLOAD 1 byte at 0xFFFF0059: FUS_STORE_USR_KEY in two steps, the key index", async function () {
-        await clause("AN5185 Table 18", "AN5185 Table 19");
         await requireTransport(this, board, "usb-dfu");
         await requireExpendable(this, board, "FUS_STORE_USR_KEY (a key slot for good)");
         await factoryReset(board);

@@ -3,7 +3,7 @@ import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { type FusClient, FusClientError, fusTraceChai } from "../../harness/clients/fus/index.js";
 import { customerTestKey } from "../../harness/devices/stm32/fus/test-keys.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { skipWithReason } from "../../harness/report/skip.js";
 import type { Board } from "../../harness/rig/board.js";
@@ -49,8 +49,8 @@ describe("stm32-fus: error injection", () => {
   for (const transport of TRANSPORTS) {
     describe(transport, () => {
       forEachBoard(rig, need(transport), (board) => {
+        covers("AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
         it("FW_UPGRADE with no image in flash: IMG_NOT_FOUND, then idle", async () => {
-          await clause("AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
           const client = await emptyFus(board, transport);
           const image = STACK_1();
           const address = await client.stagingAddress(image);
@@ -60,8 +60,8 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
+        covers("AN5185 Table 3 Image corrupted", "AN5185 Table 11 FUS_SATE_IMC_CORRUPT");
         it("corrupted image: IMG_CORRUPT and the image erased by FUS", async () => {
-          await clause("AN5185 Table 3 Image corrupted", "AN5185 Table 11 FUS_SATE_IMC_CORRUPT");
           const client = await emptyFus(board, transport);
           const image = buildFusImage({
             kind: "wireless-stack",
@@ -84,11 +84,8 @@ describe("stm32-fus: error injection", () => {
           ["no-st-signature", "Image signature not found (missing)"],
           ["bad-st-signature", "Image signature not found (corrupted body)"],
         ] as const) {
+          covers("AN5185 Table 3 Image signature not found", "AN5185 Table 11 FUS_STATE_IMG_NOT_AUTHENTIC");
           it(`${row}: IMG_NOT_AUTHENTIC, idle, flash unchanged`, async () => {
-            await clause(
-              "AN5185 Table 3 Image signature not found",
-              "AN5185 Table 11 FUS_STATE_IMG_NOT_AUTHENTIC",
-            );
             const client = await emptyFus(board, transport);
             const image = buildFusImage({
               kind: "wireless-stack",
@@ -108,11 +105,11 @@ describe("stm32-fus: error injection", () => {
           });
         }
 
+        covers(
+          "AN5185 Table 3 Image customer signature not found",
+          "AN5185 §4.1 install user authentication key",
+        );
         it("with an authentication key: no customer signature → IMG_NOT_AUTHENTIC; a valid one installs", async () => {
-          await clause(
-            "AN5185 Table 3 Image customer signature not found",
-            "AN5185 §4.1 install user authentication key",
-          );
           const client = await emptyFus(board, transport);
           const key = customerTestKey("suite");
           await client.updateAuthKey(key.publicKey);
@@ -143,12 +140,12 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
+        covers(
+          "AN5185 Table 3 No enough space",
+          "AN5185 Table 11 FUS_SATE_NO_ENOUGH_SPACE",
+          "AN5185 §2.1.1 install address",
+        );
         it("not enough space between the installed stack and the loaded image: IMG_NOT_ENOUGH_SPACE, idle", async () => {
-          await clause(
-            "AN5185 Table 3 No enough space",
-            "AN5185 Table 11 FUS_SATE_NO_ENOUGH_SPACE",
-            "AN5185 §2.1.1 install address",
-          );
           const client = await emptyFus(board, transport);
           await client.fwUpgrade(STACK_1());
           const { sfsa } = await client.readSecureBoundaries();
@@ -164,8 +161,8 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
+        covers("AN5185 §2.2.2 image start aligned to a sector");
         it("image start not sector aligned: rejected (IMG_NOT_FOUND), nothing installed", async () => {
-          await clause("AN5185 §2.2.2 image start aligned to a sector");
           const client = await emptyFus(board, transport);
           const image = buildFusImage({
             kind: "wireless-stack",
@@ -180,16 +177,16 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
+        covers("AN5185 §2.2.1 FUS_STATE_IMG_NOT_FOUND on delete");
         it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async () => {
-          await clause("AN5185 §2.2.1 FUS_STATE_IMG_NOT_FOUND on delete");
           const client = await emptyFus(board, transport);
           expect((await failure(client.fwDelete())).fusError).to.equal("IMG_NOT_FOUND");
           await idleAgain(client);
           await client.link.close();
         });
 
+        covers("AN5185 Table 3 No state is returned by FUS");
         it("no state returned after a FUS reset: the resent GET_STATE is answered", async () => {
-          await clause("AN5185 Table 3 No state is returned by FUS");
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.startFus();
@@ -197,8 +194,8 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
+        covers("AN5185 §4.2 lock user authentication key (irreversible)");
         it("lock refused without consent (sacrificial board AND explicit flag)", async () => {
-          await clause("AN5185 §4.2 lock user authentication key (irreversible)");
           const client = await emptyFus(board, transport);
           const e = await failure(client.lockAuthKey({ boardIsSacrificial: true, allowIrreversible: false }));
           expect(e.kind).to.equal("refused");
@@ -212,8 +209,8 @@ describe("stm32-fus: error injection", () => {
 
       // Irreversible on a real chip: the rig's interlock (sacrificial board AND the run's flag).
       forEachBoard(rig, need(transport), (board) => {
+        covers("AN5185 §4.2 lock user authentication key", "fact sheet §5.2 AUTH_KEY_LOCKED");
         it("authentication key locked: a later update is refused with AUTH_KEY_LOCKED", async function () {
-          await clause("AN5185 §4.2 lock user authentication key", "fact sheet §5.2 AUTH_KEY_LOCKED");
           const refused = irreversibleRefusal(board, "fus-auth-key-lock");
           if (refused !== undefined) {
             // On the console as well as in the result: a pending line alone says nothing of why.

@@ -3,7 +3,7 @@ import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { fusTraceChai } from "../../harness/clients/fus/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -21,8 +21,8 @@ describe("stm32-fus: full flows", () => {
   for (const transport of TRANSPORTS) {
     describe(transport, () => {
       forEachBoard(rig, need(transport), (board) => {
+        covers("AN5185 Table 1 FUS activation cases", "AN5185 §1.2 SBRV 0x3D800");
         it("activates FUS from a running stack: NOT_RUNNING, then the second GET_STATE reboots into FUS", async () => {
-          await clause("AN5185 Table 1 FUS activation cases", "AN5185 §1.2 SBRV 0x3D800");
           await factoryReset(board);
           const client = await openFus(board, transport);
           const before = await client.readDeviceInfo();
@@ -35,12 +35,12 @@ describe("stm32-fus: full flows", () => {
           await client.link.close();
         });
 
+        covers(
+          "AN5185 §2.2 wireless stack delete",
+          "AN5185 §2.1 wireless stack install",
+          "AN5185 §2.1.1 install address",
+        );
         it("deletes the stack (secure area back to the FUS), then a first install runs the stack", async () => {
-          await clause(
-            "AN5185 §2.2 wireless stack delete",
-            "AN5185 §2.1 wireless stack install",
-            "AN5185 §2.1.1 install address",
-          );
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.fwDelete();
@@ -76,12 +76,12 @@ describe("stm32-fus: full flows", () => {
           await client.link.close();
         });
 
+        covers(
+          "AN5185 §2.1 wireless stack upgrade",
+          "AN5185 §2.1.1 install address",
+          "AN5185 §2.1.2 memory considerations",
+        );
         it("upgrades a running stack: loaded below it, moved to the top, the old one gone", async () => {
-          await clause(
-            "AN5185 §2.1 wireless stack upgrade",
-            "AN5185 §2.1.1 install address",
-            "AN5185 §2.1.2 memory considerations",
-          );
           await factoryReset(board, { stack: false });
           const client = await openFus(board, transport);
           await client.fwUpgrade(STACK_1());
@@ -106,8 +106,8 @@ describe("stm32-fus: full flows", () => {
           await client.link.close();
         });
 
+        covers("AN5185 §2.3 wireless stack start");
         it("starts the installed wireless stack from FUS with START_WS", async () => {
-          await clause("AN5185 §2.3 wireless stack start");
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.startFus();
@@ -120,8 +120,8 @@ describe("stm32-fus: full flows", () => {
           await client.link.close();
         });
 
+        covers("AN5185 §3 FUS upgrade", "AN5185 §3.2 memory considerations");
         it("upgrades FUS itself; a bigger FUS moves the stack lower; a downgrade is refused", async () => {
-          await clause("AN5185 §3 FUS upgrade", "AN5185 §3.2 memory considerations");
           await factoryReset(board);
           const client = await openFus(board, transport);
           const before = await client.readSecureBoundaries();

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { STACK_1 } from "../../fixtures/fus/build.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, need, openFus, TRANSPORTS } from "./fixture.js";
@@ -15,8 +15,8 @@ describe("stm32-fus: power interruption", () => {
     describe(transport, () => {
       // Protocol-event cut: works on lab rigs too (the client's trace event, the rig's power backend).
       forEachBoard(rig, need(transport, "power-cut"), (board) => {
+        covers(CLAUSE, "AN5185 §2.1.1 install");
         it("a power cut after the first FUS reset of an install: FUS recovers and a repeated install succeeds", async () => {
-          await clause(CLAUSE, "AN5185 §2.1.1 install");
           await factoryReset(board, { stack: false });
           let cut = false;
           const client = await openFus(board, transport, {
@@ -49,11 +49,11 @@ describe("stm32-fus: power interruption", () => {
   forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults"), (board) => {
     for (const scenario of ["install", "upgrade", "fus-upgrade"] as const)
       for (const torn of [false, true]) {
+        covers(
+          CLAUSE,
+          scenario === "fus-upgrade" ? "AN5185 §3 FUS upgrade" : "AN5185 §2.1 install and upgrade",
+        );
         it(`${scenario}: a ${torn ? "torn" : "clean"} cut before any FUS flash operation recovers`, async () => {
-          await clause(
-            CLAUSE,
-            scenario === "fus-upgrade" ? "AN5185 §3 FUS upgrade" : "AN5185 §2.1 install and upgrade",
-          );
           const r = await fusPowerCutSweep(board, "usb-dfu", scenario, { torn });
           expect(r.points).to.be.above(4);
           expect(r.failures, `${r.failures.length} of ${r.points} cut points failed`).to.deep.equal([]);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { buildFusImage, STACK_1, v } from "../../fixtures/fus/build.js";
 import type { FusClient, FusTraceEntry } from "../../harness/clients/fus/index.js";
 import { fusStateName } from "../../harness/protocol/fus/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, needFus, openFus, requireTransport, TRANSPORTS } from "./fixture.js";
@@ -43,8 +43,8 @@ const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
 describe("stm32-fus: FUS state values (AN5185 Table 10)", () => {
   forEachBoard(rig, needFus(), (board) => {
     for (const transport of TRANSPORTS) {
+      covers("AN5185 Table 10");
       it(`${transport}: GET_STATE along activation, delete, install and FUS upgrade answers Table 10 values only`, async function () {
-        await clause("AN5185 Table 10");
         await requireTransport(this, board, transport);
         await factoryReset(board);
         // A quick cadence, so the short ongoing phases (a delete before its first reset) are seen.

@@ -2,7 +2,7 @@ import { expect, use } from "chai";
 import { NackError } from "../../harness/clients/stm32-usart/index.js";
 import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
 import { Command, stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { skipWithReason } from "../../harness/report/skip.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -32,8 +32,8 @@ const rig = getRig();
 
 describe("stm32-usart: command set", () => {
   forEachBoard(rig, USART, (board) => {
+    covers("AN3155: Erase Memory (0x43)", "AN3155: Extended Erase (0x44)");
     it("Get lists one of Erase (0x43) and Extended Erase (0x44); the other is NACKed and erases nothing", async () => {
-      await clause("AN3155: Erase Memory (0x43)", "AN3155: Extended Erase (0x44)");
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, pageSize(board), "erase-command");
@@ -49,8 +49,8 @@ describe("stm32-usart: command set", () => {
       await link.close();
     });
 
+    covers("AN3155: Erase Memory (0x43)");
     it("Erase (0x43) where the part lists it: the listed pages only, then the global erase 0xFF 0x00", async function () {
-      await clause("AN3155: Erase Memory (0x43)");
       await factoryReset(board);
       await withUsartPersonality(board, { legacyErase: true }, async () => {
         const { client, link } = await open(board);
@@ -83,8 +83,8 @@ describe("stm32-usart: command set", () => {
       });
     });
 
+    covers("AN3155: Get Checksum (0xA1)");
     it("Get Checksum (0xA1) where the part lists it: the CRC of the written bytes in both forms; else NACK", async () => {
-      await clause("AN3155: Get Checksum (0xA1)");
       await factoryReset(board);
       const image = appImage(board, 4096, "checksum");
       const check = async (expectListed: boolean | undefined) => {

@@ -2,7 +2,7 @@ import { expect, use } from "chai";
 import { NackError, UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
 import { usartRom } from "../../harness/devices/stm32/usart/port.js";
 import { commandFrame, encodeWriteData, u32Frame } from "../../harness/protocol/stm32-usart/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -15,8 +15,8 @@ const rig = getRig();
 
 describe("stm32-usart: error injection", () => {
   forEachBoard(rig, USART, (board) => {
+    covers("AN3155: Write Memory (0x31): NACK on wrong checksum");
     it("a Write Memory block with a bad checksum is NACKed and nothing is written", async () => {
-      await clause("AN3155: Write Memory (0x31): NACK on wrong checksum");
       await factoryReset(board);
       const { client, link } = await open(board);
       await client.erasePages([0]);
@@ -39,11 +39,11 @@ describe("stm32-usart: error injection", () => {
       if (!board.emulator && !board.capabilities.has("sacrificial")) this.skip();
     });
 
+    covers(
+      "AN3155: Write Memory (0x31): no error on write-protected sectors",
+      "AN3155: Write Protect (0x63) / Write Unprotect (0x73): system reset",
+    );
     it("writes to a write-protected page are ACKed and dropped; Write Unprotect lifts the protection", async () => {
-      await clause(
-        "AN3155: Write Memory (0x31): no error on write-protected sectors",
-        "AN3155: Write Protect (0x63) / Write Unprotect (0x73): system reset",
-      );
       await factoryReset(board);
       const { client, link } = await open(board);
       await client.erasePages([0, 1]);
@@ -61,12 +61,12 @@ describe("stm32-usart: error injection", () => {
       await link.close();
     });
 
+    covers(
+      "AN3155: Readout Protect (0x82)",
+      "AN3155: Read Memory (0x11): NACK when RDP is active",
+      "AN3155: Readout Unprotect (0x92): mass erase, system reset",
+    );
     it("Readout Protect resets into RDP level 1: reads are refused; Readout Unprotect mass-erases and reopens", async () => {
-      await clause(
-        "AN3155: Readout Protect (0x82)",
-        "AN3155: Read Memory (0x11): NACK when RDP is active",
-        "AN3155: Readout Unprotect (0x92): mass erase, system reset",
-      );
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, 8192, "rdp");
@@ -93,11 +93,8 @@ describe("stm32-usart: error injection", () => {
   });
 
   forEachBoard(rig, { ...USART, capabilities: ["usart", "flash-faults"] }, (board) => {
+    covers("AN3155: XOR checksum of every multi-byte field", "stm32flash resync (0xFF 0x00 until NACK)");
     it("a byte corrupted on the line NACKs that block only; after resync the update completes", async () => {
-      await clause(
-        "AN3155: XOR checksum of every multi-byte field",
-        "stm32flash resync (0xFF 0x00 until NACK)",
-      );
       await factoryReset(board);
       const dev = stm32(board);
       const third = usartRom(dev).eventCount("usart.write") + 3;
@@ -119,11 +116,11 @@ describe("stm32-usart: error injection", () => {
   });
 
   forEachBoard(rig, { family: "stm32wb55", capabilities: ["usart"] }, (board) => {
+    covers(
+      "reference §3: WB55 USART extended erase 0xFFFF hangs with no reply",
+      "AN3155: Extended Erase (0x44)",
+    );
     it("WB55: Extended Erase 0xFFFF never answers; only a reset brings the bootloader back", async () => {
-      await clause(
-        "reference §3: WB55 USART extended erase 0xFFFF hangs with no reply",
-        "AN3155: Extended Erase (0x44)",
-      );
       await factoryReset(board);
       const { client, link } = await open(board);
       const hang = await rejection(client.massErase());

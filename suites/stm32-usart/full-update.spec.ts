@@ -1,5 +1,5 @@
 import { expect, use } from "chai";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -14,8 +14,8 @@ const PIDS: Record<string, number> = { stm32l432: 0x435, stm32wb55: 0x495 };
 
 describe("stm32-usart: full update", () => {
   forEachBoard(rig, USART, (board) => {
+    covers("AN3155: Get (0x00), Get Version (0x01), Get ID (0x02)", "AN2606: STM32L43xxx/WB55 PID");
     it("probes like stm32flash: sync, Get Version, Get, Get ID names the part", async () => {
-      await clause("AN3155: Get (0x00), Get Version (0x01), Get ID (0x02)", "AN2606: STM32L43xxx/WB55 PID");
       await factoryReset(board);
       const { client, link } = await open(board);
       const info = await client.probe();
@@ -25,13 +25,13 @@ describe("stm32-usart: full update", () => {
       await link.close();
     });
 
+    covers(
+      "AN3155: Write Memory (0x31)",
+      "AN3155: Read Memory (0x11)",
+      "AN3155: Extended Erase (0x44)",
+      "AN3155: Go (0x21)",
+    );
     it("erases, writes 128 KB in 256-byte blocks, reads it back and starts it with Go", async () => {
-      await clause(
-        "AN3155: Write Memory (0x31)",
-        "AN3155: Read Memory (0x11)",
-        "AN3155: Extended Erase (0x44)",
-        "AN3155: Go (0x21)",
-      );
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, 128 * 1024, "full-update");

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
 import { diffFlash, sectorMap } from "../../harness/report/flash-diff.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -17,12 +17,8 @@ const rig = getRig();
 
 describe("stm32-usart: power interruption", () => {
   forEachBoard(rig, { ...USART, capabilities: ["usart", "power-cut"] }, (board) => {
+    covers("AN3155: Write Memory (0x31)", "AN3155: 0x7F autobaud after reset", "design.md: power-fail loop");
     it("power cut after write block k: the host times out, resyncs after power-on, the second update succeeds", async () => {
-      await clause(
-        "AN3155: Write Memory (0x31)",
-        "AN3155: 0x7F autobaud after reset",
-        "design.md: power-fail loop",
-      );
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, 16 * 1024, "cut-at-block");
@@ -46,12 +42,12 @@ describe("stm32-usart: power interruption", () => {
 
   forEachBoard(rig, { ...USART, capabilities: ["usart", "power-cut", "flash-faults"] }, (board) => {
     for (const torn of [false, true]) {
+      covers(
+        "design.md: Emulator rules (NOR flash, power-fail loop)",
+        "AN3155: Write Memory (0x31)",
+        "AN3155: Extended Erase (0x44)",
+      );
       it(`a power cut before every flash operation of an update (${torn ? "torn" : "clean"}) is followed by a good second update`, async () => {
-        await clause(
-          "design.md: Emulator rules (NOR flash, power-fail loop)",
-          "AN3155: Write Memory (0x31)",
-          "AN3155: Extended Erase (0x44)",
-        );
         await factoryReset(board);
         const dev = stm32(board);
         const image = appImage(board, 2 * pageSize(board) + 1024, "sweep");

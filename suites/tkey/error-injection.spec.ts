@@ -8,7 +8,7 @@ import {
   encodeNameVersionCmd,
   STATUS_BAD,
 } from "../../harness/protocol/tkey/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { expectError } from "../../harness/report/expect-error.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
@@ -48,8 +48,8 @@ describe("tkey: error injection", () => {
       ["size 0", () => 0],
       ["a size over the limit", () => appMaxSize(board) + 1],
     ] as const) {
+      covers(CLAUSES.loadAppBad, CLAUSES.loadApp);
       it(`LOAD_APP with ${label} answers STATUS_BAD, and a correct retry loads`, async () => {
-        await clause(CLAUSES.loadAppBad, CLAUSES.loadApp);
         client = await replug(board);
         expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
         const app = appOf(board, 500);
@@ -58,8 +58,8 @@ describe("tkey: error injection", () => {
     }
 
     for (const bad of MALFORMED) {
+      covers(CLAUSES.halt);
       it(`${bad.what}: silence, the client times out, a power cycle brings the firmware back`, async () => {
-        await clause(CLAUSES.halt);
         client = await replug(board);
         if (bad.loading) await client.sendLoadApp(1000);
         await client.writeRaw(bad.bytes, bad.what);
@@ -76,8 +76,8 @@ describe("tkey: error injection", () => {
       });
     }
 
+    covers(CLAUSES.digest);
     it("a chunk corrupted in transit: the client sees a digest that is not BLAKE2s of the file", async function () {
-      await clause(CLAUSES.digest);
       const dev = await emulatorOrSkip(
         this,
         board,
@@ -95,8 +95,8 @@ describe("tkey: error injection", () => {
       expect((err as TKeyDigestError).actual).to.equalBytes(dev.app!.digest);
     });
 
+    covers(CLAUSES.halt);
     it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
-      await clause(CLAUSES.halt);
       const dev = await emulatorOrSkip(this, board, "dropping a byte on the wire needs the emulator's line");
       client = await replug(board);
       // The LOAD_APP header byte is lost: its payload is read as frames, which the firmware rejects.

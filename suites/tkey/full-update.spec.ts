@@ -7,7 +7,7 @@ import {
   udsBytes,
   ussFromSecret,
 } from "../../harness/protocol/tkey/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { flashChai } from "../../harness/report/flash-assert.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -24,8 +24,8 @@ describe("tkey: full app load", () => {
       client = undefined;
     });
 
+    covers(CLAUSES.nameVersion, CLAUSES.probe);
     it("after power-on the firmware answers the probe with its name and version", async () => {
-      await clause(CLAUSES.nameVersion, CLAUSES.probe);
       client = await replug(board);
       const probe = await client.probe();
       expect(probe.mode).to.equal("firmware");
@@ -36,8 +36,8 @@ describe("tkey: full app load", () => {
       if (dev) expect(probe.nameVersion.version).to.equal(dev.profile.version);
     });
 
+    covers(CLAUSES.getUdi);
     it("GET_UDI reports a known product and the board's serial", async () => {
-      await clause(CLAUSES.getUdi);
       client = await replug(board);
       const udi = await client.getUdi();
       expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
@@ -53,8 +53,8 @@ describe("tkey: full app load", () => {
       ["100 KiB", () => 100 * 1024],
       ["the maximum size", () => appMaxSize(board)],
     ] as const) {
+      covers(CLAUSES.loadApp, CLAUSES.digest, CLAUSES.probe);
       it(`loads an app of ${label}: the digest is BLAKE2s of the file and the app runs`, async () => {
-        await clause(CLAUSES.loadApp, CLAUSES.digest, CLAUSES.probe);
         client = await replug(board);
         const app = appOf(board, size());
         const result = await client.loadApp(app);
@@ -68,8 +68,8 @@ describe("tkey: full app load", () => {
     }
 
     for (const withUss of [false, true]) {
+      covers(CLAUSES.cdi);
       it(`the CDI the app sees is the documented one ${withUss ? "with" : "without"} a USS`, async function () {
-        await clause(CLAUSES.cdi);
         const dev = await emulatorOrSkip(
           this,
           board,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
-import { clause } from "../../harness/report/clause.js";
+import { covers } from "../../harness/report/clause.js";
 import { expectError } from "../../harness/report/expect-error.js";
 import { getRig } from "../../harness/rig/rig.js";
 import { forEachBoard } from "../../harness/rig/suite.js";
@@ -28,8 +28,8 @@ describe("tkey: power interruption during an app load", () => {
       ? Array.from({ length: CHUNKS }, (_, i) => i + 1)
       : [1, Math.ceil(CHUNKS / 2), CHUNKS];
 
+    covers(CLAUSES.power, CLAUSES.loadApp, CLAUSES.digest);
     it(`a power cut after chunk k (k = ${board.emulated ? `every one of 1..${CHUNKS}` : ks.join(", ")}) leaves firmware mode and a reload succeeds`, async () => {
-      await clause(CLAUSES.power, CLAUSES.loadApp, CLAUSES.digest);
       const app = appOf(board, APP_SIZE);
       const failures: string[] = [];
       for (const k of ks) {
@@ -59,8 +59,8 @@ describe("tkey: power interruption during an app load", () => {
       expect(failures, `${failures.length} of ${ks.length} cut points failed`).to.deep.equal([]);
     });
 
+    covers(CLAUSES.power);
     it("a power cut by the emulator's fault plan after chunk k (the device side of the same cut)", async function () {
-      await clause(CLAUSES.power);
       const dev = await emulatorOrSkip(
         this,
         board,

@@ -34,6 +34,7 @@ describe("hil report", function () {
       { name: "parentSuite", value: "x" },
       { name: "rig", value: "emulated" },
       { name: "board", value: "l432-0" },
+      { name: "family", value: "stm32l432" },
       { name: "clause", value: "AN3155: Go (0x21)" },
     ],
     parameters: [{ name: "seed", value: "9" }],
@@ -63,9 +64,17 @@ describe("hil report", function () {
     expect(text).to.include("quality gate passed");
     expect(code).to.equal(0);
     expect(await readFile(join(out, "junit.xml"), "utf8")).to.include('<property name="seed" value="9"/>');
-    expect(await readFile(join(out, "qualification-matrix.md"), "utf8")).to.include(
-      "| AN3155: Go (0x21) | normal | passed (1) |",
+    const md = await readFile(join(out, "qualification-matrix.md"), "utf8");
+    expect(md).to.include(
+      "| AN3155: Go (0x21) | [AN3155 Rev 20](https://www.st.com/resource/en/application_note/cd00264342-usart-protocol-used-in-the-stm32-bootloader-stmicroelectronics.pdf) | normal | passed |",
     );
+    // One test ran (as after --grep): the suites' other clauses have tests, so they are
+    // "not run", never "gap: no test"; the summary comes first.
+    expect(md).to.match(
+      /\| AN3155: Write Memory \(0x31\) \| [^\n]* \| normal \| not run \| [^\n]*not run: filtered out/,
+    );
+    expect(md).not.to.include("gap: no test");
+    expect(md).to.match(/\| AN3155 \(STM32 USART bootloader\) \| 17 \| 1 \| 0 \| 0 \| 16 \| 0 \|/);
     expect(await readFile(join(out, "qualification-matrix.html"), "utf8")).to.include(
       "<td>AN3155: Go (0x21)</td>",
     );

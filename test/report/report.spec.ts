@@ -11,6 +11,7 @@ import { toJunitXml } from "../../harness/report/junit.js";
 import {
   buildMatrix,
   type ClauseCatalogue,
+  matrixHtml,
   matrixMarkdown,
   skipReason,
 } from "../../harness/report/matrix.js";
@@ -48,6 +49,7 @@ const board = (id: string, rest: Record<string, string | string[]> = {}) => ({
   package: "update-hil.suites.dfu.full-update.spec.ts",
   rig: "emulated",
   board: id,
+  family: "stm32",
   ...rest,
 });
 
@@ -75,6 +77,7 @@ function knownResults(): HilResult[] {
         parentSuite: "tkey: full update",
         package: "update-hil.suites.tkey.full-update.spec.ts",
         rig: "emulated",
+        family: "tkey",
       }),
     ].map(toHilResult),
   );
@@ -210,7 +213,7 @@ describe("report: JUnit XML", () => {
       <properties>
         <property name="rig" value="emulated"/>
       </properties>
-      <skipped/>
+      <skipped message="rig &apos;emulated&apos; has no board of family tkey"/>
     </testcase>
   </testsuite>
 </testsuites>
@@ -244,15 +247,15 @@ describe("report: qualification matrix", () => {
     ],
   };
 
-  it("maps clause × rig/board to passed / failed / not run, lists gaps and uncatalogued clauses", () => {
+  it("from the results alone: clause × rig/board, gaps where no result names a clause", () => {
     const m = buildMatrix(catalogue, knownResults());
     expect(m.columns).to.deep.equal(["emulated / l432-0", "emulated / wb55-0"]);
-    const grid = m.rows.map((r) => [r.clause, r.catalogued, ...r.cells.map((c) => c.status)]);
+    const grid = m.rows.map((r) => [r.clause, r.status, ...r.cells.map((c) => c.status)]);
     expect(grid).to.deep.equal([
-      ["DFU 1.1 §6 (download, manifestation)", true, "passed", "failed"],
-      ["DFU 1.1 §6.1.2 errTARGET", true, "not run", "not run"],
-      ["TKey firmware protocol: Load an application", true, "not run", "not run"],
-      ["AN3156 §5.5 (leave)", false, "not run", "broken"],
+      ["DFU 1.1 §6 (download, manifestation)", "failed", "passed", "failed"],
+      ["DFU 1.1 §6.1.2 errTARGET", "gap", "n/a", "n/a"],
+      ["TKey firmware protocol: Load an application", "gap", "n/a", "n/a"],
+      ["AN3156 §5.5 (leave)", "failed", "not run", "broken"],
     ]);
     expect(m.rows[0]?.cells[1]?.tests).to.deep.equal([
       { name: "downloads", status: "failed", category: "firmware-device" },
@@ -263,31 +266,110 @@ describe("report: qualification matrix", () => {
     ]);
     const md = matrixMarkdown(m);
     expect(md).to.include(
-      "| DFU 1.1 §6 (download, manifestation) | normal | passed (1) | FAILED (firmware-device) | downloads |",
+      "| DFU 1.1 §6 (download, manifestation) |  | normal | passed | failed (firmware-device) | downloads |",
     );
-    expect(md).to.include("| AN3156 §5.5 (leave) | normal | — | BROKEN (infrastructure) | leaves |");
+    expect(md).to.include("| AN3156 §5.5 (leave) |  | normal | not run | broken (infrastructure) | leaves |");
     expect(md).to.include("- DFU 1.1 §6.1.2 errTARGET (DFU 1.1)");
   });
 
-  it("shows a suite skipped on a rig as skipped with the reason for the clauses its file covers", () => {
+  const declared = [
+    { test: "dfu downloads", family: "stm32", clauses: ["DFU 1.1 §6 (download, manifestation)"] },
+    { test: "dfu refuses", family: "stm32", clauses: ["DFU 1.1 §6.1.2 errTARGET"] },
+    { test: "tkey loads", family: "tkey", clauses: ["TKey firmware protocol: Load an application"] },
+  ];
+
+  it("with the suites' declarations: not run (filtered, or no board of the family) apart from gap", () => {
+    // The run was filtered (--grep): errTARGET's test exists but did not run; no TKey board.
+    const m = buildMatrix(catalogue, knownResults(), declared);
+    const grid = m.rows.map((r) => [r.clause, r.status, ...r.cells.map((c) => c.status), r.note]);
+    expect(grid).to.deep.equal([
+      ["DFU 1.1 §6 (download, manifestation)", "failed", "passed", "failed", undefined],
+      [
+        "DFU 1.1 §6.1.2 errTARGET",
+        "not run",
+        "not run",
+        "not run",
+        "not run: filtered out of this run (--grep / --shard)",
+      ],
+      [
+        "TKey firmware protocol: Load an application",
+        "not run",
+        "n/a",
+        "n/a",
+        "not run: rig 'emulated' has no board of family tkey",
+      ],
+      ["AN3156 §5.5 (leave)", "failed", "not run", "broken", undefined],
+    ]);
+    expect(m.gaps).to.deep.equal([]);
+    const md = matrixMarkdown(m);
+    // The TKey table has no stm32 columns: a family a clause cannot apply to gets none.
+    expect(md).to.include(
+      "| clause | cites | severity | tests |\n|---|---|---|---|\n| TKey firmware protocol: Load an application |  | normal | not run: rig 'emulated' has no board of family tkey |",
+    );
+    expect(md).to.include(
+      "| DFU 1.1 §6.1.2 errTARGET |  | normal | not run | not run | not run: filtered out of this run (--grep / --shard) |",
+    );
+    expect(md).not.to.include("gap: no test");
+  });
+
+  it("opens with a summary per document: clauses, passed, failed, skipped, not run, gaps", () => {
+    const m = buildMatrix(catalogue, knownResults(), declared.slice(0, 1));
+    expect(m.summary).to.deep.equal([
+      { document: "DFU 1.1", clauses: 2, passed: 0, failed: 1, skipped: 0, notRun: 0, gaps: 1 },
+      { document: "TKey", clauses: 1, passed: 0, failed: 0, skipped: 0, notRun: 0, gaps: 1 },
+      { document: "Not in the catalogue", clauses: 1, passed: 0, failed: 1, skipped: 0, notRun: 0, gaps: 0 },
+    ]);
+    const md = matrixMarkdown(m);
+    expect(md).to.include(
+      "| document | clauses | passed | failed | skipped | not run | gaps |\n|---|--:|--:|--:|--:|--:|--:|\n| DFU 1.1 | 2 | 0 | 1 | 0 | 0 | 1 |",
+    );
+    expect(md.indexOf("| DFU 1.1 | 2 |")).to.be.below(md.indexOf("## DFU 1.1"));
+    expect(matrixHtml(m)).to.include('<tr><td>DFU 1.1</td><td class="num">2</td>');
+  });
+
+  it("counts in cells: 1 of 3 failed, 2 of 3 passed", () => {
+    const on = (name: string, status: string, trace?: string) =>
+      raw(name, status, board("l432-0", { clause: "DFU 1.1 §6 (download, manifestation)" }), {
+        ...(trace ? { statusDetails: { message: "x", trace } } : {}),
+        historyId: `h-${name}`,
+      });
+    const failing = [
+      on("a", "passed"),
+      on("b", "failed", "AssertionError: expected 'dfuIDLE' to equal 'dfuERROR'"),
+      on("c", "skipped"),
+    ].map(toHilResult);
+    const cell = (results: HilResult[]) =>
+      matrixMarkdown(buildMatrix(catalogue, results, declared))
+        .split("\n")
+        .find((l) => l.startsWith("| DFU 1.1 §6 ("));
+    expect(cell(failing)).to.include("| 1 of 3 failed (firmware-device) |");
+    const passing = [on("a", "passed"), on("b", "passed"), on("c", "skipped")].map(toHilResult);
+    expect(cell(passing)).to.include("| 2 of 3 passed |");
+    const broken = [on("a", "broken", "TypeError: x"), on("b", "passed")].map(toHilResult);
+    expect(cell(broken)).to.include("| 1 of 2 broken (harness) |");
+  });
+
+  it("a rig's own column shows the clauses its boards' families have tests for", () => {
     const results = [
       toHilResult(
         raw("loads", "passed", {
           ...board("tkey-0", { clause: "TKey firmware protocol: Load an application" }),
           rig: "lab-a",
+          family: "tkey",
           package: "update-hil.suites.tkey.full-update.spec.ts",
         }),
       ),
       ...knownResults(),
     ];
-    const m = buildMatrix(catalogue, results);
+    const m = buildMatrix(catalogue, results, declared);
     const tkey = m.rows.find((r) => r.clause === "TKey firmware protocol: Load an application");
-    const cols = Object.fromEntries(m.columns.map((c, i) => [c, tkey?.cells[i]]));
-    expect(cols["lab-a / tkey-0"]?.status).to.equal("passed");
-    expect(cols["emulated / l432-0"]).to.deep.include({
-      status: "skipped",
-      reason: "rig 'emulated' has no board of family tkey",
+    const cols = Object.fromEntries(m.columns.map((c, i) => [c, tkey?.cells[i]?.status]));
+    expect(cols).to.deep.equal({
+      "emulated / l432-0": "n/a",
+      "emulated / wb55-0": "n/a",
+      "lab-a / tkey-0": "passed",
     });
+    expect(tkey?.status).to.equal("passed");
   });
 
   it("a test that skipped itself shows the reason from its description, not mocha's 'Test skipped'", () => {
@@ -330,7 +412,9 @@ describe("report: qualification matrix", () => {
     ]);
     const clean = results.filter((r) => r.status === "passed");
     expect(checkGate(clean, buildMatrix(catalogue, clean)).ok).to.equal(true);
-    const critical = toHilResult(raw("c", "failed", { severity: "critical" }));
+    const critical = toHilResult(
+      raw("c", "failed", { severity: "critical" }, { statusDetails: { trace: "AssertionError: x" } }),
+    );
     expect(checkGate([critical], m, { minSuccessRate: 0 }).violations).to.deep.equal([
       "critical test failed (firmware-device): update-hil:suites/x.spec.ts: c on ?",
     ]);

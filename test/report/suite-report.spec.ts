@@ -4,10 +4,14 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { CategoryRule } from "@allurereport/core-api";
+import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
+import { allureCategoryRules } from "../../harness/report/categories.js";
 import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
-import { type HilResult, readResults } from "../../harness/report/results.js";
+import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
+import { acquireLease, type Lease } from "../../harness/rig/lease.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
 interface RawStep {
@@ -18,6 +22,7 @@ interface RawStep {
 }
 interface RawResult {
   uuid: string;
+  status: string;
   name: string;
   labels: { name: string; value: string }[];
   steps: RawStep[];
@@ -34,10 +39,15 @@ describe("report: results of a suite run", function () {
   this.timeout(60_000);
   let dir: string;
   let raw: RawResult[];
+  let held: Lease | undefined;
+  /** The result files as allure-mocha wrote them, before `settleResults`. */
+  let written: RawResult[];
   let results: HilResult[];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "report-suite-"));
+    // Another run holds nor-held for the whole child run.
+    held = await acquireLease("nor-held", { dir: join(dir, "leases"), owner: "another run" });
     const mochaBin = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
     await promisify(execFile)(
       process.execPath,
@@ -61,19 +71,26 @@ describe("report: results of a suite run", function () {
           HIL_FAULTS: "",
           HIL_SEED: "",
           HIL_REPRO_DIR: join(dir, "repro"),
+          HIL_QUARANTINE: JSON.stringify({ "nor-lab": "uhubctl: hub 1-1 not found" }),
+          HIL_LEASE_DIR: join(dir, "leases"),
+          HIL_LEASE_TIMEOUT_MS: "0",
         },
       },
     ).catch((e: { code?: number }) => {
-      if (e.code !== 4) throw e; // four tests fail on purpose
+      if (e.code !== 5) throw e; // five tests fail on purpose
     });
     const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
-    raw = await Promise.all(
-      files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult),
-    );
+    const read = () =>
+      Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult));
+    written = await read();
+    // What `hil report` does first: statuses from the categories, skip reasons as messages.
+    await settleResults(dir);
+    raw = await read();
     results = await readResults(dir);
   });
 
   after(async () => {
+    await held?.release();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -107,6 +124,86 @@ describe("report: results of a suite run", function () {
         .map((l) => l.value);
     expect(failureLabels("loses the lab")).to.deep.equal(["infrastructure"]);
     expect(failureLabels("passes with power steps")).to.deep.equal([]);
+  });
+
+  it("files a harness TypeError naming `assertErased` as harness, broken, in label, bundle, JUnit and matrix", async () => {
+    const name = "breaks the harness in a helper named like an assertion";
+    // allure-mocha guesses "failed" from /assert/i in the message; the category decides.
+    expect(written.find((r) => r.name === name)?.status).to.equal("failed");
+    expect(rawByName(name).status).to.equal("broken");
+    expect(byName(name)).to.deep.include({ status: "broken", category: "harness" });
+    expect(rawByName(name).labels.filter((l) => l.name === "failure")).to.deep.equal([
+      { name: "failure", value: "harness" },
+    ]);
+    const id = (await readdir(join(dir, "repro"))).find((b) => b.includes("breaks-the-harness-in-a-helper"));
+    const bundle = JSON.parse(await readFile(join(dir, "repro", String(id), "repro.json"), "utf8"));
+    expect(bundle.category).to.equal("harness");
+    const xml = toJunitXml(results);
+    const testcase = xml.slice(xml.indexOf(`<testcase name="${name}"`));
+    expect(testcase.slice(0, testcase.indexOf("</testcase>"))).to.match(
+      /<error message="Cannot read properties of null \(reading &apos;assertErased&apos;\)" type="harness">/,
+    );
+    const m = buildMatrix({ documents: [{ document: "fixture", clauses: ["fixture clause C"] }] }, results);
+    expect(m.rows[0]?.cells[0]).to.deep.include({ status: "broken" });
+    expect(m.rows[0]?.cells[0]?.tests).to.deep.equal([{ name, status: "broken", category: "harness" }]);
+    // The planted firmware fault (a chai assertion on a wrong state) stays the device's.
+    expect(rawByName("fails an assertion").status).to.equal("failed");
+  });
+
+  it("the Allure report puts each planted failure in its own category (Allure's own rule engine)", () => {
+    const rules = normalizeCategoriesConfig(allureCategoryRules() as unknown as CategoryRule[]);
+    const categoryIn = (name: string) => {
+      const r = byName(name);
+      return matchCategory(rules, {
+        status: r.status as "failed" | "broken",
+        labels: r.labels,
+        message: r.message,
+        trace: r.trace,
+        flaky: false,
+      })?.id;
+    };
+    expect(categoryIn("breaks the harness in a helper named like an assertion")).to.equal("harness");
+    expect(categoryIn("fails an assertion")).to.equal("firmware-device");
+    expect(categoryIn("loses the lab")).to.equal("infrastructure");
+  });
+
+  it("a quarantined or lease-timed-out lab board's skipped results carry rig, board, family, clauses and the reason", () => {
+    const name = "never runs on a board it cannot have";
+    const onBoard = (id: string) => {
+      const r = results.find(
+        (x) => x.name === name && x.labels.some((l) => l.name === "board" && l.value === id),
+      );
+      expect(r, id).not.to.equal(undefined);
+      return r as HilResult;
+    };
+    const xml = toJunitXml(results);
+    const m = buildMatrix({ documents: [{ document: "fixture", clauses: ["fixture clause A"] }] }, results);
+    const quarantined =
+      "board nor-lab is quarantined for this run: its health check failed (uhubctl: hub 1-1 not found)";
+    for (const [id, why] of [
+      ["nor-lab", quarantined],
+      ["nor-held", /^board nor-held is leased \(waited 0 ms\): nor-held by another run/],
+    ] as const) {
+      const r = onBoard(id);
+      expect(r.status).to.equal("skipped");
+      const labels = (n: string) => r.labels.filter((l) => l.name === n).map((l) => l.value);
+      expect([labels("rig"), labels("board"), labels("family"), labels("clause")]).to.deep.equal([
+        ["lab-rig"],
+        [id],
+        ["sim-nor"],
+        ["fixture clause A"],
+      ]);
+      // The Allure report shows the reason, not allure-mocha's "Test skipped".
+      expect(r.message).to.match(
+        typeof why === "string" ? new RegExp(`^${why.replace(/[()]/g, "\\$&")}$`) : why,
+      );
+      const cases = xml.split("<testcase ").filter((c) => c.startsWith(`name="${name}"`));
+      const junit = cases.find((c) => c.includes(`value="${id}"`)) ?? "";
+      expect(junit).to.include(`<skipped message="${r.message.replace(/'/g, "&apos;")}"/>`);
+      const column = m.columns.indexOf(`lab-rig / ${id}`);
+      expect(column, `${id} has its column`).to.be.at.least(0);
+      expect(m.rows[0]?.cells[column]).to.deep.include({ status: "skipped", reason: r.message });
+    }
   });
 
   it("records power operations as nested steps without step code in the suite", () => {
@@ -161,7 +258,7 @@ describe("report: results of a suite run", function () {
 
   it("leaves a reproduction bundle per failed test with the command that reruns it", async () => {
     const bundles = (await readdir(join(dir, "repro"))).sort();
-    expect(bundles).to.have.length(4);
+    expect(bundles).to.have.length(5);
     const id = bundles.find((b) => b.includes("fails-an-assertion")) as string;
     expect(id).to.match(/^sim-nor-0-fails-an-assertion-[0-9a-f]{8}$/);
     const bundle = JSON.parse(await readFile(join(dir, "repro", id, "repro.json"), "utf8"));
@@ -184,20 +281,35 @@ describe("report: results of a suite run", function () {
     expect(rerun?.value).to.equal(bundle.command);
   });
 
-  it("gives JUnit one failure, two errors, one skip and the matrix its clauses", () => {
+  it("gives JUnit two failures, three errors, three skips and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="8" failures="2" errors="2" skipped="1"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="11" failures="2" errors="3" skipped="3"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
-      { documents: [{ document: "fixture", clauses: ["fixture clause A", "fixture clause B"] }] },
+      {
+        documents: [
+          { document: "fixture", clauses: ["fixture clause A", "fixture clause B", "fixture clause D"] },
+        ],
+      },
       results,
+      // What the suites declare: clause D has a TKey test, and the fixture rig has no TKey.
+      [{ test: "fixture: tkey never defined", family: "tkey", clauses: ["fixture clause D"] }],
     );
-    expect(m.rows.map((r) => [r.clause, ...r.cells.map((c) => c.status)])).to.deep.equal([
-      // fixture-rig skipped this spec file's suite, so its clauses read "skipped" there.
-      ["fixture clause A", "passed", "skipped"],
-      ["fixture clause B", "failed", "skipped"],
+    expect(m.rows.map((r) => [r.clause, r.status, ...r.cells.map((c) => c.status), r.note])).to.deep.equal([
+      // The quarantined lab board has its column; its one test skipped with the reason.
+      ["fixture clause A", "passed", "passed", "skipped", "skipped", undefined],
+      ["fixture clause B", "failed", "failed", "not run", "not run", undefined],
+      [
+        "fixture clause D",
+        "not run",
+        "n/a",
+        "n/a",
+        "n/a",
+        "not run: rig 'fixture-rig' has no board of family tkey",
+      ],
+      ["fixture clause C", "failed", "broken", "not run", "not run", undefined],
     ]);
-    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "fixture-rig / —"]);
+    expect(m.columns).to.deep.equal(["emulated / sim-nor-0", "lab-rig / nor-held", "lab-rig / nor-lab"]);
     expect(m.testsWithoutClause).to.have.length(4);
   });
 });
