@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
+import { EMULATE_PROFILE_NAMES } from "./emulate-profiles.js";
 import { FUS_OPTIONS, runFus } from "./fus-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { REPLAY_OPTIONS, runReplay } from "./replay-command.js";
@@ -45,7 +46,7 @@ commands:
         mcumgr-style SMP commands to an nrf52840 board's serial port (a lab board's port found by
         identity, and again after a reset); --reset ends upload/test/confirm with a reset and lists
         what the application reports once it answers again
-  emulate <stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
+  emulate <${EMULATE_PROFILE_NAMES.join("|")}> --uart-pty PATH [--seed N] [--state DIR] [--fault WHERE=WHAT]...
         [--boot app] [--option KEY=VALUE]... [--log]
         serve an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM
         (stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1,
