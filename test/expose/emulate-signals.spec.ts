@@ -123,10 +123,14 @@ describe("hil emulate: bursts of power signals", function () {
         );
         expect(silent, "an emulator whose power is off").to.equal("silent");
 
-        // On again, through an on, then replugs: the board answers its protocol.
+        // On again: the board (a TKey: its port, plugged in again) answers its protocol.
+        expect(await burst(emu, [["SIGUSR2", 0]])).to.equal("on");
+        expect(await hello(profile, link)).to.be.a("string");
+
+        // Off, then replugs during the transition: on.
         expect(
           await burst(emu, [
-            ["SIGUSR2", 0],
+            ["SIGUSR1", 0],
             ["SIGHUP", 0],
             ["SIGHUP", 50],
           ]),
