@@ -1,3 +1,4 @@
+import { freePtyPath, PtyPathTakenError } from "../expose/pty-link.js";
 import { parseSeed } from "../rig/rig.js";
 import { UsageError } from "./usage-error.js";
 
@@ -30,4 +31,18 @@ export function emulatorOptions(
     options[m[1]!] = m[2]!;
   }
   return options;
+}
+
+/**
+ * `--uart-pty PATH`, before anything is started: a stale link of an earlier run is removed
+ * (said on stderr); anything else at PATH is a usage error and stays as it is (pty-link.ts).
+ */
+export async function freeUartPtyPath(link: string): Promise<void> {
+  try {
+    const stale = await freePtyPath(link);
+    if (stale) console.error(`hil emulate: removed ${link}, a stale link to ${stale} (gone)`);
+  } catch (e) {
+    if (e instanceof PtyPathTakenError) throw new UsageError(`--uart-pty: ${e.message}`);
+    throw e;
+  }
 }

@@ -16,7 +16,7 @@ import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
-import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
+import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
@@ -46,6 +46,7 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   }
   if (options.key === undefined)
     throw new UsageError("emulate nrf52840-mcuboot: --key FILE (the provisioned key) is required");
+  await freeUartPtyPath(link);
 
   const clock = new WallClock();
   let device: Nrf52840McubootDevice;
@@ -62,10 +63,13 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   if (opts.boot === "bootloader") await device.selectBoot("bootloader");
   await device.power.on();
   const served = await serveNrf52840Console(device, link, clock, consoleKind);
-  const cycle = () =>
-    void device.power.cycle().catch((e: Error) => console.error(`hil emulate: ${e.message}`));
-  const session = runEmulateSession(device, { log: opts.log, linkLost: served.lost, onHangup: cycle });
-  console.log(`ready ${link}`);
+  const session = runEmulateSession(device, { log: opts.log, linkLost: served.lost });
+  if (served.pty === undefined)
+    console.error(
+      `hil emulate: ${link} appears when the application or serial recovery runs (usb-cdc, board ${device.state}); "ready" follows then`,
+    );
+  const present = await Promise.race([served.appeared.then(() => true), session.stopped.then(() => false)]);
+  if (present) console.log(`ready ${link}`);
   const signal = await session.stopped;
   await served.close();
   await device.power.off();

@@ -1,11 +1,13 @@
 /**
  * What every `hil emulate` profile does around its device: stream the device log to stderr
  * with `--log`, then run until SIGINT/SIGTERM or until the served link dies (socat exited),
- * and say which. SIGHUP power-cycles the board where the profile supports it (a replug);
- * SIGUSR1 / SIGUSR2 switch its power off / on, so a lab rig's `command` power backend can
- * drive an emulator as it drives a relay (`off: "kill -USR1 PID"`).
+ * and say which. SIGHUP power-cycles the board (a replug); SIGUSR1 / SIGUSR2 switch its power
+ * off / on, so a lab rig's `command` power backend can drive an emulator as it drives a relay
+ * (`off: "kill -USR1 PID"`). Signals that come during a power transition wait for it
+ * (power-signals.ts).
  */
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import { POWER_SIGNALS, PowerSignals } from "./power-signals.js";
 
 export type StopReason = "SIGINT" | "SIGTERM" | "socat exited";
 
@@ -15,12 +17,13 @@ export interface EmulateSession {
 }
 
 /**
- * Starts the log stream (when `log`) and the wait for a stop. `linkLost` resolves when the
- * served pty or socket goes away; `onHangup` runs on SIGHUP.
+ * Starts the log stream (when `log`), the power signals and the wait for a stop. `linkLost`
+ * resolves when the served pty or socket goes away; `booted` runs after each boot a power
+ * signal started, if the board is still on.
  */
 export function runEmulateSession(
   device: EmulatedDevice,
-  opts: { log?: boolean | undefined; linkLost?: Promise<unknown> | undefined; onHangup?: () => void },
+  opts: { log?: boolean | undefined; linkLost?: Promise<unknown> | undefined; booted?: () => void },
 ): EmulateSession {
   let printed = 0;
   const printLog = () => {
@@ -30,12 +33,15 @@ export function runEmulateSession(
     printed = device.eventCount;
   };
   const ticker = opts.log ? setInterval(printLog, 200) : undefined;
-  if (opts.onHangup) process.on("SIGHUP", opts.onHangup);
-  const report = (e: Error) => console.error(`hil emulate: ${e.message}`);
-  const powerOff = () => void device.power.off().catch(report);
-  const powerOn = () => void device.power.on().catch(report);
-  process.on("SIGUSR1", powerOff);
-  process.on("SIGUSR2", powerOn);
+  const power = new PowerSignals(device, {
+    booted: opts.booted,
+    say: (line) => console.error(`hil emulate: ${line}`),
+  });
+  const handlers = Object.entries(POWER_SIGNALS).map(([signal, request]) => {
+    const handler = () => power.request(request, signal);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
   let resolveStop: (reason: StopReason) => void = () => {};
   const onInt = () => resolveStop("SIGINT");
   const onTerm = () => resolveStop("SIGTERM");
@@ -47,9 +53,7 @@ export function runEmulateSession(
   }).then((reason) => {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
-    if (opts.onHangup) process.off("SIGHUP", opts.onHangup);
-    process.off("SIGUSR1", powerOff);
-    process.off("SIGUSR2", powerOn);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     if (ticker) clearInterval(ticker);
     if (opts.log) printLog();
     return reason;

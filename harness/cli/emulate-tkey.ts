@@ -3,15 +3,15 @@
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
  * appMaxSize=N, serial=N (the UDI serial). SIGHUP unplugs and replugs the TKey (the only
- * way out of the firmware's silent halt) while the pty stays. Wall time: the peer is
- * another process.
+ * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in, while the
+ * pty stays. Wall time: the peer is another process.
  */
 
-import { TKEY_PROFILES, TKeyDevice } from "../devices/tkey/index.js";
+import { TKEY_PROFILES, TKeyAbsentError, TKeyDevice } from "../devices/tkey/index.js";
 import { servePty } from "../expose/uart-pty.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
-import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
+import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
@@ -35,6 +35,7 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   if (given.uds !== undefined) options.uds = given.uds;
   if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
   if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
+  await freeUartPtyPath(link);
 
   const clock = new WallClock();
   const device = new TKeyDevice({
@@ -48,20 +49,22 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   const bridge = await servePty(link, clock);
   // The pty is the USB cable: bytes go to whichever port the TKey has after its last plug-in.
   let port = device.openPort();
-  const plug = () => {
-    port = device.openPort();
-    port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
-  };
-  port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
+  const forward = () => port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
+  forward();
   bridge.line.onData((bytes) => {
     if (!port.closed) void port.write(bytes).catch(() => {});
   });
-  const replug = () => {
-    void device.power
-      .cycle()
-      .then(plug, (e: Error) => console.error(`hil emulate: replug failed: ${e.message}`));
+  // After each power-on a signal made: the host opens the port of the TKey that enumerated.
+  const plug = () => {
+    try {
+      port = device.openPort();
+      forward();
+    } catch (e) {
+      // Unplugged again before it enumerated: the next power-on plugs it.
+      if (!(e instanceof TKeyAbsentError)) throw e;
+    }
   };
-  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge.exited, onHangup: replug });
+  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge.exited, booted: plug });
   console.log(`ready ${link}`);
 
   const signal = await session.stopped;

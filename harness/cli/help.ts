@@ -3,6 +3,7 @@
  * per command its synopsis and what it does. One table, so the overview and the per-command
  * help cannot drift apart.
  */
+import { EMULATE_PROFILE_NAMES } from "./emulate-profiles.js";
 
 export interface CommandHelp {
   /** The command's arguments and options, as typed. */
@@ -86,7 +87,7 @@ what the application reports once it answers again.`,
   },
   emulate: {
     synopsis:
-      "<stm32l432kc|stm32wb55|tkey|nrf52840-mcuboot> --uart-pty PATH [--seed N] [--state DIR]\n" +
+      `<${EMULATE_PROFILE_NAMES.join("|")}> --uart-pty PATH [--seed N] [--state DIR]\n` +
       "        [--fault WHERE=WHAT]... [--boot app] [--option KEY=VALUE]... [--log]",
     summary: "serve an emulated board on a pty (and USB/IP) until stopped",
     details: `Serves an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM.

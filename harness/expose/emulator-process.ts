@@ -1,7 +1,9 @@
 /**
  * `hil emulate` as a child process, for tests and the bench: started through execa,
- * ready when it prints `ready PATH`, stopped with SIGTERM (which also saves --state).
+ * ready when it prints `ready PATH`, stopped with SIGTERM (which also saves --state). PATH is
+ * looked at the moment the line arrives: a `ready` printed before PATH exists is an error.
  */
+import { lstatSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -13,8 +15,10 @@ export interface EmulatorProcess {
   link: string;
   /** The `hil emulate` process: `kill -HUP` power-cycles the board, `-USR1` / `-USR2` switch it off / on. */
   pid: number | undefined;
-  /** Device log so far (the emulator runs with --log). */
+  /** stderr so far: the emulator's lines, and the device log with --log. */
   log(): string;
+  /** Resolves with the exit code when the process ends (stopped, or on its own). */
+  exited: Promise<number | undefined>;
   stop(): Promise<{ exitCode: number | undefined }>;
 }
 
@@ -38,7 +42,7 @@ export async function startEmulator(
   child.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
-  await withTimeout(
+  const ready = withTimeout(
     new WallClock(),
     20_000,
     `hil emulate ${profile} to print "ready"`,
@@ -46,15 +50,29 @@ export async function startEmulator(
       let out = "";
       child.stdout?.on("data", (c: Buffer) => {
         out += c.toString();
-        if (out.includes(`ready ${link}\n`)) resolve();
+        if (!out.includes(`ready ${link}\n`)) return;
+        // Acting on the line at once, as a script does: PATH must be there now.
+        try {
+          lstatSync(link);
+          resolve();
+        } catch (e) {
+          reject(new Error(`hil emulate printed "ready ${link}" before it existed: ${(e as Error).message}`));
+        }
       });
       void child.then((r) => reject(new Error(`hil emulate exited (${r.exitCode}) before ready: ${stderr}`)));
     }),
   );
+  try {
+    await ready;
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
   return {
     link,
     pid: child.pid,
     log: () => stderr,
+    exited: child.then((r) => r.exitCode),
     stop: async () => {
       child.kill("SIGTERM");
       const r = await child;

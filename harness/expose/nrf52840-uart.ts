@@ -21,6 +21,8 @@ export interface ServedConsole {
   readonly enumerations: number;
   /** Resolves when socat exits on its own (not through close or a usb-cdc reset). */
   readonly lost: Promise<void>;
+  /** Resolves once the port is there the first time (at once for uart; usb-cdc: once the application or recovery runs). */
+  readonly appeared: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,10 @@ export async function serveNrf52840Console(
   const lost = new Promise<void>((resolve) => {
     signalLost = resolve;
   });
+  let signalAppeared: () => void = () => {};
+  const appeared = new Promise<void>((resolve) => {
+    signalAppeared = resolve;
+  });
   // Port changes run one after another: a reset can end before its pty is up.
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
@@ -49,6 +55,7 @@ export async function serveNrf52840Console(
     const b = await servePty(link, clock);
     bridge = b;
     enumerations++;
+    signalAppeared();
     b.line.onData((bytes) => void device.host.write(bytes).catch(() => {}));
     void b.exited.then(() => {
       if (bridge === b && !closed) signalLost();
@@ -79,6 +86,7 @@ export async function serveNrf52840Console(
       return enumerations;
     },
     lost,
+    appeared,
     close: async () => {
       closed = true;
       unsubscribe();

@@ -3,13 +3,19 @@
  * terminal) can talk to the emulator. socat, started and stopped here through execa,
  * creates the pty (symlinked at `link`) and relays it to its stdin/stdout, which the
  * emulator holds as a line. ptys refuse even parity: clients must open them 8N1.
+ *
+ * Ready means usable: `servePty` resolves once the link exists and points to the pty, and
+ * socat relays (its "starting data transfer loop" notice comes after both ends are open;
+ * "PTY is /dev/pts/N" comes before the link is made). What is at the link's path before is
+ * looked at first (pty-link.ts): only a stale link of ours is replaced.
  */
-import { rm } from "node:fs/promises";
+import { readlink } from "node:fs/promises";
 import { execa, type ResultPromise } from "execa";
 import type { UsartLine } from "../devices/stm32/usart/bootloader.js";
 import type { Clock } from "../transport/clock.js";
 import { withTimeout } from "../transport/clock.js";
 import { Listeners } from "../transport/rx-queue.js";
+import { freePtyPath, removeOwnLink } from "./pty-link.js";
 
 export interface PtyBridge {
   /** The symlink outside programs open. */
@@ -20,16 +26,20 @@ export interface PtyBridge {
   readonly line: UsartLine;
   /** Resolves when socat exits (stopped or killed). */
   readonly exited: Promise<void>;
-  /** Stops socat and removes the link. Idempotent. */
+  /** Stops socat and removes the link (if it is still ours). Idempotent. */
   close(): Promise<void>;
 }
 
+/**
+ * Serves a new pty linked at `link`.
+ * @throws {PtyPathTakenError} when something other than a stale link of ours is at `link` (left untouched).
+ */
 export async function servePty(
   link: string,
   clock: Clock,
   opts: { startMs?: number } = {},
 ): Promise<PtyBridge> {
-  await rm(link, { force: true }); // a stale link from a killed run would make socat fail
+  await freePtyPath(link);
   const socat: ResultPromise = execa(
     "socat",
     ["-d", "-d", "-b", "4096", `PTY,raw,echo=0,link=${link}`, "STDIO"],
@@ -43,22 +53,33 @@ export async function servePty(
     },
   );
   const exited = socat.then(() => undefined);
-  // socat prints "N PTY is /dev/pts/N" once the pty and its link exist: no polling for the file.
-  const pty = await withTimeout(
-    clock,
-    opts.startMs ?? 5000,
-    `socat to create ${link}`,
-    new Promise<string>((resolve, reject) => {
-      let text = "";
-      socat.stderr?.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-        const m = /PTY is (\S+)/.exec(text);
-        if (m) resolve(m[1]!);
-      });
-      void exited.then(() => reject(new Error(`socat exited before creating ${link}: ${text.trim()}`)));
-      socat.catch(reject);
-    }),
-  );
+  let pty: string;
+  try {
+    // "PTY is /dev/pts/N" names the pty; "starting data transfer loop" says the link is made
+    // and both ends are open: no polling for the file.
+    pty = await withTimeout(
+      clock,
+      opts.startMs ?? 5000,
+      `socat to create ${link}`,
+      new Promise<string>((resolve, reject) => {
+        let text = "";
+        socat.stderr?.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+          const m = /PTY is (\S+)/.exec(text);
+          if (m && /starting data transfer loop/.test(text)) resolve(m[1]!);
+        });
+        void socat.then((r) =>
+          reject(new Error(`socat exited before creating ${link}: ${text.trim() || r.shortMessage}`)),
+        );
+      }),
+    );
+    const linked = await readlink(link).catch((e: Error) => e.message);
+    if (linked !== pty) throw new Error(`socat is up, but ${link} does not point to ${pty} (${linked})`);
+  } catch (e) {
+    socat.kill("SIGTERM");
+    await exited;
+    throw e;
+  }
   const data = new Listeners<Uint8Array>();
   socat.stdout?.on("data", (chunk: Buffer) => data.emit(new Uint8Array(chunk)));
   const line: UsartLine = {
@@ -79,7 +100,7 @@ export async function servePty(
       closing ??= (async () => {
         socat.kill("SIGTERM");
         await exited;
-        await rm(link, { force: true });
+        await removeOwnLink(link, pty);
       })();
       return closing;
     },

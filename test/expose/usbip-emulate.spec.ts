@@ -21,12 +21,8 @@ describe("hil emulate --usbip", () => {
     const emu = await startUsbipEmulator("stm32wb55", ["--state", dir]);
     try {
       expect([emu.host, emu.busid]).to.deep.equal(["127.0.0.1", "1-1"]);
-      // The ROM enumerates after its USB connect time: list until it is there.
-      let listed = await usbipList({ port: emu.port });
-      for (let i = 0; i < 50 && listed.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        listed = await usbipList({ port: emu.port });
-      }
+      // `ready usbip` waits for the ROM's USB connect time: the device is listed at once.
+      const listed = await usbipList({ port: emu.port });
       expect(listed[0]).to.include({ busid: "1-1", idVendor: 0x0483, idProduct: 0xdf11, speed: 2 });
       const imp = await UsbipImport.attach("1-1", { port: emu.port });
       const d = await imp.control({

@@ -1,0 +1,45 @@
+/**
+ * `hil emulate` names its profiles from one registry: an unknown one is answered with every
+ * profile it serves, each of which is then accepted, and the usage line lists the same.
+ */
+import { join } from "node:path";
+import { expect } from "chai";
+import { execa } from "execa";
+import { EMULATE_PROFILE_NAMES } from "../../harness/cli/emulate-profiles.js";
+import { PROFILES } from "../../harness/devices/stm32/profiles.js";
+import { projectRoot } from "../../harness/rig/load.js";
+
+const HIL = join(projectRoot(), "bin", "hil.js");
+const hil = (...args: string[]) => execa("node", [HIL, ...args], { reject: false, timeout: 30_000 });
+
+describe("hil emulate: the profiles", function () {
+  this.timeout(60_000);
+
+  it("the registry holds every STM32 chip profile, the TKey and the nRF52840 with MCUboot", () => {
+    expect(EMULATE_PROFILE_NAMES).to.include.members([...Object.keys(PROFILES), "tkey", "nrf52840-mcuboot"]);
+  });
+
+  it("an unknown profile is one line listing every profile, exit 2", async () => {
+    const r = await hil("emulate", "stm32f999", "--uart-pty", "/tmp/never-made");
+    expect(r.exitCode).to.equal(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).to.have.length(1);
+    const known = /^hil: emulate: unknown profile 'stm32f999' \(known: (.*)\)$/.exec(lines[0]!);
+    expect(known, lines[0]).to.not.equal(null);
+    expect(known![1]!.split(", ")).to.deep.equal([...EMULATE_PROFILE_NAMES]);
+  });
+
+  it("each listed profile is accepted (what it misses next is the pty path, not the profile)", async () => {
+    for (const name of EMULATE_PROFILE_NAMES) {
+      const r = await hil("emulate", name);
+      expect(r.exitCode, name).to.equal(2);
+      expect(r.stderr, name).to.not.match(/unknown profile/);
+      expect(r.stderr, name).to.match(/--uart-pty PATH/);
+    }
+  });
+
+  it("the usage line lists them", async () => {
+    const r = await hil("help");
+    expect(r.stdout).to.include(`emulate <${EMULATE_PROFILE_NAMES.join("|")}>`);
+  });
+});
