@@ -44,12 +44,12 @@ describe("stm32-fus: full flows", () => {
           expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE", "FW_UPGRD_ONGOING|reset+", "IDLE"]);
           const empty = await client.readDeviceInfo();
           expect(empty.stackInstalled).to.equal(false);
-          expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
+          expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf4);
           const image = STACK_1();
           const from = client.trace.length;
           const { address } = await client.fwUpgrade(image);
-          expect(address, "0x080F2000 − image size, sector aligned").to.equal(
-            0x080f2000 - Math.ceil(image.length / PAGE) * PAGE,
+          expect(address, "release notes: 0x080F4000 − the file in sectors (BLE_HCILayer 1.24.0)").to.equal(
+            0x080e1000,
           );
           expect(client.trace.slice(from)).to.follow([
             "IDLE",
@@ -87,13 +87,13 @@ describe("stm32-fus: full flows", () => {
           const info = await client.readDeviceInfo();
           expect(info.wirelessStackVersion >>> 8).to.equal(0x020000);
           const { sfsa } = await client.readSecureBoundaries();
-          expect(sfsa).to.equal(0xf2 - 28);
+          // A "FUSv2 only" stack (BLE_Stack_full's shape, 32 sectors) ends at 0x080F0000, where
+          // the release notes put it: 0x080D0000.
+          expect(sfsa).to.equal(0xf0 - 32);
           expect(address).to.be.below(FLASH + sfsa * PAGE);
           const dev = wb55(board);
           if (dev) {
-            expect(dev.chip.flash.peek(FLASH + sfsa * PAGE, 28 * PAGE)).to.deep.equal(
-              image.subarray(0, 28 * PAGE),
-            );
+            expect(dev.chip.flash.peek(FLASH + sfsa * PAGE, image.length)).to.deep.equal(image);
             expect(
               dev.chip.flash.isErased(address, FLASH + sfsa * PAGE - address),
               "staging area freed",
