@@ -208,6 +208,11 @@ export class Cpu2 {
     this.timing = { ...FUS_TIMING, ...opts.timing };
     this.stSignature = opts.stSignature ?? "verify";
     this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
+    // A part without a stack has its secure area at the FUS and boots FUS on CPU2.
+    if (!this.nv.stack) {
+      this.#setSfsa(this.nv.fusBase);
+      this.#setSbrv(SBRV_FUS);
+    }
   }
 
   /** Which firmware CPU2 runs now. */
