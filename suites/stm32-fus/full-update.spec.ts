@@ -37,6 +37,8 @@ describe("stm32-fus: full flows", () => {
             "AN5185 §2.2 wireless stack delete",
             "AN5185 §2.1 wireless stack install",
             "AN5185 §2.1.1 install address",
+            "fact sheet §5.6 ST image shape (footers from the end, source byte 0x57, magics)",
+            "fact sheet §5.7 release notes install addresses (1 MB part)",
           );
           await factoryReset(board);
           const client = await openFus(board, transport);
@@ -67,8 +69,8 @@ describe("stm32-fus: full flows", () => {
           if (dev) {
             expect(dev.fus!.mode).to.equal("stack");
             expect(dev.fus!.fusResets).to.be.at.least(2);
-            const body = image.subarray(0, 24 * PAGE);
-            expect(dev.chip.flash.peek(address, body.length)).to.deep.equal(body);
+            // Installed in place: the whole file lies in its 19 sectors, footers included.
+            expect(dev.chip.flash.peek(address, image.length)).to.deep.equal(image);
           }
           await client.link.close();
         });
@@ -78,6 +80,7 @@ describe("stm32-fus: full flows", () => {
             "AN5185 §2.1 wireless stack upgrade",
             "AN5185 §2.1.1 install address",
             "AN5185 §2.1.2 memory considerations",
+            "fact sheet §5.7 release notes install addresses (1 MB part)",
           );
           await factoryReset(board, { stack: false });
           const client = await openFus(board, transport);
