@@ -15,6 +15,7 @@ import {
 import {
   encodeImageFooter,
   encodeSignatureFooter,
+  FusFooterError,
   FusMagic,
   imageStart,
   parseImageFile,
@@ -120,6 +121,28 @@ describe("protocol/fus: images of the shape ST ships", () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it("an ST-shaped file cut short or with a byte changed in its footers parses or is refused with FusFooterError naming an offset inside it", () => {
+    const file = shapedImage("Safeboot 2.0.1", v(2, 0, 1));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 104 }),
+        fc.integer({ min: 0, max: 103 }),
+        fc.integer({ min: 1, max: 255 }),
+        (cut, at, xor) => {
+          const bytes = file.slice(0, file.length - cut);
+          bytes[Math.max(0, bytes.length - 1 - at)]! ^= xor;
+          try {
+            parseImageFile(bytes);
+          } catch (e) {
+            expect(e).to.be.instanceOf(FusFooterError);
+            expect((e as FusFooterError).offset).to.be.within(0, bytes.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
