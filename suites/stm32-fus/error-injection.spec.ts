@@ -100,7 +100,7 @@ describe("stm32-fus: error injection", () => {
             await idleAgain(client);
             const dev = wb55(board);
             if (dev) expect(dev.chip.flash, "no changes on flash").to.hold({ address, bytes: image });
-            expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
+            expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf4);
             await client.link.close();
           });
         }
@@ -161,21 +161,31 @@ describe("stm32-fus: error injection", () => {
           await client.link.close();
         });
 
-        covers("AN5185 §2.2.2 image start aligned to a sector");
-        it("image start not sector aligned: rejected (IMG_NOT_FOUND), nothing installed", async () => {
-          const client = await emptyFus(board, transport);
-          const image = buildFusImage({
-            kind: "wireless-stack",
-            version: v(1, 0, 0),
-            sectors: 4,
-            label: "misaligned",
+        // A file written 2 KB past a sector start: FUS takes the image start from the sector
+        // holding the image footer's end. With 3000 bytes of the last sector unused that start
+        // is the erased sector start below the file; with 1000 it falls inside the file.
+        for (const [unused, error] of [
+          [3000, "IMG_NOT_FOUND"],
+          [1000, "IMG_CORRUPT"],
+        ] as const) {
+          covers("AN5185 §2.2.2 image start aligned to a sector");
+          it(`image start not sector aligned (${unused} B unused): rejected with ${error}, nothing installed`, async () => {
+            const client = await emptyFus(board, transport);
+            const image = buildFusImage({
+              kind: "wireless-stack",
+              version: v(1, 0, 0),
+              sectors: 4,
+              unused,
+              label: "misaligned",
+            });
+            const address = (await client.stagingAddress(image)) - PAGE + 0x800;
+            const e = await failure(client.fwUpgrade(image, { address }));
+            expect(e.fusError).to.equal(error);
+            await idleAgain(client);
+            expect((await client.readDeviceInfo()).stackInstalled).to.equal(false);
+            await client.link.close();
           });
-          const address = (await client.stagingAddress(image)) - PAGE + 0x800;
-          const e = await failure(client.fwUpgrade(image, { address }));
-          expect(e.fusError).to.equal("IMG_NOT_FOUND");
-          expect((await client.readDeviceInfo()).stackInstalled).to.equal(false);
-          await client.link.close();
-        });
+        }
 
         covers("AN5185 §2.2.1 FUS_STATE_IMG_NOT_FOUND on delete");
         it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async () => {

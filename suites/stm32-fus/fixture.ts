@@ -88,7 +88,7 @@ export async function factoryReset(board: Board, opts: { stack?: boolean } = {})
   dev.chip.optionBytes.store(blank.optionBytes.raw);
   const withStack = opts.stack ?? true;
   if (!withStack) {
-    dev.chip.optionBytes.setWord(OB.SFSA, (dev.chip.optionBytes.storedWord(OB.SFSA) & ~0xff) | 0xf2);
+    dev.chip.optionBytes.setWord(OB.SFSA, (dev.chip.optionBytes.storedWord(OB.SFSA) & ~0xff) | 0xf4);
     dev.chip.optionBytes.setWord(OB.SBRV, 0x3d800);
   }
   dev.fus!.nv = factoryNv(withStack, dev.chip.optionBytes.storedWord(OB.SFSA) & 0xff);

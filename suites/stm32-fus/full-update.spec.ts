@@ -39,6 +39,8 @@ describe("stm32-fus: full flows", () => {
           "AN5185 §2.2 wireless stack delete",
           "AN5185 §2.1 wireless stack install",
           "AN5185 §2.1.1 install address",
+          "fact sheet §5.6 ST image shape (footers from the end, source byte 0x57, magics)",
+          "fact sheet §5.7 release notes install addresses (1 MB part)",
         );
         it("deletes the stack (secure area back to the FUS), then a first install runs the stack", async () => {
           await factoryReset(board);
@@ -47,12 +49,12 @@ describe("stm32-fus: full flows", () => {
           expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE", "FW_UPGRD_ONGOING|reset+", "IDLE"]);
           const empty = await client.readDeviceInfo();
           expect(empty.stackInstalled).to.equal(false);
-          expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf2);
+          expect((await client.readSecureBoundaries()).sfsa).to.equal(0xf4);
           const image = STACK_1();
           const from = client.trace.length;
           const { address } = await client.fwUpgrade(image);
-          expect(address, "0x080F2000 − image size, sector aligned").to.equal(
-            0x080f2000 - Math.ceil(image.length / PAGE) * PAGE,
+          expect(address, "release notes: 0x080F4000 − the file in sectors (BLE_HCILayer 1.24.0)").to.equal(
+            0x080e1000,
           );
           expect(client.trace.slice(from)).to.follow([
             "IDLE",
@@ -70,8 +72,8 @@ describe("stm32-fus: full flows", () => {
           if (dev) {
             expect(dev.fus!.mode).to.equal("stack");
             expect(dev.fus!.fusResets).to.be.at.least(2);
-            const body = image.subarray(0, 24 * PAGE);
-            expect(dev.chip.flash).to.hold({ address, bytes: body });
+            // Installed in place: the whole file lies in its 19 sectors, footers included.
+            expect(dev.chip.flash).to.hold({ address, bytes: image });
           }
           await client.link.close();
         });
@@ -80,6 +82,7 @@ describe("stm32-fus: full flows", () => {
           "AN5185 §2.1 wireless stack upgrade",
           "AN5185 §2.1.1 install address",
           "AN5185 §2.1.2 memory considerations",
+          "fact sheet §5.7 release notes install addresses (1 MB part)",
         );
         it("upgrades a running stack: loaded below it, moved to the top, the old one gone", async () => {
           await factoryReset(board, { stack: false });
@@ -90,14 +93,13 @@ describe("stm32-fus: full flows", () => {
           const info = await client.readDeviceInfo();
           expect(info.wirelessStackVersion >>> 8).to.equal(0x020000);
           const { sfsa } = await client.readSecureBoundaries();
-          expect(sfsa).to.equal(0xf2 - 28);
+          // A "FUSv2 only" stack (BLE_Stack_full's shape, 32 sectors) ends at 0x080F0000, where
+          // the release notes put it: 0x080D0000.
+          expect(sfsa).to.equal(0xf0 - 32);
           expect(address).to.be.below(FLASH + sfsa * PAGE);
           const dev = wb55(board);
           if (dev) {
-            expect(dev.chip.flash).to.hold({
-              address: FLASH + sfsa * PAGE,
-              bytes: image.subarray(0, 28 * PAGE),
-            });
+            expect(dev.chip.flash).to.hold({ address: FLASH + sfsa * PAGE, bytes: image });
             expect(
               dev.chip.flash.isErased(address, FLASH + sfsa * PAGE - address),
               "staging area freed",

@@ -13,16 +13,17 @@ import {
   decodeMemorySize,
   encodeAuthKey,
   encodeUserKey,
-  FIRST_INSTALL_TOP,
   FOOTER_SIZE,
   type FusImageLayout,
   FusState,
   type FusStatus,
+  type ImageFooter,
   isNotRunning,
   isOngoing,
   FusBootloaderOpcode as Op,
   parseImageFile,
   parseImageFooter,
+  releaseNotesTop,
   SRAM2A_BASE,
   type UserKeyKind,
 } from "../../protocol/fus/index.js";
@@ -167,10 +168,11 @@ export class FusClient {
   }
 
   /**
-   * Where to stage an image (AN5185 §2.1.1): new install at the secure boundary minus the
-   * image size, upgrade below the installed stack by the size rule; rounded down to a 4 KB
-   * sector as FUS requires (§2.2.2, qFlipper does the same). The boundary is read from SFSA
-   * (0x080F2000 on a factory 1 MB part without stack).
+   * Where to stage an image (AN5185 §2.1.1): without a stack, where the release notes put it
+   * on a 1 MB part (0x080F4000, 0x080F0000 for "FUSv2 only" stacks, 0x080F2000 for the FUS
+   * 1.2.0 files, minus the file in 4 KB sectors) and never above SFSA; an upgrade below the
+   * installed stack by the size rule; rounded down to a 4 KB sector as FUS requires (§2.2.2,
+   * qFlipper does the same).
    */
   async stagingAddress(image: Uint8Array): Promise<number> {
     const kind = imageKind(image);
@@ -179,12 +181,12 @@ export class FusClient {
     const boundary = FLASH + sfsa * 4096;
     const size = image.length;
     let address: number;
-    if (kind?.kind === "fus") {
+    if (kind?.kind === "fus" && info.stackInstalled) {
       // A bigger FUS moves the stack lower by the growth (§3.2): stay clear of where it goes.
       const growth = Math.max(0, kind.sectors - decodeMemorySize(info.fusMemorySize).flashSectors);
-      address = boundary - (info.stackInstalled ? growth * 4096 : 0) - size;
-    } else if (!info.stackInstalled) {
-      address = Math.min(boundary, FIRST_INSTALL_TOP) - size;
+      address = boundary - growth * 4096 - size;
+    } else if (!info.stackInstalled || kind?.kind === "safeboot") {
+      address = Math.min(boundary, kind ? releaseNotesTop(kind.footer) : boundary) - size;
     } else {
       const current = decodeMemorySize(info.wirelessStackMemorySize).flashSectors * 4096;
       address = size <= current ? boundary - size : boundary - (2 * size - current);
@@ -218,7 +220,9 @@ export class FusClient {
         );
       await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
       const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
-      if (layout?.image.kind !== "fus" && !isNotRunning(end))
+      // FUS and Safeboot updates end with FUS idle; a stack install with the stack running.
+      const fusSide = layout?.image.kind === "fus" || layout?.image.kind === "safeboot";
+      if (!fusSide && !isNotRunning(end))
         throw new FusClientError(
           "fus",
           "FW_UPGRADE",
@@ -415,15 +419,15 @@ export class FusClient {
 }
 
 /** Kind and sector count from the image footer, also for files whose signatures are broken. */
-function imageKind(image: Uint8Array): { kind: string; sectors: number } | undefined {
+function imageKind(image: Uint8Array): { kind: string; sectors: number; footer: ImageFooter } | undefined {
   try {
     const l = parseImageFile(image);
-    return { kind: l.image.kind, sectors: l.image.memory.flashSectors };
+    return { kind: l.image.kind, sectors: l.image.memory.flashSectors, footer: l.image };
   } catch {
     for (let off = image.length - FOOTER_SIZE; off >= 0; off -= 4) {
       try {
         const f = parseImageFooter(image, off);
-        return { kind: f.kind, sectors: f.memory.flashSectors };
+        return { kind: f.kind, sectors: f.memory.flashSectors, footer: f };
       } catch {}
     }
     return undefined;

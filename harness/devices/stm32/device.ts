@@ -1,6 +1,6 @@
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { Stm32Chip } from "./chip.js";
-import { Cpu2 } from "./fus/cpu2.js";
+import { Cpu2, stSignatureMode } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
 
 /** What the core is running. */
@@ -46,7 +46,10 @@ export class Stm32Device extends EmulatedDevice {
     this.options = { ...ctx.options };
     this.fus =
       profile.family === "stm32wb55"
-        ? new Cpu2(this, { factoryStack: ctx.options?.fusFactoryStack !== false })
+        ? new Cpu2(this, {
+            factoryStack: ctx.options?.fusFactoryStack !== false,
+            stSignature: stSignatureMode(ctx.options),
+          })
         : undefined;
   }
 

@@ -115,16 +115,28 @@ export const FusHciOpcode = {
   START_WS: 0xfc5a,
 } as const;
 
-/** Table 14 magic numbers, plus the "FUSv2 only" BLE stack magic the fact sheet §5.6 observed. */
+/**
+ * Table 14 magic numbers, plus two AN5185 Rev 1 does not list, read from ST's shipped
+ * coprocessor binaries (STM32CubeWB 1.1.0–1.24.0, fact sheet §5.6).
+ */
 export const FusMagic = {
   WIRELESS_STACK: 0x23372991,
   FUS: 0x32279221,
   ST_SIGNATURE: 0xd3a12c5e,
   CUSTOMER_SIGNATURE: 0xe2b51d4a,
   OTHER: 0x42769811,
-  /** fact sheet §5.6: new-format BLE stacks (not in AN5185 Rev 1). */
+  /** Stacks the release notes mark "FUSv2 only" (NVM data migration format); info1 0x040104CD. */
   WIRELESS_STACK_V2: 0xb10c8b99,
+  /** Safeboot 2.0.1 (stm32wb5x_Safeboot_fw.bin of 1.23.0/1.24.0). */
+  SAFEBOOT: 0x927a6741,
 } as const;
+
+/** info1 of Safeboot 2.0.0, which carries the wireless-stack magic (every release 1.13.0–1.24.0). */
+export const SAFEBOOT_INFO1 = 0x5afe_b007;
+/** info1 of every "FUSv2 only" stack measured. */
+export const FUSV2_STACK_INFO1 = 0x0401_04cd;
+/** Table 13 source byte of every ST signature footer measured (Table 13 itself says 0x00). */
+export const ST_SIGNATURE_SOURCE_BYTE = 0x57;
 
 /** Device information table (Table 4): validity keyword and where the pointer lives (fact sheet §5.3). */
 export const DEVICE_INFO_VALID = 0xa94656b9;

@@ -6,9 +6,10 @@
  *        [| customer signature (64 B) | customer signature footer (20 B)]
  *
  * All elements are 4-byte multiples and 4-byte aligned (§6.4). Parsers reject anything else
- * with the offset of the offending byte.
+ * with the offset of the offending byte. Every ST file measured (STM32CubeWB 1.1.0–1.24.0)
+ * has this shape, with no customer signature; where it lies in flash is placement.ts.
  */
-import { FusMagic } from "./constants.js";
+import { FusMagic, SAFEBOOT_INFO1, ST_SIGNATURE_SOURCE_BYTE } from "./constants.js";
 
 export const FOOTER_SIZE = 20;
 export const SIGNATURE_SIZE = 64;
@@ -88,7 +89,7 @@ export function decodeMemorySize(word: number): MemorySize {
   return { flashSectors: word & 0xff, sram2aKb: (word >>> 16) & 0xff, sram2bKb: (word >>> 24) & 0xff };
 }
 
-export type ImageKind = "wireless-stack" | "fus" | "other";
+export type ImageKind = "wireless-stack" | "fus" | "safeboot" | "other";
 
 export interface ImageFooter {
   info1: number;
@@ -97,6 +98,8 @@ export interface ImageFooter {
   version: FusVersion;
   magic: number;
   kind: ImageKind;
+  /** A stack in the format the release notes mark "FUSv2 only" (magic 0xB10C8B99). */
+  fusV2Only: boolean;
 }
 
 export type SignatureSource = "st" | "customer";
@@ -104,7 +107,7 @@ export type SignatureSource = "st" | "customer";
 export interface SignatureFooter {
   /** Signature size in bytes, without footer (Table 13). */
   size: number;
-  /** Table 13 source byte as read (0x00 ST, 0x01 customer; 0x57 seen in ST files). */
+  /** Table 13 source byte as read (Table 13: 0x00 ST, 0x01 customer; every ST file has 0x57). */
   sourceByte: number;
   version: FusVersion;
   magic: number;
@@ -115,6 +118,7 @@ const IMAGE_MAGICS: ReadonlyMap<number, ImageKind> = new Map([
   [FusMagic.WIRELESS_STACK, "wireless-stack"],
   [FusMagic.WIRELESS_STACK_V2, "wireless-stack"],
   [FusMagic.FUS, "fus"],
+  [FusMagic.SAFEBOOT, "safeboot"],
   [FusMagic.OTHER, "other"],
 ]);
 
@@ -123,15 +127,21 @@ const SIG_MAGICS: ReadonlyMap<number, SignatureSource> = new Map([
   [FusMagic.CUSTOMER_SIGNATURE, "customer"],
 ]);
 
-export function imageKindOfMagic(magic: number): ImageKind | undefined {
-  return IMAGE_MAGICS.get(magic >>> 0);
+/** The kind a magic names; Safeboot 2.0.0 carries the stack magic and is told apart by info1. */
+export function imageKindOfMagic(magic: number, info1?: number): ImageKind | undefined {
+  const kind = IMAGE_MAGICS.get(magic >>> 0);
+  return kind === "wireless-stack" && magic >>> 0 === FusMagic.WIRELESS_STACK && info1 === SAFEBOOT_INFO1
+    ? "safeboot"
+    : kind;
 }
 
 export function signatureSourceOfMagic(magic: number): SignatureSource | undefined {
   return SIG_MAGICS.get(magic >>> 0);
 }
 
-export function encodeImageFooter(f: Omit<ImageFooter, "kind"> & { memoryReserved?: number }): Uint8Array {
+export function encodeImageFooter(
+  f: Omit<ImageFooter, "kind" | "fusV2Only"> & { memoryReserved?: number },
+): Uint8Array {
   const out = new Uint8Array(FOOTER_SIZE);
   const v = new DataView(out.buffer);
   v.setUint32(0, f.info1 >>> 0, true);
@@ -153,7 +163,8 @@ export function encodeSignatureFooter(f: {
   v.setUint32(0, 0x12341234, true);
   v.setUint32(4, 0xabcdabcd, true);
   out[8] = f.size ?? SIGNATURE_SIZE;
-  out[9] = f.sourceByte ?? (f.source === "st" ? 0x00 : 0x01);
+  // ST files carry 0x57 where Table 13 says 0x00; customer footers keep Table 13's 0x01.
+  out[9] = f.sourceByte ?? (f.source === "st" ? ST_SIGNATURE_SOURCE_BYTE : 0x01);
   out[10] = 0xff;
   out[11] = 0xff;
   v.setUint32(12, encodeVersion(f.version), true);
@@ -176,7 +187,8 @@ function footerView(bytes: Uint8Array, offset: number, what: string): DataView {
 export function parseImageFooter(bytes: Uint8Array, offset = bytes.length - FOOTER_SIZE): ImageFooter {
   const v = footerView(bytes, offset, "image footer");
   const magic = v.getUint32(16, true);
-  const kind = imageKindOfMagic(magic);
+  const info1 = v.getUint32(0, true);
+  const kind = imageKindOfMagic(magic, info1);
   if (!kind)
     throw new FusFooterError(
       "image footer magic",
@@ -187,12 +199,13 @@ export function parseImageFooter(bytes: Uint8Array, offset = bytes.length - FOOT
   if (memory.flashSectors === 0)
     throw new FusFooterError("image footer memory size", offset + 8, "flash size is 0 sectors");
   return {
-    info1: v.getUint32(0, true),
+    info1,
     info2: v.getUint32(4, true),
     memory,
     version: decodeVersion(v.getUint32(12, true)),
     magic,
     kind,
+    fusV2Only: magic === FusMagic.WIRELESS_STACK_V2,
   };
 }
 

@@ -146,7 +146,7 @@ describe("devices/stm32 FUS (emulated CPU2, AN5185)", () => {
       ((address - 0x0800_0000) / 4) & 0x3ffff,
     );
     const info = await client.readDeviceInfo();
-    expect(info.wirelessStackMemorySize & 0xff).to.equal(24);
+    expect(info.wirelessStackMemorySize & 0xff).to.equal(19);
     expect(info.lastWirelessStackState).to.equal(0x01);
   });
 });
@@ -168,7 +168,7 @@ describe("FUS fault-plan events", () => {
     expect(dev.fus!.state).to.deep.equal({ state: 0, error: 0 });
     expect(dev.fus!.nv.journal).to.equal(undefined);
     expect(dev.fus!.nv.stack).to.equal(undefined);
-    expect(dev.chip.optionBytes.activeWord(OB.SFSA) & 0xff).to.equal(0xf2);
+    expect(dev.chip.optionBytes.activeWord(OB.SFSA) & 0xff).to.equal(0xf4);
   });
 
   it("event:fus.reset#2=power-cut: cut after the install committed; the next boot runs the stack", async () => {

@@ -23,7 +23,14 @@ export interface FusBench {
 /** A powered WB55 in its ROM bootloader and a FusClient over `transport`. */
 export async function fusBench(
   transport: Transport,
-  opts: { seed?: number; faults?: Fault[]; factoryStack?: boolean; client?: FusClientOptions } = {},
+  opts: {
+    seed?: number;
+    faults?: Fault[];
+    factoryStack?: boolean;
+    client?: FusClientOptions;
+    /** Emulator options beside fusFactoryStack (`st-signature`, ...). */
+    options?: Record<string, unknown>;
+  } = {},
 ): Promise<FusBench> {
   const clock = new VirtualClock();
   const dev = new Stm32Device({
@@ -31,7 +38,7 @@ export async function fusBench(
     seed: opts.seed ?? 11,
     profile: "stm32wb55",
     faults: opts.faults,
-    options: { fusFactoryStack: opts.factoryStack ?? true },
+    options: { fusFactoryStack: opts.factoryStack ?? true, ...opts.options },
   });
   const port = attachUsbDfu(dev);
   await dev.power.on();

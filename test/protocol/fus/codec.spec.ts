@@ -130,7 +130,10 @@ describe("protocol/fus", () => {
     const img = buildFusImage({ kind: "wireless-stack", version: v(1, 2, 3), sectors: 2, label: "t" });
     const layout = parseImageFile(img);
     expect(layout.image.kind).to.equal("wireless-stack");
-    expect(layout.bodyLength).to.equal(2 * 4096 - 20);
+    // The image (body + image footer) is what the 2 sectors hold; the file ends short of them.
+    expect(layout.image.memory.flashSectors).to.equal(2);
+    expect(Math.ceil((layout.bodyLength + 20) / 4096)).to.equal(2);
+    expect(layout.bodyLength).to.equal(img.length - 104);
     expect(layout.customer).to.equal(undefined);
     const cust = buildFusImage({
       kind: "fus",

@@ -23,6 +23,11 @@
  * Emulator conventions where the documents are silent are marked [A] (see harness/devices/
  * stm32/fus/README.md).
  *
+ * Images are found where ST's shipped files put them (protocol/fus/placement.ts). ST
+ * signatures verify against the emulator's test key; with the `st-signature=unverified`
+ * option an ST signature the emulator cannot verify (a real ST file's) is accepted unchecked,
+ * a rehearsal mode that proves nothing about signatures.
+ *
  * Fault-plan events: `fus.reset` before each reset FUS performs, `fus.state.<STATE>` as each
  * GET_STATE is answered by FUS (power-cut acts on the device; flash-op cuts reach every page
  * FUS erases or programs).
@@ -36,8 +41,8 @@ import {
   encodeDeviceInfo,
   encodeMemorySize,
   encodeVersion,
-  FIRST_INSTALL_TOP,
   FOOTER_SIZE,
+  FUS_AREA_1MB,
   type FusCommandStatus,
   FusError,
   FusMagic,
@@ -45,14 +50,17 @@ import {
   fusErrorName,
   fusStateName,
   type ImageFooter,
+  imageStart,
   LastFusActiveState,
   LastWirelessStackState,
   MAX_USER_KEYS,
   FusBootloaderOpcode as Op,
+  pageOf,
   parseImageFooter,
   parseSignatureFooter,
   SBRV_FUS,
   SRAM2A_BASE,
+  versionUnstated,
 } from "../../../protocol/fus/index.js";
 import { PowerLostError } from "../../../sim/power.js";
 import type { Stm32Device } from "../device.js";
@@ -90,6 +98,15 @@ type Journal =
     }
   | { op: "delete"; step: "erase"; fusReset: boolean; progress: number }
   | {
+      op: "safeboot";
+      step: "install";
+      src: number;
+      srcPages: number;
+      version: number;
+      fusReset: boolean;
+      progress: number;
+    }
+  | {
       op: "fus-upgrade";
       step: "install" | "recover";
       src: number;
@@ -117,25 +134,42 @@ export interface FusNv {
   journal?: Journal;
 }
 
+/** How FUS treats an ST signature it cannot verify with the emulator's test key. */
+export type StSignatureMode = "verify" | "unverified";
+
 export interface FusOptions {
   timing?: Partial<FusTiming>;
   /** Factory state: a stack installed and running (default, like the SFSA 0xD0 default option bytes) or none. */
   factoryStack?: boolean;
+  /** "unverified": accept ST signatures the test key does not verify (real ST files; proves nothing). */
+  stSignature?: StSignatureMode;
 }
 
-/** Factory FUS: 1.2.0, 6 sectors [A]; the FUS area starts at 0x080F2000 (AN5185 §2.1.1). */
+/** The `st-signature` emulator option (rig file `options`, `hil emulate --option st-signature=...`). */
+export function stSignatureMode(options: Readonly<Record<string, unknown>> | undefined): StSignatureMode {
+  const v = options?.["st-signature"];
+  if (v === undefined || v === "verify") return "verify";
+  if (v === "unverified") return "unverified";
+  throw new Error(`emulator option st-signature: expected verify or unverified, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Factory FUS: 1.2.0, 6 sectors [A]. The FUS area starts at 0x080F4000: every release-notes
+ * install address of a classic stack or FUS 2.x ends there (fact sheet §5.7).
+ */
 export function factoryNv(withStack: boolean, sfsa: number): FusNv {
+  const fusBase = pageOf(FUS_AREA_1MB);
   return {
     fusVersion: encodeVersion({ major: 1, minor: 2, sub: 0, branch: 0, build: 0 }),
     fusSectors: 6,
-    fusBase: (FIRST_INSTALL_TOP - FLASH) / PAGE,
+    fusBase,
     safeBootVersion: encodeVersion({ major: 1, minor: 1, sub: 1, branch: 0, build: 0 }),
     stack:
-      withStack && sfsa < (FIRST_INSTALL_TOP - FLASH) / PAGE
+      withStack && sfsa < fusBase
         ? {
             version: encodeVersion({ major: 1, minor: 13, sub: 0, branch: 0, build: 0 }),
             page: sfsa,
-            sectors: (FIRST_INSTALL_TOP - FLASH) / PAGE - sfsa,
+            sectors: fusBase - sfsa,
             sram2aKb: 24,
             sram2bKb: 4,
             type: 0x01,
@@ -152,6 +186,7 @@ type Mode = "off" | "fus" | "stack";
 
 export class Cpu2 {
   readonly timing: FusTiming;
+  readonly stSignature: StSignatureMode;
   nv: FusNv;
   #mode: Mode = "off";
   #state: number = FusState.IDLE;
@@ -171,7 +206,13 @@ export class Cpu2 {
     opts: FusOptions = {},
   ) {
     this.timing = { ...FUS_TIMING, ...opts.timing };
+    this.stSignature = opts.stSignature ?? "verify";
     this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
+    // A part without a stack has its secure area at the FUS and boots FUS on CPU2.
+    if (!this.nv.stack) {
+      this.#setSfsa(this.nv.fusBase);
+      this.#setSbrv(SBRV_FUS);
+    }
   }
 
   /** Which firmware CPU2 runs now. */
@@ -194,10 +235,14 @@ export class Cpu2 {
     this.#error = FusError.NO_ERROR;
     if (j) {
       this.#mode = "fus";
-      this.#state = j.op === "fus-upgrade" ? FusState.FUS_UPGRD_ONGOING : FusState.FW_UPGRD_ONGOING;
+      this.#state =
+        j.op === "fus-upgrade" || j.op === "safeboot"
+          ? FusState.FUS_UPGRD_ONGOING
+          : FusState.FW_UPGRD_ONGOING;
       const resumed = j.fusReset;
       j.fusReset = false;
-      if (!resumed && j.step !== "recover" && j.op !== "delete") j.step = "recover";
+      // A Safeboot update is rerun whole; the others recover (Table 3 "Other failures").
+      if (!resumed && (j.op === "install" || j.op === "fus-upgrade")) j.step = "recover";
       this.#log(
         `boot: FUS resumes ${j.op} (${resumed ? "its own reset" : "unexpected reset: recovery"}) at ${j.step}`,
       );
@@ -385,8 +430,27 @@ export class Cpu2 {
     const { footer, start, fileEnd } = found;
     const srcPage = start / PAGE;
     const srcPages = Math.ceil(fileEnd / PAGE) - srcPage;
+    this.#log(
+      `${footer.kind}${footer.fusV2Only ? " (FUSv2 only)" : ""} image ${formatVersionOf(footer)}, ${footer.memory.flashSectors} sectors at 0x${(FLASH + start).toString(16)}`,
+    );
+    if (footer.kind === "safeboot") {
+      // Release notes: a Safeboot update ends in a factory reset (no stack, FUS idle) [A].
+      this.#state = FusState.FUS_UPGRD_ONGOING;
+      this.nv.journal = {
+        op: "safeboot",
+        step: "install",
+        src: srcPage,
+        srcPages,
+        version: encodeVersionOf(footer),
+        fusReset: false,
+        progress: 0,
+      };
+      return this.#fusReset("Safeboot update: verified");
+    }
     if (footer.kind === "fus") {
-      if (compareVersion(encodeVersionOf(footer), this.nv.fusVersion) <= 0)
+      // The FUS 1.2.0 files state no version (all ones): no rollback check, the version stays [A].
+      const unstated = versionUnstated(footer);
+      if (!unstated && compareVersion(encodeVersionOf(footer), this.nv.fusVersion) <= 0)
         return this.#fail(FusError.FW_ROLLBACK_ERROR, "FUS image is not newer than the running FUS [A]");
       const moveBy = this.nv.stack ? Math.max(0, footer.memory.flashSectors - this.nv.fusSectors) : 0;
       if (this.nv.stack && moveBy > 0 && this.nv.stack.page - moveBy < srcPage + srcPages)
@@ -398,7 +462,7 @@ export class Cpu2 {
         src: srcPage,
         srcPages,
         sectors: footer.memory.flashSectors,
-        version: encodeVersionOf(footer),
+        version: unstated ? this.nv.fusVersion : encodeVersionOf(footer),
         moveBy,
         fusReset: false,
         progress: 0,
@@ -428,7 +492,9 @@ export class Cpu2 {
           FusError.IMG_NOT_ENOUGH_SPACE,
           `image at page 0x${srcPage.toString(16)} above the limit 0x${limit.toString(16)} for the installed stack at 0x${old.page.toString(16)}`,
         );
-      dst = this.nv.fusBase - image.sectors; // FUS moves an upgraded stack to the top [A]
+      // FUS moves an upgraded stack to the top [A]; a "FUSv2 only" stack stays 4 sectors lower,
+      // where its release-notes address ends (0x080F0000 against 0x080F4000).
+      dst = this.nv.fusBase - (footer.fusV2Only ? FUSV2_RESERVED_SECTORS : 0) - image.sectors;
     }
     this.nv.journal = {
       op: "install",
@@ -456,6 +522,22 @@ export class Cpu2 {
       this.#setSbrv(SBRV_FUS);
       this.nv.journal = undefined;
       return this.#fusReset("FW_DELETE: done, secure area moved up");
+    }
+    if (j.op === "safeboot") {
+      // Safeboot into FUS's area (not modelled as flash), then the factory reset the release
+      // notes describe: stack removed, user flash erased, FUS idle. Rerun whole after a cut.
+      await this.device.busy(epoch, this.timing.fusUpgradePerSectorMs * j.srcPages);
+      this.nv.safeBootVersion = j.version;
+      const s = this.nv.stack;
+      if (s) await this.#erasePages(epoch, s.page, s.sectors, j);
+      this.nv.stack = undefined;
+      for (let p = 0; p < this.nv.fusBase; p++)
+        if (!this.device.chip.flash.peek(FLASH + p * PAGE, PAGE).every((b) => b === 0xff))
+          await this.#erasePage(epoch, p, j);
+      this.#setSfsa(this.nv.fusBase);
+      this.#setSbrv(SBRV_FUS);
+      this.nv.journal = undefined;
+      return this.#fusReset("Safeboot update: done, factory state");
     }
     if (j.op === "install") {
       if (j.step === "recover") return this.#recoverInstall(epoch, j);
@@ -541,7 +623,9 @@ export class Cpu2 {
 
   /**
    * Search the user flash (below SFSA) for an image: the highest ST signature footer, the
-   * image footer before its signature, a customer signature anywhere (AN5185 §6.4).
+   * image footer before its signature, a customer signature anywhere (AN5185 §6.4). The image
+   * starts `flash sectors` below the end of the sector holding the image footer's last byte,
+   * as ST's files are laid out (placement.ts).
    */
   #findImage():
     | { footer: ImageFooter; start: number; fileEnd: number }
@@ -559,9 +643,7 @@ export class Cpu2 {
     const st = words(FusMagic.ST_SIGNATURE)[0];
     if (st === undefined) {
       // Table 3 "Image signature not found": an image is there, its ST signature is not.
-      const image = [FusMagic.WIRELESS_STACK, FusMagic.WIRELESS_STACK_V2, FusMagic.FUS].some(
-        (m) => words(m).length > 0,
-      );
+      const image = IMAGE_MAGICS.some((m) => words(m).length > 0);
       return image
         ? { error: FusError.IMG_NOT_AUTHENTIC, detail: "image footer found but no ST signature footer" }
         : { error: FusError.IMG_NOT_FOUND, detail: "no image footer in user flash" };
@@ -576,18 +658,29 @@ export class Cpu2 {
       return { error: FusError.IMG_NOT_FOUND, detail: (e as Error).message };
     }
     const footerOff = stSigOff() - FOOTER_SIZE;
-    const start = footerOff + FOOTER_SIZE - footer.memory.flashSectors * PAGE;
-    if (start < 0 || start % PAGE !== 0)
+    const start = imageStart(footerOff + FOOTER_SIZE, footer.memory.flashSectors);
+    if (start < 0)
       return {
         error: FusError.IMG_NOT_FOUND,
-        detail: `image start 0x${(FLASH + start).toString(16)} is not sector aligned`,
+        detail: `image footer at 0x${(FLASH + footerOff).toString(16)} names ${footer.memory.flashSectors} sectors, more than lie below it`,
       };
     if (footer.kind === "other")
       return { error: FusError.IMG_NOT_FOUND, detail: "footer names an 'other firmware' image" };
+    // §2.2.2: an image not written from a sector start is rejected. A file written from
+    // inside the sector leaves the image's first word erased (no ST file starts so) [A].
+    if (view.getUint32(start, true) === 0xffff_ffff)
+      return {
+        error: FusError.IMG_NOT_FOUND,
+        detail: `image start 0x${(FLASH + start).toString(16)} (from the image footer's ${footer.memory.flashSectors} sectors) is erased: not written from a sector start`,
+      };
     const trailer = flash.slice(footerOff - DIGEST_SIZE, footerOff);
     const message = signedMessage(flash.slice(footerOff, footerOff + FOOTER_SIZE), trailer);
-    if (!verifyFus(flash.slice(stSigOff(), st), message, ST_TEST_PUBLIC))
-      return { error: FusError.IMG_NOT_AUTHENTIC, detail: "ST signature does not verify" };
+    const stVerified = verifyFus(flash.slice(stSigOff(), st), message, ST_TEST_PUBLIC);
+    if (!stVerified) {
+      if (this.stSignature !== "unverified")
+        return { error: FusError.IMG_NOT_AUTHENTIC, detail: "ST signature does not verify" };
+      this.#log("ST signature not verified: accepted unchecked (st-signature=unverified)");
+    }
     let fileEnd = st + FOOTER_SIZE;
     if (this.nv.authKey) {
       const cust = words(FusMagic.CUSTOMER_SIGNATURE)[0];
@@ -597,16 +690,23 @@ export class Cpu2 {
       if (cust - size < 0 || !verifyFus(flash.slice(cust - size, cust), message, this.nv.authKey))
         return { error: FusError.IMG_NOT_AUTHENTIC, detail: "customer signature does not verify" };
       if (cust === st + FOOTER_SIZE + size) fileEnd = cust + FOOTER_SIZE;
-    } else if (view.getUint32(st + FOOTER_SIZE + 64 + 16, true) === FusMagic.CUSTOMER_SIGNATURE) {
+    } else if (
+      st + FOOTER_SIZE + 64 + FOOTER_SIZE <= userBytes &&
+      view.getUint32(st + FOOTER_SIZE + 64 + 16, true) === FusMagic.CUSTOMER_SIGNATURE
+    ) {
       fileEnd = st + FOOTER_SIZE + 64 + FOOTER_SIZE;
     }
-    const digest = bodyDigest(flash.subarray(start, footerOff - DIGEST_SIZE));
-    if (!digest.every((b, i) => b === trailer[i]))
-      return {
-        error: FusError.IMG_CORRUPT,
-        detail: "body digest does not match",
-        erase: [start / PAGE, Math.ceil(fileEnd / PAGE) - start / PAGE],
-      };
+    // The body digest is the test signature's stand-in for ST's encrypted payload: an image
+    // accepted unverified has no digest to check.
+    if (stVerified) {
+      const digest = bodyDigest(flash.subarray(start, footerOff - DIGEST_SIZE));
+      if (!digest.every((b, i) => b === trailer[i]))
+        return {
+          error: FusError.IMG_CORRUPT,
+          detail: "body digest does not match",
+          erase: [start / PAGE, Math.ceil(fileEnd / PAGE) - start / PAGE],
+        };
+    }
     return { footer, start, fileEnd };
   }
 
@@ -694,7 +794,7 @@ export class Cpu2 {
       lastFusActiveState:
         this.#mode === "stack"
           ? LastFusActiveState.WIRELESS_STACK_RUNNING
-          : this.nv.journal?.op === "fus-upgrade"
+          : this.nv.journal?.op === "fus-upgrade" || this.nv.journal?.op === "safeboot"
             ? LastFusActiveState.FUS_UPGRADE
             : this.nv.journal
               ? LastFusActiveState.FW_UPGRADE
@@ -727,6 +827,16 @@ export class Cpu2 {
 function encodeVersionOf(f: ImageFooter): number {
   return encodeVersion(f.version);
 }
+
+function formatVersionOf(f: ImageFooter): string {
+  return `${f.version.major}.${f.version.minor}.${f.version.sub}`;
+}
+
+/** Image footer magics FUS recognises (Table 14 and those of ST's shipped files). */
+const IMAGE_MAGICS = [FusMagic.WIRELESS_STACK, FusMagic.WIRELESS_STACK_V2, FusMagic.FUS, FusMagic.SAFEBOOT];
+
+/** Sectors a "FUSv2 only" stack leaves free below the FUS area (release notes: 0x080F0000 vs 0x080F4000). */
+const FUSV2_RESERVED_SECTORS = (FUS_AREA_1MB - 0x080f_0000) / PAGE;
 
 /** UID64 from the USB serial (hex digits of the unique ID); 0 when it is not hex. */
 function uid64Of(serial: string): bigint {
