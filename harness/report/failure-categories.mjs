@@ -66,6 +66,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   UpdateError: "firmware-device", // sim-nor: the device's own update refused
   // Our own code and input.
   UsageError: "harness",
+  PtyPathTakenError: "harness", // hil emulate --uart-pty PATH names something not ours
   TKeyInputError: "harness", // refused before anything was sent
   TKeyOptionsError: "harness",
   ImageFileError: "harness",
