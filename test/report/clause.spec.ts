@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { catalogueSync, citationOf, findClause } from "../../harness/report/catalogue.js";
 import { clauseEvidence, docsMirror } from "../../harness/report/clause.js";
+import { collectDeclaredTests } from "../../harness/report/declared.js";
 import { buildMatrix, loadCatalogue, matrixMarkdown } from "../../harness/report/matrix.js";
 
 const AN5185_URL =
@@ -70,6 +71,14 @@ describe("report: clause severity and citations", () => {
       name: "severity",
       value: "critical",
     });
+  });
+
+  it('every clause a suite declares is in the catalogue (no "Not in the catalogue" row)', async () => {
+    const catalogue = catalogueSync();
+    const declared = new Set((await collectDeclaredTests()).flatMap((t) => t.clauses));
+    expect(declared.size).to.be.above(100);
+    const missing = [...declared].filter((c) => findClause(catalogue, c) === undefined);
+    expect(missing, "clauses missing from harness/report/clauses.yaml").to.deep.equal([]);
   });
 
   it("an uncatalogued clause gets its label but no severity and no link", () => {
