@@ -120,7 +120,14 @@ function parseWithPositionals<T extends NonNullable<ParseArgsConfig["options"]>>
   }
 }
 
-/** Errors about the files named on the command line: rig file problems, unreadable paths. */
+/** Errors about the user's input: rig file problems, unreadable paths, bad emulator options. */
 function isFileError(e: unknown): boolean {
-  return e instanceof Error && (e.name === "RigFileError" || e.name === "FaultPlanError" || "path" in e);
+  return (
+    e instanceof Error &&
+    (e.name === "RigFileError" ||
+      e.name === "FaultPlanError" ||
+      e.name === "EmulatorOptionError" ||
+      e.name === "TKeyOptionsError" ||
+      "path" in e)
+  );
 }

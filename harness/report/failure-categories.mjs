@@ -69,6 +69,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   PtyPathTakenError: "harness", // hil emulate --uart-pty PATH names something not ours
   TKeyInputError: "harness", // refused before anything was sent
   TKeyOptionsError: "harness",
+  EmulatorOptionError: "harness",
   ImageFileError: "harness",
   FusFooterError: "harness",
   McubootImageError: "harness",

@@ -2,6 +2,7 @@
  * `hil emulate` names its profiles from one registry: an unknown one is answered with every
  * profile it serves, each of which is then accepted, and the usage line lists the same.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
@@ -27,6 +28,27 @@ describe("hil emulate: the profiles", function () {
     const known = /^hil: emulate: unknown profile 'stm32f999' \(known: (.*)\)$/.exec(lines[0]!);
     expect(known, lines[0]).to.not.equal(null);
     expect(known![1]!.split(", ")).to.deep.equal([...EMULATE_PROFILE_NAMES]);
+  });
+
+  it("a bad --option value is one line naming the option, exit 2, and no pty is made", async () => {
+    for (const [profile, option, expected] of [
+      [
+        "stm32wb55",
+        "st-signature=bogus",
+        'emulator option st-signature: expected verify or unverified, got "bogus"',
+      ],
+      [
+        "stm32l432kc",
+        "usartDoubleAck=maybe",
+        'emulator option usartDoubleAck: expected true or false, got "maybe"',
+      ],
+    ] as const) {
+      const path = `/tmp/hil-bad-option-${process.pid}`;
+      const r = await hil("emulate", profile, "--uart-pty", path, "--option", option);
+      expect(r.exitCode, option).to.equal(2);
+      expect(r.stderr.trim(), option).to.equal(`hil: ${expected}`);
+      expect(existsSync(path), option).to.equal(false);
+    }
   });
 
   it("each listed profile is accepted (what it misses next is the pty path, not the profile)", async () => {

@@ -63,6 +63,7 @@ import {
   versionUnstated,
 } from "../../../protocol/fus/index.js";
 import { PowerLostError } from "../../../sim/power.js";
+import { EmulatorOptionError } from "../../option-error.js";
 import type { Stm32Device } from "../device.js";
 import { OB } from "../option-bytes.js";
 import { bodyDigest, DIGEST_SIZE, ST_TEST_PUBLIC, signedMessage, verifyFus } from "./test-keys.js";
@@ -150,7 +151,7 @@ export function stSignatureMode(options: Readonly<Record<string, unknown>> | und
   const v = options?.["st-signature"];
   if (v === undefined || v === "verify") return "verify";
   if (v === "unverified") return "unverified";
-  throw new Error(`emulator option st-signature: expected verify or unverified, got ${JSON.stringify(v)}`);
+  throw new EmulatorOptionError("st-signature", "verify or unverified", v);
 }
 
 /**

@@ -3,6 +3,7 @@
  * line asks (emulated board `options`, `hil emulate --option`). The line faults (byte drop,
  * corruption) are fault-plan entries instead: `event:usart.command#3=serial-corrupt`.
  */
+import { EmulatorOptionError } from "../../option-error.js";
 export interface UsartQuirks {
   /** L412/L422 V13.1: the sync byte is ACKed twice (fact sheet §3). */
   doubleAck: boolean;
@@ -39,7 +40,7 @@ export function quirksFromOptions(options: Record<string, unknown> | undefined):
     const v = options?.[key];
     if (v === undefined) continue;
     if (v !== true && v !== false && v !== "true" && v !== "false")
-      throw new Error(`emulator option ${key}: expected true or false, got ${JSON.stringify(v)}`);
+      throw new EmulatorOptionError(key, "true or false", v);
     quirks[field] = v === true || v === "true";
   }
   return quirks;
