@@ -20,7 +20,7 @@ const image = (version: string, size: number) =>
 
 async function board(v1: Uint8Array) {
   const clock = new VirtualClock();
-  const dev = new Nrf52840McubootDevice({ clock, seed: 1, deviceOptions: { keys: [publicOf(key)] } });
+  const dev = new Nrf52840McubootDevice({ clock, seed: 1, options: { keys: [publicOf(key)] } });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
   return { clock, dev };
