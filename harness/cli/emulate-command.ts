@@ -9,7 +9,6 @@
 
 import { Stm32Device } from "../devices/stm32/device.js";
 import { attachUsbDfu } from "../devices/stm32/dfu/index.js";
-import { PROFILES } from "../devices/stm32/profiles.js";
 import { usartRom } from "../devices/stm32/usart/port.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { servePty } from "../expose/uart-pty.js";
@@ -17,6 +16,7 @@ import { parseUsbipAddress, serveUsbipPort, type UsbipAddress } from "../expose/
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed } from "./emulate-args.js";
+import { emulateFamily, emulateNames, stm32ProfileOf } from "./emulate-families.js";
 import { runEmulateNrf52840 } from "./emulate-nrf52840.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { runEmulateTKey } from "./emulate-tkey.js";
@@ -48,18 +48,17 @@ export interface EmulateOptions {
 }
 
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
-  const [profile, ...extra] = positionals;
-  const nrf = profile === "nrf52840" || profile === "nrf52840-mcuboot";
-  if (opts.key !== undefined && !nrf)
-    throw new UsageError(`emulate: --key is for nrf52840-mcuboot, not '${profile}'`);
-  if (profile === "tkey" && extra.length === 0) return runEmulateTKey(opts);
+  const [name, ...extra] = positionals;
+  const family = emulateFamily(name);
+  const nrf = family === "nrf52840";
+  if (opts.key !== undefined && !nrf) throw new UsageError(`emulate: --key is for nrf52840, not '${name}'`);
+  if (family === "tkey" && extra.length === 0) return runEmulateTKey(opts);
   if (nrf && extra.length === 0) return runEmulateNrf52840(opts);
-  if (!profile || extra.length > 0)
-    throw new UsageError(`emulate: expected one profile (${Object.keys(PROFILES).join(", ")})`);
-  if (!(profile in PROFILES))
-    throw new UsageError(
-      `emulate: unknown profile '${profile}' (known: ${Object.keys(PROFILES).join(", ")})`,
-    );
+  if (!name || extra.length > 0)
+    throw new UsageError(`emulate: expected one board family (${emulateNames()})`);
+  if (family !== "stm32l432" && family !== "stm32wb55")
+    throw new UsageError(`emulate: unknown board family '${name}' (known: ${emulateNames()})`);
+  const profile = stm32ProfileOf(family);
   const link = opts["uart-pty"];
   let usbipAt: UsbipAddress | undefined;
   try {
