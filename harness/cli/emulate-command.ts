@@ -5,7 +5,8 @@
  * SIGUSR1 and SIGUSR2 drive its power (emulate-session.ts).
  */
 
-import { EMULATE_PROFILE_NAMES, emulateProfile } from "./emulate-profiles.js";
+import { emulateNames } from "./emulate-families.js";
+import { emulateProfile } from "./emulate-profiles.js";
 import { UsageError } from "./usage-error.js";
 
 export const EMULATE_OPTIONS = {
@@ -16,7 +17,7 @@ export const EMULATE_OPTIONS = {
   fault: { type: "string", multiple: true },
   boot: { type: "string" },
   option: { type: "string", multiple: true },
-  /** nrf52840-mcuboot: the provisioned key (same as --option key=FILE). */
+  /** nrf52840: the provisioned key (same as --option key=FILE). */
   key: { type: "string" },
   log: { type: "boolean" },
 } as const;
@@ -36,11 +37,10 @@ export interface EmulateOptions {
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {
   const [name, ...extra] = positionals;
   if (!name || extra.length > 0)
-    throw new UsageError(`emulate: expected one profile (${EMULATE_PROFILE_NAMES.join(", ")})`);
+    throw new UsageError(`emulate: expected one board family (${emulateNames()})`);
   const profile = emulateProfile(name);
-  if (!profile)
-    throw new UsageError(`emulate: unknown profile '${name}' (known: ${EMULATE_PROFILE_NAMES.join(", ")})`);
-  if (opts.key !== undefined && profile.name !== "nrf52840-mcuboot")
-    throw new UsageError(`emulate: --key is for nrf52840-mcuboot, not '${name}'`);
+  if (!profile) throw new UsageError(`emulate: unknown board family '${name}' (known: ${emulateNames()})`);
+  if (opts.key !== undefined && profile.name !== "nrf52840")
+    throw new UsageError(`emulate: --key is for nrf52840, not '${name}'`);
   return profile.run(opts);
 }

@@ -91,11 +91,12 @@ what the application reports once it answers again.`,
       "        [--fault WHERE=WHAT]... [--boot app] [--option KEY=VALUE]... [--log]",
     summary: "serve an emulated board on a pty (and USB/IP) until stopped",
     details: `Serves an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM.
+The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
   SIGHUP replugs the TKey.
-nrf52840-mcuboot: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]
+nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]
   [--option mode=swap-using-move|swap-using-scratch|overwrite-only],
   MCUboot serial recovery / SMP on the pty.`,
   },

@@ -2,18 +2,25 @@ import { BoundedLog } from "../sim/bounded-log.js";
 import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
+import type { HostEnd } from "../transport/byte-pair.js";
 import type { Clock } from "../transport/clock.js";
 
 /** What every emulator gets from the rig that builds it. */
-export interface EmulatorContext {
+export interface EmulatorContext<O = Record<string, unknown>> {
   clock: Clock;
   /** Fixes every random choice of this device (torn contents, line faults). */
   seed: number;
   faults?: readonly Fault[];
   serial?: string;
   profile?: string;
-  options?: Record<string, unknown>;
+  /** The rig file's `emulated.options` (or a test's): what each family reads from it is its options type. */
+  options?: O;
 }
+
+/** Serial lines a board offers the host: a USART's pins, a DK's console, the TKey's CDC port. */
+export type PortName = "usart" | "console" | "tkey";
+
+export type StateListener<S extends string> = (state: S, previous: S) => void;
 
 export interface DeviceEvent {
   t: number;
@@ -33,18 +40,30 @@ export interface DeviceEvent {
 /** The most events a device keeps; past it the oldest half goes (reports read what a test left since its mark). */
 export const MAX_EVENTS = 20_000;
 
-export abstract class EmulatedDevice {
+export abstract class EmulatedDevice<S extends string = string, O = Record<string, unknown>> {
   abstract readonly family: string;
   /** USB serial number / UDI the device reports. */
   abstract readonly serial: string;
+  /** The main flash (where the application lives); undefined on a board without one (TKey). */
+  abstract readonly flash: Flash | undefined;
+  /** What the board is doing now ("off", "bootloader", "running", ...); {@link onState} follows it. */
+  abstract get state(): S;
+  /** The emulator options it was built with (EmulatorContext.options). */
+  readonly options: Readonly<O>;
   readonly clock: Clock;
   readonly seed: number;
   readonly faults: FaultPlan;
   readonly power: SimPower;
   readonly #events = new BoundedLog<DeviceEvent>(MAX_EVENTS);
   readonly #flashes: readonly Flash[];
+  // Typed by `string`, not S, so that a board of any family is an EmulatedDevice.
+  readonly #stateListeners = new Set<StateListener<string>>();
+  /** The state listeners last heard; undefined until the first {@link noteState}. */
+  #noted: string | undefined;
+  readonly #ports = new Map<PortName, () => HostEnd>();
 
-  constructor(ctx: EmulatorContext, flashes: readonly Flash[]) {
+  constructor(ctx: EmulatorContext<O>, flashes: readonly Flash[]) {
+    this.options = { ...ctx.options } as O;
     this.clock = ctx.clock;
     this.seed = ctx.seed;
     this.faults = new FaultPlan(ctx.faults ?? [], ctx.seed);
@@ -134,6 +153,48 @@ export abstract class EmulatedDevice {
 
   get flashes(): readonly Flash[] {
     return this.#flashes;
+  }
+
+  /** Called at every change of {@link state} with the new and the previous one; returns an unsubscribe. */
+  onState(listener: StateListener<S>): () => void {
+    const l = listener as StateListener<string>;
+    this.#stateListeners.add(l);
+    return () => this.#stateListeners.delete(l);
+  }
+
+  /** Device code calls this wherever the state may have changed; listeners hear only real changes. */
+  protected noteState(): void {
+    const state: string = this.state;
+    const previous = this.#noted ?? "off";
+    this.#noted = state;
+    if (state === previous) return;
+    for (const l of this.#stateListeners) l(state, previous);
+  }
+
+  /**
+   * The host side of one of the board's serial lines (what a USB-serial adapter or the
+   * board's CDC port gives a host program).
+   * @throws {Error} naming the port and the ports the board has.
+   */
+  port(name: PortName): HostEnd {
+    const open = this.#ports.get(name);
+    if (!open) {
+      const has = [...this.#ports.keys()];
+      throw new Error(
+        `emulated ${this.family} board ${this.serial} has no '${name}' port (${has.length ? `ports: ${has.join(", ")}` : "it has no serial port"})`,
+      );
+    }
+    return open();
+  }
+
+  /** The serial lines {@link port} opens. */
+  get portNames(): readonly PortName[] {
+    return [...this.#ports.keys()];
+  }
+
+  /** Subclasses declare their serial lines here, in the constructor. */
+  protected definePort(name: PortName, open: () => HostEnd): void {
+    this.#ports.set(name, open);
   }
 
   /** Versions and identities the device reports (bootloader version, PID, ...), for report labels. */

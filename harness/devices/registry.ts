@@ -3,7 +3,6 @@ import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
 import { Nrf52840McubootDevice } from "./nrf52840-mcuboot/device.js";
 import { SimNorDevice } from "./sim-nor/device.js";
 import { Stm32Device } from "./stm32/device.js";
-import { attachUsbDfu, usbOptionsFromContext } from "./stm32/dfu/index.js";
 import { TKeyDevice } from "./tkey/device.js";
 
 type Factory = (ctx: EmulatorContext) => EmulatedDevice;
@@ -24,7 +23,7 @@ const FACTORIES: Partial<Record<Family, Factory>> = {
 /** One chip model, its ROM interfaces attached side by side (USB DFU here; USART beside it). */
 function stm32(ctx: EmulatorContext, family: "stm32l432" | "stm32wb55"): Stm32Device {
   const device = new Stm32Device({ ...ctx, family });
-  attachUsbDfu(device, usbOptionsFromContext(ctx.options));
+  device.usb(); // attached now, so the port follows every mode change from the first boot
   return device;
 }
 

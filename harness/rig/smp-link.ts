@@ -14,7 +14,6 @@
  * an echo. A board that does not come back is an InfrastructureError with what was seen.
  */
 import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { StreamClosedError } from "../transport/errors.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
@@ -195,9 +194,7 @@ async function openPort(
   board: Board,
   timeoutMs?: number,
 ): Promise<{ stream: ByteStream; path: string | undefined }> {
-  if (board.emulator instanceof Nrf52840McubootDevice)
-    return { stream: board.emulator.host, path: undefined };
-  if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board has no SMP server`);
+  if (board.emulator) return { stream: board.emulator.port("console"), path: undefined };
   if (!board.locator) throw new Error(`board ${board.id}: a lab board without a locator`);
   const path = await board.locator.serialPort(timeoutMs === undefined ? {} : { timeoutMs });
   const stream = await openSerialPort(path, {

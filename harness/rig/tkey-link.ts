@@ -4,7 +4,6 @@
  * by identity (by-id link or USB serial number), re-resolved on every call because a
  * replug re-enumerates it, opened at the TKey's 62500 baud, 8N1.
  */
-import { TKeyDevice } from "../devices/tkey/device.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
@@ -14,8 +13,7 @@ import { serialPortPath } from "./usart-link.js";
 export const TKEY_BAUD = 62500;
 
 export async function openTKeyLink(board: Board): Promise<ByteStream> {
-  if (board.emulator instanceof TKeyDevice) return board.emulator.openPort();
-  if (board.emulator) throw new Error(`board ${board.id}: emulated ${board.family} board is not a TKey`);
+  if (board.emulator) return board.emulator.port("tkey");
   const path = await serialPortPath(board);
   const port = await openSerialPort(path, {
     baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,

@@ -5,7 +5,6 @@
  * or the adapter's USB serial number), opened 8E1 as AN3155 wants, re-resolved on every
  * call because the path can change when the adapter re-enumerates.
  */
-import { connectUsart } from "../devices/stm32/usart/port.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import { attachSignalStream } from "./backends/dtr-rts.js";
@@ -13,7 +12,7 @@ import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
 
 export async function openUsartLink(board: Board): Promise<ByteStream> {
-  if (board.emulator) return connectUsart(board.emulator);
+  if (board.emulator) return board.emulator.port("usart");
   const path = await serialPortPath(board);
   const port = await openSerialPort(path, {
     baudRate: board.serialPort?.baudRate ?? 115200,

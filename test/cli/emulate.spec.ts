@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
-import { EMULATE_PROFILE_NAMES } from "../../harness/cli/emulate-profiles.js";
+import { EMULATE_ACCEPTED_NAMES, EMULATE_PROFILE_NAMES } from "../../harness/cli/emulate-profiles.js";
 import { PROFILES } from "../../harness/devices/stm32/profiles.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
@@ -16,18 +16,21 @@ const hil = (...args: string[]) => execa("node", [HIL, ...args], { reject: false
 describe("hil emulate: the profiles", function () {
   this.timeout(60_000);
 
-  it("the registry holds every STM32 chip profile, the TKey and the nRF52840 with MCUboot", () => {
-    expect(EMULATE_PROFILE_NAMES).to.include.members([...Object.keys(PROFILES), "tkey", "nrf52840-mcuboot"]);
+  it("the registry holds every STM32 family, the TKey and the nRF52840 with MCUboot, old names as aliases", () => {
+    const families = Object.values(PROFILES).map((p) => p.family);
+    expect(EMULATE_PROFILE_NAMES).to.include.members([...families, "tkey", "nrf52840"]);
+    expect(EMULATE_ACCEPTED_NAMES).to.include.members([...Object.keys(PROFILES), "nrf52840-mcuboot"]);
   });
 
-  it("an unknown profile is one line listing every profile, exit 2", async () => {
+  it("an unknown board is one line listing every family and alias, exit 2", async () => {
     const r = await hil("emulate", "stm32f999", "--uart-pty", "/tmp/never-made");
     expect(r.exitCode).to.equal(2);
     const lines = r.stderr.trim().split("\n");
     expect(lines).to.have.length(1);
-    const known = /^hil: emulate: unknown profile 'stm32f999' \(known: (.*)\)$/.exec(lines[0]!);
+    const known = /^hil: emulate: unknown board family 'stm32f999' \(known: (.*)\)$/.exec(lines[0]!);
     expect(known, lines[0]).to.not.equal(null);
-    expect(known![1]!.split(", ")).to.deep.equal([...EMULATE_PROFILE_NAMES]);
+    const listed = known![1]!.split(/, | \(or |\)/).filter((n) => n !== "");
+    expect(listed).to.have.members([...EMULATE_ACCEPTED_NAMES]);
   });
 
   it("a bad --option value is one line naming the option, exit 2, and no pty is made", async () => {
@@ -52,7 +55,7 @@ describe("hil emulate: the profiles", function () {
   });
 
   it("each listed profile is accepted (what it misses next is the pty path, not the profile)", async () => {
-    for (const name of EMULATE_PROFILE_NAMES) {
+    for (const name of EMULATE_ACCEPTED_NAMES) {
       const r = await hil("emulate", name);
       expect(r.exitCode, name).to.equal(2);
       expect(r.stderr, name).to.not.match(/unknown profile/);

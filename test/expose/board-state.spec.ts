@@ -33,7 +33,7 @@ describe("expose/board-state: --state DIR per device", () => {
     new Nrf52840McubootDevice({
       clock: new VirtualClock(),
       seed: 9,
-      deviceOptions: { keys: [publicOf(goodKey)] },
+      options: { keys: [publicOf(goodKey)] },
     });
 
   it("nrf52840: the saved flash (v2 pending test) boots into v2 on a fresh board", async () => {

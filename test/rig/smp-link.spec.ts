@@ -73,7 +73,7 @@ describe("rig/smp-link: a lab nRF52840 found by identity (the emulator behind a 
   });
 
   async function serve(kind: ConsoleKind): Promise<ServedConsole> {
-    dev = new Nrf52840McubootDevice({ clock, seed: 3, deviceOptions: { keys: [publicOf(goodKey)] } });
+    dev = new Nrf52840McubootDevice({ clock, seed: 3, options: { keys: [publicOf(goodKey)] } });
     dev.program(dev.layout.primary.offset, v1);
     await dev.power.on();
     served = await serveNrf52840Console(dev, join(byId.dir, PORT_NAME), clock, kind);

@@ -59,7 +59,7 @@ export interface Nrf52840Options {
  * interface MCU, so the host's serial port survives resets of the nRF52840; what the core
  * receives while it is off or booting is lost.
  */
-export class Nrf52840McubootDevice extends EmulatedDevice {
+export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf52840Options> {
   readonly family = "nrf52840";
   readonly serial: string;
   readonly flash: Flash;
@@ -67,6 +67,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   readonly primary: FlashArea;
   readonly secondary: FlashArea;
   readonly scratch: FlashArea;
+  /** The console UART's host end. @deprecated use `port("console")`. */
   readonly host: HostEnd;
   readonly #device: DeviceEnd;
   #keys: PublicKey[];
@@ -80,9 +81,13 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   #running: ParsedImage | undefined;
   #server: SmpSerialServer | undefined;
   #failures: unknown[] = [];
-  readonly #stateListeners = new Set<(state: Nrf52840State) => void>();
 
-  constructor(ctx: EmulatorContext & { deviceOptions?: Nrf52840Options }) {
+  constructor(
+    ctx: EmulatorContext<Nrf52840Options> & {
+      /** @deprecated put them in `options`. */
+      deviceOptions?: Nrf52840Options;
+    },
+  ) {
     const flash = new Flash(
       {
         base: NRF52840_FLASH.base,
@@ -91,7 +96,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
       },
       { seed: ctx.seed, name: "nrf52840 flash" },
     );
-    super(ctx, [flash]);
+    super({ ...ctx, options: { ...ctx.options, ...ctx.deviceOptions } }, [flash]);
     this.flash = flash;
     this.serial = ctx.serial ?? "000683000001";
     const profile = ctx.profile ?? "nrf52840dk-mcuboot";
@@ -106,7 +111,9 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     const pair = createBytePair({ clock: ctx.clock, name: `nrf52840:${this.serial}` });
     this.host = pair.host;
     this.#device = pair.device;
-    const opts = { ...(ctx.options ?? {}), ...(ctx.deviceOptions ?? {}) } as Nrf52840Options;
+    // Behind the DK's interface MCU: one host end for the board's life, across resets.
+    this.definePort("console", () => this.host);
+    const opts = this.options;
     this.#keys = [...(opts.keys ?? [])];
     if (typeof opts.key === "string")
       this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
@@ -134,12 +141,6 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
   /** Errors the SMP server hit that were not power losses (a test should see none). */
   get failures(): readonly unknown[] {
     return this.#failures;
-  }
-
-  /** Called at every state change (off, bootloader, running, ...); returns an unsubscribe. */
-  onState(listener: (state: Nrf52840State) => void): () => void {
-    this.#stateListeners.add(listener);
-    return () => this.#stateListeners.delete(listener);
   }
 
   /** Replace the provisioned keys (what building MCUboot with another key file does). */
@@ -263,6 +264,6 @@ export class Nrf52840McubootDevice extends EmulatedDevice {
     if (state === this.#state && state === "off") return;
     this.#state = state;
     this.log("state", state);
-    for (const listener of this.#stateListeners) listener(state);
+    this.noteState();
   }
 }

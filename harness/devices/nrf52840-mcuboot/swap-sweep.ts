@@ -4,7 +4,27 @@
  * cut power before operation N (the boot stops there) and let `check` go on from the cut,
  * returning what was wrong, if anything. Suites and the emulator's own tests share it.
  */
+import { type SweepResult, sweep } from "../../sim/sweep.js";
 import type { Nrf52840McubootDevice } from "./device.js";
+
+/** The staged flash, and a clean boot that counts the swap's flash operations. */
+function stagedSwap(dev: Nrf52840McubootDevice) {
+  const staged = dev.flash.snapshot();
+  const start = dev.flash.counters.ops;
+  return {
+    start,
+    count: async () => {
+      await dev.power.on();
+      return dev.flash.counters.ops - start;
+    },
+    /** Powered off, the staged flash back, a cut armed before the swap's operation `n`. */
+    restageWithCut: async (n: number) => {
+      await dev.power.off();
+      dev.flash.restore(staged);
+      dev.flash.armCut(start + n);
+    },
+  };
+}
 
 export async function sweepSwapCuts(
   dev: Nrf52840McubootDevice,
@@ -13,22 +33,23 @@ export async function sweepSwapCuts(
     /** Runs after the clean counting boot, before the first cut (to check the uninterrupted swap). */
     afterCleanSwap?: (total: number) => void;
   } = {},
-): Promise<{ total: number; failures: string[] }> {
-  const staged = dev.flash.snapshot();
-  const start = dev.flash.counters.ops;
-  await dev.power.on();
-  const total = dev.flash.counters.ops - start;
-  opts.afterCleanSwap?.(total);
-  const failures: string[] = [];
-  for (let n = 1; n <= total; n++) {
-    await dev.power.off();
-    dev.flash.restore(staged);
-    dev.flash.armCut(start + n);
-    await dev.power.on();
-    const problem = await check(n);
-    if (problem) failures.push(`cut before op ${n}: ${problem}`);
-  }
-  return { total, failures };
+): Promise<SweepResult> {
+  const swap = stagedSwap(dev);
+  return sweep({
+    clock: dev.clock,
+    count: async () => {
+      const total = await swap.count();
+      opts.afterCleanSwap?.(total);
+      return total;
+    },
+    run: async (n) => {
+      await swap.restageWithCut(n);
+      await dev.power.on();
+    },
+    // Power-on swallows the cut itself: anything the run throws is a fault of the emulator.
+    check: async (n, _total, thrown) => (thrown ? unexpected(thrown) : check(n)),
+    label: (n) => `cut before op ${n}`,
+  });
 }
 
 /**
@@ -42,22 +63,24 @@ export async function sweepDoubleCuts(
   pairs: (total: number) => [a: number, b: number][],
   check: () => string | undefined,
 ): Promise<string[]> {
-  const staged = dev.flash.snapshot();
-  const start = dev.flash.counters.ops;
-  await dev.power.on();
-  const total = dev.flash.counters.ops - start;
-  const failures: string[] = [];
-  for (const [a, b] of pairs(total)) {
-    await dev.power.off();
-    dev.flash.restore(staged);
-    dev.flash.armCut(start + a);
-    await dev.power.on();
-    dev.flash.armCut(dev.flash.counters.ops + b);
-    await dev.power.on();
-    dev.flash.disarmCut();
-    if (dev.state !== "running") await dev.power.on();
-    const problem = check();
-    if (problem) failures.push(`cuts at ${a} then +${b}: ${problem}`);
-  }
+  const swap = stagedSwap(dev);
+  const { failures } = await sweep<[number, number]>({
+    count: swap.count,
+    points: pairs,
+    run: async ([a, b]) => {
+      await swap.restageWithCut(a);
+      await dev.power.on();
+      dev.flash.armCut(dev.flash.counters.ops + b);
+      await dev.power.on();
+      dev.flash.disarmCut();
+      if (dev.state !== "running") await dev.power.on();
+    },
+    check: async (_pair, _total, thrown) => (thrown ? unexpected(thrown) : check()),
+    label: ([a, b]) => `cuts at ${a} then +${b}`,
+  });
   return failures;
+}
+
+function unexpected(thrown: unknown): string {
+  return `the interrupted boot threw ${thrown instanceof Error ? thrown.message : String(thrown)}`;
 }

@@ -45,7 +45,7 @@ export class UpdateError extends Error {
   }
 }
 
-export class SimNorDevice extends EmulatedDevice {
+export class SimNorDevice extends EmulatedDevice<SimNorState> {
   readonly family = "sim-nor";
   readonly flash: Flash;
   readonly serial: string;
@@ -116,6 +116,7 @@ export class SimNorDevice extends EmulatedDevice {
 
   protected override onPowerLost(): void {
     this.#state = "off";
+    this.noteState();
     this.#runningVersion = undefined;
   }
 
@@ -222,5 +223,6 @@ export class SimNorDevice extends EmulatedDevice {
   #setState(state: SimNorState): void {
     this.#state = state;
     this.log("state", state);
+    this.noteState();
   }
 }

@@ -1,7 +1,10 @@
+import type { Flash } from "../../sim/flash.js";
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { Stm32Chip } from "./chip.js";
+import { attachUsbDfu, type Stm32UsbPort, usbOptionsFromContext, usbPortOf } from "./dfu/index.js";
 import { Cpu2, stSignatureMode } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
+import { connectUsart } from "./usart/port.js";
 
 /** What the core is running. */
 export type Stm32Mode =
@@ -13,19 +16,23 @@ export type Stm32Mode =
 
 export type ModeListener = (mode: Stm32Mode, previous: Stm32Mode) => void;
 
+/** What the core runs, as {@link Stm32Device.state} names it; `mode` has the details. */
+export type Stm32State = Stm32Mode["kind"];
+
 /**
  * One emulated STM32 (L432KC or WB55): the chip's memories, the BOOT0 pin, the boot
  * decision after every reset, and the mode changes its ROM interfaces follow. The USB DFU
  * and USART personalities attach through `onModeChange` (enumerate, drop off the bus,
- * resync) and call `systemReset` / `go` as the ROM commands demand.
+ * resync) and call `systemReset` / `go` as the ROM commands demand. The host reaches them
+ * through `usb()` and `port("usart")`.
  */
-export class Stm32Device extends EmulatedDevice {
+export class Stm32Device extends EmulatedDevice<Stm32State> {
   readonly family: "stm32l432" | "stm32wb55";
   readonly profile: Stm32Profile;
   readonly chip: Stm32Chip;
   readonly serial: string;
   /** The rig's emulator options, for the ROM personalities (USART quirks, ...). */
-  readonly options: Readonly<Record<string, unknown>>;
+  override readonly options: Readonly<Record<string, unknown>>;
   /** BOOT0 pin level; high selects the system memory when nSWBOOT0 = 1. */
   boot0: boolean;
   /** WB55: CPU2 running FUS or a wireless stack (AN5185); undefined on parts without one. */
@@ -37,6 +44,8 @@ export class Stm32Device extends EmulatedDevice {
     const profile = ctx.profile ? profileByName(ctx.profile) : profileForFamily(ctx.family ?? "stm32l432");
     const chip = new Stm32Chip(profile, ctx.seed);
     super(ctx, [chip.flash, chip.otp]);
+    // Each call a fresh line to the USART bootloader, replacing the one before (an adapter replugged).
+    this.definePort("usart", () => connectUsart(this));
     this.profile = profile;
     this.family = profile.family;
     this.chip = chip;
@@ -62,10 +71,30 @@ export class Stm32Device extends EmulatedDevice {
     };
   }
 
+  /** The main flash (chip.flash; `flashes` also has the OTP area). */
+  get flash(): Flash {
+    return this.chip.flash;
+  }
+
+  get state(): Stm32State {
+    return this.#mode.kind;
+  }
+
+  /** What the core runs, with the entry point or the halt reason; {@link state} is its kind. */
   get mode(): Stm32Mode {
     return this.#mode;
   }
 
+  /**
+   * The USB port with the ROM's DFU interface and the application's device on it (a rig
+   * attaches it when it builds the board; otherwise the first call attaches it with the
+   * board's options).
+   */
+  usb(): Stm32UsbPort {
+    return usbPortOf(this) ?? attachUsbDfu(this, usbOptionsFromContext(this.options));
+  }
+
+  /** Like {@link onState}, with the details of each mode (entry point, halt reason). */
   onModeChange(listener: ModeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -130,6 +159,7 @@ export class Stm32Device extends EmulatedDevice {
     this.#mode = mode;
     this.log("state", describeMode(mode));
     for (const l of this.#listeners) l(mode, previous);
+    this.noteState();
   }
 }
 

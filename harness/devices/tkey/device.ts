@@ -1,7 +1,7 @@
 /**
  * The emulated TKey: the firmware state machine behind a USB CDC serial port.
  *
- * - Power on = plug in: after the boot time a port can be opened (`openPort`), a fresh
+ * - Power on = plug in: after the boot time a port can be opened (`port("tkey")`), a fresh
  *   in-memory pair per open, served event-driven on the device end.
  * - Power off = unplug: the port closes under the host (a disconnect), RAM is gone, and
  *   the next power-on starts the firmware again. That is the only way out of a halt.
@@ -42,6 +42,8 @@ export class TKeyDevice extends EmulatedDevice {
   readonly profile: TKeyProfile;
   readonly tkeyIdentity: TKeyIdentity;
   readonly counters: TKeyCounters = { rxBytes: 0, txBytes: 0, chunks: 0 };
+  /** The app lives in RAM: the TKey has no flash of its own. */
+  readonly flash = undefined;
   readonly #apps = new Map<string, AppBehaviour>();
   readonly #line: Random;
   #firmware: TKeyFirmware | undefined;
@@ -59,6 +61,7 @@ export class TKeyDevice extends EmulatedDevice {
     this.profile = { ...base, appMaxSize: this.tkeyIdentity.appMaxSize };
     this.serial = ctx.serial ?? this.tkeyIdentity.udiWords[1].toString(16).padStart(8, "0");
     this.#line = this.faults.random.fork("tkey line");
+    this.definePort("tkey", () => this.openPort());
   }
 
   /** For report labels: the release and the identity the firmware reports. */
@@ -99,6 +102,7 @@ export class TKeyDevice extends EmulatedDevice {
    * Opens the TKey's serial port: the host end of a new line. A port opened before is
    * closed, as only one process holds a tty at a time.
    * @throws {TKeyAbsentError} while unplugged (powered off) or not yet enumerated.
+   * @deprecated use `port("tkey")`.
    */
   openPort(): HostEnd {
     if (!this.#firmware)
@@ -128,10 +132,12 @@ export class TKeyDevice extends EmulatedDevice {
       },
     );
     this.log("state", `${this.profile.name} firmware v${this.profile.version}: ${this.state}`);
+    this.noteState();
   }
 
   protected override onPowerLost(): void {
     this.#firmware = undefined;
+    this.noteState();
     this.#inbox = [];
     this.#dropping = 0;
     this.#worker = undefined;
@@ -161,6 +167,7 @@ export class TKeyDevice extends EmulatedDevice {
           frameBytes++;
           const outcome = this.#firmware!.receive(byte);
           if (!outcome) continue;
+          this.noteState();
           await this.#act(epoch, outcome, frameBytes);
           frameBytes = 0;
         }

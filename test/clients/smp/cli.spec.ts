@@ -72,7 +72,7 @@ describe("hil smp on a lab rig (the emulator on a pty whose USB CDC port re-enum
         "",
       ].join("\n"),
     );
-    dev = new Nrf52840McubootDevice({ clock, seed: 4, deviceOptions: { keys: [publicOf(goodKey)] } });
+    dev = new Nrf52840McubootDevice({ clock, seed: 4, options: { keys: [publicOf(goodKey)] } });
     dev.program(dev.layout.primary.offset, app("1.0.0", 9000));
     await dev.power.on();
     served = await serveNrf52840Console(dev, join(byId.dir, PORT), clock, "usb-cdc");

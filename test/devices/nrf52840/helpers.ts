@@ -56,7 +56,7 @@ export function offBoard(seed = 5, mode?: "scratch" | "overwrite-only") {
   const dev = new Nrf52840McubootDevice({
     clock,
     seed,
-    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}) },
+    options: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}) },
   });
   return { clock, dev };
 }
@@ -75,7 +75,7 @@ export async function board(
   const dev = new Nrf52840McubootDevice({
     clock,
     seed,
-    deviceOptions: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}), ...options },
+    options: { keys: [publicOf(goodKey)], ...(mode ? { mode } : {}), ...options },
   });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();

@@ -8,7 +8,7 @@ import { app, goodKey } from "./helpers.js";
 
 async function make(keys: PublicKey[], v1: Uint8Array, extra: { downgradePrevention?: boolean } = {}) {
   const clock = new VirtualClock();
-  const dev = new Nrf52840McubootDevice({ clock, seed: 11, deviceOptions: { keys, ...extra } });
+  const dev = new Nrf52840McubootDevice({ clock, seed: 11, options: { keys, ...extra } });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
   return { dev, client: new SmpClient(dev.host, clock) };

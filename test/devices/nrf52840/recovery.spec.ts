@@ -61,7 +61,7 @@ describe("devices/nrf52840-mcuboot: serial recovery (MCUboot boot_serial.c, seri
     const dev = new Nrf52840McubootDevice({
       clock,
       seed: 3,
-      deviceOptions: { keys: [publicOf(goodKey)], recoveryWhenNoImage: true },
+      options: { keys: [publicOf(goodKey)], recoveryWhenNoImage: true },
     });
     dev.program(dev.layout.primary.offset, v1);
     await dev.selectBoot("bootloader");

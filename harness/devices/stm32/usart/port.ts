@@ -7,7 +7,7 @@
 
 import { createBytePair, type HostEnd } from "../../../transport/byte-pair.js";
 import type { EmulatedDevice } from "../../emulated-device.js";
-import { Stm32Device } from "../device.js";
+import type { Stm32Device } from "../device.js";
 import { fusUsartHandler } from "../fus/usart.js";
 import { Stm32UsartRom } from "./bootloader.js";
 import { quirksFromOptions } from "./quirks.js";
@@ -19,7 +19,7 @@ export function usartRom(
   device: EmulatedDevice | undefined,
   options?: Record<string, unknown>,
 ): Stm32UsartRom {
-  if (!(device instanceof Stm32Device))
+  if (!isStm32(device))
     throw new Error(`no emulated STM32 behind this board (got ${device?.family ?? "a lab board"})`);
   let bl = personalities.get(device);
   if (!bl) {
@@ -29,6 +29,11 @@ export function usartRom(
     personalities.set(device, bl);
   }
   return bl;
+}
+
+// By family, not instanceof: device.ts opens its "usart" port through this module.
+function isStm32(device: EmulatedDevice | undefined): device is Stm32Device {
+  return device?.family === "stm32l432" || device?.family === "stm32wb55";
 }
 
 /**
