@@ -201,7 +201,7 @@ export function buildMatrix(
       const skipped = here.find((r) => r.status === "skipped");
       return {
         status,
-        tests: here.map((r) => ({ name: r.name, status: r.status, category: r.category })),
+        tests: here.map((r) => ({ name: r.name, status: r.status, category: categoryText(r) })),
         reason: status === "skipped" && skipped ? skipReason(skipped) : undefined,
       };
     });
@@ -303,6 +303,16 @@ export function cellText(cell: MatrixCell): string {
     parts.push(`${of(k, s)}${cats.length ? ` (${cats.join(", ")})` : ""}`);
   }
   return parts.join("; ");
+}
+
+/**
+ * A failure's category as the matrix says it: "firmware-device", or "firmware-device under an
+ * injected fault" when the test ran under a fault plan (its `injected-fault` labels), so a
+ * reader never takes a provoked failure for a spontaneous one.
+ */
+function categoryText(r: HilResult): string | undefined {
+  if (r.category === undefined) return undefined;
+  return labelValues(r, "injected-fault").length > 0 ? `${r.category} under an injected fault` : r.category;
 }
 
 const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");

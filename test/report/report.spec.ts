@@ -349,6 +349,29 @@ describe("report: qualification matrix", () => {
     expect(cell(broken)).to.include("| 1 of 2 broken (harness) |");
   });
 
+  it("a failure under an injected fault says so in its category text", () => {
+    const under = (fault?: string) =>
+      raw(
+        "b",
+        "failed",
+        board("l432-0", {
+          clause: "DFU 1.1 §6 (download, manifestation)",
+          ...(fault ? { "injected-fault": fault } : {}),
+        }),
+        {
+          statusDetails: { message: "x", trace: "AssertionError: expected 'dfuIDLE' to equal 'dfuERROR'" },
+        },
+      );
+    const cell = (r: HilResult) =>
+      matrixMarkdown(buildMatrix(catalogue, [r], declared))
+        .split("\n")
+        .find((l) => l.startsWith("| DFU 1.1 §6 ("));
+    expect(cell(toHilResult(under("flash-op:3=flash-fail")))).to.include(
+      "| failed (firmware-device under an injected fault) |",
+    );
+    expect(cell(toHilResult(under()))).to.include("| failed (firmware-device) |");
+  });
+
   it("a rig's own column shows the clauses its boards' families have tests for", () => {
     const results = [
       toHilResult(
