@@ -1,4 +1,5 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
+import { DFU_STATUS_PREFIX, formatWhat } from "../seams/faults-format.js";
 import { BoundedLog } from "./bounded-log.js";
 import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
 import { Random } from "./random.js";
@@ -61,9 +62,6 @@ const WHAT_NAMES = [
   "bit-flip",
   "dfu-status",
 ];
-
-/** Text form prefix of a dfu-status fault: `dfu-status-errPROG`. */
-const DFU_STATUS_PREFIX = "dfu-status-";
 
 /** A failure status: every DFU 1.1 bStatus name except OK. */
 function isFailureStatus(name: string): name is DfuStatusName {
@@ -274,9 +272,5 @@ export function formatFault(f: Fault): string {
   return `${where}=${formatWhat(f.what)}`;
 }
 
-/** The WHAT part of the text form ("power-cut-torn", "dfu-status-errPROG"): what logs and reports show. */
-export function formatWhat(what: FaultWhat): string {
-  if (what.do === "power-cut" && what.torn) return "power-cut-torn";
-  if (what.do === "dfu-status") return `${DFU_STATUS_PREFIX}${what.status}`;
-  return what.do;
-}
+// Moved to harness/seams (reports read it without importing the emulator core); re-exported.
+export { formatWhat };
