@@ -1,4 +1,6 @@
-import type { FaultWhatView } from "./faults-format.js";
+import type { Clock } from "./clock.js";
+import type { FaultView } from "./faults-format.js";
+import type { FlashView } from "./flash-view.js";
 
 /** One entry of an emulated device's event log, on the device's time axis. */
 export interface DeviceEvent {
@@ -17,7 +19,7 @@ export interface FiredFaultView {
   readonly t: number;
   /** What exactly was hit: "flash op 37 (program 0x08004000+2048)". */
   readonly detail: string;
-  readonly fault: { readonly what: FaultWhatView };
+  readonly fault: FaultView;
 }
 
 /** A power change of an emulated board. */
@@ -28,12 +30,15 @@ export interface PowerEventView {
 }
 
 /**
- * What reports read from an emulator after a test: its seed, event log, power history and
- * fault plan, each with a count to mark where a test started. harness/devices' EmulatedDevice
+ * What reports read from an emulator after a test: its seed, flashes, event log, power
+ * history and fault plan, each with a count to mark where a test started. harness/devices' EmulatedDevice
  * satisfies it.
  */
 export interface EmulatorView {
   readonly seed: number;
+  /** The device's clock: the time axis of its events. */
+  readonly clock: Clock;
+  readonly flashes: readonly FlashView[];
   readonly eventCount: number;
   eventsSince(mark: number): { events: readonly DeviceEvent[]; dropped: number };
   readonly power: {
@@ -42,7 +47,7 @@ export interface EmulatorView {
   };
   readonly faults: {
     /** The plan as written (rig file, command line, suite), for the repro bundle. */
-    readonly faults: readonly unknown[];
+    readonly faults: readonly FaultView[];
     readonly fired: readonly FiredFaultView[];
     readonly firedCount: number;
     firedSince(mark: number): readonly FiredFaultView[];

@@ -1,3 +1,6 @@
+/** What a flash operation does. */
+export type FlashOpKind = "erase" | "program";
+
 /** One erase unit of a flash. */
 export interface SectorView {
   readonly index: number;
@@ -19,4 +22,12 @@ export interface FlashView {
   /** The bytes as they are, without counting a read or honouring read protection. */
   peek(address: number, length: number): Uint8Array;
   isErased(address: number, length: number): boolean;
+  /** Operations so far; a test compares it with a mark to see whether it wrote the flash. */
+  readonly counters: { readonly ops: number };
+  /** The contents now, per sector (a copy the flash will not change). */
+  snapshot(): FlashSnapshotView;
+}
+
+export interface FlashSnapshotView {
+  readonly sectors: readonly Uint8Array[];
 }

@@ -14,8 +14,15 @@ export {
   type PowerEventView,
 } from "./device-log.js";
 export { CAPABILITIES, type Capability, FAMILIES, type Family, RIG_FILE_CAPABILITIES } from "./family.js";
-export { DFU_STATUS_PREFIX, type FaultWhatView, formatWhat } from "./faults-format.js";
-export type { FlashView, SectorView } from "./flash-view.js";
+export {
+  DFU_STATUS_PREFIX,
+  type FaultView,
+  type FaultWhatView,
+  type FaultWhere,
+  formatFault,
+  formatWhat,
+} from "./faults-format.js";
+export type { FlashOpKind, FlashSnapshotView, FlashView, SectorView } from "./flash-view.js";
 export { projectRoot } from "./paths.js";
 export type {
   SetupPacket,

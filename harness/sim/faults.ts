@@ -1,7 +1,8 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
-import { DFU_STATUS_PREFIX, formatWhat } from "../seams/faults-format.js";
+import { DFU_STATUS_PREFIX, type FaultWhere, formatFault, formatWhat } from "../seams/faults-format.js";
+import type { FlashOpKind } from "../seams/flash-view.js";
 import { BoundedLog } from "./bounded-log.js";
-import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
+import type { FlashFaultAction, FlashOp } from "./flash.js";
 import { Random } from "./random.js";
 
 /**
@@ -11,14 +12,6 @@ import { Random } from "./random.js";
  * Flash-level faults only exist in emulators. Protocol-event faults fire from client
  * events too, so on a lab rig the rig's power backend can cut at "after DNLOAD block 37".
  */
-
-export type FaultWhere =
-  /** The Nth flash operation (1-based, the flash's own numbering), optionally only counting one kind. */
-  | { at: "flash-op"; op: number; kind?: FlashOpKind }
-  /** The k-th occurrence (1-based) of a named protocol event, e.g. "dfu.dnload.block". */
-  | { at: "event"; event: string; occurrence: number }
-  /** When the device clock reaches `ms`. */
-  | { at: "time"; ms: number };
 
 export type FaultWhat =
   | { do: "power-cut"; torn?: boolean }
@@ -261,16 +254,5 @@ export function parseFault(text: string): Fault {
   return fault;
 }
 
-export function formatFault(f: Fault): string {
-  const w = f.where;
-  const where =
-    w.at === "flash-op"
-      ? `flash-op:${w.kind ? `${w.kind}#` : ""}${w.op}`
-      : w.at === "event"
-        ? `event:${w.event}#${w.occurrence}`
-        : `time:${w.ms}`;
-  return `${where}=${formatWhat(f.what)}`;
-}
-
-// Moved to harness/seams (reports read it without importing the emulator core); re-exported.
-export { formatWhat };
+// Moved to harness/seams (reports read them without importing the emulator core); re-exported.
+export { type FaultWhere, formatFault, formatWhat };
