@@ -17,6 +17,7 @@ import {
   type EmulatorView,
   FAMILIES,
   type FlashView,
+  formatFault,
   formatWhat,
   MAX_EVENTS,
   projectRoot,
@@ -25,7 +26,7 @@ import {
   type TranscriptEntry,
 } from "../../harness/seams/index.js";
 import * as faults from "../../harness/sim/faults.js";
-import { formatFault, parseFault } from "../../harness/sim/faults.js";
+import { parseFault } from "../../harness/sim/faults.js";
 import { Flash } from "../../harness/sim/flash.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
 import type { TranscriptEntry as TransportEntry } from "../../harness/transport/transcript.js";
@@ -110,6 +111,7 @@ describe("seams", () => {
       expect(board.CAPABILITIES).to.equal(CAPABILITIES);
       expect(load.projectRoot).to.equal(projectRoot);
       expect(faults.formatWhat).to.equal(formatWhat);
+      expect(faults.formatFault).to.equal(formatFault);
       expect(der.concat).to.equal(concatBytes);
       expect(der.bytesEqual).to.equal(bytesEqual);
       expect(emulatedDevice.MAX_EVENTS).to.equal(MAX_EVENTS);
@@ -129,11 +131,13 @@ describe("seams", () => {
         const device = createEmulator(family, { clock: new VirtualClock(), seed: 1 });
         const view: EmulatorView = device;
         expect(view.eventCount).to.be.a("number");
+        expect(view.clock.now()).to.equal(0);
         const flashes: readonly FlashView[] = device.flashes; // the TKey has none: its app lives in RAM
         for (const f of flashes) expect(f.peek(f.base, 1).length, `${family} ${f.name}`).to.equal(1);
       }
       const flash: FlashView = new Flash({ base: 0, sectors: [{ size: 64, count: 2 }], programUnit: 8 });
       expect(flash.isErased(0, 128)).to.equal(true);
+      expect(flash.snapshot().sectors.map((s) => s.length)).to.deep.equal([64, 64]);
     });
 
     it("a rig's Board is a BoardView", () => {
