@@ -79,11 +79,8 @@ describe("architecture: layers", () => {
   it("reads the project's imports", () => {
     // A parser that silently finds nothing would pass everything below.
     expect(edges.length).to.be.greaterThan(500);
-    expect(edges).to.deep.include({
-      from: "harness/report/steps.ts",
-      to: "harness/seams/board-view.ts",
-      line: edges.find((e) => e.from === "harness/report/steps.ts" && e.to.endsWith("board-view.ts"))?.line,
-    });
+    const steps = edges.filter((e) => e.from === "harness/report/steps.ts").map((e) => e.to);
+    expect(steps).to.include.members(["harness/seams/board-view.ts", "harness/report/evidence.ts"]);
   });
 
   it("has no arrow the layer table forbids, beyond the known ones", () => {
