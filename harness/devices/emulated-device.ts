@@ -1,9 +1,13 @@
+import { type DeviceEvent, MAX_EVENTS } from "../seams/device-log.js";
 import { BoundedLog } from "../sim/bounded-log.js";
 import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
 import type { HostEnd } from "../transport/byte-pair.js";
 import type { Clock } from "../transport/clock.js";
+
+// Layer-0 types (reports read them without importing emulators); re-exported for existing imports.
+export { type DeviceEvent, MAX_EVENTS };
 
 /** What every emulator gets from the rig that builds it. */
 export interface EmulatorContext<O = Record<string, unknown>> {
@@ -22,13 +26,6 @@ export type PortName = "usart" | "console" | "tkey";
 
 export type StateListener<S extends string> = (state: S, previous: S) => void;
 
-export interface DeviceEvent {
-  t: number;
-  /** "state", "reset", "power", "fault", "flash", ... */
-  kind: string;
-  detail: string;
-}
-
 /**
  * Common ground of the emulated boards: one clock, one power rail feeding the flashes,
  * one fault plan, and an event log (states, resets, faults on the device's time axis)
@@ -37,9 +34,6 @@ export interface DeviceEvent {
  * Device code that runs while powered goes through `powered(work)`: a flash power cut or
  * a power-off in the middle ends the work with PowerLostError and nothing of it survives.
  */
-/** The most events a device keeps; past it the oldest half goes (reports read what a test left since its mark). */
-export const MAX_EVENTS = 20_000;
-
 export abstract class EmulatedDevice<S extends string = string, O = Record<string, unknown>> {
   abstract readonly family: string;
   /** USB serial number / UDI the device reports. */

@@ -1,4 +1,4 @@
-import type { Family } from "../rig/board.js";
+import type { Family } from "../seams/family.js";
 import type { EmulatedDevice, EmulatorContext } from "./emulated-device.js";
 import { Nrf52840McubootDevice } from "./nrf52840-mcuboot/device.js";
 import { SimNorDevice } from "./sim-nor/device.js";

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { projectRoot } from "../rig/load.js";
+import { projectRoot } from "../seams/paths.js";
 
 /** A test forEachBoard defined, the family it runs on and the clauses it declared. */
 export interface DeclaredTest {

@@ -1,11 +1,11 @@
-import { type EmulatedDevice, MAX_EVENTS } from "../devices/emulated-device.js";
-import { formatWhat } from "../sim/faults.js";
+import { type EmulatorView, MAX_EVENTS } from "../seams/device-log.js";
+import { formatWhat } from "../seams/faults-format.js";
 
 /**
  * An emulated device's event log and fired faults as text, on the device's time axis: what
  * a failed scenario attaches so the failure can be read (and replayed with the seed).
  */
-export function renderDeviceLog(device: EmulatedDevice, fromEvent = 0): string {
+export function renderDeviceLog(device: EmulatorView, fromEvent = 0): string {
   const lines = [`seed ${device.seed}`, "faults fired:"];
   for (const f of device.faults.fired) lines.push(`${fmt(f.t)}  ${f.detail}: ${formatWhat(f.fault.what)}`);
   lines.push("events:");

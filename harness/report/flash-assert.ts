@@ -9,7 +9,7 @@
  * ```
  * A failing `hold` also has the full flash diff (every differing sector) attached to the test.
  */
-import type { Flash } from "../sim/flash.js";
+import type { FlashView as Flash } from "../seams/flash-view.js";
 import { expectFlash } from "./evidence.js";
 import { bytesDiffHeadline, flashDiffHeadline, type PlacedImage } from "./flash-diff.js";
 

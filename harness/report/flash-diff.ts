@@ -4,7 +4,7 @@
  * half-copied sector), and where the first byte differs from the image that was expected.
  * Read with `peek`, so looking never counts as a flash operation.
  */
-import type { Flash, Sector } from "../sim/flash.js";
+import type { FlashView as Flash, SectorView as Sector } from "../seams/flash-view.js";
 
 /** An image as it should sit in flash. */
 export interface PlacedImage {

@@ -7,7 +7,7 @@
  */
 import * as allure from "allure-js-commons";
 import type { OperationObserver } from "../clients/operation.js";
-import type { Board } from "../rig/board.js";
+import type { BoardView } from "../seams/board-view.js";
 import { operationStarted, watchTranscript } from "./evidence.js";
 import { expectedErrorNow } from "./expect-error.js";
 
@@ -50,7 +50,7 @@ export function steppedControl<T extends object>(name: string, control: T): T {
 }
 
 /** `board` with its power, boot and reset controls stepped (the same board otherwise). */
-export function steppedBoard(board: Board): Board {
+export function steppedBoard<B extends BoardView>(board: B): B {
   const wrapped = new Map<string, unknown>();
   for (const [key, name] of Object.entries(CONTROLS)) {
     const control = board[key as keyof typeof CONTROLS];

@@ -7,7 +7,7 @@
  * Every mark has a <title> tooltip with the full text. Plain SVG, no scripts, deterministic
  * for the same input.
  */
-import type { DeviceEvent } from "../devices/emulated-device.js";
+import type { DeviceEvent } from "../seams/device-log.js";
 
 /** A client operation ("download 37 blocks") on the device time axis. */
 export interface OperationSpan {

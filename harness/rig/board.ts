@@ -1,23 +1,18 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import type { Capability, Family } from "../seams/family.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import type { BoardLocator } from "./locate.js";
 import type { Timeouts } from "./schema.js";
 
-/** Device families the harness knows. A rig file naming another family is a schema error. */
-export const FAMILIES = ["stm32l432", "stm32wb55", "tkey", "nrf52840", "sim-nor"] as const;
-export type Family = (typeof FAMILIES)[number];
-
-/**
- * What a board can be asked to do. Suites declare the capabilities they need and are
- * skipped with the reason on boards that lack them.
- * - power-cut: the power backend really removes power (not just a USB data disconnect)
- * - fus: STM32WB firmware upgrade services reachable
- * - sacrificial: irreversible operations allowed (still needs the run's explicit flag)
- * - flash-faults: flash-level fault injection (emulator only)
- */
-export const CAPABILITIES = ["power-cut", "fus", "sacrificial", "flash-faults", "usart", "usb-dfu"] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+// Families and capabilities are layer-0 types (devices and reports need them too); re-exported here.
+export {
+  CAPABILITIES,
+  type Capability,
+  FAMILIES,
+  type Family,
+  RIG_FILE_CAPABILITIES,
+} from "../seams/family.js";
 
 /** One board as a suite sees it, emulated or on a lab rack. */
 export interface Board {

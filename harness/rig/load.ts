@@ -3,12 +3,12 @@
  * listing every problem as `rigs/lab.yaml:14 boards[2].power.port: expected integer, got string "3"`
  * (file as given, 1-based line of the offending node, field path, readable message).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
 import type { z } from "zod";
+import { projectRoot } from "../seams/paths.js";
 import { type DuplicateIdParams, type RigFile, RigFileSchema } from "./schema.js";
 
 /** One problem in a rig file. `line` is 1-based and inside the file; absent when the file could not be read. */
@@ -134,16 +134,8 @@ export function resolveRigPath(cliFlag?: string, env: NodeJS.ProcessEnv = proces
   return join(projectRoot(), "rigs", "emulated.yaml");
 }
 
-/** The directory of the nearest package.json above this module (the project root when run from source). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
-}
+// Moved to harness/seams (reports need it without importing the rig); re-exported.
+export { projectRoot };
 
 // ---------------------------------------------------------------------------------------
 // Lines

@@ -15,7 +15,7 @@
 
 import { z } from "zod";
 import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
-import { CAPABILITIES, type Capability, FAMILIES, type Family } from "./board.js";
+import { type Capability, FAMILIES, type Family, RIG_FILE_CAPABILITIES } from "./board.js";
 
 // ---------------------------------------------------------------------------------------
 // Scalars
@@ -350,7 +350,7 @@ const BoardInputSchema = z
   .strictObject({
     id: BoardIdSchema,
     family: z.enum(FAMILIES),
-    capabilities: z.array(z.enum(CAPABILITIES)),
+    capabilities: z.array(z.enum(RIG_FILE_CAPABILITIES)),
     /** Known versions and identities (bootloader, firmware, ...), reported as `version.<key>` labels. */
     info: z
       .record(

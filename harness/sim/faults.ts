@@ -1,6 +1,8 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
+import { DFU_STATUS_PREFIX, type FaultWhere, formatFault, formatWhat } from "../seams/faults-format.js";
+import type { FlashOpKind } from "../seams/flash-view.js";
 import { BoundedLog } from "./bounded-log.js";
-import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
+import type { FlashFaultAction, FlashOp } from "./flash.js";
 import { Random } from "./random.js";
 
 /**
@@ -10,14 +12,6 @@ import { Random } from "./random.js";
  * Flash-level faults only exist in emulators. Protocol-event faults fire from client
  * events too, so on a lab rig the rig's power backend can cut at "after DNLOAD block 37".
  */
-
-export type FaultWhere =
-  /** The Nth flash operation (1-based, the flash's own numbering), optionally only counting one kind. */
-  | { at: "flash-op"; op: number; kind?: FlashOpKind }
-  /** The k-th occurrence (1-based) of a named protocol event, e.g. "dfu.dnload.block". */
-  | { at: "event"; event: string; occurrence: number }
-  /** When the device clock reaches `ms`. */
-  | { at: "time"; ms: number };
 
 export type FaultWhat =
   | { do: "power-cut"; torn?: boolean }
@@ -61,9 +55,6 @@ const WHAT_NAMES = [
   "bit-flip",
   "dfu-status",
 ];
-
-/** Text form prefix of a dfu-status fault: `dfu-status-errPROG`. */
-const DFU_STATUS_PREFIX = "dfu-status-";
 
 /** A failure status: every DFU 1.1 bStatus name except OK. */
 function isFailureStatus(name: string): name is DfuStatusName {
@@ -263,20 +254,5 @@ export function parseFault(text: string): Fault {
   return fault;
 }
 
-export function formatFault(f: Fault): string {
-  const w = f.where;
-  const where =
-    w.at === "flash-op"
-      ? `flash-op:${w.kind ? `${w.kind}#` : ""}${w.op}`
-      : w.at === "event"
-        ? `event:${w.event}#${w.occurrence}`
-        : `time:${w.ms}`;
-  return `${where}=${formatWhat(f.what)}`;
-}
-
-/** The WHAT part of the text form ("power-cut-torn", "dfu-status-errPROG"): what logs and reports show. */
-export function formatWhat(what: FaultWhat): string {
-  if (what.do === "power-cut" && what.torn) return "power-cut-torn";
-  if (what.do === "dfu-status") return `${DFU_STATUS_PREFIX}${what.status}`;
-  return what.do;
-}
+// Moved to harness/seams (reports read them without importing the emulator core); re-exported.
+export { type FaultWhere, formatFault, formatWhat };

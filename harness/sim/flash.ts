@@ -1,3 +1,4 @@
+import type { FlashOpKind } from "../seams/flash-view.js";
 import { Random } from "./random.js";
 
 /**
@@ -38,7 +39,7 @@ export interface Sector {
   size: number;
 }
 
-export type FlashOpKind = "erase" | "program";
+export type { FlashOpKind };
 
 /** One flash operation as seen by fault hooks and listeners. */
 export interface FlashOp {

@@ -1,5 +1,5 @@
-import type { PowerControl, PowerState } from "../rig/controls.js";
-import type { Clock } from "../transport/clock.js";
+import type { Clock } from "../seams/clock.js";
+import type { PowerControl, PowerState } from "../seams/controls.js";
 import { BoundedLog } from "./bounded-log.js";
 import type { Flash } from "./flash.js";
 

@@ -7,7 +7,7 @@
  * Device-agnostic: the spec's callbacks know the device; this module only walks the points,
  * labels the failures, tallies the outcomes and measures device time.
  */
-import type { Clock } from "../transport/clock.js";
+import type { Clock } from "../seams/clock.js";
 
 /** What one cut point came to: `outcome` is tallied, each `problem` is a failure. */
 export interface SweepOutcome {

@@ -1,4 +1,4 @@
-import type { Clock } from "../transport/clock.js";
+import type { Clock } from "../seams/clock.js";
 
 interface Timer {
   due: number;

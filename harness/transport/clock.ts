@@ -1,21 +1,9 @@
-/**
- * The time seam. Every protocol wait in clients and transports goes through a Clock,
- * never through setTimeout directly: emulated rigs use the virtual clock in
- * harness/sim/ (a 40 s FUS install costs milliseconds of wall time but reports its
- * device time), lab rigs use the wall clock below.
- */
-export interface Clock {
-  /** Milliseconds since an arbitrary, fixed origin of this clock. */
-  now(): number;
-  /**
-   * Resolves after `ms` milliseconds of this clock's time. An aborted signal resolves
-   * the sleep early (it never rejects), so a finished race leaves no timer behind.
-   */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** "virtual" when time only moves because the program asks it to. */
-  readonly kind: "wall" | "virtual";
-}
+import type { Clock } from "../seams/clock.js";
 
+// The Clock seam itself is a layer-0 type; re-exported so existing imports keep working.
+export type { Clock } from "../seams/clock.js";
+
+/** Time as the host sees it: what lab rigs and the CLI use. */
 export class WallClock implements Clock {
   readonly kind = "wall" as const;
   readonly #origin = performance.now();

@@ -3,6 +3,13 @@
  * transfer, and notes from the harness ("power cut", "state dfuIDLE"). Reports attach it
  * as an annotated hex dump and as JSON, and the JSON plus the seed replays a scenario.
  */
+import type {
+  SetupPacket,
+  TranscriptAnnotator,
+  TranscriptDir,
+  TranscriptEntry,
+  TransferStatus,
+} from "../seams/transcript.js";
 import type { ByteStream, EventedByteStream, ReadOptions, SerialSignals } from "./byte-stream.js";
 import { type Clock, WallClock } from "./clock.js";
 import { ReadTimeoutError, StreamClosedError } from "./errors.js";
@@ -10,31 +17,7 @@ import { fromHex, type HexDumpOptions, hexDump, toHex } from "./hex.js";
 import { intercept } from "./intercept.js";
 import { Listeners } from "./rx-queue.js";
 
-/** tx/ctrl-out: host to device; rx/ctrl-in: device to host; event: a note with no bytes on the wire. */
-export type TranscriptDir = "tx" | "rx" | "event" | "ctrl-out" | "ctrl-in";
-
-/** The 8-byte USB SETUP packet, field names as in USB 2.0 §9.3. */
-export interface SetupPacket {
-  bmRequestType: number;
-  bRequest: number;
-  wValue: number;
-  wIndex: number;
-  wLength: number;
-}
-
-/** WebUSB transfer statuses, plus "error" when the transfer threw (device gone, timeout). */
-export type TransferStatus = "ok" | "stall" | "babble" | "error";
-
-export interface TranscriptEntry {
-  /** Clock milliseconds when recorded. */
-  t: number;
-  dir: TranscriptDir;
-  bytes?: Uint8Array;
-  note?: string;
-  /** Control transfers only. */
-  setup?: SetupPacket;
-  status?: TransferStatus;
-}
+export type { SetupPacket, TranscriptAnnotator, TranscriptDir, TranscriptEntry, TransferStatus };
 
 export interface TranscriptJson {
   format: typeof FORMAT;
@@ -60,13 +43,6 @@ const ARROWS: Record<TranscriptDir, string> = {
 };
 
 export type RenderOptions = HexDumpOptions;
-
-/**
- * Reads an entry in the protocol's terms ("DNLOAD blk=37 len=2048", "GETSTATUS dfuDNBUSY
- * poll=22ms"); `follows` chains it onto the line of the entry before (a reply onto its
- * request). Set by the client that knows the protocol; used only when rendering.
- */
-export type TranscriptAnnotator = (entry: TranscriptEntry) => { text: string; follows?: boolean } | undefined;
 
 export class Transcript {
   readonly clock: Clock;

@@ -4,7 +4,7 @@
  * poll=22ms", "UPLOAD blk=2 len=2048". Replies and follow-up polls chain onto the request
  * they answer. Requests that are not DFU class requests keep the transcript's own line.
  */
-import type { TranscriptAnnotator, TranscriptEntry } from "../../transport/transcript.js";
+import type { TranscriptAnnotator, TranscriptEntry } from "../../seams/transcript.js";
 import { decodeDfuseCommand, hex32 } from "./dfuse-commands.js";
 import { BM_REQUEST_TYPE_IN, BM_REQUEST_TYPE_OUT, DfuRequest } from "./requests.js";
 import { stateName, statusName } from "./states.js";

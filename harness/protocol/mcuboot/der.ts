@@ -3,6 +3,11 @@
  * PKCS#8 and SEC1 private keys (imgtool's PEM files). Definite lengths only, as DER requires.
  */
 
+import { concatBytes as concat } from "../../seams/bytes.js";
+
+// The byte helpers are layer 0 now; re-exported under their old names for image.ts and keys.ts.
+export { bytesEqual, concatBytes as concat } from "../../seams/bytes.js";
+
 export interface DerNode {
   tag: number;
   /** Contents octets. */
@@ -52,17 +57,3 @@ export function derEncode(tag: number, value: Uint8Array): Uint8Array {
 }
 
 export const derSeq = (...parts: Uint8Array[]): Uint8Array => derEncode(0x30, concat(parts));
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -6,7 +6,7 @@
  * counted (a whole reply frame is decoded when it came in one piece) and the rc comes from
  * the client, which reassembled the reply.
  */
-import type { TranscriptAnnotator } from "../../transport/transcript.js";
+import type { TranscriptAnnotator } from "../../seams/transcript.js";
 import { rcName, replyError } from "./groups.js";
 import { SerialFrameDecoder } from "./serial.js";
 

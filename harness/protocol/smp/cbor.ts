@@ -1,4 +1,5 @@
 import { Decoder, Encoder } from "cbor-x";
+import { concatBytes } from "../../seams/bytes.js";
 
 /**
  * SMP bodies are CBOR maps with text keys. Byte strings (data, hash, sha) must be plain
@@ -47,13 +48,7 @@ export function encodeIndefinite(value: unknown): Uint8Array {
     } else parts.push(new Uint8Array(encoder.encode(v)));
   };
   walk(value);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Decodes one CBOR map filling `bytes` exactly; anything else is an SmpCborError. */

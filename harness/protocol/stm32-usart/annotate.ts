@@ -4,7 +4,7 @@
  * Memory 0x08000000+256 → WriteMemory (0x31) → ACK → address 0x08000000 → ACK → 257 bytes +
  * checksum → ACK"). Bytes that fit no AN3155 frame are counted, not guessed at.
  */
-import type { TranscriptAnnotator } from "../../transport/transcript.js";
+import type { TranscriptAnnotator } from "../../seams/transcript.js";
 import { ACK, commandName, NACK, SYNC } from "./constants.js";
 
 const xor = (bytes: Uint8Array, end: number) => {

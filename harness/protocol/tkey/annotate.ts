@@ -5,7 +5,7 @@
  * replies chained onto their command. Bytes that are not one whole frame (a chunk split
  * by the serial driver, a malformed frame sent on purpose) are counted, not guessed at.
  */
-import type { TranscriptAnnotator } from "../../transport/transcript.js";
+import type { TranscriptAnnotator } from "../../seams/transcript.js";
 import { FW_CMD_NAMES, FwRsp, STATUS_OK } from "./firmware.js";
 import { decodeHeader, FRAME_LENGTHS } from "./frame.js";
 

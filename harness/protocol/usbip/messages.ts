@@ -7,6 +7,10 @@
  * header); after a successful import the same connection carries 48-byte URB headers
  * (CMD_SUBMIT / RET_SUBMIT, CMD_UNLINK / RET_UNLINK) plus transfer data.
  */
+import { concatBytes as concat } from "../../seams/bytes.js";
+import type { SetupPacket } from "../../seams/transcript.js";
+
+export type { SetupPacket };
 
 export const USBIP_VERSION = 0x0111;
 
@@ -401,15 +405,6 @@ export function decodeUrb(
   }
 }
 
-/** The fields of a USB setup packet (little-endian on the wire). */
-export interface SetupPacket {
-  bmRequestType: number;
-  bRequest: number;
-  wValue: number;
-  wIndex: number;
-  wLength: number;
-}
-
 export function decodeSetup(s: Uint8Array): SetupPacket {
   need(s, SETUP_SIZE, "setup packet");
   const v = view(s);
@@ -458,14 +453,4 @@ function cString(s: string, size: number, what: string): Uint8Array {
 function readCString(b: Uint8Array): string {
   const end = b.indexOf(0);
   return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

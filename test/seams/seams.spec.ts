@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import fc from "fast-check";
+import * as emulatedDevice from "../../harness/devices/emulated-device.js";
+import { createEmulator, emulatedFamilies } from "../../harness/devices/registry.js";
+import * as der from "../../harness/protocol/mcuboot/der.js";
+import { decodeSetup, encodeSetup } from "../../harness/protocol/usbip/index.js";
+import type { Board } from "../../harness/rig/board.js";
+import * as board from "../../harness/rig/board.js";
+import * as load from "../../harness/rig/load.js";
+import {
+  type BoardView,
+  bytesEqual,
+  CAPABILITIES,
+  concatBytes,
+  type EmulatorView,
+  FAMILIES,
+  type FlashView,
+  formatFault,
+  formatWhat,
+  MAX_EVENTS,
+  projectRoot,
+  RIG_FILE_CAPABILITIES,
+  type SetupPacket,
+  type TranscriptEntry,
+} from "../../harness/seams/index.js";
+import * as faults from "../../harness/sim/faults.js";
+import { parseFault } from "../../harness/sim/faults.js";
+import { Flash } from "../../harness/sim/flash.js";
+import { VirtualClock } from "../../harness/sim/virtual-clock.js";
+import type { TranscriptEntry as TransportEntry } from "../../harness/transport/transcript.js";
+
+describe("seams", () => {
+  describe("concatBytes", () => {
+    it("puts the parts one after the other, nothing added or lost (property)", () => {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }), (parts) => {
+          const out = concatBytes(parts);
+          expect(out.length).to.equal(parts.reduce((n, p) => n + p.length, 0));
+          let at = 0;
+          for (const p of parts) {
+            expect(bytesEqual(out.subarray(at, at + p.length), p)).to.equal(true);
+            at += p.length;
+          }
+        }),
+      );
+    });
+
+    it("returns a copy, not a view of a part", () => {
+      const part = Uint8Array.of(1, 2, 3);
+      const out = concatBytes([part]);
+      part[0] = 9;
+      expect([...out]).to.deep.equal([1, 2, 3]);
+    });
+
+    it("bytesEqual tells length and content differences apart", () => {
+      expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).to.equal(true);
+      expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).to.equal(false);
+      expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0))).to.equal(false);
+    });
+  });
+
+  describe("formatWhat", () => {
+    it("is the WHAT half of the fault text form the fault plan parses", () => {
+      for (const text of ["power-cut", "power-cut-torn", "usb-stall", "dfu-status-errPROG", "bit-flip"]) {
+        const fault = parseFault(`flash-op:3=${text}`);
+        expect(formatWhat(fault.what)).to.equal(text);
+        expect(formatFault(fault)).to.equal(`flash-op:3=${text}`);
+      }
+    });
+  });
+
+  describe("family and capabilities", () => {
+    it("has a capability for white-box access that a rig file cannot claim", () => {
+      expect(CAPABILITIES).to.include("inspect");
+      expect(RIG_FILE_CAPABILITIES).not.to.include("inspect");
+      expect(CAPABILITIES).to.include.members([...RIG_FILE_CAPABILITIES]);
+    });
+
+    it("refuses inspect in a rig file, naming the field", () => {
+      const text = [
+        "name: r",
+        "boards:",
+        "  - id: b",
+        "    family: sim-nor",
+        "    capabilities: [inspect]",
+        "",
+      ];
+      expect(() => load.parseRigFile(text.join("\n"), "r.yaml")).to.throw(
+        /r\.yaml:5 boards\[0\]\.capabilities\[0\]: expected one of power-cut, .*usb-dfu, got string "inspect"/,
+      );
+    });
+
+    it("knows every family the emulator registry builds", () => {
+      expect([...FAMILIES]).to.include.members(emulatedFamilies());
+    });
+  });
+
+  describe("projectRoot", () => {
+    it("is the directory of this project's package.json", () => {
+      const root = projectRoot();
+      expect(existsSync(join(root, "harness", "seams", "paths.ts"))).to.equal(true);
+      expect(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).name).to.equal("update-hil");
+    });
+  });
+
+  describe("the old import paths still work", () => {
+    it("re-export the same values", () => {
+      expect(board.FAMILIES).to.equal(FAMILIES);
+      expect(board.CAPABILITIES).to.equal(CAPABILITIES);
+      expect(load.projectRoot).to.equal(projectRoot);
+      expect(faults.formatWhat).to.equal(formatWhat);
+      expect(faults.formatFault).to.equal(formatFault);
+      expect(der.concat).to.equal(concatBytes);
+      expect(der.bytesEqual).to.equal(bytesEqual);
+      expect(emulatedDevice.MAX_EVENTS).to.equal(MAX_EVENTS);
+    });
+
+    it("the USB/IP codec and the transcript share one SetupPacket", () => {
+      const setup: SetupPacket = { bmRequestType: 0xa1, bRequest: 3, wValue: 0, wIndex: 0, wLength: 6 };
+      const entry: TranscriptEntry = { t: 0, dir: "ctrl-in", setup: decodeSetup(encodeSetup(setup)) };
+      const same: TransportEntry = entry;
+      expect(same.setup).to.deep.equal(setup);
+    });
+  });
+
+  describe("the lower layers satisfy the views reports read", () => {
+    it("an emulated device is an EmulatorView, its flashes FlashViews", () => {
+      for (const family of emulatedFamilies()) {
+        const device = createEmulator(family, { clock: new VirtualClock(), seed: 1 });
+        const view: EmulatorView = device;
+        expect(view.eventCount).to.be.a("number");
+        expect(view.clock.now()).to.equal(0);
+        const flashes: readonly FlashView[] = device.flashes; // the TKey has none: its app lives in RAM
+        for (const f of flashes) expect(f.peek(f.base, 1).length, `${family} ${f.name}`).to.equal(1);
+      }
+      const flash: FlashView = new Flash({ base: 0, sectors: [{ size: 64, count: 2 }], programUnit: 8 });
+      expect(flash.isErased(0, 128)).to.equal(true);
+      expect(flash.snapshot().sectors.map((s) => s.length)).to.deep.equal([64, 64]);
+    });
+
+    it("a rig's Board is a BoardView", () => {
+      const asView = (b: Board): BoardView => b; // compile-time check: Board must stay assignable
+      expect(asView).to.be.a("function");
+    });
+  });
+});
