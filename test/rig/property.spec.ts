@@ -104,7 +104,10 @@ const mutation = fc.record({
   key,
 });
 
-function mutate(root: Json, m: { pick: number; op: string; value: Json; key: string }): Json {
+function mutate(root: Json, original: { pick: number; op: string; value: Json; key: string }): Json {
+  // A copy of the drawn value: constantFrom hands out the same object every run, and a later
+  // mutation inside the document would change that shared constant (until it holds itself).
+  const m = { ...original, value: structuredClone(original.value) };
   const all = paths(root);
   if (all.length === 0) return m.value;
   const path = all[m.pick % all.length]!;
