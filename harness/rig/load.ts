@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
 import type { z } from "zod";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { type DuplicateIdParams, type RigFile, RigFileSchema } from "./schema.js";
 
 /** One problem in a rig file. `line` is 1-based and inside the file; absent when the file could not be read. */
@@ -20,7 +21,8 @@ export interface RigProblem {
 }
 
 /** Every problem found in one rig file. */
-export class RigFileError extends Error {
+export class RigFileError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override readonly name = "RigFileError";
 
   constructor(

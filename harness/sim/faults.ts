@@ -1,4 +1,5 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { BoundedLog } from "./bounded-log.js";
 import type { FlashFaultAction, FlashOp, FlashOpKind } from "./flash.js";
 import { Random } from "./random.js";
@@ -47,7 +48,8 @@ export interface FiredFault {
   detail: string;
 }
 
-export class FaultPlanError extends Error {
+export class FaultPlanError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "FaultPlanError";
 }
 

@@ -4,6 +4,8 @@
  * harness/sim/ (a 40 s FUS install costs milliseconds of wall time but reports its
  * device time), lab rigs use the wall clock below.
  */
+import { type ErrorCategory, HilError } from "../seams/errors.js";
+
 export interface Clock {
   /** Milliseconds since an arbitrary, fixed origin of this clock. */
   now(): number;
@@ -40,7 +42,8 @@ export class WallClock implements Clock {
 }
 
 /** Raised by `withTimeout` and by transports when a wait runs out; carries what was being waited for. */
-export class TimeoutError extends Error {
+export class TimeoutError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(
     readonly what: string,
     readonly timeoutMs: number,

@@ -150,12 +150,12 @@ export class SmpClient {
       if (reply) {
         this.#emit({ kind: "response", name, seq });
         this.transcript.note(replyNote(seq, reply));
-        return checkReply(name, reply);
+        return checkReply(name, reply, this.transcript);
       }
       this.#emit({ kind: "timeout", name, seq, attempt });
       this.transcript.note(`${name}: no answer to seq ${seq} within ${timeoutMs} ms`);
     }
-    throw new SmpTimeoutError(name, this.retries + 1, timeoutMs);
+    throw new SmpTimeoutError(name, this.retries + 1, timeoutMs, this.transcript);
   }
 
   async #await(
@@ -263,7 +263,7 @@ export class SmpClient {
         first = false;
         const next = r.off;
         if (typeof next !== "number" || next > len)
-          throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
+          throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`, this.transcript);
         off = next;
         this.#emit({ kind: "chunk", off, len });
         opts.onProgress?.({ off, len });
@@ -281,9 +281,9 @@ export class SmpClient {
   }
 }
 
-function checkReply(name: string, body: SmpBody): SmpBody {
+function checkReply(name: string, body: SmpBody, transcript: Transcript): SmpBody {
   const error = replyError(body);
-  if (error) throw new SmpError(name, error.rc, error.group, error.reason);
+  if (error) throw new SmpError(name, error.rc, error.group, error.reason, transcript);
   return body;
 }
 

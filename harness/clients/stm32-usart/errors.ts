@@ -2,18 +2,28 @@
  * Typed failures of the USART bootloader client. Each carries the transcript of the
  * session so far, so a failed update shows the bytes that led to it.
  */
+import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
+import { ClientError, linkGoneDetail } from "../errors.js";
 
-export class UsartError extends Error {
+export class UsartError extends ClientError {
   override name = "UsartError";
+  declare readonly transcript: Transcript;
   constructor(
     message: string,
     /** What the client was doing: "Write Memory 0x08000100: data", "sync", ... */
-    readonly operation: string,
-    readonly transcript: Transcript,
-    options?: ErrorOptions,
+    operation: string,
+    transcript: Transcript,
+    options?: ErrorOptions & { category?: ErrorCategory },
   ) {
-    super(`${operation}: ${message}`, options);
+    super({
+      message: `${operation}: ${message}`,
+      operation,
+      transcript,
+      cause: options?.cause,
+      category: options?.category,
+      source: "usart client",
+    });
   }
 }
 
@@ -63,9 +73,10 @@ export class UnexpectedReplyError extends UsartError {
 
 /** The serial link closed under the client (adapter unplugged, emulator gone). */
 export class LinkClosedError extends UsartError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override name = "LinkClosedError";
   constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(`serial link closed (${(cause as Error).message})`, operation, transcript, { cause });
+    super(linkGoneDetail("serial link", cause), operation, transcript, { cause });
   }
 }
 

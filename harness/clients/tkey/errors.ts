@@ -1,27 +1,31 @@
 /**
- * Typed failures of the TKey client. Each carries the session transcript, and the message
- * ends with its last entries, so a device that went silent or vanished shows the bytes
- * that led there right in the test output.
+ * Typed failures of the TKey client. Each carries the session transcript, and its stack
+ * ends with the last entries (ClientError), so a device that went silent or vanished shows
+ * the bytes that led there right in the test output.
  */
+import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
+import { ClientError, linkGoneDetail } from "../errors.js";
 
-const TAIL_ENTRIES = 6;
-
-export class TKeyError extends Error {
+export class TKeyError extends ClientError {
   override name = "TKeyError";
+  declare readonly transcript: Transcript;
   constructor(
     message: string,
     /** What the client was doing: "FW_CMD_NAME_VERSION", "FW_CMD_LOAD_APP_DATA 12/80", ... */
-    readonly operation: string,
-    readonly transcript: Transcript,
-    options?: ErrorOptions,
+    operation: string,
+    transcript: Transcript,
+    options?: ErrorOptions & { category?: ErrorCategory },
   ) {
-    super(`${operation}: ${message}${tail(transcript)}`, options);
+    super({
+      message: `${operation}: ${message}`,
+      operation,
+      transcript,
+      cause: options?.cause,
+      category: options?.category,
+      source: "tkey client",
+    });
   }
-}
-
-function tail(transcript: Transcript): string {
-  return transcript.entries.length === 0 ? "" : `\n${transcript.renderTail(TAIL_ENTRIES)}`;
 }
 
 /** No (complete) frame within the timeout: a halted firmware, a hung app, a cut line. */
@@ -45,9 +49,10 @@ export class TKeySilentError extends TKeyError {
 
 /** The serial port closed under the client: the TKey was unplugged or lost power. */
 export class TKeyGoneError extends TKeyError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override name = "TKeyGoneError";
   constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(`serial port closed (${(cause as Error).message})`, operation, transcript, { cause });
+    super(linkGoneDetail("serial port", cause), operation, transcript, { cause });
   }
 }
 
@@ -100,6 +105,7 @@ export class TKeyDigestError extends TKeyError {
 
 /** Refused before anything was sent (ELF file, empty or oversize app, bad USS). */
 export class TKeyInputError extends TKeyError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "TKeyInputError";
 }
 

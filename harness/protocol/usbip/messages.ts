@@ -7,6 +7,7 @@
  * header); after a successful import the same connection carries 48-byte URB headers
  * (CMD_SUBMIT / RET_SUBMIT, CMD_UNLINK / RET_UNLINK) plus transfer data.
  */
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 
 export const USBIP_VERSION = 0x0111;
 
@@ -41,7 +42,8 @@ export const SETUP_SIZE = 8;
 export const ISO_DESCRIPTOR_SIZE = 16;
 
 /** Raised for bytes that are no valid USB/IP message. */
-export class UsbipProtocolError extends Error {
+export class UsbipProtocolError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   constructor(message: string) {
     super(message);
     this.name = "UsbipProtocolError";
