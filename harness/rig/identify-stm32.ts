@@ -16,7 +16,7 @@
 
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { DfuFusLink, FusClient, type FusLink, UsartFusLink } from "../clients/fus/index.js";
-import { NackError, UsartBootloader } from "../clients/stm32-usart/index.js";
+import { NackError, UsartClient } from "../clients/stm32-usart/index.js";
 import { Stm32Device } from "../devices/stm32/device.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { profileForFamily } from "../devices/stm32/profiles.js";
@@ -146,7 +146,7 @@ async function identifyOverUsart(board: Board): Promise<Identity> {
   const stream = await openUsartLink(board);
   try {
     return await inBootloader(board, async () => {
-      const usart = new UsartBootloader(stream, { clock: board.clock });
+      const usart = new UsartClient(stream, { clock: board.clock });
       await usart.connect();
       const version = await usart.getVersion();
       const pid = await usart.getId();

@@ -27,6 +27,9 @@ import {
   SRAM2A_BASE,
   type UserKeyKind,
 } from "../../protocol/fus/index.js";
+import { UsageError } from "../../seams/errors.js";
+import type { Transcript } from "../../transport/transcript.js";
+import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError, type FusErrorKind } from "./errors.js";
 import type { FusLink } from "./links.js";
@@ -39,8 +42,34 @@ export interface FusClientOptions {
   offlineTimeoutMs?: number;
   /** Whole-operation budget (install of a big stack: tens of seconds; qFlipper's updater: 10 min). */
   operationTimeoutMs?: number;
-  /** Called with every trace entry as it is recorded: where fault plans and lab power backends hook in. */
+  /**
+   * Called with every trace entry as it is recorded: where fault plans and lab power backends hook in.
+   * @deprecated use `events.on("trace", fn)`.
+   */
   onTrace?: (entry: FusTraceEntry, trace: readonly FusTraceEntry[]) => void;
+}
+
+/** Waits in ms of the link's clock (the contract's `timeouts`). */
+export interface FusTimeouts {
+  /** Longest the device may stay silent / off the bus in one stretch. */
+  offlineMs: number;
+  /** Whole-operation budget. */
+  operationMs: number;
+}
+
+/**
+ * {@link FusClient.open}'s options: the client contract, where `clock` must be the link's
+ * (polls and link reads on two clocks would disagree on virtual time) and the transcript is
+ * the link's own.
+ */
+export interface FusOpenOptions extends Omit<ClientOptions<FusTimeouts>, "transcript"> {
+  pollIntervalMs?: number;
+}
+
+/** What a FusClient reports as it works. */
+export interface FusEvents {
+  /** Every trace entry as it is recorded: where fault plans and lab power backends hook in. */
+  trace: FusTraceEntry;
 }
 
 const DEFAULTS: Required<Omit<FusClientOptions, "onTrace">> = {
@@ -78,8 +107,9 @@ export interface ExplicitConsent {
   allowIrreversible: boolean;
 }
 
-export class FusClient {
+export class FusClient implements HostClient<FusEvents> {
   readonly trace: FusTraceEntry[] = [];
+  readonly events = new EventHub<FusEvents>();
   readonly #opts: Required<Omit<FusClientOptions, "onTrace">> & Pick<FusClientOptions, "onTrace">;
 
   constructor(
@@ -89,8 +119,30 @@ export class FusClient {
     this.#opts = { ...DEFAULTS, ...opts };
   }
 
+  /** The client contract's entry point: a FUS client over an open link. */
+  static async open(link: FusLink, opts: FusOpenOptions): Promise<FusClient> {
+    if (opts.clock !== link.clock)
+      throw new UsageError("FusClient.open: opts.clock is not the link's clock", { source: "fus client" });
+    const { timeouts, pollIntervalMs } = opts;
+    return new FusClient(link, {
+      ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+      ...(timeouts?.offlineMs === undefined ? {} : { offlineTimeoutMs: timeouts.offlineMs }),
+      ...(timeouts?.operationMs === undefined ? {} : { operationTimeoutMs: timeouts.operationMs }),
+    });
+  }
+
   get clock() {
     return this.link.clock;
+  }
+
+  /** The link's transcript (DFU or USART transfers under the FUS commands). */
+  get transcript(): Transcript {
+    return this.link.source.transcript;
+  }
+
+  /** Ends the session: closes the link. */
+  async close(): Promise<void> {
+    await this.link.close();
   }
 
   /** Trace labels since `from` (an index into `trace`). */
@@ -309,6 +361,7 @@ export class FusClient {
   #record(entry: FusTraceEntry): void {
     this.trace.push(entry);
     this.#opts.onTrace?.(entry, this.trace);
+    this.events.emit("trace", entry);
   }
 
   async #command(name: string, opcode: number, data?: Uint8Array): Promise<void> {

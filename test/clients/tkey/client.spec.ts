@@ -127,7 +127,8 @@ describe("clients/tkey: TKeyClient against the emulated TKey", () => {
   it("sendLoadApp(0) returns STATUS_BAD; loadApp turns it into TKeyStatusError", async () => {
     const { client } = await setup();
     expect(await client.sendLoadApp(0)).to.equal(STATUS_BAD);
-    const small = new TKeyClient((await setup()).dev.openPort(), { appMaxSize: 1 << 20 });
+    const other = await setup();
+    const small = new TKeyClient(other.dev.openPort(), { clock: other.clock, appMaxSize: 1 << 20 });
     const err = await small.loadApp(new Uint8Array(APP_MAX_SIZE + 1)).catch((e) => e);
     expect(err).to.be.instanceOf(TKeyStatusError).with.property("operation", "FW_CMD_LOAD_APP");
   });
