@@ -44,12 +44,80 @@ export class ClientError extends HilError {
   }
 }
 
+/** What the positional constructors of the serial clients' errors take last. */
+export type ClientErrorOptions = ErrorOptions & { category?: ErrorCategory };
+
+/**
+ * The base of the serial clients' errors (USART, TKey), positional as their call sites
+ * have it, worded "<operation>: <message>". A subclass names its client in `source`.
+ */
+export class SerialClientError extends ClientError {
+  /** Who failed, for every instance of the class: "usart client". */
+  static readonly source: string = "serial client";
+  declare readonly transcript: Transcript;
+
+  constructor(message: string, operation: string, transcript: Transcript, options?: ClientErrorOptions) {
+    const { cause, category } = options ?? {};
+    const source = (new.target as typeof SerialClientError).source;
+    super({ message: `${operation}: ${message}`, operation, transcript, cause, category, source });
+  }
+}
+
+type SerialErrorClass<E extends SerialClientError> = abstract new (
+  message: string,
+  operation: string,
+  transcript: Transcript,
+  options?: ClientErrorOptions,
+) => E;
+
+/**
+ * `Base`'s subclass for a serial link that closed under the client (adapter unplugged, TKey
+ * gone, emulator stopped): the lab's failure, worded the same for every client.
+ */
+export function linkClosedClass<E extends SerialClientError>(Base: SerialErrorClass<E>, what: string) {
+  class LinkClosed extends (Base as unknown as typeof SerialClientError) {
+    static override readonly category: ErrorCategory = "infrastructure";
+    constructor(operation: string, transcript: Transcript, cause: unknown) {
+      super(linkGoneDetail(what, cause), operation, transcript, { cause });
+    }
+  }
+  return LinkClosed as unknown as new (
+    operation: string,
+    transcript: Transcript,
+    cause: unknown,
+  ) => E;
+}
+
+/** `Base`'s subclass for no (complete) reply within the timeout, in the stream clock's time. */
+export function replyTimeoutClass<E extends SerialClientError>(Base: SerialErrorClass<E>, hint = "") {
+  class ReplyTimeout extends (Base as unknown as typeof SerialClientError) {
+    constructor(
+      operation: string,
+      transcript: Transcript,
+      readonly timeoutMs: number,
+      /** What arrived before the time ran out. */
+      readonly partial: Uint8Array,
+      cause: unknown,
+    ) {
+      const got = `no reply within ${timeoutMs} ms (got ${partial.length} byte(s))`;
+      super(`${got}${hint}`, operation, transcript, { cause });
+    }
+  }
+  return ReplyTimeout as unknown as new (
+    operation: string,
+    transcript: Transcript,
+    timeoutMs: number,
+    partial: Uint8Array,
+    cause: unknown,
+  ) => E & { readonly timeoutMs: number; readonly partial: Uint8Array };
+}
+
+/** The words for a serial link that closed under a client. */
+function linkGoneDetail(what: string, cause: unknown): string {
+  return `${what} closed (${cause instanceof Error ? cause.message : String(cause)})`;
+}
+
 /** The one tail renderer: the last entries, each hex dump cut to its first and last line. */
 export function renderTranscriptTail(transcript: Transcript | undefined, entries = TAIL_ENTRIES): string {
   return transcript?.renderTail(entries, { headLines: 1, tailLines: 1 }) ?? "";
-}
-
-/** The words for a serial link that closed under a client (adapter unplugged, TKey gone). */
-export function linkGoneDetail(what: string, cause: unknown): string {
-  return `${what} closed (${cause instanceof Error ? cause.message : String(cause)})`;
 }

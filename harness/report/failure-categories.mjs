@@ -43,6 +43,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   HilError: "harness",
   HarnessError: "harness",
   ClientError: "firmware-device",
+  SerialClientError: "firmware-device",
   // The lab.
   InfrastructureError: "infrastructure",
   RigFileError: "infrastructure",

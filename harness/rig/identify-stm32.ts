@@ -118,9 +118,9 @@ async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
   return inBootloader(board, async () => {
     // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
     const filter: UsbFilter = usbFilterOf(board, ROM_USB);
-    const dfu = await DfuClient.connect(bus, filter, {
+    const dfu = await DfuClient.open(bus, filter, {
       clock: board.clock,
-      enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,
+      timeouts: { enumerateMs: board.timeouts?.enumerateMs ?? 5000 },
     });
     try {
       const device = dfu.device;
@@ -181,7 +181,7 @@ function isRefusal(error: unknown): boolean {
 }
 
 async function fusVersions(link: FusLink): Promise<Record<string, string>> {
-  const info = await new FusClient(link).readDeviceInfo();
+  const info = await (await FusClient.open(link, { clock: link.clock })).readDeviceInfo();
   if (!info.valid)
     throw new InfrastructureError(
       `FUS device information table is not valid (first word 0x${info.state.toString(16)})`,

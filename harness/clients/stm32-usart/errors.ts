@@ -2,29 +2,12 @@
  * Typed failures of the USART bootloader client. Each carries the transcript of the
  * session so far, so a failed update shows the bytes that led to it.
  */
-import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
-import { ClientError, linkGoneDetail } from "../errors.js";
+import { linkClosedClass, replyTimeoutClass, SerialClientError } from "../errors.js";
 
-export class UsartError extends ClientError {
+export class UsartError extends SerialClientError {
+  static override readonly source: string = "usart client";
   override name = "UsartError";
-  declare readonly transcript: Transcript;
-  constructor(
-    message: string,
-    /** What the client was doing: "Write Memory 0x08000100: data", "sync", ... */
-    operation: string,
-    transcript: Transcript,
-    options?: ErrorOptions & { category?: ErrorCategory },
-  ) {
-    super({
-      message: `${operation}: ${message}`,
-      operation,
-      transcript,
-      cause: options?.cause,
-      category: options?.category,
-      source: "usart client",
-    });
-  }
 }
 
 /** The bootloader answered NACK (0x1F). `nacks` counts them: some parts send two under RDP. */
@@ -40,19 +23,8 @@ export class NackError extends UsartError {
 }
 
 /** No (complete) reply within the operation's timeout, in the stream clock's time. */
-export class UsartTimeoutError extends UsartError {
+export class UsartTimeoutError extends replyTimeoutClass(UsartError) {
   override name = "UsartTimeoutError";
-  constructor(
-    operation: string,
-    transcript: Transcript,
-    readonly timeoutMs: number,
-    readonly partial: Uint8Array,
-    cause: unknown,
-  ) {
-    super(`no reply within ${timeoutMs} ms (got ${partial.length} byte(s))`, operation, transcript, {
-      cause,
-    });
-  }
 }
 
 /** A byte that is neither ACK, NACK nor BUSY where one of those was due. */
@@ -72,12 +44,8 @@ export class UnexpectedReplyError extends UsartError {
 }
 
 /** The serial link closed under the client (adapter unplugged, emulator gone). */
-export class LinkClosedError extends UsartError {
-  static override readonly category: ErrorCategory = "infrastructure";
+export class LinkClosedError extends linkClosedClass(UsartError, "serial link") {
   override name = "LinkClosedError";
-  constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(linkGoneDetail("serial link", cause), operation, transcript, { cause });
-  }
 }
 
 /** The bootloader did not list the command in its Get reply. */

@@ -5,55 +5,24 @@
  */
 import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
-import { ClientError, linkGoneDetail } from "../errors.js";
+import { linkClosedClass, replyTimeoutClass, SerialClientError } from "../errors.js";
 
-export class TKeyError extends ClientError {
+export class TKeyError extends SerialClientError {
+  static override readonly source: string = "tkey client";
   override name = "TKeyError";
-  declare readonly transcript: Transcript;
-  constructor(
-    message: string,
-    /** What the client was doing: "FW_CMD_NAME_VERSION", "FW_CMD_LOAD_APP_DATA 12/80", ... */
-    operation: string,
-    transcript: Transcript,
-    options?: ErrorOptions & { category?: ErrorCategory },
-  ) {
-    super({
-      message: `${operation}: ${message}`,
-      operation,
-      transcript,
-      cause: options?.cause,
-      category: options?.category,
-      source: "tkey client",
-    });
-  }
 }
 
 /** No (complete) frame within the timeout: a halted firmware, a hung app, a cut line. */
-export class TKeySilentError extends TKeyError {
+export class TKeySilentError extends replyTimeoutClass(
+  TKeyError,
+  "; a TKey that saw a bad frame stays silent until unplugged",
+) {
   override name = "TKeySilentError";
-  constructor(
-    operation: string,
-    transcript: Transcript,
-    readonly timeoutMs: number,
-    readonly partial: Uint8Array,
-    cause: unknown,
-  ) {
-    super(
-      `no reply within ${timeoutMs} ms (got ${partial.length} byte(s)); a TKey that saw a bad frame stays silent until unplugged`,
-      operation,
-      transcript,
-      { cause },
-    );
-  }
 }
 
 /** The serial port closed under the client: the TKey was unplugged or lost power. */
-export class TKeyGoneError extends TKeyError {
-  static override readonly category: ErrorCategory = "infrastructure";
+export class TKeyGoneError extends linkClosedClass(TKeyError, "serial port") {
   override name = "TKeyGoneError";
-  constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(linkGoneDetail("serial port", cause), operation, transcript, { cause });
-  }
 }
 
 /** A frame with the NOK bit: the firmware never sends one, so an app is running. */
