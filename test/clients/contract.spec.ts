@@ -174,6 +174,7 @@ describe("clients: one contract for all five", () => {
         expect(e.stack?.endsWith(e.transcriptTail)).to.equal(true, "the stack ends with the tail");
         expect(e.message).not.to.include("transcript");
         expect(e.category).to.be.oneOf(["device", "infrastructure"]);
+        expect(e.source, "who failed").to.equal(`${name} client`);
         await client.close();
       });
 
