@@ -55,20 +55,19 @@ export class HilError extends Error {
 
 /** The lab failed: board not found, lease timeout, power backend, pty or USB/IP. */
 export class InfrastructureError extends HilError {
+  // Fixed, not the subclass's: reports that kept only the name still file it.
+  override name = "InfrastructureError";
   static override readonly category: ErrorCategory = "infrastructure";
 }
 
 /** Our own code failed. */
 export class HarnessError extends HilError {
+  override name = "HarnessError";
   static override readonly category: ErrorCategory = "harness";
 }
 
 /** The caller asked for something malformed or impossible, refused before anything was sent. */
 export class UsageError extends HilError {
+  override name = "UsageError";
   static override readonly category: ErrorCategory = "usage";
-}
-
-/** The category of anything thrown: a HilError's own, else undefined (a foreign error). */
-export function errorCategoryOf(err: unknown): ErrorCategory | undefined {
-  return err instanceof HilError ? err.category : undefined;
 }
