@@ -4,12 +4,14 @@
  * host's USB, or an emulated board in this process. A DFU failure prints the error with the
  * tail of the USB transcript and exits 1; bad arguments or files exit 2 before any transfer.
  */
+
 import { writeFile } from "node:fs/promises";
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { type FirmwareImage, hex32, imageSize, sectors } from "../protocol/dfu/index.js";
 import type { Board } from "../rig/board.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { printClientFailure } from "./client-failure.js";
 import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
@@ -62,7 +64,7 @@ export async function runDfu(opts: DfuOptions, positionals: string[]): Promise<n
   const filter = board.serial ? { ...ROM, serialNumber: board.serial } : ROM;
   let client: DfuClient | undefined;
   try {
-    client = await DfuClient.connect(bus, filter, { clock: board.clock, alt: image?.alt ?? alt });
+    client = await DfuClient.open(bus, filter, { clock: board.clock, alt: image?.alt ?? alt });
     switch (action) {
       case "download": {
         const img = image!;
@@ -101,9 +103,7 @@ export async function runDfu(opts: DfuOptions, positionals: string[]): Promise<n
     }
     return 0;
   } catch (e) {
-    if (!(e instanceof DfuError)) throw e;
-    console.error(`hil dfu: ${e.message}`);
-    if (e.transcriptTail) console.error(`last USB transfers:\n${e.transcriptTail}`);
+    if (!(e instanceof DfuError) || !printClientFailure("hil dfu", e)) throw e;
     return 1;
   } finally {
     // Releases the interface and ends the transfer watchdog, so the process can exit.

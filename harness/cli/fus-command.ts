@@ -6,6 +6,7 @@
  * (harness/rig/interlock.ts) refuses it unless the board is marked sacrificial AND
  * --allow-irreversible (or HIL_ALLOW_IRREVERSIBLE=1) is given; emulated boards always may.
  */
+
 import { readFile } from "node:fs/promises";
 import { DfuFusLink, FusClient, FusClientError, traceLabel, UsartFusLink } from "../clients/fus/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
@@ -14,6 +15,7 @@ import type { Board } from "../rig/board.js";
 import { ALLOW_IRREVERSIBLE_ENV, IrreversibleOperationRefused, irreversibleGuard } from "../rig/interlock.js";
 import { openUsartLink } from "../rig/usart-link.js";
 import { WebUsbBus } from "../transport/usb.js";
+import { printClientFailure } from "./client-failure.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
@@ -104,13 +106,14 @@ export async function runFus(opts: FusOptions, positionals: string[]): Promise<n
     return 0;
   } catch (e) {
     printTrace(client, t0);
-    if (e instanceof FusClientError || e instanceof IrreversibleOperationRefused) {
+    if (e instanceof FusClientError && printClientFailure("hil fus", e)) return 1;
+    if (e instanceof IrreversibleOperationRefused) {
       console.error(`hil fus: ${e.message}`);
       return 1;
     }
     throw e;
   } finally {
-    await client.link.close();
+    await client.close();
   }
 }
 
@@ -122,9 +125,10 @@ async function open(board: Board, transport: "usb-dfu" | "usart"): Promise<FusCl
       productId: 0xdf11,
       ...(board.serial ? { serialNumber: board.serial } : {}),
     };
-    return new FusClient(await DfuFusLink.connect(bus, filter, { clock: board.clock }));
+    const link = await DfuFusLink.connect(bus, filter, { clock: board.clock });
+    return FusClient.open(link, { clock: board.clock });
   }
-  return new FusClient(new UsartFusLink(await openUsartLink(board), board.clock));
+  return FusClient.open(new UsartFusLink(await openUsartLink(board), board.clock), { clock: board.clock });
 }
 
 function printTrace(client: FusClient, t0: number): void {

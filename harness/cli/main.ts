@@ -1,4 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { ClientError } from "../clients/errors.js";
+import { HilError } from "../seams/errors.js";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { FUS_OPTIONS, runFus } from "./fus-command.js";
@@ -120,14 +122,14 @@ function parseWithPositionals<T extends NonNullable<ParseArgsConfig["options"]>>
   }
 }
 
-/** Errors about the user's input: rig file problems, unreadable paths, bad emulator options. */
+/** Errors about the user's input: rig file problems, unreadable paths, bad emulator options (any
+ * usage error but a client's, whose command prints its own transcript). */
 function isFileError(e: unknown): boolean {
   return (
     e instanceof Error &&
     (e.name === "RigFileError" ||
       e.name === "FaultPlanError" ||
-      e.name === "EmulatorOptionError" ||
-      e.name === "TKeyOptionsError" ||
+      (e instanceof HilError && e.category === "usage" && !(e instanceof ClientError)) ||
       "path" in e)
   );
 }

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { hashHex, type ImageSlotState, SmpError, SmpTimeoutError } from "../clients/smp/index.js";
 import { parseImage } from "../protocol/mcuboot/index.js";
 import { SmpLink } from "../rig/smp-link.js";
+import { printClientFailure } from "./client-failure.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
@@ -96,10 +97,8 @@ export async function runSmp(
     }
   } catch (e) {
     // Device answers (an rc) and silences are results of the command, not crashes.
-    if (e instanceof SmpError || e instanceof SmpTimeoutError) {
-      console.error(`hil: smp ${sub}: ${e.message}`);
+    if ((e instanceof SmpError || e instanceof SmpTimeoutError) && printClientFailure(`hil: smp ${sub}`, e))
       return 1;
-    }
     throw e;
   } finally {
     await link.close();

@@ -4,6 +4,7 @@
  * an emulated TKey in this process) or any port (`--port PATH`, e.g. the pty of
  * `hil emulate tkey`). On failure the error carries the transcript tail.
  */
+
 import { readFile, writeFile } from "node:fs/promises";
 import { TKeyClient, TKeyError } from "../clients/tkey/index.js";
 import { PRODUCT_NAMES, ussFromSecret } from "../protocol/tkey/index.js";
@@ -11,6 +12,7 @@ import { openTKeyLink, TKEY_BAUD } from "../rig/tkey-link.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
+import { printClientFailure } from "./client-failure.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
 
@@ -41,7 +43,7 @@ export async function runTKey(opts: TKeyOptions, positionals: string[]): Promise
   const uss = opts.uss ? ussFromSecret(await readInput(opts.uss, "--uss")) : undefined;
 
   const { link, clock } = await openLink(opts);
-  const client = new TKeyClient(link, { clock });
+  const client = await TKeyClient.open(link, { clock });
   try {
     const probe = await client.probe();
     if (probe.mode === "app") {
@@ -55,8 +57,8 @@ export async function runTKey(opts: TKeyOptions, positionals: string[]): Promise
       `UDI vendor 0x${udi.vendorId.toString(16).padStart(4, "0")}, product ${udi.productId} (${PRODUCT_NAMES[udi.productId] ?? "unknown"}), revision ${udi.revision}, serial ${udi.serial}`,
     );
     if (app) {
-      client.on((e) => {
-        if (e.type === "chunk" && (e.index % 128 === 127 || e.index === e.chunks - 1))
+      client.events.on("chunk", (e) => {
+        if (e.index % 128 === 127 || e.index === e.chunks - 1)
           console.error(`sent ${e.index + 1}/${e.chunks} chunks`);
       });
       const result = await client.loadApp(app, uss ? { uss } : {});
@@ -66,8 +68,7 @@ export async function runTKey(opts: TKeyOptions, positionals: string[]): Promise
     }
     return 0;
   } catch (e) {
-    if (!(e instanceof TKeyError)) throw e;
-    console.error(`hil tkey: ${e.message}`);
+    if (!(e instanceof TKeyError) || !printClientFailure("hil tkey", e)) throw e;
     return 1;
   } finally {
     if (opts.transcript)

@@ -1,4 +1,2 @@
-/** A bad flag or file: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+/** A bad flag or file: printed as one line, exit code 2. The class lives in the error tree's root. */
+export { UsageError } from "../seams/errors.js";

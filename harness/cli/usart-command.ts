@@ -4,14 +4,16 @@
  * board's serial identity, or an emulated board in this process) or any port (`--port
  * PATH`, e.g. the pty of `hil emulate`). On failure the session transcript is printed.
  */
+
 import { writeFile } from "node:fs/promises";
-import { UsartBootloader, UsartError } from "../clients/stm32-usart/index.js";
+import { UsartClient, UsartError } from "../clients/stm32-usart/index.js";
 import { commandName } from "../protocol/stm32-usart/index.js";
 import { openUsartLink } from "../rig/usart-link.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import { hexDump } from "../transport/hex.js";
 import { openPort } from "../transport/open-port.js";
+import { printClientFailure } from "./client-failure.js";
 import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
@@ -71,7 +73,8 @@ export async function runUsart(opts: UsartOptions, positionals: string[]): Promi
     if (opts.pages) pageList(opts.pages);
   }
   const { link, clock } = await openLink(opts);
-  const client = new UsartBootloader(link, { clock });
+  // Not UsartClient.open: recover() below syncs whatever state a previous session left.
+  const client = new UsartClient(link, { clock });
   try {
     await client.recover();
     const info = await client.probe();
@@ -126,8 +129,7 @@ export async function runUsart(opts: UsartOptions, positionals: string[]): Promi
     }
     return 0;
   } catch (e) {
-    if (!(e instanceof UsartError)) throw e;
-    console.error(`hil usart: ${e.message}\n${e.transcript.render()}`);
+    if (!(e instanceof UsartError) || !printClientFailure("hil usart", e)) throw e;
     return 1;
   } finally {
     if (opts.transcript)

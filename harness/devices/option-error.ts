@@ -3,9 +3,11 @@
  * the user's input, named by its key, so the CLI prints one line and exits 2 instead of a
  * stack trace.
  */
-export class EmulatorOptionError extends Error {
+import { type ErrorCategory, HilError } from "../seams/errors.js";
+
+export class EmulatorOptionError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "EmulatorOptionError";
-  readonly category = "usage";
   constructor(
     readonly key: string,
     expected: string,

@@ -11,9 +11,11 @@
  *   (another emulator serving the same PATH; or, rarely, a pty number reused since).
  */
 import { lstat, readlink, rm, stat } from "node:fs/promises";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 
 /** What is at the path is not ours to replace. */
-export class PtyPathTakenError extends Error {
+export class PtyPathTakenError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "PtyPathTakenError";
   constructor(
     readonly path: string,

@@ -14,6 +14,7 @@
  *   USB bus reset: `device.reset()`.
  */
 import { Errno, type SetupPacket } from "../protocol/usbip/index.js";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 
 export interface ControlResult {
   /** 0 or a negative errno. */
@@ -25,7 +26,8 @@ export interface ControlResult {
 }
 
 /** The device is gone (link dropped): the transfer has no completion to report on this import. */
-export class DeviceGoneError extends Error {
+export class DeviceGoneError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   constructor(cause: unknown) {
     super("the device was disconnected", { cause });
     this.name = "DeviceGoneError";

@@ -17,6 +17,8 @@ export {
   FAILURE_CATEGORIES,
   FAILURE_LABEL,
   type FailureCategoryId,
+  REPORT_CATEGORY_OF,
+  reportCategoryOf,
   statusOfCategory,
 } from "./failure-categories.mjs";
 

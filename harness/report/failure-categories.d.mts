@@ -9,6 +9,10 @@ export interface FailureCategory {
 }
 
 export declare const FAILURE_LABEL: "failure";
+export declare const REPORT_CATEGORY_OF: Readonly<
+  Record<"infrastructure" | "device" | "harness" | "usage", FailureCategoryId>
+>;
+export declare function reportCategoryOf(category: unknown): FailureCategoryId | undefined;
 export declare const ERROR_CATEGORIES: Readonly<Record<string, FailureCategoryId>>;
 export declare const FAILURE_CATEGORIES: readonly FailureCategory[];
 

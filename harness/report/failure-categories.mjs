@@ -8,10 +8,23 @@
 export const FAILURE_LABEL = "failure";
 
 /**
- * The category of every error class the harness exports, by class name; a subclass not
- * listed takes its nearest listed ancestor's (test/report/error-categories.spec.ts loads
- * every module under harness/ and fails on an exported Error class that resolves to none).
- * What is not here at all (TypeError, RangeError, a plain Error) is the harness's.
+ * Report category of each category an error declares (harness/seams/errors.ts `HilError`:
+ * every error class the harness exports has one). The report ids stay what they were:
+ * a device's failure is "firmware-device", a caller's bad request is filed with our own.
+ */
+export const REPORT_CATEGORY_OF = Object.freeze({
+  infrastructure: "infrastructure",
+  device: "firmware-device",
+  harness: "harness",
+  usage: "harness",
+});
+
+/**
+ * Report categories by class name, for what carries no category of its own: foreign errors
+ * (chai's AssertionError) and stored results that kept only the error's name (the Allure
+ * rules see only a trace's first word). A harness error's own `category` comes first;
+ * test/report/error-categories.spec.ts checks each exported class's declared category
+ * agrees with its row here, and that every exported Error class has one.
  *
  * - infrastructure: the lab failed: board not found, lease timeout, power backend, rig file,
  *   USB/IP link, a port closing or a device leaving the bus under its client.
@@ -26,6 +39,11 @@ export const FAILURE_LABEL = "failure";
  *   refused before anything was sent (image, key, options, fault plan), a safety stop.
  */
 export const ERROR_CATEGORIES = Object.freeze({
+  // The roots of the tree (harness/seams/errors.ts, harness/clients/errors.ts).
+  HilError: "harness",
+  HarnessError: "harness",
+  ClientError: "firmware-device",
+  SerialClientError: "firmware-device",
   // The lab.
   InfrastructureError: "infrastructure",
   RigFileError: "infrastructure",
@@ -41,7 +59,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",
   ReadTimeoutError: "firmware-device",
-  DfuError: "firmware-device", // kind "disconnected" says infrastructure itself (`category`)
+  DfuError: "firmware-device", // kind "disconnected" says infrastructure, "usage" harness (`category`)
   DfuPayloadError: "firmware-device",
   UsartError: "firmware-device",
   NackError: "firmware-device",
@@ -49,7 +67,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   UnexpectedReplyError: "firmware-device",
   UnsupportedCommandError: "firmware-device",
   UsartCodecError: "firmware-device",
-  FusClientError: "firmware-device", // kind "refused" is the harness's (see REFINEMENTS)
+  FusClientError: "firmware-device", // kind "refused" says usage itself (`category`)
   FusReplyError: "firmware-device",
   DeviceInfoError: "firmware-device",
   TKeyError: "firmware-device",
@@ -86,11 +104,6 @@ export const ERROR_CATEGORIES = Object.freeze({
   PowerLostError: "harness",
 });
 
-/** Where one class's instances split by a field: a FUS client refusing before sending is ours. */
-const REFINEMENTS = Object.freeze([
-  { name: "FusClientError", field: "kind", value: "refused", category: "harness" },
-]);
-
 /**
  * In match order: the first category whose rule fits wins. `errorNames` are the class names
  * of {@link ERROR_CATEGORIES} in it (for the Allure rules, which see only a trace's first
@@ -119,16 +132,23 @@ export function categoryOfClass(cls) {
   return undefined;
 }
 
+/** The report id of a declared category (an error's `category`, or a report id itself), else undefined. */
+export function reportCategoryOf(category) {
+  if (typeof category !== "string") return undefined;
+  if (Object.hasOwn(REPORT_CATEGORY_OF, category)) return REPORT_CATEGORY_OF[category];
+  return IDS.has(category) ? category : undefined;
+}
+
 /**
- * The category of a thrown value, from the error itself, never from its message: a
- * `category` it declares ("infrastructure": InfrastructureError, a DFU device leaving the
- * bus), a refinement by field, its class or nearest listed ancestor, its `name`; anything
- * else (TypeError, a string) is the harness's.
+ * The category of a thrown value, from the error itself, never from its message: the
+ * `category` it declares (every harness error: "device", "usage", ...; a DFU device leaving
+ * the bus says "infrastructure"), else its class or nearest listed ancestor, its `name`;
+ * anything else (TypeError, a string) is the harness's.
  */
 export function categoryOfError(err) {
   if (typeof err !== "object" || err === null) return "harness";
-  if (typeof err.category === "string" && IDS.has(err.category)) return err.category;
-  for (const r of REFINEMENTS) if (err.name === r.name && err[r.field] === r.value) return r.category;
+  const declared = reportCategoryOf(err.category);
+  if (declared) return declared;
   const byClass = categoryOfClass(err.constructor);
   if (byClass) return byClass;
   if (typeof err.name === "string" && Object.hasOwn(ERROR_CATEGORIES, err.name))
@@ -152,7 +172,8 @@ export function categoryOf({ status, labels = [], errorName, errorCategory }) {
   if (status !== "failed" && status !== "broken") return undefined;
   const labelled = labels.find((l) => l.name === FAILURE_LABEL)?.value;
   if (labelled && IDS.has(labelled)) return labelled;
-  if (errorCategory && IDS.has(errorCategory)) return errorCategory;
+  const declared = reportCategoryOf(errorCategory);
+  if (declared) return declared;
   if (errorName && Object.hasOwn(ERROR_CATEGORIES, errorName)) return ERROR_CATEGORIES[errorName];
   return "harness";
 }

@@ -16,7 +16,7 @@
 
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { DfuFusLink, FusClient, type FusLink, UsartFusLink } from "../clients/fus/index.js";
-import { NackError, UsartBootloader } from "../clients/stm32-usart/index.js";
+import { NackError, UsartClient } from "../clients/stm32-usart/index.js";
 import { Stm32Device } from "../devices/stm32/device.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { profileForFamily } from "../devices/stm32/profiles.js";
@@ -118,9 +118,9 @@ async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {
   return inBootloader(board, async () => {
     // Lab: the rig file's serial and port path pin the board down; emulated: the board's serial.
     const filter: UsbFilter = usbFilterOf(board, ROM_USB);
-    const dfu = await DfuClient.connect(bus, filter, {
+    const dfu = await DfuClient.open(bus, filter, {
       clock: board.clock,
-      enumerateTimeoutMs: board.timeouts?.enumerateMs ?? 5000,
+      timeouts: { enumerateMs: board.timeouts?.enumerateMs ?? 5000 },
     });
     try {
       const device = dfu.device;
@@ -146,7 +146,7 @@ async function identifyOverUsart(board: Board): Promise<Identity> {
   const stream = await openUsartLink(board);
   try {
     return await inBootloader(board, async () => {
-      const usart = new UsartBootloader(stream, { clock: board.clock });
+      const usart = new UsartClient(stream, { clock: board.clock });
       await usart.connect();
       const version = await usart.getVersion();
       const pid = await usart.getId();
@@ -181,7 +181,7 @@ function isRefusal(error: unknown): boolean {
 }
 
 async function fusVersions(link: FusLink): Promise<Record<string, string>> {
-  const info = await new FusClient(link).readDeviceInfo();
+  const info = await (await FusClient.open(link, { clock: link.clock })).readDeviceInfo();
   if (!info.valid)
     throw new InfrastructureError(
       `FUS device information table is not valid (first word 0x${info.state.toString(16)})`,

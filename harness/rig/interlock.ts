@@ -16,6 +16,7 @@
  * const guard = irreversibleGuard(board); guard("fus-auth-key-lock");
  * ```
  */
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 
 /** Environment variable `hil run --allow-irreversible` sets; suites run under Mocha read it. */
 export const ALLOW_IRREVERSIBLE_ENV = "HIL_ALLOW_IRREVERSIBLE";
@@ -41,7 +42,8 @@ export interface InterlockBoard {
 export type RefusalReason = "not-sacrificial" | "no-run-flag";
 
 /** An irreversible operation refused before anything was sent. Not an infrastructure failure: a safety stop. */
-export class IrreversibleOperationRefused extends Error {
+export class IrreversibleOperationRefused extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override readonly name = "IrreversibleOperationRefused";
 
   constructor(

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
 import type { z } from "zod";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { projectRoot } from "../seams/paths.js";
 import { type DuplicateIdParams, type RigFile, RigFileSchema } from "./schema.js";
 
@@ -20,7 +21,8 @@ export interface RigProblem {
 }
 
 /** Every problem found in one rig file. */
-export class RigFileError extends Error {
+export class RigFileError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override readonly name = "RigFileError";
 
   constructor(

@@ -1,4 +1,5 @@
 import { DfuStatus, type DfuStatusName } from "../protocol/dfu/states.js";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { DFU_STATUS_PREFIX, type FaultWhere, formatFault, formatWhat } from "../seams/faults-format.js";
 import type { FlashOpKind } from "../seams/flash-view.js";
 import { BoundedLog } from "./bounded-log.js";
@@ -41,7 +42,8 @@ export interface FiredFault {
   detail: string;
 }
 
-export class FaultPlanError extends Error {
+export class FaultPlanError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "FaultPlanError";
 }
 

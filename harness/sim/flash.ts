@@ -1,3 +1,4 @@
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import type { FlashOpKind } from "../seams/flash-view.js";
 import { Random } from "./random.js";
 
@@ -68,7 +69,8 @@ export type FlashFaultAction =
 export type FlashFaultHook = (op: FlashOp) => FlashFaultAction | undefined;
 
 /** Thrown out of erase/program when power is cut at an operation: the device must stop. */
-export class PowerCutError extends Error {
+export class PowerCutError extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   constructor(
     readonly op: FlashOp,
     readonly torn: boolean,
@@ -81,7 +83,8 @@ export class PowerCutError extends Error {
 }
 
 /** Thrown by reads of a read-protected region (RDP and the like). */
-export class FlashReadProtectedError extends Error {
+export class FlashReadProtectedError extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   constructor(readonly address: number) {
     super(`flash read refused: 0x${address.toString(16)} is read-protected`);
     this.name = "FlashReadProtectedError";
@@ -89,7 +92,8 @@ export class FlashReadProtectedError extends Error {
 }
 
 /** Thrown on any access while the flash is unpowered (after a cut, before power-on). */
-export class FlashUnpoweredError extends Error {
+export class FlashUnpoweredError extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   constructor(op: string) {
     super(`flash ${op} while unpowered`);
     this.name = "FlashUnpoweredError";

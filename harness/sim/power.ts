@@ -1,5 +1,6 @@
 import type { Clock } from "../seams/clock.js";
 import type { PowerControl, PowerState } from "../seams/controls.js";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { BoundedLog } from "./bounded-log.js";
 import type { Flash } from "./flash.js";
 
@@ -10,7 +11,8 @@ export interface PowerEvent {
 }
 
 /** Thrown into device work that was in flight when power went away. */
-export class PowerLostError extends Error {
+export class PowerLostError extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   constructor(readonly epoch: number) {
     super(`power lost (power-on epoch ${epoch} ended)`);
     this.name = "PowerLostError";

@@ -1,4 +1,5 @@
 import type { Clock } from "../seams/clock.js";
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 
 // The Clock seam itself is a layer-0 type; re-exported so existing imports keep working.
 export type { Clock } from "../seams/clock.js";
@@ -28,7 +29,8 @@ export class WallClock implements Clock {
 }
 
 /** Raised by `withTimeout` and by transports when a wait runs out; carries what was being waited for. */
-export class TimeoutError extends Error {
+export class TimeoutError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(
     readonly what: string,
     readonly timeoutMs: number,

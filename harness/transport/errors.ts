@@ -2,6 +2,8 @@
  * Errors raised by byte streams. Both carry the bytes that had arrived for the failed
  * read, so a client (or a transcript) never loses evidence of a half-received frame.
  */
+
+import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { TimeoutError } from "./clock.js";
 
 /** A `read(n)` ran out of time; `partial` holds the bytes that did arrive (consumed from the stream). */
@@ -31,7 +33,8 @@ export interface StreamClosedInit {
 }
 
 /** The stream is closed: pending and later reads/writes reject with this, at once rather than at their timeout. */
-export class StreamClosedError extends Error {
+export class StreamClosedError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   readonly stream: string;
   readonly reason: string;
   readonly disconnected: boolean;

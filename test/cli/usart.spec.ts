@@ -32,6 +32,8 @@ describe("hil usart", function () {
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.match(/Extended Erase 1 page\(s\) from 255: NACK/);
     expect(r.stderr).to.include(">> tx");
+    // The tail every client error shares, not the whole session.
+    expect(r.stderr).to.match(/\ntranscript \(last 8 of \d+ entries\):\n/);
   });
 
   it("writes an Intel HEX file at its own addresses (two records, a gap between), verified", async () => {

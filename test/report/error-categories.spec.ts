@@ -2,15 +2,19 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
+import { DfuError } from "../../harness/clients/dfu/index.js";
 import { FusClientError } from "../../harness/clients/fus/index.js";
 import {
   categoryOf,
   categoryOfClass,
   classifyError,
   ERROR_CATEGORIES,
+  REPORT_CATEGORY_OF,
   statusOfCategory,
 } from "../../harness/report/categories.js";
+import { SkipScenario } from "../../harness/rig/errors.js";
 import { projectRoot } from "../../harness/rig/load.js";
+import { ERROR_CATEGORY_NAMES, HilError } from "../../harness/seams/errors.js";
 import { TimeoutError } from "../../harness/transport/clock.js";
 import { ReadTimeoutError } from "../../harness/transport/errors.js";
 
@@ -22,6 +26,28 @@ async function harnessModules(): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+}
+
+/** Exported Error classes that are not failures, so not HilErrors, each with why. */
+const CONTROL_FLOW = new Map<unknown, string>([
+  [
+    SkipScenario,
+    "a skip request caught by the suite hook; the table files it as infrastructure if it escapes",
+  ],
+]);
+
+type ErrorClass = abstract new (...args: never) => Error;
+
+/** Every exported Error class under harness/, by "file: name". */
+async function exportedErrorClasses(): Promise<Map<string, ErrorClass>> {
+  const classes = new Map<string, ErrorClass>();
+  for (const file of await harnessModules()) {
+    const exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(exports))
+      if (typeof value === "function" && value.prototype instanceof Error)
+        classes.set(`${relative(projectRoot(), file)}: ${name}`, value as ErrorClass);
+  }
+  return classes;
 }
 
 describe("report: one category for every error class", function () {
@@ -41,6 +67,61 @@ describe("report: one category for every error class", function () {
     expect(classes.size).to.be.above(40);
     const unmapped = [...classes].filter(([, c]) => c === "undefined").map(([k]) => k);
     expect(unmapped, "exported Error classes without a category in failure-categories.mjs").to.deep.equal([]);
+  });
+
+  it("every exported Error class is a HilError, or control flow with a reason", async () => {
+    const classes = await exportedErrorClasses();
+    expect(classes.size).to.be.above(40);
+    const outside = [...classes]
+      .filter(([, cls]) => !(cls.prototype instanceof HilError) && cls !== HilError && !CONTROL_FLOW.has(cls))
+      .map(([k]) => k);
+    expect(outside, "exported Error classes outside the HilError tree").to.deep.equal([]);
+  });
+
+  it("each HilError class declares a category, and the name table files it the same way", async () => {
+    const disagree: string[] = [];
+    for (const [where, cls] of await exportedErrorClasses()) {
+      if (!(cls.prototype instanceof HilError) && cls !== HilError) continue;
+      const declared = (cls as typeof HilError).category;
+      expect(ERROR_CATEGORY_NAMES, `${where}: category`).to.include(declared);
+      const byName = categoryOfClass(cls);
+      if (byName !== REPORT_CATEGORY_OF[declared])
+        disagree.push(
+          `${where}: declares ${declared} (${REPORT_CATEGORY_OF[declared]}), table says ${byName}`,
+        );
+    }
+    expect(disagree).to.deep.equal([]);
+  });
+
+  it("an error's own category comes before its name: a class the table never heard of is filed by it", () => {
+    class ProbeLost extends HilError {
+      static override readonly category = "infrastructure" as const;
+    }
+    class BadReply extends HilError {
+      static override readonly category = "device" as const;
+    }
+    expect(classifyError(new ProbeLost("probe gone"))).to.equal("infrastructure");
+    expect(classifyError(new BadReply("odd byte"))).to.equal("firmware-device");
+    expect(classifyError(new HilError("bad flag", { category: "usage" }))).to.equal("harness");
+    expect(categoryOf({ status: "broken", errorName: "BadReply", errorCategory: "device" })).to.equal(
+      "firmware-device",
+    );
+  });
+
+  it("a DFU device leaving the bus is the lab's; asking for an alt it lacks is the caller's", () => {
+    const disconnected = new DfuError({ kind: "disconnected", operation: "DNLOAD", detail: "gone" });
+    const usage = new DfuError({ kind: "usage", operation: "select alt", detail: "no alt 9" });
+    const status = new DfuError({ kind: "status", operation: "DNLOAD", detail: "errPROG" });
+    expect([disconnected.category, usage.category, status.category]).to.deep.equal([
+      "infrastructure",
+      "usage",
+      "device",
+    ]);
+    expect([classifyError(disconnected), classifyError(usage), classifyError(status)]).to.deep.equal([
+      "infrastructure",
+      "harness",
+      "firmware-device",
+    ]);
   });
 
   it("the table names no class that does not exist (a renamed class would leave a dead entry)", async () => {

@@ -39,9 +39,10 @@ import {
 import { type Clock, TimeoutError } from "../../transport/clock.js";
 import { Transcript } from "../../transport/transcript.js";
 import { recordUsb, type UsbBus, type UsbDevice, type UsbFilter } from "../../transport/usb.js";
+import type { ClientOptions, HostClient } from "../contract.js";
 import { count, type OperationHandle, operation } from "../operation.js";
 import { DfuError, type DfuErrorKind, isDisconnect } from "./errors.js";
-import { DfuEventEmitter } from "./events.js";
+import { DfuEventEmitter, type DfuEvents } from "./events.js";
 import { planDownload } from "./plan.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -61,8 +62,23 @@ export interface DfuClientOptions {
   maxPolls?: number;
 }
 
+/** Waits in ms of the client's clock (the contract's `timeouts`). */
+export interface DfuTimeouts {
+  /** Per control transfer (dfu-util uses 5000 ms). */
+  transferMs: number;
+  /** How long a (re-)enumeration may take. */
+  enumerateMs: number;
+}
+
+/** {@link DfuClient.open}'s options: the client contract plus the alt setting and retry caps. */
+export interface DfuOpenOptions extends ClientOptions<DfuTimeouts> {
+  alt?: number | string;
+  stallRetries?: number;
+  maxPolls?: number;
+}
+
 const DEFAULTS = { transferTimeoutMs: 5000, enumerateTimeoutMs: 5000, stallRetries: 3, maxPolls: 100 };
-export class DfuClient {
+export class DfuClient implements HostClient<DfuEvents> {
   readonly events = new DfuEventEmitter();
   readonly transcript: Transcript;
   readonly clock: Clock;
@@ -94,7 +110,23 @@ export class DfuClient {
     this.#watchdog = new Watchdog(opts.clock);
   }
 
-  /** Finds the DFU device (waiting up to enumerateTimeoutMs), opens it and selects the alt setting. */
+  /**
+   * Finds the DFU device (waiting up to `timeouts.enumerateMs`), opens it and selects the
+   * alt setting: the client contract's entry point.
+   */
+  static open(bus: UsbBus, filter: UsbFilter, opts: DfuOpenOptions): Promise<DfuClient> {
+    const { timeouts, ...rest } = opts;
+    return DfuClient.connect(bus, filter, {
+      ...rest,
+      ...(timeouts?.transferMs === undefined ? {} : { transferTimeoutMs: timeouts.transferMs }),
+      ...(timeouts?.enumerateMs === undefined ? {} : { enumerateTimeoutMs: timeouts.enumerateMs }),
+    });
+  }
+
+  /**
+   * Finds the DFU device (waiting up to enumerateTimeoutMs), opens it and selects the alt setting.
+   * @deprecated use {@link DfuClient.open}.
+   */
   static async connect(bus: UsbBus, filter: UsbFilter, opts: DfuClientOptions): Promise<DfuClient> {
     const device = await DfuClient.#find(bus, filter, opts, undefined);
     const client = new DfuClient(bus, filter, device, opts);

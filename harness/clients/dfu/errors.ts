@@ -4,7 +4,9 @@
  * and the last transfers of the transcript.
  */
 import { hex32 } from "../../protocol/dfu/index.js";
+import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
+import { ClientError } from "../errors.js";
 
 export type DfuErrorKind =
   /** The device reported a bStatus other than OK (errTARGET, errVENDOR, ...). */
@@ -35,43 +37,38 @@ export interface DfuErrorInit {
   cause?: unknown;
 }
 
-/** How many transcript entries a DfuError keeps. */
-const TAIL_ENTRIES = 8;
-
-export class DfuError extends Error {
+export class DfuError extends ClientError {
   override name = "DfuError";
   readonly kind: DfuErrorKind;
-  readonly operation: string;
   readonly address: number | undefined;
   readonly status: string | undefined;
   readonly state: string | undefined;
-  /** The last transfers before the failure, rendered (hex dumps cut to a few lines each). */
-  readonly transcriptTail: string;
 
   constructor(init: DfuErrorInit) {
     const at = init.address === undefined ? "" : ` at ${hex32(init.address)}`;
     const dev = init.status || init.state ? ` [${[init.status, init.state].filter(Boolean).join(", ")}]` : "";
-    super(
-      `DFU ${init.operation}${at} failed: ${init.detail}${dev}`,
-      init.cause === undefined ? undefined : { cause: init.cause },
-    );
+    super({
+      message: `DFU ${init.operation}${at} failed: ${init.detail}${dev}`,
+      operation: init.operation,
+      transcript: init.transcript,
+      cause: init.cause,
+      category: dfuCategory(init.kind),
+      source: "dfu client",
+    });
     this.kind = init.kind;
-    this.operation = init.operation;
     this.address = init.address;
     this.status = init.status;
     this.state = init.state;
-    // Hex dumps cut to their first and last lines: a 2 KB block must not bury the failing request.
-    this.transcriptTail = init.transcript?.renderTail(TAIL_ENTRIES, { headLines: 1, tailLines: 1 }) ?? "";
   }
+}
 
-  /**
-   * The failure category reports give it (report/categories.ts reads `category` before the
-   * name): a device leaving the bus mid-operation is the lab's (hub, cable, power), since
-   * the ROM bootloader cannot be broken by what is flashed; every other kind is the device's.
-   */
-  get category(): "infrastructure" | undefined {
-    return this.kind === "disconnected" ? "infrastructure" : undefined;
-  }
+/**
+ * A device leaving the bus mid-operation is the lab's (hub, cable, power), since the ROM
+ * bootloader cannot be broken by what is flashed; asking for what the device cannot do
+ * (no such alt, outside the map) is the caller's; every other kind is the device's.
+ */
+function dfuCategory(kind: DfuErrorKind): ErrorCategory {
+  return kind === "disconnected" ? "infrastructure" : kind === "usage" ? "usage" : "device";
 }
 
 /** WebUSB (NetworkError) and node-usb (LIBUSB_ERROR_NO_DEVICE / _IO) ways of saying the device is gone. */

@@ -27,8 +27,11 @@ import {
   SRAM2A_BASE,
   type UserKeyKind,
 } from "../../protocol/fus/index.js";
+import { UsageError } from "../../seams/errors.js";
+import type { Transcript } from "../../transport/transcript.js";
+import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
 import { type OperationHandle, operation } from "../operation.js";
-import { FusClientError } from "./errors.js";
+import { FusClientError, type FusErrorKind } from "./errors.js";
 import type { FusLink } from "./links.js";
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
 
@@ -39,8 +42,34 @@ export interface FusClientOptions {
   offlineTimeoutMs?: number;
   /** Whole-operation budget (install of a big stack: tens of seconds; qFlipper's updater: 10 min). */
   operationTimeoutMs?: number;
-  /** Called with every trace entry as it is recorded: where fault plans and lab power backends hook in. */
+  /**
+   * Called with every trace entry as it is recorded: where fault plans and lab power backends hook in.
+   * @deprecated use `events.on("trace", fn)`.
+   */
   onTrace?: (entry: FusTraceEntry, trace: readonly FusTraceEntry[]) => void;
+}
+
+/** Waits in ms of the link's clock (the contract's `timeouts`). */
+export interface FusTimeouts {
+  /** Longest the device may stay silent / off the bus in one stretch. */
+  offlineMs: number;
+  /** Whole-operation budget. */
+  operationMs: number;
+}
+
+/**
+ * {@link FusClient.open}'s options: the client contract, where `clock` must be the link's
+ * (polls and link reads on two clocks would disagree on virtual time) and the transcript is
+ * the link's own.
+ */
+export interface FusOpenOptions extends Omit<ClientOptions<FusTimeouts>, "transcript"> {
+  pollIntervalMs?: number;
+}
+
+/** What a FusClient reports as it works. */
+export interface FusEvents {
+  /** Every trace entry as it is recorded: where fault plans and lab power backends hook in. */
+  trace: FusTraceEntry;
 }
 
 const DEFAULTS: Required<Omit<FusClientOptions, "onTrace">> = {
@@ -78,8 +107,9 @@ export interface ExplicitConsent {
   allowIrreversible: boolean;
 }
 
-export class FusClient {
+export class FusClient implements HostClient<FusEvents> {
   readonly trace: FusTraceEntry[] = [];
+  readonly events = new EventHub<FusEvents>();
   readonly #opts: Required<Omit<FusClientOptions, "onTrace">> & Pick<FusClientOptions, "onTrace">;
 
   constructor(
@@ -89,8 +119,30 @@ export class FusClient {
     this.#opts = { ...DEFAULTS, ...opts };
   }
 
+  /** The client contract's entry point: a FUS client over an open link. */
+  static async open(link: FusLink, opts: FusOpenOptions): Promise<FusClient> {
+    if (opts.clock !== link.clock)
+      throw new UsageError("FusClient.open: opts.clock is not the link's clock", { source: "fus client" });
+    const { timeouts, pollIntervalMs } = opts;
+    return new FusClient(link, {
+      ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+      ...(timeouts?.offlineMs === undefined ? {} : { offlineTimeoutMs: timeouts.offlineMs }),
+      ...(timeouts?.operationMs === undefined ? {} : { operationTimeoutMs: timeouts.operationMs }),
+    });
+  }
+
   get clock() {
     return this.link.clock;
+  }
+
+  /** The link's transcript (DFU or USART transfers under the FUS commands). */
+  get transcript(): Transcript {
+    return this.link.source.transcript;
+  }
+
+  /** Ends the session: closes the link. */
+  async close(): Promise<void> {
+    await this.link.close();
   }
 
   /** Trace labels since `from` (an index into `trace`). */
@@ -125,7 +177,7 @@ export class FusClient {
       if (!isNotRunning(s)) return s;
       const second = await this.getState();
       if (second && isNotRunning(second))
-        throw new FusClientError(
+        throw this.#error(
           "state",
           "start FUS",
           "the second FUS_GET_STATE did not start FUS",
@@ -135,13 +187,7 @@ export class FusClient {
       await this.#reconnect("start FUS");
       s = await this.#answered("start FUS");
       if (isNotRunning(s))
-        throw new FusClientError(
-          "state",
-          "start FUS",
-          "still the wireless stack after the reboot",
-          s,
-          this.trace,
-        );
+        throw this.#error("state", "start FUS", "still the wireless stack after the reboot", s, this.trace);
       return s;
     });
   }
@@ -151,7 +197,7 @@ export class FusClient {
     return this.#op("read device information table", async () => {
       const ptr = new DataView((await this.link.readMemory(SRAM2A_BASE, 4)).buffer).getUint32(0, true);
       if (ptr < SRAM2A_BASE || ptr > SRAM2A_BASE + 0x8000 - DEVICE_INFO_SIZE)
-        throw new FusClientError(
+        throw this.#error(
           "state",
           "read device info",
           `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
@@ -210,7 +256,7 @@ export class FusClient {
         layout = parseImageFile(image);
       } catch (e) {
         // check: false lets error-injection suites send malformed images to FUS on purpose.
-        if (opts.check ?? true) throw new FusClientError("refused", "FW_UPGRADE", (e as Error).message);
+        if (opts.check ?? true) throw this.#error("refused", "FW_UPGRADE", (e as Error).message);
       }
       await this.startFus();
       const address = opts.address ?? (await this.stagingAddress(image));
@@ -223,7 +269,7 @@ export class FusClient {
       // FUS and Safeboot updates end with FUS idle; a stack install with the stack running.
       const fusSide = layout?.image.kind === "fus" || layout?.image.kind === "safeboot";
       if (!fusSide && !isNotRunning(end))
-        throw new FusClientError(
+        throw this.#error(
           "fus",
           "FW_UPGRADE",
           "FUS went back to idle: the stack was not installed",
@@ -270,7 +316,7 @@ export class FusClient {
   async lockAuthKey(consent: IrreversibleConsent): Promise<void> {
     if ("guard" in consent) consent.guard("fus-auth-key-lock");
     else if (!consent.boardIsSacrificial || !consent.allowIrreversible)
-      throw new FusClientError(
+      throw this.#error(
         "refused",
         "LOCK_AUTH_KEY",
         `irreversible: needs a sacrificial board (${consent.boardIsSacrificial}) and an explicit allowIrreversible (${consent.allowIrreversible})`,
@@ -288,7 +334,7 @@ export class FusClient {
       await this.startFus();
       await this.#command("STORE_USR_KEY", Op.STORE_USR_KEY, encodeUserKey(kind, key, iv));
       const index = await this.link.storedKeyIndex();
-      if (index === undefined) throw new FusClientError("fus", "STORE_USR_KEY", "no key index returned");
+      if (index === undefined) throw this.#error("fus", "STORE_USR_KEY", "no key index returned");
       return index;
     });
   }
@@ -315,6 +361,7 @@ export class FusClient {
   #record(entry: FusTraceEntry): void {
     this.trace.push(entry);
     this.#opts.onTrace?.(entry, this.trace);
+    this.events.emit("trace", entry);
   }
 
   async #command(name: string, opcode: number, data?: Uint8Array): Promise<void> {
@@ -326,13 +373,13 @@ export class FusClient {
         const st = r.state === 0xff && r.error === 0xff ? ((await this.getState()) ?? r) : r;
         // A resend refused because the operation is under way: the first one got through.
         if (attempt > 0 && isOngoing(st.state)) return;
-        throw new FusClientError("fus", name, "FUS refused the command", st, this.trace);
+        throw this.#error("fus", name, "FUS refused the command", st, this.trace);
       }
       // No answer: a reset took it (Table 3 "no state is returned"); resend.
       this.#record({ t: this.clock.now(), kind: "no-answer" });
       await this.#reconnect(name);
     }
-    throw new FusClientError("timeout", name, "no answer to the command, twice", undefined, this.trace);
+    throw this.#error("timeout", name, "no answer to the command, twice", undefined, this.trace);
   }
 
   /** A GET_STATE answer, waiting out resets. */
@@ -342,9 +389,20 @@ export class FusClient {
       const s = await this.getState();
       if (s) return s;
       if (this.clock.now() >= deadline)
-        throw new FusClientError("timeout", operation, "no FUS_GET_STATE answer", undefined, this.trace);
+        throw this.#error("timeout", operation, "no FUS_GET_STATE answer", undefined, this.trace);
       await this.#reconnect(operation);
     }
+  }
+
+  /** A FusClientError with this session's trace and the link's transcript. */
+  #error(
+    kind: FusErrorKind,
+    operation: string,
+    detail: string,
+    status?: { state: number; error: number },
+    trace: readonly FusTraceEntry[] = [],
+  ): FusClientError {
+    return new FusClientError(kind, operation, detail, status, trace, this.link.source.transcript);
   }
 
   /** One operation of this client as reports show it, over the link's transcript. */
@@ -372,7 +430,7 @@ export class FusClient {
     const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
     for (;;) {
       if (this.clock.now() > deadline)
-        throw new FusClientError(
+        throw this.#error(
           "timeout",
           operation,
           `no end state within ${this.#opts.operationTimeoutMs} ms`,
@@ -387,9 +445,9 @@ export class FusClient {
       }
       if (done(s)) return s;
       if (s.state === FusState.ERROR && !isNotRunning(s))
-        throw new FusClientError("fus", operation, "FUS reported an error", s, this.trace);
+        throw this.#error("fus", operation, "FUS reported an error", s, this.trace);
       if (isNotRunning(s))
-        throw new FusClientError(
+        throw this.#error(
           "state",
           operation,
           "the wireless stack answered: FUS is not running",
@@ -397,7 +455,7 @@ export class FusClient {
           this.trace,
         );
       if (!isOngoing(s.state) && s.state !== FusState.IDLE)
-        throw new FusClientError("fus", operation, "undocumented state", s, this.trace);
+        throw this.#error("fus", operation, "undocumented state", s, this.trace);
       await this.clock.sleep(this.#opts.pollIntervalMs);
     }
   }
@@ -406,7 +464,7 @@ export class FusClient {
     try {
       await this.link.reconnect(this.#opts.offlineTimeoutMs);
     } catch (e) {
-      throw new FusClientError(
+      throw this.#error(
         "timeout",
         operation,
         `device did not come back within ${this.#opts.offlineTimeoutMs} ms: ${(e as Error).message}`,

@@ -1,4 +1,7 @@
 import { fusErrorName, fusStateName } from "../../protocol/fus/index.js";
+import type { ErrorCategory } from "../../seams/errors.js";
+import type { Transcript } from "../../transport/transcript.js";
+import { ClientError } from "../errors.js";
 import type { FusTraceEntry } from "./trace.js";
 
 export type FusErrorKind =
@@ -11,22 +14,29 @@ export type FusErrorKind =
   /** Refused by the client before anything was sent (irreversible operation without consent, bad image). */
   | "refused";
 
-export class FusClientError extends Error {
+export class FusClientError extends ClientError {
+  override name = "FusClientError";
   constructor(
     readonly kind: FusErrorKind,
-    readonly operation: string,
+    operation: string,
     detail: string,
     readonly status?: { state: number; error: number },
     readonly trace: readonly FusTraceEntry[] = [],
+    /** The link's transcript (DFU or USART transfers under the FUS commands). */
+    transcript?: Transcript,
   ) {
-    super(
-      `${operation}: ${detail}${
+    super({
+      message: `${operation}: ${detail}${
         status
           ? ` (state 0x${status.state.toString(16)} ${fusStateName(status.state) ?? "?"}, error ${fusErrorName(status.error)})`
           : ""
       }`,
-    );
-    this.name = "FusClientError";
+      operation,
+      transcript,
+      // Refused by the client before anything was sent: the caller's request, not the device.
+      category: kind === "refused" ? ("usage" satisfies ErrorCategory) : undefined,
+      source: "fus client",
+    });
   }
 
   /** The Table 11 error name when FUS reported one. */

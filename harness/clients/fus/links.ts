@@ -20,7 +20,7 @@ import type { Clock } from "../../transport/clock.js";
 import type { UsbBus, UsbFilter } from "../../transport/usb.js";
 import { DfuClient, type DfuClientOptions } from "../dfu/index.js";
 import type { OperationSource } from "../operation.js";
-import { UsartBootloader, type UsartTimeouts } from "../stm32-usart/index.js";
+import { UsartClient, type UsartTimeouts } from "../stm32-usart/index.js";
 
 export interface FusLink {
   readonly kind: "usb-dfu" | "usart";
@@ -215,7 +215,7 @@ export const FUS_USART_TIMEOUTS: Partial<UsartTimeouts> = {
 /** FUS over the ROM's USART (special read 0x50 / special write 0x51). */
 export class UsartFusLink implements FusLink {
   readonly kind = "usart" as const;
-  readonly usart: UsartBootloader;
+  readonly usart: UsartClient;
   readonly source: OperationSource;
   #synced = false;
   #lastKeyIndex: number | undefined;
@@ -225,10 +225,10 @@ export class UsartFusLink implements FusLink {
   constructor(
     stream: ByteStream,
     readonly clock: Clock,
-    usart?: UsartBootloader,
+    usart?: UsartClient,
   ) {
     this.#stream = stream;
-    this.usart = usart ?? new UsartBootloader(stream, { clock, timeouts: FUS_USART_TIMEOUTS });
+    this.usart = usart ?? new UsartClient(stream, { clock, timeouts: FUS_USART_TIMEOUTS });
     this.source = { kind: "usart", transcript: this.usart.transcript };
     this.usart.events.on("synced", (e) => {
       if (e.how === "ack") this.#acks++;

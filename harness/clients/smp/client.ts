@@ -19,6 +19,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import { ReadTimeoutError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
+import { type ClientOptions, type EventsByKind, eventsByKind, type HostClient } from "../contract.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { SmpError, SmpTimeoutError } from "./errors.js";
 
@@ -38,6 +39,25 @@ export interface SmpClientOptions {
   /** Where the bytes are recorded (default a new one on the client's clock). */
   transcript?: Transcript;
 }
+
+/** Waits in ms of the client's clock (the contract's `timeouts`). */
+export interface SmpTimeouts {
+  /** Per request (smpclient's 2.5 s). */
+  requestMs: number;
+  /** The first upload chunk, which makes the device erase the slot (smpclient allows 40 s). */
+  firstChunkMs: number;
+}
+
+/** {@link SmpClient.open}'s options: the client contract plus the link's SMP parameters. */
+export interface SmpOpenOptions extends ClientOptions<SmpTimeouts> {
+  retries?: number;
+  version?: number;
+  mtu?: number;
+  lineLength?: number;
+}
+
+/** What an SmpClient reports, by `kind`. */
+export type SmpEvents = EventsByKind<SmpClientEvent, "kind">;
 
 export interface ImageSlotState {
   image?: number;
@@ -71,7 +91,7 @@ export type SmpClientEvent =
  * mcumgr/smpclient command set with a timeout on every request through the stream's
  * clock, bounded resends, and typed errors with the rc decoded.
  */
-export class SmpClient {
+export class SmpClient implements HostClient<SmpEvents> {
   readonly #decoder = new SerialFrameDecoder({ maxPacket: 0xffff });
   readonly #listeners = new Set<(e: SmpClientEvent) => void>();
   #seq = 0;
@@ -88,6 +108,20 @@ export class SmpClient {
   /** Report steps open around the running request: requests inside an upload are not steps of their own. */
   #stepDepth = 0;
 
+  /** Typed events: `events.on("chunk", fn)`. */
+  readonly events = eventsByKind<SmpClientEvent, "kind">((l) => this.onEvent(l), "kind");
+
+  /** The client contract's entry point (SMP needs no handshake: nothing is sent yet). */
+  static async open(stream: ByteStream, opts: SmpOpenOptions): Promise<SmpClient> {
+    const { clock, timeouts, ...rest } = opts;
+    return new SmpClient(stream, clock, {
+      ...rest,
+      ...(timeouts?.requestMs === undefined ? {} : { timeoutMs: timeouts.requestMs }),
+      ...(timeouts?.firstChunkMs === undefined ? {} : { firstChunkTimeoutMs: timeouts.firstChunkMs }),
+    });
+  }
+
+  /** Prefer {@link SmpClient.open}. */
   constructor(
     stream: ByteStream,
     /** The clock the stream's read timeouts run on (virtual on emulated rigs). */
@@ -115,7 +149,15 @@ export class SmpClient {
     }
   }
 
-  /** Subscribes to client events; returns an unsubscribe. */
+  /** Ends the session: closes the stream (the port, or the emulator's end of the line). */
+  async close(): Promise<void> {
+    if (!this.stream.closed) await this.stream.close();
+  }
+
+  /**
+   * Subscribes to every client event; returns an unsubscribe.
+   * @deprecated use `events.on(kind, fn)`.
+   */
   onEvent(listener: (e: SmpClientEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -150,12 +192,12 @@ export class SmpClient {
       if (reply) {
         this.#emit({ kind: "response", name, seq });
         this.transcript.note(replyNote(seq, reply));
-        return checkReply(name, reply);
+        return checkReply(name, reply, this.transcript);
       }
       this.#emit({ kind: "timeout", name, seq, attempt });
       this.transcript.note(`${name}: no answer to seq ${seq} within ${timeoutMs} ms`);
     }
-    throw new SmpTimeoutError(name, this.retries + 1, timeoutMs);
+    throw new SmpTimeoutError(name, this.retries + 1, timeoutMs, this.transcript);
   }
 
   async #await(
@@ -263,7 +305,7 @@ export class SmpClient {
         first = false;
         const next = r.off;
         if (typeof next !== "number" || next > len)
-          throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`);
+          throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`, this.transcript);
         off = next;
         this.#emit({ kind: "chunk", off, len });
         opts.onProgress?.({ off, len });
@@ -281,9 +323,9 @@ export class SmpClient {
   }
 }
 
-function checkReply(name: string, body: SmpBody): SmpBody {
+function checkReply(name: string, body: SmpBody, transcript: Transcript): SmpBody {
   const error = replyError(body);
-  if (error) throw new SmpError(name, error.rc, error.group, error.reason);
+  if (error) throw new SmpError(name, error.rc, error.group, error.reason, transcript);
   return body;
 }
 

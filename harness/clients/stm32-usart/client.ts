@@ -39,6 +39,7 @@ import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
+import type { ClientOptions, HostClient } from "../contract.js";
 import { operation } from "../operation.js";
 import {
   LinkClosedError,
@@ -48,7 +49,7 @@ import {
   UsartError,
   UsartTimeoutError,
 } from "./errors.js";
-import { UsartEmitter } from "./events.js";
+import { UsartEmitter, type UsartEvents } from "./events.js";
 
 /** Waits in ms of the stream's clock. Defaults follow stm32flash (fact sheet §4.3). */
 export interface UsartTimeouts {
@@ -101,10 +102,15 @@ export interface DeviceInfo {
 
 export type ChecksumForm = "an3155" | "stm32flash";
 
-export class UsartBootloader {
+/** {@link UsartClient.open}'s options: the client contract. */
+export type UsartOpenOptions = ClientOptions<UsartTimeouts>;
+
+export class UsartClient implements HostClient<UsartEvents> {
   readonly transcript: Transcript;
   readonly timeouts: Readonly<UsartTimeouts>;
   readonly events = new UsartEmitter();
+  /** How the last sync went: "ack" on a fresh bootloader, "nack" when it was synced already. */
+  synced: "ack" | "nack" | undefined;
   readonly #stream: ByteStream;
   readonly #clock: Clock;
   #commands: number[] | undefined;
@@ -112,12 +118,28 @@ export class UsartBootloader {
   /** Report steps open around the running operation: commands inside one are not steps of their own. */
   #stepDepth = 0;
 
+  /**
+   * The client contract's entry point: a client on `stream`, synced (0x7F) with the
+   * bootloader; `synced` says how.
+   */
+  static async open(stream: ByteStream, opts: UsartOpenOptions): Promise<UsartClient> {
+    const client = new UsartClient(stream, opts);
+    await client.connect();
+    return client;
+  }
+
+  /** A client not yet synced; prefer {@link UsartClient.open}. */
   constructor(stream: ByteStream, opts: UsartClientOptions) {
     this.#clock = opts.clock;
     this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
     this.transcript.annotator ??= annotateUsart;
     this.#stream = recordStream(stream, this.transcript);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  }
+
+  /** Ends the session: closes the stream (the port, or the emulator's end of the line). */
+  async close(): Promise<void> {
+    if (!this.#stream.closed) await this.#stream.close();
   }
 
   /** Codes from the last Get, if one ran. */
@@ -153,6 +175,7 @@ export class UsartBootloader {
       // Some parts (L412/422) ACK the sync byte twice: let the extra one arrive and drop it.
       await this.#settle();
       const how = reply === ACK ? "ack" : "nack";
+      this.synced = how;
       await this.events.emit("synced", { how });
       return how;
     });
@@ -631,3 +654,8 @@ function checkRange(address: number, length: number): void {
   if (!Number.isInteger(length) || length < 1 || address + length > 0x1_0000_0000)
     throw new UsartCodecError("length", `expected 1.. bytes within the 4 GB space, got ${length}`);
 }
+
+/** @deprecated the USART client's old name: use {@link UsartClient}. */
+export const UsartBootloader = UsartClient;
+/** @deprecated the USART client's old name: use {@link UsartClient}. */
+export type UsartBootloader = UsartClient;

@@ -3,18 +3,11 @@
  * session so far, so a failed update shows the bytes that led to it.
  */
 import type { Transcript } from "../../transport/transcript.js";
+import { linkClosedClass, replyTimeoutClass, SerialClientError } from "../errors.js";
 
-export class UsartError extends Error {
+export class UsartError extends SerialClientError {
+  static override readonly source: string = "usart client";
   override name = "UsartError";
-  constructor(
-    message: string,
-    /** What the client was doing: "Write Memory 0x08000100: data", "sync", ... */
-    readonly operation: string,
-    readonly transcript: Transcript,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation}: ${message}`, options);
-  }
 }
 
 /** The bootloader answered NACK (0x1F). `nacks` counts them: some parts send two under RDP. */
@@ -30,19 +23,8 @@ export class NackError extends UsartError {
 }
 
 /** No (complete) reply within the operation's timeout, in the stream clock's time. */
-export class UsartTimeoutError extends UsartError {
+export class UsartTimeoutError extends replyTimeoutClass(UsartError) {
   override name = "UsartTimeoutError";
-  constructor(
-    operation: string,
-    transcript: Transcript,
-    readonly timeoutMs: number,
-    readonly partial: Uint8Array,
-    cause: unknown,
-  ) {
-    super(`no reply within ${timeoutMs} ms (got ${partial.length} byte(s))`, operation, transcript, {
-      cause,
-    });
-  }
 }
 
 /** A byte that is neither ACK, NACK nor BUSY where one of those was due. */
@@ -62,11 +44,8 @@ export class UnexpectedReplyError extends UsartError {
 }
 
 /** The serial link closed under the client (adapter unplugged, emulator gone). */
-export class LinkClosedError extends UsartError {
+export class LinkClosedError extends linkClosedClass(UsartError, "serial link") {
   override name = "LinkClosedError";
-  constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(`serial link closed (${(cause as Error).message})`, operation, transcript, { cause });
-  }
 }
 
 /** The bootloader did not list the command in its Get reply. */

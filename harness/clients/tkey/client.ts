@@ -32,9 +32,9 @@ import {
   ussOnWire,
 } from "../../protocol/tkey/index.js";
 import type { ByteStream } from "../../transport/byte-stream.js";
-import { type Clock, WallClock } from "../../transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
+import { type ClientOptions, type EventsByKind, eventsByKind, type HostClient } from "../contract.js";
 import { type OperationHandle, operation } from "../operation.js";
 import {
   TKeyDigestError,
@@ -58,12 +58,12 @@ export interface TKeyTimeouts {
 
 export const DEFAULT_TKEY_TIMEOUTS: TKeyTimeouts = { probeMs: 2000, commandMs: 2000, lastChunkMs: 5000 };
 
-export interface TKeyClientOptions {
-  timeouts?: Partial<TKeyTimeouts>;
-  /** Stamps the transcript; the stream's own clock times the reads. Default a WallClock. */
-  clock?: Clock;
-  /** Where the session is recorded; default a new one. */
-  transcript?: Transcript;
+/**
+ * The client contract's options. `clock` stamps the transcript (the stream's own clock times
+ * the reads) and is required: a silent WallClock would stamp virtual-time sessions with
+ * wall time. The CLI passes a WallClock itself.
+ */
+export interface TKeyClientOptions extends ClientOptions<TKeyTimeouts> {
   /** Frame ID of every command (tkeyclient: 2). */
   frameId?: number;
   /** Largest app accepted before sending (default 0x20000, the firmware's limit). */
@@ -88,7 +88,10 @@ export interface LoadResult {
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
-export class TKeyClient {
+/** What a TKeyClient reports, by `type`. */
+export type TKeyEvents = EventsByKind<TKeyClientEvent, "type">;
+
+export class TKeyClient implements HostClient<TKeyEvents> {
   readonly transcript: Transcript;
   readonly timeouts: TKeyTimeouts;
   readonly #stream: ByteStream;
@@ -96,8 +99,17 @@ export class TKeyClient {
   readonly #appMaxSize: number;
   readonly #listeners = new Set<TKeyClientListener>();
 
-  constructor(stream: ByteStream, opts: TKeyClientOptions = {}) {
-    this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock ?? new WallClock() });
+  /** Typed progress events: `events.on("chunk", fn)`. Listeners run synchronously. */
+  readonly events = eventsByKind<TKeyClientEvent, "type">((l) => this.on(l), "type");
+
+  /** The client contract's entry point (the TKey needs no handshake: nothing is sent yet). */
+  static async open(stream: ByteStream, opts: TKeyClientOptions): Promise<TKeyClient> {
+    return new TKeyClient(stream, opts);
+  }
+
+  /** Prefer {@link TKeyClient.open}. */
+  constructor(stream: ByteStream, opts: TKeyClientOptions) {
+    this.transcript = opts.transcript ?? new Transcript({ clock: opts.clock });
     this.transcript.annotator ??= annotateTKey;
     this.#stream = recordStream(stream, this.transcript);
     this.timeouts = { ...DEFAULT_TKEY_TIMEOUTS, ...opts.timeouts };
@@ -110,7 +122,15 @@ export class TKeyClient {
     return operation({ kind: "tkey", transcript: this.transcript }, title, body);
   }
 
-  /** Subscribe to progress events; returns the unsubscribe. Listeners run synchronously. */
+  /** Ends the session: closes the stream (the port, or the emulator's end of the line). */
+  async close(): Promise<void> {
+    if (!this.#stream.closed) await this.#stream.close();
+  }
+
+  /**
+   * Subscribe to every progress event; returns the unsubscribe. Listeners run synchronously.
+   * @deprecated use `events.on(kind, fn)`.
+   */
   on(listener: TKeyClientListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -1,54 +1,28 @@
 /**
- * Typed failures of the TKey client. Each carries the session transcript, and the message
- * ends with its last entries, so a device that went silent or vanished shows the bytes
- * that led there right in the test output.
+ * Typed failures of the TKey client. Each carries the session transcript, and its stack
+ * ends with the last entries (ClientError), so a device that went silent or vanished shows
+ * the bytes that led there right in the test output.
  */
+import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
+import { linkClosedClass, replyTimeoutClass, SerialClientError } from "../errors.js";
 
-const TAIL_ENTRIES = 6;
-
-export class TKeyError extends Error {
+export class TKeyError extends SerialClientError {
+  static override readonly source: string = "tkey client";
   override name = "TKeyError";
-  constructor(
-    message: string,
-    /** What the client was doing: "FW_CMD_NAME_VERSION", "FW_CMD_LOAD_APP_DATA 12/80", ... */
-    readonly operation: string,
-    readonly transcript: Transcript,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation}: ${message}${tail(transcript)}`, options);
-  }
-}
-
-function tail(transcript: Transcript): string {
-  return transcript.entries.length === 0 ? "" : `\n${transcript.renderTail(TAIL_ENTRIES)}`;
 }
 
 /** No (complete) frame within the timeout: a halted firmware, a hung app, a cut line. */
-export class TKeySilentError extends TKeyError {
+export class TKeySilentError extends replyTimeoutClass(
+  TKeyError,
+  "; a TKey that saw a bad frame stays silent until unplugged",
+) {
   override name = "TKeySilentError";
-  constructor(
-    operation: string,
-    transcript: Transcript,
-    readonly timeoutMs: number,
-    readonly partial: Uint8Array,
-    cause: unknown,
-  ) {
-    super(
-      `no reply within ${timeoutMs} ms (got ${partial.length} byte(s)); a TKey that saw a bad frame stays silent until unplugged`,
-      operation,
-      transcript,
-      { cause },
-    );
-  }
 }
 
 /** The serial port closed under the client: the TKey was unplugged or lost power. */
-export class TKeyGoneError extends TKeyError {
+export class TKeyGoneError extends linkClosedClass(TKeyError, "serial port") {
   override name = "TKeyGoneError";
-  constructor(operation: string, transcript: Transcript, cause: unknown) {
-    super(`serial port closed (${(cause as Error).message})`, operation, transcript, { cause });
-  }
 }
 
 /** A frame with the NOK bit: the firmware never sends one, so an app is running. */
@@ -100,6 +74,7 @@ export class TKeyDigestError extends TKeyError {
 
 /** Refused before anything was sent (ELF file, empty or oversize app, bad USS). */
 export class TKeyInputError extends TKeyError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "TKeyInputError";
 }
 

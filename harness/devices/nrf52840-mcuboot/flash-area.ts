@@ -1,3 +1,4 @@
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import type { Flash } from "../../sim/flash.js";
 import { NRF52840_FLASH, NRF52840_TIMING, type Partition } from "./profile.js";
 
@@ -23,7 +24,8 @@ export async function copyRegion(
 }
 
 /** Thrown when the flash refuses an operation (a flash-fail fault, a driver bug). */
-export class FlashAreaError extends Error {
+export class FlashAreaError extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   constructor(message: string) {
     super(message);
     this.name = "FlashAreaError";

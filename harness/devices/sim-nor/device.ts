@@ -1,3 +1,4 @@
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { Flash, type FlashResult } from "../../sim/flash.js";
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { verifyImage } from "./image.js";
@@ -35,7 +36,8 @@ export const SIM_NOR_LAYOUT = {
 
 export type SimNorState = "off" | "booting" | "swapping" | "running" | "no-image";
 
-export class UpdateError extends Error {
+export class UpdateError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(
     message: string,
     readonly result?: FlashResult,

@@ -14,6 +14,7 @@
  *   `counters` says how many of each happened, to arm "the k-th from now".
  */
 import { udsBytes } from "../../protocol/tkey/index.js";
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import type { Fault } from "../../sim/faults.js";
 import { PowerLostError } from "../../sim/power.js";
 import type { Random } from "../../sim/random.js";
@@ -25,7 +26,8 @@ import { type FirmwareOutcome, type LoadedApp, TKeyFirmware } from "./firmware.j
 import { parseTKeyOptions, type TKeyIdentity } from "./options.js";
 import { TKEY_TIMING, type TKeyProfile, tkeyProfile } from "./profiles.js";
 
-export class TKeyAbsentError extends Error {
+export class TKeyAbsentError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override name = "TKeyAbsentError";
 }
 

@@ -6,6 +6,7 @@
  * Unset values derive from the board's seed, so boards differ but replay.
  */
 import { encodeUdi } from "../../protocol/tkey/index.js";
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { Random } from "../../sim/random.js";
 import type { TKeyProfile } from "./profiles.js";
 
@@ -17,7 +18,8 @@ export interface TKeyIdentity {
 
 const KEYS = ["uds", "udi", "appMaxSize"];
 
-export class TKeyOptionsError extends Error {
+export class TKeyOptionsError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "TKeyOptionsError";
 }
 

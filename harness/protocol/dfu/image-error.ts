@@ -1,5 +1,8 @@
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
+
 /** A firmware file refused before any transfer: names the file, the field and the byte offset (or line). */
-export class ImageFileError extends Error {
+export class ImageFileError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   override name = "ImageFileError";
   constructor(
     readonly file: string,

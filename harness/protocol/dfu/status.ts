@@ -1,4 +1,6 @@
 /** GETSTATUS (6 bytes) and GETSTATE (1 byte) payloads, DFU 1.1 §6.1.2 and §6.1.5. */
+
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { GETSTATUS_LENGTH } from "./requests.js";
 import type { DfuState, DfuStatus } from "./states.js";
 
@@ -11,7 +13,8 @@ export interface DfuStatusReply {
   iString: number;
 }
 
-export class DfuPayloadError extends Error {
+export class DfuPayloadError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   override name = "DfuPayloadError";
 }
 

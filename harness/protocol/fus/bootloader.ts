@@ -2,9 +2,12 @@
  * FUS over the ROM bootloader (AN5185 §7): USART special read/write status packets
  * (Tables 16–17) and the USB-DFU download/upload mapping (Tables 18–19).
  */
+
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { FusBootloaderOpcode } from "./constants.js";
 
-export class FusReplyError extends Error {
+export class FusReplyError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(
     readonly offset: number,
     message: string,

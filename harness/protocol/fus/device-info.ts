@@ -3,6 +3,8 @@
  * byte offsets of mbox_def.h's MB_FUS_DeviceInfoTable_t (fact sheet §5.3): +36 is a reserved
  * word that Table 4 does not list, UID64 at +40, device ID at +48. Little-endian.
  */
+
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { DEVICE_INFO_VALID } from "./constants.js";
 
 export const DEVICE_INFO_SIZE = 52;
@@ -25,7 +27,8 @@ export interface DeviceInfoTable {
   deviceId: number;
 }
 
-export class DeviceInfoError extends Error {
+export class DeviceInfoError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(
     readonly offset: number,
     message: string,

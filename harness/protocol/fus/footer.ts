@@ -9,12 +9,15 @@
  * with the offset of the offending byte. Every ST file measured (STM32CubeWB 1.1.0–1.24.0)
  * has this shape, with no customer signature; where it lies in flash is placement.ts.
  */
+
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import { FusMagic, SAFEBOOT_INFO1, ST_SIGNATURE_SOURCE_BYTE } from "./constants.js";
 
 export const FOOTER_SIZE = 20;
 export const SIGNATURE_SIZE = 64;
 
-export class FusFooterError extends Error {
+export class FusFooterError extends HilError {
+  static override readonly category: ErrorCategory = "usage";
   constructor(
     readonly field: string,
     /** Offset in the buffer handed to the parser. */

@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from "cbor-x";
 import { concatBytes } from "../../seams/bytes.js";
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 
 /**
  * SMP bodies are CBOR maps with text keys. Byte strings (data, hash, sha) must be plain
@@ -17,7 +18,8 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 export type SmpBody = Record<string, unknown>;
 
-export class SmpCborError extends Error {
+export class SmpCborError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(message: string) {
     super(message);
     this.name = "SmpCborError";

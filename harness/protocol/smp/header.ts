@@ -1,4 +1,6 @@
 /** The 8-byte SMP header. Multi-byte fields are big-endian (Zephyr smp_protocol.rst). */
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
+
 export const SMP_HEADER_SIZE = 8;
 
 export const SmpOp = { READ: 0, READ_RSP: 1, WRITE: 2, WRITE_RSP: 3 } as const;
@@ -18,7 +20,8 @@ export interface SmpHeader {
   id: number;
 }
 
-export class SmpHeaderError extends Error {
+export class SmpHeaderError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   constructor(message: string) {
     super(message);
     this.name = "SmpHeaderError";

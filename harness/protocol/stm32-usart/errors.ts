@@ -2,7 +2,10 @@
  * Codec errors. Encoders refuse bad arguments before a byte is produced; decoders name the
  * byte (offset and value) that does not fit, so a transcript can be read next to the message.
  */
-export class UsartCodecError extends Error {
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
+
+export class UsartCodecError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   override name = "UsartCodecError";
   constructor(
     /** The argument or frame field at fault: "address", "count", "checksum", ... */

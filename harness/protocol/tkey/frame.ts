@@ -8,6 +8,7 @@
  *   bit 2     command: must be 0; response: 0 OK, 1 NOK
  *   bits 1..0 payload length code: 0→1, 1→4, 2→32, 3→128 bytes
  */
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 
 export const Endpoint = { reserved: 0, hardware: 1, firmware: 2, app: 3 } as const;
 export type Endpoint = (typeof Endpoint)[keyof typeof Endpoint];
@@ -35,7 +36,8 @@ export interface DecodedHeader extends FrameHeader {
   reservedBit: boolean;
 }
 
-export class TKeyFrameError extends Error {
+export class TKeyFrameError extends HilError {
+  static override readonly category: ErrorCategory = "device";
   override name = "TKeyFrameError";
 }
 

@@ -12,6 +12,8 @@ import type { SetupPacket } from "../../seams/transcript.js";
 
 export type { SetupPacket };
 
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
+
 export const USBIP_VERSION = 0x0111;
 
 export const OpCode = {
@@ -45,7 +47,8 @@ export const SETUP_SIZE = 8;
 export const ISO_DESCRIPTOR_SIZE = 16;
 
 /** Raised for bytes that are no valid USB/IP message. */
-export class UsbipProtocolError extends Error {
+export class UsbipProtocolError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   constructor(message: string) {
     super(message);
     this.name = "UsbipProtocolError";

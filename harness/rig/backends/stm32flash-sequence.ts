@@ -8,6 +8,8 @@
  * also takes `brk` and Linux GPIO numbers: the dtr-rts backend drives modem lines only, so
  * those are refused with the position named, as is anything else.
  */
+
+import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import type { SignalStep } from "./dtr-rts.js";
 
 /** What one `,` waits (stm32flash: usleep(100000)). */
@@ -20,7 +22,8 @@ export interface Stm32flashSequence {
   readonly exit: SignalStep[];
 }
 
-export class SequenceSyntaxError extends Error {
+export class SequenceSyntaxError extends HilError {
+  static override readonly category: ErrorCategory = "infrastructure";
   override name = "SequenceSyntaxError";
 }
 

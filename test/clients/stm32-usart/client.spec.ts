@@ -8,7 +8,7 @@ import {
   LinkClosedError,
   NackError,
   UnexpectedReplyError,
-  UsartBootloader,
+  UsartClient,
   UsartTimeoutError,
 } from "../../../harness/clients/stm32-usart/index.js";
 import { UsartCodecError } from "../../../harness/protocol/stm32-usart/index.js";
@@ -30,12 +30,12 @@ function scripted(script: Record<string, string>) {
       if (reply) void device.write(fromHex(reply));
     }
   });
-  const client = new UsartBootloader(host, { clock });
+  const client = new UsartClient(host, { clock });
   const tx = () => client.transcript.entries.filter((e) => e.dir === "tx").map((e) => toHex(e.bytes!));
   return { clock, host, device, client, tx };
 }
 
-describe("clients/stm32-usart: UsartBootloader", () => {
+describe("clients/stm32-usart: UsartClient", () => {
   it("probes like stm32flash: 0x7F, Get Version, Get, Get ID (AN3155 §3)", async () => {
     const { client, tx } = scripted({
       "7f": "79",

@@ -127,22 +127,24 @@ describe("clients/tkey: TKeyClient against the emulated TKey", () => {
   it("sendLoadApp(0) returns STATUS_BAD; loadApp turns it into TKeyStatusError", async () => {
     const { client } = await setup();
     expect(await client.sendLoadApp(0)).to.equal(STATUS_BAD);
-    const small = new TKeyClient((await setup()).dev.openPort(), { appMaxSize: 1 << 20 });
+    const other = await setup();
+    const small = new TKeyClient(other.dev.openPort(), { clock: other.clock, appMaxSize: 1 << 20 });
     const err = await small.loadApp(new Uint8Array(APP_MAX_SIZE + 1)).catch((e) => e);
     expect(err).to.be.instanceOf(TKeyStatusError).with.property("operation", "FW_CMD_LOAD_APP");
   });
 
-  it("a halted TKey: the probe fails with TKeySilentError after the probe timeout, transcript in the message", async () => {
+  it("a halted TKey: the probe fails with TKeySilentError after the probe timeout, transcript tail in the stack", async () => {
     const { client, clock, dev } = await setup();
     await client.writeRaw(Uint8Array.of(0xd0), "malformed header");
     const t0 = clock.now();
     const err = await client.probe().catch((e) => e);
     expect(err).to.be.instanceOf(TKeySilentError);
     expect(clock.now() - t0).to.be.closeTo(2000, 1);
-    expect(err.message)
-      .to.match(/no reply within 2000 ms/)
-      .and.match(/transcript/)
+    expect(err.message).to.match(/no reply within 2000 ms/);
+    expect(err.transcriptTail)
+      .to.match(/^transcript/)
       .and.match(/>> tx 2 bytes/);
+    expect(err.stack).to.include(err.transcriptTail);
     expect(dev.state).to.equal("FAIL");
   });
 

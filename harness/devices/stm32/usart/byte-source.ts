@@ -3,9 +3,12 @@
  * command loop with `await take(n)`. Event-driven (no polling); ending the session (reset,
  * power loss, Go) rejects the pending take so the loop unwinds at once.
  */
+
+import { type ErrorCategory, HilError } from "../../../seams/errors.js";
 import type { Clock } from "../../../transport/clock.js";
 
-export class SessionEnded extends Error {
+export class SessionEnded extends HilError {
+  static override readonly category: ErrorCategory = "harness";
   override name = "SessionEnded";
 }
 
