@@ -1,4 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import type { Strategy } from "../seams/strategy.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import type { BoardLocator } from "./locate.js";
@@ -39,6 +40,11 @@ export interface Board {
   readonly reset: ResetControl | undefined;
   /** Versions and identities read from the board or the rig file (bootloader, firmware, ...), for report labels. */
   readonly info: Record<string, string>;
+  /**
+   * How to bring the board into a state (ROM bootloader, application, off) or back to
+   * factory: one implementation per family for emulators and one for lab boards.
+   */
+  readonly strategy: Strategy;
   /** The emulator behind an emulated board (flash contents, fault plan, event log); undefined on a lab board. */
   readonly emulator: EmulatedDevice | undefined;
   /** Seed of the board's emulator (and of any random choice a suite makes for it). */

@@ -19,6 +19,7 @@ import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
 import { BoardLocator } from "./locate.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
+import { strategyFor } from "./strategies/index.js";
 
 /** A rig ready for suites: its boards with transports' clocks and controls built. */
 export interface Rig {
@@ -60,7 +61,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     profile: spec.emulated.profile,
     options: spec.emulated.options,
   });
-  return {
+  const board: Omit<Board, "strategy"> = {
     id: spec.id,
     family: spec.family,
     serial: spec.emulated.serial ?? device.serial,
@@ -75,6 +76,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     emulator: device,
     seed,
   };
+  return { ...board, strategy: strategyFor(board, device) };
 }
 
 function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
@@ -89,7 +91,7 @@ function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
 
 function buildLabBoard(spec: LabBoardSpec): Board {
   const clock: Clock = new WallClock();
-  return {
+  const board: Omit<Board, "strategy"> = {
     id: spec.id,
     family: spec.family,
     serial: spec.usb?.serial ?? spec.serial?.usbSerial,
@@ -108,6 +110,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     ...(spec.where ? { where: spec.where } : {}),
     timeouts: spec.timeouts,
   };
+  return { ...board, strategy: strategyFor(board) };
 }
 
 /** The power, boot or reset line of a lab board, where the rig file wires one to a relay or GPIO. */
