@@ -1,4 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import type { Inspect } from "../devices/inspect-of.js";
 import type { Strategy } from "../seams/strategy.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
@@ -16,8 +17,18 @@ export type Family = (typeof FAMILIES)[number];
  * - fus: STM32WB firmware upgrade services reachable
  * - sacrificial: irreversible operations allowed (still needs the run's explicit flag)
  * - flash-faults: flash-level fault injection (emulator only)
+ * - inspect: white-box access (flash contents, boot state, device log, faults): every
+ *   emulated board, see {@link Board.inspect}
  */
-export const CAPABILITIES = ["power-cut", "fus", "sacrificial", "flash-faults", "usart", "usb-dfu"] as const;
+export const CAPABILITIES = [
+  "power-cut",
+  "fus",
+  "sacrificial",
+  "flash-faults",
+  "usart",
+  "usb-dfu",
+  "inspect",
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** One board as a suite sees it, emulated or on a lab rack. */
@@ -45,7 +56,16 @@ export interface Board {
    * factory: one implementation per family for emulators and one for lab boards.
    */
   readonly strategy: Strategy;
-  /** The emulator behind an emulated board (flash contents, fault plan, event log); undefined on a lab board. */
+  /**
+   * White-box access (flash, boot state, device log, faults; family extras, told apart by
+   * `family`): on every emulated board, which then has the `inspect` capability. Suites
+   * that need it declare the capability or call `requireInspect`, and skip with the reason.
+   */
+  readonly inspect?: Inspect;
+  /**
+   * The emulator behind an emulated board; undefined on a lab board.
+   * @deprecated for suites: use {@link strategy} and {@link inspect}; report and CLI code still read it.
+   */
   readonly emulator: EmulatedDevice | undefined;
   /** Seed of the board's emulator (and of any random choice a suite makes for it). */
   readonly seed: number;

@@ -1,4 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import { inspectOf } from "../devices/inspect-of.js";
 import { createEmulator } from "../devices/registry.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
@@ -61,11 +62,11 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     profile: spec.emulated.profile,
     options: spec.emulated.options,
   });
-  const board: Omit<Board, "strategy"> = {
+  const board: Omit<Board, "strategy" | "inspect"> = {
     id: spec.id,
     family: spec.family,
     serial: spec.emulated.serial ?? device.serial,
-    capabilities: new Set(spec.capabilities),
+    capabilities: new Set([...spec.capabilities, "inspect"]),
     emulated: true,
     clock,
     power: device.power,
@@ -76,7 +77,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     emulator: device,
     seed,
   };
-  return { ...board, strategy: strategyFor(board, device) };
+  return { ...board, strategy: strategyFor(board, device), inspect: inspectOf(device) };
 }
 
 function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
