@@ -92,6 +92,7 @@ export function steppedBoard(board: Board): Board {
     const stepped: Strategy = {
       states: strategy.states,
       afterFactory: strategy.afterFactory,
+      restores: strategy.restores,
       limits: strategy.limits,
       transition,
       factoryReset,

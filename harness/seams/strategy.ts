@@ -8,6 +8,9 @@
 /** States a suite can ask for. STM32 `rom-dfu` and `rom-usart` are one state (the system memory), named by the interface used. */
 export type BoardState = "off" | "rom-dfu" | "rom-usart" | "app" | "firmware";
 
+/** Memories a factory reset brings back to their factory contents. */
+export type Restorable = "flash" | "otp" | "option-bytes" | "fus";
+
 export interface FactoryOptions {
   /** Preloaded into the main image location (STM32 flash base, MCUboot primary slot, sim-nor primary slot). */
   readonly image?: Uint8Array;
@@ -20,6 +23,8 @@ export interface Strategy {
   readonly states: readonly BoardState[];
   /** Where {@link factoryReset} leaves the board. */
   readonly afterFactory: BoardState;
+  /** What {@link factoryReset} restores: a change to anything else is for good (needs a sacrificial board). */
+  readonly restores: readonly Restorable[];
   /** What this implementation cannot do, for reports and skip reasons ("lab: flash not restored"). */
   readonly limits: readonly string[];
   /** Bring the board into `to`; throws naming the board when it cannot get there. */

@@ -110,11 +110,10 @@ describe("stm32-usart: command set", () => {
         await link.close();
       };
       await check(undefined);
-      if (board.emulator) {
+      const dev = stm32(board);
+      if (dev) {
         await withUsartPersonality(board, { getChecksum: true }, () => check(true));
-        expect(stm32(board).events.some((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.equal(
-          true,
-        );
+        expect(dev.events.some((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.equal(true);
       }
     });
   });

@@ -64,6 +64,7 @@ describe("board strategy", () => {
       expect(dev.chip.optionBytes.raw).to.deep.equal(factory.optionBytes.raw);
       expect(dev.mode.kind).to.equal("bootloader");
       expect(board.strategy.afterFactory).to.equal("rom-dfu");
+      expect(board.strategy.restores).to.include.members(["flash", "otp", "option-bytes"]);
     });
 
     it("STM32WB55: FUS with a stack by default, or none (SFSA at FUS, SBRV at its base)", async () => {
@@ -154,6 +155,7 @@ describe("board strategy", () => {
       await board.strategy.factoryReset({ image: new Uint8Array(4) });
       expect(calls).to.deep.equal(["boot bootloader", "power cycle"]);
       expect(board.strategy.limits.join(" ")).to.match(/does not restore flash/);
+      expect(board.strategy.restores).to.deep.equal([]);
       calls.length = 0;
       await board.strategy.transition("app");
       await board.strategy.transition("off");

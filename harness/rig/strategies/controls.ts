@@ -1,4 +1,4 @@
-import type { BoardState, FactoryOptions, Strategy } from "../../seams/strategy.js";
+import type { BoardState, FactoryOptions, Restorable, Strategy } from "../../seams/strategy.js";
 import type { Board } from "../board.js";
 
 /** The board a strategy drives (itself aside). */
@@ -12,6 +12,7 @@ export type StrategyBoard = Omit<Board, "strategy" | "inspect">;
 export abstract class ControlsStrategy implements Strategy {
   abstract readonly states: readonly BoardState[];
   abstract readonly afterFactory: BoardState;
+  abstract readonly restores: readonly Restorable[];
   abstract readonly limits: readonly string[];
 
   constructor(protected readonly board: StrategyBoard) {}

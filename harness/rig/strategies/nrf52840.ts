@@ -1,7 +1,7 @@
 import type { Nrf52840McubootDevice } from "../../devices/nrf52840-mcuboot/device.js";
 import { factoryResetNrf52840 } from "../../devices/nrf52840-mcuboot/strategy.js";
 import { parseImage } from "../../protocol/mcuboot/index.js";
-import type { BoardState, FactoryOptions } from "../../seams/strategy.js";
+import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
 import type { Board } from "../board.js";
 import { SmpLink } from "../smp-link.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
@@ -12,6 +12,7 @@ const STATES: readonly BoardState[] = ["off", "app"];
 export class EmulatedNrf52840Strategy extends ControlsStrategy {
   readonly states = STATES;
   readonly afterFactory = "app";
+  readonly restores: readonly Restorable[] = ["flash"];
   readonly limits: readonly string[] = [];
 
   constructor(
@@ -38,6 +39,7 @@ export class EmulatedNrf52840Strategy extends ControlsStrategy {
 export class LabNrf52840Strategy extends ControlsStrategy {
   readonly states = STATES;
   readonly afterFactory = "app";
+  readonly restores: readonly Restorable[] = [];
   readonly limits = [
     "lab: factoryReset goes over SMP; a board whose application does not answer cannot be reset",
   ];

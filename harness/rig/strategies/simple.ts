@@ -1,12 +1,13 @@
 import type { SimNorDevice } from "../../devices/sim-nor/device.js";
 import { factoryResetSimNor } from "../../devices/sim-nor/strategy.js";
-import type { BoardState, FactoryOptions } from "../../seams/strategy.js";
+import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 /** A TKey, emulated or lab: unplug and replug is its whole factory reset (the app lives in RAM). */
 export class TKeyStrategy extends ControlsStrategy {
   readonly states: readonly BoardState[] = ["off", "firmware"];
   readonly afterFactory = "firmware";
+  readonly restores: readonly Restorable[] = [];
   readonly limits: readonly string[] = [];
 
   on(board: StrategyBoard): TKeyStrategy {
@@ -22,6 +23,7 @@ export class TKeyStrategy extends ControlsStrategy {
 export class EmulatedSimNorStrategy extends ControlsStrategy {
   readonly states: readonly BoardState[] = ["off", "app"];
   readonly afterFactory = "off";
+  readonly restores: readonly Restorable[] = ["flash"];
   readonly limits: readonly string[] = [];
 
   constructor(
@@ -44,6 +46,7 @@ export class EmulatedSimNorStrategy extends ControlsStrategy {
 export class PowerOnlyStrategy extends ControlsStrategy {
   readonly states: readonly BoardState[] = ["off", "app"];
   readonly afterFactory = "app";
+  readonly restores: readonly Restorable[] = [];
   readonly limits = ["lab: factoryReset is a power cycle; memories are not restored"];
 
   on(board: StrategyBoard): PowerOnlyStrategy {

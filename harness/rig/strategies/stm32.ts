@@ -1,6 +1,6 @@
 import type { Stm32Device } from "../../devices/stm32/device.js";
 import { factoryResetStm32 } from "../../devices/stm32/strategy.js";
-import type { BoardState, FactoryOptions } from "../../seams/strategy.js";
+import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 const STATES: readonly BoardState[] = ["off", "rom-dfu", "rom-usart", "app"];
@@ -9,6 +9,7 @@ const STATES: readonly BoardState[] = ["off", "rom-dfu", "rom-usart", "app"];
 export class EmulatedStm32Strategy extends ControlsStrategy {
   readonly states = STATES;
   readonly afterFactory = "rom-dfu";
+  readonly restores: readonly Restorable[] = ["flash", "otp", "option-bytes", "fus"];
   readonly limits: readonly string[] = [];
 
   constructor(
@@ -31,6 +32,7 @@ export class EmulatedStm32Strategy extends ControlsStrategy {
 export class LabStm32Strategy extends ControlsStrategy {
   readonly states = STATES;
   readonly afterFactory = "rom-dfu";
+  readonly restores: readonly Restorable[] = [];
   readonly limits = [
     "lab: factoryReset does not restore flash, OTP or option bytes, nor FUS state; an image is not preloaded",
   ];
