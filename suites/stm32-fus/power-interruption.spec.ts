@@ -45,8 +45,8 @@ describe("stm32-fus: power interruption", () => {
     });
   }
 
-  // Every internal FUS flash operation (emulator only), over USB DFU.
-  forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults"), (board) => {
+  // Every internal FUS flash operation (emulator only: cuts placed and checked from inside), over USB DFU.
+  forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults", "inspect"), (board) => {
     for (const scenario of ["install", "upgrade", "fus-upgrade"] as const)
       for (const torn of [false, true]) {
         covers(
