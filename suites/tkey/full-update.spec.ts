@@ -43,7 +43,7 @@ describe("tkey: full app load", () => {
       expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
       expect(udi.reserved).to.equal(0);
       const dev = emulatedTKey(board);
-      if (dev) expect(udi.serial).to.equal(dev.tkeyIdentity.udiWords[1]);
+      if (dev) expect(udi.serial).to.equal(dev.identity.udiWords[1]);
     });
 
     for (const [label, size] of [
@@ -79,7 +79,7 @@ describe("tkey: full app load", () => {
         const app = appOf(board, 3000);
         const result = await client.loadApp(app, withUss ? { uss: ussFromSecret("tkey suite secret") } : {});
         const expected = computeCdi(dev.profile.cdi, {
-          uds: udsBytes(dev.tkeyIdentity.udsWords),
+          uds: udsBytes(dev.identity.udsWords),
           digest: appDigest(app),
           uss: result.uss?.field,
         });

@@ -45,7 +45,7 @@ describe("inspect capability", () => {
     const view = await requireInspect(ctx, wb55, "stm32", "reads the option bytes");
     expect(skipped()).to.equal(false);
     expect(view.chip.optionBytes.raw.length).to.be.greaterThan(0);
-    expect(view.state()).to.be.a("string");
+    expect(view.state).to.be.a("string");
   });
 
   it("requireInspect skips a lab board, naming the board and what the test wanted", async () => {

@@ -23,7 +23,7 @@ export class Nrf52840Inspect extends InspectBase<Nrf52840McubootDevice> {
     return this.dev.secondary;
   }
 
-  state(): Nrf52840State {
+  get state(): Nrf52840State {
     return this.dev.state;
   }
 

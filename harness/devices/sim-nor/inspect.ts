@@ -15,7 +15,7 @@ export class SimNorInspect extends InspectBase<SimNorDevice> {
     return this.dev.flash;
   }
 
-  state(): SimNorState {
+  get state(): SimNorState {
     return this.dev.state;
   }
 

@@ -26,7 +26,7 @@ export class Stm32Inspect extends InspectBase<Stm32Device> {
   }
 
   /** The mode in words ("bootloader", "application at 0x8000000", "halted: ..."). */
-  state(): string {
+  get state(): string {
     return describeMode(this.dev.mode);
   }
 

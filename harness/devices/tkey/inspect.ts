@@ -24,7 +24,7 @@ export class TKeyInspect extends InspectBase<TKeyDevice> {
   }
 
   /** Firmware state name (the profile's names). */
-  state(): string {
+  get state(): string {
     return this.dev.state;
   }
 
