@@ -3,7 +3,9 @@ import type { Flash } from "../../sim/flash.js";
 import { InspectBase } from "../inspect.js";
 import type { Nrf52840McubootDevice, Nrf52840State } from "./device.js";
 import type { FlashArea } from "./flash-area.js";
+import type { McubootLayout } from "./profile.js";
 import { trailerOf } from "./slots.js";
+import { sweepDoubleCuts, sweepSwapCuts } from "./swap-sweep.js";
 
 /** An emulated nRF52840 + MCUboot seen from inside: flash, slots and trailers, what MCUboot booted. */
 export class Nrf52840Inspect extends InspectBase<Nrf52840McubootDevice> {
@@ -13,6 +15,10 @@ export class Nrf52840Inspect extends InspectBase<Nrf52840McubootDevice> {
 
   get flash(): Flash {
     return this.dev.flash;
+  }
+
+  get layout(): McubootLayout {
+    return this.dev.layout;
   }
 
   get primary(): FlashArea {
@@ -39,5 +45,24 @@ export class Nrf52840Inspect extends InspectBase<Nrf52840McubootDevice> {
 
   trailers(): { primary: TrailerState; secondary: TrailerState } {
     return { primary: trailerOf(this.dev.primary), secondary: trailerOf(this.dev.secondary) };
+  }
+
+  /**
+   * With the board powered off and a swap due: a cut before each flash operation of the
+   * swap, `check` after each (harness/devices/nrf52840-mcuboot/swap-sweep.ts).
+   */
+  sweepSwapCuts(
+    check: (n: number) => Promise<string | undefined>,
+    opts: { afterCleanSwap?: (total: number) => void } = {},
+  ): Promise<{ total: number; failures: string[] }> {
+    return sweepSwapCuts(this.dev, check, opts);
+  }
+
+  /** Two cuts in one swap, at the pairs `pairs(total)` picks; `check` on the end state. */
+  sweepDoubleCuts(
+    pairs: (total: number) => [a: number, b: number][],
+    check: () => string | undefined,
+  ): Promise<string[]> {
+    return sweepDoubleCuts(this.dev, pairs, check);
   }
 }
