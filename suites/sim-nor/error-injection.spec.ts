@@ -1,8 +1,5 @@
 import { expect, use } from "chai";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
 
 use(flashChai);

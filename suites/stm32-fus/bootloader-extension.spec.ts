@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { DfuFusLink, type FusClient, UsartFusLink } from "../../harness/clients/fus/index.js";
+import { type Board, covers, forEachBoard, getRig } from "../../harness/index.js";
 import { DfuState, DfuStatus, type DfuStatusReply, stateName } from "../../harness/protocol/dfu/index.js";
 import {
   encodeUserKey,
@@ -9,10 +10,6 @@ import {
   MAX_USER_KEYS,
   SBRV_FUS,
 } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import type { Board } from "../../harness/rig/board.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, needFus, openFus, requireExpendable, requireTransport, skipWith } from "./fixture.js";
 
 /**

@@ -2,11 +2,8 @@ import * as chai from "chai";
 import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { fusTraceChai } from "../../harness/clients/fus/index.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
 
 use(flashChai);

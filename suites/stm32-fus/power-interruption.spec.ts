@@ -1,8 +1,6 @@
 import { expect } from "chai";
 import { STACK_1 } from "../../fixtures/fus/build.js";
-import { covers } from "../../harness/report/clause.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import { covers, forEachBoard, getRig } from "../../harness/index.js";
 import { factoryReset, need, openFus, TRANSPORTS } from "./fixture.js";
 import { fusPowerCutSweep } from "./sweep.js";
 

@@ -1,10 +1,8 @@
 import { expect } from "chai";
 import { buildFusImage, STACK_1, v } from "../../fixtures/fus/build.js";
 import type { FusClient, FusTraceEntry } from "../../harness/clients/fus/index.js";
+import { covers, forEachBoard, getRig } from "../../harness/index.js";
 import { fusStateName } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { factoryReset, needFus, openFus, requireTransport, TRANSPORTS } from "./fixture.js";
 
 /**

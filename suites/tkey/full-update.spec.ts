@@ -1,5 +1,6 @@
 import { expect, use } from "chai";
 import type { TKeyClient } from "../../harness/clients/tkey/index.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import {
   appDigest,
   computeCdi,
@@ -7,10 +8,6 @@ import {
   udsBytes,
   ussFromSecret,
 } from "../../harness/protocol/tkey/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 use(flashChai);
