@@ -83,6 +83,15 @@ export async function factoryReset(board: Board, opts: { stack?: boolean } = {})
   await board.strategy.factoryReset(opts);
 }
 
+/**
+ * Whether {@link factoryReset} leaves the board in the documented factory state (user flash
+ * blank, FUS with the stack running): where the board's strategy restores flash and FUS (an
+ * emulator). A lab board's state after it is whatever the board held.
+ */
+export function factoryKnown(board: Board): boolean {
+  return board.strategy.restores.includes("fus") && board.strategy.restores.includes("flash");
+}
+
 /** A FusClient on the board's `transport` (emulated bus or the host's USB; the rig's serial link). */
 export async function openFus(
   board: Board,
