@@ -88,18 +88,31 @@ export function steppedBoard(board: Board): Board {
   });
   const strategy = board.strategy as Strategy & RebindableStrategy;
   if (strategy) {
-    const { transition, factoryReset } = steppedControl("strategy", strategy.on?.(proxy) ?? strategy);
+    const driving = strategy.on?.(proxy) ?? strategy;
     const stepped: Strategy = {
       states: strategy.states,
       afterFactory: strategy.afterFactory,
       restores: strategy.restores,
       limits: strategy.limits,
-      transition,
-      factoryReset,
+      transition: (to) => outerStep(`strategy transition ${to}`, () => driving.transition(to)),
+      factoryReset: (opts) =>
+        outerStep(["strategy factoryReset", describeArg(opts ?? {})].join(" ").trim(), () =>
+          driving.factoryReset(opts),
+        ),
     };
     wrapped.set("strategy", stepped);
   }
   return proxy;
+}
+
+/**
+ * `body` inside a step opened before it starts, so the steps of the calls it makes (power,
+ * boot) nest inside. Not for control calls a suite times (those start synchronously, see
+ * {@link steppedControl}).
+ */
+function outerStep<T>(title: string, body: () => Promise<T>): Promise<T> {
+  if (!reporting()) return body();
+  return Promise.resolve(allure.step(title, body));
 }
 
 /**
