@@ -8,6 +8,7 @@
 import * as allure from "allure-js-commons";
 import type { OperationObserver } from "../clients/operation.js";
 import type { BoardView } from "../seams/board-view.js";
+import type { Strategy } from "../seams/strategy.js";
 import { operationStarted, watchTranscript } from "./evidence.js";
 import { expectedErrorNow } from "./expect-error.js";
 
@@ -24,6 +25,17 @@ function reporting(): boolean {
   return typeof (globalThis as { allureTestRuntime?: unknown }).allureTestRuntime === "function";
 }
 
+/** How a call argument reads in a step title: bytes as their length, option objects as `key=value`. */
+function describeArg(arg: unknown): string {
+  if (arg instanceof Uint8Array) return `${arg.length} bytes`;
+  if (arg !== null && typeof arg === "object" && Object.getPrototypeOf(arg) === Object.prototype)
+    return Object.entries(arg)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${describeArg(v)}`)
+      .join(" ");
+  return String(arg);
+}
+
 /** `control` with every method call wrapped in an Allure step named "<name> <method> <args>". */
 export function steppedControl<T extends object>(name: string, control: T): T {
   return new Proxy(control, {
@@ -32,7 +44,9 @@ export function steppedControl<T extends object>(name: string, control: T): T {
       const value = Reflect.get(target, prop);
       if (typeof value !== "function" || typeof prop !== "string" || prop === "constructor") return value;
       return (...args: unknown[]) => {
-        const title = [name === prop ? name : `${name} ${prop}`, ...args.map((a) => String(a))].join(" ");
+        const title = [name === prop ? name : `${name} ${prop}`, ...args.map(describeArg)]
+          .filter((t) => t !== "")
+          .join(" ");
         // The call starts now, synchronously, as unwrapped: suites cut power from inside a
         // client event and rely on the cut starting before the next transfer.
         let outcome: Promise<unknown>;
@@ -49,20 +63,56 @@ export function steppedControl<T extends object>(name: string, control: T): T {
   });
 }
 
-/** `board` with its power, boot and reset controls stepped (the same board otherwise). */
+/** A strategy that can be rebound to another view of its board (harness/rig/strategies). */
+interface RebindableStrategy {
+  on?(board: BoardView): Strategy;
+}
+
+/**
+ * `board` with its power, boot and reset controls stepped (the same board otherwise), and
+ * its strategy stepped too ("strategy transition rom-dfu", "strategy factoryReset image=…
+ * bytes"), driving the stepped controls so its power and boot calls nest inside.
+ */
 export function steppedBoard<B extends BoardView>(board: B): B {
   const wrapped = new Map<string, unknown>();
   for (const [key, name] of Object.entries(CONTROLS)) {
     const control = board[key as keyof typeof CONTROLS];
     if (control) wrapped.set(key, steppedControl(name, control));
   }
-  return new Proxy(board, {
+  const proxy: B = new Proxy(board, {
     get(target, prop) {
       if (typeof prop === "string" && wrapped.has(prop)) return wrapped.get(prop);
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+  const strategy = board.strategy as Strategy & RebindableStrategy;
+  if (strategy) {
+    const driving = strategy.on?.(proxy) ?? strategy;
+    const stepped: Strategy = {
+      states: strategy.states,
+      afterFactory: strategy.afterFactory,
+      restores: strategy.restores,
+      limits: strategy.limits,
+      transition: (to) => outerStep(`strategy transition ${to}`, () => driving.transition(to)),
+      factoryReset: (opts) =>
+        outerStep(["strategy factoryReset", describeArg(opts ?? {})].join(" ").trim(), () =>
+          driving.factoryReset(opts),
+        ),
+    };
+    wrapped.set("strategy", stepped);
+  }
+  return proxy;
+}
+
+/**
+ * `body` inside a step opened before it starts, so the steps of the calls it makes (power,
+ * boot) nest inside. Not for control calls a suite times (those start synchronously, see
+ * {@link steppedControl}).
+ */
+function outerStep<T>(title: string, body: () => Promise<T>): Promise<T> {
+  if (!reporting()) return body();
+  return Promise.resolve(allure.step(title, body));
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import type { Inspect } from "../devices/inspect-of.js";
 import type { Capability, Family } from "../seams/family.js";
+import type { Strategy } from "../seams/strategy.js";
 import type { Clock } from "../transport/clock.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import type { BoardLocator } from "./locate.js";
@@ -34,7 +36,21 @@ export interface Board {
   readonly reset: ResetControl | undefined;
   /** Versions and identities read from the board or the rig file (bootloader, firmware, ...), for report labels. */
   readonly info: Record<string, string>;
-  /** The emulator behind an emulated board (flash contents, fault plan, event log); undefined on a lab board. */
+  /**
+   * How to bring the board into a state (ROM bootloader, application, off) or back to
+   * factory: one implementation per family for emulators and one for lab boards.
+   */
+  readonly strategy: Strategy;
+  /**
+   * White-box access (flash, boot state, device log, faults; family extras, told apart by
+   * `family`): on every emulated board, which then has the `inspect` capability. Suites
+   * that need it declare the capability or call `requireInspect`, and skip with the reason.
+   */
+  readonly inspect?: Inspect;
+  /**
+   * The emulator behind an emulated board; undefined on a lab board.
+   * @deprecated for suites: use {@link strategy} and {@link inspect}; report and CLI code still read it.
+   */
   readonly emulator: EmulatedDevice | undefined;
   /** Seed of the board's emulator (and of any random choice a suite makes for it). */
   readonly seed: number;

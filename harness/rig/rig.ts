@@ -1,4 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
+import { inspectOf } from "../devices/inspect-of.js";
 import { createEmulator } from "../devices/registry.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
@@ -19,6 +20,7 @@ import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
 import { BoardLocator } from "./locate.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
+import { strategyFor } from "./strategies/index.js";
 
 /** A rig ready for suites: its boards with transports' clocks and controls built. */
 export interface Rig {
@@ -60,11 +62,11 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     profile: spec.emulated.profile,
     options: spec.emulated.options,
   });
-  return {
+  const board: Omit<Board, "strategy" | "inspect"> = {
     id: spec.id,
     family: spec.family,
     serial: spec.emulated.serial ?? device.serial,
-    capabilities: new Set(spec.capabilities),
+    capabilities: new Set([...spec.capabilities, "inspect"]),
     emulated: true,
     clock,
     power: device.power,
@@ -75,6 +77,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     emulator: device,
     seed,
   };
+  return { ...board, strategy: strategyFor(board, device), inspect: inspectOf(device) };
 }
 
 function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
@@ -89,7 +92,7 @@ function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
 
 function buildLabBoard(spec: LabBoardSpec): Board {
   const clock: Clock = new WallClock();
-  return {
+  const board: Omit<Board, "strategy"> = {
     id: spec.id,
     family: spec.family,
     serial: spec.usb?.serial ?? spec.serial?.usbSerial,
@@ -108,6 +111,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     ...(spec.where ? { where: spec.where } : {}),
     timeouts: spec.timeouts,
   };
+  return { ...board, strategy: strategyFor(board) };
 }
 
 /** The power, boot or reset line of a lab board, where the rig file wires one to a relay or GPIO. */

@@ -15,7 +15,7 @@
 
 import { z } from "zod";
 import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
-import { type Capability, FAMILIES, type Family, RIG_FILE_CAPABILITIES } from "./board.js";
+import { CAPABILITIES, type Capability, FAMILIES, type Family } from "./board.js";
 
 // ---------------------------------------------------------------------------------------
 // Scalars
@@ -350,7 +350,7 @@ const BoardInputSchema = z
   .strictObject({
     id: BoardIdSchema,
     family: z.enum(FAMILIES),
-    capabilities: z.array(z.enum(RIG_FILE_CAPABILITIES)),
+    capabilities: z.array(z.enum(CAPABILITIES)),
     /** Known versions and identities (bootloader, firmware, ...), reported as `version.<key>` labels. */
     info: z
       .record(
@@ -375,6 +375,8 @@ type BoardInput = z.output<typeof BoardInputSchema>;
  * - An emulated board (`emulated:`) has no lab identity and only emulated/none controls
  *   (power defaults to emulated). A lab board has `usb` and/or `serial`, and a power backend.
  * - `flash-faults` only on emulated boards: flash-level faults need the emulator.
+ * - `inspect` only on emulated boards (every one has it, listed or not): white-box access
+ *   to a lab board needs a debug probe the rig cannot drive yet.
  * - `power-cut` on a lab board needs a backend that removes power: scpi, relay, gpio,
  *   or uhubctl/command marked `cutsPower: true`. manual is refused (a person cannot cut
  *   at a chosen moment). An error, not a warning: a suite that believes it cut power when
@@ -429,6 +431,9 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
     seen.add(capability);
     if (capability === "flash-faults" && !emulated) {
       issue(at, "flash-faults needs an emulated board: flash-level faults are injected by the emulator");
+    }
+    if (capability === "inspect" && !emulated) {
+      issue(at, "inspect needs an emulated board: white-box access to a lab board needs a debug probe");
     }
     if (capability === "fus" && board.family !== "stm32wb55") {
       issue(at, `fus is only on stm32wb55 boards, not ${board.family}`);

@@ -1,6 +1,7 @@
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import type { EmulatorView } from "./device-log.js";
 import type { Family } from "./family.js";
+import type { Strategy } from "./strategy.js";
 
 /**
  * A board as reports see it: who it is, its controls (to step them) and, on an emulated
@@ -18,4 +19,6 @@ export interface BoardView {
   readonly boot: BootControl | undefined;
   readonly reset: ResetControl | undefined;
   readonly emulator: EmulatorView | undefined;
+  /** How the board reaches its states (stepped in reports so its control calls nest inside). */
+  readonly strategy?: Strategy;
 }

@@ -21,9 +21,10 @@ export const RIG_FILE_CAPABILITIES = [
 
 /**
  * Every capability a suite can ask for: the rig-file ones, plus those the harness derives
- * from the board itself and a rig file cannot claim.
- * - inspect: white-box access to the board's memories, state and fault plan (an emulator;
- *   later a board with a debug probe)
+ * from the board itself. A rig file may list them too, and its schema refuses them where
+ * the board cannot have them.
+ * - inspect: white-box access to the board's memories, state and fault plan (every
+ *   emulated board has it; a lab board would need a debug probe, refused for now)
  */
 export const CAPABILITIES = [...RIG_FILE_CAPABILITIES, "inspect"] as const;
 export type Capability = (typeof CAPABILITIES)[number];

@@ -1,10 +1,7 @@
 import { expect, use } from "chai";
 import type { SmpError } from "../../harness/clients/smp/index.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { ImgMgmtErr, SmpGroup, SmpOp } from "../../harness/protocol/smp/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { factory, hashOf, info, mcubootHooks, signedApp, slotBytes } from "./fixture.js";
 
 use(flashChai);

@@ -2,8 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { SmpClient } from "../../harness/clients/smp/index.js";
-import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
-import { trailerOf } from "../../harness/devices/nrf52840-mcuboot/slots.js";
+import {
+  type Board,
+  inspectIf,
+  type Nrf52840Inspect,
+  Random,
+  SmpLink,
+  skipWithReason,
+} from "../../harness/index.js";
 import {
   isPrivate,
   type ParsedImage,
@@ -14,11 +20,6 @@ import {
   signImage,
   type TrailerState,
 } from "../../harness/protocol/mcuboot/index.js";
-import { skipWithReason } from "../../harness/report/skip.js";
-import type { Board } from "../../harness/rig/board.js";
-import { SmpLink } from "../../harness/rig/smp-link.js";
-import type { FlashSnapshot } from "../../harness/sim/flash.js";
-import { Random } from "../../harness/sim/random.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures", "mcuboot");
 
@@ -65,7 +66,7 @@ const HEADER_SIZE = 0x200;
  */
 export function signedApp(board: Board, version: string, size: number, key = CUSTOM_KEY): Uint8Array {
   let payload: Uint8Array;
-  if (board.emulator) {
+  if (board.emulated) {
     const r = new Random(board.seed).fork(`app ${version} ${size}`);
     payload = Uint8Array.from({ length: size }, () => r.byte());
   } else payload = labAppBytes();
@@ -76,16 +77,16 @@ export function signedApp(board: Board, version: string, size: number, key = CUS
     version: parseVersion(version),
     headerSize: HEADER_SIZE,
     slotSize: 0x76000,
-    padHeader: board.emulator !== undefined || !roomForHeader,
+    padHeader: board.emulated || !roomForHeader,
   });
 }
 
 export const hashOf = (image: Uint8Array): Uint8Array => parseImage(image).hash!;
 export const info = (image: Uint8Array): ParsedImage => parseImage(image);
 
-/** The emulator behind an nrf52840 board, or undefined on a lab board. */
-export function emulatedNrf(board: Board): Nrf52840McubootDevice | undefined {
-  return board.emulator instanceof Nrf52840McubootDevice ? board.emulator : undefined;
+/** White-box view of an emulated nrf52840 board, or undefined on a lab board. */
+export function emulatedNrf(board: Board): Nrf52840Inspect | undefined {
+  return inspectIf(board, "nrf52840");
 }
 
 /**
@@ -94,7 +95,7 @@ export function emulatedNrf(board: Board): Nrf52840McubootDevice | undefined {
  */
 export function mcubootHooks(board: Board): void {
   beforeEach(async function () {
-    if (board.emulator || process.env[LAB_APP_ENV]) return;
+    if (board.emulated || process.env[LAB_APP_ENV]) return;
     const reason = `lab board ${board.id}: set ${LAB_APP_ENV} to an unsigned build of Zephyr's smp_svr for it (the suites sign it with fixtures/mcuboot's test-only key, which its MCUboot must be built with)`;
     await skipWithReason(this, reason);
   });
@@ -106,8 +107,8 @@ export class Session {
   constructor(
     readonly board: Board,
     readonly link: SmpLink,
-    /** The emulator, for flash and trailer checks; undefined on a lab board. */
-    readonly dev: Nrf52840McubootDevice | undefined,
+    /** The white-box view, for flash and trailer checks; undefined on a lab board. */
+    readonly dev: Nrf52840Inspect | undefined,
   ) {}
 
   /** The client on the board's port as it is now (a new one after each reset). */
@@ -133,10 +134,9 @@ export class Session {
 }
 
 const sessions = new Map<string, Session>();
-let blank: FlashSnapshot | undefined;
 
 /**
- * Factory state: `v1` running, confirmed, the secondary slot empty.
+ * Factory state (the board's strategy): `v1` running, confirmed, the secondary slot empty.
  * - Emulated: `v1` programmed into the primary slot over SWD, everything else erased; power on.
  * - Lab (SMP only): a pending or unconfirmed state is settled, then unless `v1` already
  *   runs it is uploaded, made permanent and booted; the secondary slot is erased.
@@ -144,51 +144,18 @@ let blank: FlashSnapshot | undefined;
 export async function factory(board: Board, v1: Uint8Array): Promise<Session> {
   await sessions.get(board.id)?.close();
   sessions.delete(board.id);
-  const dev = emulatedNrf(board);
-  if (dev) {
-    await dev.power.off();
-    blank ??= new Nrf52840McubootDevice({
-      clock: dev.clock,
-      seed: dev.seed,
-      deviceOptions: { keys: [] },
-    }).flash.snapshot();
-    dev.flash.restore(blank);
-    dev.program(dev.layout.primary.offset, v1);
-    await dev.power.on();
-    expect(dev.state, "factory image boots").to.equal("running");
-  } else if (board.emulator) {
-    expect.fail(`board ${board.id} is not an emulated nRF52840 + MCUboot`);
-  }
-  const session = new Session(board, await SmpLink.connect(board), dev);
+  await board.strategy.factoryReset({ image: v1 });
+  const session = new Session(board, await SmpLink.connect(board), emulatedNrf(board));
   sessions.set(board.id, session);
-  if (!dev) await labFactory(session, v1);
   return session;
 }
 
-async function labFactory(s: Session, v1: Uint8Array): Promise<void> {
-  let list = await s.client.list();
-  if (list.some((i) => i.active && !i.confirmed)) list = await s.client.confirm();
-  const want = hashOf(v1);
-  const active = list.find((i) => i.active);
-  if (!active?.hash || !equal(active.hash, want)) {
-    if (list.some((i) => !i.active)) await s.client.erase();
-    await s.client.upload(v1);
-    await s.client.confirm(want);
-    await s.reset();
-    list = await s.client.list();
-    const now = list.find((i) => i.active);
-    expect(now?.hash && equal(now.hash, want), "the factory image runs").to.equal(true);
-    expect(now?.confirmed, "factory image confirmed").to.equal(true);
-  }
-  if (list.some((i) => !i.active)) await s.client.erase();
+export function slotBytes(dev: Nrf52840Inspect, slot: 0 | 1, length: number): Uint8Array {
+  return dev.slot(slot, length);
 }
 
-export function slotBytes(dev: Nrf52840McubootDevice, slot: 0 | 1, length: number): Uint8Array {
-  return (slot === 0 ? dev.primary : dev.secondary).read(0, length);
-}
-
-export function trailers(dev: Nrf52840McubootDevice): { primary: TrailerState; secondary: TrailerState } {
-  return { primary: trailerOf(dev.primary), secondary: trailerOf(dev.secondary) };
+export function trailers(dev: Nrf52840Inspect): { primary: TrailerState; secondary: TrailerState } {
+  return dev.trailers();
 }
 
 export function equal(a: Uint8Array, b: Uint8Array): boolean {

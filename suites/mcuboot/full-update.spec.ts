@@ -1,9 +1,6 @@
 import { expect, use } from "chai";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
 
 use(flashChai);

@@ -1,15 +1,16 @@
 import { expect, use } from "chai";
-import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
-import { sweepDoubleCuts, sweepSwapCuts } from "../../harness/devices/nrf52840-mcuboot/swap-sweep.js";
+import {
+  type Board,
+  covers,
+  evidenceNote,
+  expectError,
+  flashChai,
+  forEachBoard,
+  getRig,
+  type Nrf52840Inspect,
+  sectorMap,
+} from "../../harness/index.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { evidenceNote } from "../../harness/report/evidence.js";
-import { expectError } from "../../harness/report/expect-error.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { sectorMap } from "../../harness/report/flash-diff.js";
-import type { Board } from "../../harness/rig/board.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { equal, factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
 
 use(flashChai);
@@ -26,10 +27,13 @@ const TRAILER = "MCUboot design.md: image trailer states after a swap";
 
 type Kind = "test" | "perm" | "revert";
 
-/** These scenarios cut power at flash operations and read the slots: emulator only (flash-faults). */
+/**
+ * These scenarios cut power at flash operations and read the slots: emulator only (their
+ * BoardNeed asks for flash-faults and inspect, so a lab board is skipped with the reason).
+ */
 async function emulatedSession(board: Board, v1: Uint8Array) {
   const s = await factory(board, v1);
-  if (!s.dev) throw new Error(`board ${board.id}: flash-faults without an emulator`);
+  if (!s.dev) throw new Error(`board ${board.id} was selected without the inspect capability`);
   return { dev: s.dev, client: s.client };
 }
 
@@ -52,7 +56,7 @@ async function stage(board: Board, kind: Kind) {
 }
 
 /** Both slots' sectors over the images' length: O the old image, N the new one, . erased, x other. */
-function slotMap(dev: Nrf52840McubootDevice, old: Uint8Array, next: Uint8Array): string {
+function slotMap(dev: Nrf52840Inspect, old: Uint8Array, next: Uint8Array): string {
   const length = Math.max(old.length, next.length);
   const slot = (offset: number) => {
     const address = dev.flash.base + offset;
@@ -65,12 +69,7 @@ function slotMap(dev: Nrf52840McubootDevice, old: Uint8Array, next: Uint8Array):
   return `primary [${slot(dev.layout.primary.offset)}] secondary [${slot(dev.layout.secondary.offset)}]`;
 }
 
-function check(
-  dev: Nrf52840McubootDevice,
-  kind: Kind,
-  runs: Uint8Array,
-  kept: Uint8Array,
-): string | undefined {
+function check(dev: Nrf52840Inspect, kind: Kind, runs: Uint8Array, kept: Uint8Array): string | undefined {
   const t = trailers(dev);
   const problems: string[] = [];
   if (dev.state !== "running") problems.push(`state ${dev.state}`);
@@ -85,74 +84,76 @@ function check(
 }
 
 describe("mcuboot: power interruption during MCUboot swaps", () => {
-  forEachBoard(rig, { family: "nrf52840", capabilities: ["power-cut", "flash-faults", "usart"] }, (board) => {
-    mcubootHooks(board);
+  forEachBoard(
+    rig,
+    { family: "nrf52840", capabilities: ["power-cut", "flash-faults", "usart", "inspect"] },
+    (board) => {
+      mcubootHooks(board);
 
-    for (const kind of ["test", "perm", "revert"] as const) {
-      covers(SIM, TRAILER);
-      it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
-        const { dev, runs, kept } = await stage(board, kind);
-        const { total, failures } = await sweepSwapCuts(
-          dev,
-          async (n) => {
-            const problems: string[] = [];
-            if (dev.state !== "off") problems.push(`the cut did not happen (${dev.state})`);
-            // The swap's progress as the cut left it (swap-using-move shifts the primary: x).
-            const map = slotMap(dev, kind === "revert" ? runs : kept, kind === "revert" ? kept : runs);
-            evidenceNote("slots after each cut (O old image, N new, . erased, x other)", `op ${n}: ${map}`);
-            const err = await dev.power.on().then(
-              () => undefined,
-              (e: Error) => e,
-            );
-            const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
-            if (problem) problems.push(`(${map}) ${problem}`);
-            return problems.length > 0 ? problems.join("; ") : undefined;
-          },
-          {
-            afterCleanSwap: (ops) => {
-              expect(check(dev, kind, runs, kept), "an uninterrupted swap").to.equal(undefined);
-              expect(ops, "a swap erases and writes").to.be.above(20);
+      for (const kind of ["test", "perm", "revert"] as const) {
+        covers(SIM, TRAILER);
+        it(`${kind.toUpperCase()} swap: a cut before any flash operation resumes on the next boot to the documented state`, async () => {
+          const { dev, runs, kept } = await stage(board, kind);
+          const { total, failures } = await dev.sweepSwapCuts(
+            async (n) => {
+              const problems: string[] = [];
+              if (dev.state !== "off") problems.push(`the cut did not happen (${dev.state})`);
+              // The swap's progress as the cut left it (swap-using-move shifts the primary: x).
+              const map = slotMap(dev, kind === "revert" ? runs : kept, kind === "revert" ? kept : runs);
+              evidenceNote("slots after each cut (O old image, N new, . erased, x other)", `op ${n}: ${map}`);
+              const err = await dev.power.on().then(
+                () => undefined,
+                (e: Error) => e,
+              );
+              const problem = err ? `resume failed: ${err.message}` : check(dev, kind, runs, kept);
+              if (problem) problems.push(`(${map}) ${problem}`);
+              return problems.length > 0 ? problems.join("; ") : undefined;
             },
-          },
+            {
+              afterCleanSwap: (ops) => {
+                expect(check(dev, kind, runs, kept), "an uninterrupted swap").to.equal(undefined);
+                expect(ops, "a swap erases and writes").to.be.above(20);
+              },
+            },
+          );
+          expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
+        });
+      }
+
+      covers(SIM);
+      it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
+        const { dev, runs, kept } = await stage(board, "test");
+        let r = board.seed >>> 0;
+        const next = (bound: number) => {
+          r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+          return 1 + (r % bound);
+        };
+        const failures = await dev.sweepDoubleCuts(
+          (total) => Array.from({ length: 10 }, () => [next(total), next(total)] as [number, number]),
+          () => check(dev, "test", runs, kept),
         );
-        expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
+        expect(failures).to.deep.equal([]);
       });
-    }
 
-    covers(SIM);
-    it("two cuts in one swap (seeded random points) still end in the documented state", async () => {
-      const { dev, runs, kept } = await stage(board, "test");
-      let r = board.seed >>> 0;
-      const next = (bound: number) => {
-        r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
-        return 1 + (r % bound);
-      };
-      const failures = await sweepDoubleCuts(
-        dev,
-        (total) => Array.from({ length: 10 }, () => [next(total), next(total)] as [number, number]),
-        () => check(dev, "test", runs, kept),
-      );
-      expect(failures).to.deep.equal([]);
-    });
-
-    covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
-    it("an upload cut by power loss starts again from 0: no session survives the cut", async () => {
-      const v1 = signedApp(board, "1.0.0", 9000);
-      const v2 = signedApp(board, "1.1.0", 13000);
-      const { dev, client } = await emulatedSession(board, v1);
-      const before = dev.flash.counters.ops;
-      dev.flash.armCut(before + 8);
-      const err = await expectError(() => client.upload(v2), "SmpTimeoutError");
-      expect(err).to.be.instanceOf(Error).with.property("name", "SmpTimeoutError");
-      expect(dev.state).to.equal("off");
-      await dev.power.on();
-      expect(dev.runningVersion, "the running image was never touched").to.equal("1.0.0");
-      const again: number[] = [];
-      await client.upload(v2, { onProgress: (p) => again.push(p.off) });
-      expect(again[0], "no session survived the cut").to.be.below(400);
-      expect(slotBytes(dev, 1, v2.length)).to.equalBytes(v2);
-    });
-  });
+      covers("Zephyr smp_group_1.rst: upload resumes by sha (session in RAM)", SIM);
+      it("an upload cut by power loss starts again from 0: no session survives the cut", async () => {
+        const v1 = signedApp(board, "1.0.0", 9000);
+        const v2 = signedApp(board, "1.1.0", 13000);
+        const { dev, client } = await emulatedSession(board, v1);
+        const before = dev.flash.counters.ops;
+        dev.flash.armCut(before + 8);
+        const err = await expectError(() => client.upload(v2), "SmpTimeoutError");
+        expect(err).to.be.instanceOf(Error).with.property("name", "SmpTimeoutError");
+        expect(dev.state).to.equal("off");
+        await dev.power.on();
+        expect(dev.runningVersion, "the running image was never touched").to.equal("1.0.0");
+        const again: number[] = [];
+        await client.upload(v2, { onProgress: (p) => again.push(p.off) });
+        expect(again[0], "no session survived the cut").to.be.below(400);
+        expect(slotBytes(dev, 1, v2.length)).to.equalBytes(v2);
+      });
+    },
+  );
 
   // The host stopping mid-upload needs no power control nor flash access: lab boards too.
   forEachBoard(rig, { family: "nrf52840", capabilities: ["usart"] }, (board) => {

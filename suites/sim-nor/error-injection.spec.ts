@@ -1,8 +1,5 @@
 import { expect, use } from "chai";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
 
 use(flashChai);
@@ -11,12 +8,12 @@ const rig = getRig();
 const CLAUSE = "design.md: FaultPlan (flash program failure, bit flip)";
 
 describe("sim-nor: flash error injection", () => {
-  forEachBoard(rig, { family: "sim-nor", capabilities: ["flash-faults"] }, (board) => {
+  forEachBoard(rig, { family: "sim-nor", capabilities: ["flash-faults", "inspect"] }, (board) => {
     covers(CLAUSE);
     it(`a bit flipped while staging is caught before the swap and the old image keeps running`, async () => {
       const dev = simNor(board);
       const { v1, v2 } = images(board);
-      await factoryReset(dev, v1);
+      await factoryReset(board, v1);
       await dev.power.on();
       const start = dev.flash.counters.ops;
       // Staging: 5 erases (log + 4 slot sectors), then the image rows; flip a bit in row 3.
@@ -34,7 +31,7 @@ describe("sim-nor: flash error injection", () => {
     it(`a failed program during the swap stops the boot; the next boot completes the install`, async () => {
       const dev = simNor(board);
       const { v1, v2 } = images(board);
-      await factoryReset(dev, v1);
+      await factoryReset(board, v1);
       await dev.power.on();
       await dev.stage(v2);
       await dev.requestInstall();

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { DfuClient } from "../../harness/clients/dfu/index.js";
+import { type Board, covers, forEachBoard, getRig } from "../../harness/index.js";
 import {
   DfuRequest,
   DfuState,
@@ -7,10 +8,6 @@ import {
   encodeDfuseCommand,
   stateName,
 } from "../../harness/protocol/dfu/index.js";
-import { covers } from "../../harness/report/clause.js";
-import type { Board } from "../../harness/rig/board.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { connect, DFU_FAMILIES, profile, startInBootloader } from "./fixture.js";
 
 /**

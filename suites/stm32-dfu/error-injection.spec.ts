@@ -1,5 +1,6 @@
 import { expect, use } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
+import { covers, expectError, flashChai, forEachBoard, getRig, requireInspect } from "../../harness/index.js";
 import {
   buildDfuseFile,
   DFU_STATUS_MEANINGS,
@@ -9,20 +10,7 @@ import {
   ImageFileError,
   loadImage,
 } from "../../harness/protocol/dfu/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { expectError } from "../../harness/report/expect-error.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
-import {
-  appImage,
-  connect,
-  DFU_FAMILIES,
-  emulatedStm32,
-  profile,
-  startInBootloader,
-  stm32,
-} from "./fixture.js";
+import { appImage, connect, DFU_FAMILIES, profile, startInBootloader, stm32 } from "./fixture.js";
 
 use(flashChai);
 
@@ -91,9 +79,14 @@ describe("stm32-dfu: error injection", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "sacrificial"] }, (board) => {
     covers("AN3156 §4.2 / §5.4 (readout protection: errVENDOR, Read Unprotect)", "DFU 1.1 §6.1.2 errVENDOR");
     it("RDP level 1: upload refused with errVENDOR; Read Unprotect mass-erases and the board comes back unprotected", async function () {
+      // Setting RDP 1 on a lab board goes through option bytes: not in this suite yet.
+      const dev = await requireInspect(
+        this,
+        board,
+        "stm32",
+        "RDP level 1 is set through the chip's option bytes",
+      );
       await startInBootloader(board, appImage(board, 8192, "rdp"));
-      const dev = stm32(board);
-      if (!dev) this.skip(); // setting RDP 1 on a lab board goes through option bytes: not in this suite yet
       dev.chip.readoutProtect();
       await dev.systemReset("suite: RDP level 1");
       const client = await connect(board);
@@ -111,9 +104,14 @@ describe("stm32-dfu: error injection", () => {
 
   forEachBoard(rig, { family: "stm32wb55", capabilities: ["usb-dfu"] }, (board) => {
     covers("fact sheet §3 (WB55: no mass erase, user flash ends at SFSA)");
-    it("WB55: mass erase refused; flash above SFSA is neither erased nor written", async () => {
+    it("WB55: mass erase refused; flash above SFSA is neither erased nor written", async function () {
+      const dev = await requireInspect(
+        this,
+        board,
+        "stm32",
+        "the secure area is preloaded over SWD to show that it survives (a lab WB55 would lose its wireless stack if the refusal failed)",
+      );
       await startInBootloader(board);
-      const dev = emulatedStm32(board);
       const sfsa = dev.profile.flash.base + (dev.chip.optionBytes.sfsa ?? 0) * dev.profile.flash.pageSize;
       const secure = Uint8Array.from({ length: 64 }, (_, i) => i);
       dev.chip.flash.load(sfsa, secure);

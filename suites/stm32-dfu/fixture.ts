@@ -1,15 +1,19 @@
-import { expect } from "chai";
 import ihex from "nrf-intel-hex";
 import { DfuClient } from "../../harness/clients/dfu/index.js";
-import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
-import { Stm32Device } from "../../harness/devices/stm32/device.js";
-import { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "../../harness/devices/stm32/dfu/index.js";
-import { profileForFamily, type Stm32Profile } from "../../harness/devices/stm32/profiles.js";
+import {
+  appUsbFilter,
+  type Board,
+  inspectIf,
+  profileForFamily,
+  Random,
+  type Stm32Inspect,
+  type Stm32Profile,
+  type UsbBus,
+  type UsbFilter,
+  usbBusOf,
+  usbFilterOf,
+} from "../../harness/index.js";
 import { buildDfuseFile, type FirmwareImage, loadImage } from "../../harness/protocol/dfu/index.js";
-import type { Board } from "../../harness/rig/board.js";
-import { usbFilterOf } from "../../harness/rig/locate.js";
-import { Random } from "../../harness/sim/random.js";
-import { type UsbBus, type UsbFilter, WebUsbBus } from "../../harness/transport/usb.js";
 
 export const DFU_FAMILIES = ["stm32l432", "stm32wb55"] as const;
 export const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
@@ -17,15 +21,19 @@ export const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
 const MemoryMap =
   (ihex as unknown as { default?: typeof ihex.default }).default ?? (ihex as unknown as typeof ihex.default);
 
-/** The emulator behind an emulated board, or undefined on a lab board (flash checks then go over USB). */
-export function stm32(board: Board): Stm32Device | undefined {
-  return board.emulator instanceof Stm32Device ? board.emulator : undefined;
+/** White-box view of an emulated board, or undefined on a lab board (flash checks then go over USB). */
+export function stm32(board: Board): Stm32Inspect | undefined {
+  return inspectIf(board, "stm32");
 }
 
-export function emulatedStm32(board: Board): Stm32Device {
-  const dev = stm32(board);
-  expect(dev, `board ${board.id} is not an emulated STM32`).to.be.instanceOf(Stm32Device);
-  return dev!;
+/**
+ * The white-box view, for tests whose BoardNeed asks for `inspect` (a lab board is then
+ * skipped with the reason before the test runs).
+ */
+export function inspected(board: Board): Stm32Inspect {
+  const view = stm32(board);
+  if (!view) throw new Error(`board ${board.id} was selected without the inspect capability`);
+  return view;
 }
 
 export function profile(board: Board): Stm32Profile {
@@ -34,7 +42,7 @@ export function profile(board: Board): Stm32Profile {
 
 /** The board's USB: the emulator's bus, or the host's (node-usb WebUSB) on a lab rig. */
 export function usbBus(board: Board): UsbBus {
-  return board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
+  return usbBusOf(board);
 }
 
 /** The ROM bootloader of this board (on a lab rack by the rig file's serial and port path). */
@@ -44,32 +52,15 @@ export function romFilter(board: Board): UsbFilter {
 
 /** The application's USB identity: the emulator's option, or `info.appVid`/`info.appPid` of a lab board. */
 export function appFilter(board: Board): UsbFilter {
-  const app = usbPortOf(board.emulator)?.app;
-  if (app) return { vendorId: app.vendorId, productId: app.productId };
-  const vid = board.info.appVid ? Number(board.info.appVid) : DEFAULT_APP_USB.vendorId;
-  const pid = board.info.appPid ? Number(board.info.appPid) : DEFAULT_APP_USB.productId;
-  // The application reports its own serial, if any: the port path keeps it this board's.
-  return board.locator
-    ? board.locator.usbFilter({ vendorId: vid, productId: pid })
-    : { vendorId: vid, productId: pid };
+  return appUsbFilter(board);
 }
 
 /**
- * Factory state, then the ROM bootloader: on an emulator blank flash and default option
- * bytes (plus `image` preloaded), BOOT0 high, power on; on a lab board BOOT0 and a power cycle.
+ * Factory state, then the ROM bootloader (the board's strategy): on an emulator blank flash
+ * and default option bytes (plus `image` preloaded); on a lab board BOOT0 and a power cycle.
  */
 export async function startInBootloader(board: Board, image?: Uint8Array): Promise<void> {
-  const dev = stm32(board);
-  if (dev) {
-    await dev.power.off();
-    const blank = new Stm32Chip(dev.profile, dev.seed);
-    dev.chip.flash.restore(blank.flash.snapshot());
-    dev.chip.optionBytes.store(blank.optionBytes.raw);
-    if (image) dev.chip.flash.load(dev.profile.flash.base, image);
-  }
-  await board.boot?.bootloader();
-  if (dev) await board.power.on();
-  else await board.power.cycle();
+  await board.strategy.factoryReset(image ? { image } : {});
 }
 
 export function connect(board: Board, alt: number | string = 0): Promise<DfuClient> {

@@ -1,9 +1,6 @@
 import { expect, use } from "chai";
+import { covers, flashChai, forEachBoard, getRig, skipWithReason } from "../../harness/index.js";
 import { DfuState } from "../../harness/protocol/dfu/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import {
   appFilter,
   appImage,
@@ -49,7 +46,11 @@ describe("stm32-dfu: full update", () => {
     covers("AN2606 Pattern 16 (boot selection)", "AN3156 §5.5 (leave)");
     it("BOOT0 selects between the running application and the bootloader", async function () {
       const boot = board.boot;
-      if (!boot) this.skip();
+      if (!boot)
+        return await skipWithReason(
+          this,
+          `${board.id}: no boot control (rig file boot.backend none): BOOT0 cannot be switched`,
+        );
       const base = profile(board).flash.base;
       await startInBootloader(board, appImage(board, 4096, "boot0"));
       const client = await connect(board);

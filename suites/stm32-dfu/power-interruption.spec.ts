@@ -1,7 +1,5 @@
 import { expect } from "chai";
-import { covers } from "../../harness/report/clause.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import { covers, forEachBoard, getRig } from "../../harness/index.js";
 import { DFU_FAMILIES } from "./fixture.js";
 import { powerCutSweep } from "./sweep.js";
 

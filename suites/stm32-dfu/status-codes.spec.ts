@@ -1,6 +1,16 @@
 import { expect, use } from "chai";
 import { type DfuClient, DfuError } from "../../harness/clients/dfu/index.js";
 import {
+  type Board,
+  covers,
+  expectError,
+  expectFlash,
+  type FaultWhere,
+  flashChai,
+  forEachBoard,
+  getRig,
+} from "../../harness/index.js";
+import {
   DFU_STATUS_MEANINGS,
   DfuRequest,
   DfuState,
@@ -8,21 +18,13 @@ import {
   type DfuStatusName,
   type DfuStatusReply,
 } from "../../harness/protocol/dfu/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { expectFlash } from "../../harness/report/evidence.js";
-import { expectError } from "../../harness/report/expect-error.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import type { Board } from "../../harness/rig/board.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
-import type { FaultWhere } from "../../harness/sim/faults.js";
 import {
   appFilter,
   appImage,
   asFile,
   connect,
   DFU_FAMILIES,
-  emulatedStm32,
+  inspected,
   profile,
   startInBootloader,
 } from "./fixture.js";
@@ -38,8 +40,8 @@ use(flashChai);
  * its meaning, the device stays in dfuERROR with it, the flash holds nothing of the failed
  * operation; after CLRSTATUS the device is dfuIDLE and a second full download is byte-exact.
  *
- * The fault is injected by the emulator: lab boards (never `flash-faults`, the rig schema's
- * mark of an emulated board's fault injection) skip these with that reason.
+ * The fault is injected by the emulator and checked from inside (`inspect`): lab boards
+ * (never `flash-faults` nor `inspect`, in the rig schema) skip these with that reason.
  */
 const rig = getRig();
 const IMAGE = 8 * 1024;
@@ -71,7 +73,7 @@ const ON_AN_ERASE: readonly DfuStatusName[] = ["errERASE", "errCHECK_ERASED"];
 
 /** Arm a dfu-status fault at the next-but-`ahead` occurrence of `event` on the board's emulator. */
 function injectStatus(board: Board, event: string, ahead: number, status: DfuStatusName): void {
-  const dev = emulatedStm32(board);
+  const dev = inspected(board);
   const where: FaultWhere = { at: "event", event, occurrence: dev.faults.eventCount(event) + ahead };
   dev.faults.add({ where, what: { do: "dfu-status", status } });
 }
@@ -95,7 +97,7 @@ async function expectStatusError(
     .to.be.instanceOf(DfuError)
     .and.include({ kind: "status", status, state: "dfuERROR", ...at });
   expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS[status]);
-  expect(emulatedStm32(board).faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
+  expect(inspected(board).faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status });
   expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus[status], DfuState.dfuERROR]);
 }
 
@@ -109,126 +111,130 @@ async function expectRecovery(
   await client.clearStatus();
   expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
   await client.download(asFile("bin", base, data));
-  expect(emulatedStm32(board).chip.flash).to.hold({ address: base, bytes: data });
+  expect(inspected(board).chip.flash).to.hold({ address: base, bytes: data });
 }
 
 describe("stm32-dfu: every DFU 1.1 status a device may report", () => {
-  forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "flash-faults"] }, (board) => {
-    for (const status of ON_A_BLOCK) {
-      covers(`DFU 1.1 §6.1.2 ${status}`);
-      it(`${status} (${DFU_STATUS_MEANINGS[status]}) for DNLOAD block ${FAILING}: the client stops naming it, the block is not written, CLRSTATUS and a second download recover`, async () => {
+  forEachBoard(
+    rig,
+    { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "flash-faults", "inspect"] },
+    (board) => {
+      for (const status of ON_A_BLOCK) {
+        covers(`DFU 1.1 §6.1.2 ${status}`);
+        it(`${status} (${DFU_STATUS_MEANINGS[status]}) for DNLOAD block ${FAILING}: the client stops naming it, the block is not written, CLRSTATUS and a second download recover`, async () => {
+          await startInBootloader(board);
+          const dev = inspected(board);
+          const base = profile(board).flash.base;
+          const data = appImage(board, IMAGE, `status-${status}`);
+          const image = asFile("bin", base, data);
+          expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+          const client = await connect(board);
+          injectStatus(board, "dfu.dnload.block", FAILING, status);
+
+          const err = await expectError(() => client.download(image), status);
+          const failedAt = base + (FAILING - 1) * BLOCK;
+          await expectStatusError(board, client, err, status, {
+            operation: `DNLOAD block ${FAILING + 1}`,
+            address: failedAt,
+          });
+          // The blocks before it written, the failed one and the rest still erased.
+          expect(dev.chip.flash.isErased(failedAt, BLOCK), "the failed block is not written").to.equal(true);
+          const expected = new Uint8Array(IMAGE).fill(0xff);
+          expected.set(data.subarray(0, failedAt - base));
+          expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
+
+          await expectRecovery(board, client, base, data);
+        });
+      }
+
+      for (const status of ON_AN_ERASE) {
+        covers(`DFU 1.1 §6.1.2 ${status}`);
+        it(`${status} (${DFU_STATUS_MEANINGS[status]}) for the Erase command of the second page: the client stops naming it, that page and the rest keep the old image, CLRSTATUS and a second download recover`, async () => {
+          await startInBootloader(board);
+          const dev = inspected(board);
+          const { base, pageSize } = profile(board).flash;
+          const old = appImage(board, IMAGE, `erase-old-${status}`);
+          const data = appImage(board, IMAGE, `erase-new-${status}`);
+          expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+          const client = await connect(board);
+          await client.download(asFile("bin", base, old));
+          // A download's DNLOADs begin with one Erase command per page, in address order.
+          injectStatus(board, "dfu.request.DNLOAD", 2, status);
+
+          const err = await expectError(() => client.download(asFile("bin", base, data)), status);
+          await expectStatusError(board, client, err, status, {
+            operation: "Erase page",
+            address: base + pageSize,
+          });
+          // The first page erased, the failed one and the rest still the old image, no new block written.
+          const expected = old.slice();
+          expected.fill(0xff, 0, pageSize);
+          expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
+
+          await expectRecovery(board, client, base, data);
+        });
+      }
+
+      covers("DFU 1.1 §6.1.2 errNOTDONE");
+      it("errNOTDONE (the device does not think it has all data) for the zero-length DNLOAD that leaves: no leave, CLRSTATUS, a second download and leave run the application", async () => {
         await startInBootloader(board);
-        const dev = emulatedStm32(board);
+        const dev = inspected(board);
         const base = profile(board).flash.base;
-        const data = appImage(board, IMAGE, `status-${status}`);
+        const data = appImage(board, IMAGE, "status-errNOTDONE");
         const image = asFile("bin", base, data);
-        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
         const client = await connect(board);
-        injectStatus(board, "dfu.dnload.block", FAILING, status);
+        await client.download(image);
+        // leave() without an address: its zero-length DNLOAD is the next DNLOAD.
+        injectStatus(board, "dfu.request.DNLOAD", 1, "errNOTDONE");
 
-        const err = await expectError(() => client.download(image), status);
-        const failedAt = base + (FAILING - 1) * BLOCK;
-        await expectStatusError(board, client, err, status, {
-          operation: `DNLOAD block ${FAILING + 1}`,
-          address: failedAt,
+        const err = await expectError(() => client.leave(), "errNOTDONE");
+        expect(err).to.be.instanceOf(DfuError).and.include({
+          kind: "status",
+          status: "errNOTDONE",
+          state: "dfuERROR",
+          operation: "leave",
         });
-        // The blocks before it written, the failed one and the rest still erased.
-        expect(dev.chip.flash.isErased(failedAt, BLOCK), "the failed block is not written").to.equal(true);
-        const expected = new Uint8Array(IMAGE).fill(0xff);
-        expected.set(data.subarray(0, failedAt - base));
-        expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
+        expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errNOTDONE);
+        expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status: "errNOTDONE" });
+        // Still the same enumeration of the bootloader: nothing manifested, the handle is live.
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errNOTDONE, DfuState.dfuERROR]);
+        expect(dev.mode.kind).to.equal("bootloader");
+        expect(dev.chip.flash).to.hold({ address: base, bytes: data });
 
-        await expectRecovery(board, client, base, data);
+        await client.clearStatus();
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
+        await client.download(image);
+        expect(dev.chip.flash).to.hold({ address: base, bytes: data });
+        await client.leave(base);
+        await client.waitForApplication(appFilter(board));
+        expect(dev.mode).to.deep.include({ kind: "application", entry: base });
       });
-    }
 
-    for (const status of ON_AN_ERASE) {
-      covers(`DFU 1.1 §6.1.2 ${status}`);
-      it(`${status} (${DFU_STATUS_MEANINGS[status]}) for the Erase command of the second page: the client stops naming it, that page and the rest keep the old image, CLRSTATUS and a second download recover`, async () => {
+      covers("DFU 1.1 §6.1.2 errFIRMWARE");
+      it("errFIRMWARE (the device's firmware is corrupt) at the first GETSTATUS, as an STM32F4 ROM starts: the client's download clears it with CLRSTATUS, says so, and the image is written", async () => {
         await startInBootloader(board);
-        const dev = emulatedStm32(board);
-        const { base, pageSize } = profile(board).flash;
-        const old = appImage(board, IMAGE, `erase-old-${status}`);
-        const data = appImage(board, IMAGE, `erase-new-${status}`);
-        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image after the second download");
+        const dev = inspected(board);
+        const base = profile(board).flash.base;
+        const data = appImage(board, IMAGE, "status-errFIRMWARE");
+        expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
         const client = await connect(board);
-        await client.download(asFile("bin", base, old));
-        // A download's DNLOADs begin with one Erase command per page, in address order.
-        injectStatus(board, "dfu.request.DNLOAD", 2, status);
+        injectStatus(board, "dfu.request.GETSTATUS", 1, "errFIRMWARE");
 
-        const err = await expectError(() => client.download(asFile("bin", base, data)), status);
-        await expectStatusError(board, client, err, status, {
-          operation: "Erase page",
-          address: base + pageSize,
-        });
-        // The first page erased, the failed one and the rest still the old image, no new block written.
-        const expected = old.slice();
-        expected.fill(0xff, 0, pageSize);
-        expect(dev.chip.flash).to.hold({ address: base, bytes: expected });
+        // What the device says before the host does anything: dfuERROR, errFIRMWARE, and it stays so.
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
+        expect(dev.chip.flash.isErased(base, IMAGE)).to.equal(true);
 
-        await expectRecovery(board, client, base, data);
+        const from = client.transcript.entries.length;
+        await client.download(asFile("bin", base, data));
+        const during = client.transcript.entries.slice(from);
+        const cleared = during.findIndex((e) => e.note?.includes(DFU_STATUS_MEANINGS.errFIRMWARE));
+        expect(cleared, "the transcript says which error was cleared, with its meaning").to.be.at.least(0);
+        expect(during.slice(cleared).some((e) => e.setup?.bRequest === DfuRequest.CLRSTATUS)).to.equal(true);
+        expect(dev.chip.flash).to.hold({ address: base, bytes: data });
+        expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuDNLOAD_IDLE]);
       });
-    }
-
-    covers("DFU 1.1 §6.1.2 errNOTDONE");
-    it("errNOTDONE (the device does not think it has all data) for the zero-length DNLOAD that leaves: no leave, CLRSTATUS, a second download and leave run the application", async () => {
-      await startInBootloader(board);
-      const dev = emulatedStm32(board);
-      const base = profile(board).flash.base;
-      const data = appImage(board, IMAGE, "status-errNOTDONE");
-      const image = asFile("bin", base, data);
-      expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
-      const client = await connect(board);
-      await client.download(image);
-      // leave() without an address: its zero-length DNLOAD is the next DNLOAD.
-      injectStatus(board, "dfu.request.DNLOAD", 1, "errNOTDONE");
-
-      const err = await expectError(() => client.leave(), "errNOTDONE");
-      expect(err).to.be.instanceOf(DfuError).and.include({
-        kind: "status",
-        status: "errNOTDONE",
-        state: "dfuERROR",
-        operation: "leave",
-      });
-      expect((err as Error).message).to.contain(DFU_STATUS_MEANINGS.errNOTDONE);
-      expect(dev.faults.fired.at(-1)?.fault.what).to.deep.equal({ do: "dfu-status", status: "errNOTDONE" });
-      // Still the same enumeration of the bootloader: nothing manifested, the handle is live.
-      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errNOTDONE, DfuState.dfuERROR]);
-      expect(dev.mode.kind).to.equal("bootloader");
-      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
-
-      await client.clearStatus();
-      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuIDLE]);
-      await client.download(image);
-      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
-      await client.leave(base);
-      await client.waitForApplication(appFilter(board));
-      expect(dev.mode).to.deep.include({ kind: "application", entry: base });
-    });
-
-    covers("DFU 1.1 §6.1.2 errFIRMWARE");
-    it("errFIRMWARE (the device's firmware is corrupt) at the first GETSTATUS, as an STM32F4 ROM starts: the client's download clears it with CLRSTATUS, says so, and the image is written", async () => {
-      await startInBootloader(board);
-      const dev = emulatedStm32(board);
-      const base = profile(board).flash.base;
-      const data = appImage(board, IMAGE, "status-errFIRMWARE");
-      expectFlash(dev.chip.flash, { address: base, bytes: data }, "the image");
-      const client = await connect(board);
-      injectStatus(board, "dfu.request.GETSTATUS", 1, "errFIRMWARE");
-
-      // What the device says before the host does anything: dfuERROR, errFIRMWARE, and it stays so.
-      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
-      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
-      expect(dev.chip.flash.isErased(base, IMAGE)).to.equal(true);
-
-      const from = client.transcript.entries.length;
-      await client.download(asFile("bin", base, data));
-      const during = client.transcript.entries.slice(from);
-      const cleared = during.findIndex((e) => e.note?.includes(DFU_STATUS_MEANINGS.errFIRMWARE));
-      expect(cleared, "the transcript says which error was cleared, with its meaning").to.be.at.least(0);
-      expect(during.slice(cleared).some((e) => e.setup?.bRequest === DfuRequest.CLRSTATUS)).to.equal(true);
-      expect(dev.chip.flash).to.hold({ address: base, bytes: data });
-      expect(statusOf(await client.getStatus())).to.deep.equal([DfuStatus.OK, DfuState.dfuDNLOAD_IDLE]);
-    });
-  });
+    },
+  );
 });

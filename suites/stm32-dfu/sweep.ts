@@ -7,10 +7,7 @@
 import { expect } from "chai";
 import type { DfuClient } from "../../harness/clients/dfu/index.js";
 import { DfuError } from "../../harness/clients/dfu/index.js";
-import { describeMode } from "../../harness/devices/stm32/device.js";
-import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
-import { sectorMap } from "../../harness/report/flash-diff.js";
-import type { Board } from "../../harness/rig/board.js";
+import { type Board, evidenceNote, expectFlash, sectorMap } from "../../harness/index.js";
 import {
   appFilter,
   appImage,
@@ -110,7 +107,7 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
     await board.power.off();
     await board.boot?.application();
     await board.power.on();
-    const ran = dev ? describeMode(dev.mode).replace(/ at 0x[0-9a-f]+/, "") : "lab";
+    const ran = dev ? dev.state.replace(/ at 0x[0-9a-f]+/, "") : "lab";
     const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
     const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
@@ -119,7 +116,7 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
     // Only a torn operation may leave a vector table that is neither blank nor valid.
     const torn = opts.cut.kind === "flash-op" && opts.cut.torn;
     if (dev && key === "halted" && !torn)
-      failures.push(`${where}: after power-on the core is ${describeMode(dev.mode)}${map}`);
+      failures.push(`${where}: after power-on the core is ${dev.state}${map}`);
 
     // Recovery: BOOT0 back to the bootloader, a second full update, byte-exact, and it runs.
     const problem = await recover(board, client, image, reference).catch((e: unknown) => String(e));
@@ -150,6 +147,6 @@ async function recover(
   }
   await client.leave(base);
   await client.waitForApplication(appFilter(board));
-  if (dev && dev.mode.kind !== "application") return `after leave the core is ${describeMode(dev.mode)}`;
+  if (dev && dev.mode.kind !== "application") return `after leave the core is ${dev.state}`;
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { DfuFusLink, type FusClient, UsartFusLink } from "../../harness/clients/fus/index.js";
+import { type Board, covers, forEachBoard, getRig } from "../../harness/index.js";
 import { DfuState, DfuStatus, type DfuStatusReply, stateName } from "../../harness/protocol/dfu/index.js";
 import {
   encodeUserKey,
@@ -9,11 +10,15 @@ import {
   MAX_USER_KEYS,
   SBRV_FUS,
 } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import type { Board } from "../../harness/rig/board.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
-import { factoryReset, needFus, openFus, requireExpendable, requireTransport, skipWith } from "./fixture.js";
+import {
+  factoryKnown,
+  factoryReset,
+  needFus,
+  openFus,
+  requireExpendable,
+  requireTransport,
+  skipWith,
+} from "./fixture.js";
 
 /**
  * The STM32WB system bootloader's FUS extension (AN5185 §7) at the packet level, through
@@ -103,8 +108,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         expect(first!.data[0], "data packet starts with 0x00").to.equal(0x00);
         expect([...first!.status], "status packet [0x00]").to.deep.equal(OK_PACKET);
         const running = isNotRunning({ state: first!.data[1]!, error: first!.data[2]! });
-        // Emulated boards start with the stack running: it answers FUS_STATE_NOT_RUNNING (Table 1).
-        if (board.emulated) expect([...first!.data], "stack running").to.deep.equal([0x00, 0xff, 0xfe]);
+        // The factory state has the stack running: it answers FUS_STATE_NOT_RUNNING (Table 1).
+        if (factoryKnown(board)) expect([...first!.data], "stack running").to.deep.equal([0x00, 0xff, 0xfe]);
         if (running) await client.startFus();
         else expect(first!.data[1], "FUS running: idle").to.equal(0x00);
         const idle = await link.getStatePackets();
@@ -158,8 +163,8 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
       covers("AN5185 Table 17", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
       it("special write 0x51 with FUS_FW_UPGRADE 0x53 and no image in flash: [0x00], then IMG_NOT_FOUND and idle, stack kept", async function () {
         await requireTransport(this, board, "usart");
-        // FUS searches all of the user flash (fact sheet §5.4): only an emulator's is known blank.
-        if (!board.emulated)
+        // FUS searches all of the user flash (fact sheet §5.4): only a restored one is known blank.
+        if (!factoryKnown(board))
           await skipWith(this, board, "needs user flash known to hold no image (FUS searches all of it)");
         await factoryReset(board);
         const { client, link } = await usart(board);
@@ -196,11 +201,11 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         const ko = await link.commandPacket(START_WS);
         expect(ko, "answered").to.not.equal(undefined);
         const packet = [...ko!].map(hex).join(" ");
-        if (board.emulated || ko![0] !== 0x00) {
+        if (factoryKnown(board) || ko![0] !== 0x00) {
           expect(ko!.length, `KO packet size 0x0003: ${packet}`).to.equal(3);
           expect(ko![0], `KO status 0x01: ${packet}`).to.equal(0x01);
           expect(table10(ko![1]!), `state byte of ${packet}`).to.not.equal(undefined);
-          if (board.emulated) expect(ko![1], "FUS_STATE_ERROR").to.equal(FusState.ERROR);
+          if (factoryKnown(board)) expect(ko![1], "FUS_STATE_ERROR").to.equal(FusState.ERROR);
         } else {
           expect((await client.getState())?.stateName, `[0x00], then GET_STATE`).to.equal("ERROR");
         }
@@ -219,7 +224,7 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         const first = await link.getStateBytes();
         expect(first, "the first GET_STATE is answered").to.not.equal(undefined);
         expect(first!.length, "state buffer: 2 bytes").to.equal(2);
-        if (board.emulated) expect([...first!], "stack running").to.deep.equal([0xff, 0xfe]);
+        if (factoryKnown(board)) expect([...first!], "stack running").to.deep.equal([0xff, 0xfe]);
         if (isNotRunning({ state: first![0]!, error: first![1]! })) await client.startFus();
         else expect(first![0], "FUS running: idle").to.equal(0x00);
         expect([...(await link.getStateBytes())!], "FUS_STATE_IDLE, no error").to.deep.equal([0x00, 0x00]);
@@ -242,7 +247,7 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
       covers("AN5185 Table 18", "AN5185 Table 19", "AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
       it("DNLOAD wBlockNum 0 [0x53] is FUS_FW_UPGRADE: accepted; with no image, IMG_NOT_FOUND at 0xFFFF0054", async function () {
         await requireTransport(this, board, "usb-dfu");
-        if (!board.emulated)
+        if (!factoryKnown(board))
           await skipWith(this, board, "needs user flash known to hold no image (FUS searches all of it)");
         await factoryReset(board);
         const { client, link } = await dfu(board);
@@ -279,7 +284,7 @@ describe("stm32-fus: bootloader FUS extension (AN5185 §7)", () => {
         const replies = await link.commandStatuses(START_WS);
         const last = replies?.at(-1);
         expect(last, "GETSTATUS answered").to.not.equal(undefined);
-        if (board.emulated || last!.state === DfuState.dfuERROR) {
+        if (factoryKnown(board) || last!.state === DfuState.dfuERROR) {
           expect(last!.state, "START_WS without a stack: the request fails").to.equal(DfuState.dfuERROR);
           expect(last!.status, "with an error status").to.not.equal(DfuStatus.OK);
         } else {

@@ -2,14 +2,17 @@ import * as chai from "chai";
 import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { type FusClient, FusClientError, fusTraceChai } from "../../harness/clients/fus/index.js";
-import { customerTestKey } from "../../harness/devices/stm32/fus/test-keys.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { skipWithReason } from "../../harness/report/skip.js";
-import type { Board } from "../../harness/rig/board.js";
-import { irreversibleGuard, irreversibleRefusal } from "../../harness/rig/interlock.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import {
+  type Board,
+  covers,
+  customerTestKey,
+  flashChai,
+  forEachBoard,
+  getRig,
+  irreversibleGuard,
+  irreversibleRefusal,
+  skipWithReason,
+} from "../../harness/index.js";
 import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
 
 use(flashChai);

@@ -1,21 +1,20 @@
-import { expect } from "chai";
 import {
   DfuFusLink,
   FusClient,
   type FusClientOptions,
   UsartFusLink,
 } from "../../harness/clients/fus/index.js";
-import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
-import { Stm32Device } from "../../harness/devices/stm32/device.js";
-import { emulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
-import { factoryNv } from "../../harness/devices/stm32/fus/cpu2.js";
-import { OB } from "../../harness/devices/stm32/option-bytes.js";
-import { skipWithReason } from "../../harness/report/skip.js";
-import type { Board, Capability } from "../../harness/rig/board.js";
-import { usbFilterOf } from "../../harness/rig/locate.js";
-import type { BoardNeed } from "../../harness/rig/select.js";
-import { openUsartLink } from "../../harness/rig/usart-link.js";
-import { WebUsbBus } from "../../harness/transport/usb.js";
+import {
+  type Board,
+  type BoardNeed,
+  type Capability,
+  inspectIf,
+  openUsartLink,
+  type Stm32Inspect,
+  skipWithReason,
+  usbBusOf,
+  usbFilterOf,
+} from "../../harness/index.js";
 
 export type Transport = "usb-dfu" | "usart";
 export const TRANSPORTS: readonly Transport[] = ["usb-dfu", "usart"];
@@ -55,45 +54,42 @@ export async function requireTransport(
  * with images the suites do not carry.
  */
 export async function requireExpendable(ctx: Mocha.Context, board: Board, what: string): Promise<void> {
-  if (!board.emulator && !board.capabilities.has("sacrificial"))
+  if (!board.strategy.restores.includes("fus") && !board.capabilities.has("sacrificial"))
     await skipWith(ctx, board, `${what} changes a lab board for good; the rig does not mark it sacrificial`);
 }
 
-export function wb55(board: Board): Stm32Device | undefined {
-  return board.emulator instanceof Stm32Device ? board.emulator : undefined;
-}
-
-/** The emulator, for checks only an emulator allows (flash contents, CPU2 mode). */
-export function emulated(board: Board): Stm32Device {
-  const dev = wb55(board);
-  expect(dev, `board ${board.id} is not an emulated STM32WB`).to.be.instanceOf(Stm32Device);
-  return dev!;
+/** White-box view of an emulated WB55 (flash contents, CPU2), or undefined on a lab board. */
+export function wb55(board: Board): Stm32Inspect | undefined {
+  return inspectIf(board, "stm32");
 }
 
 /**
- * Emulated boards: blank user flash, factory option bytes and FUS (a stack installed and
- * running, or none), BOOT0 high, powered into the ROM. Lab boards: bootloader + power cycle
- * (their FUS state is whatever it is; suites bring it to a known one through FUS itself).
+ * The white-box view, for tests whose BoardNeed asks for `inspect` (a lab board is then
+ * skipped with the reason before the test runs).
+ */
+export function inspected(board: Board): Stm32Inspect {
+  const view = wb55(board);
+  if (!view) throw new Error(`board ${board.id} was selected without the inspect capability`);
+  return view;
+}
+
+/**
+ * The board's strategy: emulated boards get blank user flash, factory option bytes and FUS
+ * (a stack installed and running, or none), BOOT0 high, powered into the ROM. Lab boards:
+ * bootloader + power cycle (their FUS state is whatever it is; suites bring it to a known
+ * one through FUS itself).
  */
 export async function factoryReset(board: Board, opts: { stack?: boolean } = {}): Promise<void> {
-  const dev = wb55(board);
-  if (!dev) {
-    await board.boot?.bootloader();
-    await board.power.cycle();
-    return;
-  }
-  await dev.power.off();
-  const blank = new Stm32Chip(dev.profile, dev.seed);
-  dev.chip.flash.restore(blank.flash.snapshot());
-  dev.chip.optionBytes.store(blank.optionBytes.raw);
-  const withStack = opts.stack ?? true;
-  if (!withStack) {
-    dev.chip.optionBytes.setWord(OB.SFSA, (dev.chip.optionBytes.storedWord(OB.SFSA) & ~0xff) | 0xf4);
-    dev.chip.optionBytes.setWord(OB.SBRV, 0x3d800);
-  }
-  dev.fus!.nv = factoryNv(withStack, dev.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
-  dev.boot0 = true;
-  await dev.power.on();
+  await board.strategy.factoryReset(opts);
+}
+
+/**
+ * Whether {@link factoryReset} leaves the board in the documented factory state (user flash
+ * blank, FUS with the stack running): where the board's strategy restores flash and FUS (an
+ * emulator). A lab board's state after it is whatever the board held.
+ */
+export function factoryKnown(board: Board): boolean {
+  return board.strategy.restores.includes("fus") && board.strategy.restores.includes("flash");
 }
 
 /** A FusClient on the board's `transport` (emulated bus or the host's USB; the rig's serial link). */
@@ -103,7 +99,7 @@ export async function openFus(
   opts: FusClientOptions = {},
 ): Promise<FusClient> {
   if (transport === "usb-dfu") {
-    const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
+    const bus = usbBusOf(board);
     const filter = usbFilterOf(board, ROM_USB);
     return new FusClient(
       await DfuFusLink.connect(bus, filter, { clock: board.clock, enumerateTimeoutMs: 5000 }),

@@ -2,12 +2,9 @@ import * as chai from "chai";
 import { expect, use } from "chai";
 import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js";
 import { fusTraceChai } from "../../harness/clients/fus/index.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
-import { emulated, factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
 
 use(flashChai);
 
@@ -139,7 +136,8 @@ describe("stm32-fus: full flows", () => {
           const old = buildFusImage({ kind: "fus", version: v(1, 2, 0), sectors: 6, label: "fus-1.2.0" });
           const e = await client.fwUpgrade(old).catch((x: unknown) => x);
           expect((e as { fusError?: string }).fusError).to.equal("FW_ROLLBACK_ERROR");
-          if (board.emulated) expect(emulated(board).fus!.nv.fusVersion >>> 8).to.equal(0x020200);
+          const dev = wb55(board);
+          if (dev) expect(dev.fus!.nv.fusVersion >>> 8).to.equal(0x020200);
           await client.link.close();
         });
       });

@@ -1,8 +1,6 @@
 import { expect } from "chai";
 import { STACK_1 } from "../../fixtures/fus/build.js";
-import { covers } from "../../harness/report/clause.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import { covers, forEachBoard, getRig } from "../../harness/index.js";
 import { factoryReset, need, openFus, TRANSPORTS } from "./fixture.js";
 import { fusPowerCutSweep } from "./sweep.js";
 
@@ -45,8 +43,8 @@ describe("stm32-fus: power interruption", () => {
     });
   }
 
-  // Every internal FUS flash operation (emulator only), over USB DFU.
-  forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults"), (board) => {
+  // Every internal FUS flash operation (emulator only: cuts placed and checked from inside), over USB DFU.
+  forEachBoard(rig, need("usb-dfu", "power-cut", "flash-faults", "inspect"), (board) => {
     for (const scenario of ["install", "upgrade", "fus-upgrade"] as const)
       for (const torn of [false, true]) {
         covers(

@@ -1,11 +1,9 @@
 import { expect } from "chai";
 import { buildFusImage, STACK_1, v } from "../../fixtures/fus/build.js";
 import type { FusClient, FusTraceEntry } from "../../harness/clients/fus/index.js";
+import { covers, forEachBoard, getRig } from "../../harness/index.js";
 import { fusStateName } from "../../harness/protocol/fus/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
-import { factoryReset, needFus, openFus, requireTransport, TRANSPORTS } from "./fixture.js";
+import { factoryKnown, factoryReset, needFus, openFus, requireTransport, TRANSPORTS } from "./fixture.js";
 
 /**
  * AN5185 Table 10: every state byte FUS_GET_STATE returns along a documented sequence
@@ -62,7 +60,7 @@ describe("stm32-fus: FUS state values (AN5185 Table 10)", () => {
 
         await phase("activation", () => client.startFus());
         const firstAnswer = states(client)[0]!;
-        if (board.emulated)
+        if (factoryKnown(board))
           expect(
             [firstAnswer.state, firstAnswer.error],
             "the stack answers FUS_STATE_ERROR / NOT_RUNNING",
@@ -70,7 +68,7 @@ describe("stm32-fus: FUS state values (AN5185 Table 10)", () => {
         expect(seen("activation").at(-1), "FUS active: idle").to.equal("FUS_STATE_IDLE");
 
         // A lab board without a stack has nothing to delete; one not sacrificial keeps its stack.
-        const expendable = board.emulated || board.capabilities.has("sacrificial");
+        const expendable = factoryKnown(board) || board.capabilities.has("sacrificial");
         if (expendable && (await client.readDeviceInfo()).stackInstalled) {
           await phase("delete", () => client.fwDelete());
           // Over USART the resync before each request can outlast the short phase before FUS's

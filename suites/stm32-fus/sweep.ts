@@ -8,9 +8,9 @@
 import { expect } from "chai";
 import { buildFusImage, v } from "../../fixtures/fus/build.js";
 import type { FusClient } from "../../harness/clients/fus/index.js";
+import type { Board } from "../../harness/index.js";
 import { decodeVersion } from "../../harness/protocol/fus/index.js";
-import type { Board } from "../../harness/rig/board.js";
-import { emulated, factoryReset, openFus, type Transport } from "./fixture.js";
+import { factoryReset, inspected, openFus, type Transport } from "./fixture.js";
 
 export type FusScenario = "install" | "upgrade" | "fus-upgrade";
 
@@ -61,7 +61,7 @@ export async function fusPowerCutSweep(
     sectors?: number;
   } = {},
 ): Promise<FusSweepResult> {
-  const dev = emulated(board);
+  const dev = inspected(board);
   const t0 = board.clock.now();
   const sectors = opts.sectors ?? 4;
   const ref = await prepare(board, transport, scenario, sectors);

@@ -1,12 +1,14 @@
 import { expect, use } from "chai";
 import { NackError } from "../../harness/clients/stm32-usart/index.js";
-import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
+import {
+  covers,
+  flashChai,
+  forEachBoard,
+  getRig,
+  profileForFamily,
+  skipWithReason,
+} from "../../harness/index.js";
 import { Command, stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { skipWithReason } from "../../harness/report/skip.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import {
   appImage,
   FLASH,
@@ -110,11 +112,10 @@ describe("stm32-usart: command set", () => {
         await link.close();
       };
       await check(undefined);
-      if (board.emulator) {
+      const dev = stm32(board);
+      if (dev) {
         await withUsartPersonality(board, { getChecksum: true }, () => check(true));
-        expect(stm32(board).events.some((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.equal(
-          true,
-        );
+        expect(dev.events.some((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.equal(true);
       }
     });
   });

@@ -1,11 +1,14 @@
 import { expect, use } from "chai";
 import { NackError, UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
-import { usartRom } from "../../harness/devices/stm32/usart/port.js";
+import {
+  covers,
+  flashChai,
+  forEachBoard,
+  getRig,
+  requireInspect,
+  skipWithReason,
+} from "../../harness/index.js";
 import { commandFrame, encodeWriteData, u32Frame } from "../../harness/protocol/stm32-usart/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { appImage, FLASH, factoryReset, open, rejection, stm32, USART, update } from "./fixture.js";
 
 use(flashChai);
@@ -34,9 +37,14 @@ describe("stm32-usart: error injection", () => {
   });
 
   forEachBoard(rig, USART, (board) => {
-    // Option-byte changes are reversible on an emulator; a lab board must be marked sacrificial.
-    beforeEach(function () {
-      if (!board.emulator && !board.capabilities.has("sacrificial")) this.skip();
+    // Option-byte changes are undone by a factory reset that restores option bytes (an
+    // emulator's); a lab board must be marked sacrificial.
+    beforeEach(async function () {
+      if (!board.strategy.restores.includes("option-bytes") && !board.capabilities.has("sacrificial"))
+        await skipWithReason(
+          this,
+          `${board.id}: write protection and readout protection change the option bytes for good; the rig does not mark the board sacrificial`,
+        );
     });
 
     covers(
@@ -79,7 +87,8 @@ describe("stm32-usart: error injection", () => {
       // ACK, second ACK once the option bytes are written, then the part resets (the client resyncs).
       await client.readoutProtect();
       expect(resets, "one reset after Readout Protect").to.equal(1);
-      if (board.emulator) expect(stm32(board).chip.rdpLevel).to.equal(1);
+      const dev = stm32(board);
+      if (dev) expect(dev.chip.rdpLevel).to.equal(1);
       // Get, Get Version and Get ID are not among the commands AN3155 refuses under RDP.
       expect(await client.probe(), "probe under RDP").to.deep.equal(before);
       const refused = await rejection(client.readMemory(FLASH, 16));
@@ -87,17 +96,17 @@ describe("stm32-usart: error injection", () => {
       expect(await rejection(client.write(FLASH + 8192, new Uint8Array(8)))).to.be.instanceOf(NackError);
       await client.readoutUnprotect();
       expect(await client.read(FLASH, 8192)).to.equalBytes(new Uint8Array(8192).fill(0xff));
-      if (board.emulator) expect(stm32(board).chip.rdpLevel).to.equal(0);
+      if (dev) expect(dev.chip.rdpLevel).to.equal(0);
       await link.close();
     });
   });
 
   forEachBoard(rig, { ...USART, capabilities: ["usart", "flash-faults"] }, (board) => {
     covers("AN3155: XOR checksum of every multi-byte field", "stm32flash resync (0xFF 0x00 until NACK)");
-    it("a byte corrupted on the line NACKs that block only; after resync the update completes", async () => {
+    it("a byte corrupted on the line NACKs that block only; after resync the update completes", async function () {
+      const dev = await requireInspect(this, board, "stm32", "the byte is corrupted by the emulator's line");
       await factoryReset(board);
-      const dev = stm32(board);
-      const third = usartRom(dev).eventCount("usart.write") + 3;
+      const third = dev.usartEventCount("usart.write") + 3;
       dev.faults.add({
         where: { at: "event", event: "usart.write", occurrence: third },
         what: { do: "serial-corrupt" },

@@ -1,16 +1,17 @@
 import { expect, use } from "chai";
 import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
-import { Stm32Chip } from "../../harness/devices/stm32/chip.js";
-import { Stm32Device } from "../../harness/devices/stm32/device.js";
-import { profileForFamily } from "../../harness/devices/stm32/profiles.js";
-import { usartRom } from "../../harness/devices/stm32/usart/port.js";
-import type { UsartQuirks } from "../../harness/devices/stm32/usart/quirks.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import type { Board } from "../../harness/rig/board.js";
-import type { BoardNeed } from "../../harness/rig/select.js";
-import { openUsartLink } from "../../harness/rig/usart-link.js";
-import { Random } from "../../harness/sim/random.js";
-import type { ByteStream } from "../../harness/transport/byte-stream.js";
+import {
+  type Board,
+  type BoardNeed,
+  type ByteStream,
+  flashChai,
+  inspectIf,
+  openUsartLink,
+  profileForFamily,
+  Random,
+  type Stm32Inspect,
+  type UsartQuirks,
+} from "../../harness/index.js";
 
 use(flashChai);
 
@@ -21,10 +22,9 @@ export function pageSize(board: Board): number {
   return profileForFamily(board.family).flash.pageSize;
 }
 
-/** The emulator behind a board, for checks only an emulator allows (flash contents, cuts). */
-export function stm32(board: Board): Stm32Device {
-  expect(board.emulator, `board ${board.id} is not an emulated STM32`).to.be.instanceOf(Stm32Device);
-  return board.emulator as Stm32Device;
+/** White-box view of an emulated board (flash contents, cuts), or undefined on a lab board. */
+export function stm32(board: Board): Stm32Inspect | undefined {
+  return inspectIf(board, "stm32");
 }
 
 export interface Session {
@@ -41,21 +41,12 @@ export async function open(board: Board): Promise<Session> {
   return { client, link };
 }
 
-/** Emulated boards: factory memories, BOOT0 high, powered into the ROM bootloader. */
+/**
+ * Factory memories (where the board's strategy restores them: an emulator), BOOT0 high,
+ * powered into the ROM bootloader.
+ */
 export async function factoryReset(board: Board): Promise<void> {
-  if (!board.emulator) {
-    await board.boot?.bootloader();
-    await board.power.cycle();
-    return;
-  }
-  const dev = stm32(board);
-  await dev.power.off();
-  const blank = new Stm32Chip(dev.profile, dev.seed);
-  dev.chip.flash.restore(blank.flash.snapshot());
-  dev.chip.otp.restore(blank.otp.snapshot());
-  dev.chip.optionBytes.store(blank.optionBytes.raw);
-  dev.boot0 = true;
-  await dev.power.on();
+  await board.strategy.factoryReset();
 }
 
 /**
@@ -68,15 +59,8 @@ export async function withUsartPersonality<T>(
   quirks: Partial<UsartQuirks>,
   work: () => Promise<T>,
 ): Promise<T> {
-  if (!board.emulator) return work();
-  const current = usartRom(stm32(board)).quirks;
-  const saved = { ...current };
-  Object.assign(current, quirks);
-  try {
-    return await work();
-  } finally {
-    Object.assign(current, saved);
-  }
+  const dev = stm32(board);
+  return dev ? dev.withUsartQuirks(quirks, work) : work();
 }
 
 /** An application image: a valid vector table (SP in SRAM, Thumb reset handler) then seeded bytes. */

@@ -1,10 +1,15 @@
 import { expect } from "chai";
 import { UsartTimeoutError } from "../../harness/clients/stm32-usart/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { evidenceNote, expectFlash } from "../../harness/report/evidence.js";
-import { diffFlash, sectorMap } from "../../harness/report/flash-diff.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
+import {
+  covers,
+  diffFlash,
+  evidenceNote,
+  expectFlash,
+  forEachBoard,
+  getRig,
+  requireInspect,
+  sectorMap,
+} from "../../harness/index.js";
 import { appImage, FLASH, factoryReset, open, pageSize, rejection, stm32, USART, update } from "./fixture.js";
 
 /**
@@ -22,7 +27,7 @@ describe("stm32-usart: power interruption", () => {
       await factoryReset(board);
       const { client, link } = await open(board);
       const image = appImage(board, 16 * 1024, "cut-at-block");
-      const dev = board.emulator ? stm32(board) : undefined;
+      const dev = stm32(board);
       if (dev)
         expectFlash(dev.chip.flash, { address: FLASH, bytes: image }, "the image, after the second update");
       const k = 17;
@@ -47,9 +52,14 @@ describe("stm32-usart: power interruption", () => {
         "AN3155: Write Memory (0x31)",
         "AN3155: Extended Erase (0x44)",
       );
-      it(`a power cut before every flash operation of an update (${torn ? "torn" : "clean"}) is followed by a good second update`, async () => {
+      it(`a power cut before every flash operation of an update (${torn ? "torn" : "clean"}) is followed by a good second update`, async function () {
+        const dev = await requireInspect(
+          this,
+          board,
+          "stm32",
+          "cuts are placed before a flash operation by the emulator",
+        );
         await factoryReset(board);
-        const dev = stm32(board);
         const image = appImage(board, 2 * pageSize(board) + 1024, "sweep");
         const start = dev.chip.flash.counters.ops;
         const first = await open(board);

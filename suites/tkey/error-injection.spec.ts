@@ -1,5 +1,6 @@
 import { expect, use } from "chai";
 import { type TKeyClient, TKeyDigestError, TKeySilentError } from "../../harness/clients/tkey/index.js";
+import { covers, expectError, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import {
   appDigest,
   encodeFrame,
@@ -8,11 +9,6 @@ import {
   encodeNameVersionCmd,
   STATUS_BAD,
 } from "../../harness/protocol/tkey/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { expectError } from "../../harness/report/expect-error.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 use(flashChai);

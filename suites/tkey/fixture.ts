@@ -1,10 +1,13 @@
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
-import { TKeyDevice } from "../../harness/devices/tkey/index.js";
+import {
+  type Board,
+  inspectIf,
+  openTKeyLink,
+  Random,
+  requireInspect,
+  type TKeyInspect,
+} from "../../harness/index.js";
 import { APP_MAX_SIZE } from "../../harness/protocol/tkey/index.js";
-import { skipWithReason } from "../../harness/report/skip.js";
-import type { Board } from "../../harness/rig/board.js";
-import { openTKeyLink } from "../../harness/rig/tkey-link.js";
-import { Random } from "../../harness/sim/random.js";
 
 /** Clause names, as the qualification matrix lists them. */
 export const CLAUSES = {
@@ -20,9 +23,9 @@ export const CLAUSES = {
   power: "TKey firmware: every power-on starts the firmware (RAM app lost)",
 } as const;
 
-/** The emulator behind a TKey board, or undefined on a lab board. */
-export function emulatedTKey(board: Board): TKeyDevice | undefined {
-  return board.emulator instanceof TKeyDevice ? board.emulator : undefined;
+/** White-box view of an emulated TKey, or undefined on a lab board. */
+export function emulatedTKey(board: Board): TKeyInspect | undefined {
+  return inspectIf(board, "tkey");
 }
 
 /** The app size limit this board's firmware enforces. */
@@ -42,9 +45,9 @@ export async function connect(
   return new TKeyClient(await openTKeyLink(board), { clock: board.clock, timeouts });
 }
 
-/** Unplug and replug: the TKey starts in firmware mode, whatever it was doing. */
+/** Unplug and replug (the board's strategy): the TKey starts in firmware mode, whatever it was doing. */
 export async function replug(board: Board): Promise<TKeyClient> {
-  await board.power.cycle();
+  await board.strategy.transition("firmware");
   return await connect(board);
 }
 
@@ -55,11 +58,9 @@ export function appOf(board: Board, size: number): Uint8Array {
 }
 
 /**
- * The emulator behind the board, or skip the test with `reason` (recorded in the report)
+ * The white-box view of the board, or skip the test with `reason` (recorded in the report)
  * on a lab board, where the scenario needs a hook only an emulator has.
  */
-export async function emulatorOrSkip(ctx: Mocha.Context, board: Board, reason: string): Promise<TKeyDevice> {
-  const dev = emulatedTKey(board);
-  if (dev) return dev;
-  return skipWithReason(ctx, `${board.id}: ${reason}`);
+export async function emulatorOrSkip(ctx: Mocha.Context, board: Board, reason: string): Promise<TKeyInspect> {
+  return requireInspect(ctx, board, "tkey", reason);
 }

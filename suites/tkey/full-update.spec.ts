@@ -1,5 +1,6 @@
 import { expect, use } from "chai";
 import type { TKeyClient } from "../../harness/clients/tkey/index.js";
+import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import {
   appDigest,
   computeCdi,
@@ -7,10 +8,6 @@ import {
   udsBytes,
   ussFromSecret,
 } from "../../harness/protocol/tkey/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { flashChai } from "../../harness/report/flash-assert.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { appMaxSize, appOf, CLAUSES, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 use(flashChai);
@@ -43,7 +40,7 @@ describe("tkey: full app load", () => {
       expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
       expect(udi.reserved).to.equal(0);
       const dev = emulatedTKey(board);
-      if (dev) expect(udi.serial).to.equal(dev.tkeyIdentity.udiWords[1]);
+      if (dev) expect(udi.serial).to.equal(dev.identity.udiWords[1]);
     });
 
     for (const [label, size] of [
@@ -79,7 +76,7 @@ describe("tkey: full app load", () => {
         const app = appOf(board, 3000);
         const result = await client.loadApp(app, withUss ? { uss: ussFromSecret("tkey suite secret") } : {});
         const expected = computeCdi(dev.profile.cdi, {
-          uds: udsBytes(dev.tkeyIdentity.udsWords),
+          uds: udsBytes(dev.identity.udsWords),
           digest: appDigest(app),
           uss: result.uss?.field,
         });

@@ -1,10 +1,7 @@
 import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
+import { covers, expectError, forEachBoard, getRig } from "../../harness/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
-import { covers } from "../../harness/report/clause.js";
-import { expectError } from "../../harness/report/expect-error.js";
-import { getRig } from "../../harness/rig/rig.js";
-import { forEachBoard } from "../../harness/rig/suite.js";
 import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 /**

@@ -211,6 +211,17 @@ describe("report: results of a suite run", function () {
     expect(steps.map((st) => [st.name, st.status])).to.deep.equal([["power cycle 500", "passed"]]);
   });
 
+  it("records strategy calls as steps, the power calls they make nested inside", () => {
+    const tree = (steps: readonly RawStep[]): unknown[] =>
+      steps
+        .filter((st) => !st.attachments?.length)
+        .map((st) => (st.steps?.some((c) => !c.attachments?.length) ? [st.name, tree(st.steps)] : st.name));
+    expect(tree(rawByName("passes with strategy steps").steps)).to.deep.equal([
+      "strategy factoryReset image=16 bytes",
+      ["strategy transition app", ["power cycle"]],
+    ]);
+  });
+
   it("records client operations as nested steps through the one observer, retitled when they end", () => {
     const tree = (steps: readonly RawStep[]): unknown[] =>
       steps
@@ -283,7 +294,7 @@ describe("report: results of a suite run", function () {
 
   it("gives JUnit two failures, three errors, three skips and the matrix its clauses", () => {
     const xml = toJunitXml(results);
-    expect(xml).to.match(/<testsuites name="update-hil" tests="11" failures="2" errors="3" skipped="3"/);
+    expect(xml).to.match(/<testsuites name="update-hil" tests="12" failures="2" errors="3" skipped="3"/);
     expect(xml).to.include('type="infrastructure">InfrastructureError: uhubctl: hub 1-1 not found');
     const m = buildMatrix(
       {

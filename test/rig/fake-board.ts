@@ -1,5 +1,6 @@
 import type { Board, Capability, Family } from "../../harness/rig/board.js";
 import type { PowerControl, PowerState } from "../../harness/rig/controls.js";
+import { strategyFor } from "../../harness/rig/strategies/index.js";
 import { WallClock } from "../../harness/transport/clock.js";
 
 /** A power control that only remembers its state. */
@@ -41,7 +42,7 @@ export interface FakeBoardOptions {
 
 /** A plain Board for selection and label tests: no device behind it. */
 export function fakeBoard(options: FakeBoardOptions): Board {
-  return {
+  const board: Omit<Board, "strategy"> = {
     id: options.id,
     family: options.family,
     serial: options.serial,
@@ -55,4 +56,5 @@ export function fakeBoard(options: FakeBoardOptions): Board {
     emulator: undefined,
     seed: 0,
   };
+  return { ...board, strategy: strategyFor(board) };
 }

@@ -233,7 +233,7 @@ describe("rig files: loading and errors", () => {
     expect(problems(text)).to.deep.equal([
       `${FILE}:1 name: rig name must be lowercase letters, digits and '-', starting with a letter or digit`,
       `${FILE}:3 boards[0].id: must be lowercase letters, digits and '-', starting with a letter or digit`,
-      `${FILE}:5 boards[0].capabilities[1]: expected one of power-cut, fus, sacrificial, flash-faults, usart, usb-dfu, got string "teleport"`,
+      `${FILE}:5 boards[0].capabilities[1]: expected one of power-cut, fus, sacrificial, flash-faults, usart, usb-dfu, inspect, got string "teleport"`,
       `${FILE}:7 boards[0].power.backend: expected one of emulated, uhubctl, scpi, relay, gpio, command, manual, got string "usb-hub"`,
     ]);
   });
@@ -250,6 +250,12 @@ describe("rig files: loading and errors", () => {
     it("refuses flash-faults on a lab board", () => {
       expect(problems(yaml(...withLine(5, "    capabilities: [flash-faults]")))).to.deep.equal([
         `${FILE}:5 boards[0].capabilities[0]: flash-faults needs an emulated board: flash-level faults are injected by the emulator`,
+      ]);
+    });
+
+    it("refuses inspect on a lab board", () => {
+      expect(problems(yaml(...withLine(5, "    capabilities: [inspect]")))).to.deep.equal([
+        `${FILE}:5 boards[0].capabilities[0]: inspect needs an emulated board: white-box access to a lab board needs a debug probe`,
       ]);
     });
 

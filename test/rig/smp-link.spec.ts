@@ -217,7 +217,7 @@ describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, US
         11,
       );
       expect(result.pending).to.deep.equal([
-        "mcuboot: power interruption during MCUboot swaps skipped: rig 'pty-lab': board of family nrf52840 (nrf-pty) lacks capabilities power-cut, flash-faults",
+        "mcuboot: power interruption during MCUboot swaps skipped: rig 'pty-lab': board of family nrf52840 (nrf-pty) lacks capabilities power-cut, flash-faults, inspect",
       ]);
     } finally {
       await emulator.stop();
