@@ -78,17 +78,19 @@ describe("seams", () => {
       expect(CAPABILITIES).to.include.members([...RIG_FILE_CAPABILITIES]);
     });
 
-    it("refuses inspect in a rig file, naming the field", () => {
+    it("refuses inspect on a lab board in a rig file, naming the field", () => {
       const text = [
         "name: r",
         "boards:",
         "  - id: b",
-        "    family: sim-nor",
+        "    family: stm32l432",
+        "    serial: { port: /dev/ttyUSB0 }",
+        "    power: { backend: manual }",
         "    capabilities: [inspect]",
         "",
       ];
       expect(() => load.parseRigFile(text.join("\n"), "r.yaml")).to.throw(
-        /r\.yaml:5 boards\[0\]\.capabilities\[0\]: expected one of power-cut, .*usb-dfu, got string "inspect"/,
+        /r\.yaml:7 boards\[0\]\.capabilities\[0\]: inspect needs an emulated board/,
       );
     });
 
