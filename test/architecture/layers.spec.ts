@@ -37,8 +37,7 @@ const LAYERS: LayerTable = {
 
 const MOCHA_GLUE_IN_REPORT =
   "an entry point that loads the suites under Mocha; it closes report <-> rig and goes with rig/suite.ts to harness/mocha/";
-const RIG_REACHES_EMULATORS =
-  "the rig reaches into one family's emulator; to go through the device registry";
+const RIG_REACHES_EMULATORS = "the rig reaches into one family's emulator; to go through the device registry";
 
 /**
  * Arrows the table forbids that the code still has, each `from` file → a module or folder.

@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { expect } from "chai";
-import { projectRoot } from "../../harness/rig/load.js";
+import { readRawResults, runAllureFixture } from "./run-fixture.js";
 
 interface RawStep {
   name: string;
@@ -34,38 +31,8 @@ describe("report: failures that say where", function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "report-readable-"));
-    const mochaBin = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
-    await promisify(execFile)(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        mochaBin,
-        "--no-config",
-        "--reporter",
-        "allure-mocha",
-        "--reporter-option",
-        `resultsDir=${dir}`,
-        FIXTURE,
-      ],
-      {
-        cwd: projectRoot(),
-        env: {
-          ...process.env,
-          NO_COLOR: "1",
-          HIL_RIG: "",
-          HIL_FAULTS: "",
-          HIL_SEED: "",
-          HIL_REPRO_DIR: join(dir, "repro"),
-        },
-      },
-    ).catch((e: { code?: number }) => {
-      if (e.code !== 5) throw e; // five tests fail on purpose
-    });
-    const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
-    raw = await Promise.all(
-      files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult),
-    );
+    await runAllureFixture(FIXTURE, dir, { failing: 5 }); // five tests fail on purpose
+    raw = await readRawResults<RawResult>(dir);
   });
 
   after(async () => {

@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { CategoryRule } from "@allurereport/core-api";
 import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
@@ -12,7 +9,7 @@ import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
 import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
 import { acquireLease, type Lease } from "../../harness/rig/lease.js";
-import { projectRoot } from "../../harness/rig/load.js";
+import { readRawResults, runAllureFixture } from "./run-fixture.js";
 
 interface RawStep {
   name: string;
@@ -48,40 +45,15 @@ describe("report: results of a suite run", function () {
     dir = await mkdtemp(join(tmpdir(), "report-suite-"));
     // Another run holds nor-held for the whole child run.
     held = await acquireLease("nor-held", { dir: join(dir, "leases"), owner: "another run" });
-    const mochaBin = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
-    await promisify(execFile)(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        mochaBin,
-        "--no-config",
-        "--reporter",
-        "allure-mocha",
-        "--reporter-option",
-        `resultsDir=${dir}`,
-        FIXTURE,
-      ],
-      {
-        cwd: projectRoot(),
-        env: {
-          ...process.env,
-          NO_COLOR: "1",
-          HIL_RIG: "",
-          HIL_FAULTS: "",
-          HIL_SEED: "",
-          HIL_REPRO_DIR: join(dir, "repro"),
-          HIL_QUARANTINE: JSON.stringify({ "nor-lab": "uhubctl: hub 1-1 not found" }),
-          HIL_LEASE_DIR: join(dir, "leases"),
-          HIL_LEASE_TIMEOUT_MS: "0",
-        },
+    await runAllureFixture(FIXTURE, dir, {
+      failing: 5, // five tests fail on purpose
+      env: {
+        HIL_QUARANTINE: JSON.stringify({ "nor-lab": "uhubctl: hub 1-1 not found" }),
+        HIL_LEASE_DIR: join(dir, "leases"),
+        HIL_LEASE_TIMEOUT_MS: "0",
       },
-    ).catch((e: { code?: number }) => {
-      if (e.code !== 5) throw e; // five tests fail on purpose
     });
-    const files = (await readdir(dir)).filter((f) => f.endsWith("-result.json"));
-    const read = () =>
-      Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as RawResult));
+    const read = () => readRawResults<RawResult>(dir);
     written = await read();
     // What `hil report` does first: statuses from the categories, skip reasons as messages.
     await settleResults(dir);
