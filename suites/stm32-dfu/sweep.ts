@@ -12,6 +12,7 @@ import {
   evidenceNote,
   expectFlash,
   type FlashSnapshot,
+  flashOpCut,
   type SweepResult,
   sectorMap,
   sweep,
@@ -90,7 +91,7 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
       client = await connect(board);
       if (opts.cut.kind === "flash-op") {
         if (!dev) throw new Error("flash-op cuts need an emulated board");
-        dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn });
+        flashOpCut(dev.chip.flash, torn)(n);
       } else {
         // The client's block event is where a lab rig's power backend cuts, too.
         client.events.on("block", (e) => {

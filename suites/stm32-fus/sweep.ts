@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { buildFusImage, v } from "../../fixtures/fus/build.js";
 import type { FusClient } from "../../harness/clients/fus/index.js";
-import { type Board, type SweepResult, sweep } from "../../harness/index.js";
+import { type Board, flashOpCut, type SweepResult, sweep } from "../../harness/index.js";
 import { decodeVersion } from "../../harness/protocol/fus/index.js";
 import { factoryReset, inspected, openFus, type Transport } from "./fixture.js";
 
@@ -76,7 +76,7 @@ export async function fusPowerCutSweep(
     run: async (n) => {
       const prepared = await prepare(board, transport, scenario, sectors);
       image = prepared.image;
-      dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.torn });
+      flashOpCut(dev.chip.flash, opts.torn)(n);
       await operate(prepared.client, image, prepared.address).catch(() => {});
       dev.chip.flash.disarmCut();
       await prepared.client.link.close();
