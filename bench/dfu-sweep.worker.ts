@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadRigFileSync } from "../harness/rig/load.js";
 import { buildRig } from "../harness/rig/rig.js";
+import { shareOf } from "../harness/sim/sweep.js";
 import { powerCutSweep } from "../suites/stm32-dfu/sweep.js";
 
 const { share, shares, imageSize } = workerData as { share: number; shares: number; imageSize: number };
@@ -15,6 +16,6 @@ if (!board) throw new Error("rigs/emulated.yaml has no stm32l432 board");
 const r = await powerCutSweep(board, {
   imageSize,
   cut: { kind: "flash-op", torn: false },
-  only: (n) => n % shares === share,
+  points: (total) => shareOf(total, share, shares),
 });
 parentPort?.postMessage({ points: r.points, failures: r.failures, deviceMs: r.deviceMs });

@@ -37,5 +37,15 @@ export type { BoardState, FactoryOptions, Restorable, Strategy } from "./seams/s
 export type { FaultWhere } from "./sim/faults.js";
 export type { FlashSnapshot } from "./sim/flash.js";
 export { Random } from "./sim/random.js";
+export {
+  type CuttableFlash,
+  everyPoint,
+  flashOpCut,
+  type SweepOutcome,
+  type SweepResult,
+  type SweepSpec,
+  shareOf,
+  sweep,
+} from "./sim/sweep.js";
 export type { ByteStream } from "./transport/byte-stream.js";
 export type { UsbBus, UsbFilter } from "./transport/usb.js";

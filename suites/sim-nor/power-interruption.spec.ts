@@ -1,5 +1,5 @@
 import { expect, use } from "chai";
-import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
+import { covers, flashChai, flashOpCut, forEachBoard, getRig, sweep } from "../../harness/index.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
 
 use(flashChai);
@@ -47,28 +47,34 @@ describe("sim-nor: power interruption during an A/B install", () => {
           await dev.power.off();
           const staged = dev.flash.snapshot();
 
-          // Count the operations of an uninterrupted install from the same state.
           const start = dev.flash.counters.ops;
-          await dev.power.on();
-          const installOps = dev.flash.counters.ops - start;
-          expect(installOps, "a clean install erases and programs").to.be.above(12);
-
-          const failures: string[] = [];
-          for (let n = 1; n <= installOps; n++) {
-            await dev.power.off();
-            dev.flash.restore(staged);
-            dev.flash.armCut(start + n, { torn });
-            await dev.power.on(); // the install runs and is cut at operation n
-            expect(dev.state, `cut before op ${n}`).to.equal("off");
-            await dev.power.on(); // the next boot resumes it
-            const primaryOk = equal(slot(dev, "primary", v2.length), v2);
-            const secondaryOk = equal(slot(dev, "secondary", v1.length), v1);
-            if (dev.runningVersion !== 2 || !primaryOk || !secondaryOk)
-              failures.push(
-                `cut before op ${n}: running ${dev.runningVersion ?? "nothing"} (${dev.state}), primary ${primaryOk ? "v2" : "corrupt"}, secondary ${secondaryOk ? "v1" : "corrupt"}`,
-              );
-          }
-          expect(failures, `${failures.length} of ${installOps} cut points failed`).to.deep.equal([]);
+          const { failures, total } = await sweep({
+            // Count the operations of an uninterrupted install from the same state.
+            count: async () => {
+              await dev.power.on();
+              const installOps = dev.flash.counters.ops - start;
+              expect(installOps, "a clean install erases and programs").to.be.above(12);
+              return installOps;
+            },
+            label: (n) => `cut before op ${n}`,
+            run: async (n) => {
+              await dev.power.off();
+              dev.flash.restore(staged);
+              dev.flash.armCut(start + n, { torn });
+              await dev.power.on(); // the install runs and is cut at operation n
+            },
+            check: async (_n, _total, thrown) => {
+              if (thrown) throw thrown;
+              expect(dev.state, "the cut stops the boot").to.equal("off");
+              await dev.power.on(); // the next boot resumes it
+              const primaryOk = equal(slot(dev, "primary", v2.length), v2);
+              const secondaryOk = equal(slot(dev, "secondary", v1.length), v1);
+              if (dev.runningVersion !== 2 || !primaryOk || !secondaryOk)
+                return `running ${dev.runningVersion ?? "nothing"} (${dev.state}), primary ${primaryOk ? "v2" : "corrupt"}, secondary ${secondaryOk ? "v1" : "corrupt"}`;
+              return undefined;
+            },
+          });
+          expect(failures, `${failures.length} of ${total} cut points failed`).to.deep.equal([]);
         });
       }
 
@@ -80,21 +86,29 @@ describe("sim-nor: power interruption during an A/B install", () => {
         await dev.power.on();
         const before = dev.flash.snapshot();
         const start = dev.flash.counters.ops;
-        await dev.stage(v2);
-        const stageOps = dev.flash.counters.ops - start;
-        for (let n = 1; n <= stageOps; n++) {
-          await dev.power.off();
-          dev.flash.restore(before);
-          await dev.power.on();
-          dev.flash.armCut(dev.flash.counters.ops + n, { torn: true });
-          const err = await dev.stage(v2).catch((e: Error) => e);
-          expect(err, `cut before staging op ${n}`)
-            .to.be.instanceOf(Error)
-            .with.property("name", "PowerLostError");
-          await dev.power.on();
-          expect(dev.runningVersion, `after a cut before staging op ${n}`).to.equal(1);
-          expect(equal(slot(dev, "primary", v1.length), v1), `primary after cut ${n}`).to.equal(true);
-        }
+        const cutBefore = flashOpCut(dev.flash, true);
+        const { failures } = await sweep({
+          count: async () => {
+            await dev.stage(v2);
+            return dev.flash.counters.ops - start;
+          },
+          label: (n) => `cut before staging op ${n}`,
+          run: async (n) => {
+            await dev.power.off();
+            dev.flash.restore(before);
+            await dev.power.on();
+            cutBefore(n);
+            await dev.stage(v2);
+          },
+          check: async (_n, _total, thrown) => {
+            expect(thrown, "the cut").to.be.instanceOf(Error).with.property("name", "PowerLostError");
+            await dev.power.on();
+            expect(dev.runningVersion, "the running image after the cut").to.equal(1);
+            expect(equal(slot(dev, "primary", v1.length), v1), "primary after the cut").to.equal(true);
+            return undefined;
+          },
+        });
+        expect(failures).to.deep.equal([]);
       });
     },
   );

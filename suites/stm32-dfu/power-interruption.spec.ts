@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { covers, forEachBoard, getRig } from "../../harness/index.js";
+import { covers, everyPoint, forEachBoard, getRig } from "../../harness/index.js";
 import { DFU_FAMILIES } from "./fixture.js";
 import { powerCutSweep } from "./sweep.js";
 
@@ -17,9 +17,13 @@ describe("stm32-dfu: power interruption during an update", () => {
   forEachBoard(rig, { family: [...DFU_FAMILIES], capabilities: ["usb-dfu", "power-cut"] }, (board) => {
     covers(CLAUSE);
     it("a cut after any DNLOAD block recovers with a second full update", async () => {
-      const sample = (k: number, total: number) =>
-        board.emulated || k === 1 || k === total || k === total >> 1;
-      const r = await powerCutSweep(board, { imageSize: IMAGE, cut: { kind: "dnload-block" }, only: sample });
+      const sample = (total: number) =>
+        [...everyPoint(total)].filter((k) => board.emulated || k === 1 || k === total || k === total >> 1);
+      const r = await powerCutSweep(board, {
+        imageSize: IMAGE,
+        cut: { kind: "dnload-block" },
+        points: sample,
+      });
       expect(r.points).to.be.above(2);
       expect(r.failures, `${r.failures.length} of ${r.points} cut points failed`).to.deep.equal([]);
     });

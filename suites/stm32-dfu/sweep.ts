@@ -7,7 +7,16 @@
 import { expect } from "chai";
 import type { DfuClient } from "../../harness/clients/dfu/index.js";
 import { DfuError } from "../../harness/clients/dfu/index.js";
-import { type Board, evidenceNote, expectFlash, sectorMap } from "../../harness/index.js";
+import {
+  type Board,
+  evidenceNote,
+  expectFlash,
+  type FlashSnapshot,
+  flashOpCut,
+  type SweepResult,
+  sectorMap,
+  sweep,
+} from "../../harness/index.js";
 import {
   appFilter,
   appImage,
@@ -21,24 +30,14 @@ import {
 
 export type CutAt = { kind: "flash-op"; torn: boolean } | { kind: "dnload-block" };
 
-export interface SweepResult {
-  /** Cut points tried. */
-  points: number;
-  /** One line per cut point that did not recover as documented. */
-  failures: string[];
-  /** After each cut and power-on (BOOT0 low): what ran. */
-  outcomes: Record<string, number>;
-  /** Device (virtual) milliseconds the whole sweep took. */
-  deviceMs: number;
-}
-
 export interface SweepOptions {
   imageSize: number;
   cut: CutAt;
-  /** Cut points to try (default: every one). Lab rigs pass a sample. */
-  only?: (point: number, total: number) => boolean;
+  /** Cut points to try (default: every one, 1..total). Lab rigs pass a sample, a bench worker its share. */
+  points?: (total: number) => Iterable<number>;
 }
 
+/** `outcomes`: after each cut and power-on (BOOT0 low), what ran. */
 export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<SweepResult> {
   const p = profile(board);
   const base = p.flash.base;
@@ -46,83 +45,91 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
   const v2 = appImage(board, opts.imageSize, "sweep-v2");
   const image = asFile("bin", base, v2);
   const dev = stm32(board);
-  const t0 = board.clock.now();
-
-  // A clean update from the old application: the reference, and the count of cut points.
-  await startInBootloader(board, v1);
-  const start = dev?.chip.flash.snapshot();
-  let client = await connect(board);
-  let blocks = 0;
-  client.events.on("block", () => blocks++);
-  const opsBefore = dev?.chip.flash.counters.ops ?? 0;
-  await client.download(image);
-  const total = opts.cut.kind === "flash-op" ? (dev?.chip.flash.counters.ops ?? 0) - opsBefore : blocks;
-  const reference = dev?.chip.flash.peek(base, dev.chip.flash.size);
-  if (dev) expectFlash(dev.chip.flash, { address: base, bytes: v2 }, "the new application (v2)");
+  const torn = opts.cut.kind === "flash-op" && opts.cut.torn;
+  let start: FlashSnapshot | undefined;
+  let reference: Uint8Array | undefined;
+  let client: DfuClient;
+  /** How the interrupted download ended (what `run` throws before it is a failure of its own). */
+  let err: unknown;
   // Per cut point, what each page of the image range holds: O old, N new, . erased, x other.
   const mapOf = () =>
     dev
       ? ` [${sectorMap(dev.chip.flash, { address: base, length: v2.length }, { O: { address: base, bytes: v1 }, N: { address: base, bytes: v2 } })}]`
       : "";
-  expect(total, "a clean update has cut points").to.be.above(0);
+  const label = (n: number) =>
+    opts.cut.kind === "flash-op" ? `flash op ${n}${torn ? " (torn)" : ""}` : `DNLOAD block ${n}`;
 
-  const failures: string[] = [];
-  const outcomes: Record<string, number> = {};
-  let points = 0;
-  for (let n = 1; n <= total; n++) {
-    if (opts.only && !opts.only(n, total)) continue;
-    points++;
-    const where =
-      opts.cut.kind === "flash-op" ? `flash op ${n}${opts.cut.torn ? " (torn)" : ""}` : `DNLOAD block ${n}`;
-    // Back to the state before the update, in the bootloader.
-    if (dev && start) {
-      await dev.power.off();
-      dev.chip.flash.restore(start);
-      await board.boot?.bootloader();
-      await dev.power.on();
-    } else {
+  return sweep({
+    clock: board.clock,
+    // A clean update from the old application: the reference, and the count of cut points.
+    count: async () => {
       await startInBootloader(board, v1);
-    }
-    client = await connect(board);
-    if (opts.cut.kind === "flash-op") {
-      if (!dev) throw new Error("flash-op cuts need an emulated board");
-      dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.cut.torn });
-    } else {
-      // The client's block event is where a lab rig's power backend cuts, too.
-      client.events.on("block", (e) => {
-        if (e.index === n) void board.power.off();
-      });
-    }
-    const err = await client.download(image).catch((e: unknown) => e);
-    // A cut after the last block comes after the download finished: nothing to interrupt.
-    const finished = err === undefined && opts.cut.kind === "dnload-block" && n === total;
-    if (
-      !finished &&
-      (!(err instanceof DfuError) || !["disconnected", "timeout", "stale"].includes(err.kind))
-    ) {
-      failures.push(`${where}: the interrupted update ended with ${String(err)}`);
-      continue;
-    }
-    // Power on as the product would: BOOT0 low, the boot configuration decides.
-    await board.power.off();
-    await board.boot?.application();
-    await board.power.on();
-    const ran = dev ? dev.state.replace(/ at 0x[0-9a-f]+/, "") : "lab";
-    const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
-    const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
-    outcomes[key] = (outcomes[key] ?? 0) + 1;
-    const map = mapOf();
-    evidenceNote("flash after each cut (O old, N new, . erased, x other)", `${where}:${map} → ${key}`);
-    // Only a torn operation may leave a vector table that is neither blank nor valid.
-    const torn = opts.cut.kind === "flash-op" && opts.cut.torn;
-    if (dev && key === "halted" && !torn)
-      failures.push(`${where}: after power-on the core is ${dev.state}${map}`);
-
-    // Recovery: BOOT0 back to the bootloader, a second full update, byte-exact, and it runs.
-    const problem = await recover(board, client, image, reference).catch((e: unknown) => String(e));
-    if (problem) failures.push(`${where}: ${problem}`);
-  }
-  return { points, failures, outcomes, deviceMs: board.clock.now() - t0 };
+      start = dev?.chip.flash.snapshot();
+      client = await connect(board);
+      let blocks = 0;
+      client.events.on("block", () => blocks++);
+      const opsBefore = dev?.chip.flash.counters.ops ?? 0;
+      await client.download(image);
+      const total = opts.cut.kind === "flash-op" ? (dev?.chip.flash.counters.ops ?? 0) - opsBefore : blocks;
+      reference = dev?.chip.flash.peek(base, dev.chip.flash.size);
+      if (dev) expectFlash(dev.chip.flash, { address: base, bytes: v2 }, "the new application (v2)");
+      expect(total, "a clean update has cut points").to.be.above(0);
+      return total;
+    },
+    points: opts.points,
+    label,
+    run: async (n) => {
+      // Back to the state before the update, in the bootloader.
+      if (dev && start) {
+        await dev.power.off();
+        dev.chip.flash.restore(start);
+        await board.boot?.bootloader();
+        await dev.power.on();
+      } else {
+        await startInBootloader(board, v1);
+      }
+      client = await connect(board);
+      if (opts.cut.kind === "flash-op") {
+        if (!dev) throw new Error("flash-op cuts need an emulated board");
+        flashOpCut(dev.chip.flash, torn)(n);
+      } else {
+        // The client's block event is where a lab rig's power backend cuts, too.
+        client.events.on("block", (e) => {
+          if (e.index === n) void board.power.off();
+        });
+      }
+      err = await client.download(image).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    },
+    check: async (n, total, thrown) => {
+      if (thrown) throw thrown;
+      // A cut after the last block comes after the download finished: nothing to interrupt.
+      const finished = err === undefined && opts.cut.kind === "dnload-block" && n === total;
+      if (
+        !finished &&
+        (!(err instanceof DfuError) || !["disconnected", "timeout", "stale"].includes(err.kind))
+      )
+        return `the interrupted update ended with ${String(err)}`;
+      // Power on as the product would: BOOT0 low, the boot configuration decides.
+      await board.power.off();
+      await board.boot?.application();
+      await board.power.on();
+      const ran = dev ? dev.state.replace(/ at 0x[0-9a-f]+/, "") : "lab";
+      const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
+      const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
+      const map = mapOf();
+      evidenceNote("flash after each cut (O old, N new, . erased, x other)", `${label(n)}:${map} → ${key}`);
+      const problems: string[] = [];
+      // Only a torn operation may leave a vector table that is neither blank nor valid.
+      if (dev && key === "halted" && !torn) problems.push(`after power-on the core is ${dev.state}${map}`);
+      // Recovery: BOOT0 back to the bootloader, a second full update, byte-exact, and it runs.
+      const problem = await recover(board, client, image, reference).catch((e: unknown) => String(e));
+      if (problem) problems.push(problem);
+      return { outcome: key, problem: problems };
+    },
+  });
 }
 
 async function recover(

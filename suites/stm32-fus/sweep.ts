@@ -8,19 +8,14 @@
 import { expect } from "chai";
 import { buildFusImage, v } from "../../fixtures/fus/build.js";
 import type { FusClient } from "../../harness/clients/fus/index.js";
-import type { Board } from "../../harness/index.js";
+import { type Board, flashOpCut, type SweepResult, sweep } from "../../harness/index.js";
 import { decodeVersion } from "../../harness/protocol/fus/index.js";
 import { factoryReset, inspected, openFus, type Transport } from "./fixture.js";
 
 export type FusScenario = "install" | "upgrade" | "fus-upgrade";
 
-export interface FusSweepResult {
-  points: number;
-  failures: string[];
-  /** Where FUS came back after the cut: "IDLE", "NOT_RUNNING", ... */
-  outcomes: Record<string, number>;
-  deviceMs: number;
-}
+/** `outcomes`: where FUS came back after the cut ("IDLE", "NOT_RUNNING", ...). */
+export type FusSweepResult = SweepResult;
 
 function images(scenario: FusScenario, sectors: number) {
   const SMALL = { sectors };
@@ -56,60 +51,64 @@ export async function fusPowerCutSweep(
   scenario: FusScenario,
   opts: {
     torn?: boolean;
-    only?: (n: number, total: number) => boolean;
+    /** Cut points to try (default: every one, 1..total). */
+    points?: (total: number) => Iterable<number>;
     /** Stack image size in 4 KB sectors (default 4: a small stack keeps the sweep short). */
     sectors?: number;
   } = {},
 ): Promise<FusSweepResult> {
   const dev = inspected(board);
-  const t0 = board.clock.now();
   const sectors = opts.sectors ?? 4;
-  const ref = await prepare(board, transport, scenario, sectors);
-  const ops0 = dev.chip.flash.counters.ops;
-  await operate(ref.client, ref.image, ref.address);
-  const total = dev.chip.flash.counters.ops - ops0;
-  expect(total, "FUS performs flash operations").to.be.above(0);
-  await ref.client.link.close();
-
-  const failures: string[] = [];
-  const outcomes: Record<string, number> = {};
-  let points = 0;
-  for (let n = 1; n <= total; n++) {
-    if (opts.only && !opts.only(n, total)) continue;
-    points++;
-    const where = `FUS flash op ${n}/${total}${opts.torn ? " (torn)" : ""}`;
-    try {
-      const { client, image, address } = await prepare(board, transport, scenario, sectors);
-      dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn: opts.torn });
-      await operate(client, image, address).catch(() => {});
+  let image: Uint8Array = new Uint8Array(0);
+  return sweep({
+    clock: board.clock,
+    count: async () => {
+      const ref = await prepare(board, transport, scenario, sectors);
+      const ops0 = dev.chip.flash.counters.ops;
+      await operate(ref.client, ref.image, ref.address);
+      const total = dev.chip.flash.counters.ops - ops0;
+      expect(total, "FUS performs flash operations").to.be.above(0);
+      await ref.client.link.close();
+      return total;
+    },
+    points: opts.points,
+    label: (n, total) => `FUS flash op ${n}/${total}${opts.torn ? " (torn)" : ""}`,
+    run: async (n) => {
+      const prepared = await prepare(board, transport, scenario, sectors);
+      image = prepared.image;
+      flashOpCut(dev.chip.flash, opts.torn)(n);
+      await operate(prepared.client, image, prepared.address).catch(() => {});
       dev.chip.flash.disarmCut();
-      await client.link.close();
-      if (dev.power.isOn) {
-        failures.push(`${where}: the cut never happened`);
-        continue;
+      await prepared.client.link.close();
+    },
+    check: async (_n, _total, thrown) => {
+      if (thrown) throw thrown;
+      if (dev.power.isOn) return "the cut never happened";
+      const problems: string[] = [];
+      let outcome: string | undefined;
+      try {
+        await dev.power.on();
+        await board.clock.sleep(15_000); // FUS recovery may take several resets
+        const after = await openFus(board, transport, { offlineTimeoutMs: 10_000 });
+        const first = await after.getState();
+        outcome = first
+          ? first.state === 0xff && first.error === 0xfe
+            ? "NOT_RUNNING"
+            : (first.stateName ?? "?")
+          : "silent";
+        if (!["IDLE", "NOT_RUNNING"].includes(outcome)) problems.push(`came back in ${outcome}`);
+        // A repeated operation succeeds.
+        await after.fwUpgrade(image);
+        const info = await after.readDeviceInfo();
+        const version = scenario === "fus-upgrade" ? info.fusVersion : info.wirelessStackVersion;
+        const want = scenario === "upgrade" ? 2 : scenario === "fus-upgrade" ? 2 : 1;
+        if (decodeVersion(version).major !== want)
+          problems.push(`version after the repeat is ${version.toString(16)}`);
+        await after.link.close();
+      } catch (e) {
+        problems.push((e as Error).message);
       }
-      await dev.power.on();
-      await board.clock.sleep(15_000); // FUS recovery may take several resets
-      const after = await openFus(board, transport, { offlineTimeoutMs: 10_000 });
-      const first = await after.getState();
-      const label = first
-        ? first.state === 0xff && first.error === 0xfe
-          ? "NOT_RUNNING"
-          : (first.stateName ?? "?")
-        : "silent";
-      outcomes[label] = (outcomes[label] ?? 0) + 1;
-      if (!["IDLE", "NOT_RUNNING"].includes(label)) failures.push(`${where}: came back in ${label}`);
-      // A repeated operation succeeds.
-      await after.fwUpgrade(image);
-      const info = await after.readDeviceInfo();
-      const version = scenario === "fus-upgrade" ? info.fusVersion : info.wirelessStackVersion;
-      const want = scenario === "upgrade" ? 2 : scenario === "fus-upgrade" ? 2 : 1;
-      if (decodeVersion(version).major !== want)
-        failures.push(`${where}: version after the repeat is ${version.toString(16)}`);
-      await after.link.close();
-    } catch (e) {
-      failures.push(`${where}: ${(e as Error).message}`);
-    }
-  }
-  return { points, failures, outcomes, deviceMs: board.clock.now() - t0 };
+      return { outcome, problem: problems };
+    },
+  });
 }

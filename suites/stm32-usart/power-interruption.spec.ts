@@ -5,12 +5,25 @@ import {
   diffFlash,
   evidenceNote,
   expectFlash,
+  flashOpCut,
   forEachBoard,
   getRig,
   requireInspect,
   sectorMap,
+  sweep,
 } from "../../harness/index.js";
-import { appImage, FLASH, factoryReset, open, pageSize, rejection, stm32, USART, update } from "./fixture.js";
+import {
+  appImage,
+  FLASH,
+  factoryReset,
+  open,
+  pageSize,
+  rejection,
+  type Session,
+  stm32,
+  USART,
+  update,
+} from "./fixture.js";
 
 /**
  * Power lost in the middle of a USART update: the host notices (a timeout, never a hang),
@@ -59,46 +72,58 @@ describe("stm32-usart: power interruption", () => {
           "stm32",
           "cuts are placed before a flash operation by the emulator",
         );
-        await factoryReset(board);
         const image = appImage(board, 2 * pageSize(board) + 1024, "sweep");
-        const start = dev.chip.flash.counters.ops;
-        const first = await open(board);
-        await update(board, first.client, image);
-        await first.link.close();
-        const ops = dev.chip.flash.counters.ops - start;
-        expect(ops, "erases + 256-byte programs").to.equal(3 + Math.ceil(image.length / 256));
-
-        expectFlash(
-          dev.chip.flash,
-          { address: FLASH, bytes: image },
-          "the image, after the last second update",
-        );
         const placed = { address: FLASH, bytes: image };
-        const failures: string[] = [];
-        for (let n = 1; n <= ops; n++) {
-          await factoryReset(board);
-          dev.chip.flash.armCut(dev.chip.flash.counters.ops + n, { torn });
-          const { client, link } = await open(board);
-          const cut = await rejection(update(board, client, image));
-          if (!(cut instanceof UsartTimeoutError))
-            failures.push(`op ${n}: expected a timeout, got ${cut.message}`);
-          // What the cut left, page by page: N the image, . erased, x anything else.
-          const map = sectorMap(dev.chip.flash, { address: FLASH, length: image.length }, { N: placed });
-          evidenceNote("flash after each cut (N image, . erased, x other)", `op ${n}: [${map}]`);
-          await board.power.on();
-          try {
-            await client.connect();
-            await update(board, client, image);
-            const diff = diffFlash(dev.chip.flash, placed);
-            if (diff.length > 0)
-              failures.push(
-                `op ${n}: flash differs in sector(s) ${diff.map((d) => d.sector.index).join(", ")} (first at 0x${diff[0]!.first.address.toString(16)})`,
-              );
-          } catch (e) {
-            failures.push(`op ${n}: second update failed: ${(e as Error).message}`);
-          }
-          await link.close();
-        }
+        const cutBefore = flashOpCut(dev.chip.flash, torn);
+        let session: Session | undefined;
+        let cut: Error | undefined;
+        const { failures } = await sweep({
+          count: async () => {
+            await factoryReset(board);
+            const start = dev.chip.flash.counters.ops;
+            const first = await open(board);
+            await update(board, first.client, image);
+            await first.link.close();
+            const ops = dev.chip.flash.counters.ops - start;
+            expect(ops, "erases + 256-byte programs").to.equal(3 + Math.ceil(image.length / 256));
+            expectFlash(
+              dev.chip.flash,
+              { address: FLASH, bytes: image },
+              "the image, after the last second update",
+            );
+            return ops;
+          },
+          label: (n) => `op ${n}`,
+          run: async (n) => {
+            await factoryReset(board);
+            cutBefore(n);
+            session = await open(board);
+            cut = await rejection(update(board, session.client, image));
+          },
+          check: async (n, _total, thrown) => {
+            if (thrown || !session || !cut) throw thrown;
+            const { client, link } = session;
+            const problems: string[] = [];
+            if (!(cut instanceof UsartTimeoutError)) problems.push(`expected a timeout, got ${cut.message}`);
+            // What the cut left, page by page: N the image, . erased, x anything else.
+            const map = sectorMap(dev.chip.flash, { address: FLASH, length: image.length }, { N: placed });
+            evidenceNote("flash after each cut (N image, . erased, x other)", `op ${n}: [${map}]`);
+            await board.power.on();
+            try {
+              await client.connect();
+              await update(board, client, image);
+              const diff = diffFlash(dev.chip.flash, placed);
+              if (diff.length > 0)
+                problems.push(
+                  `flash differs in sector(s) ${diff.map((d) => d.sector.index).join(", ")} (first at 0x${diff[0]!.first.address.toString(16)})`,
+                );
+            } catch (e) {
+              problems.push(`second update failed: ${(e as Error).message}`);
+            }
+            await link.close();
+            return { problem: problems };
+          },
+        });
         expect(failures).to.deep.equal([]);
       });
     }

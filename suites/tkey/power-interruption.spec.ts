@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
-import { covers, expectError, forEachBoard, getRig } from "../../harness/index.js";
+import { covers, expectError, forEachBoard, getRig, sweep } from "../../harness/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
 import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
@@ -28,31 +28,41 @@ describe("tkey: power interruption during an app load", () => {
     covers(CLAUSES.power, CLAUSES.loadApp, CLAUSES.digest);
     it(`a power cut after chunk k (k = ${board.emulated ? `every one of 1..${CHUNKS}` : ks.join(", ")}) leaves firmware mode and a reload succeeds`, async () => {
       const app = appOf(board, APP_SIZE);
-      const failures: string[] = [];
-      for (const k of ks) {
-        client = await replug(board);
-        let cut: Promise<void> | undefined;
-        client.on((e) => {
-          if (e.type === "chunk" && e.index === k) cut = board.power.off();
-        });
-        const outcome = await client.loadApp(app).then(
-          () => "loaded",
-          (e: unknown) => e,
-        );
-        await cut;
-        // Before the last chunk the cut ends the load; after it, the app had already started.
-        if (k < CHUNKS && !(outcome instanceof TKeyGoneError))
-          failures.push(`k=${k}: load ended with ${String(outcome)}, expected the port to vanish`);
-        await board.power.on();
-        client = await connect(board);
-        const probe = await client.probe();
-        if (probe.mode !== "firmware") failures.push(`k=${k}: after power-on the probe found ${probe.mode}`);
-        const reload = await client.loadApp(app);
-        if (!equal(reload.digest, appDigest(app))) failures.push(`k=${k}: reload digest differs`);
-        const dev = emulatedTKey(board);
-        if (dev && dev.state !== dev.profile.stateNames.running)
-          failures.push(`k=${k}: state ${dev.state} after reload`);
-      }
+      let outcome: unknown;
+      const { failures } = await sweep({
+        count: async () => CHUNKS,
+        points: () => ks,
+        label: (k) => `k=${k}`,
+        run: async (k) => {
+          client = await replug(board);
+          let cut: Promise<void> | undefined;
+          client.on((e) => {
+            if (e.type === "chunk" && e.index === k) cut = board.power.off();
+          });
+          outcome = await client.loadApp(app).then(
+            () => "loaded",
+            (e: unknown) => e,
+          );
+          await cut;
+        },
+        check: async (k, _total, thrown) => {
+          if (thrown) throw thrown;
+          const problems: string[] = [];
+          // Before the last chunk the cut ends the load; after it, the app had already started.
+          if (k < CHUNKS && !(outcome instanceof TKeyGoneError))
+            problems.push(`load ended with ${String(outcome)}, expected the port to vanish`);
+          await board.power.on();
+          client = await connect(board);
+          const probe = await client.probe();
+          if (probe.mode !== "firmware") problems.push(`after power-on the probe found ${probe.mode}`);
+          const reload = await client.loadApp(app);
+          if (!equal(reload.digest, appDigest(app))) problems.push("reload digest differs");
+          const dev = emulatedTKey(board);
+          if (dev && dev.state !== dev.profile.stateNames.running)
+            problems.push(`state ${dev.state} after reload`);
+          return { problem: problems };
+        },
+      });
       expect(failures, `${failures.length} of ${ks.length} cut points failed`).to.deep.equal([]);
     });
 
