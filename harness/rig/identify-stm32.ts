@@ -20,12 +20,12 @@ import { NackError, UsartClient } from "../clients/stm32-usart/index.js";
 import { Stm32Device } from "../devices/stm32/device.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { profileForFamily } from "../devices/stm32/profiles.js";
+import { InfrastructureError, SkipScenario } from "../lab/errors.js";
+import { usbFilterOf } from "../lab/locate.js";
 import { formatVersion } from "../protocol/fus/footer.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
 import type { Board } from "./board.js";
-import { InfrastructureError, SkipScenario } from "./errors.js";
 import type { Identity } from "./identify.js";
-import { usbFilterOf } from "./locate.js";
 import { openUsartLink } from "./usart-link.js";
 
 /** Every STM32 ROM bootloader's USB DFU identity (AN2606): present only while the ROM runs. */

@@ -1,24 +1,30 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
 import { inspectOf } from "../devices/inspect-of.js";
 import { createEmulator } from "../devices/registry.js";
+import { commandBoot, commandReset } from "../lab/backends/command-controls.js";
+import { CommandPower } from "../lab/backends/command-power.js";
+import type { SignalStep } from "../lab/backends/dtr-rts.js";
+import { dtrRtsBoot, dtrRtsReset } from "../lab/backends/dtr-rts.js";
+import { GpioLine } from "../lab/backends/gpio.js";
+import {
+  DEFAULT_RESET_PULSE_MS,
+  LinePower,
+  lineBoot,
+  lineReset,
+  type OutputLine,
+} from "../lab/backends/lines.js";
+import { ManualPower } from "../lab/backends/manual-power.js";
+import { RelayLine } from "../lab/backends/relay.js";
+import { ScpiPower } from "../lab/backends/scpi-power.js";
+import { parseStm32flashSequence } from "../lab/backends/stm32flash-sequence.js";
+import { UhubctlPower } from "../lab/backends/uhubctl-power.js";
+import { BoardLocator } from "../lab/locate.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
 import { type Clock, WallClock } from "../transport/clock.js";
-import { commandBoot, commandReset } from "./backends/command-controls.js";
-import { CommandPower } from "./backends/command-power.js";
-import type { SignalStep } from "./backends/dtr-rts.js";
-import { dtrRtsBoot, dtrRtsReset } from "./backends/dtr-rts.js";
-import { GpioLine } from "./backends/gpio.js";
-import { DEFAULT_RESET_PULSE_MS, LinePower, lineBoot, lineReset, type OutputLine } from "./backends/lines.js";
-import { ManualPower } from "./backends/manual-power.js";
-import { RelayLine } from "./backends/relay.js";
-import { ScpiPower } from "./backends/scpi-power.js";
-import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
-import { UhubctlPower } from "./backends/uhubctl-power.js";
 import type { Board } from "./board.js";
 import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
-import { BoardLocator } from "./locate.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
 import { strategyFor } from "./strategies/index.js";
 

@@ -16,9 +16,9 @@ import {
   type ServedConsole,
   serveNrf52840Console,
 } from "../../harness/expose/nrf52840-uart.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { parseImage, publicOf } from "../../harness/protocol/mcuboot/index.js";
 import type { Board } from "../../harness/rig/board.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
 import { loadRigFile, parseRigFile, projectRoot } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
 import { SmpLink } from "../../harness/rig/smp-link.js";
