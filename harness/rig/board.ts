@@ -1,5 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
-import type { Inspect } from "../devices/inspect-of.js";
+import type { Inspect } from "../devices/registry.js";
 import type { BoardLocator } from "../lab/locate.js";
 import type { Capability, Family } from "../seams/family.js";
 import type { Strategy } from "../seams/strategy.js";

@@ -1,6 +1,5 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
-import { inspectOf } from "../devices/inspect-of.js";
-import { createEmulator } from "../devices/registry.js";
+import { createEmulatedBoard } from "../devices/registry.js";
 import { commandBoot, commandReset } from "../lab/backends/command-controls.js";
 import { CommandPower } from "../lab/backends/command-power.js";
 import type { SignalStep } from "../lab/backends/dtr-rts.js";
@@ -60,7 +59,7 @@ function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
 function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Board {
   const clock = new VirtualClock();
   const seed = options.seed === undefined ? (spec.emulated.seed ?? 1) : mixSeed(options.seed, spec.id);
-  const device = createEmulator(spec.family, {
+  const emulated = createEmulatedBoard(spec.family, {
     clock,
     seed,
     faults: options.faults ?? [],
@@ -68,6 +67,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     profile: spec.emulated.profile,
     options: spec.emulated.options,
   });
+  const device = emulated.device;
   const board: Omit<Board, "strategy" | "inspect"> = {
     id: spec.id,
     family: spec.family,
@@ -83,7 +83,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     emulator: device,
     seed,
   };
-  return { ...board, strategy: strategyFor(board, device), inspect: inspectOf(device) };
+  return { ...board, strategy: strategyFor(board, emulated.strategy), inspect: emulated.inspect };
 }
 
 function emulatedBoot(device: EmulatedDevice): BootControl | undefined {

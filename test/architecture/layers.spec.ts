@@ -34,27 +34,11 @@ const LAYERS: LayerTable = {
   interop: ["*"],
 };
 
-const RIG_REACHES_EMULATORS = "the rig reaches into one family's emulator; to go through the device registry";
-
 /**
  * Arrows the table forbids that the code still has, each `from` file → a module or folder.
  * The list only shrinks: the test fails on an entry no import matches any more.
  */
-const KNOWN: readonly KnownArrow[] = [
-  { from: "harness/rig/identify-stm32.ts", to: "harness/devices/stm32", why: RIG_REACHES_EMULATORS },
-  // The emulated half of each family's strategy and inspect view is bound to its device
-  // class in rig/; the registry handing them out would remove these arrows.
-  ...[
-    ["harness/rig/board.ts", "harness/devices/inspect-of.ts"],
-    ["harness/rig/rig.ts", "harness/devices/inspect-of.ts"],
-    ["harness/rig/require-inspect.ts", "harness/devices/inspect-of.ts"],
-    ["harness/rig/strategies/index.ts", "harness/devices"],
-    ["harness/rig/strategies/nrf52840.ts", "harness/devices/nrf52840-mcuboot"],
-    ["harness/rig/strategies/simple.ts", "harness/devices/sim-nor"],
-    ["harness/rig/strategies/stm32.ts", "harness/devices/stm32"],
-    ["harness/rig/usb-link.ts", "harness/devices/stm32/dfu"],
-  ].map(([from, to]) => ({ from: from!, to: to!, why: RIG_REACHES_EMULATORS })),
-];
+const KNOWN: readonly KnownArrow[] = [];
 
 const SCANNED = ["harness", "suites", "test", "bench", "fixtures"];
 
