@@ -3,16 +3,16 @@
  * STM32WB FUS (AN5185) on one board of a rig through its ROM bootloader, over USB DFU
  * (default) or USART. Prints the state trace (device time, states, resets) at the end and on
  * failure. Locking the authentication key is irreversible: the rig's interlock
- * (harness/rig/interlock.ts) refuses it unless the board is marked sacrificial AND
+ * (harness/lab/interlock.ts) refuses it unless the board is marked sacrificial AND
  * --allow-irreversible (or HIL_ALLOW_IRREVERSIBLE=1) is given; emulated boards always may.
  */
 
 import { readFile } from "node:fs/promises";
 import { DfuFusLink, FusClient, FusClientError, traceLabel, UsartFusLink } from "../clients/fus/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
+import { ALLOW_IRREVERSIBLE_ENV, IrreversibleOperationRefused, irreversibleGuard } from "../lab/interlock.js";
 import { formatVersion, fusErrorName, fusStateName } from "../protocol/fus/index.js";
 import type { Board } from "../rig/board.js";
-import { ALLOW_IRREVERSIBLE_ENV, IrreversibleOperationRefused, irreversibleGuard } from "../rig/interlock.js";
 import { openUsartLink } from "../rig/usart-link.js";
 import { WebUsbBus } from "../transport/usb.js";
 import { printClientFailure } from "./client-failure.js";

@@ -1,10 +1,10 @@
 import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
+import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.js";
 import { reproDir } from "../report/evidence.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
-import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../rig/interlock.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
@@ -24,7 +24,7 @@ export interface RunOptions {
   seed?: string | undefined;
   fault?: string[] | undefined;
   "keep-results"?: boolean | undefined;
-  /** Lets irreversible operations run on boards the rig file marks sacrificial (harness/rig/interlock.ts). */
+  /** Lets irreversible operations run on boards the rig file marks sacrificial (harness/lab/interlock.ts). */
   "allow-irreversible"?: boolean | undefined;
   /** Skips the health check of lab boards at the start of the run. */
   "skip-check"?: boolean | undefined;

@@ -34,7 +34,7 @@ export async function collectDeclaredTests(root = projectRoot()): Promise<Declar
         "--import",
         createRequire(import.meta.url).resolve("tsx"),
         "--no-experimental-require-module",
-        join(root, "harness", "report", "declared-main.ts"),
+        join(root, "harness", "mocha", "declared-main.ts"),
       ],
       {
         cwd: root,

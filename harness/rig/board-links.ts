@@ -2,11 +2,10 @@
  * Serial ports opened for a lab board, so none outlives what opened it. A test that fails
  * mid-transfer skips its own `close()`: the port would stay open, locked against the next
  * test of the board (and any other run), and an open port keeps the process alive after the
- * run, so a nightly never ends. {@link boardLinkHooks} closes what a test left open after it
- * and what a board's tests shared after the last of them.
+ * run, so a nightly never ends. `boardLinkHooks` (harness/mocha/board-link-hooks.ts) closes
+ * what a test left open after it and what a board's tests shared after the last of them.
  */
 import type { ByteStream } from "../transport/byte-stream.js";
-import type { Board } from "./board.js";
 
 /**
  * How long a link may live: `test` (the default) ends with the test that opened it; `board`
@@ -40,20 +39,4 @@ export async function closeBoardLinks(boardId: string, scope: LinkScope): Promis
   await Promise.all(left.map(([stream]) => stream.close().catch(() => undefined)));
   for (const [stream] of left) links.delete(stream);
   return left.map(([stream]) => stream.name);
-}
-
-/**
- * Inside a lab board's `describe`: after each test, closes the ports it left open (a warning
- * names them: a passing test should close its own); after the board's tests, all of them.
- */
-export function boardLinkHooks(board: Board): void {
-  if (board.emulated) return;
-  afterEach(async () => {
-    const closed = await closeBoardLinks(board.id, "test");
-    if (closed.length > 0)
-      console.warn(`hil: board ${board.id}: closed port(s) the test left open: ${closed.join(", ")}`);
-  });
-  after(async () => {
-    await closeBoardLinks(board.id, "board");
-  });
 }

@@ -1,10 +1,10 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
-import type { Inspect } from "../devices/inspect-of.js";
+import type { Inspect } from "../devices/registry.js";
+import type { BoardLocator } from "../lab/locate.js";
+import type { BootControl, PowerControl, ResetControl } from "../seams/controls.js";
 import type { Capability, Family } from "../seams/family.js";
 import type { Strategy } from "../seams/strategy.js";
 import type { Clock } from "../transport/clock.js";
-import type { BootControl, PowerControl, ResetControl } from "./controls.js";
-import type { BoardLocator } from "./locate.js";
 import type { Timeouts } from "./schema.js";
 
 // Families and capabilities are layer-0 types (devices and reports need them too); re-exported here.

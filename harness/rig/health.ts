@@ -11,12 +11,13 @@
  * it for the run (HIL_QUARANTINE), its tests skip with the reason, the rest of the rack runs.
  * Results carry the board's identity, so one bad unit is visible.
  */
+
+import { InfrastructureError, SkipScenario } from "../lab/errors.js";
+import { describeHolder, type LeaseOptions, tryLease } from "../lab/lease.js";
+import { describeUsb } from "../lab/locate.js";
 import type { Board } from "./board.js";
-import { InfrastructureError, SkipScenario } from "./errors.js";
 import { formatIdentity, type Identifier, type Identity, identifyBoard } from "./identify.js";
 import { ROM_USB } from "./identify-stm32.js";
-import { describeHolder, type LeaseOptions, tryLease } from "./lease.js";
-import { describeUsb } from "./locate.js";
 
 export interface HealthStep {
   readonly name: string;

@@ -5,8 +5,8 @@
  */
 import { hashHex, type ImageSlotState } from "../clients/smp/index.js";
 import { TKeyClient } from "../clients/tkey/index.js";
+import { InfrastructureError } from "../lab/errors.js";
 import type { Board } from "./board.js";
-import { InfrastructureError } from "./errors.js";
 import type { Identity } from "./identify.js";
 import { SmpLink } from "./smp-link.js";
 import { openTKeyLink } from "./tkey-link.js";

@@ -17,15 +17,13 @@
 import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { DfuFusLink, FusClient, type FusLink, UsartFusLink } from "../clients/fus/index.js";
 import { NackError, UsartClient } from "../clients/stm32-usart/index.js";
-import { Stm32Device } from "../devices/stm32/device.js";
-import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
-import { profileForFamily } from "../devices/stm32/profiles.js";
+import { emulatedUsbBus, stm32ProfileOf } from "../devices/registry.js";
+import { InfrastructureError, SkipScenario } from "../lab/errors.js";
+import { usbFilterOf } from "../lab/locate.js";
 import { formatVersion } from "../protocol/fus/footer.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
 import type { Board } from "./board.js";
-import { InfrastructureError, SkipScenario } from "./errors.js";
 import type { Identity } from "./identify.js";
-import { usbFilterOf } from "./locate.js";
 import { openUsartLink } from "./usart-link.js";
 
 /** Every STM32 ROM bootloader's USB DFU identity (AN2606): present only while the ROM runs. */
@@ -110,7 +108,7 @@ function bootloaderIdAddress(board: Board): number {
 }
 
 function stm32Profile(board: Board) {
-  return board.emulator instanceof Stm32Device ? board.emulator.profile : profileForFamily(board.family);
+  return stm32ProfileOf(board.family, board.emulator);
 }
 
 async function identifyOverDfu(board: Board, bus: UsbBus): Promise<Identity> {

@@ -15,8 +15,9 @@
  * A board that does not answer, or answers garbage, fails with an {@link InfrastructureError}:
  * the health check quarantines it for the run, the rest of the rack continues.
  */
+
+import { InfrastructureError, SkipScenario } from "../lab/errors.js";
 import type { Board, Family } from "./board.js";
-import { InfrastructureError, SkipScenario } from "./errors.js";
 import { identifyMcuboot, identifyTKey } from "./identify-serial.js";
 import { identifyStm32 } from "./identify-stm32.js";
 

@@ -1,4 +1,4 @@
-import { type InspectByKind, type InspectKind, inspectKind } from "../devices/inspect-of.js";
+import { type InspectByKind, type InspectKind, inspectKind } from "../devices/registry.js";
 import { skipWithReason } from "../report/skip.js";
 import type { Board } from "./board.js";
 

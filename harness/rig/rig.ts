@@ -1,24 +1,29 @@
 import type { EmulatedDevice } from "../devices/emulated-device.js";
-import { inspectOf } from "../devices/inspect-of.js";
-import { createEmulator } from "../devices/registry.js";
+import { createEmulatedBoard } from "../devices/registry.js";
+import { commandBoot, commandReset } from "../lab/backends/command-controls.js";
+import { CommandPower } from "../lab/backends/command-power.js";
+import type { SignalStep } from "../lab/backends/dtr-rts.js";
+import { dtrRtsBoot, dtrRtsReset } from "../lab/backends/dtr-rts.js";
+import { GpioLine } from "../lab/backends/gpio.js";
+import {
+  DEFAULT_RESET_PULSE_MS,
+  LinePower,
+  lineBoot,
+  lineReset,
+  type OutputLine,
+} from "../lab/backends/lines.js";
+import { ManualPower } from "../lab/backends/manual-power.js";
+import { RelayLine } from "../lab/backends/relay.js";
+import { ScpiPower } from "../lab/backends/scpi-power.js";
+import { parseStm32flashSequence } from "../lab/backends/stm32flash-sequence.js";
+import { UhubctlPower } from "../lab/backends/uhubctl-power.js";
+import { BoardLocator } from "../lab/locate.js";
+import type { BootControl, PowerControl, ResetControl } from "../seams/controls.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
 import { type Clock, WallClock } from "../transport/clock.js";
-import { commandBoot, commandReset } from "./backends/command-controls.js";
-import { CommandPower } from "./backends/command-power.js";
-import type { SignalStep } from "./backends/dtr-rts.js";
-import { dtrRtsBoot, dtrRtsReset } from "./backends/dtr-rts.js";
-import { GpioLine } from "./backends/gpio.js";
-import { DEFAULT_RESET_PULSE_MS, LinePower, lineBoot, lineReset, type OutputLine } from "./backends/lines.js";
-import { ManualPower } from "./backends/manual-power.js";
-import { RelayLine } from "./backends/relay.js";
-import { ScpiPower } from "./backends/scpi-power.js";
-import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
-import { UhubctlPower } from "./backends/uhubctl-power.js";
 import type { Board } from "./board.js";
-import type { BootControl, PowerControl, ResetControl } from "./controls.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
-import { BoardLocator } from "./locate.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
 import { strategyFor } from "./strategies/index.js";
 
@@ -54,7 +59,7 @@ function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
 function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Board {
   const clock = new VirtualClock();
   const seed = options.seed === undefined ? (spec.emulated.seed ?? 1) : mixSeed(options.seed, spec.id);
-  const device = createEmulator(spec.family, {
+  const emulated = createEmulatedBoard(spec.family, {
     clock,
     seed,
     faults: options.faults ?? [],
@@ -62,6 +67,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     profile: spec.emulated.profile,
     options: spec.emulated.options,
   });
+  const device = emulated.device;
   const board: Omit<Board, "strategy" | "inspect"> = {
     id: spec.id,
     family: spec.family,
@@ -77,7 +83,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     emulator: device,
     seed,
   };
-  return { ...board, strategy: strategyFor(board, device), inspect: inspectOf(device) };
+  return { ...board, strategy: strategyFor(board, emulated.strategy), inspect: emulated.inspect };
 }
 
 function emulatedBoot(device: EmulatedDevice): BootControl | undefined {

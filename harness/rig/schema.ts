@@ -14,7 +14,7 @@
  */
 
 import { z } from "zod";
-import { parseStm32flashSequence } from "./backends/stm32flash-sequence.js";
+import { parseStm32flashSequence } from "../lab/backends/stm32flash-sequence.js";
 import { CAPABILITIES, type Capability, FAMILIES, type Family } from "./board.js";
 
 // ---------------------------------------------------------------------------------------

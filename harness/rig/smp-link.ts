@@ -14,13 +14,13 @@
  * an echo. A board that does not come back is an InfrastructureError with what was seen.
  */
 import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
+import { InfrastructureError } from "../lab/errors.js";
+import { listByIdEntries } from "../lab/locate.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { StreamClosedError } from "../transport/errors.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
-import { InfrastructureError } from "./errors.js";
-import { listByIdEntries } from "./locate.js";
 
 export const SMP_BAUD = 115200;
 

@@ -5,9 +5,10 @@
  * or the adapter's USB serial number), opened 8E1 as AN3155 wants, re-resolved on every
  * call because the path can change when the adapter re-enumerates.
  */
+
+import { attachSignalStream } from "../lab/backends/dtr-rts.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
-import { attachSignalStream } from "./backends/dtr-rts.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
 

@@ -2,7 +2,7 @@
  * A board's USB as a suite uses it: the emulator's bus with the board alone on it, or the
  * host's (node-usb WebUSB) on a lab rig; and the application's USB identity after a leave.
  */
-import { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "../devices/stm32/dfu/index.js";
+import { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "../devices/registry.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
 import type { Board } from "./board.js";
 

@@ -111,7 +111,7 @@ const CASES: Record<string, () => Promise<Case>> = {
   },
   async smp() {
     const clock = new VirtualClock();
-    const dev = new Nrf52840McubootDevice({ clock, seed: 5, deviceOptions: { keys: [publicOf(goodKey)] } });
+    const dev = new Nrf52840McubootDevice({ clock, seed: 5, options: { keys: [publicOf(goodKey)] } });
     dev.program(dev.layout.primary.offset, app("1.0.0", 4096));
     await dev.power.on();
     const stream = dev.host;

@@ -179,12 +179,11 @@ describe("devices: one emulator vocabulary", () => {
     expect(modes).to.deep.equal(["bootloader", "halted: no valid vector table at 0x20000000"]);
   });
 
-  it("nrf52840: the deprecated deviceOptions still land in options, over the rig's", () => {
+  it("nrf52840: the device's options come from the context's options", () => {
     const dev = new Nrf52840McubootDevice({
       clock: new VirtualClock(),
       seed: 1,
-      options: { mode: "swap-using-move", downgradePrevention: true },
-      deviceOptions: { mode: "overwrite-only" },
+      options: { mode: "overwrite-only", downgradePrevention: true },
     });
     expect(dev.options).to.deep.equal({ mode: "overwrite-only", downgradePrevention: true });
     expect(dev.mode).to.equal("overwrite-only");

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { expect } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import { FusClientError } from "../../harness/clients/fus/index.js";
+import { SkipScenario } from "../../harness/lab/errors.js";
 import {
   categoryOf,
   categoryOfClass,
@@ -12,7 +13,6 @@ import {
   REPORT_CATEGORY_OF,
   statusOfCategory,
 } from "../../harness/report/categories.js";
-import { SkipScenario } from "../../harness/rig/errors.js";
 import { projectRoot } from "../../harness/rig/load.js";
 import { ERROR_CATEGORY_NAMES, HilError } from "../../harness/seams/errors.js";
 import { TimeoutError } from "../../harness/transport/clock.js";

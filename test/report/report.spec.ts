@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import { LinkClosedError } from "../../harness/clients/stm32-usart/index.js";
 import { TKeyGoneError } from "../../harness/clients/tkey/index.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { allureCategoryRules, classifyError } from "../../harness/report/categories.js";
 import { runFacts } from "../../harness/report/environment.js";
 import { checkGate } from "../../harness/report/gate.js";
@@ -16,7 +17,6 @@ import {
   skipReason,
 } from "../../harness/report/matrix.js";
 import { type HilResult, lastAttempts, toHilResult } from "../../harness/report/results.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
 import { StreamClosedError } from "../../harness/transport/errors.js";
 import { Transcript } from "../../harness/transport/transcript.js";
 

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import type { CategoryRule } from "@allurereport/core-api";
 import { matchCategory, normalizeCategoriesConfig } from "@allurereport/core-api";
 import { expect } from "chai";
+import { acquireLease, type Lease } from "../../harness/lab/lease.js";
 import { allureCategoryRules } from "../../harness/report/categories.js";
 import { toJunitXml } from "../../harness/report/junit.js";
 import { buildMatrix } from "../../harness/report/matrix.js";
 import { type HilResult, readResults, settleResults } from "../../harness/report/results.js";
-import { acquireLease, type Lease } from "../../harness/rig/lease.js";
 import { readRawResults, runAllureFixture } from "./run-fixture.js";
 
 interface RawStep {

@@ -4,7 +4,8 @@
  * by a board's tests are closed after the last of them.
  */
 import { expect } from "chai";
-import { boardLinkHooks, closeBoardLinks, trackBoardLink } from "../../harness/rig/board-links.js";
+import { boardLinkHooks } from "../../harness/mocha/board-link-hooks.js";
+import { closeBoardLinks, trackBoardLink } from "../../harness/rig/board-links.js";
 import { createBytePair } from "../../harness/transport/byte-pair.js";
 import { fakeBoard } from "./fake-board.js";
 

@@ -1,6 +1,6 @@
 import type { Board, Capability, Family } from "../../harness/rig/board.js";
-import type { PowerControl, PowerState } from "../../harness/rig/controls.js";
 import { strategyFor } from "../../harness/rig/strategies/index.js";
+import type { PowerControl, PowerState } from "../../harness/seams/controls.js";
 import { WallClock } from "../../harness/transport/clock.js";
 
 /** A power control that only remembers its state. */

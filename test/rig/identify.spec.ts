@@ -14,9 +14,9 @@ import type { Stm32Device } from "../../harness/devices/stm32/device.js";
 import { emulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import type { TKeyDevice } from "../../harness/devices/tkey/device.js";
 import { type EmulatorProcess, startEmulator } from "../../harness/expose/emulator-process.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { formatVersion } from "../../harness/protocol/fus/footer.js";
 import type { Board } from "../../harness/rig/board.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
 import { type BoardHealth, checkRig, identitiesOf, quarantineOf } from "../../harness/rig/health.js";
 import {
   formatIdentity,

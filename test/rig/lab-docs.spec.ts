@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { EXIT_UNTESTED } from "../../harness/cli/run-verdict.js";
-import { acquireLease } from "../../harness/rig/lease.js";
+import { acquireLease } from "../../harness/lab/lease.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
 async function labSection(): Promise<string> {

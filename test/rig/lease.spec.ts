@@ -8,19 +8,19 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
-import { SkipScenario } from "../../harness/rig/errors.js";
+import { SkipScenario } from "../../harness/lab/errors.js";
 import {
   acquireAnyLease,
   acquireLease,
   describeHolder,
   readLease,
   tryLease,
-} from "../../harness/rig/lease.js";
+} from "../../harness/lab/lease.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
 
 const HOLDER = join(import.meta.dirname, "fixtures", "lease-holder.ts");
 
-describe("rig/lease", function () {
+describe("lab/lease", function () {
   this.timeout(60_000);
   let dir: string;
   beforeEach(async () => {

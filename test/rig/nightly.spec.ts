@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
-import { acquireLease } from "../../harness/rig/lease.js";
+import { acquireLease } from "../../harness/lab/lease.js";
 import { projectRoot } from "../../harness/rig/load.js";
 import { byIdDirHooks } from "./lab-emulators.js";
 

@@ -14,7 +14,7 @@ import { projectRoot } from "../../harness/rig/load.js";
 const FIXTURE = "test/rig/fixtures/recheck-suite.fixture.ts";
 const PORT = "usb-Tillitis_MTA1-USB-V1_68de5d27-if00";
 
-describe("rig/recheck-hooks: a lab board that fails for the lab mid-run", function () {
+describe("mocha/recheck-hooks: a lab board that fails for the lab mid-run", function () {
   this.timeout(60_000);
   let tmp: string;
 

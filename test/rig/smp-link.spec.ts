@@ -16,9 +16,9 @@ import {
   type ServedConsole,
   serveNrf52840Console,
 } from "../../harness/expose/nrf52840-uart.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { parseImage, publicOf } from "../../harness/protocol/mcuboot/index.js";
 import type { Board } from "../../harness/rig/board.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
 import { loadRigFile, parseRigFile, projectRoot } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
 import { SmpLink } from "../../harness/rig/smp-link.js";
@@ -171,7 +171,7 @@ describe("rigs/examples/nrf52840-dk.yaml", () => {
   });
 });
 
-describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, USB CDC console)", function () {
+describe("suites/nrf52840-mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, USB CDC console)", function () {
   this.timeout(240_000);
   const byId = byIdDirHooks();
 
@@ -209,7 +209,7 @@ describe("suites/mcuboot on a lab rig (hil emulate nrf52840-mcuboot on a pty, US
           '    power: { backend: command, on: "true", off: "true" }',
           "    timeouts: { enumerateMs: 5000, settleMs: 20 }",
         ],
-        suites: "suites/mcuboot/*.spec.ts",
+        suites: "suites/nrf52840-mcuboot/*.spec.ts",
         env: { HIL_SERIAL_BY_ID_DIR: byId.dir, HIL_MCUBOOT_APP: appFile },
       });
       expect(result.failures, result.stderr).to.deep.equal([]);

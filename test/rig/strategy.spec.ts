@@ -11,10 +11,10 @@ import { OB } from "../../harness/devices/stm32/option-bytes.js";
 import { isPrivate, parsePemKey, parseVersion, signImage } from "../../harness/protocol/mcuboot/index.js";
 import { steppedBoard } from "../../harness/report/steps.js";
 import type { Board } from "../../harness/rig/board.js";
-import type { BootControl } from "../../harness/rig/controls.js";
 import { loadRigFileSync, projectRoot } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
 import { strategyFor } from "../../harness/rig/strategies/index.js";
+import type { BootControl } from "../../harness/seams/controls.js";
 import type { Flash } from "../../harness/sim/flash.js";
 import { fakeBoard } from "./fake-board.js";
 

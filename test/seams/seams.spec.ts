@@ -4,7 +4,6 @@ import { expect } from "chai";
 import fc from "fast-check";
 import * as emulatedDevice from "../../harness/devices/emulated-device.js";
 import { createEmulator, emulatedFamilies } from "../../harness/devices/registry.js";
-import * as der from "../../harness/protocol/mcuboot/der.js";
 import { decodeSetup, encodeSetup } from "../../harness/protocol/usbip/index.js";
 import type { Board } from "../../harness/rig/board.js";
 import * as board from "../../harness/rig/board.js";
@@ -114,8 +113,6 @@ describe("seams", () => {
       expect(load.projectRoot).to.equal(projectRoot);
       expect(faults.formatWhat).to.equal(formatWhat);
       expect(faults.formatFault).to.equal(formatFault);
-      expect(der.concat).to.equal(concatBytes);
-      expect(der.bytesEqual).to.equal(bytesEqual);
       expect(emulatedDevice.MAX_EVENTS).to.equal(MAX_EVENTS);
     });
 

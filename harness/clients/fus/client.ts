@@ -95,7 +95,7 @@ export interface SecureBoundaries {
 
 /**
  * Consent for an irreversible operation (AN5185 §4.2: "no way to undo"): either the rig's
- * interlock guard (harness/rig/interlock.ts `irreversibleGuard(board)`, which throws when
+ * interlock guard (harness/lab/interlock.ts `irreversibleGuard(board)`, which throws when
  * refused), or both explicit flags true.
  */
 export type IrreversibleConsent = ExplicitConsent | { guard: (operation: string) => void };
@@ -311,7 +311,7 @@ export class FusClient implements HostClient<FusEvents> {
   /**
    * AN5185 §4.2: lock the authentication key for the life of the chip. Irreversible: refused
    * unless the board is marked sacrificial AND the run explicitly allows irreversible
-   * operations (the rig-level interlock is harness/rig/interlock*).
+   * operations (the rig-level interlock is harness/lab/interlock*).
    */
   async lockAuthKey(consent: IrreversibleConsent): Promise<void> {
     if ("guard" in consent) consent.guard("fus-auth-key-lock");

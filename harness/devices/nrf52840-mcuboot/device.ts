@@ -82,12 +82,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   #server: SmpSerialServer | undefined;
   #failures: unknown[] = [];
 
-  constructor(
-    ctx: EmulatorContext<Nrf52840Options> & {
-      /** @deprecated put them in `options`. */
-      deviceOptions?: Nrf52840Options;
-    },
-  ) {
+  constructor(ctx: EmulatorContext<Nrf52840Options>) {
     const flash = new Flash(
       {
         base: NRF52840_FLASH.base,
@@ -96,7 +91,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
       },
       { seed: ctx.seed, name: "nrf52840 flash" },
     );
-    super({ ...ctx, options: { ...ctx.options, ...ctx.deviceOptions } }, [flash]);
+    super(ctx, [flash]);
     this.flash = flash;
     this.serial = ctx.serial ?? "000683000001";
     const profile = ctx.profile ?? "nrf52840dk-mcuboot";

@@ -14,7 +14,7 @@ export async function factoryResetNrf52840(dev: Nrf52840McubootDevice, image?: U
     blank = new Nrf52840McubootDevice({
       clock: dev.clock,
       seed: dev.seed,
-      deviceOptions: { keys: [] },
+      options: { keys: [] },
     }).flash.snapshot();
     blanks.set(dev, blank);
   }

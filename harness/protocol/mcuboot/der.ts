@@ -5,9 +5,6 @@
 
 import { concatBytes as concat } from "../../seams/bytes.js";
 
-// The byte helpers are layer 0 now; re-exported under their old names for image.ts and keys.ts.
-export { bytesEqual, concatBytes as concat } from "../../seams/bytes.js";
-
 export interface DerNode {
   tag: number;
   /** Contents octets. */

@@ -1,4 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesEqual, concatBytes as concat } from "../../seams/bytes.js";
 import {
   IMAGE_HEADER_SIZE,
   IMAGE_MAGIC,
@@ -9,7 +10,6 @@ import {
   TlvType,
   UNPROTECTED_ALLOWED,
 } from "./constants.js";
-import { bytesEqual, concat } from "./der.js";
 import { McubootImageError } from "./errors.js";
 import { decodeHeader, encodeHeader, type ImageHeader } from "./header.js";
 import { encodeSpki, keyHash, type PrivateKey, type PublicKey } from "./keys.js";

@@ -1,7 +1,8 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesEqual, concat, derChildren, derEncode, derRead, derSeq } from "./der.js";
+import { bytesEqual, concatBytes as concat } from "../../seams/bytes.js";
+import { derChildren, derEncode, derRead, derSeq } from "./der.js";
 import { McubootKeyError } from "./errors.js";
 
 /**

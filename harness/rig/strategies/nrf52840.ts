@@ -1,5 +1,3 @@
-import type { Nrf52840McubootDevice } from "../../devices/nrf52840-mcuboot/device.js";
-import { factoryResetNrf52840 } from "../../devices/nrf52840-mcuboot/strategy.js";
 import { parseImage } from "../../protocol/mcuboot/index.js";
 import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
 import type { Board } from "../board.js";
@@ -7,29 +5,6 @@ import { SmpLink } from "../smp-link.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 const STATES: readonly BoardState[] = ["off", "app"];
-
-/** The emulated nRF52840 + MCUboot: flash erased, the image programmed over SWD, powered on and booted. */
-export class EmulatedNrf52840Strategy extends ControlsStrategy {
-  readonly states = STATES;
-  readonly afterFactory = "app";
-  readonly restores: readonly Restorable[] = ["flash"];
-  readonly limits: readonly string[] = [];
-
-  constructor(
-    board: StrategyBoard,
-    private readonly dev: Nrf52840McubootDevice,
-  ) {
-    super(board);
-  }
-
-  on(board: StrategyBoard): EmulatedNrf52840Strategy {
-    return new EmulatedNrf52840Strategy(board, this.dev);
-  }
-
-  factoryReset(opts: FactoryOptions = {}): Promise<void> {
-    return factoryResetNrf52840(this.dev, opts.image);
-  }
-}
 
 /**
  * A lab nRF52840 reached over SMP only: a pending or unconfirmed state is settled, then

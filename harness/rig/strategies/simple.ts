@@ -1,6 +1,4 @@
-import type { SimNorDevice } from "../../devices/sim-nor/device.js";
-import { factoryResetSimNor } from "../../devices/sim-nor/strategy.js";
-import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
+import type { BoardState, Restorable } from "../../seams/strategy.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 /** A TKey, emulated or lab: unplug and replug is its whole factory reset (the app lives in RAM). */
@@ -16,29 +14,6 @@ export class TKeyStrategy extends ControlsStrategy {
 
   factoryReset(): Promise<void> {
     return this.transition("firmware");
-  }
-}
-
-/** The emulated sim-nor board: flash to factory with the image in the primary slot, left powered off. */
-export class EmulatedSimNorStrategy extends ControlsStrategy {
-  readonly states: readonly BoardState[] = ["off", "app"];
-  readonly afterFactory = "off";
-  readonly restores: readonly Restorable[] = ["flash"];
-  readonly limits: readonly string[] = [];
-
-  constructor(
-    board: StrategyBoard,
-    private readonly dev: SimNorDevice,
-  ) {
-    super(board);
-  }
-
-  on(board: StrategyBoard): EmulatedSimNorStrategy {
-    return new EmulatedSimNorStrategy(board, this.dev);
-  }
-
-  factoryReset(opts: FactoryOptions = {}): Promise<void> {
-    return factoryResetSimNor(this.dev, opts.image);
   }
 }
 

@@ -7,15 +7,15 @@
  * the run is for. LAVA's health checks take a device offline the same way.
  */
 import { classifyError } from "../report/categories.js";
-import type { Board } from "./board.js";
+import type { Board } from "../rig/board.js";
 import {
   findingOf,
   formatHealth,
   quarantineBoard,
   quarantineReason,
   recheckInfrastructure,
-} from "./health.js";
-import { DEFAULT_TIMEOUTS } from "./schema.js";
+} from "../rig/health.js";
+import { DEFAULT_TIMEOUTS } from "../rig/schema.js";
 
 /** Inside a lab board's `describe` (forEachBoard adds it after the board's other hooks). */
 export function recheckHooks(board: Board): void {

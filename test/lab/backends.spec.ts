@@ -7,17 +7,17 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { expect } from "chai";
-import { attachSignalStream, dtrRtsBoot, dtrRtsReset } from "../../harness/rig/backends/dtr-rts.js";
-import { GpioLine, releaseAllGpio, resetGpioVersion } from "../../harness/rig/backends/gpio.js";
-import { LinePower, lineReset } from "../../harness/rig/backends/lines.js";
-import { customFrame, lcusFrame, RelayLine } from "../../harness/rig/backends/relay.js";
-import { ScpiPower } from "../../harness/rig/backends/scpi-power.js";
-import { parseUhubctl, UhubctlPower } from "../../harness/rig/backends/uhubctl-power.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
+import { attachSignalStream, dtrRtsBoot, dtrRtsReset } from "../../harness/lab/backends/dtr-rts.js";
+import { GpioLine, releaseAllGpio, resetGpioVersion } from "../../harness/lab/backends/gpio.js";
+import { LinePower, lineReset } from "../../harness/lab/backends/lines.js";
+import { customFrame, lcusFrame, RelayLine } from "../../harness/lab/backends/relay.js";
+import { ScpiPower } from "../../harness/lab/backends/scpi-power.js";
+import { parseUhubctl, UhubctlPower } from "../../harness/lab/backends/uhubctl-power.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { createBytePair } from "../../harness/transport/byte-pair.js";
 import { WallClock } from "../../harness/transport/clock.js";
+import { byIdDirHooks, RelayBoard, ScpiSupply } from "../rig/lab-emulators.js";
 import { rejectionOf as rejection } from "../transport/helpers.js";
-import { byIdDirHooks, RelayBoard, ScpiSupply } from "./lab-emulators.js";
 
 const clock = new WallClock();
 const FAKE_BIN = join(import.meta.dirname, "..", "fixtures", "bin");
@@ -45,7 +45,7 @@ function withEnv(vars: () => Record<string, string>) {
 const CONFIRM = 1500;
 const HUB = "2109:2817 VIA Labs, Inc. USB2.0 Hub, USB 2.10, 4 ports, ppps";
 
-describe("rig/backends: uhubctl (fake uhubctl on PATH)", function () {
+describe("lab/backends: uhubctl (fake uhubctl on PATH)", function () {
   this.timeout(20_000);
   let tmp: string;
   before(async () => {
@@ -151,7 +151,7 @@ describe("rig/backends: uhubctl (fake uhubctl on PATH)", function () {
   });
 });
 
-describe("rig/backends on real ptys (emulated SCPI supply and relay boards)", function () {
+describe("lab/backends on real ptys (emulated SCPI supply and relay boards)", function () {
   this.timeout(30_000);
   const byId = byIdDirHooks();
   withEnv(() => ({ HIL_SERIAL_BY_ID_DIR: byId.dir }));
@@ -306,7 +306,7 @@ describe("rig/backends on real ptys (emulated SCPI supply and relay boards)", fu
 });
 
 for (const version of ["1.6.3", "2.1"]) {
-  describe(`rig/backends: gpio (fake gpioset v${version} on PATH)`, function () {
+  describe(`lab/backends: gpio (fake gpioset v${version} on PATH)`, function () {
     this.timeout(20_000);
     let dir: string;
     before(async () => {
@@ -376,7 +376,7 @@ for (const version of ["1.6.3", "2.1"]) {
   });
 }
 
-describe("rig/backends: dtr-rts", () => {
+describe("lab/backends: dtr-rts", () => {
   it("plays the sequences on the stream the board's link attached, with the waits", async () => {
     const { host, device } = createBytePair({ clock });
     const seen: { dtr: boolean; rts: boolean; at: number }[] = [];

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { InfrastructureError } from "../../harness/rig/errors.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import {
   BoardLocator,
   findSerialPort,
@@ -16,11 +16,11 @@ import {
   usbFilterOf,
   waitForSerialPort,
   waitForUsbDevice,
-} from "../../harness/rig/locate.js";
+} from "../../harness/lab/locate.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { openSerialPort } from "../../harness/transport/serial-port-stream.js";
+import { makeByIdDir, ScpiSupply } from "../rig/lab-emulators.js";
 import { rejectionOf as rejection } from "../transport/helpers.js";
-import { makeByIdDir, ScpiSupply } from "./lab-emulators.js";
 
 const clock = new WallClock();
 
@@ -40,7 +40,7 @@ async function addUsb(
   await writeFile(join(dir, "product"), "STM32  BOOTLOADER\n");
 }
 
-describe("rig/locate", function () {
+describe("lab/locate", function () {
   this.timeout(20_000);
   let sys: string;
   let byId: Awaited<ReturnType<typeof makeByIdDir>>;

@@ -8,8 +8,8 @@ import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Mocha from "mocha";
-import { declaredClauses } from "../rig/suite.js";
 import { projectRoot } from "../seams/paths.js";
+import { declaredClauses } from "./suite.js";
 
 async function writeDeclared(out: string): Promise<void> {
   const suitesDir = join(projectRoot(), "suites");

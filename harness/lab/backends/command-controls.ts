@@ -5,7 +5,7 @@
  * infrastructure error with its exit code and stderr.
  */
 import { execaCommand } from "execa";
-import type { BootControl, ResetControl } from "../controls.js";
+import type { BootControl, ResetControl } from "../../seams/controls.js";
 import { InfrastructureError } from "../errors.js";
 
 export function fillPlaceholders(command: string, boardId: string): string {

@@ -10,8 +10,8 @@
  * active-low GPIO) are the line's business, so controls never think about polarity.
  */
 
+import type { BootControl, PowerControl, PowerState, ResetControl } from "../../seams/controls.js";
 import type { Clock } from "../../transport/clock.js";
-import type { BootControl, PowerControl, PowerState, ResetControl } from "../controls.js";
 import { cycleOffOn } from "./power-cycle.js";
 
 export interface OutputLine {

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
+import type { PowerControl, PowerState } from "../../seams/controls.js";
 import type { Clock } from "../../transport/clock.js";
-import type { PowerControl, PowerState } from "../controls.js";
 import { SkipScenario } from "../errors.js";
 import { cycleOffOn } from "./power-cycle.js";
 

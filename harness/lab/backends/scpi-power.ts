@@ -11,9 +11,9 @@
  * "power cut" that never happened cannot pass a power-interruption test.
  */
 
+import type { PowerControl, PowerState } from "../../seams/controls.js";
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
-import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
 import { cycleOffOn } from "./power-cycle.js";
 import { drain, readLine, type SerialDeviceSpec, withSerialDevice } from "./serial-device.js";

@@ -9,15 +9,15 @@ import {
   irreversibleGuard,
   irreversibleRefusal,
   withIrreversible,
-} from "../../harness/rig/interlock.js";
+} from "../../harness/lab/interlock.js";
 import { createBytePair } from "../../harness/transport/byte-pair.js";
-import { fakeBoard } from "./fake-board.js";
+import { fakeBoard } from "../rig/fake-board.js";
 
 const ALLOW = { [ALLOW_IRREVERSIBLE_ENV]: "1" };
 const lab = (capabilities: ("sacrificial" | "fus")[]) =>
   fakeBoard({ id: "wb55-nucleo", family: "stm32wb55", emulated: false, capabilities });
 
-describe("rig/interlock", () => {
+describe("lab/interlock", () => {
   it("allows a lab board marked sacrificial when the run passes the flag", () => {
     expect(() => assertIrreversibleAllowed(lab(["sacrificial"]), "rdp-level-2", ALLOW)).not.to.throw();
     for (const value of ["1", "true", "YES"])

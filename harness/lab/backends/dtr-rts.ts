@@ -14,9 +14,10 @@
  * stm32flash's `-i` strings (`-dtr,rts,,dtr:-rts`) read into these steps with
  * stm32flash-sequence.ts.
  */
+
+import type { BootControl, ResetControl } from "../../seams/controls.js";
 import type { ByteStream, SerialSignals } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
-import type { BootControl, ResetControl } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
 import { type SerialIdentity, waitForSerialPort } from "../locate.js";
 

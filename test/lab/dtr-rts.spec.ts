@@ -9,19 +9,19 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { SerialPortMock } from "serialport";
 import sinon from "sinon";
-import { dtrRtsBoot, dtrRtsReset, type ModemPortFactory } from "../../harness/rig/backends/dtr-rts.js";
+import { dtrRtsBoot, dtrRtsReset, type ModemPortFactory } from "../../harness/lab/backends/dtr-rts.js";
 import {
   parseStm32flashSequence,
   SequenceSyntaxError,
   STM32FLASH_DELAY_MS,
-} from "../../harness/rig/backends/stm32flash-sequence.js";
-import { InfrastructureError } from "../../harness/rig/errors.js";
+} from "../../harness/lab/backends/stm32flash-sequence.js";
+import { InfrastructureError } from "../../harness/lab/errors.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
-import { makeByIdDir } from "./lab-emulators.js";
+import { makeByIdDir } from "../rig/lab-emulators.js";
 
 const NAME = "usb-FTDI_TTL232R-3V3_FT9XL1ZA-if00-port0";
 
-describe("rig/backends: stm32flash -i sequences", () => {
+describe("lab/backends: stm32flash -i sequences", () => {
   it("reads '-dtr,rts,,dtr:-rts': each ',' waits 100 ms after the signal before it, ':' starts the exit", () => {
     expect(parseStm32flashSequence("-dtr,rts,,dtr:-rts")).to.deep.equal({
       bootloader: [{ dtr: false, waitMs: 100 }, { rts: true, waitMs: 200 }, { dtr: true }],
@@ -61,7 +61,7 @@ describe("rig/backends: stm32flash -i sequences", () => {
   });
 });
 
-describe("rig/backends: dtr-rts on the serialport mock binding", () => {
+describe("lab/backends: dtr-rts on the serialport mock binding", () => {
   let byId: { dir: string; remove(): Promise<void> };
   let link: string;
 

@@ -16,8 +16,8 @@
  */
 
 import { execa } from "execa";
+import type { PowerControl, PowerState } from "../../seams/controls.js";
 import type { Clock } from "../../transport/clock.js";
-import type { PowerControl, PowerState } from "../controls.js";
 import { InfrastructureError } from "../errors.js";
 import { cycleOffOn } from "./power-cycle.js";
 

@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { getRig } from "../../harness/rig/rig.js";
- * import { forEachBoard } from "../../harness/rig/suite.js";
+ * import { forEachBoard } from "../../harness/mocha/suite.js";
  *
  * const rig = getRig();
  *
@@ -24,12 +24,12 @@ import type { DeclaredTest } from "../report/declared.js";
 import { markEvidence, wrapTestsWithEvidence } from "../report/evidence.js";
 import { skipWithReason } from "../report/skip.js";
 import { allureOperationSteps, steppedBoard } from "../report/steps.js";
-import type { Board } from "./board.js";
-import { boardLinkHooks } from "./board-links.js";
-import { reportIdentity } from "./identify-report.js";
+import type { Board } from "../rig/board.js";
+import { reportIdentity } from "../rig/identify-report.js";
+import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "../rig/select.js";
+import { boardLinkHooks } from "./board-link-hooks.js";
 import { leaseHooks } from "./lease-hooks.js";
 import { recheckHooks } from "./recheck-hooks.js";
-import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "./select.js";
 
 /**
  * Inside a `describe`: for each board of `rig` that meets `need`, a

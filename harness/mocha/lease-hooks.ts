@@ -7,12 +7,12 @@
  * of its tests failed for the lab (recheck-hooks.ts), skips its tests with the finding. Emulated boards are objects of this process: nothing to lease.
  */
 
+import { SkipScenario } from "../lab/errors.js";
+import { acquireLease, type Lease } from "../lab/lease.js";
 import { skipWithReason } from "../report/skip.js";
-import type { Board } from "./board.js";
-import { SkipScenario } from "./errors.js";
-import { quarantineReason } from "./health.js";
-import { acquireLease, type Lease } from "./lease.js";
-import { noteLeasedAway } from "./untested.js";
+import type { Board } from "../rig/board.js";
+import { quarantineReason } from "../rig/health.js";
+import { noteLeasedAway } from "../rig/untested.js";
 
 export const DEFAULT_LEASE_TIMEOUT_MS = 10 * 60_000;
 
