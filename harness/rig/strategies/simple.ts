@@ -1,6 +1,7 @@
 import type { SimNorDevice } from "../../devices/sim-nor/device.js";
 import { factoryResetSimNor } from "../../devices/sim-nor/strategy.js";
 import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
+import { closeTKeyLink } from "../tkey-link.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 /** A TKey, emulated or lab: unplug and replug is its whole factory reset (the app lives in RAM). */
@@ -12,6 +13,12 @@ export class TKeyStrategy extends ControlsStrategy {
 
   on(board: StrategyBoard): TKeyStrategy {
     return new TKeyStrategy(board);
+  }
+
+  /** A lab TKey's port goes with the unplug: it is closed first, not left locked. */
+  override async transition(to: BoardState): Promise<void> {
+    await closeTKeyLink(this.board.id);
+    return super.transition(to);
   }
 
   factoryReset(): Promise<void> {
