@@ -24,7 +24,7 @@ export async function runSuitesOnRig(opts: {
   /** A scratch directory; the rig file, report and leases go there. */
   dir: string;
   rigYaml: string[];
-  suites: string;
+  suites: string | readonly string[];
   env?: Record<string, string>;
   /** Longest the child mocha may run before it is killed. Default 210 s. */
   timeoutMs?: number;
@@ -64,7 +64,7 @@ export async function runSuitesOnRig(opts: {
         : ["--reporter", "json"]),
       "--reporter-option",
       `output=${report}`,
-      opts.suites,
+      ...(typeof opts.suites === "string" ? [opts.suites] : opts.suites),
     ],
     {
       cwd: root,
