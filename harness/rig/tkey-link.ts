@@ -3,7 +3,15 @@
  * in-memory line to the emulated firmware on the board's virtual clock. Lab: the port found
  * by identity (by-id link or USB serial number), re-resolved on every call because a
  * replug re-enumerates it, opened at the TKey's 62500 baud, 8N1.
+ *
+ * On a lab board one link is open at a time: the port of an earlier plug-in belongs to a
+ * TKey that is gone, and left open it keeps serialport's lock, so the next open fails with
+ * "Cannot lock port". A fresh link waits until the TKey answers, since the port can be
+ * there before the firmware listens (a by-id link that outlives the unplug, a port that
+ * enumerates before the FPGA has booted); bytes sent earlier are lost and the firmware
+ * would look silent.
  */
+import { TKeyClient, TKeySilentError } from "../clients/tkey/index.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
@@ -12,13 +20,55 @@ import { serialPortPath } from "./usart-link.js";
 
 export const TKEY_BAUD = 62500;
 
+/** How long one readiness probe waits for the answer: the firmware answers in microseconds. */
+export const TKEY_READY_PROBE_MS = 200;
+
+/** The open lab link of each board, by board id. */
+const current = new Map<string, ByteStream>();
+
 export async function openTKeyLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return board.emulator.port("tkey");
+  await closeTKeyLink(board.id);
   const path = await serialPortPath(board);
   const port = await openSerialPort(path, {
     baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,
     parity: "none",
     clock: board.clock,
   });
-  return trackBoardLink(board.id, port);
+  current.set(board.id, port);
+  port.onClose(() => {
+    if (current.get(board.id) === port) current.delete(board.id);
+  });
+  trackBoardLink(board.id, port);
+  await awaitTKey(port, board);
+  return port;
+}
+
+/** Closes the board's open lab TKey link, if any: before a replug, whose port will be another. */
+export async function closeTKeyLink(boardId: string): Promise<void> {
+  const port = current.get(boardId);
+  current.delete(boardId);
+  if (port && !port.closed) await port.close().catch(() => undefined);
+}
+
+/**
+ * Probes (NAME_VERSION: the firmware answers, an app answers NOK) until the TKey answers
+ * or the board's enumeration timeout passes; then discards what came in, so the caller's
+ * client starts on a clean line. A TKey that stays silent (halted after a bad frame) is
+ * left for the caller's client to report.
+ */
+async function awaitTKey(port: ByteStream, board: Board): Promise<void> {
+  const { clock } = board;
+  const deadline = clock.now() + (board.timeouts?.enumerateMs ?? 5000);
+  const probe = new TKeyClient(port, { clock, timeouts: { probeMs: TKEY_READY_PROBE_MS } });
+  for (;;) {
+    try {
+      await probe.probe();
+      break;
+    } catch (e) {
+      if (!(e instanceof TKeySilentError)) throw e;
+      if (clock.now() >= deadline) break;
+    }
+  }
+  await port.flush();
 }

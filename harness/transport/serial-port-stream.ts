@@ -55,6 +55,14 @@ export async function openSerialPort(path: string, opts: SerialPortOptions): Pro
   return stream;
 }
 
+/** What a write or ioctl on a removed tty fails with: EIO (hung up), ENXIO, ENODEV. */
+const DEVICE_GONE = /^(EIO|ENXIO|ENODEV)$/;
+
+function deviceGone(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? /^(\w+):/.exec(err.message)?.[1] ?? "";
+  return DEVICE_GONE.test(code);
+}
+
 export class SerialPortStream implements EventedByteStream {
   /** What the port could not honour (parity on a pty), for transcripts and reports. */
   readonly warnings: string[] = [];
@@ -142,6 +150,9 @@ export class SerialPortStream implements EventedByteStream {
     return new Promise((resolve, reject) =>
       start((err) => {
         if (!err) return resolve();
+        // The errno of a device that went away (a USB CDC port unplugged): that is the removal.
+        if (!this.#rx.closed && deviceGone(err))
+          return reject(this.#gone(`device removed (${err.message})`, err));
         reject(this.#rx.closed ?? new Error(`cannot ${what} ${this.name}: ${err.message}`, { cause: err }));
       }),
     );

@@ -6,12 +6,16 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
+import { readResults } from "../../harness/report/results.js";
+import { skipReasonOf } from "../../harness/report/skip.js";
 import { projectRoot } from "../../harness/rig/load.js";
 
 export interface SuiteRunResult {
   passes: string[];
   failures: string[];
   pending: string[];
+  /** With `skipReasons`: each skipped test's recorded reason, by its name in the Allure results. */
+  skipReasons?: Map<string, string | undefined>;
   /** The child's stderr, for assertion messages. */
   stderr: string;
 }
@@ -20,16 +24,20 @@ export async function runSuitesOnRig(opts: {
   /** A scratch directory; the rig file, report and leases go there. */
   dir: string;
   rigYaml: string[];
-  suites: string;
+  suites: string | readonly string[];
   env?: Record<string, string>;
   /** Longest the child mocha may run before it is killed. Default 210 s. */
   timeoutMs?: number;
+  /** Also run Allure's reporter (results in `dir`), to read back why each skipped test skipped. */
+  skipReasons?: boolean;
 }): Promise<SuiteRunResult> {
   const root = projectRoot();
   const rigFile = join(opts.dir, "rig.yaml");
   const report = join(opts.dir, "report.json");
   await writeFile(rigFile, [...opts.rigYaml, ""].join("\n"));
+  const allureDir = join(opts.dir, "allure-results");
   await rm(report, { force: true });
+  await rm(allureDir, { recursive: true, force: true });
   const run = await execa(
     join(root, "node_modules/.bin/mocha"),
     [
@@ -43,11 +51,20 @@ export async function runSuitesOnRig(opts: {
       "120000",
       // A port or child a failed test left open must not keep the child (and this run) alive.
       "--exit",
-      "--reporter",
-      "json",
+      ...(opts.skipReasons
+        ? [
+            // Allure records skip reasons (skipWithReason); it hands the run on to the json reporter.
+            "--reporter",
+            "allure-mocha",
+            "--reporter-option",
+            `resultsDir=${allureDir}`,
+            "--reporter-option",
+            "extraReporters=json",
+          ]
+        : ["--reporter", "json"]),
       "--reporter-option",
       `output=${report}`,
-      opts.suites,
+      ...(typeof opts.suites === "string" ? [opts.suites] : opts.suites),
     ],
     {
       cwd: root,
@@ -58,6 +75,11 @@ export async function runSuitesOnRig(opts: {
       env: { HIL_RIG: rigFile, HIL_LEASE_DIR: join(opts.dir, "leases"), ...opts.env },
     },
   );
+  // Behind Allure, the json reporter does not get its output option: it prints the report last.
+  if (opts.skipReasons) {
+    const at = run.stdout.lastIndexOf('{\n  "stats"');
+    if (at >= 0) await writeFile(report, run.stdout.slice(at));
+  }
   const text = await readFile(report, "utf8").catch(() => {
     const how = run.timedOut ? `killed after ${opts.timeoutMs ?? 210_000} ms` : `exit ${run.exitCode}`;
     throw new Error(`mocha wrote no report (${how}): ${run.stderr.slice(-2000)}`);
@@ -67,7 +89,15 @@ export async function runSuitesOnRig(opts: {
     failures: { fullTitle: string; err: { message: string } }[];
     pending: { fullTitle: string }[];
   };
+  const skipReasons = opts.skipReasons
+    ? new Map(
+        (await readResults(allureDir))
+          .filter((r) => r.status === "skipped")
+          .map((r) => [r.name, skipReasonOf(r.description)]),
+      )
+    : undefined;
   return {
+    ...(skipReasons ? { skipReasons } : {}),
     passes: result.passes.map((p) => p.fullTitle),
     failures: result.failures.map((f) => `${f.fullTitle}: ${f.err.message}`),
     pending: result.pending.map((p) => p.fullTitle),

@@ -4,11 +4,13 @@
  * removes the ptys under the open ports, as unplugging a USB-serial adapter would.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { expect } from "chai";
+import type { SerialPort } from "serialport";
 import { WallClock } from "../../harness/transport/clock.js";
 import { ReadTimeoutError, StreamClosedError } from "../../harness/transport/errors.js";
-import { openSerialPort, type SerialPortStream } from "../../harness/transport/serial-port-stream.js";
+import { openSerialPort, SerialPortStream } from "../../harness/transport/serial-port-stream.js";
 import { rejectionOf } from "./helpers.js";
 
 const clock = new WallClock();
@@ -76,5 +78,45 @@ describe("transport/serial-port-stream (pty via socat)", function () {
     expect(error.message).to.include(links[0]);
     expect(a!.closed).to.equal(true);
     expect(await rejectionOf(a!.write(Uint8Array.of(1)))).to.be.instanceOf(StreamClosedError);
+  });
+});
+
+describe("transport/serial-port-stream: a write to a device that went away", () => {
+  /** A port whose write fails as the tty's would once unplugged, before serialport's own close arrives. */
+  function unpluggedPort(error: Error) {
+    const port = Object.assign(new EventEmitter(), {
+      isOpen: true,
+      write: (_: Buffer, done: (err: Error) => void) => done(error),
+      close: (done: () => void) => {
+        port.isOpen = false;
+        done();
+      },
+    });
+    return port;
+  }
+
+  for (const [label, error] of [
+    ["errno EIO", Object.assign(new Error("EIO: i/o error, write"), { code: "EIO" })],
+    ["ENXIO named only in the message", new Error("ENXIO: no such device or address, write")],
+  ] as const) {
+    it(`${label}: StreamClosedError (disconnected), the stream closed and the port released`, async () => {
+      const port = unpluggedPort(error);
+      const stream = new SerialPortStream(port as unknown as SerialPort, "/dev/ttyACM0", clock);
+      const err = await rejectionOf(stream.write(Uint8Array.of(0x50)));
+      expect(err).to.be.instanceOf(StreamClosedError);
+      expect((err as StreamClosedError).disconnected).to.equal(true);
+      expect((err as Error).message).to.include("/dev/ttyACM0");
+      expect(stream.closed).to.equal(true);
+      expect(port.isOpen, "released").to.equal(false);
+    });
+  }
+
+  it("another write error stays a plain error naming the port; the stream stays open", async () => {
+    const port = unpluggedPort(Object.assign(new Error("EAGAIN: resource busy"), { code: "EAGAIN" }));
+    const stream = new SerialPortStream(port as unknown as SerialPort, "/dev/ttyACM0", clock);
+    const err = await rejectionOf(stream.write(Uint8Array.of(0x50)));
+    expect(err).to.not.be.instanceOf(StreamClosedError);
+    expect((err as Error).message).to.equal("cannot write /dev/ttyACM0: EAGAIN: resource busy");
+    expect(stream.closed).to.equal(false);
   });
 });

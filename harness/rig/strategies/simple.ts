@@ -1,4 +1,5 @@
 import type { BoardState, Restorable } from "../../seams/strategy.js";
+import { closeTKeyLink } from "../tkey-link.js";
 import { ControlsStrategy, type StrategyBoard } from "./controls.js";
 
 /** A TKey, emulated or lab: unplug and replug is its whole factory reset (the app lives in RAM). */
@@ -10,6 +11,12 @@ export class TKeyStrategy extends ControlsStrategy {
 
   on(board: StrategyBoard): TKeyStrategy {
     return new TKeyStrategy(board);
+  }
+
+  /** A lab TKey's port goes with the unplug: it is closed first, not left locked. */
+  override async transition(to: BoardState): Promise<void> {
+    await closeTKeyLink(this.board.id);
+    return super.transition(to);
   }
 
   factoryReset(): Promise<void> {
