@@ -157,7 +157,3 @@ export function slotBytes(dev: Nrf52840Inspect, slot: 0 | 1, length: number): Ui
 export function trailers(dev: Nrf52840Inspect): { primary: TrailerState; secondary: TrailerState } {
   return dev.trailers();
 }
-
-export function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

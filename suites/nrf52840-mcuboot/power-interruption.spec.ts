@@ -1,6 +1,7 @@
 import { expect, use } from "chai";
 import {
   type Board,
+  bytesEqual,
   covers,
   evidenceNote,
   expectError,
@@ -11,7 +12,7 @@ import {
   sectorMap,
 } from "../../harness/index.js";
 import { BootFlagState, BootMagicState } from "../../harness/protocol/mcuboot/index.js";
-import { equal, factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
+import { factory, hashOf, mcubootHooks, signedApp, slotBytes, trailers } from "./fixture.js";
 
 use(flashChai);
 
@@ -73,8 +74,9 @@ function check(dev: Nrf52840Inspect, kind: Kind, runs: Uint8Array, kept: Uint8Ar
   const t = trailers(dev);
   const problems: string[] = [];
   if (dev.state !== "running") problems.push(`state ${dev.state}`);
-  if (!equal(slotBytes(dev, 0, runs.length), runs)) problems.push("primary is not the expected image");
-  if (!equal(slotBytes(dev, 1, kept.length), kept)) problems.push("secondary does not hold the other image");
+  if (!bytesEqual(slotBytes(dev, 0, runs.length), runs)) problems.push("primary is not the expected image");
+  if (!bytesEqual(slotBytes(dev, 1, kept.length), kept))
+    problems.push("secondary does not hold the other image");
   if (t.primary.magic !== BootMagicState.GOOD) problems.push("primary magic not GOOD");
   if (t.primary.copyDone !== BootFlagState.SET) problems.push("primary copy_done not SET");
   const ok = kind === "test" ? BootFlagState.UNSET : BootFlagState.SET;

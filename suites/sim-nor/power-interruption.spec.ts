@@ -1,5 +1,13 @@
 import { expect, use } from "chai";
-import { covers, flashChai, flashOpCut, forEachBoard, getRig, sweep } from "../../harness/index.js";
+import {
+  bytesEqual,
+  covers,
+  flashChai,
+  flashOpCut,
+  forEachBoard,
+  getRig,
+  sweep,
+} from "../../harness/index.js";
 import { factoryReset, images, simNor, slot } from "./fixture.js";
 
 use(flashChai);
@@ -67,8 +75,8 @@ describe("sim-nor: power interruption during an A/B install", () => {
               if (thrown) throw thrown;
               expect(dev.state, "the cut stops the boot").to.equal("off");
               await dev.power.on(); // the next boot resumes it
-              const primaryOk = equal(slot(dev, "primary", v2.length), v2);
-              const secondaryOk = equal(slot(dev, "secondary", v1.length), v1);
+              const primaryOk = bytesEqual(slot(dev, "primary", v2.length), v2);
+              const secondaryOk = bytesEqual(slot(dev, "secondary", v1.length), v1);
               if (dev.runningVersion !== 2 || !primaryOk || !secondaryOk)
                 return `running ${dev.runningVersion ?? "nothing"} (${dev.state}), primary ${primaryOk ? "v2" : "corrupt"}, secondary ${secondaryOk ? "v1" : "corrupt"}`;
               return undefined;
@@ -104,7 +112,7 @@ describe("sim-nor: power interruption during an A/B install", () => {
             expect(thrown, "the cut").to.be.instanceOf(Error).with.property("name", "PowerLostError");
             await dev.power.on();
             expect(dev.runningVersion, "the running image after the cut").to.equal(1);
-            expect(equal(slot(dev, "primary", v1.length), v1), "primary after the cut").to.equal(true);
+            expect(bytesEqual(slot(dev, "primary", v1.length), v1), "primary after the cut").to.equal(true);
             return undefined;
           },
         });
@@ -113,7 +121,3 @@ describe("sim-nor: power interruption during an A/B install", () => {
     },
   );
 });
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

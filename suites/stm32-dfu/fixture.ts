@@ -91,7 +91,3 @@ export function asFile(format: "bin" | "hex" | "dfu", address: number, data: Uin
   }
   return loadImage("app.dfu", buildDfuseFile([{ alt: 0, name: "ST...", elements: [{ address, data }] }]));
 }
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -9,6 +9,7 @@ import type { DfuClient } from "../../harness/clients/dfu/index.js";
 import { DfuError } from "../../harness/clients/dfu/index.js";
 import {
   type Board,
+  bytesEqual,
   evidenceNote,
   expectFlash,
   type FlashSnapshot,
@@ -17,16 +18,7 @@ import {
   sectorMap,
   sweep,
 } from "../../harness/index.js";
-import {
-  appFilter,
-  appImage,
-  asFile,
-  connect,
-  profile,
-  sameBytes,
-  startInBootloader,
-  stm32,
-} from "./fixture.js";
+import { appFilter, appImage, asFile, connect, profile, startInBootloader, stm32 } from "./fixture.js";
 
 export type CutAt = { kind: "flash-op"; torn: boolean } | { kind: "dnload-block" };
 
@@ -117,7 +109,7 @@ export async function powerCutSweep(board: Board, opts: SweepOptions): Promise<S
       await board.boot?.application();
       await board.power.on();
       const ran = dev ? dev.state.replace(/ at 0x[0-9a-f]+/, "") : "lab";
-      const oldApp = dev ? sameBytes(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
+      const oldApp = dev ? bytesEqual(dev.chip.flash.peek(base, 8), v1.subarray(0, 8)) : false;
       const key = ran === "application" ? (oldApp ? "old application" : "new vector table") : ran;
       const map = mapOf();
       evidenceNote("flash after each cut (O old, N new, . erased, x other)", `${label(n)}:${map} → ${key}`);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError } from "../../harness/clients/tkey/index.js";
-import { covers, expectError, forEachBoard, getRig, sweep } from "../../harness/index.js";
+import { bytesEqual, covers, expectError, forEachBoard, getRig, sweep } from "../../harness/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
 import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
@@ -56,7 +56,7 @@ describe("tkey: power interruption during an app load", () => {
           const probe = await client.probe();
           if (probe.mode !== "firmware") problems.push(`after power-on the probe found ${probe.mode}`);
           const reload = await client.loadApp(app);
-          if (!equal(reload.digest, appDigest(app))) problems.push("reload digest differs");
+          if (!bytesEqual(reload.digest, appDigest(app))) problems.push("reload digest differs");
           const dev = emulatedTKey(board);
           if (dev && dev.state !== dev.profile.stateNames.running)
             problems.push(`state ${dev.state} after reload`);
@@ -87,7 +87,3 @@ describe("tkey: power interruption during an app load", () => {
     });
   });
 });
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -31,6 +31,7 @@ import {
   type UssWireMode,
   ussOnWire,
 } from "../../protocol/tkey/index.js";
+import { bytesEqual } from "../../seams/bytes.js";
 import type { ByteStream } from "../../transport/byte-stream.js";
 import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
@@ -199,7 +200,7 @@ export class TKeyClient implements HostClient<TKeyEvents> {
         return last;
       });
       const expected = appDigest(app);
-      if (!equal(digest!, expected))
+      if (!bytesEqual(digest!, expected))
         throw new TKeyDigestError("FW_RSP_LOAD_APP_DATA_READY", this.transcript, expected, digest!);
       this.#emit({ type: "loaded", digest: digest! });
       return { digest: digest!, chunks: chunks.length, uss };
@@ -317,8 +318,4 @@ export class TKeyClient implements HostClient<TKeyEvents> {
   #emit(event: TKeyClientEvent): void {
     for (const listener of [...this.#listeners]) listener(event);
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

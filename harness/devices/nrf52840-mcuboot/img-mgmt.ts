@@ -15,6 +15,7 @@ import {
   SmpGroup,
   SmpOp,
 } from "../../protocol/smp/index.js";
+import { bytesEqual } from "../../seams/bytes.js";
 import type { FlashArea } from "./flash-area.js";
 import { NRF52840_FLASH } from "./profile.js";
 import { imageInfo, setNext, swapTypeOf, trailerOf } from "./slots.js";
@@ -320,5 +321,5 @@ function isUint(v: unknown): v is number {
 }
 
 function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  return !!a && a.length === b.length && a.every((x, i) => x === b[i]);
+  return !!a && bytesEqual(a, b);
 }

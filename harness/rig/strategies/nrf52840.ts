@@ -1,4 +1,5 @@
 import { parseImage } from "../../protocol/mcuboot/index.js";
+import { bytesEqual } from "../../seams/bytes.js";
 import type { BoardState, FactoryOptions, Restorable } from "../../seams/strategy.js";
 import type { Board } from "../board.js";
 import { SmpLink } from "../smp-link.js";
@@ -39,20 +40,16 @@ async function settle(link: SmpLink, image: Uint8Array, id: string): Promise<voi
   if (list.some((i) => i.active && !i.confirmed)) list = await link.client.confirm();
   const want = parseImage(image).hash!;
   const active = list.find((i) => i.active);
-  if (!active?.hash || !equal(active.hash, want)) {
+  if (!active?.hash || !bytesEqual(active.hash, want)) {
     if (list.some((i) => !i.active)) await link.client.erase();
     await link.client.upload(image);
     await link.client.confirm(want);
     await link.reset();
     list = await link.client.list();
     const now = list.find((i) => i.active);
-    if (!now?.hash || !equal(now.hash, want))
+    if (!now?.hash || !bytesEqual(now.hash, want))
       throw new Error(`board ${id}: the factory image does not run after the swap`);
     if (!now.confirmed) throw new Error(`board ${id}: the factory image is not confirmed`);
   }
   if (list.some((i) => !i.active)) await link.client.erase();
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
