@@ -1,9 +1,11 @@
 /**
  * Runs suites in a child mocha against a rig file (HIL_RIG), the way a rack host runs them,
  * and reads back mocha's JSON report: what passed, failed and was skipped, by full title.
- * The report is written fresh into `dir` (a stale one from an earlier run must not pass).
+ * The report is written fresh into `dir` (a stale one from an earlier run must not pass);
+ * without `dir`, into a scratch directory removed afterwards.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { readResults } from "../../harness/report/results.js";
@@ -20,9 +22,9 @@ export interface SuiteRunResult {
   stderr: string;
 }
 
-export async function runSuitesOnRig(opts: {
-  /** A scratch directory; the rig file, report and leases go there. */
-  dir: string;
+type SuiteRunOptions = {
+  /** A scratch directory; the rig file, report and leases go there. Default: a fresh one, removed after. */
+  dir?: string;
   rigYaml: string[];
   suites: string | readonly string[];
   env?: Record<string, string>;
@@ -30,12 +32,24 @@ export async function runSuitesOnRig(opts: {
   timeoutMs?: number;
   /** Also run Allure's reporter (results in `dir`), to read back why each skipped test skipped. */
   skipReasons?: boolean;
-}): Promise<SuiteRunResult> {
+};
+
+export async function runSuitesOnRig(opts: SuiteRunOptions): Promise<SuiteRunResult> {
+  if (opts.dir !== undefined) return runIn(opts.dir, opts);
+  const dir = await mkdtemp(join(tmpdir(), "hil-lab-run-"));
+  try {
+    return await runIn(dir, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(dir: string, opts: SuiteRunOptions): Promise<SuiteRunResult> {
   const root = projectRoot();
-  const rigFile = join(opts.dir, "rig.yaml");
-  const report = join(opts.dir, "report.json");
+  const rigFile = join(dir, "rig.yaml");
+  const report = join(dir, "report.json");
   await writeFile(rigFile, [...opts.rigYaml, ""].join("\n"));
-  const allureDir = join(opts.dir, "allure-results");
+  const allureDir = join(dir, "allure-results");
   await rm(report, { force: true });
   await rm(allureDir, { recursive: true, force: true });
   const run = await execa(
@@ -72,7 +86,7 @@ export async function runSuitesOnRig(opts: {
       // Under the callers' own test timeouts, so a stuck child is reported with its stderr.
       timeout: opts.timeoutMs ?? 210_000,
       forceKillAfterDelay: 5_000,
-      env: { HIL_RIG: rigFile, HIL_LEASE_DIR: join(opts.dir, "leases"), ...opts.env },
+      env: { HIL_RIG: rigFile, HIL_LEASE_DIR: join(dir, "leases"), ...opts.env },
     },
   );
   // Behind Allure, the json reporter does not get its output option: it prints the report last.

@@ -1,12 +1,3 @@
-/**
- * The TKey suites on a lab rig: the board is `hil emulate tkey` behind a real pty, found by
- * its /dev/serial/by-id name (a stand-in directory), opened at 62500 baud through the real
- * `serialport` binding, unplugged and replugged through the rig's `command` power backend,
- * which sends the emulator SIGUSR1 / SIGUSR2. The same load and error scenarios run as on the
- * emulated rack; those needing the emulator's line or white-box view skip with the reason.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
@@ -33,10 +24,8 @@ describe("suites/tkey on a lab rig (hil emulate tkey on a pty)", function () {
 
   it("the same scenarios pass through the lab path; the emulator-only ones skip with the reason", async () => {
     const emulator = await startEmulator("tkey", join(byId.dir, PORT_NAME), [], { log: false });
-    const scratch = await mkdtemp(join(tmpdir(), "hil-lab-run-"));
     try {
       const result = await runSuitesOnRig({
-        dir: scratch,
         rigYaml: [
           "name: pty-lab",
           "boards:",
@@ -87,7 +76,6 @@ describe("suites/tkey on a lab rig (hil emulate tkey on a pty)", function () {
       expect(result.pending, "every skipped test has its reason").to.have.length(4);
     } finally {
       await emulator.stop();
-      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

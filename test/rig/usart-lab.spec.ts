@@ -1,13 +1,3 @@
-/**
- * The USART suites on a lab rig: the board is `hil emulate stm32l432kc` behind a real pty,
- * found by its /dev/serial/by-id name (a stand-in directory), opened 8E1 through the real
- * `serialport` binding (the pty refuses parity, reported and tolerated), powered through the
- * rig's `command` backend, which sends the emulator SIGUSR1 / SIGUSR2 (power off / on). The same
- * scenarios run as on the emulated rack; those needing flash faults, power cuts or a
- * sacrificial board skip with the reason.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
@@ -22,10 +12,8 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
 
   it("the same scenarios pass through the lab path; the emulator-only ones skip with the reason", async () => {
     const emulator = await startEmulator("stm32l432kc", join(byId.dir, PORT_NAME), [], { log: false });
-    const scratch = await mkdtemp(join(tmpdir(), "hil-lab-run-"));
     try {
       const result = await runSuitesOnRig({
-        dir: scratch,
         rigYaml: [
           "name: pty-lab",
           "boards:",
@@ -61,7 +49,6 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
       ]);
     } finally {
       await emulator.stop();
-      await rm(scratch, { recursive: true, force: true });
     }
   });
 });
