@@ -47,8 +47,11 @@ export function runEmulateSession(
   const onTerm = () => resolveStop("SIGTERM");
   const stopped = new Promise<StopReason>((resolve) => {
     resolveStop = resolve;
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
+    // `on`, not `once`: execa's signal-exit re-kills the process when, as its own listener
+    // runs, it is the only one left; a `once` listener is gone by then whenever it ran first
+    // (a socat respawned after ours was added puts signal-exit's listener after it).
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
     void opts.linkLost?.then(() => resolve("socat exited"));
   }).then((reason) => {
     process.off("SIGINT", onInt);

@@ -3,13 +3,16 @@
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
  * appMaxSize=N, serial=N (the UDI serial). SIGHUP unplugs and replugs the TKey (the only
- * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in, while the
- * pty stays. Wall time: the peer is another process.
+ * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in. As a
+ * USB CDC device, the port is there only while the TKey is plugged in: an unplug closes the
+ * pty (a host holding it sees the port go), and the firmware's boot serves a new one behind
+ * the same link. Wall time: the peer is another process.
  */
 
 import { TKEY_PROFILES, TKeyAbsentError, TKeyDevice } from "../devices/tkey/index.js";
-import { servePty } from "../expose/uart-pty.js";
+import { type PtyBridge, servePty } from "../expose/uart-pty.js";
 import { parseFault } from "../sim/faults.js";
+import type { HostEnd } from "../transport/byte-pair.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
@@ -46,30 +49,63 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
     faults: (opts.fault ?? []).map(parseFault),
   });
   await device.power.on();
-  const bridge = await servePty(link, clock);
-  // The pty is the USB cable: bytes go to whichever port the TKey has after its last plug-in.
-  let port = device.openPort();
-  const forward = () => port.onData((bytes) => void bridge.line.write(bytes).catch(() => {}));
-  forward();
-  bridge.line.onData((bytes) => {
-    if (!port.closed) void port.write(bytes).catch(() => {});
+  let bridge: PtyBridge | undefined;
+  let stopping = false;
+  let signalLost: () => void = () => {};
+  const linkLost = new Promise<void>((resolve) => {
+    signalLost = resolve;
   });
-  // After each power-on a signal made: the host opens the port of the TKey that enumerated.
+  // Port changes run one after another: an unplug can come before the pty of its plug-in is up.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue.then(work).catch(() => {});
+    return queue;
+  };
+  // The pty is the USB port of this plug-in: bytes go to and from the TKey's port of now.
+  const attach = async (port: HostEnd) => {
+    if (stopping || port.closed) return;
+    const b = await servePty(link, clock);
+    if (stopping || port.closed) return void (await b.close());
+    bridge = b;
+    port.onData((bytes) => void b.line.write(bytes).catch(() => {}));
+    b.line.onData((bytes) => {
+      if (!port.closed) void port.write(bytes).catch(() => {});
+    });
+    void b.exited.then(() => {
+      if (bridge === b && !stopping) signalLost();
+    });
+  };
+  const detach = async () => {
+    const b = bridge;
+    bridge = undefined;
+    await b?.close();
+  };
+  // After each power-on a signal made, and at the start: the TKey enumerates.
   const plug = () => {
+    let port: HostEnd;
     try {
       port = device.openPort();
-      forward();
     } catch (e) {
       // Unplugged again before it enumerated: the next power-on plugs it.
       if (!(e instanceof TKeyAbsentError)) throw e;
+      return;
     }
+    port.onClose(() => void enqueue(detach));
+    void enqueue(() => attach(port));
   };
-  const session = runEmulateSession(device, { log: opts.log, linkLost: bridge.exited, booted: plug });
+  plug();
+  await queue;
+  if (!bridge) throw new Error(`emulate tkey: could not serve ${link}`);
+  const session = runEmulateSession(device, { log: opts.log, linkLost, booted: plug });
   console.log(`ready ${link}`);
+  // While unplugged no pty holds the process open; the signals must still reach it.
+  const keepAlive = setInterval(() => {}, 60_000);
 
   const signal = await session.stopped;
+  clearInterval(keepAlive);
+  stopping = true;
   await device.power.off();
-  await bridge.close();
+  await enqueue(detach);
   console.error(`hil emulate: stopped (${signal})`);
   return exitStatus(signal);
 }

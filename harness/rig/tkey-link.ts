@@ -11,7 +11,7 @@
  * enumerates before the FPGA has booted); bytes sent earlier are lost and the firmware
  * would look silent.
  */
-import { TKeyClient, TKeySilentError } from "../clients/tkey/index.js";
+import { TKeyClient, TKeyGoneError, TKeySilentError } from "../clients/tkey/index.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
@@ -29,6 +29,15 @@ const current = new Map<string, ByteStream>();
 export async function openTKeyLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return board.emulator.port("tkey");
   await closeTKeyLink(board.id);
+  const deadline = board.clock.now() + (board.timeouts?.enumerateMs ?? 5000);
+  for (;;) {
+    const port = await openLabPort(board);
+    // A port that goes while we wait was the last plug-in's (its link not yet removed): find it again.
+    if ((await awaitTKey(port, board, deadline)) !== "gone" || board.clock.now() >= deadline) return port;
+  }
+}
+
+async function openLabPort(board: Board): Promise<ByteStream> {
   const path = await serialPortPath(board);
   const port = await openSerialPort(path, {
     baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,
@@ -39,9 +48,7 @@ export async function openTKeyLink(board: Board): Promise<ByteStream> {
   port.onClose(() => {
     if (current.get(board.id) === port) current.delete(board.id);
   });
-  trackBoardLink(board.id, port);
-  await awaitTKey(port, board);
-  return port;
+  return trackBoardLink(board.id, port);
 }
 
 /** Closes the board's open lab TKey link, if any: before a replug, whose port will be another. */
@@ -52,23 +59,30 @@ export async function closeTKeyLink(boardId: string): Promise<void> {
 }
 
 /**
- * Probes (NAME_VERSION: the firmware answers, an app answers NOK) until the TKey answers
- * or the board's enumeration timeout passes; then discards what came in, so the caller's
- * client starts on a clean line. A TKey that stays silent (halted after a bad frame) is
- * left for the caller's client to report.
+ * Probes (NAME_VERSION: the firmware answers, an app answers NOK) until the TKey answers,
+ * the port goes, or `deadline` passes; then discards what came in, so the caller's client
+ * starts on a clean line. A TKey that stays silent (halted after a bad frame) is left for
+ * the caller's client to report.
  */
-async function awaitTKey(port: ByteStream, board: Board): Promise<void> {
+async function awaitTKey(
+  port: ByteStream,
+  board: Board,
+  deadline: number,
+): Promise<"answered" | "silent" | "gone"> {
   const { clock } = board;
-  const deadline = clock.now() + (board.timeouts?.enumerateMs ?? 5000);
   const probe = new TKeyClient(port, { clock, timeouts: { probeMs: TKEY_READY_PROBE_MS } });
   for (;;) {
     try {
       await probe.probe();
-      break;
+      await port.flush();
+      return "answered";
     } catch (e) {
+      if (e instanceof TKeyGoneError) return "gone";
       if (!(e instanceof TKeySilentError)) throw e;
-      if (clock.now() >= deadline) break;
+      if (clock.now() >= deadline) {
+        await port.flush();
+        return "silent";
+      }
     }
   }
-  await port.flush();
 }

@@ -1,16 +1,17 @@
 /**
  * `hil emulate tkey` on a real pty, driven by TKeyClient through the serialport stream a
  * lab rig uses: the same bytes as a TKey's CDC port, on wall time. Also the silent halt
- * across processes, and SIGHUP as the unplug that ends it.
+ * across processes, and SIGHUP as the unplug that ends it: the port goes with the TKey, as a
+ * USB CDC port does, and the host opens the one the replugged TKey brings.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { TKeyClient, TKeySilentError } from "../../../harness/clients/tkey/index.js";
+import { TKeyClient, TKeyGoneError, TKeySilentError } from "../../../harness/clients/tkey/index.js";
 import { appDigest } from "../../../harness/protocol/tkey/index.js";
-import { WallClock } from "../../../harness/transport/clock.js";
+import { WallClock, withTimeout } from "../../../harness/transport/clock.js";
 import { openSerialPort, type SerialPortStream } from "../../../harness/transport/serial-port-stream.js";
 import { type EmulatorProcess, startEmulator } from "../../expose/emulator-process.js";
 
@@ -45,6 +46,24 @@ describe("clients/tkey: hil emulate tkey on a pty", function () {
     return new TKeyClient(port, { clock, timeouts: { probeMs: 1000, commandMs: 1000 } });
   }
 
+  /** Opens the link once the replugged TKey's pty is there and answers (within 5 s). */
+  async function reopenWhenServed(link: string): Promise<TKeyClient> {
+    const deadline = clock.now() + 5000;
+    for (;;) {
+      await port?.close();
+      port = undefined;
+      try {
+        port = await openSerialPort(link, { baudRate: 62500, clock });
+        const client = new TKeyClient(port, { clock, timeouts: { probeMs: 300, commandMs: 1000 } });
+        await client.probe();
+        return client;
+      } catch (e) {
+        if (clock.now() > deadline) throw e;
+        await clock.sleep(50);
+      }
+    }
+  }
+
   it("answers as the chosen firmware, loads an app with the right digest, then the app answers NOK", async () => {
     const client = await open(["--option", "profile=castor", "--option", "serial=0x1234"]);
     const probe = await client.probe();
@@ -70,8 +89,17 @@ describe("clients/tkey: hil emulate tkey on a pty", function () {
     );
     expect(pid).to.be.above(0);
     process.kill(pid, "SIGHUP");
-    await clock.sleep(500);
-    const probe = await client.probe();
-    expect(probe.mode).to.equal("firmware");
+    // The unplug takes the port: the client holding it learns so, not a silent line.
+    const held = port!;
+    await withTimeout(
+      clock,
+      5000,
+      "the held port to close on the unplug",
+      new Promise((r) => held.onClose(r)),
+    );
+    expect(await client.probe().catch((e: unknown) => e)).to.be.instanceOf(TKeyGoneError);
+    // The replugged TKey's port, found again at the same link, answers as firmware.
+    const again = await reopenWhenServed(join(dir, "tkey"));
+    expect((await again.probe()).mode).to.equal("firmware");
   });
 });
