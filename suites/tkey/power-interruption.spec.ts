@@ -63,7 +63,10 @@ describe("tkey: power interruption during an app load", () => {
           return { problem: problems };
         },
       });
-      expect(failures, `${failures.length} of ${ks.length} cut points failed`).to.deep.equal([]);
+      expect(
+        failures,
+        `${failures.length} of ${ks.length} cut points failed:\n${failures.join("\n")}\n`,
+      ).to.deep.equal([]);
     });
 
     covers(CLAUSES.power);
