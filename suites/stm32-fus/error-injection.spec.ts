@@ -13,7 +13,15 @@ import {
   irreversibleRefusal,
   skipWithReason,
 } from "../../harness/index.js";
-import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+import {
+  factoryReset,
+  need,
+  openFus,
+  requireFactoryFus,
+  requireStackRunning,
+  TRANSPORTS,
+  wb55,
+} from "./fixture.js";
 
 use(flashChai);
 
@@ -112,7 +120,13 @@ describe("stm32-fus: error injection", () => {
           "AN5185 Table 3 Image customer signature not found",
           "AN5185 §4.1 install user authentication key",
         );
-        it("with an authentication key: no customer signature → IMG_NOT_AUTHENTIC; a valid one installs", async () => {
+        it("with an authentication key: no customer signature → IMG_NOT_AUTHENTIC; a valid one installs", async function () {
+          // An authentication key stays on a board for good: later installs need its signature.
+          await requireFactoryFus(
+            this,
+            board,
+            "storing an authentication key and installing a fixture stack",
+          );
           const client = await emptyFus(board, transport);
           const key = customerTestKey("suite");
           await client.updateAuthKey(key.publicKey);
@@ -148,7 +162,8 @@ describe("stm32-fus: error injection", () => {
           "AN5185 Table 11 FUS_SATE_NO_ENOUGH_SPACE",
           "AN5185 §2.1.1 install address",
         );
-        it("not enough space between the installed stack and the loaded image: IMG_NOT_ENOUGH_SPACE, idle", async () => {
+        it("not enough space between the installed stack and the loaded image: IMG_NOT_ENOUGH_SPACE, idle", async function () {
+          await requireFactoryFus(this, board, "installing two fixture stacks");
           const client = await emptyFus(board, transport);
           await client.fwUpgrade(STACK_1());
           const { sfsa } = await client.readSecureBoundaries();
@@ -172,7 +187,8 @@ describe("stm32-fus: error injection", () => {
           [1000, "IMG_CORRUPT"],
         ] as const) {
           covers("AN5185 §2.2.2 image start aligned to a sector");
-          it(`image start not sector aligned (${unused} B unused): rejected with ${error}, nothing installed`, async () => {
+          it(`image start not sector aligned (${unused} B unused): rejected with ${error}, nothing installed`, async function () {
+            await requireFactoryFus(this, board, "a misaligned fixture image on a board without a stack");
             const client = await emptyFus(board, transport);
             const image = buildFusImage({
               kind: "wireless-stack",
@@ -191,7 +207,8 @@ describe("stm32-fus: error injection", () => {
         }
 
         covers("AN5185 §2.2.1 FUS_STATE_IMG_NOT_FOUND on delete");
-        it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async () => {
+        it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async function () {
+          await requireFactoryFus(this, board, "a board without a stack");
           const client = await emptyFus(board, transport);
           expect((await failure(client.fwDelete())).fusError).to.equal("IMG_NOT_FOUND");
           await idleAgain(client);
@@ -199,9 +216,10 @@ describe("stm32-fus: error injection", () => {
         });
 
         covers("AN5185 Table 3 No state is returned by FUS");
-        it("no state returned after a FUS reset: the resent GET_STATE is answered", async () => {
+        it("no state returned after a FUS reset: the resent GET_STATE is answered", async function () {
           await factoryReset(board);
           const client = await openFus(board, transport);
+          await requireStackRunning(this, board, client);
           await client.startFus();
           expect(client.trace).to.follow(["NOT_RUNNING", "reset", "IDLE"]);
           await client.link.close();

@@ -92,6 +92,42 @@ export function factoryKnown(board: Board): boolean {
   return board.strategy.restores.includes("fus") && board.strategy.restores.includes("flash");
 }
 
+/**
+ * Skip the running test unless the board starts from the factory FUS state (user flash blank,
+ * no authentication key, the stack installed and running) and its FUS takes the fixtures'
+ * images: what an emulator's strategy gives. A lab WB55 holds what earlier runs left (its
+ * stack or none, an authentication key), and a real one refuses images signed with the
+ * emulator's test key (fixtures/fus) as IMG_NOT_AUTHENTIC, which would read as a firmware
+ * failure.
+ */
+export async function requireFactoryFus(ctx: Mocha.Context, board: Board, what: string): Promise<void> {
+  if (!factoryKnown(board))
+    await skipWith(
+      ctx,
+      board,
+      `${what} needs the factory FUS state and images its FUS accepts; a lab board's FUS holds what earlier runs left, and a real WB55 refuses the emulator-signed fixture images`,
+    );
+}
+
+/**
+ * Skip the running test unless the wireless stack runs now (device information table: last
+ * FUS active state 0x04), which a test of FUS activation starts from. On an emulated board
+ * after {@link factoryReset} it always does; a lab board's may be deleted or stopped.
+ */
+export async function requireStackRunning(
+  ctx: Mocha.Context,
+  board: Board,
+  client: FusClient,
+): Promise<void> {
+  const info = await client.readDeviceInfo();
+  if (info.lastFusActiveState !== 0x04)
+    await skipWith(
+      ctx,
+      board,
+      `needs the wireless stack running; ${info.stackInstalled ? "the installed stack is not running" : "no stack is installed"} (device information table, last FUS active state 0x${info.lastFusActiveState.toString(16).padStart(2, "0")})`,
+    );
+}
+
 /** A FusClient on the board's `transport` (emulated bus or the host's USB; the rig's serial link). */
 export async function openFus(
   board: Board,
