@@ -35,7 +35,7 @@ export async function nrf52840Bench(): Promise<BenchResult> {
   const v1 = image("1.0.0", 60_000);
   const v2 = image("2.0.0", 64_000);
   const { clock, dev } = await board(v1);
-  const client = new SmpClient(dev.host, clock);
+  const client = new SmpClient(dev.port("console"), clock);
   await client.upload(v2);
   await client.test(parseImage(v2).hash!);
   await dev.power.off();
@@ -75,7 +75,7 @@ export async function nrf52840Bench(): Promise<BenchResult> {
   };
   for (const mtu of [128, 256, 384]) {
     const b = await board(v1);
-    const c = new SmpClient(b.dev.host, b.clock, { mtu });
+    const c = new SmpClient(b.dev.port("console"), b.clock, { mtu });
     let requests = 0;
     const w0 = performance.now();
     const d0 = b.clock.now();

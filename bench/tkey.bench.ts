@@ -16,7 +16,7 @@ async function loadOnce(app: Uint8Array): Promise<Run> {
   const clock = new VirtualClock();
   const dev = new TKeyDevice({ clock, seed: 1 });
   await dev.power.on();
-  const client = new TKeyClient(dev.openPort(), { clock });
+  const client = new TKeyClient(dev.port("tkey"), { clock });
   const t0 = performance.now();
   const d0 = clock.now();
   await client.loadApp(app);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { UsartBootloader } from "../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../harness/clients/stm32-usart/index.js";
 import { startEmulator } from "../harness/expose/emulator-process.js";
 import { Random } from "../harness/sim/random.js";
 import { WallClock } from "../harness/transport/clock.js";
@@ -127,7 +127,7 @@ async function oursMs(image: Uint8Array, link: string): Promise<number> {
   const port = process.env.HIL_BENCH_SERIALPORT
     ? await openSerialPort(link, { baudRate: BAUD, parity: "even", clock })
     : (await openPort(link, { baudRate: BAUD, parity: "even", clock })).stream;
-  const client = new UsartBootloader(port, { clock });
+  const client = new UsartClient(port, { clock });
   await client.probe();
   await client.massErase();
   await client.write(0x0800_0000, image);

@@ -26,10 +26,10 @@ const mark = (what: string) => console.log(`HIL-CLIENT ${what} ${(performance.no
 
 try {
   const image = loadImage(file, new Uint8Array(await readFile(file)), { address: Number(addressText) });
-  const client = await DfuClient.connect(
+  const client = await DfuClient.open(
     bus,
     { vendorId: 0x0483, productId: 0xdf11 },
-    { clock, alt: "Internal Flash", enumerateTimeoutMs: 20_000 },
+    { clock, alt: "Internal Flash", timeouts: { enumerateMs: 20_000 } },
   );
   mark(`connected alt "${client.memoryMap.name}" transfer size ${client.transferSize}`);
   const d0 = performance.now();

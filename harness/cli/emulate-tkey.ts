@@ -84,7 +84,7 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   const plug = () => {
     let port: HostEnd;
     try {
-      port = device.openPort();
+      port = device.port("tkey");
     } catch (e) {
       // Unplugged again before it enumerated: the next power-on plugs it.
       if (!(e instanceof TKeyAbsentError)) throw e;

@@ -125,7 +125,7 @@ async function open(board: Board, transport: "usb-dfu" | "usart"): Promise<FusCl
       productId: 0xdf11,
       ...(board.serial ? { serialNumber: board.serial } : {}),
     };
-    const link = await DfuFusLink.connect(bus, filter, { clock: board.clock });
+    const link = await DfuFusLink.open(bus, filter, { clock: board.clock });
     return FusClient.open(link, { clock: board.clock });
   }
   return FusClient.open(new UsartFusLink(await openUsartLink(board), board.clock), { clock: board.clock });

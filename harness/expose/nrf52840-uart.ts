@@ -56,7 +56,13 @@ export async function serveNrf52840Console(
     bridge = b;
     enumerations++;
     signalAppeared();
-    b.line.onData((bytes) => void device.host.write(bytes).catch(() => {}));
+    b.line.onData(
+      (bytes) =>
+        void device
+          .port("console")
+          .write(bytes)
+          .catch(() => {}),
+    );
     void b.exited.then(() => {
       if (bridge === b && !closed) signalLost();
     });
@@ -67,7 +73,9 @@ export async function serveNrf52840Console(
     await b?.close();
   };
 
-  const stopForwarding = device.host.onData((bytes) => void bridge?.line.write(bytes).catch(() => {}));
+  const stopForwarding = device
+    .port("console")
+    .onData((bytes) => void bridge?.line.write(bytes).catch(() => {}));
   const unsubscribe =
     kind === "usb-cdc"
       ? device.onState((state) => {

@@ -337,7 +337,7 @@ export class BoardLocator {
   }
 
   /**
-   * A WebUSB filter (UsbBus.waitFor, DfuClient.connect) for this board: the rig file's VID/PID,
+   * A WebUSB filter (UsbBus.waitFor, DfuClient.open) for this board: the rig file's VID/PID,
    * or `ids` for another personality of the same board (the ROM's 0483:df11 after BOOT0). The
    * physical port path, when the rig file gives one, goes into every filter: it stays the same
    * across re-enumeration and tells apart two boards in DFU mode sharing VID:PID. The serial

@@ -64,10 +64,10 @@ export async function startInBootloader(board: Board, image?: Uint8Array): Promi
 }
 
 export function connect(board: Board, alt: number | string = 0): Promise<DfuClient> {
-  return DfuClient.connect(usbBus(board), romFilter(board), {
+  return DfuClient.open(usbBus(board), romFilter(board), {
     clock: board.clock,
     alt,
-    enumerateTimeoutMs: 5000,
+    timeouts: { enumerateMs: 5000 },
   });
 }
 

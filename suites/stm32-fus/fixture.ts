@@ -138,7 +138,7 @@ export async function openFus(
     const bus = usbBusOf(board);
     const filter = usbFilterOf(board, ROM_USB);
     return new FusClient(
-      await DfuFusLink.connect(bus, filter, { clock: board.clock, enumerateTimeoutMs: 5000 }),
+      await DfuFusLink.open(bus, filter, { clock: board.clock, timeouts: { enumerateMs: 5000 } }),
       opts,
     );
   }

@@ -18,14 +18,12 @@ describe("stm32-fus: power interruption", () => {
           await requireFactoryFus(this, board, "installing a fixture stack");
           await factoryReset(board, { stack: false });
           let cut = false;
-          const client = await openFus(board, transport, {
-            offlineTimeoutMs: 5000,
-            onTrace: (e) => {
-              if (e.kind === "no-answer" && !cut) {
-                cut = true;
-                void board.power.off();
-              }
-            },
+          const client = await openFus(board, transport, { offlineTimeoutMs: 5000 });
+          client.events.on("trace", (e) => {
+            if (e.kind === "no-answer" && !cut) {
+              cut = true;
+              void board.power.off();
+            }
           });
           const image = STACK_1();
           await client.fwUpgrade(image).catch(() => {});

@@ -1,5 +1,5 @@
 import { expect, use } from "chai";
-import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../../harness/clients/stm32-usart/index.js";
 import {
   type Board,
   type BoardNeed,
@@ -28,14 +28,14 @@ export function stm32(board: Board): Stm32Inspect | undefined {
 }
 
 export interface Session {
-  client: UsartBootloader;
+  client: UsartClient;
   link: ByteStream;
 }
 
 /** A client on the board's USART link, synced (fresh or already synced) and probed. */
 export async function open(board: Board): Promise<Session> {
   const link = await openUsartLink(board);
-  const client = new UsartBootloader(link, { clock: board.clock });
+  const client = new UsartClient(link, { clock: board.clock });
   await client.recover();
   await client.probe();
   return { client, link };
@@ -74,7 +74,7 @@ export function appImage(board: Board, length: number, label: string): Uint8Arra
 }
 
 /** Erase the pages an image needs, write it, read it back: an update as a lab script does it. */
-export async function update(board: Board, client: UsartBootloader, image: Uint8Array): Promise<void> {
+export async function update(board: Board, client: UsartClient, image: Uint8Array): Promise<void> {
   const pages = Math.ceil(image.length / pageSize(board));
   await client.erasePages(Array.from({ length: pages }, (_, i) => i));
   await client.write(FLASH, image);

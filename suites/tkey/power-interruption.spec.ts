@@ -36,8 +36,8 @@ describe("tkey: power interruption during an app load", () => {
         run: async (k) => {
           client = await replug(board);
           let cut: Promise<void> | undefined;
-          client.on((e) => {
-            if (e.type === "chunk" && e.index === k) cut = board.power.off();
+          client.events.on("chunk", (e) => {
+            if (e.index === k) cut = board.power.off();
           });
           outcome = await client.loadApp(app).then(
             () => "loaded",

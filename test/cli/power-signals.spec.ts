@@ -16,7 +16,7 @@ function setup() {
   const signals = new PowerSignals(device, {
     booted: () => {
       booted++;
-      device.openPort(); // throws TKeyAbsentError if called for a board that is not there
+      device.port("tkey"); // throws TKeyAbsentError if called for a board that is not there
     },
     say: (line) => said.push(line),
   });

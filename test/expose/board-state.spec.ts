@@ -54,7 +54,7 @@ describe("expose/board-state: --state DIR per device", () => {
     expect(await loadBoardState(again, dir)).to.deep.equal(["flash.bin"]);
     await again.power.on();
     expect(again.runningVersion).to.equal("1.1.0");
-    const list = await new SmpClient(again.host, again.clock).list();
+    const list = await new SmpClient(again.port("console"), again.clock).list();
     expect(list[0]).to.include({ version: "1.1.0", active: true, confirmed: false });
   });
 

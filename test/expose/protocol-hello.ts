@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { SmpClient } from "../../harness/clients/smp/index.js";
-import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../../harness/clients/stm32-usart/index.js";
 import { TKeyClient } from "../../harness/clients/tkey/index.js";
 import { projectRoot } from "../../harness/rig/load.js";
 import { WallClock } from "../../harness/transport/clock.js";
@@ -36,7 +36,7 @@ export async function hello(profile: string, link: string, timeoutMs = 2000): Pr
   const port = await openSerialPort(link, { baudRate: 115200, clock });
   try {
     if (profile.startsWith("stm32")) {
-      const client = new UsartBootloader(port, { clock, timeouts: { byteMs: timeoutMs } });
+      const client = new UsartClient(port, { clock, timeouts: { byteMs: timeoutMs } });
       return `sync ${await client.connect()}`;
     }
     if (profile === "tkey") {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
-import { UsartBootloader } from "../../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../../harness/clients/stm32-usart/index.js";
 import { type EmulatorProcess, readState, startEmulator } from "../../harness/expose/emulator-process.js";
 import { stm32Crc } from "../../harness/protocol/stm32-usart/index.js";
 import { Random } from "../../harness/sim/random.js";
@@ -39,11 +39,11 @@ async function stm32flash(link: string, ...args: string[]) {
 /** Our client on the pty, opened 8E1 as a real STM32 wants. */
 async function withClient<T>(
   link: string,
-  work: (c: UsartBootloader, warnings: string[]) => Promise<T>,
+  work: (c: UsartClient, warnings: string[]) => Promise<T>,
 ): Promise<T> {
   const port = await openSerialPort(link, { baudRate: 115200, parity: "even", clock });
   try {
-    const client = new UsartBootloader(port, { clock });
+    const client = new UsartClient(port, { clock });
     await client.connect();
     return await work(client, port.warnings);
   } finally {

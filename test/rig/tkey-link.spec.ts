@@ -59,7 +59,7 @@ describe("rig/tkey-link: a lab TKey on a pty", function () {
     process.env.HIL_SERIAL_BY_ID_DIR = byId.dir;
     const dev = new TKeyDevice({ clock, seed: 5 });
     await dev.power.on();
-    const port = dev.openPort();
+    const port = dev.port("tkey");
     const b = await servePty(join(byId.dir, PORT_NAME), clock);
     bridge = b;
     let on = false;

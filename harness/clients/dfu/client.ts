@@ -46,7 +46,7 @@ import { DfuEventEmitter, type DfuEvents } from "./events.js";
 import { planDownload } from "./plan.js";
 import { Watchdog } from "./watchdog.js";
 
-export interface DfuClientOptions {
+interface DfuClientOptions {
   clock: Clock;
   /** Records every transfer; a DfuError carries its tail. Default: a private one on `clock`. */
   transcript?: Transcript;
@@ -114,23 +114,16 @@ export class DfuClient implements HostClient<DfuEvents> {
    * Finds the DFU device (waiting up to `timeouts.enumerateMs`), opens it and selects the
    * alt setting: the client contract's entry point.
    */
-  static open(bus: UsbBus, filter: UsbFilter, opts: DfuOpenOptions): Promise<DfuClient> {
+  static async open(bus: UsbBus, filter: UsbFilter, opts: DfuOpenOptions): Promise<DfuClient> {
     const { timeouts, ...rest } = opts;
-    return DfuClient.connect(bus, filter, {
+    const flat: DfuClientOptions = {
       ...rest,
       ...(timeouts?.transferMs === undefined ? {} : { transferTimeoutMs: timeouts.transferMs }),
       ...(timeouts?.enumerateMs === undefined ? {} : { enumerateTimeoutMs: timeouts.enumerateMs }),
-    });
-  }
-
-  /**
-   * Finds the DFU device (waiting up to enumerateTimeoutMs), opens it and selects the alt setting.
-   * @deprecated use {@link DfuClient.open}.
-   */
-  static async connect(bus: UsbBus, filter: UsbFilter, opts: DfuClientOptions): Promise<DfuClient> {
-    const device = await DfuClient.#find(bus, filter, opts, undefined);
-    const client = new DfuClient(bus, filter, device, opts);
-    await client.#op(`open DFU interface (alt ${opts.alt ?? 0})`, () => client.#setUp(opts.alt ?? 0));
+    };
+    const device = await DfuClient.#find(bus, filter, flat, undefined);
+    const client = new DfuClient(bus, filter, device, flat);
+    await client.#op(`open DFU interface (alt ${flat.alt ?? 0})`, () => client.#setUp(flat.alt ?? 0));
     return client;
   }
 

@@ -42,11 +42,6 @@ export interface FusClientOptions {
   offlineTimeoutMs?: number;
   /** Whole-operation budget (install of a big stack: tens of seconds; qFlipper's updater: 10 min). */
   operationTimeoutMs?: number;
-  /**
-   * Called with every trace entry as it is recorded: where fault plans and lab power backends hook in.
-   * @deprecated use `events.on("trace", fn)`.
-   */
-  onTrace?: (entry: FusTraceEntry, trace: readonly FusTraceEntry[]) => void;
 }
 
 /** Waits in ms of the link's clock (the contract's `timeouts`). */
@@ -72,7 +67,7 @@ export interface FusEvents {
   trace: FusTraceEntry;
 }
 
-const DEFAULTS: Required<Omit<FusClientOptions, "onTrace">> = {
+const DEFAULTS: Required<FusClientOptions> = {
   pollIntervalMs: 1000,
   offlineTimeoutMs: 30_000,
   operationTimeoutMs: 300_000,
@@ -110,7 +105,7 @@ export interface ExplicitConsent {
 export class FusClient implements HostClient<FusEvents> {
   readonly trace: FusTraceEntry[] = [];
   readonly events = new EventHub<FusEvents>();
-  readonly #opts: Required<Omit<FusClientOptions, "onTrace">> & Pick<FusClientOptions, "onTrace">;
+  readonly #opts: Required<FusClientOptions>;
 
   constructor(
     readonly link: FusLink,
@@ -360,7 +355,6 @@ export class FusClient implements HostClient<FusEvents> {
 
   #record(entry: FusTraceEntry): void {
     this.trace.push(entry);
-    this.#opts.onTrace?.(entry, this.trace);
     this.events.emit("trace", entry);
   }
 

@@ -18,7 +18,7 @@ import {
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import type { UsbBus, UsbFilter } from "../../transport/usb.js";
-import { DfuClient, type DfuClientOptions } from "../dfu/index.js";
+import { DfuClient, type DfuOpenOptions } from "../dfu/index.js";
 import type { OperationSource } from "../operation.js";
 import { UsartClient, type UsartTimeouts } from "../stm32-usart/index.js";
 
@@ -54,8 +54,9 @@ export class DfuFusLink implements FusLink {
     this.#dfu = dfu;
   }
 
-  static async connect(bus: UsbBus, filter: UsbFilter, opts: DfuClientOptions): Promise<DfuFusLink> {
-    return new DfuFusLink(await DfuClient.connect(bus, filter, opts));
+  /** Opens the ROM's DFU interface (the DFU client contract's `open`) for FUS commands. */
+  static async open(bus: UsbBus, filter: UsbFilter, opts: DfuOpenOptions): Promise<DfuFusLink> {
+    return new DfuFusLink(await DfuClient.open(bus, filter, opts));
   }
 
   static over(dfu: DfuClient): DfuFusLink {

@@ -109,7 +109,7 @@ export class SmpClient implements HostClient<SmpEvents> {
   #stepDepth = 0;
 
   /** Typed events: `events.on("chunk", fn)`. */
-  readonly events = eventsByKind<SmpClientEvent, "kind">((l) => this.onEvent(l), "kind");
+  readonly events = eventsByKind<SmpClientEvent, "kind">((l) => this.#subscribe(l), "kind");
 
   /** The client contract's entry point (SMP needs no handshake: nothing is sent yet). */
   static async open(stream: ByteStream, opts: SmpOpenOptions): Promise<SmpClient> {
@@ -154,11 +154,8 @@ export class SmpClient implements HostClient<SmpEvents> {
     if (!this.stream.closed) await this.stream.close();
   }
 
-  /**
-   * Subscribes to every client event; returns an unsubscribe.
-   * @deprecated use `events.on(kind, fn)`.
-   */
-  onEvent(listener: (e: SmpClientEvent) => void): () => void {
+  /** Every client event, for `events` to filter by kind. */
+  #subscribe(listener: (e: SmpClientEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

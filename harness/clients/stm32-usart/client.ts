@@ -654,8 +654,3 @@ function checkRange(address: number, length: number): void {
   if (!Number.isInteger(length) || length < 1 || address + length > 0x1_0000_0000)
     throw new UsartCodecError("length", `expected 1.. bytes within the 4 GB space, got ${length}`);
 }
-
-/** @deprecated the USART client's old name: use {@link UsartClient}. */
-export const UsartBootloader = UsartClient;
-/** @deprecated the USART client's old name: use {@link UsartClient}. */
-export type UsartBootloader = UsartClient;

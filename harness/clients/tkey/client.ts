@@ -101,7 +101,7 @@ export class TKeyClient implements HostClient<TKeyEvents> {
   readonly #listeners = new Set<TKeyClientListener>();
 
   /** Typed progress events: `events.on("chunk", fn)`. Listeners run synchronously. */
-  readonly events = eventsByKind<TKeyClientEvent, "type">((l) => this.on(l), "type");
+  readonly events = eventsByKind<TKeyClientEvent, "type">((l) => this.#subscribe(l), "type");
 
   /** The client contract's entry point (the TKey needs no handshake: nothing is sent yet). */
   static async open(stream: ByteStream, opts: TKeyClientOptions): Promise<TKeyClient> {
@@ -128,11 +128,8 @@ export class TKeyClient implements HostClient<TKeyEvents> {
     if (!this.#stream.closed) await this.#stream.close();
   }
 
-  /**
-   * Subscribe to every progress event; returns the unsubscribe. Listeners run synchronously.
-   * @deprecated use `events.on(kind, fn)`.
-   */
-  on(listener: TKeyClientListener): () => void {
+  /** Every progress event, for `events` to filter by type. Listeners run synchronously. */
+  #subscribe(listener: TKeyClientListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

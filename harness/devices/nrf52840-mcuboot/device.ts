@@ -67,8 +67,8 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   readonly primary: FlashArea;
   readonly secondary: FlashArea;
   readonly scratch: FlashArea;
-  /** The console UART's host end. @deprecated use `port("console")`. */
-  readonly host: HostEnd;
+  /** The console UART's host end, handed out by `port("console")`. */
+  readonly #host: HostEnd;
   readonly #device: DeviceEnd;
   #keys: PublicKey[];
   readonly #downgradePrevention: boolean;
@@ -104,10 +104,10 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     this.secondary = new FlashArea(flash, layout.secondary, "secondary", busy);
     this.scratch = new FlashArea(flash, layout.scratch, "scratch", busy);
     const pair = createBytePair({ clock: ctx.clock, name: `nrf52840:${this.serial}` });
-    this.host = pair.host;
+    this.#host = pair.host;
     this.#device = pair.device;
     // Behind the DK's interface MCU: one host end for the board's life, across resets.
-    this.definePort("console", () => this.host);
+    this.definePort("console", () => this.#host);
     const opts = this.options;
     this.#keys = [...(opts.keys ?? [])];
     if (typeof opts.key === "string")

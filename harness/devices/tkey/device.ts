@@ -63,7 +63,7 @@ export class TKeyDevice extends EmulatedDevice {
     this.profile = { ...base, appMaxSize: this.tkeyIdentity.appMaxSize };
     this.serial = ctx.serial ?? this.tkeyIdentity.udiWords[1].toString(16).padStart(8, "0");
     this.#line = this.faults.random.fork("tkey line");
-    this.definePort("tkey", () => this.openPort());
+    this.definePort("tkey", () => this.#openPort());
   }
 
   /** For report labels: the release and the identity the firmware reports. */
@@ -104,9 +104,8 @@ export class TKeyDevice extends EmulatedDevice {
    * Opens the TKey's serial port: the host end of a new line. A port opened before is
    * closed, as only one process holds a tty at a time.
    * @throws {TKeyAbsentError} while unplugged (powered off) or not yet enumerated.
-   * @deprecated use `port("tkey")`.
    */
-  openPort(): HostEnd {
+  #openPort(): HostEnd {
     if (!this.#firmware)
       throw new TKeyAbsentError(
         `TKey ${this.serial} is not present (power ${this.power.isOn ? "on, booting" : "off"})`,

@@ -16,7 +16,7 @@ function appImage(dev: Parameters<typeof vectorTable>[0], size: number, seed = 1
 describe("clients/dfu DfuClient against the emulated ROM", () => {
   it("downloads, verifies and leaves; the application enumerates and the flash holds the image byte for byte", async () => {
     const b = await poweredBoard("stm32l432kc", { app: { vendorId: 0x20a0, productId: 0x42d4 } });
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock, alt: "Internal Flash" });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock, alt: "Internal Flash" });
     expect(client.transferSize).to.equal(2048);
     const data = appImage(b.dev, 32 * 1024 + 100);
     const image = loadImage("app.bin", data, { address: 0x08000000 });
@@ -41,7 +41,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
 
   it("errTARGET from the device becomes a DfuError naming status, state, operation and address", async () => {
     const b = await poweredBoard("stm32l432kc");
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     const err = (await client.setAddress(0x08040000).catch((e: unknown) => e)) as DfuError;
     expect(err).to.be.instanceOf(DfuError);
     expect(err).to.include({
@@ -58,7 +58,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
 
   it("refuses an image outside the memory map before any transfer", async () => {
     const b = await poweredBoard("stm32l432kc");
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     const before = client.transcript.entries.length;
     const err = await client
       .download(loadImage("big.bin", new Uint8Array(4096), { address: 0x0803f800 }))
@@ -70,7 +70,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
 
   it("tolerates the L4 GETSTATUS stall during page erase, bounded", async () => {
     const b = await poweredBoard("stm32l432kc", { quirks: { l4EraseStall: true } });
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     let retries = 0;
     client.events.on("stall-retry", () => retries++);
     const data = appImage(b.dev, 4096);
@@ -79,14 +79,14 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
     expect(b.dev.chip.flash.peek(0x08000000, 4096)).to.deep.equal(data);
 
     const strict = await poweredBoard("stm32l432kc", { quirks: { l4EraseStall: true } });
-    const c2 = await DfuClient.connect(strict.bus, ROM, { clock: strict.clock, stallRetries: 0 });
+    const c2 = await DfuClient.open(strict.bus, ROM, { clock: strict.clock, stallRetries: 0 });
     const err = await c2.erasePage(0x08000000).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DfuError).with.property("kind", "stall");
   });
 
   it("clears a ROM that starts in dfuERROR/errFIRMWARE", async () => {
     const b = await poweredBoard("stm32l432kc", { quirks: { startInError: true } });
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     expect((await client.getStatus()).status).to.equal(0x0a);
     await client.toIdle();
     expect(client.transcript.entries.map((e) => e.note)).to.include(
@@ -99,7 +99,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
     const b = await poweredBoard("stm32l432kc");
     b.dev.chip.readoutProtect();
     await b.dev.systemReset("RDP 1");
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     const err = await client.upload(0x08000000, 16).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DfuError).with.property("status", "errVENDOR");
     const old = client.device;
@@ -113,7 +113,7 @@ describe("clients/dfu DfuClient against the emulated ROM", () => {
     const b = await poweredBoard("stm32wb55");
     const data = appImage(b.dev, 5000, 9);
     b.dev.chip.flash.load(0x08010000, data);
-    const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+    const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
     expect(await client.upload(0x08010000, 5000)).to.deep.equal(data);
   });
 });

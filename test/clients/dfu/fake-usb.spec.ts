@@ -117,7 +117,7 @@ describe("clients/dfu DfuClient over a sinon fake USBDevice (the lab path)", () 
     const fake = fakeRom();
     const clock = new VirtualClock();
     const sleep = sinon.spy(clock, "sleep");
-    const client = await DfuClient.connect(busWith(fake), ROM, { clock });
+    const client = await DfuClient.open(busWith(fake), ROM, { clock });
     await client.erasePage(0x08000800);
     const erase = fake.controlTransferOut.getCalls().find((c) => c.args[0].request === 1)!;
     expect(erase.args[0]).to.deep.include({
@@ -143,7 +143,7 @@ describe("clients/dfu DfuClient over a sinon fake USBDevice (the lab path)", () 
   it("a disconnect mid-download is a DfuError 'disconnected' naming the block, address and transcript; the handle goes stale", async () => {
     const fake = fakeRom({ disconnectAtDataBlock: 3 });
     const clock = new VirtualClock();
-    const client = await DfuClient.connect(busWith(fake), ROM, { clock });
+    const client = await DfuClient.open(busWith(fake), ROM, { clock });
     const image = loadImage("app.bin", new Uint8Array(5 * 2048).fill(0x11), { address: 0x08000000 });
     const blocks: number[] = [];
     client.events.on("block", (e) => blocks.push(e.index));
@@ -159,7 +159,7 @@ describe("clients/dfu DfuClient over a sinon fake USBDevice (the lab path)", () 
   it("a GETSTATUS that never answers times out on the clock (5000 ms)", async () => {
     const fake = fakeRom({ hangAtGetStatus: 2 });
     const clock = new VirtualClock();
-    const client = await DfuClient.connect(busWith(fake), ROM, { clock });
+    const client = await DfuClient.open(busWith(fake), ROM, { clock });
     const t0 = clock.now();
     const err = await client.setAddress(0x08000000).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DfuError).with.property("kind", "timeout");

@@ -49,9 +49,13 @@ describe("clients/smp: SmpClient", () => {
     const p = peer((n, req) => (n === 1 ? undefined : { r: req.body.d }));
     const client = new SmpClient(p.host, p.clock, { timeoutMs: 500, retries: 1 });
     const kinds: string[] = [];
-    const off = client.onEvent((e) => kinds.push(`${e.kind}${"attempt" in e ? e.attempt : ""}`));
+    const offs = [
+      client.events.on("request", (e) => kinds.push(`request${e.attempt}`)),
+      client.events.on("timeout", (e) => kinds.push(`timeout${e.attempt}`)),
+      client.events.on("response", () => kinds.push("response")),
+    ];
     await client.echo("x");
-    off();
+    for (const off of offs) off();
     await client.echo("y");
     expect(kinds).to.deep.equal(["request1", "timeout1", "request2", "response"]);
   });

@@ -33,7 +33,7 @@ async function setup(profile?: string) {
   const clock = new VirtualClock();
   const dev = new TKeyDevice({ clock, seed: 3, profile });
   await dev.power.on();
-  const client = new TKeyClient(dev.openPort(), { clock });
+  const client = new TKeyClient(dev.port("tkey"), { clock });
   return { clock, dev, client };
 }
 
@@ -80,7 +80,8 @@ describe("clients/tkey: TKeyClient against the emulated TKey", () => {
     const { client, dev } = await setup();
     const image = app(1000);
     const events: TKeyClientEvent[] = [];
-    client.on((e) => events.push(e));
+    for (const kind of ["probe", "load-started", "chunk", "loaded"] as const)
+      client.events.on(kind, (e) => events.push(e));
     const result = await client.loadApp(image);
     expect(result.digest).to.deep.equal(appDigest(image));
     expect(result.chunks).to.equal(8);
@@ -128,7 +129,7 @@ describe("clients/tkey: TKeyClient against the emulated TKey", () => {
     const { client } = await setup();
     expect(await client.sendLoadApp(0)).to.equal(STATUS_BAD);
     const other = await setup();
-    const small = new TKeyClient(other.dev.openPort(), { clock: other.clock, appMaxSize: 1 << 20 });
+    const small = new TKeyClient(other.dev.port("tkey"), { clock: other.clock, appMaxSize: 1 << 20 });
     const err = await small.loadApp(new Uint8Array(APP_MAX_SIZE + 1)).catch((e) => e);
     expect(err).to.be.instanceOf(TKeyStatusError).with.property("operation", "FW_CMD_LOAD_APP");
   });
@@ -150,8 +151,8 @@ describe("clients/tkey: TKeyClient against the emulated TKey", () => {
 
   it("a TKey unplugged in the middle of a load: TKeyGoneError at once, not at a timeout", async () => {
     const { client, clock, dev } = await setup();
-    client.on((e) => {
-      if (e.type === "chunk" && e.index === 3) void dev.power.off();
+    client.events.on("chunk", (e) => {
+      if (e.index === 3) void dev.power.off();
     });
     const t0 = clock.now();
     const err = await client.loadApp(app(2000)).catch((e) => e);

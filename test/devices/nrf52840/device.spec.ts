@@ -189,7 +189,7 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
     const { dev } = await board(v1);
     const replies: unknown[] = [];
     const dec = new SerialFrameDecoder();
-    dev.host.onData((b) => {
+    dev.port("console").onData((b) => {
       for (const p of dec.push(b))
         replies.push({ ver: p.header.version, op: p.header.op, ...decodeMessage(p).body });
     });
@@ -198,7 +198,7 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
         header: { op: SmpOp.WRITE, version, flags: 0, group: SmpGroup.IMAGE, seq: version, id: 0 },
         body: { hash: new Uint8Array(32), confirm: false },
       });
-      await dev.host.write(encodeSerialFrame(msg));
+      await dev.port("console").write(encodeSerialFrame(msg));
     }
     await dev.clock.sleep(100);
     expect(replies).to.deep.equal([
@@ -212,13 +212,13 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
     const { dev } = await board(v1);
     const replies: unknown[] = [];
     const dec = new SerialFrameDecoder();
-    dev.host.onData((b) => {
+    dev.port("console").onData((b) => {
       for (const p of dec.push(b)) replies.push(decodeMessage(p).body);
     });
     // echo {"d": "a", "d": "b"}
     const body = Uint8Array.of(0xa2, 0x61, 0x64, 0x61, 0x61, 0x61, 0x64, 0x61, 0x62);
     const header = Uint8Array.of(0x0a, 0, 0, body.length, 0, 0, 1, 0);
-    await dev.host.write(encodeSerialFrame(Uint8Array.from([...header, ...body])));
+    await dev.port("console").write(encodeSerialFrame(Uint8Array.from([...header, ...body])));
     await dev.clock.sleep(100);
     expect(replies).to.deep.equal([{ rc: MgmtErr.EINVAL }]);
   });
@@ -229,11 +229,11 @@ describe("devices/nrf52840-mcuboot: SMP image group errors (img_mgmt.c, smp_grou
     const frame = encodeSerialFrame(msg);
     const raw = Buffer.from(Buffer.from(frame.subarray(2, -1)).toString("latin1"), "base64");
     raw[raw.length - 1]! ^= 0xff;
-    await dev.host.write(
-      Buffer.concat([Buffer.of(6, 9), Buffer.from(raw.toString("base64")), Buffer.of(10)]),
-    );
+    await dev
+      .port("console")
+      .write(Buffer.concat([Buffer.of(6, 9), Buffer.from(raw.toString("base64")), Buffer.of(10)]));
     await dev.clock.sleep(500);
-    expect(dev.host.readAvailable()).to.have.length(0);
+    expect(dev.port("console").readAvailable()).to.have.length(0);
     const err = (await client.request("x", 99, 0, SmpOp.READ, {}).catch((e) => e)) as SmpError;
     expect(err.rc).to.equal(MgmtErr.ENOTSUP);
     expect(await client.echo("hello")).to.equal("hello");

@@ -79,6 +79,6 @@ export async function board(
   });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
-  const client = new SmpClient(dev.host, clock);
+  const client = new SmpClient(dev.port("console"), clock);
   return { clock, dev, client };
 }

@@ -11,7 +11,7 @@ async function make(keys: PublicKey[], v1: Uint8Array, extra: { downgradePrevent
   const dev = new Nrf52840McubootDevice({ clock, seed: 11, options: { keys, ...extra } });
   dev.program(dev.layout.primary.offset, v1);
   await dev.power.on();
-  return { dev, client: new SmpClient(dev.host, clock) };
+  return { dev, client: new SmpClient(dev.port("console"), clock) };
 }
 
 describe("devices/nrf52840-mcuboot: build options", () => {

@@ -66,7 +66,7 @@ describe("devices/nrf52840-mcuboot: serial recovery (MCUboot boot_serial.c, seri
     dev.program(dev.layout.primary.offset, v1);
     await dev.selectBoot("bootloader");
     await dev.power.on();
-    const client = new SmpClient(dev.host, clock, { timeoutMs: 500, retries: 0 });
+    const client = new SmpClient(dev.port("console"), clock, { timeoutMs: 500, retries: 0 });
     dev.flash.armCut(dev.flash.counters.ops + 5);
     expect(await client.upload(app("2.0.0", 20000)).catch((e) => e.name)).to.equal("SmpTimeoutError");
     await dev.selectBoot("application");
@@ -79,11 +79,11 @@ describe("devices/nrf52840-mcuboot: serial recovery (MCUboot boot_serial.c, seri
     const { dev } = await inRecovery();
     const replies: unknown[] = [];
     const dec = new SerialFrameDecoder();
-    dev.host.onData((b) => {
+    dev.port("console").onData((b) => {
       for (const p of dec.push(b)) replies.push({ ver: p.header.version, ...decodeMessage(p).body });
     });
     for (const version of [0, 1, 2])
-      await dev.host.write(
+      await dev.port("console").write(
         encodeSerialFrame(
           encodeMessage({
             header: { op: SmpOp.WRITE, version, flags: 0, group: SmpGroup.IMAGE, seq: 1, id: 5 },

@@ -44,10 +44,10 @@ export async function fusBench(
   await dev.power.on();
   const link =
     transport === "usb-dfu"
-      ? await DfuFusLink.connect(
+      ? await DfuFusLink.open(
           new EmulatedUsbBus([port], clock),
           { vendorId: 0x0483, productId: 0xdf11 },
-          { clock, enumerateTimeoutMs: 5000 },
+          { clock, timeouts: { enumerateMs: 5000 } },
         )
       : new UsartFusLink(connectUsart(dev), clock);
   return { dev, clock, client: new FusClient(link, opts.client) };

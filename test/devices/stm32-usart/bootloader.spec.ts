@@ -3,7 +3,7 @@
  * time: bytes on the wire, ACK/NACK and what lands in flash (fact sheet §4, §6.7/6.8).
  */
 import { expect } from "chai";
-import { NackError, UsartBootloader, UsartTimeoutError } from "../../../harness/clients/stm32-usart/index.js";
+import { NackError, UsartClient, UsartTimeoutError } from "../../../harness/clients/stm32-usart/index.js";
 import { OB } from "../../../harness/devices/stm32/option-bytes.js";
 import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
 import { Command, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
@@ -150,7 +150,7 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
 
   it("WB55: Extended Erase 0xFFFF never answers; a reset brings the bootloader back; L432 mass-erases", async () => {
     const wb = await bench("stm32wb55");
-    const client = new UsartBootloader(connectUsart(wb.device), {
+    const client = new UsartClient(connectUsart(wb.device), {
       clock: wb.device.clock,
       timeouts: { massEraseMs: 2000 },
     });
@@ -171,7 +171,7 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
   it("legacy-erase personality: Get lists 0x43 not 0x44; pages, global erase and 0xFF+nonzero (ACK, no erase)", async () => {
     const { device, rom } = await bench("stm32l432kc", { options: { usartLegacyErase: true } });
     const line = connectUsart(device);
-    const client = new UsartBootloader(line, { clock: device.clock });
+    const client = new UsartClient(line, { clock: device.clock });
     const info = await client.probe();
     expect(info.commands).to.include(Command.Erase).and.not.include(Command.ExtendedErase);
     const image = randomImage(5, 3 * 2048);

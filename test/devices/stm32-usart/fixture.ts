@@ -1,4 +1,4 @@
-import { UsartBootloader } from "../../../harness/clients/stm32-usart/index.js";
+import { UsartClient } from "../../../harness/clients/stm32-usart/index.js";
 import { Stm32Device } from "../../../harness/devices/stm32/device.js";
 import { connectUsart, usartRom } from "../../../harness/devices/stm32/usart/port.js";
 import { parseFault } from "../../../harness/sim/faults.js";
@@ -7,7 +7,7 @@ import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 
 export interface Bench {
   device: Stm32Device;
-  client: UsartBootloader;
+  client: UsartClient;
   rom: ReturnType<typeof usartRom>;
 }
 
@@ -25,7 +25,7 @@ export async function bench(
   });
   const rom = usartRom(device);
   await device.power.on();
-  const client = new UsartBootloader(connectUsart(device), { clock: device.clock });
+  const client = new UsartClient(connectUsart(device), { clock: device.clock });
   return { device, client, rom };
 }
 

@@ -233,7 +233,7 @@ describe("devices/tkey: halt on a bad frame, silent until power-cycled (firmware
       expect(await exchange(port, encodeGetUdiCmd(), 1)).to.equal(undefined);
       expect(port.readAvailable()).to.have.length(0);
       await dev.power.cycle();
-      const fresh = dev.openPort();
+      const fresh = dev.port("tkey");
       expect((await exchange(fresh, encodeNameVersionCmd(), 33))![0]).to.equal(0x52);
     });
   }
@@ -272,7 +272,7 @@ describe("devices/tkey: power and faults", () => {
     await dev.power.off();
     const err = await read.catch((e) => e);
     expect(err).to.be.instanceOf(StreamClosedError).with.property("disconnected", true);
-    expect(() => dev.openPort()).to.throw(TKeyAbsentError);
+    expect(() => dev.port("tkey")).to.throw(TKeyAbsentError);
     expect(dev.state).to.equal("off");
   });
 
@@ -280,7 +280,7 @@ describe("devices/tkey: power and faults", () => {
     const clock = new VirtualClock();
     const dev = new TKeyDevice({ clock, seed: 1 });
     await dev.power.on();
-    const port = dev.openPort();
+    const port = dev.port("tkey");
     dev.faults.add({
       where: { at: "event", event: "tkey.chunk.acked", occurrence: dev.counters.chunks + 3 },
       what: { do: "power-cut" },
@@ -289,7 +289,7 @@ describe("devices/tkey: power and faults", () => {
     expect(err).to.be.instanceOf(StreamClosedError);
     expect(dev.counters.chunks).to.equal(3);
     await dev.power.on();
-    const fresh = dev.openPort();
+    const fresh = dev.port("tkey");
     expect(dev.state).to.equal("INITIAL");
     const replies = await load(fresh, app(1000));
     expect(replies.at(-1)!.subarray(3, 35)).to.deep.equal(appDigest(app(1000)));

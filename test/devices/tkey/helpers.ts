@@ -8,7 +8,7 @@ export async function poweredTKey(
   const clock = new VirtualClock();
   const dev = new TKeyDevice({ clock, seed: opts.seed ?? 7, profile: opts.profile, options: opts.options });
   await dev.power.on();
-  return { clock, dev, port: dev.openPort() };
+  return { clock, dev, port: dev.port("tkey") };
 }
 
 /** Writes a frame and reads `n` reply bytes, or resolves undefined when none arrive within 500 ms. */

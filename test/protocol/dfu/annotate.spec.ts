@@ -15,10 +15,10 @@ describe("protocol/dfu: transcript in DFU terms", () => {
     const dev = new Stm32Device({ clock, seed: 1, profile: "stm32l432kc", options: { boot: "bootloader" } });
     const port = attachUsbDfu(dev);
     await dev.power.on();
-    const client = await DfuClient.connect(
+    const client = await DfuClient.open(
       new EmulatedUsbBus([port], clock),
       { vendorId: 0x0483, productId: 0xdf11 },
-      { clock, enumerateTimeoutMs: 5000 },
+      { clock, timeouts: { enumerateMs: 5000 } },
     );
     const mark = client.transcript.entries.length;
     await client.download(loadImage("a.bin", new Uint8Array(2048).fill(7), { address: 0x0800_0000 }));

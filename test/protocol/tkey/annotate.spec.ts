@@ -8,7 +8,7 @@ describe("protocol/tkey: transcript in firmware-protocol terms", () => {
     const clock = new VirtualClock();
     const dev = new TKeyDevice({ clock, seed: 3 });
     await dev.power.on();
-    const client = new TKeyClient(dev.openPort(), { clock });
+    const client = new TKeyClient(dev.port("tkey"), { clock });
     await client.getNameVersion();
     await client.loadApp(new Uint8Array(200).fill(0x13));
     const lines = client.transcript
