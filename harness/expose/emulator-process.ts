@@ -61,6 +61,7 @@ export async function startEmulator(
       });
       void child.then((r) => reject(new Error(`hil emulate exited (${r.exitCode}) before ready: ${stderr}`)));
     }),
+    { setup: true },
   );
   try {
     await ready;

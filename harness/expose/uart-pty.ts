@@ -72,6 +72,7 @@ export async function servePty(
           reject(new Error(`socat exited before creating ${link}: ${text.trim() || r.shortMessage}`)),
         );
       }),
+      { setup: true },
     );
     const linked = await readlink(link).catch((e: Error) => e.message);
     if (linked !== pty) throw new Error(`socat is up, but ${link} does not point to ${pty} (${linked})`);

@@ -57,6 +57,7 @@ export async function startUsbipEmulator(
           reject(new Error(`hil emulate exited (${r.exitCode}) before ready: ${stderr}`)),
         );
       }),
+      { setup: true },
     );
   } catch (e) {
     child.kill("SIGKILL");

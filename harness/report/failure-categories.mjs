@@ -58,6 +58,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",
+  SetupTimeoutError: "infrastructure", // socat, an emulator process or a server did not come up
   ReadTimeoutError: "firmware-device",
   DfuError: "firmware-device", // kind "disconnected" says infrastructure, "usage" harness (`category`)
   DfuPayloadError: "firmware-device",

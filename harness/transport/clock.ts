@@ -41,14 +41,29 @@ export class TimeoutError extends HilError {
 }
 
 /**
+ * A wait of the harness's own lab side that ran out: socat making a pty, an emulator process
+ * or a server coming up. Not the device's: no firmware was asked anything yet, so a slow or
+ * broken host must not read as a firmware regression.
+ */
+export class SetupTimeoutError extends TimeoutError {
+  static override readonly category: ErrorCategory = "infrastructure";
+  constructor(what: string, timeoutMs: number) {
+    super(what, timeoutMs);
+    this.name = "SetupTimeoutError";
+  }
+}
+
+/**
  * Races `work` against `timeoutMs` of `clock` time. The loser is not cancelled (promises
- * cannot be); callers that own a resource close it on TimeoutError.
+ * cannot be); callers that own a resource close it on TimeoutError. `setup`: the wait is the
+ * harness's own (see {@link SetupTimeoutError}).
  */
 export async function withTimeout<T>(
   clock: Clock,
   timeoutMs: number,
   what: string,
   work: Promise<T>,
+  opts: { setup?: boolean } = {},
 ): Promise<T> {
   const cancelTimer = new AbortController();
   const timer = clock.sleep(timeoutMs, cancelTimer.signal).then(() => undefined);
@@ -57,7 +72,7 @@ export async function withTimeout<T>(
     if (result === undefined) {
       // Keep an unhandled rejection of the abandoned work from crashing the run.
       work.catch(() => {});
-      throw new TimeoutError(what, timeoutMs);
+      throw opts.setup ? new SetupTimeoutError(what, timeoutMs) : new TimeoutError(what, timeoutMs);
     }
     return result.value;
   } finally {
