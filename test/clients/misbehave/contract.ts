@@ -47,7 +47,7 @@ export async function settle<T>(
   const r = await Promise.race([done, hung]);
   stop.abort();
   const elapsedMs = clock.now() - t0;
-  const exchanges = transcript.entries.length - e0;
+  const exchanges = requests(transcript, e0);
   return r === "hung" ? { kind: "hung", elapsedMs, exchanges } : { ...r, elapsedMs, exchanges };
 }
 
@@ -67,6 +67,20 @@ export function breach(
     return `took ${outcome.elapsedMs} ms for ${outcome.exchanges} exchanges (budget ${budget} ms)`;
   if (outcome.kind === "ok") return undefined;
   return untyped(outcome.error);
+}
+
+/**
+ * Exchanges in `transcript` from entry `from` on: what the host sent (a control transfer,
+ * a serial write), each of which the device answers or fails to.
+ */
+export function requests(transcript: Transcript, from = 0): number {
+  let n = 0;
+  const entries = transcript.entries;
+  for (let i = from; i < entries.length; i++) {
+    const dir = entries[i]!.dir;
+    if (dir === "tx" || dir === "ctrl-out" || dir === "ctrl-in") n++;
+  }
+  return n;
 }
 
 /** Why `error` is not a typed client error, or undefined. */
@@ -114,7 +128,19 @@ export interface RunResult {
   exchanges: number;
 }
 
-/** Runs of the property: the small default, or enough for the nightly exchange count. */
-export function runsFor(defaultRuns: number, exchangesPerRun: number): number {
-  return NIGHTLY_EXCHANGES > 0 ? Math.ceil(NIGHTLY_EXCHANGES / Math.max(1, exchangesPerRun)) : defaultRuns;
+/**
+ * Checks `property` in rounds of `runs` (fast-check seeds `seed`, `seed + 1`, ...): one round
+ * in `npm test`; with the nightly knob, rounds until `exchanges()` reaches it. Returns the
+ * number of rounds.
+ */
+export async function rounds(
+  runs: number,
+  exchanges: () => number,
+  check: (opts: { numRuns: number; seed: number }) => Promise<void>,
+): Promise<number> {
+  const seed = Number(process.env.HIL_MISBEHAVE_SEED ?? 18);
+  let round = 0;
+  do await check({ numRuns: runs, seed: seed + round++ });
+  while (NIGHTLY_EXCHANGES > 0 && exchanges() < NIGHTLY_EXCHANGES);
+  return round;
 }

@@ -7,7 +7,7 @@ import { loadImage } from "../../../harness/protocol/dfu/index.js";
 import { Random } from "../../../harness/sim/random.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 import { Transcript } from "../../../harness/transport/transcript.js";
-import { breach, changedOutside, type RunResult, settle } from "./contract.js";
+import { breach, changedOutside, type RunResult, requests, settle } from "./contract.js";
 
 const ROM = { vendorId: 0x0483, productId: 0xdf11 };
 const FLASH = 0x0800_0000;
@@ -109,5 +109,5 @@ export async function dfuRun(seed: number, rate: number, ops: readonly Op[]): Pr
   await client?.close();
   const stray = changedOutside(dev.chip.flash, before, FLASH, allowed);
   if (stray !== undefined) problems.push(`flash changed at 0x${stray.toString(16)}, outside what was asked`);
-  return { problems, exchanges: transcript.entries.length };
+  return { problems, exchanges: requests(transcript) };
 }

@@ -8,7 +8,7 @@ import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
 import { Random } from "../../../harness/sim/random.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 import { Transcript } from "../../../harness/transport/transcript.js";
-import { breach, changedOutside, type RunResult, settle } from "./contract.js";
+import { breach, changedOutside, type RunResult, requests, settle } from "./contract.js";
 
 export type FusLinkKind = "usb-dfu" | "usart";
 export type FusOp = { kind: "state" | "start" | "info" | "bounds" | "delete" | "install" | "startStack" };
@@ -94,5 +94,5 @@ export async function fusRun(
   const stray = changedOutside(dev.chip.flash, before, FLASH, []);
   if (stray !== undefined)
     problems.push(`flash changed at 0x${stray.toString(16)}, in the user's application`);
-  return { problems, exchanges: transcript.entries.length };
+  return { problems, exchanges: requests(transcript) };
 }

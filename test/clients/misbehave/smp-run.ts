@@ -5,7 +5,7 @@ import { Nrf52840McubootDevice } from "../../../harness/devices/nrf52840-mcuboot
 import { publicOf } from "../../../harness/protocol/mcuboot/index.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 import { app, goodKey } from "../../devices/nrf52840/helpers.js";
-import { breach, changedOutside, type RunResult, settle } from "./contract.js";
+import { breach, changedOutside, type RunResult, requests, settle } from "./contract.js";
 
 export type SmpOp = { kind: "echo" | "list" | "erase" | "params" } | { kind: "upload"; size: number };
 
@@ -73,5 +73,5 @@ export async function smpRun(seed: number, rate: number, ops: readonly SmpOp[]):
   const stray = changedOutside(dev.flash, before, 0, [[secondary.offset, secondary.offset + secondary.size]]);
   if (stray !== undefined)
     problems.push(`flash changed at 0x${stray.toString(16)}, outside the secondary slot`);
-  return { problems, exchanges: client.transcript.entries.length };
+  return { problems, exchanges: requests(client.transcript) };
 }

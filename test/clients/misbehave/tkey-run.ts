@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { DEFAULT_TKEY_TIMEOUTS, TKeyClient } from "../../../harness/clients/tkey/client.js";
 import { TKeyDevice } from "../../../harness/devices/tkey/index.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { breach, type RunResult, settle } from "./contract.js";
+import { breach, type RunResult, requests, settle } from "./contract.js";
 
 export type TKeyOp = { kind: "probe" | "name" | "udi" } | { kind: "load"; size: number; seed: number };
 
@@ -36,5 +36,5 @@ export async function tkeyRun(seed: number, rate: number, ops: readonly TKeyOp[]
     if (why) problems.push(`${o.kind}: ${why}`);
   }
   await client.close();
-  return { problems, exchanges: client.transcript.entries.length };
+  return { problems, exchanges: requests(client.transcript) };
 }

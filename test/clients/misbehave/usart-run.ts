@@ -5,7 +5,7 @@ import { Stm32Device } from "../../../harness/devices/stm32/device.js";
 import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
 import { Random } from "../../../harness/sim/random.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
-import { breach, changedOutside, type RunResult, settle } from "./contract.js";
+import { breach, changedOutside, type RunResult, requests, settle } from "./contract.js";
 
 const FLASH = 0x0800_0000;
 const PAGE = 2048;
@@ -86,5 +86,5 @@ export async function usartRun(seed: number, rate: number, ops: readonly UsartOp
   await client.close();
   const stray = changedOutside(dev.chip.flash, before, FLASH, allowed);
   if (stray !== undefined) problems.push(`flash changed at 0x${stray.toString(16)}, outside what was asked`);
-  return { problems, exchanges: client.transcript.entries.length };
+  return { problems, exchanges: requests(client.transcript) };
 }
