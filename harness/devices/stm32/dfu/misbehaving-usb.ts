@@ -83,8 +83,9 @@ export class MisbehavingUsbFunction implements UsbFunction {
         await this.host.clock.sleep(e.delayMs());
         return reply;
       case "reset":
+        // The chip resets before the reply's data stage: the host sees the device leave.
         this.host.reset("misbehave: reset mid-reply");
-        return new Promise<never>(() => {});
+        throw new DOMException("The device was disconnected.", "NetworkError");
     }
     if (reply.status !== "ok" || dir === "out") return reply;
     const bytes = reply.data ?? new Uint8Array(0);
