@@ -5,7 +5,9 @@ import { TKeyDevice } from "../../../harness/devices/tkey/index.js";
 import { VirtualClock } from "../../../harness/sim/virtual-clock.js";
 import { breach, type RunResult, requests, settle } from "./contract.js";
 
-export type TKeyOp = { kind: "probe" | "name" | "udi" } | { kind: "load"; size: number; seed: number };
+export type TKeyOp =
+  | { kind: "probe" | "name" | "udi" }
+  | { kind: "load"; size: number; seed: number; uss: boolean };
 
 export const tkeyOp: fc.Arbitrary<TKeyOp> = fc.oneof(
   fc.constantFrom({ kind: "probe" as const }, { kind: "name" as const }, { kind: "udi" as const }),
@@ -13,6 +15,7 @@ export const tkeyOp: fc.Arbitrary<TKeyOp> = fc.oneof(
     kind: fc.constant("load" as const),
     size: fc.integer({ min: 1, max: 3000 }),
     seed: fc.integer({ min: 0, max: 255 }),
+    uss: fc.boolean(),
   }),
 );
 
@@ -27,7 +30,8 @@ export async function tkeyRun(seed: number, rate: number, ops: readonly TKeyOp[]
     let run: () => Promise<unknown>;
     if (o.kind === "load") {
       const app = Uint8Array.from({ length: o.size }, (_, i) => (i * 31 + o.seed) & 0xff);
-      run = () => client.loadApp(app);
+      // With a USS the client first asks the UDI (which USS form the product takes).
+      run = () => client.loadApp(app, o.uss ? { uss: new Uint8Array(32).fill(o.seed) } : {});
     } else if (o.kind === "probe") run = () => client.probe();
     else if (o.kind === "name") run = () => client.getNameVersion();
     else run = () => client.getUdi();

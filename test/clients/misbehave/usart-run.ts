@@ -12,13 +12,18 @@ const PAGE = 2048;
 const SPAN = 64 * 1024;
 
 export type UsartOp =
-  | { kind: "probe" | "recover" }
+  | { kind: "probe" | "recover" | "id" | "go" }
   | { kind: "write"; offset: number; length: number }
   | { kind: "read"; offset: number; length: number }
   | { kind: "erase"; page: number; count: number };
 
 export const usartOp: fc.Arbitrary<UsartOp> = fc.oneof(
-  fc.constantFrom({ kind: "probe" as const }, { kind: "recover" as const }),
+  fc.constantFrom(
+    { kind: "probe" as const },
+    { kind: "recover" as const },
+    { kind: "id" as const },
+    { kind: "go" as const },
+  ),
   fc.record({
     kind: fc.constant("write" as const),
     offset: fc.integer({ min: 0, max: SPAN / 4 - 1 }).map((w) => w * 4),
@@ -64,6 +69,13 @@ export async function usartRun(seed: number, rate: number, ops: readonly UsartOp
         break;
       case "recover":
         run = () => client.recover();
+        break;
+      case "id":
+        run = () => client.getId();
+        break;
+      case "go":
+        // The application is the seeded bytes: whatever runs, the ROM is left.
+        run = () => client.go(FLASH);
         break;
       case "write":
         allowed.push([FLASH + o.offset, FLASH + o.offset + Math.ceil(o.length / 4) * 4]);
