@@ -21,8 +21,16 @@ import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
-const OPTION_KEYS = ["key", "image", "mode", "downgradePrevention", "recoveryWhenNoImage", "console"];
-const STRING_OPTIONS = new Set(["key", "image", "mode", "console"]);
+const OPTION_KEYS = [
+  "key",
+  "image",
+  "mode",
+  "downgradePrevention",
+  "recoveryWhenNoImage",
+  "console",
+  "misbehave",
+];
+const STRING_OPTIONS = new Set(["key", "image", "mode", "console", "misbehave"]);
 
 export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];

@@ -2,7 +2,7 @@
  * `hil emulate tkey --uart-pty PATH`: the emulated TKey on a real pty, which is what a TKey
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
- * appMaxSize=N, serial=N (the UDI serial). SIGHUP unplugs and replugs the TKey (the only
+ * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE]. SIGHUP unplugs and replugs the TKey (the only
  * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in. As a
  * USB CDC device, the port is there only while the TKey is plugged in: an unplug closes the
  * pty (a host holding it sees the port go), and the firmware's boot serves a new one behind
@@ -19,7 +19,7 @@ import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
-const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial"];
+const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial", "misbehave"];
 
 export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];
@@ -36,6 +36,7 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
     );
   const options: Record<string, unknown> = {};
   if (given.uds !== undefined) options.uds = given.uds;
+  if (given.misbehave !== undefined) options.misbehave = given.misbehave;
   if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
   if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
   await freeUartPtyPath(link);

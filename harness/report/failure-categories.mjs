@@ -51,6 +51,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   SkipScenario: "infrastructure", // escaped its skip: the rig cannot run the scenario
   StreamClosedError: "infrastructure",
   LinkClosedError: "infrastructure", // the USART adapter's port closed under the client
+  SmpLinkClosedError: "infrastructure", // the SMP console's port closed under the client
   TKeyGoneError: "infrastructure", // the TKey's port closed: unplugged or unpowered
   TKeyAbsentError: "infrastructure", // an emulated TKey unplugged from its port
   DeviceGoneError: "infrastructure", // USB/IP: the exported device left
@@ -80,6 +81,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   TKeyFrameError: "firmware-device",
   SmpError: "firmware-device",
   SmpTimeoutError: "firmware-device",
+  SmpReplyError: "firmware-device", // a malformed SMP reply or an upload that makes no progress
   SmpCborError: "firmware-device",
   SmpHeaderError: "firmware-device",
   UpdateError: "firmware-device", // sim-nor: the device's own update refused

@@ -45,6 +45,11 @@ describe("hil emulate: the profiles", function () {
         "usartDoubleAck=maybe",
         'emulator option usartDoubleAck: expected true or false, got "maybe"',
       ],
+      [
+        "stm32l432kc",
+        "misbehave=soon",
+        'emulator option misbehave: expected SEED or SEED:RATE (SEED a whole number, RATE in (0, 1]), got "soon"',
+      ],
     ] as const) {
       const path = `/tmp/hil-bad-option-${process.pid}`;
       const r = await hil("emulate", profile, "--uart-pty", path, "--option", option);

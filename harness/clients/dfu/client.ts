@@ -121,8 +121,10 @@ export class DfuClient implements HostClient<DfuEvents> {
       ...(timeouts?.transferMs === undefined ? {} : { transferTimeoutMs: timeouts.transferMs }),
       ...(timeouts?.enumerateMs === undefined ? {} : { enumerateTimeoutMs: timeouts.enumerateMs }),
     };
-    const device = await DfuClient.#find(bus, filter, flat, undefined);
-    const client = new DfuClient(bus, filter, device, flat);
+    // The transcript exists before the device does, so a failed search carries it too.
+    const withTranscript = { ...flat, transcript: flat.transcript ?? new Transcript({ clock: flat.clock }) };
+    const device = await DfuClient.#find(bus, filter, withTranscript, undefined);
+    const client = new DfuClient(bus, filter, device, withTranscript);
     await client.#op(`open DFU interface (alt ${flat.alt ?? 0})`, () => client.#setUp(flat.alt ?? 0));
     return client;
   }
@@ -137,6 +139,7 @@ export class DfuClient implements HostClient<DfuEvents> {
         kind: "timeout",
         operation: notSame ? "re-enumeration" : "find device",
         detail: e.message,
+        ...(opts.transcript ? { transcript: opts.transcript } : {}),
         cause: e,
       });
     }
@@ -171,6 +174,15 @@ export class DfuClient implements HostClient<DfuEvents> {
   /** One operation of this client as reports show it. */
   #op<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
     return operation({ kind: "dfu", transcript: this.transcript }, title, body);
+  }
+
+  /**
+   * How long to wait before the next GETSTATUS: bwPollTimeout, but never longer than one
+   * transfer may take. bwPollTimeout is 24 bits (up to 4.6 hours): a corrupted or lying
+   * status would otherwise park the client far beyond every timeout it was given.
+   */
+  pollWaitMs(s: DfuStatusReply): number {
+    return Math.min(s.pollTimeoutMs, this.#opts.transferTimeoutMs);
   }
 
   /** Last GETSTATUS reply. */
@@ -419,7 +431,7 @@ export class DfuClient implements HostClient<DfuEvents> {
       if (s.state === DfuState.dfuDNLOAD_IDLE) return;
       if (s.state !== DfuState.dfuDNBUSY && s.state !== DfuState.dfuDNLOAD_SYNC)
         throw this.#error("state", operation, `unexpected ${stateName(s.state)}`, s, address);
-      await this.clock.sleep(s.pollTimeoutMs);
+      await this.clock.sleep(this.pollWaitMs(s));
       try {
         s = await this.getStatus(operation);
       } catch (e) {
@@ -612,7 +624,12 @@ export class DfuClient implements HostClient<DfuEvents> {
     return this.#op("re-enumerate", async () => {
       const old = this.#raw;
       this.#markStale();
-      const device = await DfuClient.#find(this.bus, this.filter, this.#opts, old);
+      const device = await DfuClient.#find(
+        this.bus,
+        this.filter,
+        { ...this.#opts, transcript: this.transcript },
+        old,
+      );
       this.#raw = device;
       this.#device = recordUsb(device, this.transcript);
       this.#watchdog = new Watchdog(this.clock);

@@ -15,6 +15,7 @@ import {
   encodeUserKey,
   FOOTER_SIZE,
   type FusImageLayout,
+  FusReplyError,
   FusState,
   type FusStatus,
   type ImageFooter,
@@ -27,9 +28,10 @@ import {
   SRAM2A_BASE,
   type UserKeyKind,
 } from "../../protocol/fus/index.js";
-import { UsageError } from "../../seams/errors.js";
+import { HilError, UsageError } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
 import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
+import { ClientError } from "../errors.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError, type FusErrorKind } from "./errors.js";
 import type { FusLink } from "./links.js";
@@ -154,7 +156,7 @@ export class FusClient implements HostClient<FusEvents> {
    * into FUS. undefined = no answer (the chip reset under it).
    */
   async getState(): Promise<FusStatus | undefined> {
-    const s = await this.link.getState();
+    const s = await this.#typed("FUS_GET_STATE", () => this.link.getState());
     for (let n = this.link.takeResets?.() ?? 0; n > 0; n--)
       this.#record({ t: this.clock.now(), kind: "no-answer" });
     if (!s) {
@@ -190,7 +192,7 @@ export class FusClient implements HostClient<FusEvents> {
   /** Device information table in SRAM2a (pointer at 0x20030000, AN5185 §6.1.1, fact sheet §5.3). */
   async readDeviceInfo(): Promise<DeviceInfo> {
     return this.#op("read device information table", async () => {
-      const ptr = new DataView((await this.link.readMemory(SRAM2A_BASE, 4)).buffer).getUint32(0, true);
+      const ptr = le32(await this.link.readMemory(SRAM2A_BASE, 4), 0, "device information table pointer");
       if (ptr < SRAM2A_BASE || ptr > SRAM2A_BASE + 0x8000 - DEVICE_INFO_SIZE)
         throw this.#error(
           "state",
@@ -203,9 +205,13 @@ export class FusClient implements HostClient<FusEvents> {
   }
 
   async readSecureBoundaries(): Promise<SecureBoundaries> {
-    const ob = await this.link.readOptionBytes();
-    const v = new DataView(ob.buffer, ob.byteOffset, ob.byteLength);
-    return { sfsa: v.getUint32(OB_SFSA, true) & 0xff, sbrv: v.getUint32(OB_SBRV, true) & 0x3ffff };
+    return this.#op("read secure boundaries (option bytes)", async () => {
+      const ob = await this.link.readOptionBytes();
+      return {
+        sfsa: le32(ob, OB_SFSA, "option bytes SFSA") & 0xff,
+        sbrv: le32(ob, OB_SBRV, "option bytes SBRV") & 0x3ffff,
+      };
+    });
   }
 
   /**
@@ -401,7 +407,30 @@ export class FusClient implements HostClient<FusEvents> {
 
   /** One operation of this client as reports show it, over the link's transcript. */
   #op<T>(title: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
-    return operation(this.link.source, title, body);
+    return operation(this.link.source, title, (op) => this.#typed(title, () => body(op)));
+  }
+
+  /**
+   * `work`, with a device answer the protocol decoders refuse (a short GET_STATE, a device
+   * information table cut short: FusReplyError, DeviceInfoError) turned into this client's
+   * "reply" error with the transcript, as every other device failure is.
+   */
+  async #typed<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (e instanceof HilError && !(e instanceof ClientError) && e.category === "device")
+        throw new FusClientError(
+          "reply",
+          operation,
+          e.message,
+          undefined,
+          this.trace,
+          this.link.source.transcript,
+          e,
+        );
+      throw e;
+    }
   }
 
   /** GET_STATE until `done`, as one step "FUS poll ×N" (N the GET_STATE count). */
@@ -484,4 +513,11 @@ function imageKind(image: Uint8Array): { kind: string; sectors: number; footer: 
     }
     return undefined;
   }
+}
+
+/** The little-endian word at `at` of what the device returned; a reply too short for it is a FusReplyError. */
+function le32(bytes: Uint8Array, at: number, what: string): number {
+  if (bytes.length < at + 4)
+    throw new FusReplyError(at, `${what}: needs ${at + 4} bytes, the device returned ${bytes.length}`);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
 }

@@ -11,6 +11,8 @@ export type FusErrorKind =
   | "timeout"
   /** The operation needs a state the device is not in (e.g. FUS not running). */
   | "state"
+  /** The device answered, but not in a form AN5185 allows (a reply cut short). */
+  | "reply"
   /** Refused by the client before anything was sent (irreversible operation without consent, bad image). */
   | "refused";
 
@@ -24,6 +26,7 @@ export class FusClientError extends ClientError {
     readonly trace: readonly FusTraceEntry[] = [],
     /** The link's transcript (DFU or USART transfers under the FUS commands). */
     transcript?: Transcript,
+    cause?: unknown,
   ) {
     super({
       message: `${operation}: ${detail}${
@@ -33,6 +36,7 @@ export class FusClientError extends ClientError {
       }`,
       operation,
       transcript,
+      cause,
       // Refused by the client before anything was sent: the caller's request, not the device.
       category: kind === "refused" ? ("usage" satisfies ErrorCategory) : undefined,
       source: "fus client",

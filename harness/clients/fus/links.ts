@@ -18,7 +18,7 @@ import {
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
 import type { UsbBus, UsbFilter } from "../../transport/usb.js";
-import { DfuClient, type DfuOpenOptions } from "../dfu/index.js";
+import { DfuClient, DfuError, type DfuOpenOptions } from "../dfu/index.js";
 import type { OperationSource } from "../operation.js";
 import { UsartClient, type UsartTimeouts } from "../stm32-usart/index.js";
 
@@ -109,7 +109,8 @@ export class DfuFusLink implements FusLink {
       await this.#dfu.dnload(0, Uint8Array.of(opcode, ...data), what);
       const replies = [await this.#dfu.getStatus()];
       for (let i = 0; i < 100 && replies.at(-1)!.state === DfuState.dfuDNBUSY; i++) {
-        await this.clock.sleep(Math.max(1, replies.at(-1)!.pollTimeoutMs));
+        // bwPollTimeout as the DFU client bounds it: never beyond one transfer's timeout.
+        await this.clock.sleep(Math.max(1, this.#dfu.pollWaitMs(replies.at(-1)!)));
         replies.push(await this.#dfu.getStatus());
       }
       return replies;
@@ -146,7 +147,14 @@ export class DfuFusLink implements FusLink {
     await this.#dfu.setAddress(address);
     await this.#dfu.abort();
     const r = await this.#dfu.uploadBlock(2, length, `UPLOAD 0x${address.toString(16)}+${length}`);
-    if (r === "stall") throw new Error(`USB DFU: upload of 0x${address.toString(16)}+${length} stalled`);
+    if (r === "stall")
+      throw new DfuError({
+        kind: "stall",
+        operation: "read memory",
+        address,
+        detail: `UPLOAD of ${length} bytes stalled`,
+        transcript: this.#dfu.transcript,
+      });
     await this.#dfu.toIdle("read memory");
     return r;
   }

@@ -17,11 +17,11 @@ import {
 } from "../../protocol/smp/index.js";
 import type { ByteStream } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
-import { ReadTimeoutError } from "../../transport/errors.js";
+import { ReadTimeoutError, StreamClosedError } from "../../transport/errors.js";
 import { recordStream, Transcript } from "../../transport/transcript.js";
 import { type ClientOptions, type EventsByKind, eventsByKind, type HostClient } from "../contract.js";
 import { type OperationHandle, operation } from "../operation.js";
-import { SmpError, SmpTimeoutError } from "./errors.js";
+import { SmpError, SmpLinkClosedError, SmpReplyError, SmpTimeoutError } from "./errors.js";
 
 export interface SmpClientOptions {
   /** Per-request timeout (smpclient's 2.5 s). */
@@ -184,8 +184,8 @@ export class SmpClient implements HostClient<SmpEvents> {
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       this.#emit({ kind: "request", name, group, id, seq, attempt });
       this.transcript.note(`${name}: seq ${seq}${attempt > 1 ? `, resend ${attempt - 1}` : ""}`);
-      await this.stream.write(frame);
-      const reply = await this.#await(group, id, seq, op + 1, timeoutMs);
+      await this.#write(name, frame);
+      const reply = await this.#await(name, group, id, seq, op + 1, timeoutMs);
       if (reply) {
         this.#emit({ kind: "response", name, seq });
         this.transcript.note(replyNote(seq, reply));
@@ -197,7 +197,17 @@ export class SmpClient implements HostClient<SmpEvents> {
     throw new SmpTimeoutError(name, this.retries + 1, timeoutMs, this.transcript);
   }
 
+  async #write(name: string, frame: Uint8Array): Promise<void> {
+    try {
+      await this.stream.write(frame);
+    } catch (e) {
+      if (e instanceof StreamClosedError) throw new SmpLinkClosedError(name, this.transcript, e);
+      throw e;
+    }
+  }
+
   async #await(
+    name: string,
     group: number,
     id: number,
     seq: number,
@@ -212,12 +222,20 @@ export class SmpClient implements HostClient<SmpEvents> {
           bytes = await this.stream.read(1, { timeoutMs: left });
         } catch (e) {
           if (e instanceof ReadTimeoutError) return undefined;
+          if (e instanceof StreamClosedError) throw new SmpLinkClosedError(name, this.transcript, e);
           throw e;
         }
       }
       for (const p of this.#decoder.push(bytes)) {
         const h = p.header;
-        if (h.group === group && h.id === id && h.seq === seq && h.op === op) return decodeMessage(p).body;
+        if (h.group === group && h.id === id && h.seq === seq && h.op === op) {
+          try {
+            return decodeMessage(p).body;
+          } catch (e) {
+            // The answer to this request, but its body is not SMP's CBOR map.
+            throw new SmpReplyError(name, `malformed reply: ${(e as Error).message}`, this.transcript, e);
+          }
+        }
       }
     }
     return undefined;
@@ -283,6 +301,9 @@ export class SmpClient implements HostClient<SmpEvents> {
       const sha = sha256(image);
       let off = 0;
       let first = true;
+      // Replies whose `off` did not move forward, in a row: a device may restart a session
+      // (off 0 again), but one that never advances would keep the client sending for ever.
+      let stuck = 0;
       while (first || off < len) {
         const size = Math.min(opts.chunkSize ?? this.#chunkSize(off, len, sha), len - off);
         const body: SmpBody = { off, data: image.subarray(off, off + size) };
@@ -303,6 +324,13 @@ export class SmpClient implements HostClient<SmpEvents> {
         const next = r.off;
         if (typeof next !== "number" || next > len)
           throw new SmpError("image upload", 3, undefined, `bad off ${String(next)}`, this.transcript);
+        stuck = next > off ? 0 : stuck + 1;
+        if (stuck > this.retries + 1)
+          throw new SmpReplyError(
+            "image upload",
+            `no progress: off ${next} after ${stuck} replies in a row at or before ${off}`,
+            this.transcript,
+          );
         off = next;
         this.#emit({ kind: "chunk", off, len });
         opts.onProgress?.({ off, len });

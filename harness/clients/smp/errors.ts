@@ -1,4 +1,5 @@
 import { rcName } from "../../protocol/smp/index.js";
+import type { ErrorCategory } from "../../seams/errors.js";
 import type { Transcript } from "../../transport/transcript.js";
 import { ClientError } from "../errors.js";
 
@@ -44,6 +45,42 @@ export class SmpTimeoutError extends ClientError {
       message: `${command}: no response after ${attempts} attempt(s) of ${timeoutMs} ms`,
       operation: command,
       transcript,
+      source: "smp client",
+    });
+  }
+}
+
+/**
+ * The device answered, but not in a form SMP allows: a reply to the request (same group,
+ * id, seq) whose body is not CBOR, or an upload whose `off` makes no progress.
+ */
+export class SmpReplyError extends ClientError {
+  override name = "SmpReplyError";
+  constructor(
+    readonly command: string,
+    detail: string,
+    transcript: Transcript,
+    cause?: unknown,
+  ) {
+    super({ message: `${command}: ${detail}`, operation: command, transcript, cause, source: "smp client" });
+  }
+}
+
+/** The serial link closed under the client (adapter unplugged, emulator stopped): the lab's. */
+export class SmpLinkClosedError extends ClientError {
+  static override readonly category: ErrorCategory = "infrastructure";
+  override name = "SmpLinkClosedError";
+  constructor(
+    readonly command: string,
+    transcript: Transcript,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super({
+      message: `${command}: serial link closed (${why})`,
+      operation: command,
+      transcript,
+      cause,
       source: "smp client",
     });
   }

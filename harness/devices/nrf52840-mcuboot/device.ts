@@ -11,9 +11,11 @@ import { Flash } from "../../sim/flash.js";
 import { PowerLostError } from "../../sim/power.js";
 import { createBytePair, type DeviceEnd, type HostEnd } from "../../transport/byte-pair.js";
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
+import { misbehaveOf } from "../misbehave.js";
 import { bootDecide } from "./bootloader.js";
 import { FlashArea } from "./flash-area.js";
 import { ImgMgmt } from "./img-mgmt.js";
+import { MisbehavingSmp } from "./misbehaving-smp.js";
 import { osHandlers } from "./os-mgmt.js";
 import {
   type McubootLayout,
@@ -51,6 +53,8 @@ export interface Nrf52840Options {
    * erases may replace a secondary set for the next boot. False: NO_FREE_SLOT instead.
    */
   allowErasePending?: boolean;
+  /** The misbehaving personality: "SEED" or "SEED:RATE" (harness/devices/misbehave.ts). */
+  misbehave?: string | number | { seed: number; rate?: number };
 }
 
 /**
@@ -80,6 +84,8 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   #state: Nrf52840State = "off";
   #running: ParsedImage | undefined;
   #server: SmpSerialServer | undefined;
+  /** The `misbehave` personality of the SMP replies, one for the board's life. */
+  readonly #misbehave: MisbehavingSmp | undefined;
   #failures: unknown[] = [];
 
   constructor(ctx: EmulatorContext<Nrf52840Options>) {
@@ -116,6 +122,15 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
     this.#allowErasePending = opts.allowErasePending !== false;
     this.mode = parseSwapMode(opts.mode ?? "move");
+    const misbehave = misbehaveOf(opts as Readonly<Record<string, unknown>>);
+    this.#misbehave =
+      misbehave &&
+      new MisbehavingSmp(misbehave, {
+        write: (bytes) => (this.#device.closed ? Promise.resolve() : this.#device.write(bytes)),
+        sleep: (ms) => this.clock.sleep(ms),
+        reset: () => void this.reset("misbehave: reset mid-reply").catch((e) => this.#failures.push(e)),
+        log: (detail) => this.log("misbehave", detail),
+      });
     if (typeof opts.image === "string")
       this.program(layout.primary.offset, new Uint8Array(readFileSync(repoPath(opts.image))));
   }
@@ -238,6 +253,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
       },
       flavour,
       () => this.#admitFrame(),
+      this.#misbehave,
     );
     this.#server.start();
   }

@@ -14,6 +14,7 @@ import {
   SmpOp,
 } from "../../protocol/smp/index.js";
 import type { DeviceByteStream } from "../../transport/byte-stream.js";
+import type { MisbehavingSmp } from "./misbehaving-smp.js";
 
 /** What a command handler answers: a body, a group error (v2 `err`), or an SMP-level rc. */
 export type SmpReply = { body: SmpBody } | { groupRc: number } | { rc: number };
@@ -45,6 +46,8 @@ export class SmpSerialServer {
     private readonly flavour: SmpFlavour = "zephyr",
     /** Called per complete frame; false drops it, as a corrupted frame would be. */
     private readonly admit: () => boolean = () => true,
+    /** The `misbehave` personality's reply path, when the board has it. */
+    private readonly misbehave?: MisbehavingSmp,
   ) {
     this.decoder = new SerialFrameDecoder({ maxPacket });
   }
@@ -99,7 +102,9 @@ export class SmpSerialServer {
 
   async #send(m: SmpMessage): Promise<void> {
     if (this.stream.closed) return;
-    await this.stream.write(encodeSerialFrame(encodeMessage(m, { indefinite: true })));
+    const frame = encodeSerialFrame(encodeMessage(m, { indefinite: true }));
+    if (this.misbehave) return this.misbehave.send(m, frame);
+    await this.stream.write(frame);
   }
 }
 

@@ -21,6 +21,7 @@ import type { Random } from "../../sim/random.js";
 import { createBytePair, type DeviceEnd, type HostEnd } from "../../transport/byte-pair.js";
 import { toHex } from "../../transport/hex.js";
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
+import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../misbehave.js";
 import type { AppBehaviour } from "./app.js";
 import { type FirmwareOutcome, type LoadedApp, TKeyFirmware } from "./firmware.js";
 import { parseTKeyOptions, type TKeyIdentity } from "./options.js";
@@ -55,6 +56,8 @@ export class TKeyDevice extends EmulatedDevice {
   #worker: number | undefined;
   /** Host bytes still to swallow for a multi-byte serial-drop. */
   #dropping = 0;
+  /** The `misbehave` personality of the replies, when the options ask for it. */
+  readonly #misbehave: MisbehavingWriter | undefined;
 
   constructor(ctx: EmulatorContext) {
     super(ctx, []);
@@ -64,6 +67,24 @@ export class TKeyDevice extends EmulatedDevice {
     this.serial = ctx.serial ?? this.tkeyIdentity.udiWords[1].toString(16).padStart(8, "0");
     this.#line = this.faults.random.fork("tkey line");
     this.definePort("tkey", () => this.#openPort());
+    const misbehave = misbehaveOf(ctx.options);
+    this.#misbehave =
+      misbehave &&
+      new MisbehavingWriter(new Misbehaviour(misbehave, "tkey"), {
+        write: (bytes) => this.#writeLine(bytes),
+        sleep: (ms) => this.clock.sleep(ms),
+        // A TKey has no reset line: it resets when its USB power goes, the port with it.
+        reset: () => void this.reset("misbehave: reset mid-reply"),
+        // The header's "not OK" bit (framing protocol: bit 2), or a reply's status byte turned bad.
+        status: (bytes, random) => {
+          if (bytes.length < 3) return undefined;
+          const out = bytes.slice();
+          if (random.below(2) === 0) out[0]! ^= 0x04;
+          else out[2]! ^= 0x01;
+          return out;
+        },
+        log: (detail) => this.log("misbehave", detail),
+      });
   }
 
   /** For report labels: the release and the identity the firmware reports. */
@@ -192,7 +213,7 @@ export class TKeyDevice extends EmulatedDevice {
     // The command's bytes and the reply's cross the 62500-baud UART before the host has the reply.
     await this.busy(epoch, (bytesIn + outcome.frame.length) * TKEY_TIMING.byteMs);
     const out = this.#lineOut(outcome.frame);
-    if (out.length > 0) await this.#link?.write(out).catch(() => {});
+    if (out.length > 0) await (this.#misbehave ? this.#misbehave.write(out) : this.#writeLine(out));
     if (outcome.chunk !== undefined) this.#faults(this.event("tkey.chunk.acked"), "tkey.chunk.acked");
     if (this.#firmware?.role === "running" && outcome.command === "FW_CMD_LOAD_APP_DATA")
       this.log(
@@ -226,6 +247,10 @@ export class TKeyDevice extends EmulatedDevice {
     return this.#applyLineFaults(byte, faults, "host byte", (n) => {
       this.#dropping = n - 1;
     });
+  }
+
+  async #writeLine(bytes: Uint8Array): Promise<void> {
+    await this.#link?.write(bytes).catch(() => {});
   }
 
   #lineOut(frame: Uint8Array): Uint8Array {

@@ -3,6 +3,7 @@
  *   uds: 64 hex digits (the 32 UDS bytes as the CPU reads them, words little-endian)
  *   udi: { vendorId, productId, revision, serial } overriding the profile's fields
  *   appMaxSize: RAM limit for LOAD_APP (default the profile's, 0x20000)
+ *   misbehave: SEED[:RATE], the misbehaving personality (harness/devices/misbehave.ts)
  * Unset values derive from the board's seed, so boards differ but replay.
  */
 import { encodeUdi } from "../../protocol/tkey/index.js";
@@ -16,7 +17,8 @@ export interface TKeyIdentity {
   appMaxSize: number;
 }
 
-const KEYS = ["uds", "udi", "appMaxSize"];
+// `misbehave` is read by the device itself (harness/devices/misbehave.ts).
+const KEYS = ["uds", "udi", "appMaxSize", "misbehave"];
 
 export class TKeyOptionsError extends HilError {
   static override readonly category: ErrorCategory = "usage";

@@ -5,9 +5,11 @@
  * enumeration gets a new address and a new device object; the old one is dead for good.
  */
 import type { DeviceChange, UsbDevice } from "../../../transport/usb.js";
+import { Misbehaviour, misbehaveOf } from "../../misbehave.js";
 import type { Stm32Device, Stm32Mode } from "../device.js";
 import { AppUsbFunction, type AppUsbOptions, DEFAULT_APP_USB } from "./app-usb.js";
 import type { UsbAttachment } from "./bus.js";
+import { MisbehavingUsbFunction } from "./misbehaving-usb.js";
 import { type DfuQuirks, RomDfu, type RomDfuPort } from "./rom-dfu.js";
 import { DFU_TIMING, type DfuTiming } from "./timing.js";
 import { EmulatedUsbDevice, type UsbFunction, UsbLink } from "./usb-device.js";
@@ -25,6 +27,8 @@ export class Stm32UsbPort implements UsbAttachment, RomDfuPort {
   #device: EmulatedUsbDevice | undefined;
   #rom: RomDfu | undefined;
   #address = 0;
+  /** The `misbehave` personality of the ROM's replies; one engine for the port's life. */
+  readonly #misbehave: Misbehaviour | undefined;
   /** Bumped on every mode change and disconnect, so a scheduled enumeration from before is dropped. */
   #generation = 0;
   readonly #listeners = new Set<(change: DeviceChange) => void>();
@@ -36,6 +40,8 @@ export class Stm32UsbPort implements UsbAttachment, RomDfuPort {
     this.timing = { ...DFU_TIMING, ...opts.timing };
     this.quirks = { l4EraseStall: false, startInError: false, ...opts.quirks };
     this.app = { ...DEFAULT_APP_USB, ...opts.app };
+    const misbehave = misbehaveOf(chip.options);
+    this.#misbehave = misbehave && new Misbehaviour(misbehave, "usb dfu");
     chip.onModeChange((mode) => this.#follow(mode));
   }
 
@@ -74,7 +80,7 @@ export class Stm32UsbPort implements UsbAttachment, RomDfuPort {
     if (mode.kind === "bootloader") {
       this.#later(this.chip.profile.timing.usbConnectMs, () => {
         const rom = new RomDfu(this.chip, this, this.timing, this.quirks);
-        this.#connect(rom);
+        this.#connect(this.#misbehave ? this.#misbehaving(rom, this.#misbehave) : rom);
         this.#rom = rom;
       });
     } else if (mode.kind === "application") {
@@ -82,6 +88,15 @@ export class Stm32UsbPort implements UsbAttachment, RomDfuPort {
         this.#connect(new AppUsbFunction(this.chip, this.app, mode.entry)),
       );
     }
+  }
+
+  #misbehaving(rom: RomDfu, engine: Misbehaviour): UsbFunction {
+    const chip = this.chip;
+    return new MisbehavingUsbFunction(rom, engine, {
+      clock: chip.clock,
+      log: (kind, detail) => chip.log(kind, detail),
+      reset: (reason) => void chip.reset(reason),
+    });
   }
 
   #later(ms: number, connect: () => void): void {

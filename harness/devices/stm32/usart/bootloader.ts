@@ -42,6 +42,7 @@ import {
 import type { Fault } from "../../../sim/faults.js";
 import { PowerLostError } from "../../../sim/power.js";
 import { Random } from "../../../sim/random.js";
+import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../../misbehave.js";
 import type { Stm32Device } from "../device.js";
 import { OB } from "../option-bytes.js";
 import { ByteSource, SessionEnded } from "./byte-source.js";
@@ -114,12 +115,16 @@ export class Stm32UsartRom {
   #corrupt = 0;
   readonly #random: Random;
   readonly #eventCounts = new Map<string, number>();
+  /** The `misbehave` personality of the replies, when the options ask for it. */
+  readonly #misbehave: MisbehavingWriter | undefined;
 
   constructor(
     readonly device: Stm32Device,
     readonly quirks: UsartQuirks,
   ) {
     this.#random = new Random(device.seed).fork("usart-line");
+    const misbehave = misbehaveOf(device.options);
+    this.#misbehave = misbehave && this.#misbehaving(new Misbehaviour(misbehave, "usart"));
     device.onModeChange((mode) => {
       this.#endSession(`mode ${mode.kind}`);
       if (mode.kind === "bootloader") this.#startSession();
@@ -192,8 +197,26 @@ export class Stm32UsartRom {
   }
 
   async #sendBytes(bytes: Uint8Array): Promise<void> {
+    if (this.#misbehave) return this.#misbehave.write(bytes);
+    await this.#lineWrite(bytes);
+  }
+
+  async #lineWrite(bytes: Uint8Array): Promise<void> {
     // A host that went away is not the device's problem: it keeps running.
     await this.#line?.write(bytes).catch(() => {});
+  }
+
+  #misbehaving(engine: Misbehaviour): MisbehavingWriter {
+    const device = this.device;
+    return new MisbehavingWriter(engine, {
+      write: (bytes) => this.#lineWrite(bytes),
+      sleep: (ms) => device.clock.sleep(ms),
+      reset: () => void device.reset("misbehave: reset mid-reply"),
+      // The wrong answer of this protocol: NACK where ACK was due, ACK for NACK.
+      status: (bytes) =>
+        bytes[0] === ACK ? Uint8Array.of(NACK) : bytes[0] === NACK ? Uint8Array.of(ACK) : undefined,
+      log: (detail) => device.log("misbehave", detail),
+    });
   }
 
   // ---- sessions ------------------------------------------------------------------------
