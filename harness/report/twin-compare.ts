@@ -83,9 +83,9 @@ export function exchangeLine(e: NormalEntry | undefined, index: number): string 
   if (said) parts.push(said);
   else if (e.note !== undefined) parts.push(e.note);
   if (e.status && e.status !== "ok") parts.push(`(${e.status})`);
-  if (e.hex !== undefined && e.hex.length > 0)
-    parts.push(`: ${e.hex.length > 64 ? `${e.hex.slice(0, 64)}… (${e.hex.length / 2} bytes)` : e.hex}`);
-  return parts.join(" ");
+  const line = parts.join(" ");
+  if (e.hex === undefined || e.hex.length === 0) return line;
+  return `${line}: ${e.hex.length > 64 ? `${e.hex.slice(0, 64)}… (${e.hex.length / 2} bytes)` : e.hex}`;
 }
 
 function side(record: TwinRecord, entries: readonly NormalEntry[], index: number): TwinSide {
