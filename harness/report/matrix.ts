@@ -434,13 +434,14 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
     const sources = rows[0]?.sources ?? [];
     if (sources.length) out.push(`Sources: ${sources.map(sourceMarkdown).join("; ")}`, "");
     const cols = documentColumns(m, rows);
-    const twinHead = m.twins ? ["lab = emulator"] : [];
+    const twinCol = rows.some((r) => r.twin !== undefined);
+    const twinHead = twinCol ? ["lab = emulator"] : [];
     const head = ["clause", "cites", "severity", ...cols.map((i) => md(m.columns[i]!)), ...twinHead, "tests"];
     out.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
     for (const r of rows) {
       const tests = r.status === "gap" ? "**gap: no test**" : md(testsText(r).replace(/\n/g, "<br>"));
       const cells = cols.map((i) => md(cellText(r.cells[i]!)));
-      if (m.twins) cells.push(md(twinCellText(r.twin)));
+      if (twinCol) cells.push(md(twinCellText(r.twin)));
       out.push(
         `| ${[md(r.clause), citationMarkdown(r.citation), r.severity, ...cells, tests].join(" | ")} |`,
       );
@@ -499,7 +500,8 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
     const cols = documentColumns(m, rows);
     out.push("<table><thead><tr><th>clause</th><th>cites</th><th>severity</th>");
     out.push(...cols.map((i) => `<th>${html(m.columns[i]!)}</th>`));
-    if (m.twins) out.push("<th>lab = emulator</th>");
+    const twinCol = rows.some((r) => r.twin !== undefined);
+    if (twinCol) out.push("<th>lab = emulator</th>");
     out.push("<th>tests</th></tr></thead><tbody>");
     for (const r of rows) {
       out.push(
@@ -510,7 +512,7 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
         const tip = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");
         out.push(`<td class="${CLASS[c.status]}" title="${html(tip)}">${html(cellText(c))}</td>`);
       }
-      if (m.twins) {
+      if (twinCol) {
         const cls = r.twin?.status === "yes" ? "passed" : r.twin?.status === "no" ? "diverged" : "na";
         out.push(`<td class="${cls}">${html(twinCellText(r.twin))}</td>`);
       }

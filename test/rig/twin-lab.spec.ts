@@ -4,11 +4,15 @@
  * twin is the in-process emulator of the same family. The comparison must name the exchange
  * where the two part, with its bytes; with the same personality on both, none.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { execa } from "execa";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import type { TwinFinding } from "../../harness/mocha/twin-hooks.js";
+import { HIL_HISTORY_FILE, readNights } from "../../harness/report/night-history.js";
+import { projectRoot } from "../../harness/rig/load.js";
 import { byIdDirHooks } from "./lab-emulators.js";
 import { runSuitesOnRig } from "./lab-suite-run.js";
 
@@ -133,5 +137,87 @@ describe("twin runs on the lab path (hil emulate on a pty, its emulated twin in 
       ),
     );
     expect(planted).to.include({ equal: true });
+  });
+});
+
+describe("hil run --twin on a lab rack, two nights, then hil report", function () {
+  this.timeout(240_000);
+  const byId = byIdDirHooks();
+
+  it("a divergence the first night is a finding in the matrix and history; gone the next night, the report says so", async () => {
+    const scratch = await mkdtemp(join(tmpdir(), "hil-twin-nights-"));
+    const night = async (planted: string[]) => {
+      const emulator = await startEmulator(
+        "stm32l432kc",
+        join(byId.dir, PORT_NAME),
+        planted.flatMap((o) => ["--option", o]),
+        { log: false },
+      );
+      try {
+        await writeFile(
+          join(scratch, "rig.yaml"),
+          [
+            "name: nightly-lab",
+            "boards:",
+            "  - id: l432",
+            "    family: stm32l432",
+            "    capabilities: [usart]",
+            `    serial: { byId: /dev/serial/by-id/${PORT_NAME}, baudRate: 115200 }`,
+            `    power: { backend: command, off: "kill -USR1 ${emulator.pid}", on: "kill -USR2 ${emulator.pid}" }`,
+            "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
+            "",
+          ].join("\n"),
+        );
+        const env = {
+          HIL_SERIAL_BY_ID_DIR: byId.dir,
+          HIL_LEASE_DIR: join(scratch, "leases"),
+          HIL_RESULTS_DIR: join(scratch, "reports", "allure-results"),
+          HIL_REPRO_DIR: join(scratch, "reports", "repro"),
+          NO_COLOR: "1",
+        };
+        const hil = (args: string[]) =>
+          execa(process.execPath, ["bin/hil.js", ...args], {
+            cwd: projectRoot(),
+            reject: false,
+            timeout: 100_000,
+            env,
+          });
+        const run = await hil(["run", "--rig", join(scratch, "rig.yaml"), "--twin", "--grep", PROBE]);
+        // The twin parting from the board is no failure of the run.
+        expect(run.exitCode, run.stdout + run.stderr).to.equal(0);
+        expect(run.stdout).to.match(/^2 passed, 0 failed, 0 skipped$/m);
+        const report = await hil([
+          "report",
+          "--results",
+          env.HIL_RESULTS_DIR,
+          "--out",
+          join(scratch, "reports"),
+          "--no-allure",
+        ]);
+        expect(report.exitCode, report.stderr).to.equal(0);
+        return report.stdout;
+      } finally {
+        await emulator.stop();
+      }
+    };
+    try {
+      const first = await night(["usartDoubleAck=true"]);
+      expect(first).to.match(
+        /^twin: new divergence on l432: .*probes like stm32flash.*: exchange 2: lab usart << rx ACK \+ 1 byte: 7979 \/ twin usart << rx ACK: 79$/m,
+      );
+      const matrix = await readFile(join(scratch, "reports", "qualification-matrix.md"), "utf8");
+      expect(matrix).to.include(`| ${GET_CLAUSE} |`);
+      expect(matrix.split("\n").find((l) => l.startsWith(`| ${GET_CLAUSE} |`))).to.match(
+        /\| passed \| no: probes like stm32flash.*: exchange 2: .* \|/,
+      );
+      const second = await night([]);
+      expect(second).to.match(
+        /^twin: divergence gone on l432: .*probes like stm32flash.* \(was exchange 2: /m,
+      );
+      const nights = await readNights(join(scratch, "reports", HIL_HISTORY_FILE));
+      expect(nights.map((n) => n.twin?.map((t) => t.equal))).to.deep.equal([[false], [true]]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });
