@@ -92,7 +92,17 @@ export function wrapTestsForTwin(
   boardSuite: Mocha.Suite,
   board: Board,
   clausesOf: (test: Mocha.Test) => readonly string[],
-  suite: Mocha.Suite = boardSuite,
+  opts: { allure?: boolean } = {},
+): void {
+  wrapSuite(boardSuite, boardSuite, board, clausesOf, opts.allure ?? true);
+}
+
+function wrapSuite(
+  suite: Mocha.Suite,
+  boardSuite: Mocha.Suite,
+  board: Board,
+  clausesOf: (test: Mocha.Test) => readonly string[],
+  withAllure: boolean,
 ): void {
   for (const test of suite.tests) {
     const fn = test.fn;
@@ -123,12 +133,12 @@ export function wrapTestsForTwin(
         if (thrown) throw thrown.e;
         return;
       }
-      await reportTwin(board.twinOf, record, key, clausesOf(test));
+      await reportTwin(board.twinOf, record, key, clausesOf(test), withAllure);
       // A skip stays a skip; a twin failing where its board did not is a finding, reported above.
       if (thrown && outcome === "skipped") throw thrown.e;
     };
   }
-  for (const child of suite.suites) wrapTestsForTwin(boardSuite, board, clausesOf, child);
+  for (const child of suite.suites) wrapSuite(child, boardSuite, board, clausesOf, withAllure);
 }
 
 /** The emulator's last state event (else its last event): where its protocol stood, from the inside. */
@@ -145,17 +155,20 @@ async function reportTwin(
   twin: TwinRecord,
   key: string,
   clauses: readonly string[],
+  withAllure: boolean,
 ): Promise<void> {
   const lab = labRecords.get(`${labId}\u0000${key}`);
   labRecords.delete(`${labId}\u0000${key}`);
   const divergence = lab ? compareTwin(lab, twin, clauses) : undefined;
   const equal: TwinFinding["equal"] = lab ? divergence === undefined : "no lab run";
-  await allure.label(TWIN_OF_LABEL, labId);
-  await allure.label(LAB_EQUALS_EMULATOR_LABEL, equal === true ? "yes" : equal === false ? "no" : equal);
-  await allure.parentSuite(TWIN_SECTION);
-  if (divergence) {
-    await allure.label(TWIN_DIVERGENCE_LABEL, divergenceLine(divergence));
-    await allure.attachment("twin divergence", renderDivergence(divergence), "text/plain");
+  if (withAllure) {
+    await allure.label(TWIN_OF_LABEL, labId);
+    await allure.label(LAB_EQUALS_EMULATOR_LABEL, equal === true ? "yes" : equal === false ? "no" : equal);
+    await allure.parentSuite(TWIN_SECTION);
+    if (divergence) {
+      await allure.label(TWIN_DIVERGENCE_LABEL, divergenceLine(divergence));
+      await allure.attachment("twin divergence", renderDivergence(divergence), "text/plain");
+    }
   }
   const finding: TwinFinding = {
     lab: labId,
