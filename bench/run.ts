@@ -5,6 +5,7 @@ import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
+import { twinBench } from "./twin.bench.js";
 import { usartBench } from "./usart.bench.js";
 import { usbipBench } from "./usbip.bench.js";
 
@@ -17,6 +18,7 @@ const results = [
   await nrf52840Bench(),
   await usbipBench(),
   await fusBench(),
+  await twinBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");

@@ -18,7 +18,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   run: {
     synopsis:
       "[--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]\n" +
-      "        [--allow-irreversible] [--skip-check] [--shard I/N]",
+      "        [--allow-irreversible] [--skip-check] [--shard I/N] [--twin]",
     summary: "run the suites on a rig",
     details: `Runs the suites under suites/ on a rig (default rigs/emulated.yaml); Allure results go to
 reports/allure-results, bundles of failed tests to reports/repro/<id>.
@@ -30,6 +30,8 @@ reports/allure-results, bundles of failed tests to reports/repro/<id>.
   --allow-irreversible   FUS key lock, RDP level 2, ... may run on boards marked sacrificial
   --skip-check           no health check of lab boards first (failing boards are quarantined)
   --shard I/N            the I-th of N deterministic shares of the suite files (one per rack job)
+  --twin                 each lab board's scenarios also run on its emulated twin; where the two
+                         transcripts part is reported as a finding about the emulator
 Ends with the failed tests, their repro ids and the \`hil replay\` command for each.
 Exit code 1 when a test failed, else 4 when a lab board could not be tested (quarantined at the
 start or during the run, or leased by another run past HIL_LEASE_TIMEOUT_MS; the close names

@@ -97,6 +97,7 @@ const RUN_OPTIONS = {
   "allow-irreversible": { type: "boolean" },
   "skip-check": { type: "boolean" },
   shard: { type: "string" },
+  twin: { type: "boolean" },
 } as const;
 
 const RIGS_OPTIONS = {

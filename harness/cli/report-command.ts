@@ -18,6 +18,15 @@ import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
 import { toJunitXml } from "../report/junit.js";
 import { buildMatrix, loadCatalogue, matrixHtml, matrixMarkdown } from "../report/matrix.js";
+import {
+  appendNight,
+  HIL_HISTORY_FILE,
+  NIGHT_FORMAT,
+  readNights,
+  twinChangeLines,
+  twinChanges,
+  twinNight,
+} from "../report/night-history.js";
 import { readResults, settleResults } from "../report/results.js";
 import { projectRoot } from "../rig/load.js";
 import { resultsDir } from "./run-command.js";
@@ -84,6 +93,16 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   await write("environment.json", `${JSON.stringify(facts, null, 2)}\n`);
   // Allure 2 readers (classic plugin) take the environment block from the results directory.
   await writeFile(join(results, "environment.properties"), toProperties(facts));
+
+  // Twin comparisons go into the hil history, and what changed since the last night is said.
+  const twins = twinNight(all);
+  if (twins.length > 0) {
+    const history = join(out, HIL_HISTORY_FILE);
+    const previous = (await readNights(history)).reverse().find((n) => n.twin !== undefined)?.twin;
+    for (const line of twinChangeLines(twinChanges(previous, twins))) console.log(line);
+    await appendNight(history, { format: NIGHT_FORMAT, at: new Date().toISOString(), twin: twins });
+    written.push(rel(history));
+  }
 
   const failed = all.filter((r) => r.status === "failed" || r.status === "broken");
   const byCategory = new Map<string, number>();

@@ -2,11 +2,13 @@ import { readdir, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.js";
+import { TWIN_FINDINGS_ENV } from "../mocha/twin-hooks.js";
 import { reproDir } from "../report/evidence.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
+import { TWIN_ENV } from "../rig/twin.js";
 import { parseFault } from "../sim/faults.js";
 import { attachProgressLine } from "./progress-line.js";
 import { collectFailures, failureSummary } from "./run-summary.js";
@@ -30,6 +32,8 @@ export interface RunOptions {
   "skip-check"?: boolean | undefined;
   /** `i/n`: run only the i-th of n deterministic shares of the suite files (1-based). */
   shard?: string | undefined;
+  /** Every lab board's scenarios also run on its emulated twin, compared (harness/mocha/twin-hooks.ts). */
+  twin?: boolean | undefined;
 }
 
 export interface Shard {
@@ -86,11 +90,15 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   if (seed !== undefined) process.env.HIL_SEED = String(seed);
   if (faults.length > 0) process.env.HIL_FAULTS = (opts.fault ?? []).join(",");
   if (opts["allow-irreversible"]) process.env[ALLOW_IRREVERSIBLE_ENV] = "1";
+  if (opts.twin) process.env[TWIN_ENV] = "1";
+  // Twin comparisons, one JSON line per test, beside the results (`hil report` reads them).
+  process.env[TWIN_FINDINGS_ENV] ??= join(dirname(resultsDir()), "twin-findings.jsonl");
   // Reproduction bundles of failed tests sit beside the results (reports/repro/<id>/).
   process.env.HIL_REPRO_DIR ??= join(dirname(resultsDir()), "repro");
   if (!opts["keep-results"]) {
     await rm(resultsDir(), { recursive: true, force: true });
     await rm(reproDir(), { recursive: true, force: true });
+    await rm(process.env[TWIN_FINDINGS_ENV], { force: true });
   }
 
   const mocha = new Mocha({
@@ -111,7 +119,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   );
   // Lab boards are checked first; one failing its check is quarantined (its tests skip with
   // the finding), the rest of the rack runs.
-  const labBoards = buildRig(rigFile, rigPath).boards.filter((b) => !b.emulated);
+  const labBoards = buildRig(rigFile, rigPath).boards.filter((b) => !b.emulated && !b.twinOf);
   if (labBoards.length > 0 && !opts["skip-check"]) {
     const results = await checkRig(labBoards);
     for (const r of results) if (r.status !== "ok") console.log(formatHealth(r));

@@ -59,6 +59,11 @@ export function observeOperations(next: OperationObserver | undefined): void {
   observer = next;
 }
 
+/** The observer installed now (a test that installs its own puts this one back). */
+export function operationObserver(): OperationObserver | undefined {
+  return observer;
+}
+
 /** Runs `body` as the named operation of `source`. */
 export function operation<T>(
   source: OperationSource,

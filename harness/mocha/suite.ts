@@ -30,6 +30,7 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
 import { boardLinkHooks } from "./board-link-hooks.js";
 import { leaseHooks } from "./lease-hooks.js";
 import { recheckHooks } from "./recheck-hooks.js";
+import { collectingTranscripts, wrapTestsForTwin } from "./twin-hooks.js";
 
 /**
  * Inside a `describe`: for each board of `rig` that meets `need`, a
@@ -77,7 +78,8 @@ function labelHooks(
 
 export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board) => void): void {
   // Client operations (erase, download, FUS poll, ...) become nested steps of these tests.
-  observeOperations(allureOperationSteps);
+  // ... and the transcripts they ran on are collected for twin comparisons.
+  observeOperations(collectingTranscripts(allureOperationSteps));
   const selection = selectBoards(rig.boards, need, rig.name);
   if (selection.skipReason !== undefined) {
     const reason = selection.skipReason;
@@ -90,6 +92,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
     });
     return;
   }
+  // Lab boards whose emulated twin runs the same tests next (harness/mocha/twin-hooks.ts).
+  const twinned = new Set(selection.boards.map((b) => b.twinOf).filter((id) => id !== undefined));
   for (const board of selection.boards) {
     // allure-mocha adds its own host label (honouring ALLURE_HOST_NAME); one is enough.
     const labels = boardLabels(rig, board).filter((label) => label.name !== LABEL_NAMES.host);
@@ -97,12 +101,15 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
       let declared = new Map<Mocha.Test, readonly string[]>();
       // First, so a test the lease hook skips is labelled too.
       labelHooks(labels, (test) => declared.get(test));
-      // A lab board is leased for these tests, so no other run or worker drives it meanwhile.
-      leaseHooks(board);
-      // Ports a failed test left open are closed, so the next test (and run) can open them.
-      boardLinkHooks(board);
-      // A failure for the lab is checked again; a board that fails the check sits out the run.
-      recheckHooks(board);
+      // A twin is an emulator: nothing to lease, no ports, no lab to recheck.
+      if (!board.twinOf) {
+        // A lab board is leased for these tests, so no other run or worker drives it meanwhile.
+        leaseHooks(board);
+        // Ports a failed test left open are closed, so the next test (and run) can open them.
+        boardLinkHooks(board);
+        // A failure for the lab is checked again; a board that fails the check sits out the run.
+        recheckHooks(board);
+      }
       let marks = markEvidence(board);
       beforeEach(async () => {
         // Faults injected into the whole run (`hil run --fault`): part of what reproduces it.
@@ -117,6 +124,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
       for (const [test, clauses] of declared)
         declaredTests.push({ test: test.fullTitle(), family: board.family, clauses });
       wrapTestsWithEvidence(this, board, () => marks);
+      if (board.twinOf || twinned.has(board.id))
+        wrapTestsForTwin(this, board, (test) => declared.get(test) ?? []);
     });
   }
 }

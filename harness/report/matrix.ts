@@ -70,6 +70,17 @@ export interface MatrixRow {
   status: RowStatus;
   /** Why a clause with a test has no result: the suite's skip reason, the filter, the rig. */
   note?: string | undefined;
+  /** Twin runs: whether the emulated twins behaved as their lab boards on this clause's tests. */
+  twin?: TwinCell | undefined;
+}
+
+/**
+ * The "lab = emulator" cell: yes when every twin test of the clause matched its lab board,
+ * no with each divergence (a finding about the emulator, not a failure of the board).
+ */
+export interface TwinCell {
+  status: "yes" | "no" | "no lab run";
+  divergences: { test: string; divergence: string }[];
 }
 
 /** One document's line in the summary: how many of its clauses are in each state. */
@@ -95,7 +106,14 @@ export interface QualificationMatrix {
   testsWithoutClause: string[];
   /** Per document, in catalogue order. */
   summary: DocumentSummary[];
+  /** Whether the run had twin results: the tables get a "lab = emulator" column. */
+  twins: boolean;
 }
+
+/** Labels twin results carry (harness/mocha/twin-hooks.ts). */
+const TWIN_OF = "twin-of";
+const LAB_EQUALS_EMULATOR = "lab-equals-emulator";
+const TWIN_DIVERGENCE = "twin-divergence";
 
 const UNCATALOGUED = "Not in the catalogue";
 
@@ -150,7 +168,9 @@ export function buildMatrix(
   results: readonly HilResult[],
   declared?: readonly DeclaredTest[],
 ): QualificationMatrix {
-  const onBoards = results.filter((r) => columnOf(r) !== undefined);
+  // A twin's results are findings about the emulator: the "lab = emulator" column, not a board's.
+  const twinResults = results.filter((r) => label(r, TWIN_OF) !== undefined);
+  const onBoards = results.filter((r) => columnOf(r) !== undefined && label(r, TWIN_OF) === undefined);
   const columns = [...new Set(onBoards.map((r) => columnOf(r) as string))].sort();
   const columnFamilies: Record<string, string | undefined> = {};
   for (const r of onBoards) columnFamilies[columnOf(r) as string] ??= label(r, "family");
@@ -229,6 +249,7 @@ export function buildMatrix(
       cells,
       status,
       note,
+      twin: twinCell(twinResults.filter((r) => labelValues(r, CLAUSE_LABEL).includes(clause))),
     };
   };
 
@@ -275,7 +296,48 @@ export function buildMatrix(
     gaps: rows.filter((r) => r.catalogued && r.status === "gap"),
     testsWithoutClause,
     summary,
+    twins: twinResults.length > 0,
   };
+}
+
+function twinCell(results: readonly HilResult[]): TwinCell | undefined {
+  if (results.length === 0) return undefined;
+  const says = results.map((r) => label(r, LAB_EQUALS_EMULATOR));
+  const divergences = results
+    .filter((r) => label(r, LAB_EQUALS_EMULATOR) === "no")
+    .map((r) => ({ test: r.name, divergence: label(r, TWIN_DIVERGENCE) ?? "diverged" }));
+  const status = divergences.length > 0 ? "no" : says.every((s) => s === "yes") ? "yes" : "no lab run";
+  return { status, divergences };
+}
+
+const TWIN_SECTION_TITLE = "Lab = emulator: divergences found by twin runs";
+const TWIN_SECTION_NOTE =
+  "Findings about the emulator, not failures of the boards: where an emulated twin parted from its lab board.";
+
+/** Each diverging twin test once, with its clauses' divergence line. */
+function twinFindings(m: QualificationMatrix): string[] {
+  const lines = new Set<string>();
+  for (const r of m.rows) for (const d of r.twin?.divergences ?? []) lines.add(`${d.test}: ${d.divergence}`);
+  return [...lines].sort();
+}
+
+function twinSectionMarkdown(m: QualificationMatrix): string[] {
+  const found = twinFindings(m);
+  return [
+    `## ${TWIN_SECTION_TITLE}`,
+    "",
+    TWIN_SECTION_NOTE,
+    "",
+    ...(found.length ? found.map((f) => `- ${md(f)}`) : ["none: every twin matched its lab board"]),
+    "",
+  ];
+}
+
+/** The "lab = emulator" cell as text: "yes", "no: <test>: exchange 2: ...", "—" without twin results. */
+export function twinCellText(cell: TwinCell | undefined): string {
+  if (!cell) return "—";
+  if (cell.status !== "no") return cell.status;
+  return `no: ${cell.divergences.map((d) => `${d.test}: ${d.divergence}`).join("; ")}`;
 }
 
 /** The cell as text: "2 of 3 passed", "1 of 3 failed (firmware-device)", "skipped: <reason>". */
@@ -372,17 +434,21 @@ export function matrixMarkdown(m: QualificationMatrix, title = "Qualification ma
     const sources = rows[0]?.sources ?? [];
     if (sources.length) out.push(`Sources: ${sources.map(sourceMarkdown).join("; ")}`, "");
     const cols = documentColumns(m, rows);
-    const head = ["clause", "cites", "severity", ...cols.map((i) => md(m.columns[i]!)), "tests"];
+    const twinCol = rows.some((r) => r.twin !== undefined);
+    const twinHead = twinCol ? ["lab = emulator"] : [];
+    const head = ["clause", "cites", "severity", ...cols.map((i) => md(m.columns[i]!)), ...twinHead, "tests"];
     out.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
     for (const r of rows) {
       const tests = r.status === "gap" ? "**gap: no test**" : md(testsText(r).replace(/\n/g, "<br>"));
       const cells = cols.map((i) => md(cellText(r.cells[i]!)));
+      if (twinCol) cells.push(md(twinCellText(r.twin)));
       out.push(
         `| ${[md(r.clause), citationMarkdown(r.citation), r.severity, ...cells, tests].join(" | ")} |`,
       );
     }
     out.push("");
   }
+  if (m.twins) out.push(...twinSectionMarkdown(m));
   out.push("## Gaps: clauses without a test", "");
   out.push(...(m.gaps.length ? m.gaps.map((g) => `- ${g.clause} (${g.document})`) : ["none"]), "");
   out.push("## Tests that name no clause", "");
@@ -414,7 +480,7 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
     "<style>body{font:13px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}",
     "th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#f3f3f3;text-align:left}",
     ".passed{background:#d9f2d9}.failed{background:#f8c8c8;font-weight:bold}.broken{background:#f6dca8;font-weight:bold}",
-    ".skipped{background:#eee;color:#555}.notrun{color:#777;font-style:italic}.na{color:#bbb}.gap{background:#fff3b0}",
+    ".diverged{background:#dcd0f5}.skipped{background:#eee;color:#555}.notrun{color:#777;font-style:italic}.na{color:#bbb}.gap{background:#fff3b0}",
     "td.num{text-align:right}td.tests{font-size:11px;color:#444}</style>",
     `</head><body><h1>${html(title)}</h1>`,
     `<table class="summary"><thead><tr>${SUMMARY_HEAD.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>`,
@@ -433,7 +499,10 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
     if (sources.length) out.push(`<p>Sources: ${sources.map(sourceHtml).join("; ")}</p>`);
     const cols = documentColumns(m, rows);
     out.push("<table><thead><tr><th>clause</th><th>cites</th><th>severity</th>");
-    out.push(...cols.map((i) => `<th>${html(m.columns[i]!)}</th>`), "<th>tests</th></tr></thead><tbody>");
+    out.push(...cols.map((i) => `<th>${html(m.columns[i]!)}</th>`));
+    const twinCol = rows.some((r) => r.twin !== undefined);
+    if (twinCol) out.push("<th>lab = emulator</th>");
+    out.push("<th>tests</th></tr></thead><tbody>");
     for (const r of rows) {
       out.push(
         `<tr${r.status === "gap" ? ' class="gap"' : ""}><td>${html(r.clause)}</td><td>${citationHtml(r.citation)}</td><td>${r.severity}</td>`,
@@ -443,11 +512,25 @@ export function matrixHtml(m: QualificationMatrix, title = "Qualification matrix
         const tip = c.tests.map((t) => `${t.name}: ${t.status}`).join("\n");
         out.push(`<td class="${CLASS[c.status]}" title="${html(tip)}">${html(cellText(c))}</td>`);
       }
+      if (twinCol) {
+        const cls = r.twin?.status === "yes" ? "passed" : r.twin?.status === "no" ? "diverged" : "na";
+        out.push(`<td class="${cls}">${html(twinCellText(r.twin))}</td>`);
+      }
       out.push(
         `<td class="tests">${r.status === "gap" ? "<b>gap: no test</b>" : html(testsText(r)).replace(/\n/g, "<br>")}</td></tr>`,
       );
     }
     out.push("</tbody></table>");
+  }
+  if (m.twins) {
+    const found = twinFindings(m);
+    out.push(`<h2>${TWIN_SECTION_TITLE}</h2><p>${html(TWIN_SECTION_NOTE)}</p><ul>`);
+    out.push(
+      ...(found.length
+        ? found.map((f) => `<li>${html(f)}</li>`)
+        : ["<li>none: every twin matched its lab board</li>"]),
+    );
+    out.push("</ul>");
   }
   out.push("<h2>Gaps: clauses without a test</h2><ul>");
   out.push(

@@ -68,6 +68,12 @@ export interface Board {
   readonly locator?: BoardLocator;
   /** Where a field of the board is in its rig file (`rigs/lab.yaml:7 boards[0].serial`), when loaded from one. */
   readonly where?: (field: readonly (string | number)[]) => string;
+  /**
+   * On a lab board's emulated twin: the lab board's id. The twin looks to suites as its lab
+   * board does (not `emulated`, the same capabilities, no `inspect`), so it runs the same
+   * scenarios, on the emulator behind `emulator` and its virtual clock.
+   */
+  readonly twinOf?: string;
   /** The board's waits (enumeration, settle, power-off, command), on lab boards. */
   readonly timeouts?: Readonly<Timeouts>;
 }

@@ -23,9 +23,11 @@ import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
 import { type Clock, WallClock } from "../transport/clock.js";
 import type { Board } from "./board.js";
+import { IDENTITY_ENV, type Identity } from "./identify.js";
 import { loadRigFileSync, resolveRigPath } from "./load.js";
 import type { BoardSpec, EmulatedBoardSpec, LabBoardSpec, RigFile } from "./schema.js";
 import { strategyFor } from "./strategies/index.js";
+import { TWIN_ENV, twinId, twinPersonality } from "./twin.js";
 
 /** A rig ready for suites: its boards with transports' clocks and controls built. */
 export interface Rig {
@@ -41,6 +43,10 @@ export interface BuildOptions {
   seed?: number | undefined;
   /** Faults armed on every emulated board (`hil run --fault`). */
   faults?: readonly Fault[] | undefined;
+  /** Every lab board gets an emulated twin (`hil run --twin`), not only those the rig file marks `twin:`. */
+  twin?: boolean | undefined;
+  /** What each lab board said it is (the run's health check), to pick its twin's personality. */
+  identities?: Readonly<Record<string, Identity>> | undefined;
 }
 
 export function buildRig(file: RigFile, path: string, options: BuildOptions = {}): Rig {
@@ -48,8 +54,57 @@ export function buildRig(file: RigFile, path: string, options: BuildOptions = {}
     name: file.name,
     path,
     seed: options.seed,
-    boards: file.boards.map((spec) => buildBoard(spec, options)),
+    // A lab board's twin follows it, so its scenarios run right after the board's.
+    boards: file.boards.flatMap((spec) => {
+      const board = buildBoard(spec, options);
+      if (spec.kind !== "lab" || (spec.twin === undefined && !options.twin)) return [board];
+      return [board, buildTwinBoard(spec, board, options)];
+    }),
   };
+}
+
+/**
+ * The emulated twin of a lab board: its family's emulator with the personality its identity
+ * picks ({@link twinPersonality}), the run's seed and faults, and the lab board's face to
+ * suites (not emulated, its capabilities, no inspect), so it runs the same scenarios.
+ */
+function buildTwinBoard(spec: LabBoardSpec, lab: Board, options: BuildOptions): Board {
+  const id = twinId(spec.id);
+  const personality = twinPersonality(
+    spec.family,
+    { ...spec.info, ...options.identities?.[spec.id] },
+    spec.twin,
+  );
+  const clock = new VirtualClock();
+  const seed = options.seed === undefined ? 1 : mixSeed(options.seed, spec.id);
+  const emulated = createEmulatedBoard(spec.family, {
+    clock,
+    seed,
+    faults: options.faults ?? [],
+    serial: lab.serial,
+    profile: personality.profile,
+    options: personality.options,
+  });
+  const device = emulated.device;
+  const board: Omit<Board, "strategy"> = {
+    id,
+    family: spec.family,
+    serial: lab.serial ?? device.serial,
+    capabilities: lab.capabilities,
+    emulated: false,
+    clock,
+    power: device.power,
+    boot: emulatedBoot(device),
+    reset: { backend: "emulated", reset: () => device.reset() },
+    info: {
+      ...device.identity(),
+      ...(personality.why.length ? { twin: personality.why.join("; ") } : {}),
+    },
+    emulator: device,
+    seed,
+    twinOf: spec.id,
+  };
+  return { ...board, strategy: strategyFor(board, emulated.strategy) };
 }
 
 function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
@@ -217,6 +272,8 @@ export function getRig(): Rig {
       current = buildRig(loadRigFileSync(path), path, {
         seed: parseSeed(process.env.HIL_SEED),
         faults: parseFaultList(process.env.HIL_FAULTS),
+        twin: process.env[TWIN_ENV] === "1",
+        identities: identitiesFromEnv(),
       });
     } catch (error) {
       // Said here as well: when a .ts file fails to load, mocha reports its first attempt
@@ -226,6 +283,17 @@ export function getRig(): Rig {
     }
   }
   return current;
+}
+
+/** Every lab board's identity the run's health check read (IDENTITY_ENV), or none. */
+function identitiesFromEnv(): Record<string, Identity> {
+  const text = process.env[IDENTITY_ENV];
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, Identity>;
+  } catch {
+    return {};
+  }
 }
 
 function parseFaultList(text: string | undefined): Fault[] {

@@ -101,6 +101,19 @@ export const EmulatedSchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).optional(),
 });
 
+/**
+ * A lab board's emulated twin (`twin: true`, or the emulator's profile and options when the
+ * board's identity cannot pick them): every scenario on the board runs again on it, and the
+ * two transcripts are compared (harness/report/twin-compare.ts).
+ */
+export const TwinSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    profile: nonEmpty.optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+
 /** A lab board's USB identity. `port` is the physical sysfs port path (`3-1.4`), stable across re-enumeration. */
 export const UsbSchema = z.strictObject({
   vid: UsbIdSchema,
@@ -365,6 +378,7 @@ const BoardInputSchema = z
     boot: BootSchema.optional(),
     reset: ResetSchema.optional(),
     timeouts: TimeoutsSchema.optional(),
+    twin: TwinSchema.optional(),
   })
   .superRefine(boardRules);
 
@@ -390,6 +404,8 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
   const emulated = board.emulated !== undefined;
 
   if (emulated) {
+    if (board.twin !== undefined)
+      issue(["twin"], "twin is for lab boards; an emulated board is its own emulator");
     if (board.usb) issue(["usb"], "an emulated board has no USB identity; remove usb or emulated");
     if (board.serial)
       issue(["serial"], "an emulated board has no serial port locator; remove serial or emulated");
@@ -466,6 +482,11 @@ export type ResetSpec = z.output<typeof ResetSchema>;
 export type EmulatedSpec = z.output<typeof EmulatedSchema>;
 export type UsbIdentity = z.output<typeof UsbSchema>;
 export type SerialLocator = z.output<typeof SerialSchema>;
+/** The emulated twin's profile and options; `{}` is a twin the board's identity configures. */
+export type TwinSpec = {
+  readonly profile?: string | undefined;
+  readonly options?: Record<string, unknown> | undefined;
+};
 
 /**
  * Where a field of a board is in its rig file, as validation errors say it:
@@ -501,6 +522,8 @@ export interface LabBoardSpec extends BoardSpecBase {
   /** `none` when the file gives no boot control. */
   readonly boot: Exclude<BootSpec, { backend: "emulated" }>;
   readonly reset: Exclude<ResetSpec, { backend: "emulated" }>;
+  /** The emulated twin every scenario also runs on (`twin:` in the rig file); absent: none unless `hil run --twin`. */
+  readonly twin?: TwinSpec;
 }
 
 export type BoardSpec = EmulatedBoardSpec | LabBoardSpec;
@@ -539,6 +562,7 @@ function normalizeBoard(board: BoardInput, rigTimeouts: Partial<Timeouts> | unde
     power: board.power as LabBoardSpec["power"],
     boot: (board.boot ?? { backend: "none" }) as LabBoardSpec["boot"],
     reset: (board.reset ?? { backend: "none" }) as LabBoardSpec["reset"],
+    ...(board.twin === true ? { twin: {} } : board.twin ? { twin: board.twin } : {}),
   };
 }
 

@@ -108,7 +108,7 @@ export function boardLabels(rig: Pick<RigView, "name">, board: Board): Label[] {
   if (board.serial !== undefined) labels.push({ name: LABEL_NAMES.serial, value: board.serial });
   labels.push(
     { name: LABEL_NAMES.family, value: board.family },
-    { name: LABEL_NAMES.kind, value: board.emulated ? "emulated" : "lab" },
+    { name: LABEL_NAMES.kind, value: board.twinOf ? "twin" : board.emulated ? "emulated" : "lab" },
     { name: LABEL_NAMES.power, value: board.power.backend },
     { name: LABEL_NAMES.host, value: hostname() },
   );

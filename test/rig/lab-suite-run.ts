@@ -30,6 +30,8 @@ type SuiteRunOptions = {
   env?: Record<string, string>;
   /** Longest the child mocha may run before it is killed. Default 210 s. */
   timeoutMs?: number;
+  /** More mocha arguments (`--grep PATTERN`). */
+  args?: readonly string[];
   /** Also run Allure's reporter (results in `dir`), to read back why each skipped test skipped. */
   skipReasons?: boolean;
 };
@@ -78,6 +80,7 @@ async function runIn(dir: string, opts: SuiteRunOptions): Promise<SuiteRunResult
         : ["--reporter", "json"]),
       "--reporter-option",
       `output=${report}`,
+      ...(opts.args ?? []),
       ...(typeof opts.suites === "string" ? [opts.suites] : opts.suites),
     ],
     {

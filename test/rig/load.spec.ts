@@ -137,7 +137,7 @@ describe("rig files: loading and errors", () => {
 
   it("lists the allowed keys when no key is close", () => {
     expect(problems(yaml(...LAB, "    colour: blue"))).to.deep.equal([
-      `${FILE}:11 boards[0].colour: unknown key "colour"; allowed: id, family, capabilities, info, emulated, usb, serial, power, boot, reset, timeouts`,
+      `${FILE}:11 boards[0].colour: unknown key "colour"; allowed: id, family, capabilities, info, emulated, usb, serial, power, boot, reset, timeouts, twin`,
     ]);
   });
 

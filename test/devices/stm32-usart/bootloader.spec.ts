@@ -198,6 +198,17 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
     expect(rom.commands).to.not.include(Command.ExtendedErase);
   });
 
+  it("WB55 observed personality (usartGetListsSpecial=false): Get lists 00 01 02 11 21 31 44 63 73 82 92; 0x50 still answers", async () => {
+    const { device } = await bench("stm32wb55", { options: { usartGetListsSpecial: false } });
+    const line = connectUsart(device);
+    expect(await raw(line, "7f", 1)).to.equal("79");
+    // ACK, N = 11 (12 bytes follow), version 0x31, the list of a real WB55 (fact sheet §4.2), ACK.
+    expect(await raw(line, "00ff", 14)).to.equal("790b310001021121314463738292");
+    expect(await raw(line, "", 1)).to.equal("79");
+    // Left out of Get, Special 0x50 is still ACKed: FUS keeps working over it (AN5185 §7.1).
+    expect(await raw(line, "50af", 1)).to.equal("79");
+  });
+
   it("WB55: pages at and above SFSA cannot be erased (NACK)", async () => {
     const { client, device } = await bench("stm32wb55");
     await client.probe();

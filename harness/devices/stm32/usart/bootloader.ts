@@ -138,6 +138,13 @@ export class Stm32UsartRom {
 
   /** Codes answered by Get, in order. */
   get commands(): number[] {
+    return this.#supported().filter(
+      (c) => this.quirks.getListsSpecial || (c !== Command.Special && c !== Command.ExtendedSpecial),
+    );
+  }
+
+  /** Codes the bootloader answers: those Get lists, and 0x50/0x51 where a part leaves them out of Get. */
+  #supported(): number[] {
     const list: number[] = this.quirks.legacyErase
       ? BASE_COMMANDS.map((c) => (c === Command.ExtendedErase ? Command.Erase : c))
       : [...BASE_COMMANDS];
@@ -262,7 +269,7 @@ export class Stm32UsartRom {
 
   async #command(s: ByteSource, code: number): Promise<void> {
     const name = commandName(code);
-    if (!this.commands.includes(code)) return this.#nack(`${name} is not supported`);
+    if (!this.#supported().includes(code)) return this.#nack(`${name} is not supported`);
     if (this.device.chip.rdpLevel >= 1 && RDP_REFUSED.has(code)) {
       this.device.log("usart", `NACK ${name}: readout protection level ${this.device.chip.rdpLevel}`);
       return this.quirks.rdpDoubleNack ? this.#send(NACK, NACK) : this.#send(NACK);

@@ -16,6 +16,12 @@ export interface UsartQuirks {
    * one-byte page numbers do (the two are mutually exclusive in Get, fact sheet §4.2).
    */
   legacyErase: boolean;
+  /**
+   * Get lists Special 0x50 / Extended Special 0x51 where FUS answers them (AN5185 Table 15).
+   * A real WB55 was observed listing `00 01 02 11 21 31 44 63 73 82 92` (fact sheet §4.2):
+   * `usartGetListsSpecial: false` leaves them out of Get; they are still answered.
+   */
+  getListsSpecial: boolean;
   /** Quiet time after the Get Checksum length that marks stm32flash's short form, in ms. */
   checksumFormWindowMs: number;
 }
@@ -25,15 +31,17 @@ const KEYS = {
   usartRdpDoubleNack: "rdpDoubleNack",
   usartGetChecksum: "getChecksum",
   usartLegacyErase: "legacyErase",
+  usartGetListsSpecial: "getListsSpecial",
 } as const;
 
-/** Reads `usartDoubleAck`, `usartRdpDoubleNack`, `usartGetChecksum`, `usartLegacyErase` (true/false or "true"/"false"). */
+/** Reads `usartDoubleAck`, `usartRdpDoubleNack`, `usartGetChecksum`, `usartLegacyErase`, `usartGetListsSpecial` (true/false or "true"/"false"). */
 export function quirksFromOptions(options: Record<string, unknown> | undefined): UsartQuirks {
   const quirks: UsartQuirks = {
     doubleAck: false,
     rdpDoubleNack: false,
     getChecksum: false,
     legacyErase: false,
+    getListsSpecial: true,
     checksumFormWindowMs: 50,
   };
   for (const [key, field] of Object.entries(KEYS)) {

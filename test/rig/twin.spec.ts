@@ -1,0 +1,85 @@
+/**
+ * A lab board's emulated twin in the rig: `twin:` in the rig file or `hil run --twin`, built
+ * right after its board, looking to suites as the board does, with the personality its
+ * identity picks.
+ */
+import { expect } from "chai";
+import { parseRigFile } from "../../harness/rig/load.js";
+import { buildRig } from "../../harness/rig/rig.js";
+import { twinPersonality } from "../../harness/rig/twin.js";
+
+const rigText = (twin?: string) =>
+  [
+    "name: lab",
+    "boards:",
+    "  - id: l432-a",
+    "    family: stm32l432",
+    "    capabilities: [usart, power-cut]",
+    "    serial: { byId: /dev/serial/by-id/usb-ST-if02 }",
+    "    power: { backend: command, cutsPower: true, off: 'true', on: 'true' }",
+    ...(twin === undefined ? [] : [`    twin: ${twin}`]),
+    "  - id: tkey-a",
+    "    family: tkey",
+    "    capabilities: [power-cut]",
+    "    serial: { byId: /dev/serial/by-id/usb-Tillitis-if00 }",
+    "    power: { backend: command, cutsPower: true, off: 'true', on: 'true' }",
+    "  - id: sim",
+    "    family: sim-nor",
+    "    capabilities: [power-cut]",
+    "    emulated: {}",
+    "",
+  ].join("\n");
+
+describe("rig: a lab board's emulated twin", () => {
+  it("twin: true puts the twin right after its board, with the board's face to suites", () => {
+    const rig = buildRig(parseRigFile(rigText("true"), "lab.yaml"), "lab.yaml", { seed: 7 });
+    expect(rig.boards.map((b) => b.id)).to.deep.equal(["l432-a", "l432-a-twin", "tkey-a", "sim"]);
+    const [lab, twin] = rig.boards;
+    expect(twin).to.include({ family: "stm32l432", emulated: false, twinOf: "l432-a" });
+    expect(twin).to.not.have.property("inspect");
+    expect([...twin!.capabilities]).to.deep.equal([...lab!.capabilities]);
+    expect(twin!.emulator?.family).to.equal("stm32l432");
+    expect(twin!.locator).to.equal(undefined);
+    // The run's seed, mixed with the lab board's id: the same scenario replays on the twin.
+    expect(twin!.seed).to.not.equal(0);
+    expect(
+      buildRig(parseRigFile(rigText("true"), "lab.yaml"), "lab.yaml", { seed: 7 }).boards[1]!.seed,
+    ).to.equal(twin!.seed);
+  });
+
+  it("hil run --twin twins every lab board; no twin: none", () => {
+    const file = parseRigFile(rigText(), "lab.yaml");
+    expect(buildRig(file, "lab.yaml").boards.map((b) => b.id)).to.deep.equal(["l432-a", "tkey-a", "sim"]);
+    expect(buildRig(file, "lab.yaml", { twin: true }).boards.map((b) => b.id)).to.deep.equal([
+      "l432-a",
+      "l432-a-twin",
+      "tkey-a",
+      "tkey-a-twin",
+      "sim",
+    ]);
+  });
+
+  it("the rig file's twin options reach the emulator; the identity picks a TKey's profile", () => {
+    const file = parseRigFile(rigText("{ options: { usartDoubleAck: true } }"), "lab.yaml");
+    const twin = buildRig(file, "lab.yaml").boards[1]!;
+    expect(twin.emulator?.options).to.deep.include({ usartDoubleAck: true });
+    expect(twin.info.twin).to.equal("option usartDoubleAck from the rig file");
+    const tkeys = buildRig(file, "lab.yaml", { twin: true, identities: { "tkey-a": { firmware: "6" } } });
+    const tkeyTwin = tkeys.boards.find((b) => b.id === "tkey-a-twin")!;
+    expect(tkeyTwin.info.twin).to.equal("tkey profile castor from firmware 6");
+    expect(twinPersonality("tkey", { firmware: "5" })).to.deep.include({ profile: "bellatrix" });
+    expect(twinPersonality("tkey", { firmware: "5" }, { profile: "qemu" })).to.deep.include({
+      profile: "qemu",
+    });
+    expect(twinPersonality("stm32l432", { bootloader: "0x91" })).to.deep.equal({
+      profile: undefined,
+      options: {},
+      why: [],
+    });
+  });
+
+  it("twin on an emulated board is refused, naming the field", () => {
+    const text = rigText().replace("    emulated: {}", "    emulated: {}\n    twin: true");
+    expect(() => parseRigFile(text, "lab.yaml")).to.throw(/boards\[2\]\.twin.*twin is for lab boards/s);
+  });
+});
