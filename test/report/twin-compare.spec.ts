@@ -19,7 +19,7 @@ const ROM = { vendorId: 0x0483, productId: 0xdf11 };
 
 async function erasedOn(id: string, l4EraseStall: boolean): Promise<TwinRecord> {
   const b = await poweredBoard("stm32l432kc", { quirks: { l4EraseStall } });
-  const client = await DfuClient.connect(b.bus, ROM, { clock: b.clock });
+  const client = await DfuClient.open(b.bus, ROM, { clock: b.clock });
   await client.erasePage(0x08000000);
   return {
     board: id,
