@@ -97,6 +97,8 @@ const RUN_OPTIONS = {
   "allow-irreversible": { type: "boolean" },
   "skip-check": { type: "boolean" },
   shard: { type: "string" },
+  suites: { type: "string", multiple: true },
+  pack: { type: "string", multiple: true },
 } as const;
 
 const RIGS_OPTIONS = {
