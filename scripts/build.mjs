@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { execFileSync } from "node:child_process";
 // The package build (`npm run build`, run by `prepack`): tsc compiles the harness, the
 // built-in suites and their fixtures to dist/ (tsconfig.build.json), then the files the
 // compiled code reads beside itself are copied there: the clause catalogue, the failure
-// categories table (plain JavaScript, shared with allurerc.mjs) and the suites' key files.
+// categories table (plain JavaScript, shared with allurerc.mjs) and the key files and
+// signed image the suites and the emulated nRF52840 load.
+import { execFileSync } from "node:child_process";
 import { cpSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +26,7 @@ const ASSETS = [
   "harness/report/failure-categories.mjs",
   "harness/report/failure-categories.d.mts",
   ...readdirSync(join(root, "fixtures", "mcuboot"))
-    .filter((name) => name.endsWith(".pem"))
+    .filter((name) => name.endsWith(".pem") || name.endsWith(".bin"))
     .map((name) => `fixtures/mcuboot/${name}`),
 ];
 for (const file of ASSETS) cpSync(join(root, file), join(dist, file));

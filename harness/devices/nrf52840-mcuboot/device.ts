@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import {
   formatVersion,
@@ -28,7 +28,8 @@ import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
 import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
 
 const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
-const repoPath = (p: string): string => (isAbsolute(p) ? p : join(REPO_ROOT, p));
+/** A rig option's file: as given when it exists from here (a team's own), else update-hil's own (its fixtures, also in dist/). */
+const repoPath = (p: string): string => (isAbsolute(p) || existsSync(p) ? p : join(REPO_ROOT, p));
 
 export type Nrf52840State = "off" | "bootloader" | "recovery" | "running" | "no-image";
 
@@ -111,7 +112,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     const opts = this.options;
     this.#keys = [...(opts.keys ?? [])];
     if (typeof opts.key === "string")
-      this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
+      this.#keys.push(publicOf(parsePemKey(readFileSync(repoPath(opts.key), "utf8"), opts.key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
     this.#allowErasePending = opts.allowErasePending !== false;
