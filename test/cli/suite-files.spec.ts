@@ -53,7 +53,13 @@ describe("hil run --suites / --pack: which suite files load", () => {
 
   it("finds .spec.ts and .spec.js files, not declarations or node_modules; none is a usage error", async () => {
     await mkdir(join(dir, "x", "node_modules", "dep"), { recursive: true });
-    for (const f of ["x/b.spec.ts", "a.spec.js", "x/c.spec.d.ts", "x/helper.ts", "x/node_modules/dep/d.spec.js"])
+    for (const f of [
+      "x/b.spec.ts",
+      "a.spec.js",
+      "x/c.spec.d.ts",
+      "x/helper.ts",
+      "x/node_modules/dep/d.spec.js",
+    ])
       await writeFile(join(dir, f), "");
     expect(await suiteFiles([dir])).to.deep.equal([join(dir, "a.spec.js"), join(dir, "x", "b.spec.ts")]);
     const e = await suiteFiles([join(dir, "x", "node_modules", "dep", "none")]).catch((x: unknown) => x);
