@@ -62,6 +62,15 @@ the single-file Allure report with history (reports/allure-report).
 whether it still fails the same way (exit 0) or not (exit 1). \`hil run\` prints the ID of each
 failed test.`,
   },
+  init: {
+    synopsis: "[DIR] [--family stm32l432,stm32wb55,nrf52840,tkey]",
+    summary: "scaffold a project that installs update-hil: rigs, sample suites, scripts",
+    details: `Scaffolds DIR (default .) as a firmware team's test project: package.json with update-hil
+and the scripts regress (run + report), report and qualify (with the built-in packs),
+rigs/emulated.yaml (the default emulated rack), rigs/lab.example.yaml (a commented lab rack),
+a sample suite per family (default stm32l432), hil-clauses.yaml (your clauses) and
+.mocharc.json (plain mocha). Existing files are kept. Then: npm install && npm run regress.`,
+  },
   rigs: {
     synopsis: "[--rig FILE] [--check [--cycle]]",
     summary: "validate a rig file, list its boards; --check health-checks them",
