@@ -183,6 +183,26 @@ describe("package: a team's project installs the tarball and runs its own suites
     expect((await stat(join(team, "reports", "allure-report", "index.html"))).size).to.be.above(10_000);
   });
 
+  it("runs a built-in pack beside the team's suite, and reports both", async () => {
+    const r = await run(["hil", "run", "--suites", "./suites", "--pack", "stm32-dfu"]);
+    expect(r.exitCode, r.all).to.equal(0);
+    const results = await allureResults(join(team, "reports", "allure-results"));
+    const pack = results.filter((x) => x.fullName?.includes("dist/suites/stm32-dfu/"));
+    expect(pack.length).to.be.above(10);
+    expect(pack.filter((x) => x.status !== "passed" && x.status !== "skipped")).to.deep.equal([]);
+    expect(results.filter((x) => x.fullName?.includes("acme-app"))).to.have.length(2);
+
+    const report = await run(["hil", "report", "--no-allure"]);
+    expect(report.exitCode, report.all).to.equal(0);
+    const matrix = await readFile(join(team, "reports", "qualification-matrix.md"), "utf8");
+    expect(matrix).to.match(/\| ACME-UPD §3: a cut update is recovered by a second one \|.*\| passed \|/);
+    const passedRows = (text: string, document: string) =>
+      (text.split(`## ${document}`)[1]?.split("\n## ")[0] ?? "")
+        .split("\n")
+        .filter((l) => l.includes("| passed |"));
+    expect(passedRows(matrix, "AN3156").length, "AN3156 rows the pack passed").to.be.above(3);
+  });
+
   it("refuses a suite that imports a path the package does not export", async () => {
     await mkdir(join(team, "suites-internal"), { recursive: true });
     await writeFile(
