@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
+import { projectRoot } from "../../harness/seams/paths.js";
 import { installTeamProject, type Packed, packProject, teamEnv } from "./team-project.js";
 
 /**
@@ -106,7 +107,7 @@ describe("package: a team's project installs the tarball and runs its own suites
     team = join(work, "acme");
     await mkdir(join(team, "suites"), { recursive: true });
     packed = await packProject(work);
-    await installTeamProject(team, packed, ["chai", "allure"]);
+    await installTeamProject(team, packed, ["chai", "@types/chai", "allure"]);
     await writeFile(join(team, "suites", "acme-update.spec.ts"), TEAM_SUITE);
     await writeFile(join(team, "hil-clauses.yaml"), TEAM_CLAUSES);
   });
@@ -181,6 +182,30 @@ describe("package: a team's project installs the tarball and runs its own suites
       "recovers from a power cut during the download",
     );
     expect((await stat(join(team, "reports", "allure-report", "index.html"))).size).to.be.above(10_000);
+  });
+
+  it("type-checks the team's suite against the package's .d.ts, which leave the deprecated members out", async () => {
+    // update-hil's own tsc and @types (mocha's globals); update-hil's types come from the install.
+    const tsc = (files: string[]) =>
+      execa(
+        process.execPath,
+        [
+          join(projectRoot(), "node_modules", "typescript", "bin", "tsc"),
+          ...["--noEmit", "--strict", "--skipLibCheck", "--target", "es2023"],
+          ...["--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node,mocha"],
+          ...["--typeRoots", join(projectRoot(), "node_modules", "@types"), ...files],
+        ],
+        { cwd: team, reject: false, all: true, timeout: 120_000 },
+      );
+    const ok = await tsc(["suites/acme-update.spec.ts"]);
+    expect(ok.exitCode, ok.all).to.equal(0);
+    await writeFile(
+      join(team, "old-names.ts"),
+      'import { DfuClient } from "update-hil/clients";\nexport const open = DfuClient.connect;\n',
+    );
+    const old = await tsc(["old-names.ts"]);
+    expect(old.exitCode).to.not.equal(0);
+    expect(old.all).to.match(/error TS2339: Property 'connect' does not exist on type 'typeof DfuClient'/);
   });
 
   it("runs a built-in pack beside the team's suite, and reports both", async () => {

@@ -126,6 +126,7 @@ export class DfuClient implements HostClient<DfuEvents> {
   /**
    * Finds the DFU device (waiting up to enumerateTimeoutMs), opens it and selects the alt setting.
    * @deprecated use {@link DfuClient.open}.
+   * @internal not in the package's types
    */
   static async connect(bus: UsbBus, filter: UsbFilter, opts: DfuClientOptions): Promise<DfuClient> {
     const device = await DfuClient.#find(bus, filter, opts, undefined);

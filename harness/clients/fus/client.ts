@@ -45,6 +45,7 @@ export interface FusClientOptions {
   /**
    * Called with every trace entry as it is recorded: where fault plans and lab power backends hook in.
    * @deprecated use `events.on("trace", fn)`.
+   * @internal not in the package's types
    */
   onTrace?: (entry: FusTraceEntry, trace: readonly FusTraceEntry[]) => void;
 }

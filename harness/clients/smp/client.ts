@@ -157,6 +157,7 @@ export class SmpClient implements HostClient<SmpEvents> {
   /**
    * Subscribes to every client event; returns an unsubscribe.
    * @deprecated use `events.on(kind, fn)`.
+   * @internal not in the package's types
    */
   onEvent(listener: (e: SmpClientEvent) => void): () => void {
     this.#listeners.add(listener);

@@ -131,6 +131,7 @@ export class TKeyClient implements HostClient<TKeyEvents> {
   /**
    * Subscribe to every progress event; returns the unsubscribe. Listeners run synchronously.
    * @deprecated use `events.on(kind, fn)`.
+   * @internal not in the package's types
    */
   on(listener: TKeyClientListener): () => void {
     this.#listeners.add(listener);
