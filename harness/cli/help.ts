@@ -18,10 +18,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   run: {
     synopsis:
       "[--rig FILE] [--grep PATTERN] [--seed N] [--fault WHERE=WHAT]... [--keep-results]\n" +
-      "        [--allow-irreversible] [--skip-check] [--shard I/N] [--twin]",
+      "        [--allow-irreversible] [--skip-check] [--shard I/N] [--twin] [--suites DIR]...\n" +
+      "        [--pack NAME,...]",
     summary: "run the suites on a rig",
-    details: `Runs the suites under suites/ on a rig (default rigs/emulated.yaml); Allure results go to
-reports/allure-results, bundles of failed tests to reports/repro/<id>.
+    details: `Runs the suites (*.spec.ts, *.spec.js) on a rig (default rigs/emulated.yaml); Allure results go
+to reports/allure-results, bundles of failed tests to reports/repro/<id>.
+  --suites DIR           a folder of suites (repeatable; default ./suites, or update-hil's own
+                         suites/ inside it)
+  --pack NAME,...        built-in suites run beside them as a qualification pack: stm32-dfu,
+                         stm32-usart, stm32-fus (fus), nrf52840-mcuboot (mcuboot), tkey, sim-nor
   --rig FILE             the rig file (or HIL_RIG)
   --grep PATTERN         only the tests whose full title matches
   --seed N               the run seed: every random choice of the run (or HIL_SEED)
@@ -38,13 +43,17 @@ start or during the run, or leased by another run past HIL_LEASE_TIMEOUT_MS; the
 each with why); 2 for a bad option or rig file.`,
   },
   report: {
-    synopsis: "[--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]",
+    synopsis:
+      "[--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]\n" +
+      "        [--suites DIR]... [--pack NAME,...]",
     summary: "JUnit, qualification matrix and Allure report from a run's results",
     details: `From the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
 the single-file Allure report with history (reports/allure-report).
   --results DIR            the Allure results (default reports/allure-results)
   --out DIR                where the reports go (default reports)
-  --no-allure              skip the Allure report
+  --no-allure              skip the Allure report (made only where the allure package is installed)
+  --suites DIR, --pack N   the suites whose declared clauses the matrix lists (default: the last
+                           run's); a team's own clauses come from hil-clauses.yaml (or HIL_CLAUSES)
   --gate                   exit 3 when a critical test failed, the success rate is below
                            --min-success-rate R (default 1), or a clause of a --require SET
                            has no passing test`,
@@ -55,6 +64,15 @@ the single-file Allure report with history (reports/allure-report).
     details: `Reruns a failed test from its bundle reports/repro/ID (same rig, seed, faults) and says
 whether it still fails the same way (exit 0) or not (exit 1). \`hil run\` prints the ID of each
 failed test.`,
+  },
+  init: {
+    synopsis: "[DIR] [--family stm32l432,stm32wb55,nrf52840,tkey]",
+    summary: "scaffold a project that installs update-hil: rigs, sample suites, scripts",
+    details: `Scaffolds DIR (default .) as a firmware team's test project: package.json with update-hil
+and the scripts regress (run + report), report and qualify (with the built-in packs),
+rigs/emulated.yaml (the default emulated rack), rigs/lab.example.yaml (a commented lab rack),
+a sample suite per family (default stm32l432), hil-clauses.yaml (your clauses) and
+.mocharc.json (plain mocha). Existing files are kept. Then: npm install && npm run regress.`,
   },
   rigs: {
     synopsis: "[--rig FILE] [--check [--cycle]]",

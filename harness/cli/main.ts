@@ -5,6 +5,7 @@ import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { FUS_OPTIONS, runFus } from "./fus-command.js";
 import { asksForHelp, commandHelp, overview } from "./help.js";
+import { INIT_OPTIONS, runInit } from "./init-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
 import { REPLAY_OPTIONS, runReplay } from "./replay-command.js";
 import { REPORT_OPTIONS, runReport } from "./report-command.js";
@@ -37,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "rigs":
         return await runRigs(parse(rest, RIGS_OPTIONS));
+      case "init": {
+        const { values, positionals } = parseWithPositionals(rest, INIT_OPTIONS);
+        return await runInit(values, positionals);
+      }
       case "keygen":
         return await runKeygen(parse(rest, KEYGEN_OPTIONS));
       case "sign": {
@@ -98,6 +103,8 @@ const RUN_OPTIONS = {
   "skip-check": { type: "boolean" },
   shard: { type: "string" },
   twin: { type: "boolean" },
+  suites: { type: "string", multiple: true },
+  pack: { type: "string", multiple: true },
 } as const;
 
 const RIGS_OPTIONS = {

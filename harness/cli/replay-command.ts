@@ -12,8 +12,10 @@ import { execa } from "execa";
 import { reproDir } from "../report/evidence.js";
 import { readResults } from "../report/results.js";
 import { firstDifference } from "../report/transcript-compare.js";
-import { projectRoot } from "../rig/load.js";
+import { projectRoot, workRoot } from "../seams/paths.js";
 import type { TranscriptJson } from "../transport/transcript.js";
+import { resultsDir } from "./run-command.js";
+import { recordedSuiteDirs } from "./suite-files.js";
 import { UsageError } from "./usage-error.js";
 
 export const REPLAY_OPTIONS = { rig: { type: "string" } } as const;
@@ -57,7 +59,9 @@ export async function runReplay(opts: { rig?: string | undefined }, positionals:
     throw new UsageError(`no bundle ${dir}${known.length ? ` (known: ${known.join(", ")})` : ""}`);
   }
   const grep = `^${bundle.test.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
-  const args = ["bin/hil.js", "run", "--grep", grep];
+  const args = [join(projectRoot(), "bin", "hil.js"), "run", "--grep", grep];
+  // The suite folders of the run that failed (a team's own, packs), where it noted them.
+  for (const dir of (await recordedSuiteDirs(resultsDir())) ?? []) args.push("--suites", dir);
   const rig = opts.rig ?? bundle.rig;
   if (rig) args.push("--rig", rig);
   if (bundle.runSeed) args.push("--seed", bundle.runSeed);
@@ -67,7 +71,7 @@ export async function runReplay(opts: { rig?: string | undefined }, positionals:
   try {
     console.log(`hil replay ${id}: ${bundle.test}`);
     await execa(process.execPath, args, {
-      cwd: projectRoot(),
+      cwd: workRoot(),
       reject: false,
       stdio: "inherit",
       // Only what the bundle says: no seed, faults or rig from this shell's environment.

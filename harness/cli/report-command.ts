@@ -10,8 +10,9 @@
  *   categories); --out DIR puts all of these under DIR instead of reports/;
  * - with --gate, the quality gate verdict (exit 3 when it fails).
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { execa } from "execa";
 import { collectDeclaredTests } from "../report/declared.js";
 import { runFacts, toolFacts, toProperties } from "../report/environment.js";
@@ -28,8 +29,9 @@ import {
   twinNight,
 } from "../report/night-history.js";
 import { readResults, settleResults } from "../report/results.js";
-import { projectRoot } from "../rig/load.js";
+import { projectRoot, workRoot } from "../seams/paths.js";
 import { resultsDir } from "./run-command.js";
+import { recordedSuiteDirs, suiteDirs, suiteFiles } from "./suite-files.js";
 import { UsageError } from "./usage-error.js";
 
 export const REPORT_OPTIONS = {
@@ -39,6 +41,8 @@ export const REPORT_OPTIONS = {
   gate: { type: "boolean" },
   "min-success-rate": { type: "string" },
   require: { type: "string", multiple: true },
+  suites: { type: "string", multiple: true },
+  pack: { type: "string", multiple: true },
 } as const;
 
 export interface ReportOptions {
@@ -48,15 +52,29 @@ export interface ReportOptions {
   gate?: boolean | undefined;
   "min-success-rate"?: string | undefined;
   require?: string[] | undefined;
+  /** The suites whose declared clauses the matrix lists (default: those the last `hil run` ran). */
+  suites?: string[] | undefined;
+  pack?: string[] | undefined;
 }
 
 /** Exit code when the quality gate fails (1 is a failed run, 2 a usage error). */
 export const GATE_FAILED = 3;
 
+/** The `allure` package's CLI script, from the team's project first, else update-hil's own install. */
+function allureCli(roots: readonly string[]): string | undefined {
+  for (const root of roots)
+    for (let dir = root; ; dir = dirname(dir)) {
+      const cli = join(dir, "node_modules", "allure", "cli.js");
+      if (existsSync(cli)) return cli;
+      if (dirname(dir) === dir) break;
+    }
+  return undefined;
+}
+
 export async function runReport(opts: ReportOptions): Promise<number> {
   const root = projectRoot();
   const results = opts.results ?? resultsDir();
-  const out = opts.out ?? join(root, "reports");
+  const out = opts.out ?? join(workRoot(), "reports");
   let minSuccessRate: number | undefined;
   if (opts["min-success-rate"] !== undefined) {
     minSuccessRate = Number(opts["min-success-rate"]);
@@ -72,12 +90,16 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
   const facts = { ...runFacts(all), ...(await toolFacts(root)) };
   // Which clauses have a test at all: the suites say, not the results (a --grep run is not a gap).
-  const declared = await collectDeclaredTests(root).catch((e: unknown) => {
-    console.warn(
-      `hil report: could not load the suites to list their clauses (${(e as Error).message.split("\n")[0]}); gaps and "not run" come from the results alone`,
-    );
-    return undefined;
-  });
+  const chosen = opts.suites !== undefined || opts.pack !== undefined;
+  const dirs = (!chosen && (await recordedSuiteDirs(results))) || (await suiteDirs(opts));
+  const declared = await suiteFiles(dirs)
+    .then((files) => collectDeclaredTests(files))
+    .catch((e: unknown) => {
+      console.warn(
+        `hil report: could not load the suites to list their clauses (${(e as Error).message.split("\n")[0]}); gaps and "not run" come from the results alone`,
+      );
+      return undefined;
+    });
   const matrix = buildMatrix(await loadCatalogue(), all, declared);
 
   await mkdir(out, { recursive: true });
@@ -114,9 +136,13 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     }; ${matrix.gaps.length} clauses without a test`,
   );
 
-  if (!opts["no-allure"]) {
-    const allure = join(root, "node_modules", ".bin", "allure");
-    await execa(allure, ["generate", "--config", join(root, "allurerc.mjs"), results], {
+  const allure = opts["no-allure"] ? undefined : allureCli([workRoot(), root]);
+  if (!opts["no-allure"] && !allure)
+    console.log(
+      "hil report: no Allure 3 CLI installed, so no allure-report/ (npm install --save-dev allure; the results are complete without it)",
+    );
+  if (allure) {
+    await execa(process.execPath, [allure, "generate", "--config", join(root, "allurerc.mjs"), results], {
       cwd: root,
       stdio: "inherit",
       env: {

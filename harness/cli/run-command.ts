@@ -1,4 +1,4 @@
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.js";
@@ -6,18 +6,20 @@ import { TWIN_FINDINGS_ENV } from "../mocha/twin-hooks.js";
 import { reproDir } from "../report/evidence.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
-import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
+import { loadRigFile, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { TWIN_ENV } from "../rig/twin.js";
+import { workRoot } from "../seams/paths.js";
 import { parseFault } from "../sim/faults.js";
 import { attachProgressLine } from "./progress-line.js";
 import { collectFailures, failureSummary } from "./run-summary.js";
 import { runVerdict } from "./run-verdict.js";
+import { recordSuiteDirs, suiteDirs, suiteFiles } from "./suite-files.js";
 import { UsageError } from "./usage-error.js";
 
 /** Allure results of `hil run`; HIL_RESULTS_DIR moves them (the CLI's own tests do, to keep the main run's). */
 export function resultsDir(): string {
-  return process.env.HIL_RESULTS_DIR ?? join(projectRoot(), "reports", "allure-results");
+  return process.env.HIL_RESULTS_DIR ?? join(workRoot(), "reports", "allure-results");
 }
 
 export interface RunOptions {
@@ -34,6 +36,10 @@ export interface RunOptions {
   shard?: string | undefined;
   /** Every lab board's scenarios also run on its emulated twin, compared (harness/mocha/twin-hooks.ts). */
   twin?: boolean | undefined;
+  /** Folders of suites to run (default: the project's suites/); see suite-files.ts. */
+  suites?: string[] | undefined;
+  /** Built-in suite packs to run beside them (`stm32-dfu,mcuboot`). */
+  pack?: string[] | undefined;
 }
 
 export interface Shard {
@@ -108,10 +114,11 @@ export async function runSuites(opts: RunOptions): Promise<number> {
     timeout: 120_000,
     ...(grep ? { grep } : {}),
   });
-  const suitesDir = join(projectRoot(), "suites");
-  const all = (await readdir(suitesDir, { recursive: true })).filter((f) => f.endsWith(".spec.ts")).sort();
-  if (all.length === 0) throw new UsageError(`no suites found under ${join(projectRoot(), "suites")}`);
-  const files = (shard ? shardFiles(all, shard) : all).map((f) => join(suitesDir, f));
+  const dirs = await suiteDirs({ suites: opts.suites, pack: opts.pack });
+  const root = workRoot();
+  const all = (await suiteFiles(dirs)).map((f) => relative(root, f));
+  const files = (shard ? shardFiles(all, shard) : all).map((f) => join(root, f));
+  await recordSuiteDirs(resultsDir(), dirs);
   for (const f of files) mocha.addFile(f);
 
   console.log(

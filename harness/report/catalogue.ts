@@ -6,11 +6,13 @@
  * copies the project was started from (`copy`), unless HIL_DOCS_URL says where a lab
  * publishes them.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { workRoot } from "../seams/paths.js";
 
 /** Allure's severities, most severe first; the gate blocks on the first two. */
 export const SEVERITIES = ["blocker", "critical", "normal", "minor", "trivial"] as const;
@@ -85,14 +87,42 @@ export interface Citation {
 
 const CATALOGUE_PATH = fileURLToPath(new URL("./clauses.yaml", import.meta.url));
 
-function normalize(raw: unknown, path: string): ClauseCatalogue {
-  const parsed = CatalogueSchema.safeParse(raw);
+/** A team's own clauses, beside its suites: documents (and sources) added to the built-in ones. */
+export const TEAM_CLAUSES_FILE = "hil-clauses.yaml";
+
+/** Same form as clauses.yaml; its documents may cite the built-in sources, so it needs none of its own. */
+const TeamCatalogueSchema = CatalogueSchema.extend({ sources: z.array(SourceSchema).default([]) });
+
+/**
+ * The team's clause file: HIL_CLAUSES, else hil-clauses.yaml in the project the command works
+ * for (seams/paths.ts workRoot), if there is one. @throws when HIL_CLAUSES names a missing file.
+ */
+export function teamCataloguePath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.HIL_CLAUSES) {
+    if (!existsSync(env.HIL_CLAUSES)) throw new Error(`HIL_CLAUSES: no clause file ${env.HIL_CLAUSES}`);
+    return env.HIL_CLAUSES;
+  }
+  const path = join(workRoot(), TEAM_CLAUSES_FILE);
+  return existsSync(path) ? path : undefined;
+}
+
+function normalize(
+  raw: unknown,
+  path: string,
+  inherited: readonly DocumentSource[] = [],
+): ClauseCatalogue & { sources: DocumentSource[] } {
+  const parsed = (inherited.length > 0 ? TeamCatalogueSchema : CatalogueSchema).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${path}: ${issue.path.join(".")}: ${issue.message}`);
   }
-  const byId = new Map(parsed.data.sources.map((s) => [s.id, s]));
+  const byId = new Map(inherited.map((s) => [s.id, s]));
+  parsed.data.sources.forEach((s, i) => {
+    if (byId.has(s.id)) throw new Error(`${path}: sources.${i}.id: '${s.id}' is already a source`);
+    byId.set(s.id, s);
+  });
   return {
+    sources: [...byId.values()],
     documents: parsed.data.documents.map((d, i) => {
       const sources = d.cites.map((id, j) => {
         const s = byId.get(id);
@@ -110,16 +140,39 @@ function normalize(raw: unknown, path: string): ClauseCatalogue {
   };
 }
 
-/** The repository's clause catalogue (harness/report/clauses.yaml), or another file. */
+/** The built-in catalogue with the team's documents after it (their clauses are matrix rows too). */
+function withTeam(
+  builtin: ClauseCatalogue & { sources: DocumentSource[] },
+  team?: { raw: unknown; path: string },
+) {
+  if (!team) return { documents: builtin.documents };
+  const own = normalize(team.raw, team.path, builtin.sources);
+  return { documents: [...builtin.documents, ...own.documents] };
+}
+
+/**
+ * The clause catalogue: the repository's (harness/report/clauses.yaml) plus the team's
+ * (teamCataloguePath), or another file alone.
+ */
 export async function loadCatalogue(path = CATALOGUE_PATH): Promise<ClauseCatalogue> {
-  return normalize(parseYaml(await readFile(path, "utf8")), path);
+  const builtin = normalize(parseYaml(await readFile(path, "utf8")), path);
+  const teamPath = path === CATALOGUE_PATH ? teamCataloguePath() : undefined;
+  return withTeam(
+    builtin,
+    teamPath ? { raw: parseYaml(await readFile(teamPath, "utf8")), path: teamPath } : undefined,
+  );
 }
 
 let cached: ClauseCatalogue | undefined;
 
-/** The repository's catalogue, read once per process (suites label results while they run). */
+/** The catalogue of loadCatalogue(), read once per process (suites label results while they run). */
 export function catalogueSync(): ClauseCatalogue {
-  cached ??= normalize(parseYaml(readFileSync(CATALOGUE_PATH, "utf8")), CATALOGUE_PATH);
+  if (cached) return cached;
+  const teamPath = teamCataloguePath();
+  cached = withTeam(
+    normalize(parseYaml(readFileSync(CATALOGUE_PATH, "utf8")), CATALOGUE_PATH),
+    teamPath ? { raw: parseYaml(readFileSync(teamPath, "utf8")), path: teamPath } : undefined,
+  );
   return cached;
 }
 

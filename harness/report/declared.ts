@@ -9,7 +9,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { projectRoot } from "../seams/paths.js";
 
@@ -23,18 +24,27 @@ export interface DeclaredTest {
 /** How long loading every suite may take (it is a few seconds). */
 const LOAD_TIMEOUT_MS = 120_000;
 
-/** The tests the suites under `root`/suites declare, loaded against the emulated rack. */
-export async function collectDeclaredTests(root = projectRoot()): Promise<DeclaredTest[]> {
+/** How the suite files reach the child: one path per line (paths may hold commas or colons). */
+export const SUITE_FILES_ENV = "HIL_SUITE_FILES";
+
+/**
+ * The tests the given suite files declare, loaded against the emulated rack. The child is
+ * this module's sibling in harness/mocha (its .ts source in a checkout, its compiled .js in
+ * the package), with tsx registered so a team's TypeScript suites load as they are.
+ */
+export async function collectDeclaredTests(files: readonly string[]): Promise<DeclaredTest[]> {
   const dir = await mkdtemp(join(tmpdir(), "hil-declared-"));
   const out = join(dir, "declared.json");
+  const self = fileURLToPath(import.meta.url);
+  const root = projectRoot();
   try {
     await execa(
       process.execPath,
       [
         "--import",
-        createRequire(import.meta.url).resolve("tsx"),
+        pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href,
         "--no-experimental-require-module",
-        join(root, "harness", "mocha", "declared-main.ts"),
+        join(dirname(self), "..", "mocha", `declared-main${extname(self)}`),
       ],
       {
         cwd: root,
@@ -43,6 +53,7 @@ export async function collectDeclaredTests(root = projectRoot()): Promise<Declar
           HIL_RIG: join(root, "rigs", "emulated.yaml"),
           HIL_FAULTS: "",
           HIL_QUARANTINE: "",
+          [SUITE_FILES_ENV]: files.join("\n"),
         },
         timeout: LOAD_TIMEOUT_MS,
         stdio: ["ignore", "ignore", "pipe"],

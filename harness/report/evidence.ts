@@ -14,7 +14,7 @@ import type Mocha from "mocha";
 import type { BoardView as Board } from "../seams/board-view.js";
 import { formatFault, formatWhat } from "../seams/faults-format.js";
 import type { FlashView as Flash, FlashSnapshotView as FlashSnapshot } from "../seams/flash-view.js";
-import { projectRoot } from "../seams/paths.js";
+import { workRoot } from "../seams/paths.js";
 import type { Transcript } from "../transport/transcript.js";
 import { classifyError, FAILURE_LABEL } from "./categories.js";
 import { renderDeviceLog } from "./device-log.js";
@@ -172,7 +172,7 @@ function isPending(e: unknown): boolean {
 
 /** Where failed scenarios leave their reproduction bundles (HIL_REPRO_DIR moves it). */
 export function reproDir(): string {
-  return process.env.HIL_REPRO_DIR ?? join(projectRoot(), "reports", "repro");
+  return process.env.HIL_REPRO_DIR ?? join(workRoot(), "reports", "repro");
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
@@ -184,7 +184,7 @@ const regexQuote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  */
 export function rerunCommand(fullTitle: string, env: NodeJS.ProcessEnv = process.env): string {
   const parts = ["npx hil run"];
-  if (env.HIL_RIG) parts.push(`--rig ${shellQuote(relative(projectRoot(), env.HIL_RIG) || env.HIL_RIG)}`);
+  if (env.HIL_RIG) parts.push(`--rig ${shellQuote(relative(workRoot(), env.HIL_RIG) || env.HIL_RIG)}`);
   if (env.HIL_SEED) parts.push(`--seed ${env.HIL_SEED}`);
   for (const f of (env.HIL_FAULTS ?? "").split(",").filter(Boolean)) parts.push(`--fault ${shellQuote(f)}`);
   parts.push(`--grep ${shellQuote(`^${regexQuote(fullTitle)}$`)}`);
@@ -316,7 +316,7 @@ async function writeReproBundle(
       emulated: board.emulated,
       info: board.info,
     },
-    rig: process.env.HIL_RIG ? relative(projectRoot(), process.env.HIL_RIG) || process.env.HIL_RIG : null,
+    rig: process.env.HIL_RIG ? relative(workRoot(), process.env.HIL_RIG) || process.env.HIL_RIG : null,
     runSeed: process.env.HIL_SEED ?? null,
     boardSeed: board.seed,
     runFaults: process.env.HIL_FAULTS ?? null,

@@ -3,13 +3,13 @@
  * listing every problem as `rigs/lab.yaml:14 boards[2].power.port: expected integer, got string "3"`
  * (file as given, 1-based line of the offending node, field path, readable message).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
 import type { z } from "zod";
 import { type ErrorCategory, HilError } from "../seams/errors.js";
-import { projectRoot } from "../seams/paths.js";
+import { projectRoot, workRoot } from "../seams/paths.js";
 import { type DuplicateIdParams, type RigFile, RigFileSchema } from "./schema.js";
 
 /** One problem in a rig file. `line` is 1-based and inside the file; absent when the file could not be read. */
@@ -129,11 +129,15 @@ export function parseRigFile(text: string, file: string): RigFile {
 // ---------------------------------------------------------------------------------------
 // Rig path
 
-/** Where the rig file is: the `--rig` value, else `HIL_RIG`, else `rigs/emulated.yaml` in the project. */
+/**
+ * Where the rig file is: the `--rig` value, else `HIL_RIG`, else `rigs/emulated.yaml` of the
+ * project at hand (a team's own, as `hil init` writes it), else update-hil's.
+ */
 export function resolveRigPath(cliFlag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (cliFlag) return cliFlag;
   if (env.HIL_RIG) return env.HIL_RIG;
-  return join(projectRoot(), "rigs", "emulated.yaml");
+  const own = join(workRoot(), "rigs", "emulated.yaml");
+  return existsSync(own) ? own : join(projectRoot(), "rigs", "emulated.yaml");
 }
 
 // Moved to harness/seams (reports need it without importing the rig); re-exported.

@@ -23,6 +23,7 @@ const COMMANDS = [
   "report",
   "replay",
   "rigs",
+  "init",
   "keygen",
   "sign",
   "smp",

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import {
   formatVersion,
@@ -30,14 +30,15 @@ import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
 import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
 
 const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
-const repoPath = (p: string): string => (isAbsolute(p) ? p : join(REPO_ROOT, p));
+/** A rig option's file: as given when it exists from here (a team's own), else update-hil's own (its fixtures, also in dist/). */
+const repoPath = (p: string): string => (isAbsolute(p) || existsSync(p) ? p : join(REPO_ROOT, p));
 
 export type Nrf52840State = "off" | "bootloader" | "recovery" | "running" | "no-image";
 
 export interface Nrf52840Options {
-  /** Provisioned public keys (MCUboot's built-in keys); or `key`, a PEM file path. */
+  /** Provisioned public keys (MCUboot's built-in keys); or `key`, PEM file paths (one or a list). */
   keys?: readonly PublicKey[];
-  key?: string;
+  key?: string | readonly string[];
   downgradePrevention?: boolean;
   /**
    * Upgrade method: "swap-using-move" (default), "swap-using-scratch" or "overwrite-only"
@@ -116,8 +117,9 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     this.definePort("console", () => this.#host);
     const opts = this.options;
     this.#keys = [...(opts.keys ?? [])];
-    if (typeof opts.key === "string")
-      this.#keys.push(publicOf(parsePemKey(readFileSync(opts.key, "utf8"), opts.key)));
+    // A list lets a team's rig trust its own development key beside update-hil's test key.
+    for (const key of typeof opts.key === "string" ? [opts.key] : (opts.key ?? []))
+      this.#keys.push(publicOf(parsePemKey(readFileSync(repoPath(key), "utf8"), key)));
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
     this.#allowErasePending = opts.allowErasePending !== false;
