@@ -5,6 +5,7 @@ import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.
 import { reproDir } from "../report/evidence.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
+import { leaseConfigOf } from "../rig/lease-config.js";
 import { loadRigFile, projectRoot, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { parseFault } from "../sim/faults.js";
@@ -113,7 +114,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   // the finding), the rest of the rack runs.
   const labBoards = buildRig(rigFile, rigPath).boards.filter((b) => !b.emulated);
   if (labBoards.length > 0 && !opts["skip-check"]) {
-    const results = await checkRig(labBoards);
+    const results = await checkRig(labBoards, { leases: leaseConfigOf(rigFile) });
     for (const r of results) if (r.status !== "ok") console.log(formatHealth(r));
     // What each board said it is (bootloader, PID, ...) goes on its results as parameters.
     const identities = identitiesOf(results);

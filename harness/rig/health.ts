@@ -12,6 +12,7 @@
  * Results carry the board's identity, so one bad unit is visible.
  */
 
+import { type LeaseBackendConfig, tryBoard } from "../lab/board-lease.js";
 import { InfrastructureError, SkipScenario } from "../lab/errors.js";
 import { describeHolder, type LeaseOptions, tryLease } from "../lab/lease.js";
 import { describeUsb } from "../lab/locate.js";
@@ -42,6 +43,8 @@ export interface HealthOptions {
   /** Power-cycle boards whose backend can (not manual). */
   readonly cycle?: boolean;
   readonly lease?: LeaseOptions;
+  /** Where the run's leases live (etcd on a shared rack); default lock files with `lease`. */
+  readonly leases?: LeaseBackendConfig;
   /** The identifier per family (default identify.ts's table); tests swap one in. */
   readonly identifiers?: Readonly<Record<Board["family"], Identifier>>;
 }
@@ -88,9 +91,12 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
     steps.push({ name: "power", ok: true, detail: `emulated, ${await board.power.state()}` });
     return result((await identify()) ? "ok" : "failed");
   }
-  const got = await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  const got = opts.leases
+    ? await tryBoard(opts.leases, board.id)
+    : await tryLease(board.id, { ...opts.lease, clock: board.clock });
   if ("holder" in got) {
-    steps.push({ name: "lease", ok: true, detail: `leased by ${describeHolder(got.holder)}: not checked` });
+    const by = typeof got.holder === "string" ? got.holder : describeHolder(got.holder);
+    steps.push({ name: "lease", ok: true, detail: `leased by ${by}: not checked` });
     return result("skipped");
   }
   try {
