@@ -40,7 +40,8 @@ each with why); 2 for a bad option or rig file.`,
     summary: "JUnit, qualification matrix and Allure report from a run's results",
     details: `From the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
 the single-file Allure report with history (reports/allure-report).
-  --results DIR            the Allure results (default reports/allure-results)
+  --results DIR            the Allure results (default reports/allure-results); repeated, the
+                           results of several hosts merged into one report and one matrix
   --out DIR                where the reports go (default reports)
   --no-allure              skip the Allure report
   --gate                   exit 3 when a critical test failed, the success rate is below
@@ -149,9 +150,8 @@ lock-auth-key is irreversible: it needs a sacrificial board and --allow-irrevers
 };
 
 const ENVIRONMENT = `environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
-  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR (board leases),
-  HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000),
-  HIL_LEASE_ETCD (etcd endpoints for board leases, as the rig file's leases: backend etcd)`;
+  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR or HIL_LEASE_ETCD (board leases:
+  lock files, or etcd endpoints), HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000)`;
 
 /** `hil --help`: one line per command. */
 export function overview(): string {

@@ -10,7 +10,7 @@
  *   categories); --out DIR puts all of these under DIR instead of reports/;
  * - with --gate, the quality gate verdict (exit 3 when it fails).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { execa } from "execa";
 import { collectDeclaredTests } from "../report/declared.js";
@@ -18,13 +18,13 @@ import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
 import { toJunitXml } from "../report/junit.js";
 import { buildMatrix, loadCatalogue, matrixHtml, matrixMarkdown } from "../report/matrix.js";
-import { readResults, settleResults } from "../report/results.js";
+import { readMergedResults, readResults, settleResults } from "../report/results.js";
 import { projectRoot } from "../rig/load.js";
 import { resultsDir } from "./run-command.js";
 import { UsageError } from "./usage-error.js";
 
 export const REPORT_OPTIONS = {
-  results: { type: "string" },
+  results: { type: "string", multiple: true },
   out: { type: "string" },
   "no-allure": { type: "boolean" },
   gate: { type: "boolean" },
@@ -33,7 +33,8 @@ export const REPORT_OPTIONS = {
 } as const;
 
 export interface ReportOptions {
-  results?: string | undefined;
+  /** One run's results, or several (rack hosts' shards) merged into one report. */
+  results?: string[] | undefined;
   out?: string | undefined;
   "no-allure"?: boolean | undefined;
   gate?: boolean | undefined;
@@ -46,8 +47,11 @@ export const GATE_FAILED = 3;
 
 export async function runReport(opts: ReportOptions): Promise<number> {
   const root = projectRoot();
-  const results = opts.results ?? resultsDir();
   const out = opts.out ?? join(root, "reports");
+  const dirs = opts.results?.length ? opts.results : [resultsDir()];
+  // Several hosts' results: one directory of all of them, for Allure and the environment file.
+  const results =
+    dirs.length === 1 ? dirs[0]! : await mergeResultDirs(dirs, join(out, "allure-results-merged"));
   let minSuccessRate: number | undefined;
   if (opts["min-success-rate"] !== undefined) {
     minSuccessRate = Number(opts["min-success-rate"]);
@@ -58,9 +62,10 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   }
 
   // Status from the category, skip reasons as messages: the Allure report reads the files.
-  await settleResults(results);
-  const all = await readResults(results);
-  if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
+  for (const dir of dirs) await settleResults(dir);
+  const all = dirs.length === 1 ? await readResults(results) : await readMergedResults(dirs);
+  if (all.length === 0)
+    throw new UsageError(`no Allure results in ${dirs.join(", ")} (run \`hil run\` first)`);
   const facts = { ...runFacts(all), ...(await toolFacts(root)) };
   // Which clauses have a test at all: the suites say, not the results (a --grep run is not a gap).
   const declared = await collectDeclaredTests(root).catch((e: unknown) => {
@@ -119,4 +124,18 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     console.log(`quality gate passed (success rate ${(gate.successRate * 100).toFixed(1)}%)`);
   }
   return 0;
+}
+
+/** Copies the result and attachment files of every directory into `into` (file names are uuids). */
+async function mergeResultDirs(dirs: readonly string[], into: string): Promise<string> {
+  await mkdir(into, { recursive: true });
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") throw new UsageError(`--results ${dir}: no such directory`);
+      throw e;
+    });
+    for (const name of names)
+      if (name !== "environment.properties") await copyFile(join(dir, name), join(into, name));
+  }
+  return into;
 }
