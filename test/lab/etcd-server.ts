@@ -72,7 +72,7 @@ export class EtcdServer {
         "--initial-cluster",
         `hil-test=${peer}`,
       ],
-      { reject: false, all: true, buffer: false },
+      { reject: false, all: true, buffer: false, forceKillAfterDelay: 5000 },
     );
     child.all?.on("data", (b: Buffer) => {
       this.log = (this.log + b.toString()).slice(-20_000);
@@ -95,7 +95,7 @@ export class EtcdServer {
     const child = this.#child;
     this.#child = undefined;
     if (!child || child.exitCode !== null) return;
-    child.kill("SIGTERM", { forceKillAfterDelay: 5000 } as never);
+    child.kill("SIGTERM");
     await child;
   }
 
