@@ -3,6 +3,7 @@ import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
+import { leaseBench } from "./lease.bench.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { usartBench } from "./usart.bench.js";
@@ -17,6 +18,7 @@ const results = [
   await nrf52840Bench(),
   await usbipBench(),
   await fusBench(),
+  await leaseBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
