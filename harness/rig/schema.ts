@@ -347,6 +347,14 @@ export const LeasesSchema = z.discriminatedUnion("backend", [
         passwordEnv: z
           .string()
           .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable such as HIL_ETCD_PASSWORD"),
+        /** Refused with a reason: a secret in a rig file ends up in a repository. */
+        password: z
+          .unknown()
+          .refine(
+            () => false,
+            "a password never goes in the rig file: name its environment variable in passwordEnv",
+          )
+          .optional(),
       })
       .optional(),
   }),
