@@ -4,6 +4,8 @@
  * keepalives go unanswered (etcd silenced, or stopped and restarted) as an infrastructure
  * failure naming the lease, and user/password authentication.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { execa } from "execa";
@@ -14,7 +16,7 @@ import { EtcdBoardLease, LeaseLostError, tryEtcdLease } from "../../harness/lab/
 import { categoryOf, classifyError } from "../../harness/report/categories.js";
 import { leaseConfigOf } from "../../harness/rig/lease-config.js";
 import { projectRoot } from "../../harness/rig/load.js";
-import { EtcdServer, etcdAvailable, NO_ETCD, SilenceableProxy } from "./etcd-server.js";
+import { EtcdServer, etcdAvailable, makeTestPki, NO_ETCD, SilenceableProxy } from "./etcd-server.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
@@ -256,6 +258,44 @@ describe("lab/etcd-lease (a real etcd on loopback)", function () {
       delete process.env.HIL_TEST_ETCD_PASSWORD;
       await auth.dispose();
     }
+  });
+});
+
+describe("lab/etcd-lease over TLS with client certificates", function () {
+  this.timeout(60_000);
+  let pkiDir: string;
+  let etcd: EtcdServer | undefined;
+  let tls: ReturnType<typeof makeTestPki>;
+  before(async function () {
+    if (!etcdAvailable()) {
+      console.warn(`    skipped: ${NO_ETCD}`);
+      this.skip();
+    }
+    pkiDir = await mkdtemp(join(tmpdir(), "hil-etcd-pki-"));
+    tls = makeTestPki(pkiDir);
+    if (!tls) {
+      console.warn("    skipped: the openssl command line is not installed (it makes the test certificates)");
+      this.skip();
+    }
+    etcd = await EtcdServer.start({ tls });
+  });
+  after(async () => {
+    await etcd?.dispose();
+    if (pkiDir) await rm(pkiDir, { recursive: true, force: true });
+  });
+
+  it("leases with the client certificate; without one etcd refuses the connection, as infrastructure", async () => {
+    const base = { backend: "etcd", endpoints: [etcd!.endpoint], prefix: "/hil-tls/", ttlS: 15 } as const;
+    const held = await acquireBoard({ ...base, tls: tls!.client }, "tls-1");
+    expect(held.describe()).to.include(`(pid ${process.pid}, `);
+    await held.release();
+    const refused = await acquireBoard({ ...base, tls: { ca: tls!.client.ca } }, "tls-1").catch(
+      (e: Error) => e,
+    );
+    expect(classifyError(refused)).to.equal("infrastructure");
+    expect((refused as Error).message).to.match(
+      /^etcd lease\/grant: no endpoint answered \(https:\/\/127\.0\.0\.1:\d+: /,
+    );
   });
 });
 

@@ -4,11 +4,13 @@
  * whether the binary is installed (.ci/run installs Debian's etcd-server).
  */
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { EtcdGateway } from "../../harness/lab/etcd-gateway.js";
 
 export function etcdAvailable(): boolean {
   try {
@@ -20,6 +22,85 @@ export function etcdAvailable(): boolean {
 }
 
 export const NO_ETCD = "the etcd binary is not installed (Debian package etcd-server; .ci/run installs it)";
+
+export interface EtcdServerTls {
+  /** PEM files: the CA, the server's certificate (for 127.0.0.1) and key. */
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  /** What a client presents: the CA and its own certificate and key. */
+  readonly client: { ca: string; cert: string; key: string };
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1 and a client certificate in `dir`, made with the
+ * openssl command line (undefined when it is missing).
+ */
+export function makeTestPki(dir: string): EtcdServerTls | undefined {
+  const f = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  try {
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=hil-test-ca",
+      "-keyout",
+      f("ca-key.pem"),
+      "-out",
+      f("ca.pem"),
+    );
+    // The server certificate also authenticates a client: etcd's gateway dials etcd itself with it.
+    for (const [who, ext] of [
+      ["server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth"],
+      ["client", "extendedKeyUsage=clientAuth"],
+    ] as const) {
+      ssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        `/CN=hil-test-${who}`,
+        "-keyout",
+        f(`${who}-key.pem`),
+        "-out",
+        f(`${who}.csr`),
+      );
+      writeFileSync(f(`${who}.ext`), ext);
+      ssl(
+        "x509",
+        "-req",
+        "-in",
+        f(`${who}.csr`),
+        "-CA",
+        f("ca.pem"),
+        "-CAkey",
+        f("ca-key.pem"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        f(`${who}.ext`),
+        "-out",
+        f(`${who}.pem`),
+      );
+    }
+  } catch {
+    return undefined;
+  }
+  return {
+    ca: f("ca.pem"),
+    cert: f("server.pem"),
+    key: f("server-key.pem"),
+    client: { ca: f("ca.pem"), cert: f("client.pem"), key: f("client-key.pem") },
+  };
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -37,15 +118,17 @@ export class EtcdServer {
     readonly dir: string,
     readonly clientPort: number,
     readonly peerPort: number,
+    readonly tls: EtcdServerTls | undefined,
   ) {}
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.tls ? "https" : "http"}://127.0.0.1:${this.clientPort}`;
   }
 
-  static async start(): Promise<EtcdServer> {
+  /** With `tls`, clients connect over HTTPS and must present a certificate the CA signed. */
+  static async start(opts: { tls?: EtcdServerTls } = {}): Promise<EtcdServer> {
     const dir = await mkdtemp(join(tmpdir(), "hil-etcd-"));
-    const server = new EtcdServer(dir, await freePort(), await freePort());
+    const server = new EtcdServer(dir, await freePort(), await freePort(), opts.tls);
     await server.resume();
     return server;
   }
@@ -71,6 +154,17 @@ export class EtcdServer {
         peer,
         "--initial-cluster",
         `hil-test=${peer}`,
+        ...(this.tls
+          ? [
+              "--cert-file",
+              this.tls.cert,
+              "--key-file",
+              this.tls.key,
+              "--trusted-ca-file",
+              this.tls.ca,
+              "--client-cert-auth",
+            ]
+          : []),
       ],
       { reject: false, all: true, buffer: false, forceKillAfterDelay: 5000 },
     );
@@ -81,8 +175,9 @@ export class EtcdServer {
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`etcd exited: ${this.log.slice(-2000)}`);
-      const ok = await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) })
-        .then((r) => r.ok)
+      const ok = await new EtcdGateway({ endpoints: [client], timeoutMs: 1000, tls: this.tls?.client })
+        .call("maintenance/status", {})
+        .then(() => true)
         .catch(() => false);
       if (ok) return;
       if (Date.now() > deadline) throw new Error(`etcd did not answer within 20 s: ${this.log.slice(-2000)}`);
