@@ -16,6 +16,7 @@ import {
 import { leaseConfigOf } from "../rig/lease-config.js";
 import { loadRigFile, resolveRigPath } from "../rig/load.js";
 import type { RigFile } from "../rig/schema.js";
+import { InfrastructureError } from "../seams/errors.js";
 import { UsageError } from "./usage-error.js";
 
 export const RESERVE_OPTIONS = {
@@ -63,7 +64,33 @@ function oneBoard(positionals: readonly string[], command: string, rig: RigFile 
   return board;
 }
 
-export async function runReserve(
+/** A lease service that does not answer (etcd down, TLS refused): one line naming it, exit 1. */
+async function reportingLab(command: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (!(e instanceof InfrastructureError)) throw e;
+    console.error(`hil ${command}: ${e.message}`);
+    return 1;
+  }
+}
+
+export function runReserve(
+  values: { rig?: string | undefined; for?: string | undefined; note?: string | undefined },
+  positionals: string[],
+): Promise<number> {
+  return reportingLab("reserve", () => reserve(values, positionals));
+}
+
+export function runRelease(values: { rig?: string | undefined }, positionals: string[]): Promise<number> {
+  return reportingLab("release", () => release(values, positionals));
+}
+
+export function runLeases(values: { rig?: string | undefined }): Promise<number> {
+  return reportingLab("leases", () => leases(values));
+}
+
+async function reserve(
   values: { rig?: string | undefined; for?: string | undefined; note?: string | undefined },
   positionals: string[],
 ): Promise<number> {
@@ -81,10 +108,7 @@ export async function runReserve(
   return 0;
 }
 
-export async function runRelease(
-  values: { rig?: string | undefined },
-  positionals: string[],
-): Promise<number> {
+async function release(values: { rig?: string | undefined }, positionals: string[]): Promise<number> {
   const { rig, config } = await rigAndLeases(values.rig);
   const board = oneBoard(positionals, "release", rig);
   const was = await releaseBoard(config, board);
@@ -92,7 +116,7 @@ export async function runRelease(
   return 0;
 }
 
-export async function runLeases(values: { rig?: string | undefined }): Promise<number> {
+async function leases(values: { rig?: string | undefined }): Promise<number> {
   const { config } = await rigAndLeases(values.rig);
   const held = await listBoardLeases(config);
   console.log(`leases (${describeBackend(config)}):`);

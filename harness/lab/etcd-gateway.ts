@@ -60,7 +60,6 @@ export class EtcdCallError extends InfrastructureError {
   }
 }
 
-const UNAUTHENTICATED = 16;
 const INVALID_AUTH_TOKEN = /invalid auth token/;
 
 export const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
@@ -76,8 +75,9 @@ export class EtcdGateway {
 
   constructor(opts: EtcdGatewayOptions) {
     if (opts.endpoints.length === 0) throw new UsageError("etcd: no endpoints");
+    // No user:password@ in a URL: it would show in every message naming the endpoint.
     for (const e of opts.endpoints)
-      if (!/^https?:\/\/[^/]+\/?$/.test(e))
+      if (!/^https?:\/\/[^/@\s]+\/?$/.test(e))
         throw new UsageError(
           `etcd endpoint ${JSON.stringify(e)}: expected http://host:port or https://host:port`,
         );
@@ -176,7 +176,7 @@ export class EtcdGateway {
           if (error !== undefined) {
             const message = typeof error === "string" ? error : (error.message ?? JSON.stringify(error));
             const code = Number(json.code ?? (error as { grpc_code?: number }).grpc_code ?? 0);
-            reject(new EtcdCallError(path, code || UNAUTHENTICATED, message));
+            reject(new EtcdCallError(path, code, message));
             return;
           }
           resolve(inner as T);

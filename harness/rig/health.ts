@@ -91,9 +91,16 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
     steps.push({ name: "power", ok: true, detail: `emulated, ${await board.power.state()}` });
     return result((await identify()) ? "ok" : "failed");
   }
-  const got = opts.leases
-    ? await tryBoard(opts.leases, board.id)
-    : await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  let got: Awaited<ReturnType<typeof tryBoard>> | Awaited<ReturnType<typeof tryLease>>;
+  try {
+    got = opts.leases
+      ? await tryBoard(opts.leases, board.id)
+      : await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  } catch (error) {
+    // The lease service itself failed (etcd unreachable): the board cannot be taken safely.
+    steps.push({ name: "lease", ok: false, detail: (error as Error).message });
+    return result("failed");
+  }
   if ("holder" in got) {
     const by = typeof got.holder === "string" ? got.holder : describeHolder(got.holder);
     steps.push({ name: "lease", ok: true, detail: `leased by ${by}: not checked` });

@@ -329,7 +329,12 @@ export const LeasesSchema = z.discriminatedUnion("backend", [
     backend: z.literal("etcd"),
     endpoints: z
       .array(
-        z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'expected "http://host:port" or "https://host:port"'),
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/@\s]+\/?$/,
+            'expected "http://host:port" or "https://host:port" (credentials go in auth)',
+          ),
       )
       .min(1, "needs at least one endpoint"),
     prefix: z

@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { parseDuration } from "../../harness/cli/lease-commands.js";
 import { readResults } from "../../harness/report/results.js";
 import { skipReasonOf } from "../../harness/report/skip.js";
-import { EtcdServer, etcdAvailable, NO_ETCD } from "../lab/etcd-server.js";
+import { EtcdServer, etcdAvailable, freePort, NO_ETCD } from "../lab/etcd-server.js";
 
 const HIL = join(import.meta.dirname, "..", "..", "bin", "hil.js");
 
@@ -97,6 +97,23 @@ describe("hil reserve / release / leases", function () {
     const released = await hil(["release", "l432-shared", "--rig", rig]);
     expect(released.stdout).to.match(/^released board l432-shared, held by dev-alice on /);
     expect((await hil(["leases", "--rig", rig])).stdout).to.match(/^ {2}none$/m);
+  });
+
+  it("etcd not answering: hil leases and hil reserve say so in one line (exit 1); hil rigs --check fails the board's lease step", async () => {
+    const rig = join(tmp, "dead-etcd.yaml");
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    await writeFile(rig, rigYaml([`leases: { backend: etcd, endpoints: ["${endpoint}"] }`]));
+    const list = await hil(["leases", "--rig", rig]);
+    expect(list.exitCode).to.equal(1);
+    expect(list.stderr.trim()).to.match(
+      new RegExp(`^hil leases: etcd kv/range: no endpoint answered \\(${endpoint}: .*\\)$`),
+    );
+    const reserve = await hil(["reserve", "l432-shared", "--rig", rig]);
+    expect(reserve.exitCode).to.equal(1);
+    expect(reserve.stderr.trim()).to.match(/^hil reserve: etcd lease\/grant: no endpoint answered/);
+    const check = await hil(["rigs", "--check", "--rig", rig]);
+    expect(check.exitCode).to.equal(1);
+    expect(check.stdout).to.match(/lease: etcd lease\/grant: no endpoint answered/);
   });
 
   describe("in etcd", () => {

@@ -324,5 +324,9 @@ describe("rig/lease-config", () => {
     expect(() => leaseConfigOf(undefined, { HIL_LEASE_ETCD: "etcd1:2379" })).to.throw(
       /^HIL_LEASE_ETCD: endpoints\.0: expected "http:\/\/host:port"/,
     );
+    // A password in the URL would be printed with every message naming the endpoint.
+    expect(() => leaseConfigOf(undefined, { HIL_LEASE_ETCD: "http://hil:s3cret@etcd1:2379" })).to.throw(
+      /credentials go in auth/,
+    );
   });
 });

@@ -52,7 +52,7 @@ describe("rig files: leases", () => {
         ),
       ),
     ).to.deep.equal([
-      `${FILE}:4 leases.endpoints[0]: expected "http://host:port" or "https://host:port"`,
+      `${FILE}:4 leases.endpoints[0]: expected "http://host:port" or "https://host:port" (credentials go in auth)`,
       `${FILE}:5 leases.ttlS: must be at least 3 s`,
       `${FILE}:6 leases.auth.passwordEnv: missing (expected string)`,
       `${FILE}:6 leases.auth.password: a password never goes in the rig file: name its environment variable in passwordEnv`,
