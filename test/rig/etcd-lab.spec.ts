@@ -60,7 +60,7 @@ describe("two hil run processes sharing a board through etcd", function () {
       rig,
       [
         "name: shared-rack",
-        `leases: { backend: etcd, endpoints: ["${etcd.endpoint}"], prefix: "/rack/", ttlS: 5 }`,
+        `leases: { backend: etcd, endpoints: ["${etcd.endpoint}"], prefix: "/rack/", ttlS: 15 }`,
         "boards:",
         "  - id: l432-pty",
         "    family: stm32l432",
