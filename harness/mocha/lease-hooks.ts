@@ -17,7 +17,7 @@ import { SkipScenario } from "../lab/errors.js";
 import { skipWithReason } from "../report/skip.js";
 import type { Board } from "../rig/board.js";
 import { closeBoardLinks } from "../rig/board-links.js";
-import { quarantineReason } from "../rig/health.js";
+import { quarantineBoard, quarantineReason } from "../rig/health.js";
 import { leaseConfigOf } from "../rig/lease-config.js";
 import { loadRigFileSync, resolveRigPath } from "../rig/load.js";
 import { noteLeasedAway } from "../rig/untested.js";
@@ -74,7 +74,10 @@ export function leaseHooks(board: Board): void {
       heldBoards.set(board.id, held);
       // Lost under us: stop touching the board now, not when the test's next read times out.
       held.signal.addEventListener("abort", () => {
-        console.warn(`hil: ${(held.signal.reason as Error).message}`);
+        const why = (held.signal.reason as Error).message;
+        console.warn(`hil: ${why}`);
+        // Not ours any more: no re-check touches it, its remaining tests skip with the reason.
+        quarantineBoard(board.id, why);
         void closeBoardLinks(board.id, "board");
       });
     } catch (error) {

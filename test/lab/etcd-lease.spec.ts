@@ -180,14 +180,17 @@ describe("lab/etcd-lease (a real etcd on loopback)", function () {
     const json = JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))) as {
       failures: { err: { message: string; stack: string; name?: string } }[];
       passes: unknown[];
+      pending: unknown[];
     };
-    return { json, stderr: r.stderr };
+    return { json, stderr: r.stderr, stdout: r.stdout };
   }
 
   it("a lease lost mid-test ends the test's read at once with the lost lease named, as infrastructure", async () => {
     const proxy = await SilenceableProxy.start(etcd.clientPort);
     try {
-      const { json, stderr } = await fencedRun(proxy.endpoint, "/hil-fenced/", async () => proxy.blackhole());
+      const { json, stderr, stdout } = await fencedRun(proxy.endpoint, "/hil-fenced/", async () =>
+        proxy.blackhole(),
+      );
       expect(json.passes).to.have.length(0);
       expect(json.failures, stderr).to.have.length(1);
       const err = json.failures[0]!.err;
@@ -198,6 +201,10 @@ describe("lab/etcd-lease (a real etcd on loopback)", function () {
       expect(err.stack).to.match(/^LeaseLostError: /);
       expect(categoryOf({ status: "broken", errorName: "LeaseLostError" })).to.equal("infrastructure");
       expect(stderr).to.match(/^hil: lost the lease of board lab-1 /m);
+      // The board's later tests skip with the reason instead of driving a board that is not ours.
+      expect(json.pending).to.have.length(1);
+      expect(stdout).to.not.include("DROVE THE BOARD");
+      expect(stderr).to.not.match(/re-check/);
     } finally {
       await proxy.close();
     }

@@ -66,8 +66,10 @@ describe("two hil run processes sharing a board through etcd", function () {
         "    family: stm32l432",
         "    capabilities: [usart]",
         `    serial: { byId: /dev/serial/by-id/${PORT_NAME}, baudRate: 115200 }`,
-        '    power: { backend: command, on: "true", off: "true" }',
-        "    timeouts: { enumerateMs: 5000, settleMs: 20 }",
+        // A real power cycle (the emulator's signals): a run finding the board in the application
+        // the other run started with Go brings it back to its ROM this way.
+        `    power: { backend: command, cutsPower: true, off: "kill -USR1 ${emulator.pid}", on: "kill -USR2 ${emulator.pid}" }`,
+        "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
         "",
       ].join("\n"),
     );
