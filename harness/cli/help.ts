@@ -49,7 +49,8 @@ each with why); 2 for a bad option or rig file.`,
     summary: "JUnit, qualification matrix and Allure report from a run's results",
     details: `From the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
 the single-file Allure report with history (reports/allure-report).
-  --results DIR            the Allure results (default reports/allure-results)
+  --results DIR            the Allure results (default reports/allure-results); repeated, the
+                           results of several hosts merged into one report and one matrix
   --out DIR                where the reports go (default reports)
   --no-allure              skip the Allure report (made only where the allure package is installed)
   --suites DIR, --pack N   the suites whose declared clauses the matrix lists (default: the last
@@ -81,6 +82,25 @@ a sample suite per family (default stm32l432), hil-clauses.yaml (your clauses) a
 board (power backend answers, board found by identity and asked who it is: bootloader ID/PID,
 FUS version, TKey name/version, MCUboot images; --cycle power-cycles first), exit 1 when one
 fails (infrastructure).`,
+  },
+  reserve: {
+    synopsis: "<board> [--for 2h] [--note TEXT] [--rig FILE]",
+    summary: "reserve a lab board for a while (runs wait for it, then skip it)",
+    details: `Leases a lab board for --for (default 4h; 30m, 2h, 1h30m, 1d) with a note saying why, where the
+rig keeps its leases (lock files, or etcd: the rig file's \`leases\`, or HIL_LEASE_ETCD). A run wants
+the board waits up to HIL_LEASE_TIMEOUT_MS, then skips its tests naming the holder.
+Exit 1 when someone else holds the board (named).`,
+  },
+  release: {
+    synopsis: "<board> [--rig FILE]",
+    summary: "end the reservation or lease of a lab board",
+    details: "Ends the lease or reservation of a lab board, whoever holds it, and says whose it was.",
+  },
+  leases: {
+    synopsis: "[--rig FILE]",
+    summary: "who holds which board, since when, until when",
+    details:
+      "Lists the boards leased or reserved: who (user, host, pid), since when, until when, and the note.",
   },
   keygen: {
     synopsis: "-t ecdsa-p256|ed25519 -k FILE",
@@ -150,8 +170,8 @@ lock-auth-key is irreversible: it needs a sacrificial board and --allow-irrevers
 };
 
 const ENVIRONMENT = `environment: HIL_RIG (rig file), HIL_SEED (run seed), CI (unattended: manual steps are skipped),
-  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR (board leases),
-  HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000)`;
+  HIL_ALLOW_IRREVERSIBLE=1 (as --allow-irreversible), HIL_LEASE_DIR or HIL_LEASE_ETCD (board leases:
+  lock files, or etcd endpoints), HIL_LEASE_TIMEOUT_MS (wait for a leased board, default 600000)`;
 
 /** `hil --help`: one line per command. */
 export function overview(): string {

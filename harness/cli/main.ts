@@ -7,6 +7,14 @@ import { FUS_OPTIONS, runFus } from "./fus-command.js";
 import { asksForHelp, commandHelp, overview } from "./help.js";
 import { INIT_OPTIONS, runInit } from "./init-command.js";
 import { KEYGEN_OPTIONS, runKeygen } from "./keygen-command.js";
+import {
+  LEASES_OPTIONS,
+  RELEASE_OPTIONS,
+  RESERVE_OPTIONS,
+  runLeases,
+  runRelease,
+  runReserve,
+} from "./lease-commands.js";
 import { REPLAY_OPTIONS, runReplay } from "./replay-command.js";
 import { REPORT_OPTIONS, runReport } from "./report-command.js";
 import { runRigs } from "./rigs-command.js";
@@ -42,6 +50,16 @@ export async function main(argv: string[]): Promise<number> {
         const { values, positionals } = parseWithPositionals(rest, INIT_OPTIONS);
         return await runInit(values, positionals);
       }
+      case "reserve": {
+        const { values, positionals } = parseWithPositionals(rest, RESERVE_OPTIONS);
+        return await runReserve(values, positionals);
+      }
+      case "release": {
+        const { values, positionals } = parseWithPositionals(rest, RELEASE_OPTIONS);
+        return await runRelease(values, positionals);
+      }
+      case "leases":
+        return await runLeases(parse(rest, LEASES_OPTIONS));
       case "keygen":
         return await runKeygen(parse(rest, KEYGEN_OPTIONS));
       case "sign": {

@@ -11,7 +11,7 @@
  * - with --gate, the quality gate verdict (exit 3 when it fails).
  */
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { execa } from "execa";
 import { collectDeclaredTests } from "../report/declared.js";
@@ -28,14 +28,14 @@ import {
   twinChanges,
   twinNight,
 } from "../report/night-history.js";
-import { readResults, settleResults } from "../report/results.js";
+import { readMergedResults, readResults, settleResults } from "../report/results.js";
 import { projectRoot, workRoot } from "../seams/paths.js";
 import { resultsDir } from "./run-command.js";
 import { recordedSuiteDirs, suiteDirs, suiteFiles } from "./suite-files.js";
 import { UsageError } from "./usage-error.js";
 
 export const REPORT_OPTIONS = {
-  results: { type: "string" },
+  results: { type: "string", multiple: true },
   out: { type: "string" },
   "no-allure": { type: "boolean" },
   gate: { type: "boolean" },
@@ -46,7 +46,8 @@ export const REPORT_OPTIONS = {
 } as const;
 
 export interface ReportOptions {
-  results?: string | undefined;
+  /** One run's results, or several (rack hosts' shards) merged into one report. */
+  results?: string[] | undefined;
   out?: string | undefined;
   "no-allure"?: boolean | undefined;
   gate?: boolean | undefined;
@@ -73,8 +74,11 @@ function allureCli(roots: readonly string[]): string | undefined {
 
 export async function runReport(opts: ReportOptions): Promise<number> {
   const root = projectRoot();
-  const results = opts.results ?? resultsDir();
   const out = opts.out ?? join(workRoot(), "reports");
+  const dirs = opts.results?.length ? opts.results : [resultsDir()];
+  // Several hosts' results: one directory of all of them, for Allure and the environment file.
+  const results =
+    dirs.length === 1 ? dirs[0]! : await mergeResultDirs(dirs, join(out, "allure-results-merged"));
   let minSuccessRate: number | undefined;
   if (opts["min-success-rate"] !== undefined) {
     minSuccessRate = Number(opts["min-success-rate"]);
@@ -85,14 +89,15 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   }
 
   // Status from the category, skip reasons as messages: the Allure report reads the files.
-  await settleResults(results);
-  const all = await readResults(results);
-  if (all.length === 0) throw new UsageError(`no Allure results in ${results} (run \`hil run\` first)`);
+  for (const dir of dirs) await settleResults(dir);
+  const all = dirs.length === 1 ? await readResults(results) : await readMergedResults(dirs);
+  if (all.length === 0)
+    throw new UsageError(`no Allure results in ${dirs.join(", ")} (run \`hil run\` first)`);
   const facts = { ...runFacts(all), ...(await toolFacts(root)) };
   // Which clauses have a test at all: the suites say, not the results (a --grep run is not a gap).
   const chosen = opts.suites !== undefined || opts.pack !== undefined;
-  const dirs = (!chosen && (await recordedSuiteDirs(results))) || (await suiteDirs(opts));
-  const declared = await suiteFiles(dirs)
+  const suiteFolders = (!chosen && (await recordedSuiteDirs(results))) || (await suiteDirs(opts));
+  const declared = await suiteFiles(suiteFolders)
     .then((files) => collectDeclaredTests(files))
     .catch((e: unknown) => {
       console.warn(
@@ -164,4 +169,18 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     console.log(`quality gate passed (success rate ${(gate.successRate * 100).toFixed(1)}%)`);
   }
   return 0;
+}
+
+/** Copies the result and attachment files of every directory into `into` (file names are uuids). */
+async function mergeResultDirs(dirs: readonly string[], into: string): Promise<string> {
+  await mkdir(into, { recursive: true });
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") throw new UsageError(`--results ${dir}: no such directory`);
+      throw e;
+    });
+    for (const name of names)
+      if (name !== "environment.properties") await copyFile(join(dir, name), join(into, name));
+  }
+  return into;
 }

@@ -1,4 +1,5 @@
 import { checkRig, formatHealth } from "../rig/health.js";
+import { leaseConfigOf } from "../rig/lease-config.js";
 import { loadRigFile, resolveRigPath } from "../rig/load.js";
 import { buildRig } from "../rig/rig.js";
 
@@ -34,7 +35,10 @@ export async function runRigs(opts: {
   }
   if (!opts.check) return 0;
   console.log(`health check${opts.cycle ? " (with power cycle)" : ""}:`);
-  const results = await checkRig(buildRig(rig, path).boards, { cycle: opts.cycle === true });
+  const results = await checkRig(buildRig(rig, path).boards, {
+    cycle: opts.cycle === true,
+    leases: leaseConfigOf(rig),
+  });
   for (const r of results) console.log(formatHealth(r));
   const failed = results.filter((r) => r.status === "failed");
   console.log(

@@ -6,6 +6,7 @@ import { TWIN_FINDINGS_ENV } from "../mocha/twin-hooks.js";
 import { reproDir } from "../report/evidence.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
+import { leaseConfigOf } from "../rig/lease-config.js";
 import { loadRigFile, resolveRigPath } from "../rig/load.js";
 import { buildRig, parseSeed } from "../rig/rig.js";
 import { TWIN_ENV } from "../rig/twin.js";
@@ -128,7 +129,7 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   // the finding), the rest of the rack runs.
   const labBoards = buildRig(rigFile, rigPath).boards.filter((b) => !b.emulated && !b.twinOf);
   if (labBoards.length > 0 && !opts["skip-check"]) {
-    const results = await checkRig(labBoards);
+    const results = await checkRig(labBoards, { leases: leaseConfigOf(rigFile) });
     for (const r of results) if (r.status !== "ok") console.log(formatHealth(r));
     // What each board said it is (bootloader, PID, ...) goes on its results as parameters.
     const identities = identitiesOf(results);

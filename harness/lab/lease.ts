@@ -35,6 +35,10 @@ export interface LeaseRecord {
   /** ms since the epoch. */
   readonly start: number;
   readonly heartbeat: number;
+  /** A reservation (`hil reserve --for`): held until then, ms since the epoch, whatever its pid. */
+  readonly until?: number;
+  /** Why it is held, for people (`hil reserve --note`). */
+  readonly note?: string;
 }
 
 export interface LeaseOptions {
@@ -55,6 +59,9 @@ export interface LeaseOptions {
   readonly noticeMs?: number;
   /** Where "broke a stale lease" warnings and "waiting for" notices go (default console.warn). */
   readonly warn?: (message: string) => void;
+  /** A reservation's end (ms since the epoch): the lease stays live until then, not while a process lives. */
+  readonly until?: number;
+  readonly note?: string;
 }
 
 export function leaseDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -89,6 +96,16 @@ export class Lease {
     held.delete(this.path);
     const now = await readLease(this.path);
     if (now?.token === this.record.token) await unlink(this.path).catch(() => {});
+  }
+
+  /**
+   * Leaves the lease file in place when this process goes (a reservation, live until its
+   * `until`): no heartbeat, no removal at exit.
+   */
+  detach(): void {
+    this.#released = true;
+    this.#stopHeartbeat.abort();
+    held.delete(this.path);
   }
 
   async #heartbeat(periodMs: number): Promise<void> {
@@ -131,6 +148,10 @@ export async function readLease(path: string): Promise<LeaseRecord | undefined> 
 
 /** Why `record` is stale, or undefined while it is live. */
 export function staleReason(record: LeaseRecord, staleMs: number, now = Date.now()): string | undefined {
+  if (record.until !== undefined)
+    return now > record.until
+      ? `its reservation ended at ${new Date(record.until).toISOString()}`
+      : undefined;
   if (record.host === hostname() && !pidAlive(record.pid)) return `its process ${record.pid} is gone`;
   const age = now - record.heartbeat;
   if (age > staleMs)
@@ -150,7 +171,9 @@ function pidAlive(pid: number): boolean {
 /** `hil.js on rack-1 (pid 4711) since 2026-...`: the pid once, also for leases written with it in `owner`. */
 export function describeHolder(record: LeaseRecord): string {
   const owner = record.owner.replace(` (pid ${record.pid})`, "");
-  return `${owner} on ${record.host} (pid ${record.pid}) since ${new Date(record.start).toISOString()}`;
+  const until = record.until === undefined ? "" : ` until ${new Date(record.until).toISOString()}`;
+  const note = record.note ? `: ${record.note}` : "";
+  return `${owner} on ${record.host} (pid ${record.pid}) since ${new Date(record.start).toISOString()}${until}${note}`;
 }
 
 /**
@@ -177,6 +200,8 @@ export async function tryLease(
       host: hostname(),
       start: now,
       heartbeat: now,
+      ...(opts.until === undefined ? {} : { until: opts.until }),
+      ...(opts.note === undefined ? {} : { note: opts.note }),
     };
     if (await createExclusive(path, JSON.stringify(record)))
       return { lease: new Lease(record, path, clock, opts.heartbeatMs ?? DEFAULTS.heartbeatMs) };

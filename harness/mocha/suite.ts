@@ -28,7 +28,7 @@ import type { Board } from "../rig/board.js";
 import { reportIdentity } from "../rig/identify-report.js";
 import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } from "../rig/select.js";
 import { boardLinkHooks } from "./board-link-hooks.js";
-import { leaseHooks } from "./lease-hooks.js";
+import { fenceTests, leaseHooks } from "./lease-hooks.js";
 import { recheckHooks } from "./recheck-hooks.js";
 import { collectingTranscripts, wrapTestsForTwin } from "./twin-hooks.js";
 
@@ -123,6 +123,8 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
       declared = declaringTests(() => body(steppedBoard(board)));
       for (const [test, clauses] of declared)
         declaredTests.push({ test: test.fullTitle(), family: board.family, clauses });
+      // Inside the evidence: a test stopped by a lost lease is recorded as that (infrastructure).
+      fenceTests(this, board);
       wrapTestsWithEvidence(this, board, () => marks);
       if (board.twinOf || twinned.has(board.id))
         wrapTestsForTwin(this, board, (test) => declared.get(test) ?? []);

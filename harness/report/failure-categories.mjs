@@ -56,6 +56,8 @@ export const ERROR_CATEGORIES = Object.freeze({
   TKeyAbsentError: "infrastructure", // an emulated TKey unplugged from its port
   DeviceGoneError: "infrastructure", // USB/IP: the exported device left
   UsbipProtocolError: "infrastructure", // the USB/IP link spoke no USB/IP
+  LeaseLostError: "infrastructure", // the board's etcd lease ended under its holder: fenced
+  EtcdCallError: "infrastructure", // etcd answered a lease call with an error
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",

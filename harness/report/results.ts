@@ -152,3 +152,20 @@ export async function readResults(dir: string): Promise<HilResult[]> {
   }
   return lastAttempts(results);
 }
+
+/**
+ * The results of several runs as one (`hil report --results A --results B`: rack hosts
+ * running shards of one rig). A test run on one host and skipped on another (its board was
+ * leased away there) counts as run; otherwise the last attempt wins, as within one run.
+ */
+export async function readMergedResults(dirs: readonly string[]): Promise<HilResult[]> {
+  const all = (await Promise.all(dirs.map((d) => readResults(d)))).flat();
+  const byKey = new Map<string, HilResult>();
+  for (const r of all) {
+    const key = `${r.historyId || r.fullName}\u0000${label(r, "board") ?? ""}`;
+    const prev = byKey.get(key);
+    const ran = (x: HilResult) => x.status !== "skipped";
+    if (!prev || (ran(r) && !ran(prev)) || (ran(r) === ran(prev) && prev.stop <= r.stop)) byKey.set(key, r);
+  }
+  return [...byKey.values()].sort(compareResults);
+}

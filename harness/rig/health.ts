@@ -12,6 +12,7 @@
  * Results carry the board's identity, so one bad unit is visible.
  */
 
+import { type LeaseBackendConfig, tryBoard } from "../lab/board-lease.js";
 import { InfrastructureError, SkipScenario } from "../lab/errors.js";
 import { describeHolder, type LeaseOptions, tryLease } from "../lab/lease.js";
 import { describeUsb } from "../lab/locate.js";
@@ -42,6 +43,8 @@ export interface HealthOptions {
   /** Power-cycle boards whose backend can (not manual). */
   readonly cycle?: boolean;
   readonly lease?: LeaseOptions;
+  /** Where the run's leases live (etcd on a shared rack); default lock files with `lease`. */
+  readonly leases?: LeaseBackendConfig;
   /** The identifier per family (default identify.ts's table); tests swap one in. */
   readonly identifiers?: Readonly<Record<Board["family"], Identifier>>;
 }
@@ -88,9 +91,19 @@ export async function checkBoard(board: Board, opts: HealthOptions = {}): Promis
     steps.push({ name: "power", ok: true, detail: `emulated, ${await board.power.state()}` });
     return result((await identify()) ? "ok" : "failed");
   }
-  const got = await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  let got: Awaited<ReturnType<typeof tryBoard>> | Awaited<ReturnType<typeof tryLease>>;
+  try {
+    got = opts.leases
+      ? await tryBoard(opts.leases, board.id)
+      : await tryLease(board.id, { ...opts.lease, clock: board.clock });
+  } catch (error) {
+    // The lease service itself failed (etcd unreachable): the board cannot be taken safely.
+    steps.push({ name: "lease", ok: false, detail: (error as Error).message });
+    return result("failed");
+  }
   if ("holder" in got) {
-    steps.push({ name: "lease", ok: true, detail: `leased by ${describeHolder(got.holder)}: not checked` });
+    const by = typeof got.holder === "string" ? got.holder : describeHolder(got.holder);
+    steps.push({ name: "lease", ok: true, detail: `leased by ${by}: not checked` });
     return result("skipped");
   }
   try {

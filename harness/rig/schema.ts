@@ -331,6 +331,55 @@ export const ResetSchema = z.discriminatedUnion("backend", [
   z.strictObject({ backend: z.literal("none") }),
 ]);
 
+/**
+ * Where board leases live: lock files on this host (the default), or etcd for racks on
+ * several hosts. Secrets never sit in the file: a password is named by its environment
+ * variable, TLS keys by their paths.
+ */
+export const LeasesSchema = z.discriminatedUnion("backend", [
+  z.strictObject({ backend: z.literal("file"), dir: nonEmpty.optional() }),
+  z.strictObject({
+    backend: z.literal("etcd"),
+    endpoints: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/@\s]+\/?$/,
+            'expected "http://host:port" or "https://host:port" (credentials go in auth)',
+          ),
+      )
+      .min(1, "needs at least one endpoint"),
+    prefix: z
+      .string()
+      .regex(/^\/.*\/$/, 'must start and end with "/", such as "/update-hil/"')
+      .default("/update-hil/"),
+    /** Seconds; a crashed holder's boards are free again this long after its last keepalive. */
+    ttlS: z.number().int().min(3, "must be at least 3 s").default(15),
+    tls: z
+      .strictObject({ ca: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() })
+      .optional(),
+    auth: z
+      .strictObject({
+        user: nonEmpty,
+        passwordEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable such as HIL_ETCD_PASSWORD"),
+        /** Refused with a reason: a secret in a rig file ends up in a repository. */
+        password: z
+          .unknown()
+          .refine(
+            () => false,
+            "a password never goes in the rig file: name its environment variable in passwordEnv",
+          )
+          .optional(),
+      })
+      .optional(),
+  }),
+]);
+
+export type LeasesSpec = z.output<typeof LeasesSchema>;
+
 /** Waits, in ms of the board's clock (virtual on emulated boards). */
 export const TimeoutsSchema = z.strictObject({
   /** Longest wait for the USB device / serial port to (re)appear after power-on or reset. */
@@ -533,6 +582,8 @@ export interface RigFile {
   readonly name: string;
   readonly description: string | undefined;
   readonly boards: readonly BoardSpec[];
+  /** Where board leases live; absent: lock files on this host. */
+  readonly leases?: LeasesSpec | undefined;
 }
 
 function normalizeBoard(board: BoardInput, rigTimeouts: Partial<Timeouts> | undefined): BoardSpec {
@@ -611,11 +662,13 @@ export const RigFileSchema = z
     /** Defaults for every board's timeouts. */
     timeouts: TimeoutsSchema.optional(),
     boards: BoardsSchema,
+    leases: LeasesSchema.optional(),
   })
   .transform(
     (rig): RigFile => ({
       name: rig.name,
       description: rig.description,
       boards: rig.boards.map((board) => normalizeBoard(board, rig.timeouts)),
+      ...(rig.leases ? { leases: rig.leases } : {}),
     }),
   );
