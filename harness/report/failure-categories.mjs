@@ -55,6 +55,8 @@ export const ERROR_CATEGORIES = Object.freeze({
   TKeyAbsentError: "infrastructure", // an emulated TKey unplugged from its port
   DeviceGoneError: "infrastructure", // USB/IP: the exported device left
   UsbipProtocolError: "infrastructure", // the USB/IP link spoke no USB/IP
+  RemotePortError: "infrastructure", // a rack host's TCP port (ser2net, SCPI) did not connect or broke
+  Rfc2217Error: "infrastructure", // an RFC 2217 server refused a port setting or did not answer
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",
