@@ -142,7 +142,7 @@ function oneSerialKind(
     ctx.addIssue({
       code: "custom",
       path: [remote.at(-1)!],
-      message: `give one of byId, usbSerial, rfc2217 or tcp, not ${[...local, ...remote].join(" and ")}`,
+      message: `give one way to reach the port, not ${[...local, ...remote].join(" and ")}`,
     });
 }
 
@@ -304,17 +304,21 @@ export const PowerSchema = z.discriminatedUnion("backend", [
     port: positiveInt,
     cutsPower,
   }),
-  /** Output channel of a bench power supply speaking SCPI on a serial port. */
+  /**
+   * Output channel of a bench power supply speaking SCPI on a serial port, or over the
+   * network on its LXI raw socket (`tcp: "psu3:5025"`).
+   */
   z
     .strictObject({
       backend: z.literal("scpi"),
       ...serialLocatorShape,
+      tcp: EndpointSchema.optional(),
       channel: positiveInt,
       /** Set before switching on when given; left as the supply has it otherwise. */
       voltage: z.number().positive().optional(),
       currentLimit: z.number().positive().optional(),
     })
-    .superRefine(needsLocator),
+    .superRefine(oneSerialKind),
   z.strictObject(relayShape).superRefine(relayRules),
   z.strictObject(gpioShape),
   /** Shell commands (run via execa); `state` prints "on" or "off". */

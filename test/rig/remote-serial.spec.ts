@@ -53,7 +53,7 @@ describe("rig: serial ports on a rack host (rfc2217, tcp)", () => {
       'rigs/rack3.yaml:6 boards[0].serial.tcp: expected host:port (port 1..65535), got "rack3:70000"',
     ]);
     expect(problems(rig('{ byId: /dev/serial/by-id/usb-x-if00, rfc2217: "rack3:3001" }'))).to.deep.equal([
-      "rigs/rack3.yaml:6 boards[0].serial.rfc2217: give one of byId, usbSerial, rfc2217 or tcp, not byId and rfc2217",
+      "rigs/rack3.yaml:6 boards[0].serial.rfc2217: give one way to reach the port, not byId and rfc2217",
     ]);
     expect(
       problems(rig('{ tcp: "rack3:4001" }', ["    reset: { backend: dtr-rts, sequence: [{ dtr: true }] }"])),
