@@ -4,6 +4,7 @@ import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
+import { rfc2217Bench } from "./rfc2217.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { usartBench } from "./usart.bench.js";
 import { usbipBench } from "./usbip.bench.js";
@@ -13,6 +14,7 @@ const results = [
   flashBench(),
   await tkeyBench(),
   await usartBench(),
+  await rfc2217Bench(),
   await dfuBench(),
   await nrf52840Bench(),
   await usbipBench(),
