@@ -56,16 +56,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startSer2net(
-  ports: readonly Ser2netPort[],
-  opts: { readyMs?: number } = {},
-): Promise<Ser2netProcess> {
-  const command = ser2netCommand();
-  if (!command) throw new Error("ser2net not found (apt-get install ser2net; or set HIL_SER2NET)");
-  const dir = await mkdtemp(join(tmpdir(), "hil-ser2net-"));
-  const numbers: number[] = [];
-  for (const _ of ports) numbers.push(await freePort());
-  const config = ports
+/** ser2net 4.x YAML serving `ports` on 127.0.0.1 at the given TCP port numbers. */
+export function ser2netConfig(ports: readonly Ser2netPort[], numbers: readonly number[]): string {
+  return ports
     .map((p, i) =>
       [
         `connection: &port${i}`,
@@ -82,6 +75,18 @@ export async function startSer2net(
       ].join("\n"),
     )
     .join("\n");
+}
+
+export async function startSer2net(
+  ports: readonly Ser2netPort[],
+  opts: { readyMs?: number } = {},
+): Promise<Ser2netProcess> {
+  const command = ser2netCommand();
+  if (!command) throw new Error("ser2net not found (apt-get install ser2net; or set HIL_SER2NET)");
+  const dir = await mkdtemp(join(tmpdir(), "hil-ser2net-"));
+  const numbers: number[] = [];
+  for (const _ of ports) numbers.push(await freePort());
+  const config = ser2netConfig(ports, numbers);
   const file = join(dir, "ser2net.yaml");
   await writeFile(file, `${config}\n`);
   const child: ResultPromise = execa(command, ["-n", "-c", file, "-P", join(dir, "ser2net.pid")], {
