@@ -18,6 +18,7 @@ import {
 import { InfrastructureError } from "../../harness/seams/errors.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { StreamClosedError } from "../../harness/transport/errors.js";
+import { openPort } from "../../harness/transport/open-port.js";
 import { ComPort, Control } from "../../harness/transport/rfc2217-codec.js";
 import { openRfc2217, Rfc2217Error, type Rfc2217Stream } from "../../harness/transport/rfc2217-stream.js";
 import { openTcpStream, RemotePortError } from "../../harness/transport/tcp-stream.js";
@@ -208,6 +209,24 @@ describe("transport/rfc2217-stream against a scripted server", () => {
     expect(error.message).to.equal(
       `rfc2217 ${server.address}: no answer to SET-BAUDRATE (baud rate 115200) within 300 ms`,
     );
+  });
+
+  it("hil usart --port rfc2217:host:port opens it 8E1, with the server's refusals as notes", async () => {
+    server = await new FakeRfc2217({ answer: (c, v) => (c === ComPort.setParity ? 1 : v) }).listen();
+    const { stream, notes } = await openPort(`rfc2217:${server.address}`, {
+      baudRate: 57600,
+      parity: "even",
+      clock,
+    });
+    await stream.close();
+    expect(server.requests.slice(0, 3)).to.deep.equal([
+      [ComPort.setBaudRate, 57600],
+      [ComPort.setDataSize, 8],
+      [ComPort.setParity, 3],
+    ]);
+    expect(notes).to.deep.equal([
+      `rfc2217 ${server.address}: even parity refused by the server (it answered none), line runs without it`,
+    ]);
   });
 
   it("a closed port is an InfrastructureError naming host and port", async () => {
