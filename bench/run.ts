@@ -5,6 +5,7 @@ import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
 import { leaseBench } from "./lease.bench.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
+import { rfc2217Bench } from "./rfc2217.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { twinBench } from "./twin.bench.js";
 import { usartBench } from "./usart.bench.js";
@@ -15,6 +16,7 @@ const results = [
   flashBench(),
   await tkeyBench(),
   await usartBench(),
+  await rfc2217Bench(),
   await dfuBench(),
   await nrf52840Bench(),
   await usbipBench(),

@@ -150,7 +150,9 @@ nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-c
       "info|read ADDR LEN [-o FILE]|write FILE [ADDR] [--erase] [--verify]|erase --pages A-B|--mass|go [ADDR]\n" +
       "        (--rig FILE --board ID | --port PATH [--baud N] [--parity even|none]) [--transcript FILE]",
     summary: "drive an STM32 USART bootloader (AN3155) by hand",
-    details: "Drives an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure.",
+    details:
+      "Drives an STM32 USART bootloader (AN3155) by hand; prints the transcript on failure.\n" +
+      "--port rfc2217:HOST:PORT (or tcp:HOST:PORT) reaches a port a rack host's ser2net serves.",
   },
   dfu: {
     synopsis:

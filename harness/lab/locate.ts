@@ -19,6 +19,7 @@
 import { lstat, readdir, readFile, readlink, realpath } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { Clock } from "../transport/clock.js";
+import { connectTcp, parseEndpoint } from "../transport/tcp-stream.js";
 import type { UsbFilter } from "../transport/usb.js";
 import { InfrastructureError } from "./errors.js";
 
@@ -37,6 +38,19 @@ export function sysfsUsbDir(env: NodeJS.ProcessEnv = process.env): string {
 export interface SerialIdentity {
   readonly byId?: string | undefined;
   readonly usbSerial?: string | undefined;
+  /** "host:port" of ser2net's telnet(rfc2217) accepter on a rack host: a stable name, nothing to find. */
+  readonly rfc2217?: string | undefined;
+  /** "host:port" of a raw TCP port serving the line's bytes. */
+  readonly tcp?: string | undefined;
+}
+
+/** The rack host's address of a port served over the network, or undefined for a local port. */
+export function remoteSerial(
+  identity: SerialIdentity,
+): { kind: "rfc2217" | "tcp"; address: string } | undefined {
+  if (identity.rfc2217 !== undefined) return { kind: "rfc2217", address: identity.rfc2217 };
+  if (identity.tcp !== undefined) return { kind: "tcp", address: identity.tcp };
+  return undefined;
 }
 
 /** Identity of a USB device as the rig file gives it (vid/pid as numbers). */
@@ -60,6 +74,8 @@ export interface WaitOptions {
 
 /** "/dev/serial/by-id/usb-..." or "USB serial FT6ZK3QB", for messages. */
 export function describeSerial(identity: SerialIdentity): string {
+  const remote = remoteSerial(identity);
+  if (remote) return `${remote.kind} ${remote.address}`;
   return identity.byId ?? `the serial port of USB serial ${identity.usbSerial}`;
 }
 
@@ -356,13 +372,36 @@ export class BoardLocator {
     };
   }
 
-  /** Path of the board's serial port once it exists (and has settled). @throws {InfrastructureError} */
-  serialPort(opts: { timeoutMs?: number } = {}): Promise<string> {
+  /** A port served by a rack host (rfc2217 / tcp): opened by address, never looked for. */
+  get remoteSerial(): { kind: "rfc2217" | "tcp"; address: string } | undefined {
+    return this.board.serial ? remoteSerial(this.board.serial) : undefined;
+  }
+
+  /**
+   * Path of the board's serial port once it exists (and has settled); for a port served
+   * over the network, "rfc2217 host:port" once `probeRemote` (default: one connection) says
+   * it answers. @throws {InfrastructureError} naming the path, or the host and port.
+   */
+  async serialPort(
+    opts: { timeoutMs?: number; probeRemote?: (address: string) => Promise<void> } = {},
+  ): Promise<string> {
     const identity = this.board.serial;
-    if (!identity)
-      return Promise.reject(
-        new InfrastructureError(`board ${this.board.id}: no serial port in the rig file`),
-      );
+    if (!identity) throw new InfrastructureError(`board ${this.board.id}: no serial port in the rig file`);
+    const remote = remoteSerial(identity);
+    if (remote) {
+      const probe =
+        opts.probeRemote ??
+        (async (address: string) => {
+          const socket = await connectTcp(parseEndpoint(address), {
+            what: `board ${this.board.id}: ${remote.kind}`,
+            clock: this.clock,
+            timeoutMs: opts.timeoutMs ?? this.board.timeouts.enumerateMs,
+          });
+          socket.destroy();
+        });
+      await probe(remote.address);
+      return describeSerial(identity);
+    }
     return waitForSerialPort(`board ${this.board.id}`, identity, this.#wait(opts.timeoutMs));
   }
 
@@ -383,7 +422,11 @@ export class BoardLocator {
   async present(): Promise<{ serialPort: string | undefined; usb: UsbSeen | undefined }> {
     const env = this.env ?? process.env;
     return {
-      serialPort: this.board.serial ? await findSerialPort(this.board.serial, env) : undefined,
+      serialPort: !this.board.serial
+        ? undefined
+        : remoteSerial(this.board.serial)
+          ? describeSerial(this.board.serial)
+          : await findSerialPort(this.board.serial, env),
       usb: this.board.usb ? await findUsbDevice(this.board.usb, env) : undefined,
     };
   }

@@ -58,6 +58,8 @@ export const ERROR_CATEGORIES = Object.freeze({
   UsbipProtocolError: "infrastructure", // the USB/IP link spoke no USB/IP
   LeaseLostError: "infrastructure", // the board's etcd lease ended under its holder: fenced
   EtcdCallError: "infrastructure", // etcd answered a lease call with an error
+  RemotePortError: "infrastructure", // a rack host's TCP port (ser2net, SCPI) did not connect or broke
+  Rfc2217Error: "infrastructure", // an RFC 2217 server refused a port setting or did not answer
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",

@@ -58,6 +58,9 @@ export interface Board {
   readonly serialPort?: {
     byId?: string | undefined;
     usbSerial?: string | undefined;
+    /** Served by a rack host: ser2net's telnet(rfc2217) accepter, or a raw TCP port. */
+    rfc2217?: string | undefined;
+    tcp?: string | undefined;
     baudRate?: number | undefined;
   };
   /**

@@ -19,6 +19,7 @@ import { describeUsb } from "../lab/locate.js";
 import type { Board } from "./board.js";
 import { formatIdentity, type Identifier, type Identity, identifyBoard } from "./identify.js";
 import { ROM_USB } from "./identify-stm32.js";
+import { probeRemoteSerial } from "./serial-link.js";
 
 export interface HealthStep {
   readonly name: string;
@@ -54,6 +55,8 @@ function identityOf(board: Board): string {
   const parts: string[] = [];
   if (board.serial) parts.push(`serial ${board.serial}`);
   if (board.serialPort?.byId) parts.push(board.serialPort.byId);
+  if (board.serialPort?.rfc2217) parts.push(`rfc2217 ${board.serialPort.rfc2217}`);
+  if (board.serialPort?.tcp) parts.push(`tcp ${board.serialPort.tcp}`);
   return parts.join(", ") || board.id;
 }
 
@@ -203,8 +206,12 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
         return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
       })) && ok;
   if (locator?.hasSerialPort) {
-    const field = ["serial", board.serialPort?.byId !== undefined ? "byId" : "usbSerial"];
-    ok = (await step("serial", field, () => locator.serialPort())) && ok;
+    const remote = locator.remoteSerial;
+    const kind = remote?.kind ?? (board.serialPort?.byId !== undefined ? "byId" : "usbSerial");
+    ok =
+      (await step("serial", ["serial", kind], () =>
+        remote ? probeRemoteSerial(board) : locator.serialPort(),
+      )) && ok;
   }
   return ok;
 }

@@ -15,6 +15,7 @@
 
 import { z } from "zod";
 import { parseStm32flashSequence } from "../lab/backends/stm32flash-sequence.js";
+import { parseEndpoint } from "../transport/tcp-stream.js";
 import { CAPABILITIES, type Capability, FAMILIES, type Family } from "./board.js";
 
 // ---------------------------------------------------------------------------------------
@@ -125,21 +126,62 @@ export const UsbSchema = z.strictObject({
     .optional(),
 });
 
-/** A lab board's serial port, found by identity and re-resolved after every reset. */
+/**
+ * "host:port" of a port on a rack host (ser2net, an LXI instrument). The port number is a
+ * stable name, kept across power cycles and re-enumeration, as a by-id link is.
+ */
+export const EndpointSchema = z.string().superRefine((text, ctx) => {
+  try {
+    parseEndpoint(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
+
+/** A serial port on another host: exactly one of byId / usbSerial / rfc2217 / tcp kinds. */
+function oneSerialKind(
+  value: {
+    byId?: string | undefined;
+    usbSerial?: string | undefined;
+    rfc2217?: string | undefined;
+    tcp?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+) {
+  const remote = (["rfc2217", "tcp"] as const).filter((k) => value[k] !== undefined);
+  if (remote.length === 0) return needsLocator(value, ctx);
+  const local = (["byId", "usbSerial"] as const).filter((k) => value[k] !== undefined);
+  if (remote.length + local.length > 1)
+    ctx.addIssue({
+      code: "custom",
+      path: [remote.at(-1)!],
+      message: `give one way to reach the port, not ${[...local, ...remote].join(" and ")}`,
+    });
+}
+
+/**
+ * A lab board's serial port: found by identity and re-resolved after every reset (byId,
+ * usbSerial), or served by a rack host (`rfc2217: "rack3:3001"` from ser2net's
+ * telnet(rfc2217) accepter, where baud rate, parity and DTR/RTS are set remotely;
+ * `tcp: "rack3:4001"` for a raw socket, which carries bytes only).
+ */
 export const SerialSchema = z
-  .strictObject(serialLocatorShape, {
-    error: (iss) => {
-      if (iss.code !== "invalid_type" || typeof iss.input !== "string") return undefined;
-      const input = JSON.stringify(iss.input);
-      if (iss.input.startsWith(BY_ID_PREFIX)) return `expected a mapping: write serial: { byId: ${input} }`;
-      if (iss.input.startsWith("/dev/")) return bareDevicePathMessage(iss.input);
-      return (
-        `expected a serial-port locator { byId, usbSerial, baudRate }, got ${input} ` +
-        "(a USB serial number goes in usb.serial, or emulated.serial on an emulated board)"
-      );
+  .strictObject(
+    { ...serialLocatorShape, rfc2217: EndpointSchema.optional(), tcp: EndpointSchema.optional() },
+    {
+      error: (iss) => {
+        if (iss.code !== "invalid_type" || typeof iss.input !== "string") return undefined;
+        const input = JSON.stringify(iss.input);
+        if (iss.input.startsWith(BY_ID_PREFIX)) return `expected a mapping: write serial: { byId: ${input} }`;
+        if (iss.input.startsWith("/dev/")) return bareDevicePathMessage(iss.input);
+        return (
+          `expected a serial-port locator { byId, usbSerial, rfc2217, tcp, baudRate }, got ${input} ` +
+          "(a USB serial number goes in usb.serial, or emulated.serial on an emulated board)"
+        );
+      },
     },
-  })
-  .superRefine(needsLocator);
+  )
+  .superRefine(oneSerialKind);
 
 // ---------------------------------------------------------------------------------------
 // Controls
@@ -275,17 +317,21 @@ export const PowerSchema = z.discriminatedUnion("backend", [
     port: positiveInt,
     cutsPower,
   }),
-  /** Output channel of a bench power supply speaking SCPI on a serial port. */
+  /**
+   * Output channel of a bench power supply speaking SCPI on a serial port, or over the
+   * network on its LXI raw socket (`tcp: "psu3:5025"`).
+   */
   z
     .strictObject({
       backend: z.literal("scpi"),
       ...serialLocatorShape,
+      tcp: EndpointSchema.optional(),
       channel: positiveInt,
       /** Set before switching on when given; left as the supply has it otherwise. */
       voltage: z.number().positive().optional(),
       currentLimit: z.number().positive().optional(),
     })
-    .superRefine(needsLocator),
+    .superRefine(oneSerialKind),
   z.strictObject(relayShape).superRefine(relayRules),
   z.strictObject(gpioShape),
   /** Shell commands (run via execa); `state` prints "on" or "off". */
@@ -485,6 +531,12 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
         issue([key, "backend"], "backend emulated needs an emulated board");
       if (board[key]?.backend === "dtr-rts" && !board.serial) {
         issue([key, "backend"], "backend dtr-rts needs the board's serial port (serial: byId or usbSerial)");
+      }
+      if (board[key]?.backend === "dtr-rts" && board.serial?.tcp !== undefined) {
+        issue(
+          [key, "backend"],
+          "backend dtr-rts needs modem lines: serial.tcp carries bytes only (use rfc2217)",
+        );
       }
     }
   }

@@ -18,9 +18,9 @@ import { InfrastructureError } from "../lab/errors.js";
 import { listByIdEntries } from "../lab/locate.js";
 import type { ByteStream } from "../transport/byte-stream.js";
 import { StreamClosedError } from "../transport/errors.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
+import { openBoardSerial } from "./serial-link.js";
 
 export const SMP_BAUD = 115200;
 
@@ -196,13 +196,17 @@ async function openPort(
 ): Promise<{ stream: ByteStream; path: string | undefined }> {
   if (board.emulator) return { stream: board.emulator.port("console"), path: undefined };
   if (!board.locator) throw new Error(`board ${board.id}: a lab board without a locator`);
-  const path = await board.locator.serialPort(timeoutMs === undefined ? {} : { timeoutMs });
-  const stream = await openSerialPort(path, {
+  const remote = board.locator.remoteSerial !== undefined;
+  const { stream, path } = await openBoardSerial(board, {
     baudRate: board.serialPort?.baudRate ?? SMP_BAUD,
     parity: "none",
-    clock: board.clock,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   }).catch((e: Error) => {
-    throw new PortOpenError(`board ${board.id}: ${e.message}`, { cause: e });
+    // A local port that would not open yet, or a rack host's port that is not back yet
+    // (ser2net refuses while the board's USB port re-enumerates): both looked at again.
+    if (remote || !(e instanceof InfrastructureError))
+      throw new PortOpenError(remote ? e.message : `board ${board.id}: ${e.message}`, { cause: e });
+    throw e;
   });
   // A suite's SMP session serves all of a board's tests (reopened after each reset).
   return { stream: trackBoardLink(board.id, stream, "board"), path };

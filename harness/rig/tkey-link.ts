@@ -13,10 +13,9 @@
  */
 import { TKeyClient, TKeyGoneError, TKeySilentError } from "../clients/tkey/index.js";
 import type { ByteStream } from "../transport/byte-stream.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
-import { serialPortPath } from "./usart-link.js";
+import { openBoardSerial } from "./serial-link.js";
 
 export const TKEY_BAUD = 62500;
 
@@ -38,11 +37,9 @@ export async function openTKeyLink(board: Board): Promise<ByteStream> {
 }
 
 async function openLabPort(board: Board): Promise<ByteStream> {
-  const path = await serialPortPath(board);
-  const port = await openSerialPort(path, {
+  const { stream: port } = await openBoardSerial(board, {
     baudRate: board.serialPort?.baudRate ?? TKEY_BAUD,
     parity: "none",
-    clock: board.clock,
   });
   current.set(board.id, port);
   port.onClose(() => {

@@ -3,22 +3,21 @@
  * runs over either. Emulated: a fresh in-memory line to the emulator's USART on the board's
  * virtual clock. Lab: the board's serial port found by identity (a /dev/serial/by-id link
  * or the adapter's USB serial number), opened 8E1 as AN3155 wants, re-resolved on every
- * call because the path can change when the adapter re-enumerates.
+ * call because the path can change when the adapter re-enumerates; or a rack host's
+ * ser2net port (rfc2217: 8E1 and DTR/RTS set over the wire).
  */
 
 import { attachSignalStream } from "../lab/backends/dtr-rts.js";
 import type { ByteStream } from "../transport/byte-stream.js";
-import { openSerialPort } from "../transport/serial-port-stream.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
+import { openBoardSerial } from "./serial-link.js";
 
 export async function openUsartLink(board: Board): Promise<ByteStream> {
   if (board.emulator) return board.emulator.port("usart");
-  const path = await serialPortPath(board);
-  const port = await openSerialPort(path, {
+  const { stream: port } = await openBoardSerial(board, {
     baudRate: board.serialPort?.baudRate ?? 115200,
     parity: "even",
-    clock: board.clock,
   });
   // DTR/RTS boot and reset sequences run on the port the client holds (stm32flash -i style).
   attachSignalStream(board.id, port);

@@ -18,8 +18,9 @@
 import type { BootControl, ResetControl } from "../../seams/controls.js";
 import type { ByteStream, SerialSignals } from "../../transport/byte-stream.js";
 import type { Clock } from "../../transport/clock.js";
+import { openRfc2217, type Rfc2217Stream } from "../../transport/rfc2217-stream.js";
 import { InfrastructureError } from "../errors.js";
-import { type SerialIdentity, waitForSerialPort } from "../locate.js";
+import { remoteSerial, type SerialIdentity, waitForSerialPort } from "../locate.js";
 
 export interface SignalStep {
   readonly dtr?: boolean | undefined;
@@ -82,6 +83,11 @@ export async function runSignalSequence(
     return;
   }
   if (!ctx.port) throw new InfrastructureError(`${owner}: the board has no serial port in the rig file`);
+  const remote = remoteSerial(ctx.port);
+  if (remote) {
+    await playRemote(ctx, owner, remote, steps);
+    return;
+  }
   const path = await waitForSerialPort(owner, ctx.port, {
     clock: ctx.clock,
     timeoutMs: ctx.timeouts.enumerateMs,
@@ -112,6 +118,37 @@ export async function runSignalSequence(
     );
   } finally {
     await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}
+
+/**
+ * On a rack host's ser2net port: SET-CONTROL over RFC 2217 on a connection of its own
+ * (a raw TCP port has no modem lines).
+ */
+async function playRemote(
+  ctx: DtrRtsContext,
+  owner: string,
+  remote: { kind: "rfc2217" | "tcp"; address: string },
+  steps: readonly SignalStep[],
+): Promise<void> {
+  if (remote.kind === "tcp")
+    throw new InfrastructureError(
+      `${owner}: tcp ${remote.address} carries bytes only, no DTR/RTS (use rfc2217)`,
+    );
+  let stream: Rfc2217Stream;
+  try {
+    stream = await openRfc2217(remote.address, {
+      baudRate: 115200,
+      clock: ctx.clock,
+      timeoutMs: ctx.timeouts.commandMs,
+    });
+  } catch (e) {
+    throw new InfrastructureError(`${owner}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    await play(stream.setSignals.bind(stream), ctx.clock, steps, owner);
+  } finally {
+    await stream.close();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `scpi` power backend: one output of a bench power supply speaking SCPI on a serial port
- * (USB CDC or RS-232), found by identity at every use. Commands are the SCPI-99 / IEEE 488.2
+ * (USB CDC or RS-232), found by identity at every use, or on its LXI raw socket over the
+ * network (`tcp: "psu3:5025"`, a connection per use). Commands are the SCPI-99 / IEEE 488.2
  * common set most supplies accept: `INST:NSEL <n>` selects the output, `VOLT <V>` and
  * `CURR <A>` set it up (when the rig file gives values), `OUTP ON|OFF` switches it,
  * `OUTP?` reads it back (`1`/`0` or `ON`/`OFF`), `SYST:ERR?` reports a refused command
@@ -17,8 +18,11 @@ import type { Clock } from "../../transport/clock.js";
 import { InfrastructureError } from "../errors.js";
 import { cycleOffOn } from "./power-cycle.js";
 import { drain, readLine, type SerialDeviceSpec, withSerialDevice } from "./serial-device.js";
+import { withTcpDevice } from "./tcp-device.js";
 
 export interface ScpiPowerSpec extends SerialDeviceSpec {
+  /** "host:port" of the supply's LXI raw SCPI socket (5025), instead of a serial port. */
+  readonly tcp?: string | undefined;
   readonly channel: number;
   readonly voltage?: number | undefined;
   readonly currentLimit?: number | undefined;
@@ -80,6 +84,18 @@ export class ScpiPower implements PowerControl {
   }
 
   #session<T>(work: (io: ScpiSession) => Promise<T>): Promise<T> {
+    const session = async (stream: ByteStream) => {
+      await drain(stream, 0);
+      return work(
+        new ScpiSession(stream, this.clock, this.timeouts.commandMs, this.owner, this.spec.channel),
+      );
+    };
+    if (this.spec.tcp !== undefined)
+      return withTcpDevice(
+        this.spec.tcp,
+        { owner: this.owner, clock: this.clock, commandMs: this.timeouts.commandMs },
+        session,
+      );
     return withSerialDevice(
       this.spec,
       SCPI_DEFAULT_BAUD,
@@ -89,12 +105,7 @@ export class ScpiPower implements PowerControl {
         commandMs: this.timeouts.commandMs,
         ...(this.env ? { env: this.env } : {}),
       },
-      async (stream) => {
-        await drain(stream, 0);
-        return work(
-          new ScpiSession(stream, this.clock, this.timeouts.commandMs, this.owner, this.spec.channel),
-        );
-      },
+      session,
     );
   }
 }
