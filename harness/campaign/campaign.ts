@@ -34,6 +34,8 @@ export interface CampaignOptions {
   maxFaults?: number;
   whats?: readonly CampaignWhat[];
   shard?: Shard;
+  /** Of this shard's indices, every count-th from index on: one worker thread's share. */
+  worker?: Shard;
   /** Shrink failing plans (default true). */
   shrink?: boolean;
   /** Rig file with the family's emulated board (default rigs/emulated.yaml). */
@@ -168,7 +170,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     wallMs: 0,
   };
   const runs = opts.budgetMs === undefined ? opts.runs : Number.MAX_SAFE_INTEGER;
+  const worker = opts.worker ?? { index: 0, count: 1 };
+  let k = -1;
   for (const index of shardIndices(runs, opts.shard)) {
+    if (++k % worker.count !== worker.index) continue;
     if (opts.budgetMs !== undefined && performance.now() - t0 >= opts.budgetMs) break;
     const seed = planSeed(opts.seed, opts.family, index);
     const plan = drawPlan(seed, scenario.menu, space, maxFaults, whats);

@@ -53,7 +53,9 @@ export class RunContext {
 
   /** A client's transcript, for the repro bundle. */
   record(label: string, transcript: Transcript): void {
-    this.transcripts.push({ label: `${this.step}-${label}`, transcript });
+    const base = `${this.step}-${label}`;
+    const n = this.transcripts.filter((t) => t.label === base || t.label.startsWith(`${base}#`)).length;
+    this.transcripts.push({ label: n ? `${base}#${n + 1}` : base, transcript });
   }
 
   /**

@@ -1,0 +1,9 @@
+/**
+ * One worker thread's share of a campaign: runs it and posts the result. Started by
+ * runCampaignInWorkers with the campaign's options and its worker share in workerData.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { type CampaignOptions, runCampaign } from "./campaign.js";
+
+const result = await runCampaign(workerData as CampaignOptions);
+parentPort?.postMessage(result);
