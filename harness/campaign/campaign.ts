@@ -191,13 +191,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.faults += plan.length;
     result.faultsFired += verdict.fired.length;
     result.flashOps += verdict.flashOps;
-    result.deviceMs += verdict.deviceMs;
     if (verdict.violations.length === 0) continue;
     const failure: CampaignFailure = { ...record };
     if (verdict.transcripts) failure.transcripts = verdict.transcripts;
     if (opts.shrink ?? true) failure.minimal = await minimize(runner, scenario, verdict, opts.transcripts);
     result.failures.push(failure);
   }
+  result.deviceMs = totalDeviceMs(result.plans);
   result.wallMs = performance.now() - t0;
   return result;
 }
@@ -223,6 +223,11 @@ export async function minimize(
   return minimal;
 }
 
+/** Summed in index order, to the microsecond: the same total however the plans were shared out. */
+function totalDeviceMs(plans: readonly PlanRecord[]): number {
+  return Math.round(plans.reduce((s, p) => s + p.deviceMs, 0) * 1000) / 1000;
+}
+
 /** Results of shards or workers of one campaign, as the unsharded run would have them. */
 export function mergeResults(parts: readonly CampaignResult[]): CampaignResult {
   const first = parts[0];
@@ -235,7 +240,7 @@ export function mergeResults(parts: readonly CampaignResult[]): CampaignResult {
     faults: parts.reduce((s, p) => s + p.faults, 0),
     faultsFired: parts.reduce((s, p) => s + p.faultsFired, 0),
     flashOps: parts.reduce((s, p) => s + p.flashOps, 0),
-    deviceMs: parts.reduce((s, p) => s + p.deviceMs, 0),
+    deviceMs: totalDeviceMs(byIndex(parts.flatMap((p) => p.plans))),
     wallMs: Math.max(...parts.map((p) => p.wallMs)),
   };
 }

@@ -65,12 +65,11 @@ export class RunContext {
   async op<T>(label: string, limitMs: number, work: () => Promise<T>): Promise<T> {
     const clock = this.board.clock;
     const stop = new AbortController();
-    const started = clock.now();
     const timedOut = clock.sleep(limitMs, stop.signal).then(() => "hang" as const);
     try {
       const result = await Promise.race([work().then((value) => ({ value })), timedOut]);
       if (result === "hang") {
-        this.violate("no-hang", `${label} did not end within ${limitMs} ms (started at ${started} ms)`);
+        this.violate("no-hang", `${label} did not end within ${limitMs} ms`);
         throw new CampaignHangError(`${label}: no end within ${limitMs} ms`);
       }
       return result.value;
