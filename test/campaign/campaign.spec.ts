@@ -235,3 +235,23 @@ describe("campaign: MCUboot upload, test, swap, confirm (nrf52840)", function ()
     expect(v.deviceMs).to.be.above(120_000);
   });
 });
+
+describe("campaign: sim-nor A/B install", function () {
+  this.timeout(120_000);
+
+  it("keeps every invariant on the emulator as it is", async () => {
+    const r = await runCampaign({ family: "sim-nor", seed: 2, runs: 30 });
+    expect(r.failures).to.deep.equal([]);
+    expect(r.faultsFired).to.be.above(5);
+  });
+
+  it("a cut while staging ends the in-device updater as a device event, and the next boot keeps v1", async () => {
+    const bench = await prepareCampaign("sim-nor", defaultRigPath());
+    const v = await bench.runner.run(parsePlan("flash-op:3=power-cut-torn,flash-op:40=bit-flip"));
+    expect(v.fired.map((f) => f.split(" ")[0])).to.deep.equal([
+      "flash-op:3=power-cut-torn",
+      "flash-op:40=bit-flip",
+    ]);
+    expect(v.violations).to.deep.equal([]);
+  });
+});
