@@ -6,9 +6,10 @@
 import { availableParallelism } from "node:os";
 import { relative } from "node:path";
 import { writeCampaignBundle } from "../campaign/bundle.js";
-import { type CampaignResult, DEFAULT_MAX_FAULTS } from "../campaign/campaign.js";
+import { DEFAULT_MAX_FAULTS } from "../campaign/campaign.js";
 import { campaignFamilies } from "../campaign/families/index.js";
 import { CAMPAIGN_WHATS, parseWhats } from "../campaign/plan.js";
+import { summaryLines } from "../campaign/summary.js";
 import { runCampaignInWorkers } from "../campaign/workers.js";
 import { loadRigFileSync, resolveRigPath } from "../rig/load.js";
 import type { Family } from "../seams/family.js";
@@ -121,23 +122,4 @@ export async function runCampaignCommand(opts: CampaignCliOptions): Promise<numb
     failed += result.failures.length;
   }
   return failed ? 1 : 0;
-}
-
-/** The summary of one family's campaign: what it covered, then each failure and its minimal plan. */
-export function summaryLines(r: CampaignResult): string[] {
-  const ratio = r.wallMs > 0 ? r.deviceMs / r.wallMs : 0;
-  const lines = [
-    `  ${r.family} (${r.board}): ${r.plans.length} plans, ${r.faults} faults (${r.faultsFired} fired), ${r.flashOps} flash operations; device ${(r.deviceMs / 1000).toFixed(1)} s in ${(r.wallMs / 1000).toFixed(1)} s wall (${ratio.toFixed(0)}×); ${r.failures.length} failing`,
-  ];
-  for (const f of r.failures) {
-    lines.push(`    plan ${f.index} (seed ${f.seed}): ${f.plan}`);
-    for (const v of f.violations) lines.push(`      ${v.invariant} in ${v.step} [${v.clause}]: ${v.message}`);
-    if (f.minimal) {
-      lines.push(
-        `    minimal plan (${f.minimal.tries} plans tried, ${(f.minimal.wallMs / 1000).toFixed(2)} s): ${f.minimal.plan}`,
-      );
-      for (const v of f.minimal.violations) lines.push(`      ${v.invariant} in ${v.step}: ${v.message}`);
-    }
-  }
-  return lines;
 }
