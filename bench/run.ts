@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { campaignBench } from "./campaign.bench.js";
 import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
@@ -17,6 +18,7 @@ const results = [
   await nrf52840Bench(),
   await usbipBench(),
   await fusBench(),
+  await campaignBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
