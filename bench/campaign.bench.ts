@@ -12,7 +12,12 @@ import { parsePlan } from "../harness/campaign/plan.js";
 import { runCampaignInWorkers } from "../harness/campaign/workers.js";
 import type { BenchResult } from "./harness.js";
 
-const PLANS: Record<string, number> = { stm32l432: 200, nrf52840: 40, "sim-nor": 300 };
+const PLANS: Record<string, number> = {
+  stm32l432: 200,
+  nrf52840: 40,
+  "sim-nor": 300,
+  "stm32l432-usart": 100,
+};
 const GOALS: Record<string, string> = { stm32l432: " (goal ≥ 50)", nrf52840: " (goal ≥ 20)" };
 
 export async function campaignBench(): Promise<BenchResult> {

@@ -11,7 +11,7 @@ export {
   type CampaignResult,
   runCampaign,
 } from "./campaign/campaign.js";
-export { campaignFamilies } from "./campaign/families/index.js";
+export { boardFamilyOf, campaignFamilies } from "./campaign/families/index.js";
 export { clausesOf, INVARIANT_IDS, type InvariantId } from "./campaign/invariants.js";
 export { summaryLines } from "./campaign/summary.js";
 export type { Inspect, InspectByKind, InspectKind } from "./devices/inspect-of.js";

@@ -7,16 +7,16 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reproDir } from "../report/evidence.js";
 import { firstDifference } from "../report/transcript-compare.js";
-import type { Family } from "../seams/family.js";
 import type { TranscriptJson } from "../transport/transcript.js";
 import { type CampaignFailure, prepareCampaign } from "./campaign.js";
+import type { CampaignFamily } from "./ids.js";
 import type { Violation } from "./invariants.js";
 import { parsePlan } from "./plan.js";
 import type { PlanVerdict } from "./run-plan.js";
 
 export interface CampaignBundle {
   kind: "campaign";
-  family: Family;
+  family: CampaignFamily;
   rig: string;
   emulatorOptions?: Record<string, unknown>;
   campaignSeed: number;
@@ -26,7 +26,7 @@ export interface CampaignBundle {
   minimal?: { plan: string; violations: Violation[]; fired: string[] };
 }
 
-export function bundleId(family: Family, seed: number, index: number): string {
+export function bundleId(family: CampaignFamily, seed: number, index: number): string {
   return `campaign-${family}-s${seed}-p${index}`;
 }
 
@@ -34,7 +34,7 @@ const SUFFIX = ".transcript.json";
 
 /** Runs one plan on a fresh board of the family, transcripts kept. */
 export async function rerunPlan(
-  family: Family,
+  family: CampaignFamily,
   rig: string,
   plan: string,
   emulatorOptions?: Record<string, unknown>,
@@ -47,7 +47,7 @@ export async function rerunPlan(
 export async function writeCampaignBundle(
   failure: CampaignFailure,
   campaign: {
-    family: Family;
+    family: CampaignFamily;
     seed: number;
     rig: string;
     emulatorOptions?: Record<string, unknown> | undefined;

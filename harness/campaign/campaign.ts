@@ -11,7 +11,8 @@ import type { BoardSpec, RigFile } from "../rig/schema.js";
 import type { Family } from "../seams/family.js";
 import type { Fault } from "../sim/faults.js";
 import { Random } from "../sim/random.js";
-import { scenarioFor } from "./families/index.js";
+import { boardFamilyOf, scenarioFor } from "./families/index.js";
+import type { CampaignFamily } from "./ids.js";
 import type { Violation } from "./invariants.js";
 import { CAMPAIGN_WHATS, type CampaignWhat, drawPlan, type FaultSpace, formatPlan } from "./plan.js";
 import { PlanRunner, type PlanVerdict } from "./run-plan.js";
@@ -25,7 +26,7 @@ export interface Shard {
 }
 
 export interface CampaignOptions {
-  family: Family;
+  family: CampaignFamily;
   seed: number;
   /** Plans to run (indices 0..runs-1, this shard's share of them). */
   runs: number;
@@ -71,7 +72,7 @@ export interface CampaignFailure extends PlanRecord {
 }
 
 export interface CampaignResult {
-  family: Family;
+  family: CampaignFamily;
   seed: number;
   board: string;
   space: FaultSpace;
@@ -88,7 +89,7 @@ export interface CampaignResult {
 export const DEFAULT_MAX_FAULTS = 3;
 
 /** The seed of plan `index`: a function of the campaign seed, the family and the index only. */
-export function planSeed(seed: number, family: Family, index: number): number {
+export function planSeed(seed: number, family: CampaignFamily, index: number): number {
   return new Random(seed).fork(`${family}#${index}`).nextU32();
 }
 
@@ -124,12 +125,12 @@ export interface CampaignBench {
 }
 
 export async function prepareCampaign(
-  family: Family,
+  family: CampaignFamily,
   rigPath: string,
   emulatorOptions?: Record<string, unknown>,
 ): Promise<CampaignBench> {
-  const board = campaignBoard(family, rigPath, emulatorOptions);
-  const scenario = await scenarioFor(board);
+  const board = campaignBoard(boardFamilyOf(family), rigPath, emulatorOptions);
+  const scenario = await scenarioFor(family, board);
   const faults = board.inspect?.faults;
   if (!faults) throw new Error(`board ${board.id} has no fault plan`);
   const runner = new PlanRunner(board, scenario, faults);

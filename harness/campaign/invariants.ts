@@ -2,7 +2,7 @@
  * The invariants a campaign checks after every plan, each named by its clause in
  * harness/report/clauses.yaml (the qualification matrix has a line per clause).
  */
-import type { Family } from "../seams/family.js";
+import type { CampaignFamily } from "./ids.js";
 
 export type InvariantId = "never-bricked" | "old-or-new" | "no-hang" | "error-category";
 
@@ -20,16 +20,15 @@ const COMMON: Record<Exclude<InvariantId, "old-or-new">, string> = {
 };
 
 /** What "neither the old nor the new image" means differs by family: so does its clause. */
-const IMAGE: Partial<Record<Family, string>> = {
+const IMAGE: Partial<Record<CampaignFamily, string>> = {
   stm32l432: "AN3156 §5 / design.md: application area holds the old image, the new one or is erased",
+  "stm32l432-usart": "AN3155 / design.md: application area holds the old image, the new one or is erased",
   nrf52840: "MCUboot design.md: never boots an unverified image; a confirmed image is never lost",
   "sim-nor": "design.md: sim-nor A/B updater boots the old image or the new one, never another",
-  stm32wb55: "AN5185 §2.1: no half-installed stack starts; FUS takes only documented transitions",
-  tkey: "TKey firmware protocol: a loaded app runs only if its digest is BLAKE2s(app)",
 };
 
 /** The clause an invariant is checked against on `family`. */
-export function clauseOf(invariant: InvariantId, family: Family): string {
+export function clauseOf(invariant: InvariantId, family: CampaignFamily): string {
   if (invariant !== "old-or-new") return COMMON[invariant];
   const clause = IMAGE[family];
   if (!clause) throw new Error(`no image invariant clause for family ${family}`);
@@ -37,7 +36,7 @@ export function clauseOf(invariant: InvariantId, family: Family): string {
 }
 
 /** Every clause the campaign checks on `family`, by invariant. */
-export function clausesOf(family: Family): Record<InvariantId, string> {
+export function clausesOf(family: CampaignFamily): Record<InvariantId, string> {
   return Object.fromEntries(INVARIANT_IDS.map((i) => [i, clauseOf(i, family)])) as Record<
     InvariantId,
     string

@@ -5,14 +5,14 @@
  */
 import { categoryOfError } from "../report/failure-categories.mjs";
 import type { Board } from "../rig/board.js";
-import type { Family } from "../seams/family.js";
 import type { Flash, FlashOp } from "../sim/flash.js";
 import type { Transcript } from "../transport/transcript.js";
+import type { CampaignFamily } from "./ids.js";
 import { clauseOf, type InvariantId, type Violation } from "./invariants.js";
 import type { FaultMenu } from "./plan.js";
 
 export interface FamilyScenario {
-  readonly family: Family;
+  readonly family: CampaignFamily;
   /** What may go wrong where in this scenario. */
   readonly menu: FaultMenu;
   /** The flash whose operations plans count (and the image invariant reads). */
@@ -44,7 +44,7 @@ export class RunContext {
 
   constructor(
     readonly board: Board,
-    readonly family: Family,
+    readonly family: CampaignFamily,
   ) {}
 
   violate(invariant: InvariantId, message: string): void {

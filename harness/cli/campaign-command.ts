@@ -7,12 +7,12 @@ import { availableParallelism } from "node:os";
 import { relative } from "node:path";
 import { writeCampaignBundle } from "../campaign/bundle.js";
 import { DEFAULT_MAX_FAULTS } from "../campaign/campaign.js";
-import { campaignFamilies } from "../campaign/families/index.js";
+import { boardFamilyOf, campaignFamilies } from "../campaign/families/index.js";
+import type { CampaignFamily } from "../campaign/ids.js";
 import { CAMPAIGN_WHATS, parseWhats } from "../campaign/plan.js";
 import { summaryLines } from "../campaign/summary.js";
 import { runCampaignInWorkers } from "../campaign/workers.js";
 import { loadRigFileSync, resolveRigPath } from "../rig/load.js";
-import type { Family } from "../seams/family.js";
 import { parseShard } from "./run-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -30,7 +30,7 @@ export const CAMPAIGN_OPTIONS = {
 } as const;
 
 /** Planted emulator defects a campaign can be shown to find (off unless named). */
-const PLANTS: Record<string, { family: Family; options: Record<string, unknown> }> = {
+const PLANTS: Record<string, { family: CampaignFamily; options: Record<string, unknown> }> = {
   "dfu-skip-erase": { family: "stm32l432", options: { dfu: { skipEraseAfterPowerLoss: true } } },
 };
 
@@ -65,11 +65,12 @@ export async function runCampaignCommand(opts: CampaignCliOptions): Promise<numb
   const file = loadRigFileSync(rig);
   const onRig = new Set(file.boards.filter((b) => b.kind === "emulated").map((b) => b.family));
   const known = campaignFamilies();
-  const families = (opts.family?.length ? opts.family : known.filter((f) => onRig.has(f))) as Family[];
+  const families = opts.family?.length ? opts.family : known.filter((f) => onRig.has(boardFamilyOf(f)));
   for (const f of families) {
     if (!known.includes(f))
       throw new UsageError(`--family: no campaign for '${f}' (have: ${known.join(", ")})`);
-    if (!onRig.has(f)) throw new UsageError(`--family ${f}: rig ${rig} has no emulated ${f} board`);
+    if (!onRig.has(boardFamilyOf(f)))
+      throw new UsageError(`--family ${f}: rig ${rig} has no emulated ${boardFamilyOf(f)} board`);
   }
   if (opts.runs !== undefined && opts.budget !== undefined)
     throw new UsageError("--runs and --budget: give one");

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  boardFamilyOf,
   type CampaignResult,
   campaignFamilies,
   clausesOf,
@@ -22,7 +23,7 @@ import {
 const rig = getRig();
 const SEED = 20261206;
 /** Plans per family: a few seconds of wall time in all. */
-const RUNS: Record<string, number> = { stm32l432: 12, nrf52840: 6, "sim-nor": 30 };
+const RUNS: Record<string, number> = { stm32l432: 12, nrf52840: 6, "sim-nor": 30, "stm32l432-usart": 12 };
 
 const WHAT: Record<InvariantId, string> = {
   "never-bricked": "no plan leaves a board a clean update cannot bring back",
@@ -33,43 +34,45 @@ const WHAT: Record<InvariantId, string> = {
 
 describe("campaign: fixed-seed fault plans, recovery and a clean update", () => {
   for (const family of campaignFamilies()) {
-    forEachBoard(rig, { family, capabilities: ["inspect"] }, (board) => {
-      let result: CampaignResult | undefined;
-      const campaign = async () => {
-        result ??= await runCampaign({
-          family: board.family,
-          seed: SEED,
-          runs: RUNS[family] ?? 10,
-          rigPath: rig.path,
-        });
-        return result;
-      };
-      const clauses = clausesOf(board.family);
+    describe(`campaign ${family}`, () => {
+      forEachBoard(rig, { family: boardFamilyOf(family), capabilities: ["inspect"] }, () => {
+        let result: CampaignResult | undefined;
+        const campaign = async () => {
+          result ??= await runCampaign({
+            family,
+            seed: SEED,
+            runs: RUNS[family] ?? 10,
+            rigPath: rig.path,
+          });
+          return result;
+        };
+        const clauses = clausesOf(family);
 
-      for (const invariant of INVARIANT_IDS) {
-        covers(clauses[invariant]);
-        it(`invariant: ${WHAT[invariant]}`, async () => {
-          const r = await campaign();
-          // The campaign section of the report: plans run, faults injected, failures, minimal plans.
-          for (const line of summaryLines(r)) evidenceNote("campaign summary", line.trim());
-          for (const p of r.plans)
-            evidenceNote(
-              "plans",
-              `#${p.index}: ${p.plan} → ${p.violations.length ? "FAILED" : "ok"} (${p.fired.length} fired, ${p.flashOps} flash ops)`,
+        for (const invariant of INVARIANT_IDS) {
+          covers(clauses[invariant]);
+          it(`invariant: ${WHAT[invariant]}`, async () => {
+            const r = await campaign();
+            // The campaign section of the report: plans run, faults injected, failures, minimal plans.
+            for (const line of summaryLines(r)) evidenceNote("campaign summary", line.trim());
+            for (const p of r.plans)
+              evidenceNote(
+                "plans",
+                `#${p.index}: ${p.plan} → ${p.violations.length ? "FAILED" : "ok"} (${p.fired.length} fired, ${p.flashOps} flash ops)`,
+              );
+            expect(r.plans.length, "plans run").to.equal(RUNS[family] ?? 10);
+            expect(r.faultsFired, "faults that fired").to.be.above(0);
+            const broken = r.failures.flatMap((f) =>
+              f.violations
+                .filter((v) => v.invariant === invariant)
+                .map(
+                  (v) =>
+                    `plan ${f.index} ${f.plan} (minimal: ${f.minimal?.plan ?? "-"}): ${v.step}: ${v.message}`,
+                ),
             );
-          expect(r.plans.length, "plans run").to.equal(RUNS[family] ?? 10);
-          expect(r.faultsFired, "faults that fired").to.be.above(0);
-          const broken = r.failures.flatMap((f) =>
-            f.violations
-              .filter((v) => v.invariant === invariant)
-              .map(
-                (v) =>
-                  `plan ${f.index} ${f.plan} (minimal: ${f.minimal?.plan ?? "-"}): ${v.step}: ${v.message}`,
-              ),
-          );
-          expect(broken).to.deep.equal([]);
-        });
-      }
+            expect(broken).to.deep.equal([]);
+          });
+        }
+      });
     });
   }
 });

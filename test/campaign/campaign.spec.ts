@@ -9,6 +9,8 @@ import {
   runCampaign,
   shardIndices,
 } from "../../harness/campaign/campaign.js";
+import { campaignFamilies } from "../../harness/campaign/families/index.js";
+import { appAreaCheck } from "../../harness/campaign/families/stm32-dfu.js";
 import { clauseOf, INVARIANT_IDS } from "../../harness/campaign/invariants.js";
 import {
   armPlan,
@@ -24,6 +26,7 @@ import { shrinkPlan } from "../../harness/campaign/shrink.js";
 import { catalogueSync } from "../../harness/report/catalogue.js";
 import type { Board } from "../../harness/rig/board.js";
 import type { Fault } from "../../harness/sim/faults.js";
+import { Flash } from "../../harness/sim/flash.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
 
 const MENU: FaultMenu = {
@@ -92,7 +95,7 @@ describe("campaign: plans", () => {
 
   it("names every invariant by a clause of the catalogue", () => {
     const known = new Set(catalogueSync().documents.flatMap((d) => d.clauses));
-    for (const family of ["stm32l432", "nrf52840", "sim-nor", "stm32wb55", "tkey"] as const)
+    for (const family of campaignFamilies())
       for (const id of INVARIANT_IDS)
         expect(known.has(clauseOf(id, family)), clauseOf(id, family)).to.equal(true);
   });
@@ -253,5 +256,44 @@ describe("campaign: sim-nor A/B install", function () {
       "flash-op:40=bit-flip",
     ]);
     expect(v.violations).to.deep.equal([]);
+  });
+});
+
+describe("campaign: USART write, verify and Go (stm32l432)", function () {
+  this.timeout(120_000);
+
+  it("keeps every invariant on the emulator as it is, sharded as unsharded", async () => {
+    const opts = { family: "stm32l432-usart", seed: 4, runs: 10 };
+    const whole = await runCampaign(opts);
+    expect(whole.failures).to.deep.equal([]);
+    expect(whole.faultsFired).to.be.above(0);
+    const shards = await Promise.all(
+      [0, 1].map((index) => runCampaign({ ...opts, shard: { index, count: 2 } })),
+    );
+    expect(verdicts(mergeResults(shards))).to.deep.equal(verdicts(whole));
+  });
+
+  it("reads the application area per write: old, new or erased, garbage only where a fault hit", () => {
+    const flash = new Flash({ base: 0x1000, sectors: [{ size: 1024, count: 2 }], programUnit: 8 });
+    flash.setPowered(true);
+    const v1 = Uint8Array.from({ length: 1024 }, (_, i) => i & 0xff);
+    const v2 = Uint8Array.from({ length: 1024 }, (_, i) => (i * 7 + 3) & 0xff);
+    const check = appAreaCheck(flash, 0x1000, v1, v2, 256);
+    const ctx = new RunContext({ clock: new VirtualClock() } as unknown as Board, "stm32l432-usart");
+    // Two writes of the new image landed, the rest of the page is still erased: fine.
+    flash.program(0x1000, v2.subarray(0, 512));
+    check(ctx, "partial");
+    expect(ctx.violations).to.deep.equal([]);
+    // A stray byte in the third write's range is neither image.
+    flash.program(0x1200, Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7));
+    check(ctx, "stray");
+    expect(ctx.violations.map((v) => v.message)).to.deep.equal([
+      "stray: bytes at 0x1200+256 hold neither image [NNx.]",
+    ]);
+    // Unless a fault hit that range.
+    ctx.violations.length = 0;
+    ctx.faulted.push({ address: 0x1200, length: 8 });
+    check(ctx, "faulted");
+    expect(ctx.violations).to.deep.equal([]);
   });
 });

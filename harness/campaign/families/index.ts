@@ -1,26 +1,41 @@
 import type { Board } from "../../rig/board.js";
 import type { Family } from "../../seams/family.js";
+import type { CampaignFamily } from "../ids.js";
 import type { FamilyScenario } from "../scenario.js";
 import { nrf52840McubootScenario } from "./nrf52840-mcuboot.js";
 import { simNorScenario } from "./sim-nor.js";
 import { stm32DfuScenario } from "./stm32-dfu.js";
+import { stm32UsartScenario } from "./stm32-usart.js";
 
-/** Families a campaign can run, in the order `hil campaign` runs them. */
-const SCENARIOS: Partial<Record<Family, (board: Board) => Promise<FamilyScenario>>> = {
-  stm32l432: (board) => stm32DfuScenario(board),
-  nrf52840: (board) => nrf52840McubootScenario(board),
-  "sim-nor": (board) => simNorScenario(board),
-};
-
-export function campaignFamilies(): Family[] {
-  return Object.keys(SCENARIOS) as Family[];
+interface Campaign {
+  /** The board family it runs on. */
+  board: Family;
+  make(board: Board, id: CampaignFamily): Promise<FamilyScenario>;
 }
 
-export function scenarioFor(board: Board): Promise<FamilyScenario> {
-  const make = SCENARIOS[board.family];
-  if (!make)
-    throw new Error(
-      `no campaign scenario for family ${board.family} (have: ${campaignFamilies().join(", ")})`,
-    );
-  return make(board);
+/** Campaigns, in the order `hil campaign` runs them. */
+const CAMPAIGNS: Record<CampaignFamily, Campaign> = {
+  stm32l432: { board: "stm32l432", make: (board, id) => stm32DfuScenario(board, id) },
+  nrf52840: { board: "nrf52840", make: (board, id) => nrf52840McubootScenario(board, id) },
+  "sim-nor": { board: "sim-nor", make: (board, id) => simNorScenario(board, id) },
+  "stm32l432-usart": { board: "stm32l432", make: (board, id) => stm32UsartScenario(board, id) },
+};
+
+export function campaignFamilies(): CampaignFamily[] {
+  return Object.keys(CAMPAIGNS);
+}
+
+function campaign(id: CampaignFamily): Campaign {
+  const c = CAMPAIGNS[id];
+  if (!c) throw new Error(`no campaign '${id}' (have: ${campaignFamilies().join(", ")})`);
+  return c;
+}
+
+/** The board family campaign `id` runs on. */
+export function boardFamilyOf(id: CampaignFamily): Family {
+  return campaign(id).board;
+}
+
+export function scenarioFor(id: CampaignFamily, board: Board): Promise<FamilyScenario> {
+  return campaign(id).make(board, id);
 }

@@ -15,6 +15,7 @@ import { inspectIf } from "../../rig/require-inspect.js";
 import { SmpLink } from "../../rig/smp-link.js";
 import { bytesEqual } from "../../seams/bytes.js";
 import { Random } from "../../sim/random.js";
+import type { CampaignFamily } from "../ids.js";
 import type { FaultMenu } from "../plan.js";
 import type { FamilyScenario, RunContext } from "../scenario.js";
 
@@ -52,7 +53,10 @@ function signedApp(board: Board, version: string, size: number): Uint8Array {
   });
 }
 
-export async function nrf52840McubootScenario(board: Board): Promise<FamilyScenario> {
+export async function nrf52840McubootScenario(
+  board: Board,
+  id: CampaignFamily = board.family,
+): Promise<FamilyScenario> {
   const dev = inspectIf(board, "nrf52840");
   if (!dev) throw new Error(`board ${board.id}: an MCUboot campaign needs an emulated nrf52840`);
   const images: Record<string, Uint8Array> = {
@@ -117,7 +121,7 @@ export async function nrf52840McubootScenario(board: Board): Promise<FamilyScena
   };
 
   return {
-    family: board.family,
+    family: id,
     menu: MCUBOOT_MENU,
     flash: dev.flash,
     async restore() {

@@ -10,6 +10,7 @@ import type { Board } from "../../rig/board.js";
 import { inspectIf } from "../../rig/require-inspect.js";
 import { bytesEqual } from "../../seams/bytes.js";
 import { Random } from "../../sim/random.js";
+import type { CampaignFamily } from "../ids.js";
 import type { FaultMenu } from "../plan.js";
 import type { FamilyScenario, RunContext } from "../scenario.js";
 
@@ -27,7 +28,10 @@ class PowerLossEnd extends Error {
 
 const POWER_LOSS = new Set(["PowerLostError", "PowerCutError", "FlashUnpoweredError"]);
 
-export async function simNorScenario(board: Board): Promise<FamilyScenario> {
+export async function simNorScenario(
+  board: Board,
+  id: CampaignFamily = board.family,
+): Promise<FamilyScenario> {
   const dev = inspectIf(board, "sim-nor");
   if (!dev) throw new Error(`board ${board.id}: a sim-nor campaign needs the emulated board`);
   const r = new Random(board.seed).fork("campaign images");
@@ -73,7 +77,7 @@ export async function simNorScenario(board: Board): Promise<FamilyScenario> {
   };
 
   return {
-    family: board.family,
+    family: id,
     menu: SIM_NOR_MENU,
     flash: dev.flash,
     async restore() {

@@ -7,12 +7,13 @@
 import { DfuClient } from "../../clients/dfu/index.js";
 import { usbFilterOf } from "../../lab/locate.js";
 import { loadImage } from "../../protocol/dfu/index.js";
-import { sectorMap } from "../../report/flash-diff.js";
 import type { Board } from "../../rig/board.js";
 import { inspectIf } from "../../rig/require-inspect.js";
 import { appUsbFilter, usbBusOf } from "../../rig/usb-link.js";
 import { bytesEqual } from "../../seams/bytes.js";
+import type { Flash } from "../../sim/flash.js";
 import { Random } from "../../sim/random.js";
+import type { CampaignFamily } from "../ids.js";
 import type { FaultMenu } from "../plan.js";
 import type { FamilyScenario, RunContext } from "../scenario.js";
 
@@ -35,7 +36,7 @@ export interface DfuScenarioOptions {
 }
 
 /** A valid vector table (SP at the top of SRAM, Thumb reset handler), then seeded bytes. */
-function appImage(
+export function appImage(
   p: { sram: { base: number; size: number }; flash: { base: number } },
   size: number,
   label: string,
@@ -49,7 +50,11 @@ function appImage(
   return img;
 }
 
-export async function stm32DfuScenario(board: Board, opts: DfuScenarioOptions = {}): Promise<FamilyScenario> {
+export async function stm32DfuScenario(
+  board: Board,
+  id: CampaignFamily = board.family,
+  opts: DfuScenarioOptions = {},
+): Promise<FamilyScenario> {
   const view = inspectIf(board, "stm32");
   if (!view || !board.boot) throw new Error(`board ${board.id}: a DFU campaign needs an emulated STM32`);
   const boot = board.boot;
@@ -87,22 +92,10 @@ export async function stm32DfuScenario(board: Board, opts: DfuScenarioOptions = 
     await board.power.on();
   };
   const holdsNew = () => bytesEqual(flash.peek(base, size), v2);
-  /** Every page of the application area: the old image's, the new one's, erased, or hit by a fault. */
-  const checkPages = (ctx: RunContext, when: string) => {
-    const map = sectorMap(
-      flash,
-      { address: base, length: size },
-      { O: { address: base, bytes: v1 }, N: { address: base, bytes: v2 } },
-    );
-    const sectors = flash.sectors.filter((s) => s.start + s.size > base && s.start < base + size);
-    sectors.forEach((s, i) => {
-      if (map[i] === "x" && !ctx.wasFaulted(s.start, s.size))
-        ctx.violate("old-or-new", `${when}: page at 0x${s.start.toString(16)} holds neither image [${map}]`);
-    });
-  };
+  const checkPages = appAreaCheck(flash, base, v1, v2, view.profile.flash.pageSize);
 
   return {
-    family: board.family,
+    family: id,
     menu: DFU_MENU,
     flash,
     async restore() {
@@ -138,5 +131,47 @@ export async function stm32DfuScenario(board: Board, opts: DfuScenarioOptions = 
       await ctx.op("wait for the application", OP_LIMIT_MS, () => client.waitForApplication(app));
       if (view.mode.kind !== "application") throw new Error(`after leave the core is ${view.state}`);
     },
+  };
+}
+
+/**
+ * The DFU/USART image invariant: every `grain` bytes of the application area (what one
+ * write programs: a DFU block is a page, a USART Write Memory 256 bytes) hold the old image's
+ * bytes, the new one's, or are erased, unless a fault tore, failed or flipped an operation there.
+ */
+export function appAreaCheck(
+  flash: Flash,
+  base: number,
+  v1: Uint8Array,
+  v2: Uint8Array,
+  grain: number,
+): (ctx: RunContext, when: string) => void {
+  const size = Math.max(v1.length, v2.length);
+  const erased = flash.erasedValue;
+  return (ctx, when) => {
+    const got = flash.peek(base, size);
+    let map = "";
+    const bad: number[] = [];
+    for (let off = 0; off < size; off += grain) {
+      const end = Math.min(off + grain, size);
+      const is = (want: (i: number) => number) => {
+        for (let i = off; i < end; i++) if (got[i] !== want(i)) return false;
+        return true;
+      };
+      const mark = is((i) => v2[i] ?? erased)
+        ? "N"
+        : is((i) => v1[i] ?? erased)
+          ? "O"
+          : is(() => erased)
+            ? "."
+            : "x";
+      map += mark;
+      if (mark === "x" && !ctx.wasFaulted(base + off, end - off)) bad.push(base + off);
+    }
+    for (const at of bad)
+      ctx.violate(
+        "old-or-new",
+        `${when}: bytes at 0x${at.toString(16)}+${grain} hold neither image [${map}]`,
+      );
   };
 }
