@@ -24,6 +24,7 @@ const IMAGE: Partial<Record<CampaignFamily, string>> = {
   stm32l432: "AN3156 §5 / design.md: application area holds the old image, the new one or is erased",
   "stm32l432-usart": "AN3155 / design.md: application area holds the old image, the new one or is erased",
   nrf52840: "MCUboot design.md: never boots an unverified image; a confirmed image is never lost",
+  tkey: "TKey firmware protocol: a loaded app runs only if its digest is BLAKE2s(app)",
   "sim-nor": "design.md: sim-nor A/B updater boots the old image or the new one, never another",
 };
 

@@ -36,7 +36,7 @@ export class PlanRunner {
     readonly faults: FaultPlan,
   ) {
     // The device's own hook, plus a note of the range a tearing or failing fault hit.
-    scenario.flash.setFaultHook((op) => {
+    scenario.flash?.setFaultHook((op) => {
       const action = faults.onFlashOp(op, board.clock.now());
       if (action) this.#ctx?.noteFlashFault(op, action);
       return action;
@@ -47,7 +47,7 @@ export class PlanRunner {
     const { board, scenario, faults } = this;
     const t0 = board.clock.now();
     await scenario.restore();
-    const c = scenario.flash.counters;
+    const c = scenario.flash?.counters ?? { ops: 0, erases: 0, programs: 0 };
     const origin = { ops: c.ops, erases: c.erases, programs: c.programs, nowMs: board.clock.now() };
     const ctx = new RunContext(board, scenario.family);
     this.#ctx = ctx;
@@ -73,7 +73,7 @@ export class PlanRunner {
       faults.replace([]);
     }
     const fired = faults.firedSince(mark).map((f) => `${formatFault(f.fault)} (${f.detail})`);
-    const flashOps = scenario.flash.counters.ops - origin.ops;
+    const flashOps = (scenario.flash?.counters.ops ?? 0) - origin.ops;
     ctx.step = "check";
     await scenario.check(ctx).catch((e: unknown) => {
       ctx.ended(e);

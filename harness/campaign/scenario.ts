@@ -15,8 +15,8 @@ export interface FamilyScenario {
   readonly family: CampaignFamily;
   /** What may go wrong where in this scenario. */
   readonly menu: FaultMenu;
-  /** The flash whose operations plans count (and the image invariant reads). */
-  readonly flash: Flash;
+  /** The flash whose operations plans count (none on a TKey: its app lives in RAM). */
+  readonly flash?: Flash;
   /** Back to the start: the old image in place, where the update starts. */
   restore(): Promise<void>;
   /** The update, faults armed. What it throws is the expected end of a faulted update. */

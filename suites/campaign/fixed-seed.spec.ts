@@ -23,7 +23,13 @@ import {
 const rig = getRig();
 const SEED = 20261206;
 /** Plans per family: a few seconds of wall time in all. */
-const RUNS: Record<string, number> = { stm32l432: 12, nrf52840: 6, "sim-nor": 30, "stm32l432-usart": 12 };
+const RUNS: Record<string, number> = {
+  stm32l432: 12,
+  nrf52840: 6,
+  "sim-nor": 30,
+  "stm32l432-usart": 12,
+  tkey: 20,
+};
 
 const WHAT: Record<InvariantId, string> = {
   "never-bricked": "no plan leaves a board a clean update cannot bring back",

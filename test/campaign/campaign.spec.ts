@@ -297,3 +297,34 @@ describe("campaign: USART write, verify and Go (stm32l432)", function () {
     expect(ctx.violations).to.deep.equal([]);
   });
 });
+
+describe("campaign: TKey app load", function () {
+  this.timeout(120_000);
+
+  it("keeps every invariant on the emulator as it is, sharded as unsharded", async () => {
+    const opts = { family: "tkey", seed: 6, runs: 20 };
+    const whole = await runCampaign(opts);
+    expect(whole.failures).to.deep.equal([]);
+    expect(whole.faultsFired).to.be.above(0);
+    expect(whole.flashOps, "a TKey has no flash").to.equal(0);
+    const shards = await Promise.all(
+      [0, 1].map((index) => runCampaign({ ...opts, shard: { index, count: 2 } })),
+    );
+    expect(verdicts(mergeResults(shards))).to.deep.equal(verdicts(whole));
+  });
+
+  it("a byte flipped in the app data loads another app; the host sees the digest, replugs and reloads", async () => {
+    const bench = await prepareCampaign("tkey", defaultRigPath());
+    const tkey = bench.board.inspect as { app?: { image: Uint8Array } } | undefined;
+    const v = await bench.runner.run(parsePlan("event:tkey.rx.byte#600=bit-flip"), { transcripts: true });
+    expect(v.fired).to.have.length(1);
+    expect(v.violations).to.deep.equal([]);
+    // The update's load ended with the digest mismatch; recovery loaded again.
+    expect(Object.keys(v.transcripts ?? {})).to.include.members([
+      "update-tkey",
+      "recovery-tkey",
+      "clean update-tkey",
+    ]);
+    expect(tkey?.app?.image.length).to.equal(127 * 8 + 40);
+  });
+});

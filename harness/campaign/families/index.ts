@@ -6,6 +6,7 @@ import { nrf52840McubootScenario } from "./nrf52840-mcuboot.js";
 import { simNorScenario } from "./sim-nor.js";
 import { stm32DfuScenario } from "./stm32-dfu.js";
 import { stm32UsartScenario } from "./stm32-usart.js";
+import { tkeyScenario } from "./tkey.js";
 
 interface Campaign {
   /** The board family it runs on. */
@@ -19,6 +20,7 @@ const CAMPAIGNS: Record<CampaignFamily, Campaign> = {
   nrf52840: { board: "nrf52840", make: (board, id) => nrf52840McubootScenario(board, id) },
   "sim-nor": { board: "sim-nor", make: (board, id) => simNorScenario(board, id) },
   "stm32l432-usart": { board: "stm32l432", make: (board, id) => stm32UsartScenario(board, id) },
+  tkey: { board: "tkey", make: (board, id) => tkeyScenario(board, id) },
 };
 
 export function campaignFamilies(): CampaignFamily[] {
