@@ -17,6 +17,7 @@ const PLANS: Record<string, number> = {
   nrf52840: 40,
   "sim-nor": 300,
   "stm32l432-usart": 100,
+  tkey: 200,
 };
 const GOALS: Record<string, string> = { stm32l432: " (goal ≥ 50)", nrf52840: " (goal ≥ 20)" };
 
