@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { campaignBench } from "./campaign.bench.js";
 import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
@@ -23,6 +24,7 @@ const results = [
   await fusBench(),
   await twinBench(),
   await leaseBench(),
+  await campaignBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");

@@ -5,6 +5,15 @@
  * know of an emulator is the board's `strategy` and `inspect`.
  */
 
+export {
+  type CampaignFailure,
+  type CampaignOptions,
+  type CampaignResult,
+  runCampaign,
+} from "./campaign/campaign.js";
+export { boardFamilyOf, campaignFamilies } from "./campaign/families/index.js";
+export { clausesOf, INVARIANT_IDS, type InvariantId } from "./campaign/invariants.js";
+export { summaryLines } from "./campaign/summary.js";
 export type { Inspect, InspectByKind, InspectKind } from "./devices/inspect-of.js";
 export type { Nrf52840Inspect } from "./devices/nrf52840-mcuboot/inspect.js";
 export { buildImage as buildSimNorImage } from "./devices/sim-nor/image.js";

@@ -75,6 +75,28 @@ rigs/emulated.yaml (the default emulated rack), rigs/lab.example.yaml (a comment
 a sample suite per family (default stm32l432), hil-clauses.yaml (your clauses) and
 .mocharc.json (plain mocha). Existing files are kept. Then: npm install && npm run regress.`,
   },
+  campaign: {
+    synopsis:
+      "[--rig FILE] [--family F]... [--runs N | --budget 10m] [--seed S] [--max-faults K]\n" +
+      "        [--what power-cut,power-cut-torn,flash-fail,bit-flip,...] [--shard I/N] [--workers W]\n" +
+      "        [--plant DEFECT]",
+    summary: "seeded multi-fault plans on each family's update, failures shrunk to a minimal plan",
+    details: `For each plan, 1..K faults (WHERE=WHAT, positions from the start of the update) drawn from
+the plan's seed, the family's update on its emulated board, recovery as the documents prescribe,
+a clean update; then the invariants (never bricked, old or new image, no hang, no harness error),
+each named by its clause. A failing plan is shrunk to a minimal one and written as a bundle
+reports/repro/campaign-<family>-s<seed>-p<index> that \`hil replay\` runs.
+  --family F          stm32l432 (DFU), stm32l432-usart, nrf52840 (MCUboot), sim-nor, tkey (repeatable;
+                      default every one whose board is on the rig)
+  --runs N            plans per family (default 100), or --budget 90s|10m|1h of wall time
+  --seed S            the campaign seed (default: from the clock, printed)
+  --max-faults K      at most K faults per plan (default 3)
+  --what LIST         the fault kinds to draw (default all)
+  --shard I/N         the I-th of N shares of the plans; the shards' union is the whole run
+  --workers W         worker threads (default 2)
+  --plant DEFECT      an emulator defect to find: dfu-skip-erase (off unless named)
+Exit code 1 when a plan broke an invariant, 2 for a bad option.`,
+  },
   rigs: {
     synopsis: "[--rig FILE] [--check [--cycle]]",
     summary: "validate a rig file, list its boards; --check health-checks them",

@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ClientError } from "../clients/errors.js";
 import { HilError } from "../seams/errors.js";
+import { CAMPAIGN_OPTIONS, runCampaignCommand } from "./campaign-command.js";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
 import { FUS_OPTIONS, runFus } from "./fus-command.js";
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "leases":
         return await runLeases(parse(rest, LEASES_OPTIONS));
+      case "campaign":
+        return await runCampaignCommand(parse(rest, CAMPAIGN_OPTIONS));
       case "keygen":
         return await runKeygen(parse(rest, KEYGEN_OPTIONS));
       case "sign": {

@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { type CampaignBundle, replayCampaignBundle } from "../campaign/bundle.js";
 import { reproDir } from "../report/evidence.js";
 import { readResults } from "../report/results.js";
 import { firstDifference } from "../report/transcript-compare.js";
@@ -58,6 +59,8 @@ export async function runReplay(opts: { rig?: string | undefined }, positionals:
     const known = await readdir(reproDir()).catch(() => [] as string[]);
     throw new UsageError(`no bundle ${dir}${known.length ? ` (known: ${known.join(", ")})` : ""}`);
   }
+  if ((bundle as { kind?: string }).kind === "campaign")
+    return replayCampaign(dir, bundle as unknown as CampaignBundle);
   const grep = `^${bundle.test.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
   const args = [join(projectRoot(), "bin", "hil.js"), "run", "--grep", grep];
   // The suite folders of the run that failed (a team's own, packs), where it noted them.
@@ -139,4 +142,18 @@ async function compareTranscripts(
     );
   }
   return { lines, differ };
+}
+
+/** A campaign bundle: both plans run again in this process, verdicts and transcripts compared. */
+async function replayCampaign(dir: string, bundle: CampaignBundle): Promise<number> {
+  console.log(`hil replay: campaign plan ${bundle.index} of ${bundle.family}, seed ${bundle.campaignSeed}`);
+  const { same, lines } = await replayCampaignBundle(bundle, async (name) => {
+    const text = await readFile(join(dir, name), "utf8").catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as TranscriptJson);
+  });
+  for (const line of lines) console.log(`hil replay: ${line}`);
+  console.log(
+    `hil replay: ${same ? "same verdicts and transcripts" : "the plans did not replay the same way"}`,
+  );
+  return same ? 0 : 1;
 }

@@ -16,6 +16,7 @@ import { TKeyDevice } from "./tkey/device.js";
 import { TKeyInspect } from "./tkey/inspect.js";
 
 export { type Inspect, type InspectByKind, type InspectKind, inspectKind } from "./inspect-of.js";
+export { buildImage as buildSimNorImage } from "./sim-nor/image.js";
 // The rig reaches the emulators through this module only: it re-exports what a board needs.
 export { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "./stm32/dfu/index.js";
 

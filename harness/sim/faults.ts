@@ -83,6 +83,18 @@ export class FaultPlan {
     return this.#faults;
   }
 
+  /**
+   * Swaps in another plan: the old faults are disarmed and event counts start again from 0
+   * (a fault campaign runs many plans on one board). The fired log is kept.
+   */
+  replace(faults: readonly Fault[]): void {
+    for (const f of faults) validate(f);
+    this.#faults.length = 0;
+    this.#faults.push(...faults);
+    this.#spent.clear();
+    this.#eventCounts.clear();
+  }
+
   /** Arm one more fault during a scenario (e.g. "the 3rd program from now"). */
   add(fault: Fault): void {
     validate(fault);

@@ -25,6 +25,10 @@ const LAYERS: LayerTable = {
     ...["devices/registry.ts", "devices/emulated-device.ts"],
   ],
   mocha: ["seams", "protocol", "transport", "clients", "report", "lab", "rig"],
+  campaign: [
+    ...["seams", "protocol", "transport", "sim", "clients", "report", "lab", "rig"],
+    ...["devices/registry.ts", "devices/emulated-device.ts"],
+  ],
   index: ["*"],
   cli: ["*"],
   suites: ["index", "protocol", "clients", "fixtures"],

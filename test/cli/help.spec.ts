@@ -35,6 +35,7 @@ const COMMANDS = [
   "usart",
   "dfu",
   "fus",
+  "campaign",
 ];
 
 describe("hil --help", () => {

@@ -127,6 +127,23 @@ describe("sim/FaultPlan", () => {
   });
 });
 
+describe("sim/FaultPlan.replace", () => {
+  it("disarms the old faults and counts events from 0 again; the fired log stays", () => {
+    const plan = new FaultPlan([parseFault("event:x#2=usb-stall"), parseFault("event:y#1=usb-stall")]);
+    expect(plan.onEvent("y", 0)).to.have.length(1);
+    plan.onEvent("x", 0);
+    plan.replace([parseFault("event:x#1=power-cut")]);
+    expect(plan.eventCount("x")).to.equal(0);
+    // The old x#2 is gone: the first x now fires the new fault, the second fires nothing.
+    expect(plan.onEvent("x", 5).map((f) => formatFault(f))).to.deep.equal(["event:x#1=power-cut"]);
+    expect(plan.onEvent("x", 6)).to.deep.equal([]);
+    expect(plan.firedCount).to.equal(2);
+    expect(() =>
+      plan.replace([{ where: { at: "event", event: "", occurrence: 1 }, what: { do: "power-cut" } }]),
+    ).to.throw(FaultPlanError);
+  });
+});
+
 describe("sim/Random", () => {
   it("is reproducible from the seed and forks independently", () => {
     const a = new Random(42);

@@ -35,6 +35,9 @@ export function emulatedUsbBus(device: EmulatedDevice): EmulatedUsbBus {
   return new EmulatedUsbBus([port], device.clock);
 }
 
+/** `emulated.options.dfu` keys (skipEraseAfterPowerLoss: a planted defect for fault campaigns). */
+const DFU_QUIRK_KEYS = ["l4EraseStall", "startInError", "skipEraseAfterPowerLoss"];
+
 /**
  * Rig-file options (`emulated.options`) for the USB side: `app: { vendorId, productId,
  * product }` and `dfu: { l4EraseStall, startInError }`.
@@ -59,8 +62,8 @@ export function usbOptionsFromContext(options: Record<string, unknown> | undefin
   const dfu = options?.dfu as Record<string, unknown> | undefined;
   if (dfu !== undefined) {
     for (const key of Object.keys(dfu))
-      if (!["l4EraseStall", "startInError"].includes(key) || typeof dfu[key] !== "boolean")
-        throw new Error(`emulated option dfu.${key}: expected l4EraseStall or startInError, true or false`);
+      if (!DFU_QUIRK_KEYS.includes(key) || typeof dfu[key] !== "boolean")
+        throw new Error(`emulated option dfu.${key}: expected ${DFU_QUIRK_KEYS.join(", ")}: true or false`);
     out.quirks = dfu as UsbPortOptions["quirks"];
   }
   return out;

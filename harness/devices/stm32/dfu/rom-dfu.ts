@@ -73,7 +73,15 @@ export interface DfuQuirks {
   l4EraseStall: boolean;
   /** Start in dfuERROR/errFIRMWARE, as an STM32F4 ROM was seen to (hosts must CLRSTATUS). */
   startInError: boolean;
+  /**
+   * A planted defect, no real ROM's: the first page erase after a power loss is acknowledged
+   * but not performed. Fault campaigns must find it (off by default).
+   */
+  skipEraseAfterPowerLoss?: boolean;
 }
+
+/** Per chip: the power-event mark of its last page erase (survives re-enumeration). */
+const lastEraseMark = new WeakMap<Stm32Device, number>();
 
 /** What the ROM asks of the port that owns its USB link. */
 export interface RomDfuPort {
@@ -451,6 +459,10 @@ export class RomDfu implements UsbFunction {
       case "erase-page": {
         if (this.#alt !== 0 || !this.#mapped(cmd.address, 1, "erasable"))
           return target(`${hex32(cmd.address)} is not erasable flash`);
+        if (this.#skipsErase()) {
+          this.#log(`planted defect: erase of page ${chip.pageOf(cmd.address)} after a power loss skipped`);
+          return ok(0);
+        }
         return this.#access(chip.erasePage(chip.pageOf(cmd.address)), chip.pageOf(cmd.address));
       }
       case "mass-erase":
@@ -497,6 +509,15 @@ export class RomDfu implements UsbFunction {
    * Chip refusals as DfuSe statuses: unmapped → errTARGET, RDP → errVENDOR, a write-protected
    * page → OK with nothing done (AN3156: no error for WRP sectors), flash errors → errVENDOR.
    */
+  /** The planted defect: true for the first erase since a power loss (and notes this erase). */
+  #skipsErase(): boolean {
+    const power = this.device.power;
+    const since = lastEraseMark.get(this.device) ?? 0;
+    lastEraseMark.set(this.device, power.historyCount);
+    if (!this.quirks.skipEraseAfterPowerLoss) return false;
+    return power.historySince(since).some((e) => e.event === "lost");
+  }
+
   #access(r: AccessResult<unknown>, page?: number): Outcome {
     if (r.ok) return ok(r.busyMs);
     switch (r.refusal) {
