@@ -55,6 +55,8 @@ export const ERROR_CATEGORIES = Object.freeze({
   TKeyAbsentError: "infrastructure", // an emulated TKey unplugged from its port
   DeviceGoneError: "infrastructure", // USB/IP: the exported device left
   UsbipProtocolError: "infrastructure", // the USB/IP link spoke no USB/IP
+  UsbipUnreachableError: "infrastructure", // a USB/IP server (rack host) does not answer
+  UsbipImportRefusedError: "infrastructure", // the remote device is not exported now
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",
