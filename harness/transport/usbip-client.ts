@@ -32,7 +32,7 @@ import {
   type UsbipDeviceListing,
   UsbipProtocolError,
 } from "../protocol/usbip/index.js";
-import { type ErrorCategory, HilError } from "../seams/errors.js";
+import { InfrastructureError } from "../seams/errors.js";
 import { type Clock, WallClock, withTimeout } from "./clock.js";
 import { SocketReader } from "./socket-reader.js";
 
@@ -45,8 +45,7 @@ export interface UsbipClientOptions {
 }
 
 /** The USB/IP server at host:port refused the connection or did not answer in time. */
-export class UsbipUnreachableError extends HilError {
-  static override readonly category: ErrorCategory = "infrastructure";
+export class UsbipUnreachableError extends InfrastructureError {
   constructor(
     readonly host: string,
     readonly port: number,
@@ -58,8 +57,7 @@ export class UsbipUnreachableError extends HilError {
 }
 
 /** OP_REP_IMPORT with a non-zero status: the busid is not exported now, or another host imported it. */
-export class UsbipImportRefusedError extends HilError {
-  static override readonly category: ErrorCategory = "infrastructure";
+export class UsbipImportRefusedError extends InfrastructureError {
   constructor(
     readonly busid: string,
     readonly status: number,
