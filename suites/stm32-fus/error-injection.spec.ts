@@ -13,7 +13,7 @@ import {
   irreversibleRefusal,
   skipWithReason,
 } from "../../harness/index.js";
-import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+import { factoryReset, need, openFus, requireFactoryState, TRANSPORTS, wb55 } from "./fixture.js";
 
 use(flashChai);
 
@@ -53,7 +53,8 @@ describe("stm32-fus: error injection", () => {
     describe(transport, () => {
       forEachBoard(rig, need(transport), (board) => {
         covers("AN5185 Table 11 FUS_STATE_IMG_NOT_FOUND");
-        it("FW_UPGRADE with no image in flash: IMG_NOT_FOUND, then idle", async () => {
+        it("FW_UPGRADE with no image in flash: IMG_NOT_FOUND, then idle", async function () {
+          await requireFactoryState(this, board);
           const client = await emptyFus(board, transport);
           const image = STACK_1();
           const address = await client.stagingAddress(image);
@@ -64,7 +65,8 @@ describe("stm32-fus: error injection", () => {
         });
 
         covers("AN5185 Table 3 Image corrupted", "AN5185 Table 11 FUS_SATE_IMC_CORRUPT");
-        it("corrupted image: IMG_CORRUPT and the image erased by FUS", async () => {
+        it("corrupted image: IMG_CORRUPT and the image erased by FUS", async function () {
+          await requireFactoryState(this, board);
           const client = await emptyFus(board, transport);
           const image = buildFusImage({
             kind: "wireless-stack",
@@ -88,7 +90,8 @@ describe("stm32-fus: error injection", () => {
           ["bad-st-signature", "Image signature not found (corrupted body)"],
         ] as const) {
           covers("AN5185 Table 3 Image signature not found", "AN5185 Table 11 FUS_STATE_IMG_NOT_AUTHENTIC");
-          it(`${row}: IMG_NOT_AUTHENTIC, idle, flash unchanged`, async () => {
+          it(`${row}: IMG_NOT_AUTHENTIC, idle, flash unchanged`, async function () {
+            await requireFactoryState(this, board);
             const client = await emptyFus(board, transport);
             const image = buildFusImage({
               kind: "wireless-stack",
@@ -112,7 +115,8 @@ describe("stm32-fus: error injection", () => {
           "AN5185 Table 3 Image customer signature not found",
           "AN5185 §4.1 install user authentication key",
         );
-        it("with an authentication key: no customer signature → IMG_NOT_AUTHENTIC; a valid one installs", async () => {
+        it("with an authentication key: no customer signature → IMG_NOT_AUTHENTIC; a valid one installs", async function () {
+          await requireFactoryState(this, board);
           const client = await emptyFus(board, transport);
           const key = customerTestKey("suite");
           await client.updateAuthKey(key.publicKey);
@@ -148,7 +152,8 @@ describe("stm32-fus: error injection", () => {
           "AN5185 Table 11 FUS_SATE_NO_ENOUGH_SPACE",
           "AN5185 §2.1.1 install address",
         );
-        it("not enough space between the installed stack and the loaded image: IMG_NOT_ENOUGH_SPACE, idle", async () => {
+        it("not enough space between the installed stack and the loaded image: IMG_NOT_ENOUGH_SPACE, idle", async function () {
+          await requireFactoryState(this, board);
           const client = await emptyFus(board, transport);
           await client.fwUpgrade(STACK_1());
           const { sfsa } = await client.readSecureBoundaries();
@@ -172,7 +177,8 @@ describe("stm32-fus: error injection", () => {
           [1000, "IMG_CORRUPT"],
         ] as const) {
           covers("AN5185 §2.2.2 image start aligned to a sector");
-          it(`image start not sector aligned (${unused} B unused): rejected with ${error}, nothing installed`, async () => {
+          it(`image start not sector aligned (${unused} B unused): rejected with ${error}, nothing installed`, async function () {
+            await requireFactoryState(this, board);
             const client = await emptyFus(board, transport);
             const image = buildFusImage({
               kind: "wireless-stack",
@@ -191,7 +197,8 @@ describe("stm32-fus: error injection", () => {
         }
 
         covers("AN5185 §2.2.1 FUS_STATE_IMG_NOT_FOUND on delete");
-        it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async () => {
+        it("FW_DELETE with no stack installed: IMG_NOT_FOUND", async function () {
+          await requireFactoryState(this, board);
           const client = await emptyFus(board, transport);
           expect((await failure(client.fwDelete())).fusError).to.equal("IMG_NOT_FOUND");
           await idleAgain(client);
@@ -199,7 +206,8 @@ describe("stm32-fus: error injection", () => {
         });
 
         covers("AN5185 Table 3 No state is returned by FUS");
-        it("no state returned after a FUS reset: the resent GET_STATE is answered", async () => {
+        it("no state returned after a FUS reset: the resent GET_STATE is answered", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.startFus();

@@ -92,6 +92,21 @@ export function factoryKnown(board: Board): boolean {
   return board.strategy.restores.includes("fus") && board.strategy.restores.includes("flash");
 }
 
+/**
+ * Skip the running test on a board whose factory reset does not bring back the factory
+ * state (a lab board: FUS, the stack and user flash stay as the last test left them), for
+ * tests whose expected traces and results start from it.
+ */
+export async function requireFactoryState(ctx: Mocha.Context, board: Board): Promise<void> {
+  if (!factoryKnown(board))
+    await skipWith(
+      ctx,
+      board,
+      "starts from the factory FUS state (stack running or none, user flash blank, no user key); " +
+        "this board's factory reset does not restore FUS or flash (a lab board)",
+    );
+}
+
 /** A FusClient on the board's `transport` (emulated bus or the host's USB; the rig's serial link). */
 export async function openFus(
   board: Board,

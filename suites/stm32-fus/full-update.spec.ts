@@ -4,7 +4,7 @@ import { buildFusImage, STACK_1, STACK_2, v } from "../../fixtures/fus/build.js"
 import { fusTraceChai } from "../../harness/clients/fus/index.js";
 import { covers, flashChai, forEachBoard, getRig } from "../../harness/index.js";
 import { isNotRunning, SBRV_FUS } from "../../harness/protocol/fus/index.js";
-import { factoryReset, need, openFus, TRANSPORTS, wb55 } from "./fixture.js";
+import { factoryReset, need, openFus, requireFactoryState, TRANSPORTS, wb55 } from "./fixture.js";
 
 use(flashChai);
 
@@ -19,7 +19,8 @@ describe("stm32-fus: full flows", () => {
     describe(transport, () => {
       forEachBoard(rig, need(transport), (board) => {
         covers("AN5185 Table 1 FUS activation cases", "AN5185 §1.2 SBRV 0x3D800");
-        it("activates FUS from a running stack: NOT_RUNNING, then the second GET_STATE reboots into FUS", async () => {
+        it("activates FUS from a running stack: NOT_RUNNING, then the second GET_STATE reboots into FUS", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board);
           const client = await openFus(board, transport);
           const before = await client.readDeviceInfo();
@@ -39,7 +40,8 @@ describe("stm32-fus: full flows", () => {
           "fact sheet §5.6 ST image shape (footers from the end, source byte 0x57, magics)",
           "fact sheet §5.7 release notes install addresses (1 MB part)",
         );
-        it("deletes the stack (secure area back to the FUS), then a first install runs the stack", async () => {
+        it("deletes the stack (secure area back to the FUS), then a first install runs the stack", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.fwDelete();
@@ -81,7 +83,8 @@ describe("stm32-fus: full flows", () => {
           "AN5185 §2.1.2 memory considerations",
           "fact sheet §5.7 release notes install addresses (1 MB part)",
         );
-        it("upgrades a running stack: loaded below it, moved to the top, the old one gone", async () => {
+        it("upgrades a running stack: loaded below it, moved to the top, the old one gone", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board, { stack: false });
           const client = await openFus(board, transport);
           await client.fwUpgrade(STACK_1());
@@ -106,7 +109,8 @@ describe("stm32-fus: full flows", () => {
         });
 
         covers("AN5185 §2.3 wireless stack start");
-        it("starts the installed wireless stack from FUS with START_WS", async () => {
+        it("starts the installed wireless stack from FUS with START_WS", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board);
           const client = await openFus(board, transport);
           await client.startFus();
@@ -120,7 +124,8 @@ describe("stm32-fus: full flows", () => {
         });
 
         covers("AN5185 §3 FUS upgrade", "AN5185 §3.2 memory considerations");
-        it("upgrades FUS itself; a bigger FUS moves the stack lower; a downgrade is refused", async () => {
+        it("upgrades FUS itself; a bigger FUS moves the stack lower; a downgrade is refused", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board);
           const client = await openFus(board, transport);
           const before = await client.readSecureBoundaries();

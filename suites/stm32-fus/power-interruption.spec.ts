@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { STACK_1 } from "../../fixtures/fus/build.js";
 import { covers, forEachBoard, getRig } from "../../harness/index.js";
-import { factoryReset, need, openFus, TRANSPORTS } from "./fixture.js";
+import { factoryReset, need, openFus, requireFactoryState, TRANSPORTS } from "./fixture.js";
 import { fusPowerCutSweep } from "./sweep.js";
 
 /** AN5185 Table 3 "Other failures": power interruption during FUS operations. */
@@ -14,7 +14,8 @@ describe("stm32-fus: power interruption", () => {
       // Protocol-event cut: works on lab rigs too (the client's trace event, the rig's power backend).
       forEachBoard(rig, need(transport, "power-cut"), (board) => {
         covers(CLAUSE, "AN5185 §2.1.1 install");
-        it("a power cut after the first FUS reset of an install: FUS recovers and a repeated install succeeds", async () => {
+        it("a power cut after the first FUS reset of an install: FUS recovers and a repeated install succeeds", async function () {
+          await requireFactoryState(this, board);
           await factoryReset(board, { stack: false });
           let cut = false;
           const client = await openFus(board, transport, {

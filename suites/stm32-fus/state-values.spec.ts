@@ -94,7 +94,8 @@ describe("stm32-fus: FUS state values (AN5185 Table 10)", () => {
         }
 
         const all = states(client);
-        expect(all.length, "GET_STATE answers").to.be.greaterThan(1);
+        // A lab board with FUS already active and no stack to delete answers one IDLE.
+        expect(all.length, "GET_STATE answers").to.be.greaterThan(factoryKnown(board) ? 1 : 0);
         for (const s of all) {
           const name = table10(s.state);
           expect(name, `state ${hex(s.state)} (error ${hex(s.error)}) is a Table 10 value`).to.not.equal(
