@@ -114,11 +114,11 @@ function checkReplyHeader(header: OpHeader, code: number, what: string): void {
 }
 
 /** An operation reply, or a clear error when the server closes the connection first. */
-async function readOrClosed(reader: SocketReader, n: number, what: string): Promise<Uint8Array> {
+async function readOrClosed(reader: SocketReader, n: number, what: string, at: string): Promise<Uint8Array> {
   try {
     return await reader.read(n);
   } catch {
-    throw new UsbipProtocolError(`${what}: the server closed the connection`);
+    throw new UsbipProtocolError(`${what}: the server ${at} closed the connection`);
   }
 }
 
@@ -133,7 +133,7 @@ export async function usbipList(opts: UsbipClientOptions): Promise<UsbipDeviceLi
         clock,
         timeout,
         `OP_REP_DEVLIST from ${address(opts)}`,
-        readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_DEVLIST"),
+        readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_DEVLIST", address(opts)),
       ),
     );
     checkReplyHeader(header, OpCode.REP_DEVLIST, "OP_REP_DEVLIST");
@@ -198,7 +198,7 @@ export class UsbipImport {
           clock,
           timeout,
           `OP_REP_IMPORT from ${address(opts)}`,
-          readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_IMPORT"),
+          readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_IMPORT", address(opts)),
         ),
       );
       checkReplyHeader(header, OpCode.REP_IMPORT, "OP_REP_IMPORT");
@@ -208,7 +208,7 @@ export class UsbipImport {
           clock,
           timeout,
           "the imported device record",
-          readOrClosed(reader, DEVICE_RECORD_SIZE, "OP_REP_IMPORT device record"),
+          readOrClosed(reader, DEVICE_RECORD_SIZE, "OP_REP_IMPORT device record", address(opts)),
         ),
       );
       if (device.busid !== busid)

@@ -11,7 +11,6 @@ import { categoryOfError } from "../../harness/report/failure-categories.mjs";
 import { parseRigFile } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
 import { labUsbBus } from "../../harness/rig/usb-link.js";
-import { UsbipUnreachableError } from "../../harness/transport/usbip-device.js";
 import { asFile, connect, romFilter } from "../../suites/stm32-dfu/fixture.js";
 import { runSuitesOnRig } from "./lab-suite-run.js";
 
@@ -140,8 +139,12 @@ describe("suites/stm32-dfu on a lab rig whose USB is imported over USB/IP (hil e
           () => undefined,
           (e: unknown) => e,
         );
-      expect(again).to.be.instanceOf(UsbipUnreachableError);
-      expect((again as Error).message).to.contain(`USB/IP server ${emu.host}:${emu.port} does not answer`);
+      // Refused once the process is gone; in the moment it dies, accepted and then closed.
+      expect((again as Error).message).to.match(
+        new RegExp(
+          `USB/IP server ${emu.host}:${emu.port} does not answer|the server ${emu.host}:${emu.port} closed`,
+        ),
+      );
       expect(categoryOfError(again)).to.equal("infrastructure");
     } finally {
       await emu.stop();
