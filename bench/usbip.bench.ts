@@ -1,15 +1,18 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DfuClient } from "../harness/clients/dfu/index.js";
 import { Stm32Device } from "../harness/devices/stm32/device.js";
 import { attachUsbDfu, EmulatedUsbBus } from "../harness/devices/stm32/dfu/index.js";
-import { UsbipImport } from "../harness/expose/usbip-client.js";
 import { startUsbipEmulator } from "../harness/expose/usbip-process.js";
 import { serveUsbip } from "../harness/expose/usbip-server.js";
 import { loadRigFileSync } from "../harness/rig/load.js";
 import { buildRig } from "../harness/rig/rig.js";
 import { Random } from "../harness/sim/random.js";
 import { VirtualClock } from "../harness/sim/virtual-clock.js";
+import { WallClock } from "../harness/transport/clock.js";
+import { UsbipImport } from "../harness/transport/usbip-client.js";
+import { UsbipBus } from "../harness/transport/usbip-device.js";
 import { guestUnavailable, ROOT, RUN_PRELUDE, runGuest } from "../interop/guest.js";
 import { asFile, connect, startInBootloader } from "../suites/stm32-dfu/fixture.js";
 import type { BenchResult } from "./harness.js";
@@ -24,7 +27,11 @@ const GET_DEVICE_DESCRIPTOR = { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100
  * by dfu-util inside the QEMU guest over USB/IP (`hil emulate --usbip`, wall clock, as the
  * board's own timing table paces it) beside the device time of the same update in-process;
  * the overhead per transfer is what the guest path adds over the device time, spread over
- * the URBs the server saw. Our DfuClient in the guest is in `npm run interop`.
+ * the URBs the server saw. Our DfuClient in the guest is in `npm run interop`. (3) The same
+ * 256 KB update by our DfuClient through the user-space USB/IP import (UsbipBus) of
+ * `hil emulate --usbip` on loopback, wall clock, beside its in-process device time (goal ≤ 3):
+ * the emulator paces it by the same timing table, so the difference is what USB/IP adds,
+ * spread over the transfers.
  */
 export async function usbipBench(): Promise<BenchResult> {
   const name = "usbip";
@@ -76,6 +83,36 @@ export async function usbipBench(): Promise<BenchResult> {
   const deviceMs = l432.clock.now() - d0;
   figures.inProcessDeviceMs = deviceMs;
   units.inProcessDeviceMs = "ms device time, DfuClient 256 KB in-process";
+
+  // (3) DfuClient through the user-space import, on loopback.
+  const loop = await startUsbipEmulator("stm32l432kc", [], { log: false });
+  let usbipMs: number;
+  try {
+    const bus = new UsbipBus({ host: loop.host, port: loop.port, busid: loop.busid });
+    const remote = await DfuClient.open(
+      bus,
+      { vendorId: 0x0483, productId: 0xdf11 },
+      { clock: new WallClock() },
+    );
+    const t0 = performance.now();
+    await remote.download(asFile("bin", 0x0800_0000, image));
+    usbipMs = performance.now() - t0;
+    await remote.close();
+  } finally {
+    await loop.stop();
+  }
+  figures.usbipDfuClientMs = usbipMs;
+  units.usbipDfuClientMs =
+    "ms wall, DfuClient 256 KB download through the user-space USB/IP import on loopback";
+  ratios.usbipDfuClientToInProcess = usbipMs / deviceMs;
+  // Every URB of the import (enumeration and the download), as the server counted them.
+  const urbsSeen = [...loop.log().matchAll(/ended after (\d+) URBs/g)].reduce((n, m) => n + Number(m[1]), 0);
+  if (urbsSeen > 0) {
+    figures.usbipUrbs = urbsSeen;
+    units.usbipUrbs = "URBs of that import (descriptor reads included)";
+    figures.usbipOverheadPerRoundTripUs = (Math.max(0, usbipMs - deviceMs) / urbsSeen) * 1000;
+    units.usbipOverheadPerRoundTripUs = "µs per URB round trip the USB/IP path adds over device time";
+  }
 
   // (2) dfu-util in the guest.
   const skip = await guestUnavailable();

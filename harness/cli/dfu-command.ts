@@ -10,7 +10,8 @@ import { DfuClient, DfuError } from "../clients/dfu/index.js";
 import { emulatedUsbBus } from "../devices/stm32/dfu/index.js";
 import { type FirmwareImage, hex32, imageSize, sectors } from "../protocol/dfu/index.js";
 import type { Board } from "../rig/board.js";
-import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { labUsbBus } from "../rig/usb-link.js";
+import type { UsbBus, UsbFilter } from "../transport/usb.js";
 import { printClientFailure } from "./client-failure.js";
 import { readImageFile } from "./image-file.js";
 import { boardOfRig } from "./rig-board.js";
@@ -116,7 +117,7 @@ async function openBus(opts: DfuOptions): Promise<{ bus: UsbBus; board: Board }>
   if (!board.capabilities.has("usb-dfu"))
     throw new UsageError(`dfu: board '${board.id}' has no usb-dfu capability`);
   if (board.emulator) return { bus: emulatedUsbBus(board.emulator), board };
-  return { bus: new WebUsbBus({ clock: board.clock }), board };
+  return { bus: labUsbBus(board), board };
 }
 
 async function list(bus: UsbBus): Promise<number> {

@@ -14,7 +14,7 @@ import { ALLOW_IRREVERSIBLE_ENV, IrreversibleOperationRefused, irreversibleGuard
 import { formatVersion, fusErrorName, fusStateName } from "../protocol/fus/index.js";
 import type { Board } from "../rig/board.js";
 import { openUsartLink } from "../rig/usart-link.js";
-import { WebUsbBus } from "../transport/usb.js";
+import { labUsbBus } from "../rig/usb-link.js";
 import { printClientFailure } from "./client-failure.js";
 import { boardOfRig } from "./rig-board.js";
 import { UsageError } from "./usage-error.js";
@@ -119,7 +119,7 @@ export async function runFus(opts: FusOptions, positionals: string[]): Promise<n
 
 async function open(board: Board, transport: "usb-dfu" | "usart"): Promise<FusClient> {
   if (transport === "usb-dfu") {
-    const bus = board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
+    const bus = board.emulator ? emulatedUsbBus(board.emulator) : labUsbBus(board);
     const filter = {
       vendorId: 0x0483,
       productId: 0xdf11,

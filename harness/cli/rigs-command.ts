@@ -25,6 +25,7 @@ export async function runRigs(opts: {
             b.usb
               ? `usb ${hex4(b.usb.vid)}:${hex4(b.usb.pid)}${b.usb.serial ? ` serial ${b.usb.serial}` : ""}`
               : "",
+            b.usbip ? `usbip ${b.usbip.host}:${b.usbip.port} busid ${b.usbip.busid}` : "",
             b.serial ? `serial ${b.serial.byId ?? `usb-serial ${b.serial.usbSerial}`}` : "",
           ]
             .filter(Boolean)

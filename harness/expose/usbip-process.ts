@@ -13,6 +13,8 @@ export interface UsbipEmulatorProcess {
   host: string;
   port: number;
   busid: string;
+  /** The process, for power signals (SIGUSR1 off, SIGUSR2 on) and for killing it outright. */
+  pid: number;
   /** stderr so far: server lines, and the device log with `--log`. */
   log(): string;
   stop(): Promise<{ exitCode: number | undefined }>;
@@ -67,6 +69,7 @@ export async function startUsbipEmulator(
     host: ready[1]!,
     port: Number(ready[2]),
     busid: ready[3]!,
+    pid: child.pid!,
     log: () => stderr,
     stop: async () => {
       child.kill("SIGTERM");

@@ -60,6 +60,8 @@ export const ERROR_CATEGORIES = Object.freeze({
   EtcdCallError: "infrastructure", // etcd answered a lease call with an error
   RemotePortError: "infrastructure", // a rack host's TCP port (ser2net, SCPI) did not connect or broke
   Rfc2217Error: "infrastructure", // an RFC 2217 server refused a port setting or did not answer
+  UsbipUnreachableError: "infrastructure", // a USB/IP server (rack host) does not answer
+  UsbipImportRefusedError: "infrastructure", // the remote device is not exported now
   // The firmware / device, as the suite or a client saw it.
   AssertionError: "firmware-device",
   TimeoutError: "firmware-device",

@@ -5,7 +5,7 @@ import type { BootControl, PowerControl, ResetControl } from "../seams/controls.
 import type { Capability, Family } from "../seams/family.js";
 import type { Strategy } from "../seams/strategy.js";
 import type { Clock } from "../transport/clock.js";
-import type { Timeouts } from "./schema.js";
+import type { Timeouts, UsbipLocation } from "./schema.js";
 
 // Families and capabilities are layer-0 types (devices and reports need them too); re-exported here.
 export {
@@ -69,6 +69,8 @@ export interface Board {
    * path or handle across one. Undefined on emulated boards.
    */
   readonly locator?: BoardLocator;
+  /** A lab board's USB on another host's USB/IP server (rig file `usb: { usbip, busid }`). */
+  readonly usbip?: UsbipLocation;
   /** Where a field of the board is in its rig file (`rigs/lab.yaml:7 boards[0].serial`), when loaded from one. */
   readonly where?: (field: readonly (string | number)[]) => string;
   /**

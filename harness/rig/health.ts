@@ -16,6 +16,8 @@ import { type LeaseBackendConfig, tryBoard } from "../lab/board-lease.js";
 import { InfrastructureError, SkipScenario } from "../lab/errors.js";
 import { describeHolder, type LeaseOptions, tryLease } from "../lab/lease.js";
 import { describeUsb } from "../lab/locate.js";
+import { usbipList } from "../transport/usbip-client.js";
+import { describeUsbipRemote } from "../transport/usbip-device.js";
 import type { Board } from "./board.js";
 import { formatIdentity, type Identifier, type Identity, identifyBoard } from "./identify.js";
 import { ROM_USB } from "./identify-stm32.js";
@@ -57,6 +59,7 @@ function identityOf(board: Board): string {
   if (board.serialPort?.byId) parts.push(board.serialPort.byId);
   if (board.serialPort?.rfc2217) parts.push(`rfc2217 ${board.serialPort.rfc2217}`);
   if (board.serialPort?.tcp) parts.push(`tcp ${board.serialPort.tcp}`);
+  if (board.usbip) parts.push(`usbip ${describeUsbipRemote(board.usbip)}`);
   return parts.join(", ") || board.id;
 }
 
@@ -205,6 +208,7 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
         const d = await locator.usbDevice();
         return `${describeUsb({ vid: d.vid, pid: d.pid, serial: d.serial, port: d.port })}${d.product ? ` (${d.product})` : ""}`;
       })) && ok;
+  if (board.usbip) ok = (await step("usbip", ["usb", "usbip"], () => checkUsbip(board))) && ok;
   if (locator?.hasSerialPort) {
     const remote = locator.remoteSerial;
     const kind = remote?.kind ?? (board.serialPort?.byId !== undefined ? "byId" : "usbSerial");
@@ -214,6 +218,39 @@ async function checkInfrastructure(board: Board, steps: HealthStep[], opts: Heal
       )) && ok;
   }
   return ok;
+}
+
+/**
+ * The board's USB/IP server answers OP_REQ_DEVLIST and exports its bus id. An STM32 whose USB
+ * is its ROM's may show nothing while its application runs: identify enters the ROM and
+ * imports it there. @throws {InfrastructureError} naming host and port.
+ */
+async function checkUsbip(board: Board): Promise<string> {
+  const remote = board.usbip!;
+  let devices: Awaited<ReturnType<typeof usbipList>>;
+  try {
+    devices = await usbipList({
+      host: remote.host,
+      port: remote.port,
+      clock: board.clock,
+      ...(board.timeouts ? { timeoutMs: board.timeouts.commandMs } : {}),
+    });
+  } catch (error) {
+    throw new InfrastructureError(
+      `USB/IP server ${remote.host}:${remote.port} of board ${board.id}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const device = devices.find((d) => d.busid === remote.busid);
+  const hex4 = (n: number) => n.toString(16).padStart(4, "0");
+  if (device)
+    return `${describeUsbipRemote(remote)}: ${hex4(device.idVendor)}:${hex4(device.idProduct)} exported`;
+  const others = devices.map((d) => d.busid).join(", ") || "none";
+  if (board.family.startsWith("stm32") && board.capabilities.has("usb-dfu"))
+    return `${describeUsbipRemote(remote)}: server answers; busid not exported now (exports: ${others}), the ROM is imported by identify`;
+  throw new InfrastructureError(
+    `USB/IP server ${remote.host}:${remote.port} exports no busid ${remote.busid} now (exports: ${others}; an imported device is not listed)`,
+  );
 }
 
 /** Checks boards one after another (they may share a hub or relay board). */

@@ -21,10 +21,11 @@ import { emulatedUsbBus, stm32ProfileOf } from "../devices/registry.js";
 import { InfrastructureError, SkipScenario } from "../lab/errors.js";
 import { usbFilterOf } from "../lab/locate.js";
 import { formatVersion } from "../protocol/fus/footer.js";
-import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import type { UsbBus, UsbFilter } from "../transport/usb.js";
 import type { Board } from "./board.js";
 import type { Identity } from "./identify.js";
 import { openUsartLink } from "./usart-link.js";
+import { labUsbBus } from "./usb-link.js";
 
 /** Every STM32 ROM bootloader's USB DFU identity (AN2606): present only while the ROM runs. */
 export const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
@@ -36,7 +37,7 @@ export interface Stm32IdentifyOptions {
 
 /** The STM32 identifier; `identifyStm32` is it with the host's USB. */
 export function stm32Identifier(opts: Stm32IdentifyOptions = {}): (board: Board) => Promise<Identity> {
-  const labUsb = opts.labUsb ?? ((board: Board) => new WebUsbBus({ clock: board.clock }));
+  const labUsb = opts.labUsb ?? labUsbBus;
   return async (board) => {
     if (board.capabilities.has("usb-dfu"))
       return identifyOverDfu(board, board.emulator ? emulatedUsbBus(board.emulator) : labUsb(board));

@@ -169,6 +169,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     emulator: undefined,
     seed: 0,
     locator: new BoardLocator(spec, clock),
+    ...(spec.usbip ? { usbip: spec.usbip } : {}),
     ...(spec.where ? { where: spec.where } : {}),
     timeouts: spec.timeouts,
   };

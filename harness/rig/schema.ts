@@ -115,16 +115,71 @@ export const TwinSchema = z.union([
   }),
 ]);
 
-/** A lab board's USB identity. `port` is the physical sysfs port path (`3-1.4`), stable across re-enumeration. */
-export const UsbSchema = z.strictObject({
-  vid: UsbIdSchema,
-  pid: UsbIdSchema,
-  serial: nonEmpty.optional(),
-  port: z
-    .string()
-    .regex(/^\d+-\d+(\.\d+)*$/, 'expected a USB port path such as "3-1.4" (bus-port.port...)')
-    .optional(),
-});
+const USB_PORT_PATH = /^\d+-\d+(\.\d+)*$/;
+
+/** A USB/IP server as `HOST:PORT` (`rack3:3240`, `[::1]:3240`). */
+const UsbipServerSchema = z
+  .string()
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+    'expected the USB/IP server as HOST:PORT, such as "rack3:3240"',
+  )
+  .transform((text) => {
+    const at = text.lastIndexOf(":");
+    return { host: text.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(text.slice(at + 1)) };
+  })
+  .refine((a) => a.port >= 1 && a.port <= 65535, "the port must be 1..65535");
+
+/** Where a board's USB is served over USB/IP: the rack host's server and the device's bus id there. */
+export interface UsbipLocation {
+  readonly host: string;
+  readonly port: number;
+  readonly busid: string;
+}
+
+/**
+ * A lab board's USB identity. `port` is the physical sysfs port path (`3-1.4`), stable across
+ * re-enumeration. On another host: `usbip: "HOST:PORT"` and `busid` (as `usbip list -r HOST`
+ * prints it), a stable name for the port there, which the harness imports in user space.
+ */
+export const UsbSchema = z
+  .strictObject({
+    vid: UsbIdSchema.optional(),
+    pid: UsbIdSchema.optional(),
+    serial: nonEmpty.optional(),
+    port: z
+      .string()
+      .regex(USB_PORT_PATH, 'expected a USB port path such as "3-1.4" (bus-port.port...)')
+      .optional(),
+    usbip: UsbipServerSchema.optional(),
+    busid: z
+      .string()
+      .regex(USB_PORT_PATH, 'expected a USB/IP bus id such as "1-1.4" (bus-port.port...)')
+      .optional(),
+  })
+  .superRefine((usb, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (usb.usbip !== undefined) {
+      if (usb.busid === undefined)
+        issue("busid", "missing: the device's bus id on the USB/IP server (usbip list -r HOST prints it)");
+      if (usb.port !== undefined)
+        issue("port", "a port path names a port of this host; a USB/IP device is found by busid");
+      if (usb.serial !== undefined)
+        issue("serial", "a USB/IP device is found by busid; a serial number to expect goes in info");
+      if (usb.vid !== undefined || usb.pid !== undefined)
+        issue(
+          usb.vid !== undefined ? "vid" : "pid",
+          "a USB/IP device is found by busid; its ids come from the device",
+        );
+      return;
+    }
+    if (usb.busid !== undefined)
+      issue("busid", 'busid names a device on a USB/IP server: add usbip: "HOST:PORT"');
+    if (usb.vid === undefined)
+      issue("vid", 'missing: the USB vendor id, such as "0483" (or usbip and busid)');
+    if (usb.pid === undefined)
+      issue("pid", 'missing: the USB product id, such as "df11" (or usbip and busid)');
+  });
 
 /**
  * "host:port" of a port on a rack host (ser2net, an LXI instrument). The port number is a
@@ -581,7 +636,13 @@ export type PowerSpec = z.output<typeof PowerSchema>;
 export type BootSpec = z.output<typeof BootSchema>;
 export type ResetSpec = z.output<typeof ResetSchema>;
 export type EmulatedSpec = z.output<typeof EmulatedSchema>;
-export type UsbIdentity = z.output<typeof UsbSchema>;
+/** A USB device on this host, by ids (and serial, port path). */
+export interface UsbIdentity {
+  readonly vid: number;
+  readonly pid: number;
+  readonly serial?: string | undefined;
+  readonly port?: string | undefined;
+}
 export type SerialLocator = z.output<typeof SerialSchema>;
 /** The emulated twin's profile and options; `{}` is a twin the board's identity configures. */
 export type TwinSpec = {
@@ -618,6 +679,8 @@ export interface EmulatedBoardSpec extends BoardSpecBase {
 export interface LabBoardSpec extends BoardSpecBase {
   readonly kind: "lab";
   readonly usb: UsbIdentity | undefined;
+  /** The board's USB on another host's USB/IP server (rig file `usb: { usbip, busid }`). */
+  readonly usbip: UsbipLocation | undefined;
   readonly serial: SerialLocator | undefined;
   readonly power: Exclude<PowerSpec, { backend: "emulated" }>;
   /** `none` when the file gives no boot control. */
@@ -660,13 +723,30 @@ function normalizeBoard(board: BoardInput, rigTimeouts: Partial<Timeouts> | unde
   return {
     ...base,
     kind: "lab",
-    usb: board.usb,
+    ...splitUsb(board.usb),
     serial: board.serial,
     power: board.power as LabBoardSpec["power"],
     boot: (board.boot ?? { backend: "none" }) as LabBoardSpec["boot"],
     reset: (board.reset ?? { backend: "none" }) as LabBoardSpec["reset"],
     ...(board.twin === true ? { twin: {} } : board.twin ? { twin: board.twin } : {}),
   };
+}
+
+/** The rig file's `usb`: a device on this host, or one on a USB/IP server (the schema checked which). */
+function splitUsb(usb: BoardInput["usb"]): {
+  usb: UsbIdentity | undefined;
+  usbip: UsbipLocation | undefined;
+} {
+  if (usb?.usbip) return { usb: undefined, usbip: { ...usb.usbip, busid: usb.busid! } };
+  if (!usb) return { usb: undefined, usbip: undefined };
+  const { vid, pid, serial, port } = usb;
+  const local = {
+    vid: vid!,
+    pid: pid!,
+    ...(serial === undefined ? {} : { serial }),
+    ...(port === undefined ? {} : { port }),
+  };
+  return { usb: local, usbip: undefined };
 }
 
 /** Parameters of the duplicate-id issue, so a loader can name the first board's line. */

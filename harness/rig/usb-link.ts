@@ -1,13 +1,27 @@
 /**
- * A board's USB as a suite uses it: the emulator's bus with the board alone on it, or the
- * host's (node-usb WebUSB) on a lab rig; and the application's USB identity after a leave.
+ * A board's USB as a suite uses it: the emulator's bus with the board alone on it, the
+ * host's (node-usb WebUSB) on a lab rig, or the rack host's USB/IP server when the rig file
+ * says `usb: { usbip, busid }`; and the application's USB identity after a leave.
  */
 import { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "../devices/registry.js";
 import { type UsbBus, type UsbFilter, WebUsbBus } from "../transport/usb.js";
+import { UsbipBus } from "../transport/usbip-device.js";
 import type { Board } from "./board.js";
 
 export function usbBusOf(board: Board): UsbBus {
-  return board.emulator ? emulatedUsbBus(board.emulator) : new WebUsbBus({ clock: board.clock });
+  return board.emulator ? emulatedUsbBus(board.emulator) : labUsbBus(board);
+}
+
+/** A lab board's USB: imported from its USB/IP server, else the host's own. */
+export function labUsbBus(board: Board): UsbBus {
+  if (board.usbip)
+    return new UsbipBus({
+      ...board.usbip,
+      clock: board.clock,
+      // Each wait on the server within the board's command time (connect, import reply).
+      ...(board.timeouts ? { timeoutMs: board.timeouts.commandMs } : {}),
+    });
+  return new WebUsbBus({ clock: board.clock });
 }
 
 /**

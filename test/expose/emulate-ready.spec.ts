@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import { servePty } from "../../harness/expose/uart-pty.js";
-import { UsbipImport } from "../../harness/expose/usbip-client.js";
 import { startUsbipEmulator } from "../../harness/expose/usbip-process.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { openSerialPort } from "../../harness/transport/serial-port-stream.js";
+import { UsbipImport } from "../../harness/transport/usbip-client.js";
 import { hello, PTY_PROFILES } from "./protocol-hello.js";
 
 /** `hil emulate --uart-pty` starts per profile (each costs a Node start, ~0.7 s of CPU). */

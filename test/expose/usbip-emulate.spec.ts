@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { UsbipImport, usbipList } from "../../harness/expose/usbip-client.js";
 import { parseUsbipAddress } from "../../harness/expose/usbip-emulate.js";
 import { startUsbipEmulator } from "../../harness/expose/usbip-process.js";
+import { UsbipImport, usbipList } from "../../harness/transport/usbip-client.js";
 
 describe("hil emulate --usbip", () => {
   it("parses [HOST:]PORT, loopback by default", () => {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { type ControlReply, UsbipImport, usbipList } from "../../harness/expose/usbip-client.js";
 import { serveUsbip, type UsbipServer } from "../../harness/expose/usbip-server.js";
 import { DfuState, DfuStatus, decodeStatus } from "../../harness/protocol/dfu/index.js";
 import type { SetupPacket } from "../../harness/protocol/usbip/index.js";
+import { type ControlReply, UsbipImport, usbipList } from "../../harness/transport/usbip-client.js";
 import { type Board, le32, poweredBoard, vectorTable } from "../devices/stm32-dfu/helpers.js";
 
 const DFU_IN = 0xa1;
@@ -233,5 +233,5 @@ async function expectRefused(p: Promise<UsbipImport>): Promise<void> {
     () => undefined,
     (e: Error) => e,
   );
-  expect(err?.message).to.match(/refused \(status 1\)/);
+  expect(err?.message).to.match(/refused the import of \S+ \(status 1\)/);
 }

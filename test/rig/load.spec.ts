@@ -64,6 +64,38 @@ describe("rig files: loading and errors", () => {
     expect(board.info).to.deep.equal({});
   });
 
+  it("usb over USB/IP: usbip HOST:PORT and busid instead of ids; each mix-up named at its field", () => {
+    const board = parseRigFile(yaml(...withLine(6, '    usb: { usbip: "rack3:3240", busid: 1-1.4 }')), FILE)
+      .boards[0] as LabBoardSpec;
+    expect(board.usbip).to.deep.equal({ host: "rack3", port: 3240, busid: "1-1.4" });
+    expect(board.usb).to.equal(undefined);
+    expect(
+      (
+        parseRigFile(yaml(...withLine(6, '    usb: { usbip: "[::1]:3240", busid: "2-1" }')), FILE)
+          .boards[0] as LabBoardSpec
+      ).usbip,
+    ).to.deep.equal({ host: "::1", port: 3240, busid: "2-1" });
+    expect(problems(yaml(...withLine(6, '    usb: { usbip: "rack3:3240" }')))).to.deep.equal([
+      "rigs/lab.yaml:6 boards[0].usb.busid: missing: the device's bus id on the USB/IP server (usbip list -r HOST prints it)",
+    ]);
+    expect(problems(yaml(...withLine(6, '    usb: { usbip: "rack3", busid: 1-1 }')))).to.deep.equal([
+      'rigs/lab.yaml:6 boards[0].usb.usbip: expected the USB/IP server as HOST:PORT, such as "rack3:3240"',
+    ]);
+    expect(
+      problems(yaml(...withLine(6, '    usb: { usbip: "rack3:3240", busid: 1-1, port: 1-2 }'))),
+    ).to.deep.equal([
+      "rigs/lab.yaml:6 boards[0].usb.port: a port path names a port of this host; a USB/IP device is found by busid",
+    ]);
+    expect(problems(yaml(...withLine(6, '    usb: { vid: "0483", pid: "df11", busid: 1-1 }')))).to.deep.equal(
+      [
+        'rigs/lab.yaml:6 boards[0].usb.busid: busid names a device on a USB/IP server: add usbip: "HOST:PORT"',
+      ],
+    );
+    expect(problems(yaml(...withLine(6, '    usb: { pid: "df11" }')))).to.deep.equal([
+      'rigs/lab.yaml:6 boards[0].usb.vid: missing: the USB vendor id, such as "0483" (or usbip and busid)',
+    ]);
+  });
+
   it("each board says where its fields are (file:line and field), for findings about them", () => {
     const board = parseRigFile(yaml(...LAB), FILE).boards[0]!;
     expect(board.where?.(["usb"])).to.equal(`${FILE}:6 boards[0].usb`);

@@ -1,7 +1,12 @@
 /**
- * A small USB/IP client (the importer's side, what `usbip list -r` / `usbip attach` and
- * vhci-hcd do), for tests and the bench: lists and imports a device, then submits control
- * URBs and unlinks them. No kernel involved; every wait has a timeout.
+ * A user-space USB/IP client (the importer's side, what `usbip list -r` / `usbip attach` and
+ * vhci-hcd do): lists and imports a device, then submits control URBs and unlinks them. No
+ * kernel involved; every wait has a timeout. `usbip-device.ts` builds a WebUSB device on it;
+ * tests and the bench use it raw.
+ *
+ * Replies are checked against what was asked (version, busid, seqnum, lengths): a server
+ * that answers something else ends the import with a {@link UsbipProtocolError} naming the
+ * field, kept in {@link UsbipImport.failure}.
  */
 import { connect, type Socket } from "node:net";
 import {
@@ -18,15 +23,18 @@ import {
   encodeUrb,
   OP_HEADER_SIZE,
   OpCode,
+  type OpHeader,
   type RetSubmit,
   type SetupPacket,
   UrbCommand,
+  USBIP_VERSION,
   type UsbipDevice,
   type UsbipDeviceListing,
   UsbipProtocolError,
 } from "../protocol/usbip/index.js";
-import { type Clock, WallClock, withTimeout } from "../transport/clock.js";
-import { SocketReader } from "./usbip-server.js";
+import { InfrastructureError } from "../seams/errors.js";
+import { type Clock, WallClock, withTimeout } from "./clock.js";
+import { SocketReader } from "./socket-reader.js";
 
 export interface UsbipClientOptions {
   host?: string;
@@ -36,18 +44,49 @@ export interface UsbipClientOptions {
   clock?: Clock;
 }
 
+/** The USB/IP server at host:port refused the connection or did not answer in time. */
+export class UsbipUnreachableError extends InfrastructureError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`USB/IP server ${host}:${port} does not answer: ${(cause as Error).message}`, { cause });
+    this.name = "UsbipUnreachableError";
+  }
+}
+
+/** OP_REP_IMPORT with a non-zero status: the busid is not exported now, or another host imported it. */
+export class UsbipImportRefusedError extends InfrastructureError {
+  constructor(
+    readonly busid: string,
+    readonly status: number,
+    at: string,
+  ) {
+    super(
+      `USB/IP server ${at} refused the import of ${busid} (status ${status}): not exported now, or imported elsewhere`,
+    );
+    this.name = "UsbipImportRefusedError";
+  }
+}
+
+function address(opts: UsbipClientOptions): string {
+  return `${opts.host ?? "127.0.0.1"}:${opts.port}`;
+}
+
 async function open(
   opts: UsbipClientOptions,
 ): Promise<{ socket: Socket; reader: SocketReader; clock: Clock }> {
   const clock = opts.clock ?? new WallClock();
-  const socket = connect({ host: opts.host ?? "127.0.0.1", port: opts.port });
+  const host = opts.host ?? "127.0.0.1";
+  const socket = connect({ host, port: opts.port });
   socket.setNoDelay(true);
   const reader = new SocketReader(socket);
   try {
     await withTimeout(
       clock,
       opts.timeoutMs ?? 5000,
-      `a USB/IP connection to ${opts.host ?? "127.0.0.1"}:${opts.port}`,
+      `a USB/IP connection to ${host}:${opts.port}`,
       new Promise<void>((resolve, reject) => {
         socket.once("connect", resolve);
         socket.once("error", reject);
@@ -55,9 +94,32 @@ async function open(
     );
   } catch (e) {
     socket.destroy();
-    throw e;
+    throw new UsbipUnreachableError(host, opts.port, e);
   }
+  // Errors after connecting end the reads (SocketReader sees "close"); they need no handler of their own.
+  socket.on("error", () => {});
   return { socket, reader, clock };
+}
+
+/** The operation header a reply must have: USB/IP 1.1.1, the expected code. */
+function checkReplyHeader(header: OpHeader, code: number, what: string): void {
+  if (header.version !== USBIP_VERSION)
+    throw new UsbipProtocolError(
+      `${what}: version 0x${header.version.toString(16).padStart(4, "0")}, expected 0x${USBIP_VERSION.toString(16).padStart(4, "0")}`,
+    );
+  if (header.code !== code)
+    throw new UsbipProtocolError(
+      `${what} expected: code 0x${header.code.toString(16).padStart(4, "0")}, expected 0x${code.toString(16).padStart(4, "0")}`,
+    );
+}
+
+/** An operation reply, or a clear error when the server closes the connection first. */
+async function readOrClosed(reader: SocketReader, n: number, what: string, at: string): Promise<Uint8Array> {
+  try {
+    return await reader.read(n);
+  } catch {
+    throw new UsbipProtocolError(`${what}: the server ${at} closed the connection`);
+  }
 }
 
 /** OP_REQ_DEVLIST: the devices the server exports now. */
@@ -67,12 +129,15 @@ export async function usbipList(opts: UsbipClientOptions): Promise<UsbipDeviceLi
     socket.write(encodeReqDevlist());
     const timeout = opts.timeoutMs ?? 5000;
     const header = decodeOpHeader(
-      await withTimeout(clock, timeout, "OP_REP_DEVLIST", reader.read(OP_HEADER_SIZE)),
+      await withTimeout(
+        clock,
+        timeout,
+        `OP_REP_DEVLIST from ${address(opts)}`,
+        readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_DEVLIST", address(opts)),
+      ),
     );
-    if (header.code !== OpCode.REP_DEVLIST || header.status !== 0)
-      throw new UsbipProtocolError(
-        `OP_REP_DEVLIST expected, got code 0x${header.code.toString(16)} status ${header.status}`,
-      );
+    checkReplyHeader(header, OpCode.REP_DEVLIST, "OP_REP_DEVLIST");
+    if (header.status !== 0) throw new UsbipProtocolError(`OP_REP_DEVLIST: status ${header.status}`);
     const devices = await withTimeout(
       clock,
       timeout,
@@ -101,10 +166,11 @@ export class UsbipImport {
   #seqnum = 0;
   readonly #pending = new Map<
     number,
-    { direction: number; resolve: (m: RetSubmit | { unlink: number }) => void }
+    { direction: number; length: number; resolve: (m: RetSubmit | { unlink: number }) => void }
   >();
   readonly closed: Promise<void>;
   #closedFlag = false;
+  #failure: UsbipProtocolError | undefined;
 
   private constructor(
     readonly socket: Socket,
@@ -116,21 +182,37 @@ export class UsbipImport {
     this.closed = this.#receive();
   }
 
-  /** OP_REQ_IMPORT of `busid`. @throws {Error} if the server refuses (status ≠ 0). */
+  /**
+   * OP_REQ_IMPORT of `busid`.
+   * @throws {UsbipImportRefusedError} if the server refuses (status ≠ 0).
+   * @throws {UsbipUnreachableError} if the server does not answer the connection.
+   * @throws {UsbipProtocolError} for a reply that is no OP_REP_IMPORT of `busid`.
+   */
   static async attach(busid: string, opts: UsbipClientOptions): Promise<UsbipImport> {
     const { socket, reader, clock } = await open(opts);
     const timeout = opts.timeoutMs ?? 5000;
     try {
       socket.write(encodeReqImport(busid));
       const header = decodeOpHeader(
-        await withTimeout(clock, timeout, "OP_REP_IMPORT", reader.read(OP_HEADER_SIZE)),
+        await withTimeout(
+          clock,
+          timeout,
+          `OP_REP_IMPORT from ${address(opts)}`,
+          readOrClosed(reader, OP_HEADER_SIZE, "OP_REP_IMPORT", address(opts)),
+        ),
       );
-      if (header.code !== OpCode.REP_IMPORT)
-        throw new UsbipProtocolError(`OP_REP_IMPORT expected, got code 0x${header.code.toString(16)}`);
-      if (header.status !== 0) throw new Error(`import of ${busid} refused (status ${header.status})`);
+      checkReplyHeader(header, OpCode.REP_IMPORT, "OP_REP_IMPORT");
+      if (header.status !== 0) throw new UsbipImportRefusedError(busid, header.status, address(opts));
       const device = decodeDeviceRecord(
-        await withTimeout(clock, timeout, "the imported device record", reader.read(DEVICE_RECORD_SIZE)),
+        await withTimeout(
+          clock,
+          timeout,
+          "the imported device record",
+          readOrClosed(reader, DEVICE_RECORD_SIZE, "OP_REP_IMPORT device record", address(opts)),
+        ),
       );
+      if (device.busid !== busid)
+        throw new UsbipProtocolError(`OP_REP_IMPORT: busid '${device.busid}', expected '${busid}'`);
       return new UsbipImport(socket, reader, device, clock, timeout);
     } catch (e) {
       socket.destroy();
@@ -140,6 +222,11 @@ export class UsbipImport {
 
   get isClosed(): boolean {
     return this.#closedFlag;
+  }
+
+  /** Why the import ended, when the server's bytes were no valid reply. */
+  get failure(): UsbipProtocolError | undefined {
+    return this.#failure;
   }
 
   /**
@@ -171,6 +258,7 @@ export class UsbipImport {
       if (this.#closedFlag) return resolve(undefined);
       this.#pending.set(seqnum, {
         direction,
+        length: cmd.transferBufferLength,
         resolve: (m) =>
           resolve(
             "unlink" in m ? undefined : { status: m.status, actualLength: m.actualLength, data: m.data },
@@ -194,6 +282,7 @@ export class UsbipImport {
     const status = new Promise<number>((resolve) => {
       this.#pending.set(seqnum, {
         direction: 0,
+        length: 0,
         resolve: (m) => resolve("unlink" in m ? m.unlink : Number.NaN),
       });
     });
@@ -230,11 +319,25 @@ export class UsbipImport {
         const m = await this.reader.next((b) => decodeUrb(b, (s) => this.#pending.get(s)?.direction));
         if (!m) break;
         const waiter = this.#pending.get(m.seqnum);
-        this.#pending.delete(m.seqnum);
-        if (m.command === UrbCommand.RET_SUBMIT) waiter?.resolve(m);
-        else if (m.command === UrbCommand.RET_UNLINK) waiter?.resolve({ unlink: m.status });
+        if (m.command === UrbCommand.RET_SUBMIT) {
+          // An unlinked URB may still be answered (the race usbip's stub has too): no waiter then.
+          if (waiter && m.actualLength > waiter.length)
+            throw new UsbipProtocolError(
+              `RET_SUBMIT seqnum ${m.seqnum}: actual_length ${m.actualLength} exceeds transfer_buffer_length ${waiter.length}`,
+            );
+          this.#pending.delete(m.seqnum);
+          waiter?.resolve(m);
+        } else if (m.command === UrbCommand.RET_UNLINK) {
+          this.#pending.delete(m.seqnum);
+          waiter?.resolve({ unlink: m.status });
+        } else
+          throw new UsbipProtocolError(
+            `command ${m.command === UrbCommand.CMD_SUBMIT ? "CMD_SUBMIT" : "CMD_UNLINK"} (seqnum ${m.seqnum}) from the server: only RET_SUBMIT and RET_UNLINK go that way`,
+          );
       }
-    } catch {
+    } catch (e) {
+      this.#failure =
+        e instanceof UsbipProtocolError ? e : new UsbipProtocolError(`receiving: ${(e as Error).message}`);
       this.socket.destroy();
     } finally {
       this.#closedFlag = true;
