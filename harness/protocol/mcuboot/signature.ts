@@ -24,8 +24,36 @@ export function signMessage(key: PrivateKey, message: Uint8Array, padSig = false
   return out;
 }
 
-/** True when `sig` is a valid signature; trailing zero padding after the DER is tolerated, as MCUboot's parser does. */
+/** Verdicts of recent verifications, by key, message and signature (see {@link verifyMessage}). */
+const verdicts = new Map<string, boolean>();
+const VERDICTS_KEPT = 256;
+/** Digests and the like; a pure Ed25519 message is the whole image and is verified each time. */
+const MEMO_MESSAGE_MAX = 64;
+
+/**
+ * True when `sig` is a valid signature; trailing zero padding after the DER is tolerated, as
+ * MCUboot's parser does. A verdict depends only on the three inputs, and an emulated
+ * bootloader checks the same image at every boot (a power-cut sweep boots hundreds of
+ * times), so recent verdicts are kept and looked up by the inputs' bytes.
+ */
 export function verifyMessage(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
+  if (message.length > MEMO_MESSAGE_MAX) return verifyOnce(key, message, sig);
+  const id = `${key.type}:${hex(key.raw)}:${hex(message)}:${hex(sig)}`;
+  const known = verdicts.get(id);
+  if (known !== undefined) return known;
+  const verdict = verifyOnce(key, message, sig);
+  if (verdicts.size >= VERDICTS_KEPT) verdicts.clear();
+  verdicts.set(id, verdict);
+  return verdict;
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += (b < 16 ? "0" : "") + b.toString(16);
+  return s;
+}
+
+function verifyOnce(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
   try {
     if (key.type === "ed25519") return sig.length === 64 && ed25519.verify(sig, message, key.raw);
     const der = stripDerPadding(sig);
