@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
+import { VerdictMemo } from "../../seams/verdict-memo.js";
 import { TlvType } from "./constants.js";
 import type { PrivateKey, PublicKey } from "./keys.js";
 
@@ -24,33 +25,18 @@ export function signMessage(key: PrivateKey, message: Uint8Array, padSig = false
   return out;
 }
 
-/** Verdicts of recent verifications, by key, message and signature (see {@link verifyMessage}). */
-const verdicts = new Map<string, boolean>();
-const VERDICTS_KEPT = 256;
-/** Digests and the like; a pure Ed25519 message is the whole image and is verified each time. */
+/** Pure Ed25519 signs the whole image: only digests and the like are worth remembering. */
 const MEMO_MESSAGE_MAX = 64;
+const verdicts = new VerdictMemo();
 
 /**
  * True when `sig` is a valid signature; trailing zero padding after the DER is tolerated, as
- * MCUboot's parser does. A verdict depends only on the three inputs, and an emulated
- * bootloader checks the same image at every boot (a power-cut sweep boots hundreds of
- * times), so recent verdicts are kept and looked up by the inputs' bytes.
+ * MCUboot's parser does. Verdicts are remembered (see {@link VerdictMemo}): an emulated
+ * bootloader checks the same image at every boot.
  */
 export function verifyMessage(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
   if (message.length > MEMO_MESSAGE_MAX) return verifyOnce(key, message, sig);
-  const id = `${key.type}:${hex(key.raw)}:${hex(message)}:${hex(sig)}`;
-  const known = verdicts.get(id);
-  if (known !== undefined) return known;
-  const verdict = verifyOnce(key, message, sig);
-  if (verdicts.size >= VERDICTS_KEPT) verdicts.clear();
-  verdicts.set(id, verdict);
-  return verdict;
-}
-
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += (b < 16 ? "0" : "") + b.toString(16);
-  return s;
+  return verdicts.check([key.type, key.raw, message, sig], () => verifyOnce(key, message, sig));
 }
 
 function verifyOnce(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
