@@ -2,8 +2,10 @@ import { join } from "node:path";
 import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
+import { judgeGoals, printGoals } from "./goals.js";
 import { printTable, writeJson } from "./harness.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
+import { regressBench } from "./regress.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { usartBench } from "./usart.bench.js";
 import { usbipBench } from "./usbip.bench.js";
@@ -17,8 +19,10 @@ const results = [
   await nrf52840Bench(),
   await usbipBench(),
   await fusBench(),
+  await regressBench(),
 ];
 printTable(results);
+printGoals(judgeGoals(results));
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
 await writeJson(out, results);
 console.log(`\nwritten: ${out}`);
