@@ -22,23 +22,14 @@ function l432() {
  * update (every flash operation, each followed by power-on, recovery and a byte-exact check).
  */
 export async function dfuBench(opts: { sweep?: boolean } = {}): Promise<BenchResult> {
-  const board = l432();
-  const base = 0x0800_0000;
-  const data = appImage(board, 256 * KB, "bench");
-  await startInBootloader(board);
-  const client = await connect(board);
-  let getStatus = 0;
-  client.events.on("status", () => getStatus++);
-  const device0 = board.clock.now();
-  const wall0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await client.download(asFile("bin", base, data));
-  const wallMs = performance.now() - wall0;
-  const cpuMs = cpuSince(cpu0);
-  const deviceMs = board.clock.now() - device0;
-  const dnloads = client.transcript.entries.filter(
-    (e) => e.setup?.bRequest === 1 && e.dir === "ctrl-out",
-  ).length;
+  const { deviceMs, wallMs, cpuMs, getStatus, dnloads } = await update();
+  // The first update also warms the JIT up; the goal is stated on updates after it.
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const u = await update();
+    warm.push(u.deviceMs / u.wallMs);
+  }
+  warm.sort((a, b) => a - b);
 
   const figures: Record<string, number> = {
     updateDeviceMs: deviceMs,
@@ -62,7 +53,7 @@ export async function dfuBench(opts: { sweep?: boolean } = {}): Promise<BenchRes
     figures.sweepCutPoints = r.points;
     figures.sweepFailures = r.failures.length;
     figures.sweepWorkers = r.workers;
-    units.sweepWallS = "s wall (goal ≤ 20)";
+    units.sweepWallS = "s wall (goal ≤ 5)";
     units.sweepCutPoints = "cut points (every flash op)";
     units.sweepFailures = "cut points not recovered";
     units.sweepWorkers = "worker threads";
@@ -72,8 +63,34 @@ export async function dfuBench(opts: { sweep?: boolean } = {}): Promise<BenchRes
     name: "dfu",
     figures,
     units,
-    ratios: { deviceVsWallTime: deviceMs / wallMs, deviceVsCpuTime: deviceMs / cpuMs },
+    ratios: {
+      deviceVsWallTime: deviceMs / wallMs,
+      deviceVsCpuTime: deviceMs / cpuMs,
+      deviceVsWallTimeMedian: warm[Math.floor(warm.length / 2)]!,
+    },
   };
+}
+
+/** One 256 KB update of a fresh emulated L432, from its bootloader. */
+async function update() {
+  const board = l432();
+  const base = 0x0800_0000;
+  const data = appImage(board, 256 * KB, "bench");
+  await startInBootloader(board);
+  const client = await connect(board);
+  let getStatus = 0;
+  client.events.on("status", () => getStatus++);
+  const device0 = board.clock.now();
+  const wall0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await client.download(asFile("bin", base, data));
+  const wallMs = performance.now() - wall0;
+  const cpuMs = cpuSince(cpu0);
+  const deviceMs = board.clock.now() - device0;
+  const dnloads = client.transcript.entries.filter(
+    (e) => e.setup?.bRequest === 1 && e.dir === "ctrl-out",
+  ).length;
+  return { deviceMs, wallMs, cpuMs, getStatus, dnloads };
 }
 
 /** The exhaustive sweep split over one worker per core (each with its own emulated board). */

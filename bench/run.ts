@@ -3,9 +3,11 @@ import { campaignBench } from "./campaign.bench.js";
 import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
+import { judgeGoals, printGoals } from "./goals.js";
 import { printTable, writeJson } from "./harness.js";
 import { leaseBench } from "./lease.bench.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
+import { regressBench } from "./regress.bench.js";
 import { rfc2217Bench } from "./rfc2217.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { twinBench } from "./twin.bench.js";
@@ -25,8 +27,10 @@ const results = [
   await twinBench(),
   await leaseBench(),
   await campaignBench(),
+  await regressBench(),
 ];
 printTable(results);
+printGoals(judgeGoals(results));
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
 await writeJson(out, results);
 console.log(`\nwritten: ${out}`);

@@ -42,7 +42,7 @@ export { SmpLink } from "./rig/smp-link.js";
 export { openTKeyLink } from "./rig/tkey-link.js";
 export { openUsartLink } from "./rig/usart-link.js";
 export { appUsbFilter, usbBusOf } from "./rig/usb-link.js";
-export { bytesEqual } from "./seams/bytes.js";
+export { bytesEqual, firstDifference } from "./seams/bytes.js";
 export type { BoardState, FactoryOptions, Restorable, Strategy } from "./seams/strategy.js";
 export type { FaultWhere } from "./sim/faults.js";
 export type { FlashSnapshot } from "./sim/flash.js";

@@ -4,6 +4,7 @@ import Mocha from "mocha";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.js";
 import { TWIN_FINDINGS_ENV } from "../mocha/twin-hooks.js";
 import { reproDir } from "../report/evidence.js";
+import { ResultsWriter } from "../report/results-writer.js";
 import { checkRig, formatHealth, identitiesOf, QUARANTINE_ENV, quarantineOf } from "../rig/health.js";
 import { IDENTITY_ENV } from "../rig/identify.js";
 import { leaseConfigOf } from "../rig/lease-config.js";
@@ -110,7 +111,11 @@ export async function runSuites(opts: RunOptions): Promise<number> {
 
   const mocha = new Mocha({
     reporter: "allure-mocha",
-    reporterOptions: { resultsDir: resultsDir(), extraReporters: "spec" },
+    reporterOptions: {
+      resultsDir: resultsDir(),
+      extraReporters: "spec",
+      writer: new ResultsWriter(resultsDir()),
+    },
     forbidOnly: true,
     timeout: 120_000,
     ...(grep ? { grep } : {}),

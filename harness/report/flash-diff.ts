@@ -4,6 +4,7 @@
  * half-copied sector), and where the first byte differs from the image that was expected.
  * Read with `peek`, so looking never counts as a flash operation.
  */
+import { firstDifference, firstNotEqualTo } from "../seams/bytes.js";
 import type { FlashView as Flash, SectorView as Sector } from "../seams/flash-view.js";
 
 /** An image as it should sit in flash. */
@@ -37,6 +38,8 @@ export function diffFlash(flash: Flash, image: PlacedImage): SectorDifference[] 
     if (from >= to) continue;
     const got = flash.peek(from, to - from);
     const want = image.bytes.subarray(from - image.address, to - image.address);
+    // Most sectors match: compare them word-wise before counting byte by byte.
+    if (firstDifference(got, want) < 0) continue;
     let differing = 0;
     let firstAt = -1;
     let erased = true;
@@ -138,14 +141,17 @@ export function sectorMap(
   for (const sector of flash.sectors) {
     if (sector.start + sector.size <= range.address || sector.start >= end) continue;
     const got = flash.peek(sector.start, sector.size);
-    let mark = got.every((b) => b === flash.erasedValue) ? "." : "x";
+    const erased = (bytes: Uint8Array) => firstNotEqualTo(bytes, flash.erasedValue) < 0;
+    let mark = erased(got) ? "." : "x";
     if (mark === "x")
       for (const [letter, image] of Object.entries(images)) {
         const off = sector.start - image.address;
         if (off + sector.size <= 0 || off >= image.bytes.length) continue;
         // Past either end of the image the sector must be erased (a short last page).
-        const want = (i: number) => image.bytes[off + i] ?? flash.erasedValue;
-        if (got.every((b, i) => b === want(i))) {
+        const lo = Math.max(0, -off);
+        const hi = Math.min(sector.size, image.bytes.length - off);
+        const same = firstDifference(got.subarray(lo, hi), image.bytes.subarray(off + lo, off + hi)) < 0;
+        if (same && erased(got.subarray(0, lo)) && erased(got.subarray(hi))) {
           mark = letter;
           break;
         }

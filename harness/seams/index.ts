@@ -3,7 +3,7 @@
  * imports nothing from the rest of harness/ (test/architecture/layers.spec.ts checks it).
  */
 export type { BoardView } from "./board-view.js";
-export { bytesEqual, concatBytes } from "./bytes.js";
+export { bytesEqual, concatBytes, firstDifference, firstNotEqualTo } from "./bytes.js";
 export type { Clock } from "./clock.js";
 export type { BootControl, PowerControl, PowerState, ResetControl } from "./controls.js";
 export {

@@ -31,6 +31,13 @@ export class Random {
     return this.nextU32() & 0xff;
   }
 
+  /** `length` bytes, as many calls of {@link byte} would give (fixtures draw whole images). */
+  bytes(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.nextU32() & 0xff;
+    return out;
+  }
+
   /** An independent generator derived from this one and a label, so adding a consumer does not shift the others. */
   fork(label: string): Random {
     let h = this.seed >>> 0;

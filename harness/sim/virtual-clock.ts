@@ -1,4 +1,4 @@
-import type { Clock } from "../seams/clock.js";
+import type { CancellableSleep, Clock } from "../seams/clock.js";
 
 interface Timer {
   due: number;
@@ -58,6 +58,32 @@ export class VirtualClock implements Clock {
       setImmediate(this.#follow);
     }
     return slept;
+  }
+
+  /**
+   * A sleep ended early by `cancel()`: the timer leaves the queue and the sleep resolves at
+   * once, exactly as `sleep(ms, signal)` does when the signal aborts, without the signal.
+   */
+  timer(ms: number): CancellableSleep {
+    if (!(ms >= 0)) throw new RangeError(`sleep: ms must be >= 0, got ${ms}`);
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const timer: Timer = { due: this.#now + ms, seq: this.#seq++, resolve };
+    this.#insert(timer);
+    if (!this.#pumping) {
+      this.#pumping = true;
+      setImmediate(this.#follow);
+    }
+    return {
+      done,
+      cancel: () => {
+        const at = this.#timers.indexOf(timer);
+        if (at >= 0) this.#timers.splice(at, 1);
+        resolve();
+      },
+    };
   }
 
   /** Number of sleeps not yet due, for tests and for spotting a run that waits on nothing. */

@@ -1,4 +1,4 @@
-import type { Clock } from "../seams/clock.js";
+import { type Clock, cancellableSleep } from "../seams/clock.js";
 import { type ErrorCategory, HilError } from "../seams/errors.js";
 
 // The Clock seam itself is a layer-0 type; re-exported so existing imports keep working.
@@ -65,8 +65,8 @@ export async function withTimeout<T>(
   work: Promise<T>,
   opts: { setup?: boolean } = {},
 ): Promise<T> {
-  const cancelTimer = new AbortController();
-  const timer = clock.sleep(timeoutMs, cancelTimer.signal).then(() => undefined);
+  const sleep = cancellableSleep(clock, timeoutMs);
+  const timer = sleep.done.then(() => undefined);
   try {
     const result = await Promise.race([work.then((value) => ({ value })), timer]);
     if (result === undefined) {
@@ -76,6 +76,6 @@ export async function withTimeout<T>(
     }
     return result.value;
   } finally {
-    cancelTimer.abort();
+    sleep.cancel();
   }
 }

@@ -4,6 +4,7 @@
  * a close that fails the pending read at once. Keeping this in one place means the
  * in-memory pair and the real serial port have the same read semantics to the byte.
  */
+import { cancellableSleep } from "../seams/clock.js";
 import type { Clock } from "./clock.js";
 import { ReadTimeoutError, type StreamClosedError } from "./errors.js";
 
@@ -37,11 +38,8 @@ interface PendingRead {
 /** The one armed timeout sleep; `due` is the deadline it was armed for. */
 interface ArmedTimer {
   due: number;
-  stop: AbortController;
+  stop(): void;
 }
-
-/** Why an armed timer was stopped (a constant: the default reason builds a DOMException per abort). */
-const DISARMED = new Error("read timer disarmed");
 
 export class RxQueue {
   #chunks: Uint8Array[] = [];
@@ -168,10 +166,11 @@ export class RxQueue {
   #arm(deadline: number, ms = Math.max(0, deadline - this.clock.now())): void {
     const armed = this.#timer;
     if (armed && armed.due <= deadline) return;
-    if (armed) armed.stop.abort(DISARMED);
-    const timer: ArmedTimer = { due: deadline, stop: new AbortController() };
+    if (armed) armed.stop();
+    const sleep = cancellableSleep(this.clock, ms);
+    const timer: ArmedTimer = { due: deadline, stop: sleep.cancel };
     this.#timer = timer;
-    this.clock.sleep(ms, timer.stop.signal).then(
+    sleep.done.then(
       () => this.#fired(timer),
       (error: unknown) => {
         if (this.#timer === timer) this.#timer = undefined;
@@ -217,7 +216,7 @@ export class RxQueue {
   };
 
   #disarm(): void {
-    this.#timer?.stop.abort(DISARMED);
+    this.#timer?.stop();
     this.#timer = undefined;
   }
 

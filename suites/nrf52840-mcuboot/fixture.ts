@@ -68,7 +68,7 @@ export function signedApp(board: Board, version: string, size: number, key = CUS
   let payload: Uint8Array;
   if (board.emulated) {
     const r = new Random(board.seed).fork(`app ${version} ${size}`);
-    payload = Uint8Array.from({ length: size }, () => r.byte());
+    payload = r.bytes(size);
   } else payload = labAppBytes();
   const roomForHeader =
     payload.length > HEADER_SIZE && payload.subarray(0, HEADER_SIZE).every((b) => b === 0);

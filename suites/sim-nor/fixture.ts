@@ -13,7 +13,7 @@ export function simNor(board: Board): SimNorInspect {
 /** Two images of different sizes and contents, derived from the board's seed. */
 export function images(board: Board): { v1: Uint8Array; v2: Uint8Array } {
   const r = new Random(board.seed).fork("images");
-  const payload = (n: number) => Uint8Array.from({ length: n }, () => r.byte());
+  const payload = (n: number) => r.bytes(n);
   return { v1: buildSimNorImage(1, payload(5000)), v2: buildSimNorImage(2, payload(7000)) };
 }
 

@@ -75,7 +75,7 @@ export function connect(board: Board, alt: number | string = 0): Promise<DfuClie
 export function appImage(board: Board, size: number, label: string): Uint8Array {
   const p = profile(board);
   const r = new Random(board.seed).fork(label);
-  const img = Uint8Array.from({ length: size }, () => r.byte());
+  const img = r.bytes(size);
   const view = new DataView(img.buffer);
   view.setUint32(0, p.sram.base + p.sram.size, true);
   view.setUint32(4, p.flash.base + 0x1c1, true);

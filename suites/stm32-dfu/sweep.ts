@@ -13,6 +13,7 @@ import {
   evidenceNote,
   expectFlash,
   type FlashSnapshot,
+  firstDifference,
   flashOpCut,
   type SweepResult,
   sectorMap,
@@ -139,7 +140,7 @@ async function recover(
   const base = profile(board).flash.base;
   if (dev && reference) {
     const now = dev.chip.flash.peek(base, dev.chip.flash.size);
-    const at = now.findIndex((b, i) => b !== reference[i]);
+    const at = firstDifference(now, reference);
     if (at >= 0) return `second update not byte-exact at 0x${(base + at).toString(16)}`;
   } else {
     await client.verify(image);

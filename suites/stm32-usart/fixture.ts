@@ -66,7 +66,7 @@ export async function withUsartPersonality<T>(
 /** An application image: a valid vector table (SP in SRAM, Thumb reset handler) then seeded bytes. */
 export function appImage(board: Board, length: number, label: string): Uint8Array {
   const r = new Random(board.seed).fork(label);
-  const out = Uint8Array.from({ length }, () => r.byte());
+  const out = r.bytes(length);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x2000_a000, true);
   view.setUint32(4, FLASH + 0x201, true);

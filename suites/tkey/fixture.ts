@@ -54,7 +54,7 @@ export async function replug(board: Board): Promise<TKeyClient> {
 /** A raw app binary of `size` bytes, fixed by the board's seed and the size. */
 export function appOf(board: Board, size: number): Uint8Array {
   const r = new Random(board.seed).fork(`tkey app ${size}`);
-  return Uint8Array.from({ length: size }, () => r.byte());
+  return r.bytes(size);
 }
 
 /**

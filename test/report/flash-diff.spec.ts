@@ -61,6 +61,44 @@ describe("report: flash diff after a fault", () => {
     ).to.equal("NN");
   });
 
+  it("a sector map marks a sector with an image's letter only when every byte of it matches (property)", () => {
+    // The rule spelled out byte by byte: inside the image its byte, outside it erased.
+    const reference = (got: Uint8Array, images: Record<string, { address: number; bytes: Uint8Array }>) => {
+      let map = "";
+      for (let s = 0; s < 8; s++) {
+        const sector = got.subarray(s * SECTOR, (s + 1) * SECTOR);
+        let mark = sector.every((b) => b === 0xff) ? "." : "x";
+        for (const [letter, img] of Object.entries(images)) {
+          const off = BASE + s * SECTOR - img.address;
+          if (mark !== "x" || off + SECTOR <= 0 || off >= img.bytes.length) continue;
+          if (sector.every((b, i) => b === (img.bytes[off + i] ?? 0xff))) mark = letter;
+        }
+        map += mark;
+      }
+      return map;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 * SECTOR }),
+        fc.integer({ min: 1, max: 4 * SECTOR }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 8 * SECTOR - 1 }), { maxLength: 6 }),
+        fc.boolean(),
+        (at, length, spots, erase) => {
+          const bytes = Uint8Array.from({ length }, (_, i) => (i * 7 + 1) & 0x7f);
+          const got = new Uint8Array(8 * SECTOR).fill(0xff);
+          got.set(bytes, at);
+          for (const i of spots) got[i] = erase ? 0xff : 0x80;
+          const images = {
+            N: { address: BASE + at, bytes },
+            O: { address: BASE, bytes: got.slice(0, SECTOR) },
+          };
+          const map = sectorMap(flashWith(got), { address: BASE, length: 8 * SECTOR }, images);
+          expect(map).to.equal(reference(got, images));
+        },
+      ),
+    );
+  });
+
   it("finds every changed byte and nothing else (property)", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 8 * SECTOR - 1 }), { maxLength: 20 }), (spots) => {

@@ -16,6 +16,8 @@ import {
   type EmulatorView,
   FAMILIES,
   type FlashView,
+  firstDifference,
+  firstNotEqualTo,
   formatFault,
   formatWhat,
   MAX_EVENTS,
@@ -51,6 +53,37 @@ describe("seams", () => {
       const out = concatBytes([part]);
       part[0] = 9;
       expect([...out]).to.deep.equal([1, 2, 3]);
+    });
+
+    it("firstDifference and firstNotEqualTo find the first differing byte at any alignment (property)", () => {
+      const naiveFirst = (a: Uint8Array, b: Uint8Array) => {
+        for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+        return -1;
+      };
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 0, maxLength: 300 }),
+          fc.nat(7),
+          fc.nat(7),
+          fc.array(fc.tuple(fc.nat(299), fc.integer({ min: 1, max: 255 })), { maxLength: 3 }),
+          fc.integer({ min: -3, max: 3 }),
+          (bytes, offA, offB, flips, lengthDelta) => {
+            // Views at offsets 0..7 of larger buffers: aligned and unaligned word paths.
+            const a = new Uint8Array(bytes.length + 8).subarray(offA, offA + bytes.length);
+            a.set(bytes);
+            const bLength = Math.max(0, bytes.length + lengthDelta);
+            const b = new Uint8Array(bLength + 8).subarray(offB, offB + bLength);
+            b.set(bytes.subarray(0, bLength));
+            for (const [at, x] of flips) if (at < b.length) b[at]! ^= x;
+            expect(firstDifference(a, b)).to.equal(naiveFirst(a, b));
+            expect(bytesEqual(a, b)).to.equal(a.length === b.length && naiveFirst(a, b) < 0);
+            const fill = bytes[0] ?? 0xff;
+            const filled = a.slice().fill(fill);
+            for (const [at, x] of flips) if (at < filled.length) filled[at]! ^= x;
+            expect(firstNotEqualTo(filled, fill)).to.equal(filled.findIndex((v) => v !== fill));
+          },
+        ),
+      );
     });
 
     it("bytesEqual tells length and content differences apart", () => {

@@ -155,6 +155,18 @@ describe("sim/Random", () => {
     expect(new Random(42).fork("line").nextU32()).to.not.equal(new Random(42).fork("flash").nextU32());
   });
 
+  it("bytes(n) draws what n calls of byte() draw, and the sequence goes on from there (property)", () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.nat(300), (seed, n) => {
+        const one = new Random(seed);
+        const many = new Random(seed);
+        const drawn = Array.from({ length: n }, () => one.byte());
+        expect([...many.bytes(n)]).to.deep.equal(drawn);
+        expect(many.nextU32()).to.equal(one.nextU32());
+      }),
+    );
+  });
+
   it("below() stays in range (property)", () => {
     fc.assert(
       fc.property(fc.integer(), fc.integer({ min: 1, max: 2 ** 31 }), (seed, bound) => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { type Clock, cancellableSleep } from "../../harness/seams/clock.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
 import { TimeoutError, WallClock, withTimeout } from "../../harness/transport/clock.js";
 
@@ -77,6 +78,42 @@ describe("sim/VirtualClock", () => {
     await s;
     expect(clock.now()).to.equal(0);
     expect(clock.pending).to.equal(0);
+  });
+
+  it("a cancelled timer resolves early without moving time, as an aborted sleep does; an uncancelled one fires in order", async () => {
+    const clock = new VirtualClock();
+    const cancelled = clock.timer(1000);
+    const order: string[] = [];
+    const kept = clock.timer(20);
+    const slept = clock.sleep(20);
+    void kept.done.then(() => order.push(`timer@${clock.now()}`));
+    void slept.then(() => order.push(`sleep@${clock.now()}`));
+    expect(clock.pending).to.equal(3);
+    cancelled.cancel();
+    expect(clock.pending).to.equal(2);
+    await cancelled.done;
+    expect(clock.now()).to.equal(0);
+    await Promise.all([kept.done, slept]);
+    // Same instant: in the order they were set, like any two sleeps.
+    expect(order).to.deep.equal(["timer@20", "sleep@20"]);
+    kept.cancel(); // after it fired: nothing happens
+    expect(clock.pending).to.equal(0);
+    expect(() => clock.timer(-1)).to.throw(RangeError);
+  });
+
+  it("cancellableSleep falls back to sleep and an AbortController on a clock without timer()", async () => {
+    const clock = new VirtualClock();
+    const plain: Clock = {
+      kind: "virtual",
+      now: () => clock.now(),
+      sleep: (ms, signal) => clock.sleep(ms, signal),
+    };
+    const s = cancellableSleep(plain, 500);
+    expect(clock.pending).to.equal(1);
+    s.cancel();
+    await s.done;
+    expect(clock.pending).to.equal(0);
+    expect(clock.now()).to.equal(0);
   });
 
   it("WallClock sleeps on real time and rejects negative waits", async () => {

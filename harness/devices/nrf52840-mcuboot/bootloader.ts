@@ -14,7 +14,7 @@ import {
 import type { FlashArea } from "./flash-area.js";
 import { hasRequest, overwrite } from "./overwrite.js";
 import { MCUBOOT_MAX_ALIGN, type SwapMode } from "./profile.js";
-import { imageInfo, layoutOf, maxImageSize, swapTypeOf, trailerOf } from "./slots.js";
+import { imageBytes, imageInfo, layoutOf, maxImageSize, swapTypeOf, trailerOf } from "./slots.js";
 import { Swap, swapName } from "./swap.js";
 import { ScratchSwap } from "./swap-scratch.js";
 
@@ -247,7 +247,7 @@ async function downgradeRefused(ctx: BootContext, type: SwapType): Promise<boole
  * image's end (header, body and TLVs) within bootutil_max_image_size.
  */
 function validateSlot(area: FlashArea, keys: readonly PublicKey[], maxSize: number): ImageVerdict {
-  const verdict = validateImage(area.read(0, area.size), keys);
+  const verdict = validateImage(imageBytes(area), keys);
   if (verdict.image && verdict.image.totalSize > maxSize)
     return {
       valid: false,

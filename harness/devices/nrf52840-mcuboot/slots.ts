@@ -3,10 +3,13 @@ import {
   BootFlagState,
   BootMagicState,
   bootMagic,
+  IMAGE_HEADER_SIZE,
+  IMAGE_MAGIC,
   type ParsedImage,
   parseImage,
   readTrailer,
   SwapType,
+  TLV_INFO_SIZE,
   type TrailerLayout,
   type TrailerState,
   trailerLayout,
@@ -74,10 +77,39 @@ export function recordedSwapType(t: TrailerState): SwapType {
     : SwapType.NONE;
 }
 
+/**
+ * The slot's bytes through the end of the image its header and TLV info describe, for
+ * parseImage and validateImage (which ignore what follows the TLVs): a boot looks at both
+ * slots several times, and a slot is far larger than its image. When the header or the TLV
+ * info point past the slot, or the protected TLV info disagrees with the header, the whole
+ * slot is read, so a broken image is judged (and its error worded) exactly as before.
+ */
+export function imageBytes(area: FlashArea): Uint8Array {
+  const whole = () => area.read(0, area.size);
+  if (area.size < IMAGE_HEADER_SIZE) return whole();
+  const header = area.read(0, IMAGE_HEADER_SIZE);
+  const head = new DataView(header.buffer);
+  // No image (erased, say): the header alone fails as the whole slot would.
+  if (head.getUint32(0, true) !== IMAGE_MAGIC) return header;
+  const protectTlvSize = head.getUint16(10, true);
+  const payloadEnd = head.getUint16(8, true) + head.getUint32(12, true);
+  if (protectTlvSize > 0 && tlvTotalAt(area, payloadEnd) !== protectTlvSize) return whole();
+  const tlvTotal = tlvTotalAt(area, payloadEnd + protectTlvSize);
+  if (tlvTotal === undefined) return whole();
+  return area.read(0, payloadEnd + protectTlvSize + tlvTotal);
+}
+
+/** it_tlv_tot of the TLV info at `off`, when the info and the area it spans fit in the slot. */
+function tlvTotalAt(area: FlashArea, off: number): number | undefined {
+  if (off + TLV_INFO_SIZE > area.size) return undefined;
+  const total = new DataView(area.read(off, TLV_INFO_SIZE).buffer).getUint16(2, true);
+  return off + total <= area.size ? total : undefined;
+}
+
 /** img_mgmt_read_info: the header magic and the TLVs parse, with exactly one SHA256; no signature check. */
 export function imageInfo(area: FlashArea): ParsedImage | undefined {
   try {
-    const p = parseImage(area.read(0, area.size));
+    const p = parseImage(imageBytes(area));
     return p.hash ? p : undefined;
   } catch {
     return undefined;

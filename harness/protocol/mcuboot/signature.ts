@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
+import { VerdictMemo } from "../../seams/verdict-memo.js";
 import { TlvType } from "./constants.js";
 import type { PrivateKey, PublicKey } from "./keys.js";
 
@@ -24,8 +25,21 @@ export function signMessage(key: PrivateKey, message: Uint8Array, padSig = false
   return out;
 }
 
-/** True when `sig` is a valid signature; trailing zero padding after the DER is tolerated, as MCUboot's parser does. */
+/** Pure Ed25519 signs the whole image: only digests and the like are worth remembering. */
+const MEMO_MESSAGE_MAX = 64;
+const verdicts = new VerdictMemo();
+
+/**
+ * True when `sig` is a valid signature; trailing zero padding after the DER is tolerated, as
+ * MCUboot's parser does. Verdicts are remembered (see {@link VerdictMemo}): an emulated
+ * bootloader checks the same image at every boot.
+ */
 export function verifyMessage(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
+  if (message.length > MEMO_MESSAGE_MAX) return verifyOnce(key, message, sig);
+  return verdicts.check([key.type, key.raw, message, sig], () => verifyOnce(key, message, sig));
+}
+
+function verifyOnce(key: PublicKey, message: Uint8Array, sig: Uint8Array): boolean {
   try {
     if (key.type === "ed25519") return sig.length === 64 && ed25519.verify(sig, message, key.raw);
     const der = stripDerPadding(sig);

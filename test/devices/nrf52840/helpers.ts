@@ -14,7 +14,7 @@ export const wrongKey = fixtureKey("test-only-wrong-ecdsa-p256");
 /** A signed app image of `size` payload bytes (seeded contents), as `hil sign --pad-header` makes it. */
 export function app(version: string, size: number, key = goodKey, seed = 1): Uint8Array {
   const r = new Random(seed).fork(version);
-  const payload = Uint8Array.from({ length: size }, () => r.byte());
+  const payload = r.bytes(size);
   return signImage(payload, {
     key,
     version: parseVersion(version),
@@ -37,7 +37,7 @@ export function appOfTotal(
   const overhead = app(version, 1000).length - 1000;
   const size = total - overhead;
   const r = new Random(1).fork(version);
-  const payload = Uint8Array.from({ length: size }, () => r.byte());
+  const payload = r.bytes(size);
   return signImage(payload, {
     key: goodKey,
     version: parseVersion(version),

@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import { expect } from "chai";
 import fc from "fast-check";
 import { buildFusImage, v } from "../../../fixtures/fus/build.js";
@@ -23,6 +24,7 @@ import {
   parseImageFooter,
   parseSignatureFooter,
 } from "../../../harness/protocol/fus/index.js";
+import { toHex } from "../../../harness/transport/hex.js";
 
 const version = fc.record({
   major: fc.integer({ min: 0, max: 255 }),
@@ -124,6 +126,25 @@ describe("protocol/fus", () => {
     );
     expect(() => parseImageFooter(padded, 2)).to.throw(FusFooterError, /offset 2 .*aligned/);
     expect(() => parseImageFooter(new Uint8Array(10), 0)).to.throw(FusFooterError);
+  });
+
+  it("the fixture builder hands out copies: a corrupted one leaves the next build as it was", () => {
+    const spec = {
+      kind: "fus",
+      version: v(2, 0, 0),
+      sectors: 1,
+      label: "t",
+      customerSecret: new Uint8Array(32).fill(7),
+    } as const;
+    const first = buildFusImage(spec);
+    const digest = toHex(sha256(first));
+    // Recorded from the builder before it kept its images (9651e6f), so the bytes did not change.
+    expect(digest).to.equal("8f4b0d45001a940740a32c2cc3828835c8a15b80f4955500d69c6c174fd3c34c");
+    first.fill(0);
+    expect(toHex(sha256(buildFusImage(spec)))).to.equal(digest);
+    const otherSecret = buildFusImage({ ...spec, customerSecret: new Uint8Array(32).fill(8) });
+    expect(toHex(sha256(otherSecret))).to.not.equal(digest);
+    expect(toHex(sha256(buildFusImage({ ...spec, label: "u" })))).to.not.equal(digest);
   });
 
   it("takes a whole image file apart, with and without a customer signature", () => {

@@ -11,6 +11,7 @@
  */
 import { p256 } from "@noble/curves/nist.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { VerdictMemo } from "../../../seams/verdict-memo.js";
 
 const LABEL = "update-hil emulated STM32WB FUS: ST test signing key (not ST's)";
 
@@ -28,8 +29,15 @@ export function signFus(message: Uint8Array, secret: Uint8Array): Uint8Array {
   return p256.sign(message, secret);
 }
 
+const verdicts = new VerdictMemo();
+
+/** Verdicts are remembered (see {@link VerdictMemo}): FUS checks the same image after every cut of a sweep. */
 export function verifyFus(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 64) return false;
+  return verdicts.check([signature, message, publicKey], () => verifyOnce(signature, message, publicKey));
+}
+
+function verifyOnce(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   try {
     return p256.verify(signature, message, Uint8Array.of(0x04, ...publicKey));
   } catch {

@@ -4,6 +4,7 @@
  * power loss, Go) rejects the pending take so the loop unwinds at once.
  */
 
+import { cancellableSleep } from "../../../seams/clock.js";
 import { type ErrorCategory, HilError } from "../../../seams/errors.js";
 import type { Clock } from "../../../transport/clock.js";
 
@@ -37,13 +38,13 @@ export class ByteSource {
   async arrivesWithin(clock: Clock, ms: number): Promise<boolean> {
     if (this.#buffer.length > 0) return true;
     if (this.#ended) throw this.#ended;
-    const stop = new AbortController();
+    const sleep = cancellableSleep(clock, ms);
     let arrived = false;
     this.#arrival = () => {
       arrived = true;
-      stop.abort();
+      sleep.cancel();
     };
-    await clock.sleep(ms, stop.signal);
+    await sleep.done;
     this.#arrival = undefined;
     if (this.#ended) throw this.#ended;
     return arrived;
