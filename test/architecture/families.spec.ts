@@ -56,6 +56,13 @@ function familyRows(): FamilyRow[] {
 }
 
 const rows = familyRows();
+
+/** Suites folders that serve several families, named on the page's "Cross-family suites" line. */
+function crossFamilySuites(): string[] {
+  const doc = readFileSync(join(root, "docs", "architecture.md"), "utf8");
+  const line = /^Cross-family suites: (.*(?:\n(?!\n).*)*)/m.exec(doc)?.[1] ?? "";
+  return [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+}
 const rowOf = (family: Family) => rows.find((r) => r.families.includes(family));
 
 describe("architecture: the family table", () => {
@@ -125,7 +132,11 @@ describe("architecture: the family table", () => {
     const suites = readdirSync(join(root, "suites"), { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
-    expect(suites.sort()).to.deep.equal([...new Set(rows.flatMap((r) => r.suites))].sort());
+    const cross = crossFamilySuites();
+    for (const folder of cross) expect(suites, `cross-family suites/${folder}`).to.include(folder);
+    expect(suites.filter((s) => !cross.includes(s)).sort()).to.deep.equal(
+      [...new Set(rows.flatMap((r) => r.suites))].sort(),
+    );
     const devices = readdirSync(join(root, "harness", "devices"), { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
