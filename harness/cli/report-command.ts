@@ -11,8 +11,10 @@
  * - with --gate, the quality gate verdict (exit 3 when it fails).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { execa } from "execa";
+import { emulatorOperationMs } from "../devices/operation-profile.js";
+import { TIMING_SAMPLES_ENV } from "../mocha/timing-hooks.js";
 import { collectDeclaredTests } from "../report/declared.js";
 import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
@@ -22,12 +24,15 @@ import {
   appendNight,
   HIL_HISTORY_FILE,
   NIGHT_FORMAT,
+  type NightRecord,
   readNights,
   twinChangeLines,
   twinChanges,
   twinNight,
 } from "../report/night-history.js";
+import { DEFAULT_DRIFT, readTimingSamples, timingTrends } from "../report/operation-timing.js";
 import { readResults, settleResults } from "../report/results.js";
+import { timingHtml, timingMarkdown } from "../report/timing-report.js";
 import { projectRoot } from "../rig/load.js";
 import { resultsDir } from "./run-command.js";
 import { UsageError } from "./usage-error.js";
@@ -52,6 +57,11 @@ export interface ReportOptions {
 
 /** Exit code when the quality gate fails (1 is a failed run, 2 a usage error). */
 export const GATE_FAILED = 3;
+
+/** The run's timing samples: where `hil run` put them (beside the results), unless the environment says. */
+function timingSamplesFile(results: string): string {
+  return process.env[TIMING_SAMPLES_ENV] ?? join(dirname(results), "timing-samples.jsonl");
+}
 
 export async function runReport(opts: ReportOptions): Promise<number> {
   const root = projectRoot();
@@ -94,14 +104,29 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   // Allure 2 readers (classic plugin) take the environment block from the results directory.
   await writeFile(join(results, "environment.properties"), toProperties(facts));
 
-  // Twin comparisons go into the hil history, and what changed since the last night is said.
+  // Twin comparisons and operation timing go into the hil history; what changed since the last night is said.
   const twins = twinNight(all);
-  if (twins.length > 0) {
+  const timing = await readTimingSamples(timingSamplesFile(results));
+  if (twins.length > 0 || timing.length > 0) {
     const history = join(out, HIL_HISTORY_FILE);
-    const previous = (await readNights(history)).reverse().find((n) => n.twin !== undefined)?.twin;
-    for (const line of twinChangeLines(twinChanges(previous, twins))) console.log(line);
-    await appendNight(history, { format: NIGHT_FORMAT, at: new Date().toISOString(), twin: twins });
+    const nights = await readNights(history);
+    const previous = [...nights].reverse().find((n) => n.twin !== undefined)?.twin;
+    if (twins.length > 0) for (const line of twinChangeLines(twinChanges(previous, twins))) console.log(line);
+    const night: NightRecord = {
+      format: NIGHT_FORMAT,
+      at: new Date().toISOString(),
+      ...(twins.length > 0 ? { twin: twins } : {}),
+      ...(timing.length > 0 ? { timing } : {}),
+    };
+    await appendNight(history, night);
     written.push(rel(history));
+    if (timing.length > 0) {
+      const trends = timingTrends([...nights, night], DEFAULT_DRIFT, emulatorOperationMs);
+      for (const t of trends.filter((x) => x.drift))
+        console.log(`timing: drift on ${t.board}: ${t.op} ${(t.change * 100).toFixed(1)} % slower`);
+      await write("timing.md", timingMarkdown(trends));
+      await write("timing.html", timingHtml(trends));
+    }
   }
 
   const failed = all.filter((r) => r.status === "failed" || r.status === "broken");
