@@ -31,6 +31,7 @@ const COMMANDS = [
   "usart",
   "dfu",
   "fus",
+  "calibrate",
 ];
 
 describe("hil --help", () => {
