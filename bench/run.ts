@@ -3,6 +3,7 @@ import { dfuBench } from "./dfu.bench.js";
 import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
 import { printTable, writeJson } from "./harness.js";
+import { historyBench } from "./history.bench.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { tkeyBench } from "./tkey.bench.js";
 import { twinBench } from "./twin.bench.js";
@@ -19,6 +20,7 @@ const results = [
   await usbipBench(),
   await fusBench(),
   await twinBench(),
+  await historyBench(),
 ];
 printTable(results);
 const out = join(import.meta.dirname, "..", "reports", "bench.json");
