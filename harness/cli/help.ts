@@ -108,7 +108,9 @@ what the application reports once it answers again.`,
 The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
-  --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's.
+  --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's;
+  --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
+  in wall time, as a real board's line takes it.
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
   SIGHUP replugs the TKey.
 nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]

@@ -45,6 +45,7 @@ import { Random } from "../../../sim/random.js";
 import type { Stm32Device } from "../device.js";
 import { OB } from "../option-bytes.js";
 import { ByteSource, SessionEnded } from "./byte-source.js";
+import { lineByteMs } from "./line-time.js";
 import type { UsartQuirks } from "./quirks.js";
 
 /** What the bootloader needs of a serial line: any EventedByteStream will do. */
@@ -115,11 +116,16 @@ export class Stm32UsartRom {
   readonly #random: Random;
   readonly #eventCounts = new Map<string, number>();
 
+  /** Line time per byte (line-time.ts); bytes received since the last reply. */
+  readonly #byteMs: number;
+  #received = 0;
+
   constructor(
     readonly device: Stm32Device,
     readonly quirks: UsartQuirks,
   ) {
     this.#random = new Random(device.seed).fork("usart-line");
+    this.#byteMs = lineByteMs(device.options, device.clock);
     device.onModeChange((mode) => {
       this.#endSession(`mode ${mode.kind}`);
       if (mode.kind === "bootloader") this.#startSession();
@@ -175,6 +181,7 @@ export class Stm32UsartRom {
 
   #receive(bytes: Uint8Array): void {
     if (!this.#session) return; // no bootloader running: the pins are not listened to
+    this.#received += bytes.length;
     let data = bytes;
     if (this.#drop > 0 || this.#corrupt > 0) {
       const out: number[] = [];
@@ -198,9 +205,20 @@ export class Stm32UsartRom {
     await this.#sendBytes(Uint8Array.from(bytes));
   }
 
-  async #sendBytes(bytes: Uint8Array): Promise<void> {
+  async #sendBytes(bytes: Uint8Array, opts: { untimed?: boolean; sent?: () => void } = {}): Promise<void> {
+    // The host's bytes since the last reply and this reply cross the line before the host has it.
+    const lineMs = opts.untimed ? 0 : (this.#received + bytes.length) * this.#byteMs;
+    this.#received = 0;
+    if (lineMs > 0) {
+      const session = this.#session;
+      await this.device.clock.sleep(lineMs);
+      // A reset or power loss on the way ended the session: its reply never leaves.
+      if (session !== this.#session) return;
+    }
     // A host that went away is not the device's problem: it keeps running.
-    await this.#line?.write(bytes).catch(() => {});
+    const written = this.#line?.write(bytes).catch(() => {});
+    opts.sent?.();
+    await written;
   }
 
   // ---- sessions ------------------------------------------------------------------------
@@ -208,6 +226,7 @@ export class Stm32UsartRom {
   #startSession(): void {
     const session = new ByteSource();
     this.#session = session;
+    this.#received = 0;
     this.#state = "autobaud";
     void this.#run(session).catch((e) => {
       if (e instanceof SessionEnded || e instanceof PowerLostError) return;
@@ -313,9 +332,15 @@ export class Stm32UsartRom {
       ["flash", "sram"].includes(this.device.chip.regionOf(a) ?? ""),
     );
     if (address === undefined) return;
-    await this.#send(ACK);
-    this.device.log("usart", `Go 0x${address.toString(16)}`);
-    this.device.go(address);
+    // The jump follows the address ACK at once (the host returns on that one): this last ACK's
+    // line time runs while the core already starts the application.
+    await this.#sendBytes(Uint8Array.of(ACK), {
+      untimed: true,
+      sent: () => {
+        this.device.log("usart", `Go 0x${address.toString(16)}`);
+        this.device.go(address);
+      },
+    });
   }
 
   async #writeMemory(s: ByteSource): Promise<void> {
