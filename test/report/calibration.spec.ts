@@ -85,6 +85,27 @@ describe("report/calibration: a lab board's times as the emulator's figures", ()
  * the overlay, and an emulated board loading it from a rig file takes, in virtual device
  * time, within 5 % of the timed run.
  */
+describe("hil emulate --calibration", () => {
+  it("refuses a file that is not a calibration before serving anything, naming it (exit 2)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hil-emulate-cal-"));
+    const err = console.error;
+    const lines: string[] = [];
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      const file = join(dir, "cal.json");
+      await writeFile(file, JSON.stringify({ format: CALIBRATION_FORMAT, timing: { pageEraseMs: "fast" } }));
+      const code = await main(["emulate", "stm32l432", "--usbip", "0", "--calibration", file]);
+      expect(code).to.equal(2);
+      expect(lines.join("\n")).to.include(
+        `${file}: timing.pageEraseMs: expected a positive number, got "fast"`,
+      );
+    } finally {
+      console.error = err;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("report/calibration: the emulator's DFU path beside its figures", () => {
   it("adds the overheads calibration takes off, per page and per block, to the whole-ms figure", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hil-overhead-"));
