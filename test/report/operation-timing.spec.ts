@@ -59,7 +59,7 @@ describe("mocha/timing-hooks: every operation timed on its board's clock", () =>
     observeOperations(previous);
   });
 
-  const board = (clock: VirtualClock, id = "lab-l432") =>
+  const board = (clock: VirtualClock, id = "hooks-l432") =>
     ({ id, family: "stm32l432", emulated: false, clock, info: { bootloader: "0x91" } }) as unknown as Board;
 
   it("records nested operations with board time, once with the identity, and not failed ones", async () => {
@@ -72,7 +72,7 @@ describe("mocha/timing-hooks: every operation timed on its board's clock", () =>
       ),
     );
     const source = { kind: "dfu", transcript: new Transcript() };
-    // Outside a test on a board: nothing recorded.
+    // Outside a test on a board: nothing recorded. (The board id is this test's own: the identity goes once per process.)
     await operation(source, "mass erase", () => clock.sleep(5));
     timeOperationsOn(board(clock));
     await operation(source, "download 8192 bytes", async () => {
@@ -92,7 +92,7 @@ describe("mocha/timing-hooks: every operation timed on its board's clock", () =>
       ["DFU download", 8, 100, undefined],
       ["FUS poll", 3, 30, undefined],
     ]);
-    expect(lines.every((l) => l.board === "lab-l432" && l.family === "stm32l432" && !l.emulated)).to.equal(
+    expect(lines.every((l) => l.board === "hooks-l432" && l.family === "stm32l432" && !l.emulated)).to.equal(
       true,
     );
   });
