@@ -30,7 +30,12 @@ import {
   twinChanges,
   twinNight,
 } from "../report/night-history.js";
-import { DEFAULT_DRIFT, readTimingSamples, timingTrends } from "../report/operation-timing.js";
+import {
+  type BoardTimingNight,
+  DEFAULT_DRIFT,
+  readTimingSamples,
+  timingTrends,
+} from "../report/operation-timing.js";
 import { readResults, settleResults } from "../report/results.js";
 import { timingHtml, timingMarkdown } from "../report/timing-report.js";
 import { projectRoot } from "../rig/load.js";
@@ -121,7 +126,10 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     await appendNight(history, night);
     written.push(rel(history));
     if (timing.length > 0) {
-      const trends = timingTrends([...nights, night], DEFAULT_DRIFT, emulatorOperationMs);
+      // The emulator's figure: its twin's this night where the board ran with one, else the profile's.
+      const emulatorMs = (board: BoardTimingNight, op: string) =>
+        timing.find((t) => t.twinOf === board.board)?.ops[op]?.msPerUnit ?? emulatorOperationMs(board, op);
+      const trends = timingTrends([...nights, night], DEFAULT_DRIFT, emulatorMs);
       for (const t of trends.filter((x) => x.drift))
         console.log(`timing: drift on ${t.board}: ${t.op} ${(t.change * 100).toFixed(1)} % slower`);
       await write("timing.md", timingMarkdown(trends));

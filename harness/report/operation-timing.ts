@@ -71,6 +71,8 @@ export interface BoardTimingNight {
   readonly family?: string | undefined;
   readonly emulated?: boolean | undefined;
   readonly identity?: Readonly<Record<string, string>> | undefined;
+  /** On an emulated twin: the lab board it ran beside (its figures are the emulator's for that board). */
+  readonly twinOf?: string | undefined;
   readonly ops: Readonly<Record<string, OperationSummary>>;
 }
 
@@ -221,7 +223,12 @@ export async function readTimingSamples(path: string): Promise<BoardTimingNight[
   const about = new Map<string, Omit<BoardTimingNight, "board" | "ops">>();
   text.split("\n").forEach((line, i) => {
     if (!line.trim()) return;
-    let s: OperationSample & { family?: string; emulated?: boolean; identity?: Record<string, string> };
+    let s: OperationSample & {
+      family?: string;
+      emulated?: boolean;
+      identity?: Record<string, string>;
+      twinOf?: string;
+    };
     try {
       s = JSON.parse(line);
     } catch (e) {
@@ -235,6 +242,7 @@ export async function readTimingSamples(path: string): Promise<BoardTimingNight[
       family: s.family ?? known?.family,
       emulated: s.emulated ?? known?.emulated,
       identity: s.identity ?? known?.identity,
+      ...((s.twinOf ?? known?.twinOf) ? { twinOf: s.twinOf ?? known?.twinOf } : {}),
     });
   });
   return summariseTiming(samples, (board) => about.get(board) ?? {});

@@ -93,6 +93,8 @@ describe("hil report: operation timing night by night", function () {
         }),
         line("lab-l432", "stm32l432", "block program", 128, 128 * 0.2),
         line("lab-wb55", "stm32wb55", "page erase", 8, 8 * 24.5, { identity: { bootloader: "0xd5" } }),
+        // lab-wb55 ran with its emulated twin: the twin's erase is the emulator's figure for it.
+        line("lab-wb55-twin", "stm32wb55", "page erase", 8, 8 * 25, { twinOf: "lab-wb55" }),
       ].join("\n"),
     );
     const { code, text } = await report(results, out);
@@ -104,21 +106,32 @@ describe("hil report: operation timing night by night", function () {
     expect(nights).to.have.length(20);
     const tonight = nights[19]?.timing;
     expect(
-      tonight?.map((b) => [b.board, b.family, b.emulated, b.identity, Object.keys(b.ops)]),
+      tonight?.map((b) => [b.board, b.family, b.emulated, b.identity, b.twinOf, Object.keys(b.ops)]),
     ).to.deep.equal([
-      ["lab-l432", "stm32l432", false, { bootloader: "0x91", pid: "0x435" }, ["block program", "page erase"]],
-      ["lab-wb55", "stm32wb55", false, { bootloader: "0xd5" }, ["page erase"]],
+      [
+        "lab-l432",
+        "stm32l432",
+        false,
+        { bootloader: "0x91", pid: "0x435" },
+        undefined,
+        ["block program", "page erase"],
+      ],
+      ["lab-wb55", "stm32wb55", false, { bootloader: "0xd5" }, undefined, ["page erase"]],
+      ["lab-wb55-twin", "stm32wb55", false, undefined, "lab-wb55", ["page erase"]],
     ]);
     expect(tonight?.[0]?.ops["page erase"]?.msPerUnit).to.be.closeTo(22 * 1.02 ** 12, 0.01);
 
     const md = await readFile(join(out, "timing.md"), "utf8");
     expect(md).to.include("Drift on: lab-l432 page erase.");
-    // The emulator's profile figure beside the lab's: 22 ms a page on both families.
+    // The emulator's figure beside the lab's: the twin's where it ran, else the profile's 22 ms a page.
     expect(md).to.match(
-      /\| lab-wb55 \| page erase \| 20 \| 24\.50 \| 24\.50 \| 24\.50–24\.50 \| 22\.00 \| \+0\.0 % \| {2}\|/,
+      /\| lab-wb55 \| page erase \| 20 \| 24\.50 \| 24\.50 \| 24\.50–24\.50 \| 25\.00 \| \+0\.0 % \| {2}\|/,
+    );
+    expect(md).to.match(
+      /\| lab-l432 \| page erase \| 20 \| 27\.90 \| [\d.]+ \| 22\.00–[\d.]+ \| 22\.00 \| \+[\d.]+ % \| DRIFT \|/,
     );
     const html = await readFile(join(out, "timing.html"), "utf8");
-    expect(html.match(/<svg /g)).to.have.length(3);
+    expect(html.match(/<svg /g)).to.have.length(4);
 
     // In a real browser: every chart drawn at its size, the drifting one's line red.
     const browser = await chromium();
@@ -159,6 +172,7 @@ document.getElementById("out").textContent = JSON.stringify(charts);
       "lab-l432 block program",
       "lab-l432 page erase",
       "lab-wb55 page erase",
+      "lab-wb55-twin page erase",
     ]);
     for (const c of charts) expect([c.w, c.h]).to.deep.equal([CHART.width, CHART.height]);
     // The erase chart spans its 20 nights across the picture; one night is a dot.
