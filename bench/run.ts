@@ -5,6 +5,7 @@ import { flashBench } from "./flash.bench.js";
 import { fusBench } from "./fus.bench.js";
 import { judgeGoals, printGoals } from "./goals.js";
 import { printTable, writeJson } from "./harness.js";
+import { historyBench } from "./history.bench.js";
 import { leaseBench } from "./lease.bench.js";
 import { nrf52840Bench } from "./nrf52840.bench.js";
 import { regressBench } from "./regress.bench.js";
@@ -28,6 +29,7 @@ const results = [
   await leaseBench(),
   await campaignBench(),
   await regressBench(),
+  await historyBench(),
 ];
 printTable(results);
 printGoals(judgeGoals(results));

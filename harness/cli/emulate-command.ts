@@ -20,6 +20,8 @@ export const EMULATE_OPTIONS = {
   /** nrf52840: the provisioned key (same as --option key=FILE). */
   key: { type: "string" },
   log: { type: "boolean" },
+  /** STM32: a timing overlay from `hil calibrate`. */
+  calibration: { type: "string" },
 } as const;
 
 export interface EmulateOptions {
@@ -32,6 +34,7 @@ export interface EmulateOptions {
   option?: string[] | undefined;
   key?: string | undefined;
   log?: boolean | undefined;
+  calibration?: string | undefined;
 }
 
 export async function runEmulate(opts: EmulateOptions, positionals: string[]): Promise<number> {

@@ -15,6 +15,7 @@ import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { servePty } from "../expose/uart-pty.js";
 import { parseUsbipAddress, serveUsbipPort, type UsbipAddress } from "../expose/usbip-emulate.js";
 import type { UsbipSource } from "../expose/usbip-server.js";
+import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
@@ -38,6 +39,8 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
     boot: opts.boot ?? "bootloader",
     ...emulatorOptions(opts.option),
   };
+  // A lab board's measured times (hil calibrate) in place of the datasheet's.
+  if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   if (link) await freeUartPtyPath(link);
 
   const clock = new WallClock();

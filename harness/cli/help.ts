@@ -59,6 +59,18 @@ the single-file Allure report with history (reports/allure-report).
                            --min-success-rate R (default 1), or a clause of a --require SET
                            has no passing test`,
   },
+  calibrate: {
+    synopsis: "--history FILE --board ID [--nights N] [--out FILE]",
+    summary: "timing overlay for an emulated board from a lab board's measured operations",
+    details: `Reads the per-operation timing hil report keeps in reports/hil-history.jsonl and writes the
+board's page erase, program, mass erase and re-enumeration times (medians over the nights,
+each with where it came from) as JSON, for \`emulated: { calibration: FILE }\` in a rig file or
+\`hil emulate --calibration FILE\`.
+  --history FILE           the hil history (reports/hil-history.jsonl)
+  --board ID               the lab board's id in the rig file
+  --nights N               only the last N nights that timed the board
+  --out FILE               where the overlay goes (default standard output)`,
+  },
   replay: {
     synopsis: "ID [--rig FILE]",
     summary: "rerun a failed test from its repro bundle",
@@ -156,6 +168,9 @@ what the application reports once it answers again.`,
 The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
+  --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's;
+  --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
+  in wall time, as a real board's line takes it.
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
   SIGHUP replugs the TKey.
 nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]

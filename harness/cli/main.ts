@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ClientError } from "../clients/errors.js";
 import { HilError } from "../seams/errors.js";
+import { CALIBRATE_OPTIONS, runCalibrate } from "./calibrate-command.js";
 import { CAMPAIGN_OPTIONS, runCampaignCommand } from "./campaign-command.js";
 import { DFU_OPTIONS, runDfu } from "./dfu-command.js";
 import { EMULATE_OPTIONS, runEmulate } from "./emulate-command.js";
@@ -41,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runSuites(parse(rest, RUN_OPTIONS));
       case "report":
         return await runReport(parse(rest, REPORT_OPTIONS));
+      case "calibrate":
+        return await runCalibrate(parse(rest, CALIBRATE_OPTIONS));
       case "replay": {
         const { values, positionals } = parseWithPositionals(rest, REPLAY_OPTIONS);
         return await runReplay(values, positionals);

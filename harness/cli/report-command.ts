@@ -14,6 +14,8 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { execa } from "execa";
+import { emulatorOperationMs } from "../devices/operation-profile.js";
+import { TIMING_SAMPLES_ENV } from "../mocha/timing-hooks.js";
 import { collectDeclaredTests } from "../report/declared.js";
 import { runFacts, toolFacts, toProperties } from "../report/environment.js";
 import { checkGate } from "../report/gate.js";
@@ -23,12 +25,20 @@ import {
   appendNight,
   HIL_HISTORY_FILE,
   NIGHT_FORMAT,
+  type NightRecord,
   readNights,
   twinChangeLines,
   twinChanges,
   twinNight,
 } from "../report/night-history.js";
+import {
+  type BoardTimingNight,
+  DEFAULT_DRIFT,
+  readTimingSamples,
+  timingTrends,
+} from "../report/operation-timing.js";
 import { readMergedResults, readResults, settleResults } from "../report/results.js";
+import { timingHtml, timingMarkdown } from "../report/timing-report.js";
 import { projectRoot, workRoot } from "../seams/paths.js";
 import { resultsDir } from "./run-command.js";
 import { recordedSuiteDirs, suiteDirs, suiteFiles } from "./suite-files.js";
@@ -70,6 +80,11 @@ function allureCli(roots: readonly string[]): string | undefined {
       if (dirname(dir) === dir) break;
     }
   return undefined;
+}
+
+/** The run's timing samples: where `hil run` put them (beside the results), unless the environment says. */
+function timingSamplesFile(results: string): string {
+  return process.env[TIMING_SAMPLES_ENV] ?? join(dirname(results), "timing-samples.jsonl");
 }
 
 export async function runReport(opts: ReportOptions): Promise<number> {
@@ -121,14 +136,32 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   // Allure 2 readers (classic plugin) take the environment block from the results directory.
   await writeFile(join(results, "environment.properties"), toProperties(facts));
 
-  // Twin comparisons go into the hil history, and what changed since the last night is said.
+  // Twin comparisons and operation timing go into the hil history; what changed since the last night is said.
   const twins = twinNight(all);
-  if (twins.length > 0) {
+  const timing = await readTimingSamples(timingSamplesFile(results));
+  if (twins.length > 0 || timing.length > 0) {
     const history = join(out, HIL_HISTORY_FILE);
-    const previous = (await readNights(history)).reverse().find((n) => n.twin !== undefined)?.twin;
-    for (const line of twinChangeLines(twinChanges(previous, twins))) console.log(line);
-    await appendNight(history, { format: NIGHT_FORMAT, at: new Date().toISOString(), twin: twins });
+    const nights = await readNights(history);
+    const previous = [...nights].reverse().find((n) => n.twin !== undefined)?.twin;
+    if (twins.length > 0) for (const line of twinChangeLines(twinChanges(previous, twins))) console.log(line);
+    const night: NightRecord = {
+      format: NIGHT_FORMAT,
+      at: new Date().toISOString(),
+      ...(twins.length > 0 ? { twin: twins } : {}),
+      ...(timing.length > 0 ? { timing } : {}),
+    };
+    await appendNight(history, night);
     written.push(rel(history));
+    if (timing.length > 0) {
+      // The emulator's figure: its twin's this night where the board ran with one, else the profile's.
+      const emulatorMs = (board: BoardTimingNight, op: string) =>
+        timing.find((t) => t.twinOf === board.board)?.ops[op]?.msPerUnit ?? emulatorOperationMs(board, op);
+      const trends = timingTrends([...nights, night], DEFAULT_DRIFT, emulatorMs);
+      for (const t of trends.filter((x) => x.drift))
+        console.log(`timing: drift on ${t.board}: ${t.op} ${(t.change * 100).toFixed(1)} % slower`);
+      await write("timing.md", timingMarkdown(trends));
+      await write("timing.html", timingHtml(trends));
+    }
   }
 
   const failed = all.filter((r) => r.status === "failed" || r.status === "broken");

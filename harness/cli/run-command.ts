@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import Mocha from "mocha";
 import { ALLOW_IRREVERSIBLE_ENV, runAllowsIrreversible } from "../lab/interlock.js";
+import { TIMING_SAMPLES_ENV } from "../mocha/timing-hooks.js";
 import { TWIN_FINDINGS_ENV } from "../mocha/twin-hooks.js";
 import { reproDir } from "../report/evidence.js";
 import { ResultsWriter } from "../report/results-writer.js";
@@ -101,12 +102,15 @@ export async function runSuites(opts: RunOptions): Promise<number> {
   if (opts.twin) process.env[TWIN_ENV] = "1";
   // Twin comparisons, one JSON line per test, beside the results (`hil report` reads them).
   process.env[TWIN_FINDINGS_ENV] ??= join(dirname(resultsDir()), "twin-findings.jsonl");
+  // Each client operation's time on its board, one JSON line each (`hil report` summarises them).
+  process.env[TIMING_SAMPLES_ENV] ??= join(dirname(resultsDir()), "timing-samples.jsonl");
   // Reproduction bundles of failed tests sit beside the results (reports/repro/<id>/).
   process.env.HIL_REPRO_DIR ??= join(dirname(resultsDir()), "repro");
   if (!opts["keep-results"]) {
     await rm(resultsDir(), { recursive: true, force: true });
     await rm(reproDir(), { recursive: true, force: true });
     await rm(process.env[TWIN_FINDINGS_ENV], { force: true });
+    await rm(process.env[TIMING_SAMPLES_ENV], { force: true });
   }
 
   const mocha = new Mocha({

@@ -30,6 +30,7 @@ import { type BoardNeed, boardLabels, LABEL_NAMES, type RigView, selectBoards } 
 import { boardLinkHooks } from "./board-link-hooks.js";
 import { fenceTests, leaseHooks } from "./lease-hooks.js";
 import { recheckHooks } from "./recheck-hooks.js";
+import { timeOperationsOn, timingOperations } from "./timing-hooks.js";
 import { collectingTranscripts, wrapTestsForTwin } from "./twin-hooks.js";
 
 /**
@@ -79,7 +80,8 @@ function labelHooks(
 export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board) => void): void {
   // Client operations (erase, download, FUS poll, ...) become nested steps of these tests.
   // ... and the transcripts they ran on are collected for twin comparisons.
-  observeOperations(collectingTranscripts(allureOperationSteps));
+  // ... and each is timed on the board's clock for the night's timing history.
+  observeOperations(timingOperations(collectingTranscripts(allureOperationSteps)));
   const selection = selectBoards(rig.boards, need, rig.name);
   if (selection.skipReason !== undefined) {
     const reason = selection.skipReason;
@@ -119,7 +121,9 @@ export function forEachBoard(rig: RigView, need: BoardNeed, body: (board: Board)
         // What the run's health check read from the board (bootloader, PID, firmware, ...).
         await reportIdentity(board);
         marks = markEvidence(board);
+        timeOperationsOn(board);
       });
+      afterEach(() => timeOperationsOn(undefined));
       declared = declaringTests(() => body(steppedBoard(board)));
       for (const [test, clauses] of declared)
         declaredTests.push({ test: test.fullTitle(), family: board.family, clauses });

@@ -97,6 +97,7 @@ export const ERROR_CATEGORIES = Object.freeze({
   TKeyInputError: "harness", // refused before anything was sent
   TKeyOptionsError: "harness",
   EmulatorOptionError: "harness",
+  CalibrationError: "harness", // hil calibrate / a calibration file: no figures for the board
   ImageFileError: "harness",
   FusFooterError: "harness",
   McubootImageError: "harness",

@@ -7,6 +7,7 @@
  */
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { BoardTimingNight } from "./operation-timing.js";
 import { type HilResult, label } from "./results.js";
 
 export const NIGHT_FORMAT = "update-hil/night@1";
@@ -30,6 +31,8 @@ export interface NightRecord {
   readonly rig?: string | undefined;
   /** Twin comparisons; absent on a run without twins. */
   readonly twin?: readonly TwinNight[];
+  /** Per board, each client operation's times this night (report/operation-timing.ts); absent when none ran. */
+  readonly timing?: readonly BoardTimingNight[];
   /** Sections other tools add (timing, ...), kept as they are. */
   readonly [section: string]: unknown;
 }

@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import type { EmulatedDevice } from "../devices/emulated-device.js";
 import { createEmulatedBoard } from "../devices/registry.js";
 import { commandBoot, commandReset } from "../lab/backends/command-controls.js";
@@ -18,6 +19,7 @@ import { ScpiPower } from "../lab/backends/scpi-power.js";
 import { parseStm32flashSequence } from "../lab/backends/stm32flash-sequence.js";
 import { UhubctlPower } from "../lab/backends/uhubctl-power.js";
 import { BoardLocator } from "../lab/locate.js";
+import { readCalibrationSync } from "../report/calibration.js";
 import type { BootControl, PowerControl, ResetControl } from "../seams/controls.js";
 import { type Fault, parseFault } from "../sim/faults.js";
 import { VirtualClock } from "../sim/virtual-clock.js";
@@ -47,6 +49,8 @@ export interface BuildOptions {
   twin?: boolean | undefined;
   /** What each lab board said it is (the run's health check), to pick its twin's personality. */
   identities?: Readonly<Record<string, Identity>> | undefined;
+  /** Where relative paths in the rig file start (buildRig sets it from the file's path). */
+  rigDir?: string | undefined;
 }
 
 export function buildRig(file: RigFile, path: string, options: BuildOptions = {}): Rig {
@@ -56,7 +60,7 @@ export function buildRig(file: RigFile, path: string, options: BuildOptions = {}
     seed: options.seed,
     // A lab board's twin follows it, so its scenarios run right after the board's.
     boards: file.boards.flatMap((spec) => {
-      const board = buildBoard(spec, options);
+      const board = buildBoard(spec, { rigDir: dirname(path), ...options });
       if (spec.kind !== "lab" || (spec.twin === undefined && !options.twin)) return [board];
       return [board, buildTwinBoard(spec, board, options)];
     }),
@@ -111,6 +115,17 @@ function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
   return spec.kind === "emulated" ? buildEmulatedBoard(spec, options) : buildLabBoard(spec);
 }
 
+/** The board's options with its calibration file's figures as `timing` (which the options' own `timing` overrides). */
+function withCalibration(
+  options: Record<string, unknown> | undefined,
+  calibration: string | undefined,
+  rigDir: string | undefined,
+): Record<string, unknown> | undefined {
+  if (calibration === undefined) return options;
+  const { timing } = readCalibrationSync(resolve(rigDir ?? ".", calibration));
+  return { ...options, timing: { ...timing, ...(options?.timing as object | undefined) } };
+}
+
 function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Board {
   const clock = new VirtualClock();
   const seed = options.seed === undefined ? (spec.emulated.seed ?? 1) : mixSeed(options.seed, spec.id);
@@ -120,7 +135,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     faults: options.faults ?? [],
     serial: spec.emulated.serial,
     profile: spec.emulated.profile,
-    options: spec.emulated.options,
+    options: withCalibration(spec.emulated.options, spec.emulated.calibration, options.rigDir),
   });
   const device = emulated.device;
   const board: Omit<Board, "strategy" | "inspect"> = {

@@ -100,6 +100,8 @@ export const EmulatedSchema = z.strictObject({
   seed: z.number().int().nonnegative().optional(),
   /** Device-specific options, validated by the device factory. */
   options: z.record(z.string(), z.unknown()).optional(),
+  /** A timing overlay from `hil calibrate` (relative to the rig file): virtual time as on that lab board. */
+  calibration: nonEmpty.optional(),
 });
 
 /**

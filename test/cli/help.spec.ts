@@ -36,6 +36,7 @@ const COMMANDS = [
   "dfu",
   "fus",
   "campaign",
+  "calibrate",
 ];
 
 describe("hil --help", () => {

@@ -45,12 +45,12 @@ describe("report/night-history: twin comparisons from night to night", () => {
       await appendNight(file, {
         format: NIGHT_FORMAT,
         at: "2026-01-02T00:00:00Z",
-        timing: { erase: [1, 2] },
+        power: { cuts: [1, 2] },
       });
       const nights = await readNights(file);
-      expect(nights.map((n) => [n.at, n.twin?.length, n.timing])).to.deep.equal([
+      expect(nights.map((n) => [n.at, n.twin?.length, n.power])).to.deep.equal([
         ["2026-01-01T00:00:00Z", 1, undefined],
-        ["2026-01-02T00:00:00Z", undefined, { erase: [1, 2] }],
+        ["2026-01-02T00:00:00Z", undefined, { cuts: [1, 2] }],
       ]);
       await writeFile(file, '{"format":"update-hil/night@1"}\n{not json\n');
       const err = await readNights(file).catch((e: unknown) => e as Error);

@@ -4,6 +4,7 @@ import { Stm32Chip } from "./chip.js";
 import { attachUsbDfu, type Stm32UsbPort, usbOptionsFromContext, usbPortOf } from "./dfu/index.js";
 import { Cpu2, stSignatureMode } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
+import { withTimingOverlay } from "./timing-overlay.js";
 import { connectUsart } from "./usart/port.js";
 
 /** What the core is running. */
@@ -41,7 +42,10 @@ export class Stm32Device extends EmulatedDevice<Stm32State> {
   readonly #listeners = new Set<ModeListener>();
 
   constructor(ctx: EmulatorContext & { family?: string }) {
-    const profile = ctx.profile ? profileByName(ctx.profile) : profileForFamily(ctx.family ?? "stm32l432");
+    const profile = withTimingOverlay(
+      ctx.profile ? profileByName(ctx.profile) : profileForFamily(ctx.family ?? "stm32l432"),
+      ctx.options?.timing,
+    );
     const chip = new Stm32Chip(profile, ctx.seed);
     super(ctx, [chip.flash, chip.otp]);
     // Each call a fresh line to the USART bootloader, replacing the one before (an adapter replugged).

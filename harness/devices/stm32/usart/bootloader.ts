@@ -46,6 +46,7 @@ import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../../misbehave.js
 import type { Stm32Device } from "../device.js";
 import { OB } from "../option-bytes.js";
 import { ByteSource, SessionEnded } from "./byte-source.js";
+import { lineByteMs } from "./line-time.js";
 import type { UsartQuirks } from "./quirks.js";
 
 /** What the bootloader needs of a serial line: any EventedByteStream will do. */
@@ -118,6 +119,10 @@ export class Stm32UsartRom {
   /** The `misbehave` personality of the replies, when the options ask for it. */
   readonly #misbehave: MisbehavingWriter | undefined;
 
+  /** Line time per byte (line-time.ts); bytes received since the last reply. */
+  readonly #byteMs: number;
+  #received = 0;
+
   constructor(
     readonly device: Stm32Device,
     readonly quirks: UsartQuirks,
@@ -125,6 +130,7 @@ export class Stm32UsartRom {
     this.#random = new Random(device.seed).fork("usart-line");
     const misbehave = misbehaveOf(device.options);
     this.#misbehave = misbehave && this.#misbehaving(new Misbehaviour(misbehave, "usart"));
+    this.#byteMs = lineByteMs(device.options, device.clock);
     device.onModeChange((mode) => {
       this.#endSession(`mode ${mode.kind}`);
       if (mode.kind === "bootloader") this.#startSession();
@@ -180,6 +186,7 @@ export class Stm32UsartRom {
 
   #receive(bytes: Uint8Array): void {
     if (!this.#session) return; // no bootloader running: the pins are not listened to
+    this.#received += bytes.length;
     let data = bytes;
     if (this.#drop > 0 || this.#corrupt > 0) {
       const out: number[] = [];
@@ -203,14 +210,29 @@ export class Stm32UsartRom {
     await this.#sendBytes(Uint8Array.from(bytes));
   }
 
-  async #sendBytes(bytes: Uint8Array): Promise<void> {
-    if (this.#misbehave) return this.#misbehave.write(bytes);
-    await this.#lineWrite(bytes);
+  async #sendBytes(bytes: Uint8Array, opts: { untimed?: boolean; sent?: () => void } = {}): Promise<void> {
+    // The host's bytes since the last reply and this reply cross the line before the host has it.
+    const lineMs = opts.untimed ? 0 : (this.#received + bytes.length) * this.#byteMs;
+    this.#received = 0;
+    if (lineMs > 0) {
+      const session = this.#session;
+      await this.device.clock.sleep(lineMs);
+      // A reset or power loss on the way ended the session: its reply never leaves.
+      if (session !== this.#session) return;
+    }
+    if (this.#misbehave) {
+      const done = this.#misbehave.write(bytes);
+      opts.sent?.();
+      return done;
+    }
+    await this.#lineWrite(bytes, opts.sent);
   }
 
-  async #lineWrite(bytes: Uint8Array): Promise<void> {
+  async #lineWrite(bytes: Uint8Array, sent?: () => void): Promise<void> {
     // A host that went away is not the device's problem: it keeps running.
-    await this.#line?.write(bytes).catch(() => {});
+    const written = this.#line?.write(bytes).catch(() => {});
+    sent?.();
+    await written;
   }
 
   #misbehaving(engine: Misbehaviour): MisbehavingWriter {
@@ -231,6 +253,7 @@ export class Stm32UsartRom {
   #startSession(): void {
     const session = new ByteSource();
     this.#session = session;
+    this.#received = 0;
     this.#state = "autobaud";
     void this.#run(session).catch((e) => {
       if (e instanceof SessionEnded || e instanceof PowerLostError) return;
@@ -336,9 +359,15 @@ export class Stm32UsartRom {
       ["flash", "sram"].includes(this.device.chip.regionOf(a) ?? ""),
     );
     if (address === undefined) return;
-    await this.#send(ACK);
-    this.device.log("usart", `Go 0x${address.toString(16)}`);
-    this.device.go(address);
+    // The jump follows the address ACK at once (the host returns on that one): this last ACK's
+    // line time runs while the core already starts the application.
+    await this.#sendBytes(Uint8Array.of(ACK), {
+      untimed: true,
+      sent: () => {
+        this.device.log("usart", `Go 0x${address.toString(16)}`);
+        this.device.go(address);
+      },
+    });
   }
 
   async #writeMemory(s: ByteSource): Promise<void> {

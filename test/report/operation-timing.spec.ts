@@ -1,0 +1,189 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import fc from "fast-check";
+import { observeOperations, operation, operationObserver } from "../../harness/clients/operation.js";
+import { type TimingLine, timeOperationsOn, timingOperations } from "../../harness/mocha/timing-hooks.js";
+import {
+  type BoardTimingNight,
+  operationName,
+  readTimingSamples,
+  summariseTiming,
+  timingTrends,
+} from "../../harness/report/operation-timing.js";
+import type { Board } from "../../harness/rig/board.js";
+import { VirtualClock } from "../../harness/sim/virtual-clock.js";
+import { Transcript } from "../../harness/transport/transcript.js";
+
+describe("report/operation-timing: client operations under one name each", () => {
+  it("names the clients' titles consistently, with their units", () => {
+    const cases: [string, string, number][] = [
+      ["erase 12 pages", "page erase", 12],
+      ["erase 1 page", "page erase", 1],
+      ["download 37 blocks", "block program", 37],
+      ["download 262144 bytes", "DFU download", 256],
+      ["mass erase", "mass erase", 1],
+      ["write option bytes", "option-byte reload", 1],
+      ["re-enumerate", "re-enumeration after reset", 1],
+      ["leave DFU to 0x08000000", "leave DFU", 1],
+      ["write 1024 bytes at 0x08000000 (4 × Write Memory)", "USART write memory", 4],
+      ["read 512 bytes from 0x08000000 (2 × Read Memory)", "USART read memory", 2],
+      ["FUS_FW_UPGRADE", "FUS install", 1],
+      ["stage 2048 bytes at 0x80d6000", "FUS install: stage image", 2],
+      ["FUS_FW_UPGRADE: FUS poll ×14", "FUS poll", 14],
+      ["load app (4096 bytes)", "TKey app load", 4],
+      ["FW_CMD_LOAD_APP_DATA ×32", "TKey app data", 32],
+      ["image upload 10240 bytes", "MCUboot image upload", 10],
+      ["upload 64 bytes from 0x08000000", "upload N bytes from ADDR", 1],
+    ];
+    for (const [title, op, units] of cases) expect(operationName(title), title).to.deep.equal({ op, units });
+  });
+
+  it("gives every title some name, and the same name whatever the numbers in it", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat(), fc.nat(), (words, a, b) => {
+        const one = operationName(`${words} ${a}`).op;
+        expect(one).to.be.a("string").and.not.equal("");
+        expect(operationName(`${words} ${b}`).op).to.equal(one);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("mocha/timing-hooks: every operation timed on its board's clock", () => {
+  const previous = operationObserver();
+  afterEach(() => {
+    timeOperationsOn(undefined);
+    observeOperations(previous);
+  });
+
+  const board = (clock: VirtualClock, id = "hooks-l432") =>
+    ({ id, family: "stm32l432", emulated: false, clock, info: { bootloader: "0x91" } }) as unknown as Board;
+
+  it("records nested operations with board time, once with the identity, and not failed ones", async () => {
+    const clock = new VirtualClock();
+    const lines: TimingLine[] = [];
+    observeOperations(
+      timingOperations(
+        (_s, _t, body) => body({ retitle() {} }),
+        (l) => lines.push(l),
+      ),
+    );
+    const source = { kind: "dfu", transcript: new Transcript() };
+    // Outside a test on a board: nothing recorded. (The board id is this test's own: the identity goes once per process.)
+    await operation(source, "mass erase", () => clock.sleep(5));
+    timeOperationsOn(board(clock));
+    await operation(source, "download 8192 bytes", async () => {
+      await operation(source, "erase 4 pages", () => clock.sleep(88));
+      await operation(source, "download 4 blocks", () => clock.sleep(12));
+    });
+    await operation(source, "start FUS: FUS poll", async (op) => {
+      await clock.sleep(30);
+      op.retitle("start FUS: FUS poll ×3");
+    });
+    await operation(source, "write option bytes", async () => {
+      throw new Error("errTARGET");
+    }).catch(() => {});
+    expect(lines.map((l) => [l.op, l.units, l.ms, l.identity])).to.deep.equal([
+      ["page erase", 4, 88, { bootloader: "0x91" }],
+      ["block program", 4, 12, undefined],
+      ["DFU download", 8, 100, undefined],
+      ["FUS poll", 3, 30, undefined],
+    ]);
+    expect(lines.every((l) => l.board === "hooks-l432" && l.family === "stm32l432" && !l.emulated)).to.equal(
+      true,
+    );
+  });
+
+  it("summarises a samples file per board and operation, naming a bad line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hil-timing-"));
+    try {
+      const file = join(dir, "timing-samples.jsonl");
+      expect(await readTimingSamples(file)).to.deep.equal([]);
+      const line = (op: string, units: number, ms: number, extra = {}) =>
+        JSON.stringify({ board: "lab-l432", op, units, ms, family: "stm32l432", emulated: false, ...extra });
+      await writeFile(
+        file,
+        [
+          line("page erase", 4, 100, { identity: { bootloader: "0x91" } }),
+          line("page erase", 2, 40),
+          line("mass erase", 1, 25),
+        ].join("\n"),
+      );
+      expect(await readTimingSamples(file)).to.deep.equal([
+        {
+          board: "lab-l432",
+          family: "stm32l432",
+          emulated: false,
+          identity: { bootloader: "0x91" },
+          ops: {
+            "mass erase": { count: 1, units: 1, ms: 25, msPerUnit: 25, minMs: 25, maxMs: 25 },
+            "page erase": { count: 2, units: 6, ms: 140, msPerUnit: 23.333, minMs: 40, maxMs: 100 },
+          },
+        },
+      ]);
+      await writeFile(file, `${line("page erase", 1, 2)}\n{"board":"x","op":"y"}\n`);
+      const err = await readTimingSamples(file).catch((e: unknown) => e as Error);
+      expect((err as Error).message).to.equal(`${file}:2: expected board, op, units and ms`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A generated history: `nights` nights of one board whose page erase takes `eraseMs(night)` per page, with noise. */
+function generatedNights(
+  nights: number,
+  eraseMs: (night: number) => number,
+  seed = 1,
+): { at: string; timing: BoardTimingNight[] }[] {
+  let s = seed;
+  const noise = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31 - 0.5) * 0.06; // ±3 %
+  };
+  return Array.from({ length: nights }, (_, n) => ({
+    at: new Date(Date.UTC(2026, 0, 1 + n, 2)).toISOString(),
+    timing: summariseTiming(
+      Array.from({ length: 10 }, () => ({
+        board: "lab-l432",
+        op: "page erase",
+        units: 8,
+        ms: 8 * eraseMs(n) * (1 + noise()),
+      })),
+      () => ({ family: "stm32l432", emulated: false }),
+    ),
+  }));
+}
+
+describe("report/operation-timing: drift against the board's own history", () => {
+  it("flags a page erase that grows night by night", () => {
+    // 22 ms per page, then 1.5 % slower every night from the 10th.
+    const history = generatedNights(20, (n) => 22 * (n < 10 ? 1 : 1.015 ** (n - 9)));
+    const [erase] = timingTrends(history, undefined, () => 22);
+    expect(erase?.op).to.equal("page erase");
+    expect(erase?.drift).to.equal(true);
+    expect(erase?.change).to.be.greaterThan(0.1);
+    expect(erase?.series).to.have.length(20);
+    expect(erase?.emulatorMs).to.equal(22);
+    expect(erase?.now).to.be.greaterThan((erase?.historyMedian as number) * 1.1);
+  });
+
+  it("does not flag a steady board, nor one with too little history", () => {
+    const [steady] = timingTrends(generatedNights(60, () => 22));
+    expect(steady?.drift).to.equal(false);
+    expect(Math.abs(steady?.change as number)).to.be.lessThan(0.03);
+    expect(steady?.historyMedian).to.be.closeTo(22, 0.5);
+    const [young] = timingTrends(generatedNights(6, (n) => 22 * 2 ** n));
+    expect(young?.drift).to.equal(false);
+    expect(Number.isNaN(young?.change)).to.equal(true);
+  });
+
+  it("skips a timing section it cannot read", () => {
+    expect(timingTrends([{ at: "x", timing: "nonsense" as unknown as BoardTimingNight[] }])).to.deep.equal(
+      [],
+    );
+  });
+});
