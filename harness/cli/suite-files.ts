@@ -109,13 +109,22 @@ export function suitesRecordPath(resultsDir: string): string {
 
 export async function recordSuiteDirs(resultsDir: string, dirs: readonly string[]): Promise<void> {
   await mkdir(dirname(resultsDir), { recursive: true });
-  await writeFile(suitesRecordPath(resultsDir), `${JSON.stringify({ dirs }, null, 2)}\n`);
+  const note = { results: resolve(resultsDir), dirs };
+  await writeFile(suitesRecordPath(resultsDir), `${JSON.stringify(note, null, 2)}\n`);
 }
 
-/** The folders the last `hil run` loaded, or undefined when it left no note. */
+/**
+ * The folders the last `hil run` into `resultsDir` loaded, or undefined when it left no note.
+ * The note names its results directory: one left beside them by a run into another directory
+ * that shares the parent (two temporary result folders under /tmp) is not this run's.
+ */
 export async function recordedSuiteDirs(resultsDir: string): Promise<string[] | undefined> {
   try {
-    const { dirs } = JSON.parse(await readFile(suitesRecordPath(resultsDir), "utf8")) as { dirs?: unknown };
+    const { results, dirs } = JSON.parse(await readFile(suitesRecordPath(resultsDir), "utf8")) as {
+      results?: unknown;
+      dirs?: unknown;
+    };
+    if (results !== resolve(resultsDir)) return undefined;
     return Array.isArray(dirs) && dirs.every((d) => typeof d === "string") ? dirs : undefined;
   } catch {
     return undefined;

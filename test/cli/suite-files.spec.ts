@@ -71,6 +71,8 @@ describe("hil run --suites / --pack: which suite files load", () => {
     expect(await recordedSuiteDirs(results)).to.equal(undefined);
     await recordSuiteDirs(results, [dir, "/elsewhere/suites"]);
     expect(await recordedSuiteDirs(results)).to.deep.equal([dir, "/elsewhere/suites"]);
+    // A sibling results folder (two temporary ones under one parent) never reads this note.
+    expect(await recordedSuiteDirs(join(dir, "reports", "other-results"))).to.equal(undefined);
   });
 
   it("adds a team's clause file to the catalogue, its documents citing their own or built-in sources", async () => {
