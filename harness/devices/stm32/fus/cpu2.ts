@@ -185,6 +185,11 @@ export function factoryNv(withStack: boolean, sfsa: number): FusNv {
 
 type Mode = "off" | "fus" | "stack";
 
+/** An erase or program FUS performs failed (the flash model's fault, or a unit not erased). */
+class FusFlashFailure extends Error {
+  override name = "FusFlashFailure";
+}
+
 export class Cpu2 {
   readonly timing: FusTiming;
   readonly stSignature: StSignatureMode;
@@ -740,7 +745,7 @@ export class Cpu2 {
 
   async #erasePage(epoch: number, page: number, j: { progress: number } | undefined): Promise<void> {
     const r = this.device.chip.flash.erase(page);
-    if (!r.ok) throw new Error(`FUS erase of page ${page}: ${r.detail}`);
+    if (!r.ok) throw new FusFlashFailure(`FUS erase of page ${page}: ${r.detail}`);
     await this.device.busy(epoch, this.device.profile.timing.pageEraseMs);
     if (j) j.progress++;
   }
@@ -750,7 +755,7 @@ export class Cpu2 {
     const data = flash.peek(FLASH + src * PAGE, PAGE);
     await this.#erasePage(epoch, dst, undefined);
     const r = flash.program(FLASH + dst * PAGE, data);
-    if (!r.ok) throw new Error(`FUS program of page ${dst}: ${r.detail}`);
+    if (!r.ok) throw new FusFlashFailure(`FUS program of page ${dst}: ${r.detail}`);
     await this.device.busy(epoch, (PAGE / 8) * this.device.profile.timing.doubleWordProgramMs);
   }
 
@@ -780,7 +785,21 @@ export class Cpu2 {
 
   #spawn(name: string, work: (epoch: number) => Promise<void>): void {
     void this.device.powered(work).catch((e) => {
-      if (!(e instanceof PowerLostError)) this.device.log("fus", `${name} failed: ${(e as Error).message}`);
+      if (e instanceof PowerLostError) return;
+      this.device.log("fus", `${name} failed: ${(e as Error).message}`);
+      if (e instanceof FusFlashFailure && this.nv.journal) this.#resetAfterFlashFailure(e);
+    });
+  }
+
+  /**
+   * A page FUS could not erase or program mid-operation: Table 3 "Other failures" [A]. FUS
+   * resets as after an interruption, so the next boot deletes the half-installed image (or
+   * reruns a delete or Safeboot update) and ends idle, instead of staying ongoing for ever.
+   */
+  #resetAfterFlashFailure(e: FusFlashFailure): void {
+    this.nv.journal!.fusReset = false;
+    void this.device.systemReset(`FUS: ${e.message}`).catch((x) => {
+      if (!(x instanceof PowerLostError)) this.device.log("fus", `reset failed: ${(x as Error).message}`);
     });
   }
 
