@@ -1,0 +1,97 @@
+import { expect } from "chai";
+import {
+  type CampaignResult,
+  defaultRigPath,
+  prepareCampaign,
+  runCampaign,
+} from "../../harness/campaign/campaign.js";
+import { campaignFamilies } from "../../harness/campaign/families/index.js";
+import { undocumentedTransitions } from "../../harness/campaign/fus-transitions.js";
+import { parsePlan } from "../../harness/campaign/plan.js";
+import type { FusTraceEntry } from "../../harness/clients/fus/index.js";
+
+const state = (t: number, s: number, error = 0): FusTraceEntry => ({ t, kind: "state", state: s, error });
+const reset = (t: number): FusTraceEntry => ({ t, kind: "no-answer" });
+
+/** What a campaign decided, without wall times. */
+const verdicts = (r: CampaignResult) => ({
+  plans: r.plans,
+  failures: r.failures,
+  faults: r.faults,
+  faultsFired: r.faultsFired,
+  flashOps: r.flashOps,
+  deviceMs: r.deviceMs,
+});
+
+describe("campaign: FUS state transitions (AN5185 Table 10)", () => {
+  it("accepts an install as FUS answers it: idle, ongoing, a reset, the stack running", () => {
+    const trace = [state(0, 0x00), state(1, 0x10), state(2, 0x11), reset(3), state(4, 0x10), reset(5)];
+    trace.push(state(6, 0xff, 0xfe), state(7, 0xff, 0xfe), reset(8), state(9, 0x00), state(10, 0x20));
+    expect(undocumentedTransitions(trace)).to.deep.equal([]);
+  });
+
+  it("names a value Table 10 or Table 11 does not list", () => {
+    expect(undocumentedTransitions([state(5, 0x05)])).to.deep.equal([
+      "at 5 ms FUS answered state 0x5 is not a Table 10 value",
+    ]);
+    expect(undocumentedTransitions([state(6, 0xff, 0x42)])).to.deep.equal([
+      "at 6 ms FUS answered error 0x42 is not a Table 11 value",
+    ]);
+    expect(undocumentedTransitions([state(7, 0x00, 0x01)])).to.deep.equal([
+      "at 7 ms FUS answered IDLE with error 0x1",
+    ]);
+  });
+
+  it("catches FUS and the stack taking over from each other, or one operation becoming another, without a reset", () => {
+    expect(undocumentedTransitions([state(1, 0x10), state(2, 0xff, 0xfe)])).to.deep.equal([
+      "at 2 ms FUS went from FW_UPGRD_ONGOING(0x10) to NOT_RUNNING with no reset between",
+    ]);
+    expect(undocumentedTransitions([state(1, 0xff, 0xfe), state(2, 0x00)])).to.have.length(1);
+    expect(undocumentedTransitions([state(1, 0x10), state(2, 0x20)])).to.deep.equal([
+      "at 2 ms FUS went from FW_UPGRD_ONGOING(0x10) to FUS_UPGRD_ONGOING(0x20) with no reset between",
+    ]);
+    // The same steps across a reset are documented (FUS resumes, or the stack starts).
+    expect(undocumentedTransitions([state(1, 0x10), reset(2), state(3, 0xff, 0xfe)])).to.deep.equal([]);
+  });
+});
+
+describe("campaign: stm32wb55 (FUS stack install and FUS upgrade)", () => {
+  it("is a campaign family", () => {
+    expect(campaignFamilies()).to.include("stm32wb55");
+  });
+
+  it("gives the same plans and verdicts for the same seed", async () => {
+    const run = () => runCampaign({ family: "stm32wb55", seed: 77, runs: 6, shrink: false });
+    const [a, b] = [await run(), await run()];
+    expect(a.faultsFired).to.be.above(0);
+    expect(verdicts(b)).to.deep.equal(verdicts(a));
+  });
+
+  describe("plans that once broke an invariant", () => {
+    let bench: Awaited<ReturnType<typeof prepareCampaign>>;
+    before(async () => {
+      bench = await prepareCampaign("stm32wb55", defaultRigPath());
+    });
+
+    // The cut lands inside a FUS_GET_STATE the device is answering: the host must see the
+    // device leave the bus, not the emulator's own power-loss error (a harness error).
+    it("a power cut while FUS answers GET_STATE: recovery, then a clean update", async () => {
+      for (const plan of [
+        "event:fus.state.FW_UPGRD_ONGOING#3=power-cut",
+        "event:fus.state.FUS_UPGRD_ONGOING#2=power-cut",
+      ]) {
+        const v = await bench.runner.run(parsePlan(plan));
+        expect(v.fired, plan).to.have.length(1);
+        expect(v.violations, plan).to.deep.equal([]);
+      }
+    });
+
+    // FUS fails to program a page while it moves the stack: it must end its operation (and
+    // recover, Table 3 "Other failures") rather than stay ongoing for ever.
+    it("a page FUS fails to program: FUS recovers and settles", async () => {
+      const v = await bench.runner.run(parsePlan("flash-op:50=flash-fail"));
+      expect(v.fired[0]).to.match(/^flash-op:50=flash-fail \(flash op 50 \(program /);
+      expect(v.violations).to.deep.equal([]);
+    });
+  });
+});
