@@ -95,7 +95,7 @@ reports/repro/campaign-<family>-s<seed>-p<index> that \`hil replay\` runs.
   --what LIST         the fault kinds to draw (default all)
   --shard I/N         the I-th of N shares of the plans; the shards' union is the whole run
   --workers W         worker threads (default 2)
-  --plant DEFECT      an emulator defect to find: dfu-skip-erase (off unless named)
+  --plant DEFECT      an emulator defect to find: dfu-skip-erase, fus-half-installed (off unless named)
 Exit code 1 when a plan broke an invariant, 2 for a bad option.`,
   },
   rigs: {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   type CampaignResult,
   defaultRigPath,
+  minimize,
   prepareCampaign,
   runCampaign,
 } from "../../harness/campaign/campaign.js";
@@ -93,5 +94,28 @@ describe("campaign: stm32wb55 (FUS stack install and FUS upgrade)", () => {
       expect(v.fired[0]).to.match(/^flash-op:50=flash-fail \(flash op 50 \(program /);
       expect(v.violations).to.deep.equal([]);
     });
+  });
+});
+
+describe("campaign: stm32wb55 planted defect (a half-installed stack starts after a cut)", () => {
+  const PLAN = "event:dfu.dnload.block#30=usb-disconnect,flash-op:18=power-cut,event:fus.reset#9=power-cut";
+
+  it("passes without the defect", async () => {
+    const bench = await prepareCampaign("stm32wb55", defaultRigPath());
+    expect((await bench.runner.run(parsePlan(PLAN))).violations).to.deep.equal([]);
+  });
+
+  it("is found by the image invariant and shrunk to the one cut mid-copy", async () => {
+    const bench = await prepareCampaign("stm32wb55", defaultRigPath(), { fusStartHalfInstalledStack: true });
+    const failing = await bench.runner.run(parsePlan(PLAN));
+    const seen = failing.violations.map((v) => `${v.invariant}@${v.step}`);
+    expect(seen).to.include("old-or-new@check");
+    expect(failing.violations[0]!.message).to.match(
+      /CPU2 runs stack 1\.0\.0 at 0x80f0000, but the flash there is not the whole image/,
+    );
+    const minimal = await minimize(bench.runner, bench.scenario, failing);
+    // One cut before a program of the install's copy (ops 16, 18, 20: the 2nd-4th sector).
+    expect(minimal.plan).to.match(/^flash-op:(16|18|20)=power-cut$/);
+    expect(minimal.violations.map((v) => v.invariant)).to.include("old-or-new");
   });
 });

@@ -144,6 +144,11 @@ export interface FusOptions {
   factoryStack?: boolean;
   /** "unverified": accept ST signatures the test key does not verify (real ST files; proves nothing). */
   stSignature?: StSignatureMode;
+  /**
+   * A planted defect for fault-campaign tests (never a real FUS's behaviour): after an
+   * unexpected reset mid-copy of a stack install, record the stack as installed and start it.
+   */
+  startHalfInstalledStack?: boolean;
 }
 
 /** The `st-signature` emulator option (rig file `options`, `hil emulate --option st-signature=...`). */
@@ -193,6 +198,7 @@ class FusFlashFailure extends Error {
 export class Cpu2 {
   readonly timing: FusTiming;
   readonly stSignature: StSignatureMode;
+  readonly startHalfInstalledStack: boolean;
   nv: FusNv;
   #mode: Mode = "off";
   #state: number = FusState.IDLE;
@@ -213,6 +219,7 @@ export class Cpu2 {
   ) {
     this.timing = { ...FUS_TIMING, ...opts.timing };
     this.stSignature = opts.stSignature ?? "verify";
+    this.startHalfInstalledStack = opts.startHalfInstalledStack ?? false;
     this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
     // A part without a stack has its secure area at the FUS and boots FUS on CPU2.
     if (!this.nv.stack) {
@@ -239,7 +246,22 @@ export class Cpu2 {
     this.#stackGetStates = 0;
     this.#reportOnce = false;
     this.#error = FusError.NO_ERROR;
-    if (j) {
+    if (
+      j?.op === "install" &&
+      j.step === "copy" &&
+      !j.fusReset &&
+      j.progress > 0 &&
+      this.startHalfInstalledStack
+    ) {
+      this.#log("boot: planted defect: the half-installed stack is recorded and started");
+      this.nv.stack = { ...j.image, page: j.dst };
+      this.nv.journal = undefined;
+      this.#setSfsa(j.dst);
+      this.#setSbrv(this.#stackSbrv(j.dst));
+      this.#mode = "stack";
+      this.#state = FusState.ERROR;
+      this.#error = FusError.NOT_RUNNING;
+    } else if (j) {
       this.#mode = "fus";
       this.#state =
         j.op === "fus-upgrade" || j.op === "safeboot"
