@@ -1,4 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
+import {
+  type CampaignBundle,
+  replayCampaignBundle,
+  writeCampaignBundle,
+} from "../../harness/campaign/bundle.js";
 import {
   type CampaignResult,
   defaultRigPath,
@@ -117,5 +125,50 @@ describe("campaign: stm32wb55 planted defect (a half-installed stack starts afte
     // One cut before a program of the install's copy (ops 16, 18, 20: the 2nd-4th sector).
     expect(minimal.plan).to.match(/^flash-op:(16|18|20)=power-cut$/);
     expect(minimal.violations.map((v) => v.invariant)).to.include("old-or-new");
+  });
+});
+
+describe("campaign: stm32wb55 repro bundle", () => {
+  const PLANTED = { fusStartHalfInstalledStack: true };
+  let dir: string;
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.HIL_REPRO_DIR;
+    dir = mkdtempSync(join(tmpdir(), "fus-bundle-"));
+    process.env.HIL_REPRO_DIR = dir;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.HIL_REPRO_DIR;
+    else process.env.HIL_REPRO_DIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("`hil replay` runs a FUS plan's bundle again with the same verdicts and transcripts", async () => {
+    const rig = defaultRigPath();
+    const plan = "event:fus.reset#9=power-cut,flash-op:18=power-cut";
+    const bench = await prepareCampaign("stm32wb55", rig, PLANTED);
+    const v = await bench.runner.run(parsePlan(plan));
+    expect(v.violations).to.not.deep.equal([]);
+    const failure = {
+      index: 3,
+      seed: 1,
+      plan,
+      violations: v.violations,
+      fired: v.fired,
+      flashOps: v.flashOps,
+      deviceMs: v.deviceMs,
+    };
+    const id = await writeCampaignBundle(failure, {
+      family: "stm32wb55",
+      seed: 5,
+      rig,
+      emulatorOptions: PLANTED,
+    });
+    const read = (name: string) => JSON.parse(readFileSync(join(dir, id, name), "utf8"));
+    const bundle = read("repro.json") as CampaignBundle;
+    const replay = await replayCampaignBundle(bundle, async (name) => read(name));
+    expect(replay.lines[0]).to.match(/^original plan .*: still breaks old-or-new/);
+    expect(replay.lines.some((l) => /transcript original-.*identical \(\d+ entries/.test(l))).to.equal(true);
+    expect(replay.same, replay.lines.join("\n")).to.equal(true);
   });
 });
