@@ -32,6 +32,8 @@ import type { FamilyScenario, RunContext } from "../scenario.js";
 const ROM_USB = { vendorId: 0x0483, productId: 0xdf11 };
 const FLASH = 0x0800_0000;
 const PAGE = 4096;
+/** End of the WB55's 1 MB flash. */
+const FLASH_END = FLASH + 0x10_0000;
 /** Bound on any one client operation, device time: the client's own budgets end sooner. */
 const OP_LIMIT_MS = 300_000;
 /** The client's budgets (qFlipper's 30 s offline would only make hung runs longer). */
@@ -118,7 +120,9 @@ export async function stm32wb55FusScenario(board: Board, id: CampaignFamily): Pr
     const length = image.length - SIGNATURE_SIZE - FOOTER_SIZE;
     const address = FLASH + s.page * PAGE;
     if (bytesEqual(flash.peek(address, length), image.subarray(0, length))) return;
-    if (ctx.wasFaulted(address, length)) return;
+    // FUS moves a stack only downwards here (install in place, then lower for a bigger FUS):
+    // a torn, failed or flipped write anywhere above its start may have travelled with it.
+    if (ctx.wasFaulted(address, FLASH_END - address)) return;
     ctx.violate(
       "old-or-new",
       `${when}: CPU2 runs stack ${major}.0.0 at 0x${address.toString(16)}, but the flash there is not the whole image`,
@@ -162,14 +166,19 @@ export async function stm32wb55FusScenario(board: Board, id: CampaignFamily): Pr
       checkTraces(ctx);
     },
     async cleanUpdate(ctx) {
-      const client = await connect(ctx);
-      await settle(ctx, client);
-      await ctx.op("install stack 2.0.0", OP_LIMIT_MS, () => client.fwUpgrade(images[2]!));
-      await complete(ctx, client, 2);
-      const got = await info(ctx, client);
-      checkStack(ctx, "after the clean update");
-      checkTraces(ctx);
-      await closeAll();
+      let got: Awaited<ReturnType<typeof info>>;
+      try {
+        const client = await connect(ctx);
+        await settle(ctx, client);
+        await ctx.op("install stack 2.0.0", OP_LIMIT_MS, () => client.fwUpgrade(images[2]!));
+        await complete(ctx, client, 2);
+        got = await info(ctx, client);
+      } finally {
+        // A failed clean update's traces are checked too.
+        checkStack(ctx, "after the clean update");
+        checkTraces(ctx);
+        await closeAll();
+      }
       if (got.stack !== 2 || got.fus !== "2.2")
         throw new FusOutcomeError(`after the clean update FUS ${got.fus} holds stack ${got.stack ?? "none"}`);
       // A second GET_STATE would reboot a running stack into FUS (§1.2): ask the model instead.
