@@ -18,8 +18,13 @@ const PLANS: Record<string, number> = {
   "sim-nor": 300,
   "stm32l432-usart": 100,
   tkey: 200,
+  stm32wb55: 100,
 };
-const GOALS: Record<string, string> = { stm32l432: " (goal ≥ 50)", nrf52840: " (goal ≥ 20)" };
+const GOALS: Record<string, string> = {
+  stm32l432: " (goal ≥ 50)",
+  nrf52840: " (goal ≥ 20)",
+  stm32wb55: " (FUS install plans; goal ≥ 10)",
+};
 
 export async function campaignBench(): Promise<BenchResult> {
   const figures: Record<string, number> = {};

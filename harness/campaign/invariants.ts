@@ -26,6 +26,7 @@ const IMAGE: Partial<Record<CampaignFamily, string>> = {
   nrf52840: "MCUboot design.md: never boots an unverified image; a confirmed image is never lost",
   tkey: "TKey firmware protocol: a loaded app runs only if its digest is BLAKE2s(app)",
   "sim-nor": "design.md: sim-nor A/B updater boots the old image or the new one, never another",
+  stm32wb55: "AN5185 Table 3 / Table 10: no half-installed stack starts; FUS takes only documented states",
 };
 
 /** The clause an invariant is checked against on `family`. */

@@ -32,6 +32,7 @@ export const CAMPAIGN_OPTIONS = {
 /** Planted emulator defects a campaign can be shown to find (off unless named). */
 const PLANTS: Record<string, { family: CampaignFamily; options: Record<string, unknown> }> = {
   "dfu-skip-erase": { family: "stm32l432", options: { dfu: { skipEraseAfterPowerLoss: true } } },
+  "fus-half-installed": { family: "stm32wb55", options: { fusStartHalfInstalledStack: true } },
 };
 
 export interface CampaignCliOptions {

@@ -98,7 +98,8 @@ the plan's seed, the family's update on its emulated board, recovery as the docu
 a clean update; then the invariants (never bricked, old or new image, no hang, no harness error),
 each named by its clause. A failing plan is shrunk to a minimal one and written as a bundle
 reports/repro/campaign-<family>-s<seed>-p<index> that \`hil replay\` runs.
-  --family F          stm32l432 (DFU), stm32l432-usart, nrf52840 (MCUboot), sim-nor, tkey (repeatable;
+  --family F          stm32l432 (DFU), stm32l432-usart, nrf52840 (MCUboot), sim-nor, tkey,
+                      stm32wb55 (FUS stack install and FUS upgrade) (repeatable;
                       default every one whose board is on the rig)
   --runs N            plans per family (default 100), or --budget 90s|10m|1h of wall time
   --seed S            the campaign seed (default: from the clock, printed)
@@ -106,7 +107,7 @@ reports/repro/campaign-<family>-s<seed>-p<index> that \`hil replay\` runs.
   --what LIST         the fault kinds to draw (default all)
   --shard I/N         the I-th of N shares of the plans; the shards' union is the whole run
   --workers W         worker threads (default 2)
-  --plant DEFECT      an emulator defect to find: dfu-skip-erase (off unless named)
+  --plant DEFECT      an emulator defect to find: dfu-skip-erase, fus-half-installed (off unless named)
 Exit code 1 when a plan broke an invariant, 2 for a bad option.`,
   },
   rigs: {

@@ -19,6 +19,7 @@ export { type Inspect, type InspectByKind, type InspectKind, inspectKind } from 
 export { buildImage as buildSimNorImage } from "./sim-nor/image.js";
 // The rig reaches the emulators through this module only: it re-exports what a board needs.
 export { DEFAULT_APP_USB, emulatedUsbBus, usbPortOf } from "./stm32/dfu/index.js";
+export { buildFusImage, type FusImageSpec } from "./stm32/fus/image.js";
 
 /**
  * The emulator's half of a board strategy: the states the family has and a factory reset that

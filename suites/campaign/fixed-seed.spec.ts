@@ -29,6 +29,7 @@ const RUNS: Record<string, number> = {
   "sim-nor": 30,
   "stm32l432-usart": 12,
   tkey: 20,
+  stm32wb55: 8,
 };
 
 const WHAT: Record<InvariantId, string> = {

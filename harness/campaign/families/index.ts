@@ -6,6 +6,7 @@ import { nrf52840McubootScenario } from "./nrf52840-mcuboot.js";
 import { simNorScenario } from "./sim-nor.js";
 import { stm32DfuScenario } from "./stm32-dfu.js";
 import { stm32UsartScenario } from "./stm32-usart.js";
+import { stm32wb55FusScenario } from "./stm32wb55-fus.js";
 import { tkeyScenario } from "./tkey.js";
 
 interface Campaign {
@@ -21,6 +22,7 @@ const CAMPAIGNS: Record<CampaignFamily, Campaign> = {
   "sim-nor": { board: "sim-nor", make: (board, id) => simNorScenario(board, id) },
   "stm32l432-usart": { board: "stm32l432", make: (board, id) => stm32UsartScenario(board, id) },
   tkey: { board: "tkey", make: (board, id) => tkeyScenario(board, id) },
+  stm32wb55: { board: "stm32wb55", make: (board, id) => stm32wb55FusScenario(board, id) },
 };
 
 export function campaignFamilies(): CampaignFamily[] {

@@ -62,6 +62,7 @@ export class Stm32Device extends EmulatedDevice<Stm32State> {
         ? new Cpu2(this, {
             factoryStack: ctx.options?.fusFactoryStack !== false,
             stSignature: stSignatureMode(ctx.options),
+            startHalfInstalledStack: ctx.options?.fusStartHalfInstalledStack === true,
           })
         : undefined;
   }

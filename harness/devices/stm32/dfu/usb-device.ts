@@ -7,6 +7,7 @@
  * The facade answers the standard GET_DESCRIPTOR requests from the function's identity and
  * passes class/vendor requests to the function. Transfers take device time on the clock.
  */
+import { PowerLostError } from "../../../sim/power.js";
 import type { Clock } from "../../../transport/clock.js";
 import {
   configurationDescriptor,
@@ -72,6 +73,12 @@ const GET_DESCRIPTOR = 6;
 
 function disconnected(): DOMException {
   return new DOMException("The device was disconnected.", "NetworkError");
+}
+
+/** Power lost while the function worked on a request: the host sees the device leave the bus. */
+function offTheBus(e: unknown): never {
+  if (e instanceof PowerLostError) throw disconnected();
+  throw e;
 }
 
 export class EmulatedUsbDevice implements USBDevice {
@@ -178,7 +185,7 @@ export class EmulatedUsbDevice implements USBDevice {
         ? this.#standardIn(setup)
         : this.fn.control(this.#checkClaimed(setup), "in", undefined, length);
     // Most replies come at once; only a request that waits for the device takes a turn.
-    if (reply instanceof Promise) reply = await reply;
+    if (reply instanceof Promise) reply = await reply.catch(offTheBus);
     this.#live();
     if (reply.status === "stall") return { status: "stall" } as USBInTransferResult;
     reply.after?.();
@@ -204,7 +211,7 @@ export class EmulatedUsbDevice implements USBDevice {
     this.#live();
     if (setup.requestType === "standard") return { status: "stall", bytesWritten: 0 } as USBOutTransferResult;
     let reply = this.fn.control(this.#checkClaimed(setup), "out", bytes, bytes.length);
-    if (reply instanceof Promise) reply = await reply;
+    if (reply instanceof Promise) reply = await reply.catch(offTheBus);
     this.#live();
     if (reply.status === "ok") reply.after?.();
     return {

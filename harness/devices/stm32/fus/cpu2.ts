@@ -144,6 +144,11 @@ export interface FusOptions {
   factoryStack?: boolean;
   /** "unverified": accept ST signatures the test key does not verify (real ST files; proves nothing). */
   stSignature?: StSignatureMode;
+  /**
+   * A planted defect for fault-campaign tests (never a real FUS's behaviour): after an
+   * unexpected reset mid-copy of a stack install, record the stack as installed and start it.
+   */
+  startHalfInstalledStack?: boolean;
 }
 
 /** The `st-signature` emulator option (rig file `options`, `hil emulate --option st-signature=...`). */
@@ -185,9 +190,15 @@ export function factoryNv(withStack: boolean, sfsa: number): FusNv {
 
 type Mode = "off" | "fus" | "stack";
 
+/** An erase or program FUS performs failed (the flash model's fault, or a unit not erased). */
+class FusFlashFailure extends Error {
+  override name = "FusFlashFailure";
+}
+
 export class Cpu2 {
   readonly timing: FusTiming;
   readonly stSignature: StSignatureMode;
+  readonly startHalfInstalledStack: boolean;
   nv: FusNv;
   #mode: Mode = "off";
   #state: number = FusState.IDLE;
@@ -208,6 +219,7 @@ export class Cpu2 {
   ) {
     this.timing = { ...FUS_TIMING, ...opts.timing };
     this.stSignature = opts.stSignature ?? "verify";
+    this.startHalfInstalledStack = opts.startHalfInstalledStack ?? false;
     this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
     // A part without a stack has its secure area at the FUS and boots FUS on CPU2.
     if (!this.nv.stack) {
@@ -234,7 +246,22 @@ export class Cpu2 {
     this.#stackGetStates = 0;
     this.#reportOnce = false;
     this.#error = FusError.NO_ERROR;
-    if (j) {
+    if (
+      j?.op === "install" &&
+      j.step === "copy" &&
+      !j.fusReset &&
+      j.progress > 0 &&
+      this.startHalfInstalledStack
+    ) {
+      this.#log("boot: planted defect: the half-installed stack is recorded and started");
+      this.nv.stack = { ...j.image, page: j.dst };
+      this.nv.journal = undefined;
+      this.#setSfsa(j.dst);
+      this.#setSbrv(this.#stackSbrv(j.dst));
+      this.#mode = "stack";
+      this.#state = FusState.ERROR;
+      this.#error = FusError.NOT_RUNNING;
+    } else if (j) {
       this.#mode = "fus";
       this.#state =
         j.op === "fus-upgrade" || j.op === "safeboot"
@@ -740,7 +767,7 @@ export class Cpu2 {
 
   async #erasePage(epoch: number, page: number, j: { progress: number } | undefined): Promise<void> {
     const r = this.device.chip.flash.erase(page);
-    if (!r.ok) throw new Error(`FUS erase of page ${page}: ${r.detail}`);
+    if (!r.ok) throw new FusFlashFailure(`FUS erase of page ${page}: ${r.detail}`);
     await this.device.busy(epoch, this.device.profile.timing.pageEraseMs);
     if (j) j.progress++;
   }
@@ -750,7 +777,7 @@ export class Cpu2 {
     const data = flash.peek(FLASH + src * PAGE, PAGE);
     await this.#erasePage(epoch, dst, undefined);
     const r = flash.program(FLASH + dst * PAGE, data);
-    if (!r.ok) throw new Error(`FUS program of page ${dst}: ${r.detail}`);
+    if (!r.ok) throw new FusFlashFailure(`FUS program of page ${dst}: ${r.detail}`);
     await this.device.busy(epoch, (PAGE / 8) * this.device.profile.timing.doubleWordProgramMs);
   }
 
@@ -780,7 +807,21 @@ export class Cpu2 {
 
   #spawn(name: string, work: (epoch: number) => Promise<void>): void {
     void this.device.powered(work).catch((e) => {
-      if (!(e instanceof PowerLostError)) this.device.log("fus", `${name} failed: ${(e as Error).message}`);
+      if (e instanceof PowerLostError) return;
+      this.device.log("fus", `${name} failed: ${(e as Error).message}`);
+      if (e instanceof FusFlashFailure && this.nv.journal) this.#resetAfterFlashFailure(e);
+    });
+  }
+
+  /**
+   * A page FUS could not erase or program mid-operation: Table 3 "Other failures" [A]. FUS
+   * resets as after an interruption, so the next boot deletes the half-installed image (or
+   * reruns a delete or Safeboot update) and ends idle, instead of staying ongoing for ever.
+   */
+  #resetAfterFlashFailure(e: FusFlashFailure): void {
+    this.nv.journal!.fusReset = false;
+    void this.device.systemReset(`FUS: ${e.message}`).catch((x) => {
+      if (!(x instanceof PowerLostError)) this.device.log("fus", `reset failed: ${(x as Error).message}`);
     });
   }
 
