@@ -99,11 +99,14 @@ export function imageBytes(area: FlashArea): Uint8Array {
   return area.read(0, payloadEnd + protectTlvSize + tlvTotal);
 }
 
-/** it_tlv_tot of the TLV info at `off`, when the info and the area it spans fit in the slot. */
+/**
+ * it_tlv_tot of the TLV info at `off`, when the info and the area it spans fit in the slot.
+ * A total smaller than the info itself is left to the whole slot, whose parse names it.
+ */
 function tlvTotalAt(area: FlashArea, off: number): number | undefined {
   if (off + TLV_INFO_SIZE > area.size) return undefined;
   const total = new DataView(area.read(off, TLV_INFO_SIZE).buffer).getUint16(2, true);
-  return off + total <= area.size ? total : undefined;
+  return total >= TLV_INFO_SIZE && off + total <= area.size ? total : undefined;
 }
 
 /** img_mgmt_read_info: the header magic and the TLVs parse, with exactly one SHA256; no signature check. */

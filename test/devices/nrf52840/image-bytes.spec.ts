@@ -65,7 +65,9 @@ describe("nrf52840: a slot's image bytes", () => {
           expect(verdicts(imageBytes(area))).to.deep.equal(verdicts(content));
         },
       ),
-      { numRuns: 150 },
+      // it_tlv_tot's low byte cleared: a total under the TLV info's own 4 bytes (found once by
+      // the property, so always tried).
+      { numRuns: 150, examples: [[[[payloadEnd + 2, 0]]]] },
     );
   });
 
