@@ -18,6 +18,7 @@ const UPDATE = "updates from a .bin file and the application runs";
 
 async function twinRun(
   planted: string[],
+  twin = "true",
 ): Promise<{ findings: TwinFinding[]; failures: string[]; passes: string[] }> {
   const emu = await startUsbipEmulator(
     "stm32l432",
@@ -37,7 +38,7 @@ async function twinRun(
         `    usb: { usbip: "${emu.host}:${emu.port}", busid: "${emu.busid}" }`,
         `    power: { backend: command, cutsPower: true, off: "kill -USR1 ${emu.pid}", on: "kill -USR2 ${emu.pid}" }`,
         "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
-        "    twin: true",
+        `    twin: ${twin}`,
       ],
       suites: "suites/stm32-dfu/full-update.spec.ts",
       args: ["--grep", UPDATE],
@@ -87,9 +88,13 @@ describe("twin runs on the USB/IP lab path (hil emulate stm32l432 --usbip, its e
     expect(d.clauses).to.deep.equal(f.clauses).and.include("DFU 1.1 §6 (download, manifestation)");
   });
 
-  it("with no stall planted there is no divergence", async () => {
+  it("with identical personalities there is no divergence (no stall on either; the stall on both)", async () => {
     const f = only(await twinRun([]));
     expect(f).to.include({ lab: "l432-usbip", twin: "l432-usbip-twin", equal: true });
     expect(f).to.not.have.property("divergence");
+    const both = only(
+      await twinRun(["dfu.l4EraseStall=true"], "{ options: { dfu: { l4EraseStall: true } } }"),
+    );
+    expect(both).to.include({ equal: true }).and.not.have.property("divergence");
   });
 });
