@@ -9,7 +9,7 @@
  */
 
 import { Stm32Device } from "../devices/stm32/device.js";
-import { attachUsbDfu } from "../devices/stm32/dfu/index.js";
+import { attachUsbDfu, type UsbPortOptions, usbOptionsFromContext } from "../devices/stm32/dfu/index.js";
 import { usartRom } from "../devices/stm32/usart/port.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { servePty } from "../expose/uart-pty.js";
@@ -18,7 +18,7 @@ import type { UsbipSource } from "../expose/usbip-server.js";
 import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
-import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
+import { emulatorOptions, emulatorSeed, freeUartPtyPath, nestOptions } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
@@ -37,8 +37,15 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
   const seed = emulatorSeed(opts.seed);
   const options: Record<string, unknown> = {
     boot: opts.boot ?? "bootloader",
-    ...emulatorOptions(opts.option),
+    ...nestOptions(emulatorOptions(opts.option)),
   };
+  // The USB port's options (dfu.* quirks, app.*) are checked before anything is served.
+  let usbOptions: UsbPortOptions;
+  try {
+    usbOptions = usbOptionsFromContext(options);
+  } catch (e) {
+    throw new UsageError(`--option: ${(e as Error).message}`);
+  }
   // A lab board's measured times (hil calibrate) in place of the datasheet's.
   if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   if (link) await freeUartPtyPath(link);
@@ -52,7 +59,7 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
     faults: (opts.fault ?? []).map(parseFault),
   });
   const rom = link ? usartRom(device) : undefined;
-  const usb = usbipAt ? attachUsbDfu(device) : undefined;
+  const usb = usbipAt ? attachUsbDfu(device, usbOptions) : undefined;
   if (opts.state) {
     const loaded = await loadBoardState(device, opts.state);
     if (loaded.length > 0) console.error(`hil emulate: loaded ${loaded.join(", ")} from ${opts.state}`);

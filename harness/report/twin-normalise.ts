@@ -153,6 +153,28 @@ const dfuPollTimeout: NormalisationRule = {
     ),
 };
 
+const isGetStatus = (e: NormalEntry) =>
+  e.dir === "ctrl-in" &&
+  e.setup?.bmRequestType === BM_REQUEST_TYPE_IN &&
+  e.setup.bRequest === DfuRequest.GETSTATUS;
+
+const dfuBusyStalls: NormalisationRule = {
+  name: "dfu busy stalls",
+  why: "how many GETSTATUS polls stall while an L4 erase runs depends on when the host polls (wall time against virtual): a run of stalls is one",
+  apply: (entries) =>
+    entries.filter((e, i) => {
+      const before = entries[i - 1];
+      return !(
+        isGetStatus(e) &&
+        e.status === "stall" &&
+        before !== undefined &&
+        before.link === e.link &&
+        isGetStatus(before) &&
+        before.status === "stall"
+      );
+    }),
+};
+
 /** FW_RSP_GET_UDI (0x09): header, response code, status, then the 8-byte UDI. */
 const tkeyUdi: NormalisationRule = {
   name: "tkey udi",
@@ -182,7 +204,7 @@ const smpKeys: NormalisationRule = {
 export const NORMALISATION: Readonly<Record<string, readonly NormalisationRule[]>> = {
   common: [linkEvents, timing, chunking],
   usart: [usartUid],
-  dfu: [usbSerial, dfuPollTimeout],
+  dfu: [usbSerial, dfuPollTimeout, dfuBusyStalls],
   tkey: [tkeyUdi],
   smp: [smpKeys],
 };

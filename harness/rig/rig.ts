@@ -80,7 +80,8 @@ function buildTwinBoard(spec: LabBoardSpec, lab: Board, options: BuildOptions): 
     spec.twin,
   );
   const clock = new VirtualClock();
-  const seed = options.seed === undefined ? 1 : mixSeed(options.seed, spec.id);
+  // The lab board's own seed: a suite's random choices (images, addresses) are the same on both.
+  const seed = lab.seed;
   const emulated = createEmulatedBoard(spec.family, {
     clock,
     seed,
@@ -112,7 +113,7 @@ function buildTwinBoard(spec: LabBoardSpec, lab: Board, options: BuildOptions): 
 }
 
 function buildBoard(spec: BoardSpec, options: BuildOptions): Board {
-  return spec.kind === "emulated" ? buildEmulatedBoard(spec, options) : buildLabBoard(spec);
+  return spec.kind === "emulated" ? buildEmulatedBoard(spec, options) : buildLabBoard(spec, options);
 }
 
 /** The board's options with its calibration file's figures as `timing` (which the options' own `timing` overrides). */
@@ -166,7 +167,12 @@ function emulatedBoot(device: EmulatedDevice): BootControl | undefined {
   };
 }
 
-function buildLabBoard(spec: LabBoardSpec): Board {
+/** A lab board's seed (for the random choices suites make for it, and its twin's emulator). */
+function labSeed(spec: LabBoardSpec, options: BuildOptions): number {
+  return options.seed === undefined ? 1 : mixSeed(options.seed, spec.id);
+}
+
+function buildLabBoard(spec: LabBoardSpec, options: BuildOptions): Board {
   const clock: Clock = new WallClock();
   const board: Omit<Board, "strategy"> = {
     id: spec.id,
@@ -182,7 +188,7 @@ function buildLabBoard(spec: LabBoardSpec): Board {
     reset: labReset(spec, clock),
     info: { ...spec.info },
     emulator: undefined,
-    seed: 0,
+    seed: labSeed(spec, options),
     locator: new BoardLocator(spec, clock),
     ...(spec.usbip ? { usbip: spec.usbip } : {}),
     ...(spec.where ? { where: spec.where } : {}),

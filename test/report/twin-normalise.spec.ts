@@ -23,6 +23,7 @@ describe("report/twin-normalise: what may differ between a lab board and its twi
       "usart: usart uid",
       "dfu: usb serial number",
       "dfu: dfu bwPollTimeout",
+      "dfu: dfu busy stalls",
       "tkey: tkey udi",
       "smp: smp hashes and keys",
     ]);
@@ -140,6 +141,34 @@ describe("report/twin-normalise: what may differ between a lab board and its twi
         seg("dfu", [device(3), string(2, "STM32 BOOTLOADER")]),
         seg("dfu", [device(3), string(2, "STM32  BOOTLOADER")]),
       ),
+    ).to.equal(false);
+  });
+
+  it("dfu busy stalls: a run of stalled GETSTATUS polls is one; a stall against a reply, or of another request, is not", () => {
+    const getStatus = (status: "ok" | "stall", hex?: string): Entry => ({
+      t: 0,
+      dir: "ctrl-in",
+      setup: { bmRequestType: 0xa1, bRequest: 3, wValue: 0, wIndex: 0, wLength: 6 },
+      status,
+      ...(hex ? { hex } : {}),
+    });
+    const upload: Entry = {
+      t: 0,
+      dir: "ctrl-in",
+      setup: { bmRequestType: 0xa1, bRequest: 2, wValue: 2, wIndex: 0, wLength: 64 },
+      status: "stall",
+    };
+    const busy = getStatus("ok", "000800000400");
+    const idle = getStatus("ok", "000000000500");
+    const stalls = (n: number) => Array.from({ length: n }, () => getStatus("stall"));
+    expect(same(seg("dfu", [busy, ...stalls(1), idle]), seg("dfu", [busy, ...stalls(3), idle]))).to.equal(
+      true,
+    );
+    expect(same(seg("dfu", [busy, ...stalls(1), idle]), seg("dfu", [busy, idle]))).to.equal(false);
+    expect(same(seg("dfu", [busy, upload, upload]), seg("dfu", [busy, upload]))).to.equal(false);
+    // Stalls apart (a reply between them) are two.
+    expect(
+      same(seg("dfu", [busy, ...stalls(1), idle, ...stalls(1)]), seg("dfu", [busy, ...stalls(2), idle])),
     ).to.equal(false);
   });
 

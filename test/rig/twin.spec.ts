@@ -42,6 +42,8 @@ describe("rig: a lab board's emulated twin", () => {
     expect(twin!.locator).to.equal(undefined);
     // The run's seed, mixed with the lab board's id: the same scenario replays on the twin.
     expect(twin!.seed).to.not.equal(0);
+    // The lab board has the same seed, so a suite's random choices (its images) are alike.
+    expect(lab!.seed).to.equal(twin!.seed);
     expect(
       buildRig(parseRigFile(rigText("true"), "lab.yaml"), "lab.yaml", { seed: 7 }).boards[1]!.seed,
     ).to.equal(twin!.seed);
