@@ -7,9 +7,15 @@ import { type CampaignOptions, type CampaignResult, mergeResults, runCampaign } 
 
 export async function runCampaignInWorkers(opts: CampaignOptions, workers: number): Promise<CampaignResult> {
   if (workers <= 1) return runCampaign(opts);
-  const url = new URL("./worker.ts", import.meta.url);
-  // Node 20 workers do not inherit tsx's loader: register it, then load the TypeScript worker.
-  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  // Built (dist/, an installed package): the compiled worker. From the sources: Node 20 workers
+  // do not inherit tsx's loader, so register it, then load the TypeScript worker. Both are
+  // named by URL from this module, never by the caller's working directory (an eval'd worker
+  // resolves bare names from there, which fails in a project outside this one).
+  const compiled = import.meta.url.endsWith(".js");
+  const url = new URL(compiled ? "./worker.js" : "./worker.ts", import.meta.url);
+  const boot = compiled
+    ? `import(${JSON.stringify(url.href)})`
+    : `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   const parts = await Promise.all(
     Array.from(
       { length: workers },

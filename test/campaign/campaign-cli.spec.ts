@@ -82,6 +82,18 @@ describe("hil campaign", function () {
     expect(replay.code).to.equal(0);
   });
 
+  it("its workers start from a working directory outside the project (a team's own)", async () => {
+    const opts = { family: "sim-nor" as const, seed: 3, runs: 4 };
+    const one = await runCampaign(opts);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(decided(await runCampaignInWorkers(opts, 2))).to.deep.equal(decided(one));
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("a campaign that finds nothing says what it covered, exit 0", async () => {
     const r = await hil(["campaign", "--runs", "4", "--seed", "2", "--workers", "1", "--what", "power-cut"]);
     expect(r.code).to.equal(0);
