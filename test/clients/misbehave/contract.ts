@@ -7,6 +7,7 @@
  * - it writes only where asked: nothing outside the requested range of flash changed.
  * The nightly knob HIL_MISBEHAVE_EXCHANGES=N runs until each client saw N exchanges.
  */
+import fc from "fast-check";
 import { ClientError } from "../../../harness/clients/errors.js";
 import { MAX_DELAY_MS } from "../../../harness/devices/misbehave.js";
 import { categoryOfError } from "../../../harness/report/failure-categories.mjs";
@@ -143,4 +144,38 @@ export async function rounds(
   do await check({ numRuns: runs, seed: seed + round++ });
   while (NIGHTLY_EXCHANGES > 0 && exchanges() < NIGHTLY_EXCHANGES);
   return round;
+}
+
+/**
+ * One client's misbehave property: `runs` sessions a round of random seed, misbehave rate
+ * and 1..`maxOps` operations, each run by `run`; a session with a problem fails with its
+ * seed and rate. With the nightly knob it prints the exchanges seen, labelled `label`.
+ */
+export async function checkMisbehaving<O>(spec: {
+  label: string;
+  runs: number;
+  op: fc.Arbitrary<O>;
+  maxOps: number;
+  run: (seed: number, rate: number, ops: readonly O[]) => Promise<RunResult>;
+}): Promise<void> {
+  let exchanges = 0;
+  await rounds(
+    spec.runs,
+    () => exchanges,
+    (opts) =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 0x7fff_ffff }),
+          fc.constantFrom(0.05, 0.2, 0.5),
+          fc.array(spec.op, { minLength: 1, maxLength: spec.maxOps }),
+          async (seed, rate, ops) => {
+            const r = await spec.run(seed, rate, ops);
+            exchanges += r.exchanges;
+            if (r.problems.length > 0) throw new Error(`seed ${seed} rate ${rate}: ${r.problems.join("; ")}`);
+          },
+        ),
+        opts,
+      ),
+  );
+  if (NIGHTLY_EXCHANGES > 0) console.log(`      ${spec.label}: ${exchanges} exchanges`);
 }

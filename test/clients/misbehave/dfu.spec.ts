@@ -3,33 +3,12 @@
  * operations, each of which must end within its timeouts with a typed error or success,
  * and no flash outside the pages asked for may change.
  */
-import fc from "fast-check";
-import { NIGHTLY_EXCHANGES, rounds } from "./contract.js";
+import { checkMisbehaving, NIGHTLY_EXCHANGES } from "./contract.js";
 import { dfuOp, dfuRun } from "./dfu-run.js";
 
 describe("clients/dfu against a misbehaving device (property)", () => {
   it("every operation ends within its timeouts, fails typed, and writes only the pages asked for", async function () {
     this.timeout(NIGHTLY_EXCHANGES > 0 ? 0 : 60_000);
-    let exchanges = 0;
-    await rounds(
-      25,
-      () => exchanges,
-      (opts) =>
-        fc.assert(
-          fc.asyncProperty(
-            fc.integer({ min: 0, max: 0x7fff_ffff }),
-            fc.constantFrom(0.05, 0.2, 0.5),
-            fc.array(dfuOp, { minLength: 1, maxLength: 4 }),
-            async (seed, rate, ops) => {
-              const r = await dfuRun(seed, rate, ops);
-              exchanges += r.exchanges;
-              if (r.problems.length > 0)
-                throw new Error(`seed ${seed} rate ${rate}: ${r.problems.join("; ")}`);
-            },
-          ),
-          opts,
-        ),
-    );
-    if (NIGHTLY_EXCHANGES > 0) console.log(`      dfu: ${exchanges} exchanges`);
+    await checkMisbehaving({ label: "dfu", runs: 25, op: dfuOp, maxOps: 4, run: dfuRun });
   });
 });

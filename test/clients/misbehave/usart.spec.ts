@@ -2,33 +2,12 @@
  * the USART client against an emulated STM32 USART bootloader with the `misbehave` personality: random seeds ×
  * operations; each must end within its timeouts with a typed error or success.
  */
-import fc from "fast-check";
-import { NIGHTLY_EXCHANGES, rounds } from "./contract.js";
+import { checkMisbehaving, NIGHTLY_EXCHANGES } from "./contract.js";
 import { usartOp, usartRun } from "./usart-run.js";
 
 describe("clients/usart against a misbehaving device (property)", () => {
   it("every operation ends within its timeouts, fails typed, and writes only the pages asked for", async function () {
     this.timeout(NIGHTLY_EXCHANGES > 0 ? 0 : 60_000);
-    let exchanges = 0;
-    await rounds(
-      20,
-      () => exchanges,
-      (opts) =>
-        fc.assert(
-          fc.asyncProperty(
-            fc.integer({ min: 0, max: 0x7fff_ffff }),
-            fc.constantFrom(0.05, 0.2, 0.5),
-            fc.array(usartOp, { minLength: 1, maxLength: 5 }),
-            async (seed, rate, ops) => {
-              const r = await usartRun(seed, rate, ops);
-              exchanges += r.exchanges;
-              if (r.problems.length > 0)
-                throw new Error(`seed ${seed} rate ${rate}: ${r.problems.join("; ")}`);
-            },
-          ),
-          opts,
-        ),
-    );
-    if (NIGHTLY_EXCHANGES > 0) console.log(`      usart: ${exchanges} exchanges`);
+    await checkMisbehaving({ label: "usart", runs: 20, op: usartOp, maxOps: 5, run: usartRun });
   });
 });
