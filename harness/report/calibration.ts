@@ -7,13 +7,11 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { type ErrorCategory, HilError } from "../seams/errors.js";
+import { type CalibrationFigure, figuresFor } from "./calibration-figures.js";
 import type { NightRecord } from "./night-history.js";
 import { type BoardTimingNight, median } from "./operation-timing.js";
 
 export const CALIBRATION_FORMAT = "update-hil/calibration@1";
-
-/** The DfuSe ROM's wTransferSize: one "block program" is this many bytes. */
-export const DFU_BLOCK_BYTES = 2048;
 
 export interface Calibration {
   readonly format: typeof CALIBRATION_FORMAT;
@@ -30,28 +28,6 @@ export interface Calibration {
   /** Per figure: which operation, over how many nights and units. */
   readonly sources: Readonly<Record<string, string>>;
 }
-
-/**
- * What the emulator's DFU path adds to a figure per unit, on the device clock: the USB
- * transfers and GETSTATUS exchanges around each page erase and block (the erase stall's
- * second poll included). A measured time per unit is the figure plus this, so the figure is
- * the measurement less this, in whole ms: the ROM reports a wait as a whole bwPollTimeout,
- * and the host waits that long. test/report/calibration.spec.ts checks these against the
- * emulator.
- */
-export const DFU_PATH_OVERHEAD_MS: Readonly<Record<string, number>> = {
-  "page erase": 3.017,
-  "block program": 5.106,
-};
-
-/** Emulator figure ← operation, and how many ms of the figure one unit of the operation is. */
-const FIGURES: readonly { key: string; op: string; perUnit: (blockBytes: number) => number; unit: string }[] =
-  [
-    { key: "pageEraseMs", op: "page erase", perUnit: () => 1, unit: "pages" },
-    { key: "doubleWordProgramMs", op: "block program", perUnit: (b) => b / 8, unit: "blocks" },
-    { key: "massEraseMs", op: "mass erase", perUnit: () => 1, unit: "mass erases" },
-    { key: "usbConnectMs", op: "re-enumeration after reset", perUnit: () => 1, unit: "re-enumerations" },
-  ];
 
 /** A history without the board's figures, or a calibration file that is not one: the user's input. */
 export class CalibrationError extends HilError {
@@ -74,32 +50,28 @@ export function buildCalibration(
     throw new CalibrationError(
       `${history}: no night timed board '${board}' (hil run on it, then hil report)`,
     );
-  const blockBytes = opts.blockBytes ?? DFU_BLOCK_BYTES;
+  const family = timed[timed.length - 1]!.b.family;
+  const figures = figuresFor(family, { blockBytes: opts.blockBytes });
   const timing: Record<string, number> = {};
   const sources: Record<string, string> = {};
-  for (const f of FIGURES) {
+  for (const f of figures) {
     const points = timed.flatMap((n) => {
       const s = n.b.ops[f.op];
       return s ? [{ at: n.at, msPerUnit: s.msPerUnit, units: s.units }] : [];
     });
     if (points.length === 0) continue;
     const measured = median(points.map((p) => p.msPerUnit));
-    const overhead = DFU_PATH_OVERHEAD_MS[f.op];
-    const perUnit = overhead === undefined ? measured : Math.max(1, Math.round(measured - overhead));
-    timing[f.key] = Math.round((perUnit / f.perUnit(blockBytes)) * 1e6) / 1e6;
+    const { value, how } = figureFrom(f, measured);
+    timing[f.key] = value;
     const units = points.reduce((n, p) => n + p.units, 0);
     sources[f.key] =
       `median of "${f.op}" per unit on ${board} over ${points.length} nights (${points[0]?.at} – ${points[points.length - 1]?.at}), ${units} ${f.unit}` +
-      (overhead === undefined
-        ? ""
-        : `, less the emulator's ${overhead} ms DFU path per unit, in whole ms (${Math.round(measured * 1000) / 1000} → ${perUnit})`) +
-      (f.key === "doubleWordProgramMs"
-        ? `, ${blockBytes}-byte blocks of ${blockBytes / 8} double words`
-        : "");
+      how +
+      (f.note ? `, ${f.note}` : "");
   }
   if (Object.keys(timing).length === 0)
     throw new CalibrationError(
-      `${history}: board '${board}' has no operation the emulator's timing takes (${FIGURES.map((f) => f.op).join(", ")})`,
+      `${history}: board '${board}' has no operation the emulator's timing takes (${figures.map((f) => f.op).join(", ") || `none for family '${family}'`})`,
     );
   const last = timed[timed.length - 1]!.b;
   return {
@@ -114,6 +86,20 @@ export function buildCalibration(
     timing,
     sources,
   };
+}
+
+/** The emulator's figure from a measured time per unit, and how it was derived (for `sources`). */
+function figureFrom(f: CalibrationFigure, measured: number): { value: number; how: string } {
+  const overhead = f.overheadMs ?? 0;
+  const less = measured - overhead;
+  const perUnit = f.wholeMs ? Math.max(1, Math.round(less)) : Math.max(Number.MIN_VALUE, less);
+  const value = Math.round((perUnit / f.perUnit) * 1e6) / 1e6;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const how =
+    f.overheadMs === undefined
+      ? ""
+      : `, less the emulator's ${overhead} ms ${f.overheadOf ?? "path"} per unit${f.wholeMs ? ", in whole ms" : ""} (${round(measured)} → ${round(perUnit)})`;
+  return { value, how };
 }
 
 /** A calibration file's timing figures. @throws CalibrationError naming the file and what is wrong. */

@@ -8,12 +8,8 @@ import { observeOperations, operationObserver } from "../../harness/clients/oper
 import { Stm32Device } from "../../harness/devices/stm32/device.js";
 import { attachUsbDfu, EmulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import { type TimingLine, timeOperationsOn, timingOperations } from "../../harness/mocha/timing-hooks.js";
-import {
-  buildCalibration,
-  CALIBRATION_FORMAT,
-  DFU_PATH_OVERHEAD_MS,
-  parseCalibration,
-} from "../../harness/report/calibration.js";
+import { buildCalibration, CALIBRATION_FORMAT, parseCalibration } from "../../harness/report/calibration.js";
+import { DFU_PATH_OVERHEAD_MS } from "../../harness/report/calibration-figures.js";
 import { appendNight, NIGHT_FORMAT, type NightRecord } from "../../harness/report/night-history.js";
 import { summariseTiming } from "../../harness/report/operation-timing.js";
 import type { Board } from "../../harness/rig/board.js";
