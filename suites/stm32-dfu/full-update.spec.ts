@@ -43,6 +43,22 @@ describe("stm32-dfu: full update", () => {
       });
     }
 
+    // The size a lab calibrates the emulator from (hil calibrate): the whole flash of an
+    // L432KC, a page erase and a block program per 2 KB, as a field update rewrites it.
+    covers("AN3156 §5 (DfuSe download, leave)", "DFU 1.1 §6 (download, manifestation)");
+    it("updates a 256 KB image in one download, reads it back and the application runs", async () => {
+      await startInBootloader(board);
+      const base = profile(board).flash.base;
+      const data = appImage(board, 256 * 1024, "full-256k");
+      const client = await connect(board, "Internal Flash");
+      await client.download(asFile("bin", base, data));
+      await client.verify(asFile("bin", base, data));
+      await client.leave(base);
+      await client.waitForApplication(appFilter(board));
+      const dev = stm32(board);
+      if (dev) expect(dev.chip.flash).to.hold({ address: base, bytes: data });
+    });
+
     covers("AN2606 Pattern 16 (boot selection)", "AN3156 §5.5 (leave)");
     it("BOOT0 selects between the running application and the bootloader", async function () {
       const boot = board.boot;
