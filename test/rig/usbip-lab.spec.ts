@@ -55,6 +55,7 @@ describe("suites/stm32-dfu on a lab rig whose USB is imported over USB/IP (hil e
         "full update: updates from a .bin file and the application runs",
         "full update: updates from a .hex file and the application runs",
         "full update: updates from a .dfu file and the application runs",
+        "full update: updates a 256 KB image in one download, reads it back and the application runs",
         "power interruption during an update: a cut after any DNLOAD block recovers with a second full update",
       ]);
       expect(result.pending).to.deep.equal([
