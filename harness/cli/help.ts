@@ -45,7 +45,7 @@ each with why); 2 for a bad option or rig file.`,
   report: {
     synopsis:
       "[--results DIR] [--out DIR] [--no-allure] [--gate [--min-success-rate R] [--require SET]...]\n" +
-      "        [--suites DIR]... [--pack NAME,...]",
+      "        [--suites DIR]... [--pack NAME,...] [--drift FRACTION[/NIGHTS]]",
     summary: "JUnit, qualification matrix and Allure report from a run's results",
     details: `From the run's Allure results: reports/junit.xml, reports/qualification-matrix.{md,html},
 the single-file Allure report with history (reports/allure-report).
@@ -57,7 +57,9 @@ the single-file Allure report with history (reports/allure-report).
                            run's); a team's own clauses come from hil-clauses.yaml (or HIL_CLAUSES)
   --gate                   exit 3 when a critical test failed, the success rate is below
                            --min-success-rate R (default 1), or a clause of a --require SET
-                           has no passing test`,
+                           has no passing test
+  --drift F[/N]            flag an operation whose time per unit over the last N nights (default
+                           5) is more than F (default 0.1) above the board's earlier nights'`,
   },
   calibrate: {
     synopsis: "--history FILE --board ID [--nights N] [--out FILE]",

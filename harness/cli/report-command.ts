@@ -34,6 +34,7 @@ import {
 import {
   type BoardTimingNight,
   DEFAULT_DRIFT,
+  type DriftRule,
   readTimingSamples,
   timingTrends,
 } from "../report/operation-timing.js";
@@ -53,6 +54,7 @@ export const REPORT_OPTIONS = {
   require: { type: "string", multiple: true },
   suites: { type: "string", multiple: true },
   pack: { type: "string", multiple: true },
+  drift: { type: "string" },
 } as const;
 
 export interface ReportOptions {
@@ -66,6 +68,8 @@ export interface ReportOptions {
   /** The suites whose declared clauses the matrix lists (default: those the last `hil run` ran). */
   suites?: string[] | undefined;
   pack?: string[] | undefined;
+  /** When timing drift is flagged: `FRACTION[/NIGHTS]` (default 0.1/5). */
+  drift?: string | undefined;
 }
 
 /** Exit code when the quality gate fails (1 is a failed run, 2 a usage error). */
@@ -80,6 +84,19 @@ function allureCli(roots: readonly string[]): string | undefined {
       if (dirname(dir) === dir) break;
     }
   return undefined;
+}
+
+/** `--drift FRACTION[/NIGHTS]`: a lab's own threshold for flagging an operation that slows. */
+export function parseDriftRule(text: string | undefined): DriftRule {
+  if (text === undefined) return DEFAULT_DRIFT;
+  const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(text);
+  const fraction = Number(m?.[1]);
+  const nights = m?.[2] === undefined ? DEFAULT_DRIFT.nights : Number(m[2]);
+  if (!m || !(fraction > 0) || !(nights >= 1))
+    throw new UsageError(
+      `--drift: expected FRACTION[/NIGHTS] (slower by more than FRACTION over the last NIGHTS nights, e.g. 0.1/5), got '${text}'`,
+    );
+  return { ...DEFAULT_DRIFT, fraction, nights };
 }
 
 /** The run's timing samples: where `hil run` put them (beside the results), unless the environment says. */
@@ -102,6 +119,8 @@ export async function runReport(opts: ReportOptions): Promise<number> {
         `--min-success-rate: expected a number from 0 to 1, got '${opts["min-success-rate"]}'`,
       );
   }
+
+  const drift = parseDriftRule(opts.drift);
 
   // Status from the category, skip reasons as messages: the Allure report reads the files.
   for (const dir of dirs) await settleResults(dir);
@@ -156,7 +175,7 @@ export async function runReport(opts: ReportOptions): Promise<number> {
       // The emulator's figure: its twin's this night where the board ran with one, else the profile's.
       const emulatorMs = (board: BoardTimingNight, op: string) =>
         timing.find((t) => t.twinOf === board.board)?.ops[op]?.msPerUnit ?? emulatorOperationMs(board, op);
-      const trends = timingTrends([...nights, night], DEFAULT_DRIFT, emulatorMs);
+      const trends = timingTrends([...nights, night], drift, emulatorMs);
       for (const t of trends.filter((x) => x.drift))
         console.log(`timing: drift on ${t.board}: ${t.op} ${(t.change * 100).toFixed(1)} % slower`);
       await write("timing.md", timingMarkdown(trends));

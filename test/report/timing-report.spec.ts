@@ -51,17 +51,50 @@ describe("hil report: operation timing night by night", function () {
     }
   }
 
-  async function report(results: string, out: string): Promise<{ code: number; text: string }> {
+  async function report(
+    results: string,
+    out: string,
+    more: string[] = [],
+  ): Promise<{ code: number; text: string }> {
     const log = console.log;
+    const err = console.error;
     const lines: string[] = [];
     console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
     try {
-      const code = await main(["report", "--results", results, "--out", out, "--no-allure"]);
+      const code = await main(["report", "--results", results, "--out", out, "--no-allure", ...more]);
       return { code, text: lines.join("\n") };
     } finally {
       console.log = log;
+      console.error = err;
     }
   }
+
+  it("--drift sets the lab's own threshold: 30 % over 5 nights lets the 2 %-a-night erase pass, 10 % over 3 flags it", async () => {
+    const results = join(dir, "allure-results");
+    await mkdir(results, { recursive: true });
+    await writeFile(
+      join(results, "a-result.json"),
+      JSON.stringify({ uuid: "a", historyId: "a", name: "erases", status: "passed", start: 1, stop: 2 }),
+    );
+    await writeFile(
+      join(dir, "timing-samples.jsonl"),
+      `${JSON.stringify({ board: "lab-l432", op: "page erase", units: 8, ms: 8 * 22 * 1.02 ** 12, family: "stm32l432", emulated: false })}\n`,
+    );
+    const tolerant = join(dir, "tolerant");
+    await pastNights(tolerant);
+    const loose = await report(results, tolerant, ["--drift", "0.3"]);
+    expect(loose.code).to.equal(0);
+    expect(loose.text).not.to.include("drift on");
+    const strict = join(dir, "strict");
+    await pastNights(strict);
+    const tight = await report(results, strict, ["--drift", "0.1/3"]);
+    expect(tight.text).to.match(/timing: drift on lab-l432: page erase \d+\.\d % slower/);
+    const bad = await report(results, join(dir, "bad"), ["--drift", "ten"]);
+    expect(bad.code).to.equal(2);
+    expect(bad.text).to.include("--drift: expected FRACTION[/NIGHTS]");
+    expect(bad.text).to.include("got 'ten'");
+  });
 
   it("appends the night's timing with the boards' identity, flags the drifting erase only, and charts it", async () => {
     const results = join(dir, "allure-results");
