@@ -17,19 +17,21 @@ import {
 /**
  * A fixed-seed slice of the fault campaign (`hil campaign`) in every regression run: a few
  * seeded multi-fault plans per family, each followed by the documented recovery and a clean
- * update, with one test per invariant so the qualification matrix has a line for each.
+ * update, with one test per invariant so the qualification matrix has a line for each, and
+ * one per plan so the report names each fault scenario and its verdict (`hil campaign --seed
+ * 20261206 --runs N` replays any of them, `hil replay` a failure's bundle).
  * The nightly campaign runs the same plans and many more (`hil campaign --budget 10m`).
  */
 const rig = getRig();
 const SEED = 20261206;
 /** Plans per family: a few seconds of wall time in all. */
 const RUNS: Record<string, number> = {
-  stm32l432: 12,
-  nrf52840: 6,
+  stm32l432: 20,
+  nrf52840: 10,
   "sim-nor": 30,
-  "stm32l432-usart": 12,
-  tkey: 20,
-  stm32wb55: 8,
+  "stm32l432-usart": 16,
+  tkey: 24,
+  stm32wb55: 10,
 };
 
 const WHAT: Record<InvariantId, string> = {
@@ -77,6 +79,25 @@ describe("campaign: fixed-seed fault plans, recovery and a clean update", () => 
                 ),
             );
             expect(broken).to.deep.equal([]);
+          });
+        }
+
+        const runs = RUNS[family] ?? 10;
+        for (let index = 0; index < runs; index++) {
+          covers(...INVARIANT_IDS.map((i) => clauses[i]));
+          it(`fault plan ${index + 1} of ${runs} (seed ${SEED}): recovery, then a clean update`, async () => {
+            const r = await campaign();
+            const plan = r.plans.find((p) => p.index === index);
+            if (!plan) throw new Error(`campaign ${family} ran no plan #${index}`);
+            evidenceNote("plan", `${plan.plan} (plan seed ${plan.seed})`);
+            evidenceNote("faults that fired", plan.fired.join(", ") || "none");
+            evidenceNote("device time", `${plan.deviceMs.toFixed(0)} ms, ${plan.flashOps} flash ops`);
+            const failure = r.failures.find((f) => f.index === index);
+            const minimal = failure?.minimal ? ` (minimal: ${failure.minimal.plan})` : "";
+            expect(
+              plan.violations.map((v) => `${v.invariant}: ${v.step}: ${v.message}`),
+              `plan ${plan.plan}${minimal}`,
+            ).to.deep.equal([]);
           });
         }
       });
