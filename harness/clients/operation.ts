@@ -23,6 +23,11 @@ export interface OperationHandle {
   retitle(title: string): void;
   /** How far it got (bytes, blocks, chunks), for a progress display. */
   progress?(done: number, total: number): void;
+  /**
+   * The device asked the host to wait this long (a DFU bwPollTimeout): the timing report puts
+   * what the board asked for beside what the operation took.
+   */
+  deviceWait?(ms: number): void;
 }
 
 /** An operation under way, as a progress display reads it. */
@@ -30,6 +35,8 @@ export interface OpenOperation {
   title: string;
   done: number;
   total: number;
+  /** The observer's handle, once the operation runs (for {@link noteDeviceWait}). */
+  handle?: OperationHandle;
 }
 
 const open: OpenOperation[] = [];
@@ -72,8 +79,9 @@ export function operation<T>(
 ): Promise<T> {
   const entry: OpenOperation = { title, done: 0, total: 0 };
   open.push(entry);
-  const run = (outer: OperationHandle) =>
-    body({
+  const run = (outer: OperationHandle) => {
+    entry.handle = outer;
+    return body({
       retitle(t) {
         entry.title = t;
         outer.retitle(t);
@@ -83,6 +91,7 @@ export function operation<T>(
         entry.total = total;
       },
     });
+  };
   let result: Promise<T>;
   try {
     result = observer ? observer(source, title, run) : run(UNOBSERVED);
@@ -91,6 +100,14 @@ export function operation<T>(
     throw e;
   }
   return result.finally(() => close(entry));
+}
+
+/**
+ * A wait the device asked for (DFU bwPollTimeout), counted to every operation under way: the
+ * "erase 12 pages" it happened in and the "download 24576 bytes" around it.
+ */
+export function noteDeviceWait(ms: number): void {
+  for (const entry of open) entry.handle?.deviceWait?.(ms);
 }
 
 /** "1 page" / "12 pages": step titles read as a person would write them. */

@@ -50,6 +50,7 @@ export function timingOperations(
     if (!board) return observer(source, title, body);
     const start = board.clock.now();
     let finalTitle = title;
+    let deviceMs = 0;
     const done = () => {
       const { op, units } = operationName(finalTitle);
       write({
@@ -57,6 +58,7 @@ export function timingOperations(
         op,
         units,
         ms: board.clock.now() - start,
+        ...(deviceMs > 0 ? { deviceMs } : {}),
         family: board.family,
         emulated: board.emulated,
         ...(board.twinOf ? { twinOf: board.twinOf } : {}),
@@ -69,6 +71,10 @@ export function timingOperations(
         retitle(t) {
           finalTitle = t;
           handle.retitle(t);
+        },
+        deviceWait(ms) {
+          deviceMs += ms;
+          handle.deviceWait?.(ms);
         },
       }),
     ).then(

@@ -14,6 +14,8 @@ export interface OperationSample {
   readonly units: number;
   /** Board clock time: wall on a lab board, virtual on an emulated one. */
   readonly ms: number;
+  /** What the device asked the host to wait within it (DFU bwPollTimeout), when it asked. */
+  readonly deviceMs?: number | undefined;
 }
 
 /** How titles map to operation names; the first match wins. `units` reads the count from the match. */
@@ -63,6 +65,8 @@ export interface OperationSummary {
   readonly msPerUnit: number;
   readonly minMs: number;
   readonly maxMs: number;
+  /** The waits the device asked for per unit (DFU bwPollTimeout), where it asked for any. */
+  readonly deviceMsPerUnit?: number;
 }
 
 /** A board's night: who it is (the health check's identity) and its operations by name. */
@@ -83,7 +87,7 @@ export function summariseTiming(
 ): BoardTimingNight[] {
   const boards = new Map<
     string,
-    Map<string, { count: number; units: number; ms: number; min: number; max: number }>
+    Map<string, { count: number; units: number; ms: number; min: number; max: number; device: number }>
   >();
   for (const s of samples) {
     let ops = boards.get(s.board);
@@ -92,9 +96,11 @@ export function summariseTiming(
       boards.set(s.board, ops);
     }
     const o = ops.get(s.op);
-    if (!o) ops.set(s.op, { count: 1, units: s.units, ms: s.ms, min: s.ms, max: s.ms });
+    if (!o)
+      ops.set(s.op, { count: 1, units: s.units, ms: s.ms, min: s.ms, max: s.ms, device: s.deviceMs ?? 0 });
     else {
       o.count++;
+      o.device += s.deviceMs ?? 0;
       o.units += s.units;
       o.ms += s.ms;
       o.min = Math.min(o.min, s.ms);
@@ -118,6 +124,9 @@ export function summariseTiming(
               msPerUnit: round(o.units > 0 ? o.ms / o.units : o.ms),
               minMs: round(o.min),
               maxMs: round(o.max),
+              ...(o.device > 0
+                ? { deviceMsPerUnit: round(o.units > 0 ? o.device / o.units : o.device) }
+                : {}),
             },
           ]),
       ),
@@ -160,6 +169,8 @@ export interface OperationTrend {
   readonly drift: boolean;
   /** The emulator profile's figure for the operation, when it has one. */
   readonly emulatorMs?: number | undefined;
+  /** This night's waits the device asked for per unit (DFU bwPollTimeout), when it asked. */
+  readonly deviceNow?: number | undefined;
 }
 
 /** Per board and operation: this night against the board's history, with drift flagged by `rule`. */
@@ -170,7 +181,12 @@ export function timingTrends(
 ): OperationTrend[] {
   const series = new Map<
     string,
-    { board: BoardTimingNight; op: string; points: { at: string; msPerUnit: number }[] }
+    {
+      board: BoardTimingNight;
+      op: string;
+      points: { at: string; msPerUnit: number }[];
+      deviceNow?: number | undefined;
+    }
   >();
   for (const night of nights)
     for (const board of (Array.isArray(night.timing) ? night.timing : []) as readonly BoardTimingNight[])
@@ -182,11 +198,12 @@ export function timingTrends(
           series.set(key, entry);
         }
         entry.board = board;
+        entry.deviceNow = s.deviceMsPerUnit;
         entry.points.push({ at: night.at, msPerUnit: s.msPerUnit });
       }
   return [...series.values()]
     .sort((a, b) => `${a.board.board} ${a.op}`.localeCompare(`${b.board.board} ${b.op}`))
-    .map(({ board, op, points }) => {
+    .map(({ board, op, points, deviceNow }) => {
       const values = points.map((p) => p.msPerUnit);
       const before = values.slice(0, -1);
       const recent = values.slice(-rule.nights);
@@ -206,6 +223,7 @@ export function timingTrends(
         change,
         drift: change > rule.fraction,
         emulatorMs: emulatorMs(board, op),
+        ...(deviceNow === undefined ? {} : { deviceNow }),
       };
     });
 }
@@ -236,7 +254,13 @@ export async function readTimingSamples(path: string): Promise<BoardTimingNight[
     }
     if (typeof s.board !== "string" || typeof s.op !== "string" || !(s.ms >= 0) || !(s.units >= 0))
       throw new Error(`${path}:${i + 1}: expected board, op, units and ms`);
-    samples.push({ board: s.board, op: s.op, units: s.units, ms: s.ms });
+    samples.push({
+      board: s.board,
+      op: s.op,
+      units: s.units,
+      ms: s.ms,
+      ...(s.deviceMs !== undefined && s.deviceMs >= 0 ? { deviceMs: s.deviceMs } : {}),
+    });
     const known = about.get(s.board);
     about.set(s.board, {
       family: s.family ?? known?.family,

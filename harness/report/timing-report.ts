@@ -1,8 +1,9 @@
 /**
  * The timing page of `hil report` (timing.md and timing.html beside the qualification
  * matrix): per board and operation, this night's time per unit against the board's own
- * history (median, min–max) and the emulator's profile figure, drift flagged, and a small
- * SVG chart of the nights.
+ * history (median, min–max) and the emulator's profile figure, drift flagged, what the
+ * device itself asked the host to wait (DFU bwPollTimeout), and a small SVG chart of the
+ * nights.
  */
 import type { OperationTrend } from "./operation-timing.js";
 
@@ -49,6 +50,7 @@ const HEAD = [
   "emulator",
   "change",
   "drift",
+  "device asked (bwPollTimeout)",
 ];
 
 function row(t: OperationTrend): string[] {
@@ -62,6 +64,7 @@ function row(t: OperationTrend): string[] {
     fmt(t.emulatorMs),
     pct(t.change),
     t.drift ? "DRIFT" : "",
+    fmt(t.deviceNow),
   ];
 }
 

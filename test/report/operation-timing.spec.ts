@@ -3,8 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
+import { DfuClient } from "../../harness/clients/dfu/client.js";
 import { observeOperations, operation, operationObserver } from "../../harness/clients/operation.js";
+import { Stm32Device } from "../../harness/devices/stm32/device.js";
+import { attachUsbDfu, EmulatedUsbBus } from "../../harness/devices/stm32/dfu/index.js";
 import { type TimingLine, timeOperationsOn, timingOperations } from "../../harness/mocha/timing-hooks.js";
+import { loadImage } from "../../harness/protocol/dfu/index.js";
 import {
   type BoardTimingNight,
   operationName,
@@ -185,5 +189,61 @@ describe("report/operation-timing: drift against the board's own history", () =>
     expect(timingTrends([{ at: "x", timing: "nonsense" as unknown as BoardTimingNight[] }])).to.deep.equal(
       [],
     );
+  });
+});
+
+const ROM_DFU = { vendorId: 0x0483, productId: 0xdf11 };
+
+describe("mocha/timing-hooks: what the device asked the host to wait (DFU bwPollTimeout)", () => {
+  const previous = operationObserver();
+  afterEach(() => {
+    timeOperationsOn(undefined);
+    observeOperations(previous);
+  });
+
+  /** A 4-page download on an emulated L432 (erase 22 ms a page, 2 KB blocks), its timing lines. */
+  async function download(quirks: { l4EraseStall?: boolean }): Promise<TimingLine[]> {
+    const clock = new VirtualClock();
+    const device = new Stm32Device({ clock, seed: 3, profile: "stm32l432kc", options: {} });
+    const port = attachUsbDfu(device, { quirks });
+    await device.power.on();
+    const lines: TimingLine[] = [];
+    observeOperations(
+      timingOperations(
+        (_s, _t, body) => body({ retitle() {} }),
+        (l) => lines.push(l),
+      ),
+    );
+    timeOperationsOn({ id: "b", family: "stm32l432", emulated: true, clock, info: {} } as unknown as Board);
+    const client = await DfuClient.open(new EmulatedUsbBus([port], clock), ROM_DFU, {
+      clock,
+      alt: 0,
+      timeouts: { enumerateMs: 5000 },
+    });
+    const data = new Uint8Array(8192).map((_, i) => i & 0xff);
+    await client.download(loadImage("app.bin", data, { address: 0x0800_0000 }));
+    return lines;
+  }
+
+  it("sums each GETSTATUS's bwPollTimeout into the operation it came in, not a stalled poll's", async () => {
+    const lines = await download({});
+    const erase = lines.filter((l) => l.op === "page erase");
+    // Each of the 4 pages: one dfuDNBUSY asking 22 ms (the profile's page erase).
+    expect(erase.map((l) => [l.units, l.deviceMs])).to.deep.equal([[4, 88]]);
+    const whole = lines.find((l) => l.op === "DFU download");
+    const program = lines.filter((l) => l.op === "block program");
+    const sum = (ls: TimingLine[]) => ls.reduce((n, l) => n + (l.deviceMs ?? 0), 0);
+    // The download holds its erases and programs: the device's asks add up.
+    expect(whole?.deviceMs).to.equal(sum(erase) + sum(program));
+    expect(sum(program)).to.be.above(0);
+    const summary = summariseTiming(lines)[0]?.ops["page erase"];
+    expect(summary?.deviceMsPerUnit).to.equal(22);
+
+    // The L4 erase stall: the ROM asks for 8 ms a page (less than its erase), the next poll
+    // stalls and the host waits the last timeout again: the device asked 8 ms a page all the
+    // same, and the report shows it asked for less than the erase took.
+    const stalled = (await download({ l4EraseStall: true })).filter((l) => l.op === "page erase");
+    expect(stalled.map((l) => l.deviceMs)).to.deep.equal([4 * 8]);
+    expect(stalled[0]!.ms).to.be.above(4 * 22);
   });
 });

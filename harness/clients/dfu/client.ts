@@ -40,7 +40,7 @@ import { type Clock, TimeoutError } from "../../transport/clock.js";
 import { Transcript } from "../../transport/transcript.js";
 import { recordUsb, type UsbBus, type UsbDevice, type UsbFilter } from "../../transport/usb.js";
 import type { ClientOptions, HostClient } from "../contract.js";
-import { count, type OperationHandle, operation } from "../operation.js";
+import { count, noteDeviceWait, type OperationHandle, operation } from "../operation.js";
 import { DfuError, type DfuErrorKind, isDisconnect } from "./errors.js";
 import { DfuEventEmitter, type DfuEvents } from "./events.js";
 import { planDownload } from "./plan.js";
@@ -425,21 +425,26 @@ export class DfuClient implements HostClient<DfuEvents> {
   async #pollUntilIdle(operation: string, address: number | undefined, first: DfuStatusReply): Promise<void> {
     let s = first;
     let stalls = 0;
+    // Whether s is the device's own reply (a stalled poll repeats the last one's wait).
+    let replied = true;
     for (let polls = 0; polls < this.#opts.maxPolls; polls++) {
       if (s.status !== DfuStatus.OK || s.state === DfuState.dfuERROR)
         throw this.#error("status", operation, statusDetail(s), s, address);
       if (s.state === DfuState.dfuDNLOAD_IDLE) return;
       if (s.state !== DfuState.dfuDNBUSY && s.state !== DfuState.dfuDNLOAD_SYNC)
         throw this.#error("state", operation, `unexpected ${stateName(s.state)}`, s, address);
+      if (replied) noteDeviceWait(s.pollTimeoutMs);
       await this.clock.sleep(this.pollWaitMs(s));
       try {
         s = await this.getStatus(operation);
+        replied = true;
       } catch (e) {
         if (!(e instanceof DfuError && e.kind === "stall") || stalls >= this.#opts.stallRetries) throw e;
         stalls++;
         this.events.emit("stall-retry", { attempt: stalls, operation });
         // Still busy (L4 erase): act as if dfuDNBUSY came back with the same timeout.
         s = { ...s, state: DfuState.dfuDNBUSY };
+        replied = false;
       }
     }
     throw this.#error("state", operation, `still busy after ${this.#opts.maxPolls} polls`, s, address);
