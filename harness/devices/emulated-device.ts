@@ -1,6 +1,8 @@
+import { type CancellableSleep, cancellableSleep } from "../seams/clock.js";
 import { type DeviceEvent, MAX_EVENTS } from "../seams/device-log.js";
+import { formatFault } from "../seams/faults-format.js";
 import { BoundedLog } from "../sim/bounded-log.js";
-import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
+import { type Fault, FaultPlan, FaultPlanError, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
 import type { HostEnd } from "../transport/byte-pair.js";
@@ -55,6 +57,8 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
   /** The state listeners last heard; undefined until the first {@link noteState}. */
   #noted: string | undefined;
   readonly #ports = new Map<PortName, () => HostEnd>();
+  /** The wake-up for the earliest pending `time:MS` fault, on the device clock. */
+  #timeFault: CancellableSleep | undefined;
 
   constructor(ctx: EmulatorContext<O>, flashes: readonly Flash[]) {
     this.options = { ...ctx.options } as O;
@@ -71,6 +75,38 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
         this.onPowerLost();
       },
       boot: () => this.powered(() => this.boot()).catch((e) => this.swallowPowerLoss(e)),
+    });
+    this.faults.onChange(() => this.#armTimeFaults());
+    this.#armTimeFaults();
+  }
+
+  /**
+   * `time:MS=power-cut`: the rail drops at MS of device time, whatever the board is doing
+   * then. Only a power cut can happen at a time: the other faults act on something the
+   * device does (a flash operation, a protocol event), so they are refused here, naming the
+   * fault, rather than armed to never fire.
+   */
+  #armTimeFaults(): void {
+    for (const f of this.faults.faults)
+      if (f.where.at === "time" && f.what.do !== "power-cut")
+        throw new FaultPlanError(
+          `fault ${formatFault(f)}: only power-cut can fire at a time; ${f.what.do} needs a flash-op: or event: position`,
+        );
+    const armed = this.#timeFault;
+    this.#timeFault = undefined;
+    armed?.cancel();
+    const next = this.faults.nextTimeFault();
+    if (next === undefined) return;
+    const wake = cancellableSleep(this.clock, Math.max(0, next - this.clock.now()));
+    this.#timeFault = wake;
+    void wake.done.then(() => {
+      if (this.#timeFault !== wake) return; // disarmed: the plan changed
+      this.#timeFault = undefined;
+      for (const f of this.faults.dueAt(this.clock.now())) {
+        this.log("fault", `time ${(f.where as { ms: number }).ms} ms: ${formatWhat(f.what)}`);
+        if (this.power.isOn) this.power.lose(`fault at time ${(f.where as { ms: number }).ms} ms`);
+      }
+      this.#armTimeFaults();
     });
   }
 

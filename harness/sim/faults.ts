@@ -72,6 +72,7 @@ export class FaultPlan {
   readonly #fired = new BoundedLog<FiredFault>(MAX_FIRED);
   readonly #eventCounts = new Map<string, number>();
   readonly #spent = new Set<Fault>();
+  readonly #changed = new Set<() => void>();
 
   constructor(faults: readonly Fault[] = [], seed = 0) {
     for (const f of faults) validate(f);
@@ -93,12 +94,19 @@ export class FaultPlan {
     this.#faults.push(...faults);
     this.#spent.clear();
     this.#eventCounts.clear();
+    for (const listener of this.#changed) listener();
   }
 
   /** Arm one more fault during a scenario (e.g. "the 3rd program from now"). */
   add(fault: Fault): void {
     validate(fault);
     this.#faults.push(fault);
+    for (const listener of this.#changed) listener();
+  }
+
+  /** Called after {@link replace} or {@link add} (a device re-arms its time faults); throwing refuses the change's effect. */
+  onChange(listener: () => void): void {
+    this.#changed.add(listener);
   }
 
   /** Faults that fired so far, in order (the newest kept): the evidence a report attaches. */
