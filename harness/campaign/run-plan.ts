@@ -53,7 +53,8 @@ export class PlanRunner {
     this.#ctx = ctx;
     const mark = faults.firedCount;
     const events: Record<string, number> = {};
-    faults.replace(armPlan(plan, origin));
+    const armed = armPlan(plan, origin);
+    faults.replace(armed);
     try {
       for (const [step, work] of [
         ["update", () => scenario.update(ctx)],
@@ -72,7 +73,15 @@ export class PlanRunner {
       for (const e of Object.keys(scenario.menu.events)) events[e] = faults.eventCount(e);
       faults.replace([]);
     }
-    const fired = faults.firedSince(mark).map((f) => `${formatFault(f.fault)} (${f.detail})`);
+    // In the plan's own terms: a time fault is armed at the board's clock, which runs on
+    // from plan to plan (and differs between shards), so it is told from the run's start.
+    const fired = faults.firedSince(mark).map((f) => {
+      const at = armed.indexOf(f.fault);
+      const fault = at >= 0 ? (plan[at] as Fault) : f.fault;
+      const detail =
+        f.fault.where.at === "time" ? `time ${Math.round((f.t - origin.nowMs) * 1000) / 1000} ms` : f.detail;
+      return `${formatFault(fault)} (${detail})`;
+    });
     const flashOps = (scenario.flash?.counters.ops ?? 0) - origin.ops;
     ctx.step = "check";
     await scenario.check(ctx).catch((e: unknown) => {

@@ -34,7 +34,7 @@ export const MCUBOOT_MENU: FaultMenu = {
     "smp.upload.chunk": ["power-cut"],
     "smp.rx.frame": ["power-cut", "serial-drop", "serial-corrupt"],
   },
-  time: [],
+  time: ["power-cut"],
 };
 
 /** Signed like `hil sign -k KEY --version V -H 0x200 -S 0x76000 --pad-header`. */

@@ -27,7 +27,7 @@ export const DFU_MENU: FaultMenu = {
     "dfu.dnload.block": ["power-cut", "usb-disconnect"],
     "dfu.request.GETSTATUS": ["power-cut", "usb-stall", "usb-disconnect"],
   },
-  time: [],
+  time: ["power-cut"],
 };
 
 export interface DfuScenarioOptions {

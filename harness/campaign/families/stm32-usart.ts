@@ -23,7 +23,7 @@ export const USART_MENU: FaultMenu = {
     "usart.command": ["power-cut", "serial-drop", "serial-corrupt"],
     "usart.write": ["power-cut", "serial-drop", "serial-corrupt"],
   },
-  time: [],
+  time: ["power-cut"],
 };
 
 export async function stm32UsartScenario(board: Board, id: CampaignFamily): Promise<FamilyScenario> {

@@ -47,7 +47,7 @@ export const FUS_MENU: FaultMenu = {
     "fus.state.FW_UPGRD_ONGOING": ["power-cut"],
     "fus.state.FUS_UPGRD_ONGOING": ["power-cut"],
   },
-  time: [],
+  time: ["power-cut"],
 };
 
 const version = (major: number, minor: number): FusVersion => ({ major, minor, sub: 0, branch: 0, build: 0 });

@@ -24,7 +24,7 @@ export const TKEY_MENU: FaultMenu = {
     "tkey.rx.byte": ["serial-drop", "serial-corrupt", "bit-flip"],
     "tkey.tx.byte": ["serial-drop", "serial-corrupt", "bit-flip"],
   },
-  time: [],
+  time: ["power-cut"],
 };
 
 /** The digest the firmware answered is not BLAKE2s(app): the device's fault. */
