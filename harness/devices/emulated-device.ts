@@ -1,8 +1,7 @@
 import { type CancellableSleep, cancellableSleep } from "../seams/clock.js";
 import { type DeviceEvent, MAX_EVENTS } from "../seams/device-log.js";
-import { formatFault } from "../seams/faults-format.js";
 import { BoundedLog } from "../sim/bounded-log.js";
-import { type Fault, FaultPlan, FaultPlanError, formatWhat } from "../sim/faults.js";
+import { type Fault, FaultPlan, formatWhat } from "../sim/faults.js";
 import { type Flash, PowerCutError } from "../sim/flash.js";
 import { PowerLostError, SimPower } from "../sim/power.js";
 import type { HostEnd } from "../transport/byte-pair.js";
@@ -82,16 +81,9 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
 
   /**
    * `time:MS=power-cut`: the rail drops at MS of device time, whatever the board is doing
-   * then. Only a power cut can happen at a time: the other faults act on something the
-   * device does (a flash operation, a protocol event), so they are refused here, naming the
-   * fault, rather than armed to never fire.
+   * then (the fault plan refuses any other fault at a time).
    */
   #armTimeFaults(): void {
-    for (const f of this.faults.faults)
-      if (f.where.at === "time" && f.what.do !== "power-cut")
-        throw new FaultPlanError(
-          `fault ${formatFault(f)}: only power-cut can fire at a time; ${f.what.do} needs a flash-op: or event: position`,
-        );
     const armed = this.#timeFault;
     this.#timeFault = undefined;
     armed?.cancel();

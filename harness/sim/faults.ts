@@ -227,6 +227,10 @@ function validate(f: Fault): void {
   if (!WHAT_NAMES.includes(f.what.do)) throw bad(`unknown fault '${f.what.do}'`);
   if (f.what.do === "dfu-status" && !isFailureStatus(f.what.status))
     throw bad(`unknown DFU status '${f.what.status}' (expected one of ${failureStatusNames()})`);
+  // The others act on something the device does (a flash operation, a protocol event): at a
+  // bare instant they would be armed to never fire.
+  if (w.at === "time" && f.what.do !== "power-cut")
+    throw bad(`only power-cut can fire at a time; ${f.what.do} needs a flash-op: or event: position`);
 }
 
 function failureStatusNames(): string {

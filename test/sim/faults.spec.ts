@@ -38,7 +38,10 @@ describe("sim/FaultPlan", () => {
     fc.assert(
       fc.property(fc.record({ where, what }), (fault) => {
         const text = formatFault(fault);
-        expect(formatFault(parseFault(text))).to.equal(text);
+        // At a bare time only a power cut can happen: anything else is refused, named.
+        if (fault.where.at === "time" && fault.what.do !== "power-cut")
+          expect(() => parseFault(text)).to.throw(FaultPlanError, `fault ${text}: only power-cut`);
+        else expect(formatFault(parseFault(text))).to.equal(text);
       }),
     );
   });
@@ -119,11 +122,18 @@ describe("sim/FaultPlan", () => {
   });
 
   it("reports time faults when due and the next one to schedule", () => {
-    const plan = new FaultPlan([parseFault("time:1500=power-cut"), parseFault("time:200=usb-stall")]);
+    const plan = new FaultPlan([parseFault("time:1500=power-cut"), parseFault("time:200=power-cut-torn")]);
     expect(plan.nextTimeFault()).to.equal(200);
     expect(plan.dueAt(100)).to.deep.equal([]);
-    expect(plan.dueAt(1600).map(formatFault)).to.deep.equal(["time:1500=power-cut", "time:200=usb-stall"]);
+    expect(plan.dueAt(1600).map(formatFault)).to.deep.equal([
+      "time:1500=power-cut",
+      "time:200=power-cut-torn",
+    ]);
     expect(plan.nextTimeFault()).to.equal(undefined);
+    // Anything but a power cut at a bare instant would never fire: refused, named.
+    expect(() => parseFault("time:200=usb-stall")).to.throw(
+      "fault time:200=usb-stall: only power-cut can fire at a time; usb-stall needs a flash-op: or event: position",
+    );
   });
 });
 
