@@ -19,8 +19,12 @@ import { projectRoot } from "../../harness/rig/load.js";
 
 const UPDATE = "updates a 256 KB image in one download";
 
-/** The lab board's flash: faster erase and program than the profile's 22 ms / 0.082 ms. */
-const LAB_FLASH = ["timing.pageEraseMs=9", "timing.doubleWordProgramMs=0.03"];
+/**
+ * The lab board's flash: a worn erase (45 ms a page, the profile's is 22) and a faster
+ * program (0.03 ms a double word, the profile's 0.082). Slower overall than the datasheet,
+ * so a loaded machine's late timers only take the lab board further from it.
+ */
+const LAB_FLASH = ["timing.pageEraseMs=45", "timing.doubleWordProgramMs=0.03"];
 
 describe("hil calibrate from a timed lab-path run (hil emulate stm32l432 --usbip)", function () {
   this.timeout(300_000);
@@ -103,7 +107,7 @@ describe("hil calibrate from a timed lab-path run (hil emulate stm32l432 --usbip
     expect(calibrate.exitCode, calibrate.stderr).to.equal(0);
     const written = JSON.parse(await readFile(overlay, "utf8"));
     // The lab board's own erase figure comes back (USB/IP's round trips ride on it).
-    expect(written.timing.pageEraseMs).to.be.at.least(9);
+    expect(written.timing.pageEraseMs).to.be.at.least(45);
     expect(written.sources.pageEraseMs).to.include(
       'median of "page erase" per unit on lab-l432 over 1 nights',
     );
@@ -132,6 +136,6 @@ describe("hil calibrate from a timed lab-path run (hil emulate stm32l432 --usbip
     expect(
       plain.ms / lab.ms,
       `uncalibrated ${plain.ms.toFixed(0)} ms of device time, lab ${lab.ms.toFixed(0)} ms`,
-    ).to.be.greaterThan(1.3);
+    ).to.be.below(0.85);
   });
 });
