@@ -37,7 +37,17 @@ const NAMES: readonly { re: RegExp; op: string; units?: (m: RegExpMatchArray) =>
   },
   { re: /^FUS_FW_UPGRADE$/, op: "FUS install" },
   { re: /^stage (\d+) bytes at /, op: "FUS install: stage image", units: (m) => Number(m[1]) / 1024 },
-  { re: /^(FUS_\w+|start FUS): FUS poll(?: ×(\d+))?$/, op: "FUS poll", units: (m) => Number(m[2] ?? 1) },
+  { re: /^(\w+|start FUS): FUS poll(?: ×(\d+))?$/, op: "FUS poll", units: (m) => Number(m[2] ?? 1) },
+  // The install's phases between the resets FUS makes (clients/fus/install-phases.ts).
+  { re: /^FUS install: verify and first reset$/, op: "FUS install: verify and first reset" },
+  { re: /^FUS install: program (\d+) sectors?$/, op: "FUS install: program", units: (m) => Number(m[1]) },
+  {
+    re: /^FUS install: program (\d+) sectors? and stack start$/,
+    op: "FUS install: program and stack start",
+    units: (m) => Number(m[1]),
+  },
+  { re: /^FUS upgrade: program (\d+) sectors?$/, op: "FUS upgrade: program", units: (m) => Number(m[1]) },
+  { re: /^FUS stack start$/, op: "FUS stack start" },
   { re: /^load app \((\d+) bytes\)$/, op: "TKey app load", units: (m) => Number(m[1]) / 1024 },
   { re: /^FW_CMD_LOAD_APP_DATA ×(\d+)$/, op: "TKey app data", units: (m) => Number(m[1]) },
   { re: /^image upload (\d+) bytes$/, op: "MCUboot image upload", units: (m) => Number(m[1]) / 1024 },

@@ -34,6 +34,7 @@ import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
 import { ClientError } from "../errors.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError, type FusErrorKind } from "./errors.js";
+import { type InstallPlan, phaseAfterLastReset, phaseBeforeReset } from "./install-phases.js";
 import type { FusLink } from "./links.js";
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
 
@@ -108,6 +109,10 @@ export class FusClient implements HostClient<FusEvents> {
   readonly trace: FusTraceEntry[] = [];
   readonly events = new EventHub<FusEvents>();
   readonly #opts: Required<FusClientOptions>;
+  /** The device information table as last read (whether a stack is installed names install phases). */
+  #info: DeviceInfo | undefined;
+  /** Resets seen so far (a GET_STATE or command with no answer, a resync that found a fresh ROM). */
+  #resetsSeen = 0;
 
   constructor(
     readonly link: FusLink,
@@ -200,7 +205,8 @@ export class FusClient implements HostClient<FusEvents> {
           `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
         );
       const t = decodeDeviceInfo(await this.link.readMemory(ptr, DEVICE_INFO_SIZE));
-      return { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+      this.#info = { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+      return this.#info;
     });
   }
 
@@ -259,14 +265,26 @@ export class FusClient implements HostClient<FusEvents> {
         // check: false lets error-injection suites send malformed images to FUS on purpose.
         if (opts.check ?? true) throw this.#error("refused", "FW_UPGRADE", (e as Error).message);
       }
+      this.#info = undefined;
       await this.startFus();
       const address = opts.address ?? (await this.stagingAddress(image));
       if (opts.stage ?? true)
         await this.#op(`stage ${image.length} bytes at 0x${address.toString(16)}`, () =>
           this.link.writeFlash(address, image),
         );
+      const kind = imageKind(image);
+      const plan: InstallPlan = {
+        kind: kind?.footer.kind,
+        sectors: kind?.sectors,
+        // Read by stagingAddress above, unless the caller gave the address.
+        stackInstalled: (this.#info as DeviceInfo | undefined)?.stackInstalled,
+      };
       await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
-      const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
+      const end = await this.#pollPhases(
+        "FW_UPGRADE",
+        (s) => isNotRunning(s) || s.state === FusState.IDLE,
+        plan,
+      );
       // FUS and Safeboot updates end with FUS idle; a stack install with the stack running.
       const fusSide = layout?.image.kind === "fus" || layout?.image.kind === "safeboot";
       if (!fusSide && !isNotRunning(end))
@@ -360,6 +378,7 @@ export class FusClient implements HostClient<FusEvents> {
   // ---- plumbing -------------------------------------------------------------------------
 
   #record(entry: FusTraceEntry): void {
+    if (entry.kind === "no-answer") this.#resetsSeen++;
     this.trace.push(entry);
     this.events.emit("trace", entry);
   }
@@ -445,6 +464,87 @@ export class FusClient implements HostClient<FusEvents> {
     });
   }
 
+  /**
+   * The FW_UPGRADE poll as one step "FUS poll ×N", cut into the install's phases as the host
+   * sees them (install-phases.ts): each stretch up to the host being back after a reset, and
+   * the last one up to the answer that ends the install, is a timed operation of its own.
+   */
+  #pollPhases(operation: string, done: (s: FusStatus) => boolean, plan: InstallPlan): Promise<FusStatus> {
+    return this.#op(`${operation}: FUS poll`, async (op) => {
+      let polls = 0;
+      const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
+      try {
+        let carried: FusStatus | undefined;
+        for (let resets = 0; ; resets++) {
+          // Over USART the answer that showed the reset is the next stretch's first (it may end it).
+          if (carried && done(carried)) return carried;
+          const from = carried;
+          const stretch = await this.#op(`FUS install: after reset ${resets}`, async (phase) => {
+            const r = await this.#pollStretch(operation, done, () => polls++, deadline, from);
+            phase.retitle(
+              "end" in r
+                ? phaseAfterLastReset(plan, resets, isNotRunning(r.end))
+                : phaseBeforeReset(plan, resets + 1, r.answered !== undefined && isNotRunning(r.answered)),
+            );
+            return r;
+          });
+          if ("end" in stretch) return stretch.end;
+          carried = stretch.answered;
+        }
+      } finally {
+        op.retitle(`${operation}: FUS poll ×${polls}`);
+      }
+    });
+  }
+
+  /**
+   * GET_STATE until `done` (`end`) or until the host is back after a reset (`answered`: the
+   * answer that came with it, over USART), starting from an answer already in hand.
+   */
+  async #pollStretch(
+    operation: string,
+    done: (s: FusStatus) => boolean,
+    polled: () => void,
+    deadline: number,
+    first: FusStatus | undefined,
+  ): Promise<{ end: FusStatus } | { answered: FusStatus | undefined }> {
+    let s = first;
+    for (;;) {
+      if (s === undefined) {
+        if (this.clock.now() > deadline)
+          throw this.#error(
+            "timeout",
+            operation,
+            `no end state within ${this.#opts.operationTimeoutMs} ms`,
+            undefined,
+            this.trace,
+          );
+        polled();
+        const resets = this.#resetsSeen;
+        s = await this.getState();
+        if (!s) {
+          await this.#reconnect(operation);
+          return { answered: undefined };
+        }
+        if (this.#resetsSeen > resets) return { answered: s };
+      }
+      if (done(s)) return { end: s };
+      this.#checkOngoing(operation, s);
+      await this.clock.sleep(this.#opts.pollIntervalMs);
+      s = undefined;
+    }
+  }
+
+  /** A state a poll may go on from (an operation under way, FUS idle); @throws otherwise. */
+  #checkOngoing(operation: string, s: FusStatus): void {
+    if (s.state === FusState.ERROR && !isNotRunning(s))
+      throw this.#error("fus", operation, "FUS reported an error", s, this.trace);
+    if (isNotRunning(s))
+      throw this.#error("state", operation, "the wireless stack answered: FUS is not running", s, this.trace);
+    if (!isOngoing(s.state) && s.state !== FusState.IDLE)
+      throw this.#error("fus", operation, "undocumented state", s, this.trace);
+  }
+
   async #pollUntil(
     operation: string,
     done: (s: FusStatus) => boolean,
@@ -467,18 +567,7 @@ export class FusClient implements HostClient<FusEvents> {
         continue;
       }
       if (done(s)) return s;
-      if (s.state === FusState.ERROR && !isNotRunning(s))
-        throw this.#error("fus", operation, "FUS reported an error", s, this.trace);
-      if (isNotRunning(s))
-        throw this.#error(
-          "state",
-          operation,
-          "the wireless stack answered: FUS is not running",
-          s,
-          this.trace,
-        );
-      if (!isOngoing(s.state) && s.state !== FusState.IDLE)
-        throw this.#error("fus", operation, "undocumented state", s, this.trace);
+      this.#checkOngoing(operation, s);
       await this.clock.sleep(this.#opts.pollIntervalMs);
     }
   }
