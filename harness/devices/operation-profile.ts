@@ -29,6 +29,8 @@ export function emulatorOperationMs(
       return profile.family === "stm32wb55"
         ? FUS_TIMING.fusUpgradePerSectorMs + fusSectorFlashMs(profile) + profile.timing.pageEraseMs
         : undefined;
+    case "FUS prepare and reset":
+      return profile.family === "stm32wb55" ? FUS_TIMING.prepareMs : undefined;
     case "FUS stack start":
       return profile.family === "stm32wb55" ? FUS_TIMING.firstGetStateAfterInstallMs : undefined;
     default:

@@ -68,7 +68,7 @@ function stm32DfuFigures(blockBytes: number): CalibrationFigure[] {
 
 /**
  * What the emulator's FUS path adds to a figure on the device clock, seen from a host on USB
- * DFU: after the verify, the reset and the way back on the bus (bootloader start, USB connect,
+ * DFU: after the verify (or FW_DELETE's and START_WS's preparation), the reset and the way back on the bus (bootloader start, USB connect,
  * the re-enumeration); per program run, CPU2's start after the reset; per sector, the flash's
  * own page erase and program of the sector (22 + 512 × 0.082 ms, and a FUS upgrade erases the
  * staged copy too); around the stack's first answer, the GET_STATE exchange.
@@ -109,6 +109,15 @@ function fusFigures(): CalibrationFigure[] {
       op: "FUS upgrade: program",
       overheadMs: o.fusUpgradePerSector,
       ...program,
+    },
+    {
+      key: "fusPrepareMs",
+      op: "FUS prepare and reset",
+      perUnit: 1,
+      unit: "FW_DELETE / START_WS",
+      overheadMs: o.verify,
+      ...fusPath,
+      note: "the reset as the host's GET_STATE poll saw it",
     },
     {
       key: "fusFirstGetStateAfterInstallMs",

@@ -80,6 +80,22 @@ describe("report/calibration-figures: the emulator's FUS path beside its figures
           0.01,
         );
     }
+    // FW_DELETE's and START_WS's preparation ends as the verify does: a reset and the way back.
+    for (const fusPrepareMs of [500, 1234.5]) {
+      const { clock, client } = await fusBench("usb-dfu", {
+        options: { timing: { fusPrepareMs } },
+        client: { pollIntervalMs: 5 },
+      });
+      const lines = await timed({ id: "wb55", clock, emulated: true }, async () => {
+        await client.fwDelete();
+        await client.fwUpgrade(STACK_2());
+        await client.startFus();
+        await client.startWirelessStack();
+      });
+      const prepares = lines.filter((l) => l.op === "FUS prepare and reset");
+      expect(prepares).to.have.length(2);
+      for (const p of prepares) expect(p.ms - fusPrepareMs).to.be.closeTo(o.verify, 0.01);
+    }
   });
 
   it("a WB55 calibrates FUS figures beside the DFU ones, each saying where it came from; an L432 none", () => {
@@ -93,6 +109,7 @@ describe("report/calibration-figures: the emulator's FUS path beside its figures
           { board: "lab", op: "FUS install: program", units: 10, ms: 50 + 10 * 263.984 },
           { board: "lab", op: "FUS install: program", units: 10, ms: 50 + 10 * 263.984 },
           { board: "lab", op: "FUS stack start", units: 1, ms: 2006.024 },
+          { board: "lab", op: "FUS prepare and reset", units: 1, ms: 802.384 },
           { board: "lab", op: "page erase", units: 10, ms: 250 },
         ],
         () => ({ family, emulated: false }),
@@ -106,6 +123,7 @@ describe("report/calibration-figures: the emulator's FUS path beside its figures
     expect(c.timing.fusVerifyMs).to.be.closeTo(3100 - FUS_PATH_OVERHEAD_MS.verify, 1e-6);
     expect(c.timing.fusInstallPerSectorMs).to.be.closeTo(200, 1e-6);
     expect(c.timing.fusFirstGetStateAfterInstallMs).to.be.closeTo(2000, 1e-6);
+    expect(c.timing.fusPrepareMs).to.be.closeTo(500, 1e-6);
     expect(c.timing.pageEraseMs).to.equal(22);
     expect(c.sources.fusInstallPerSectorMs).to.match(
       /^median of "FUS install: program" per unit on lab over 3 nights .*, 60 4 KB sectors, less the emulator's 50 ms FUS path per run, less the emulator's 63.984 ms FUS path per unit/,
@@ -127,6 +145,7 @@ describe("report/calibration-figures: the emulator's FUS path beside its figures
       1e-9,
     );
     expect(emulatorOperationMs(wb55, "FUS stack start")).to.equal(FUS_TIMING.firstGetStateAfterInstallMs);
+    expect(emulatorOperationMs(wb55, "FUS prepare and reset")).to.equal(FUS_TIMING.prepareMs);
     expect(emulatorOperationMs({ family: "stm32l432" }, "FUS install: program")).to.equal(undefined);
   });
 });

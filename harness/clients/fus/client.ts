@@ -34,7 +34,7 @@ import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
 import { ClientError } from "../errors.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError, type FusErrorKind } from "./errors.js";
-import { type InstallPlan, phaseAfterLastReset, phaseBeforeReset } from "./install-phases.js";
+import { commandPhases, installPhases, type PhaseNames } from "./install-phases.js";
 import type { FusLink } from "./links.js";
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
 
@@ -273,17 +273,17 @@ export class FusClient implements HostClient<FusEvents> {
           this.link.writeFlash(address, image),
         );
       const kind = imageKind(image);
-      const plan: InstallPlan = {
+      const phases = installPhases({
         kind: kind?.footer.kind,
         sectors: kind?.sectors,
         // Read by stagingAddress above, unless the caller gave the address.
         stackInstalled: (this.#info as DeviceInfo | undefined)?.stackInstalled,
-      };
+      });
       await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
       const end = await this.#pollPhases(
         "FW_UPGRADE",
         (s) => isNotRunning(s) || s.state === FusState.IDLE,
-        plan,
+        phases,
       );
       // FUS and Safeboot updates end with FUS idle; a stack install with the stack running.
       const fusSide = layout?.image.kind === "fus" || layout?.image.kind === "safeboot";
@@ -304,7 +304,7 @@ export class FusClient implements HostClient<FusEvents> {
     return this.#op("FUS_FW_DELETE", async () => {
       await this.startFus();
       await this.#command("FW_DELETE", Op.FW_DELETE);
-      await this.#poll("FW_DELETE", (s) => s.state === FusState.IDLE);
+      await this.#pollPhases("FW_DELETE", (s) => s.state === FusState.IDLE, commandPhases("FW_DELETE"));
     });
   }
 
@@ -314,7 +314,7 @@ export class FusClient implements HostClient<FusEvents> {
       const s = await this.#answered("START_WS");
       if (isNotRunning(s)) return; // already running; another GET_STATE would start FUS
       await this.#command("START_WS", Op.START_WS);
-      await this.#poll("START_WS", (x) => isNotRunning(x));
+      await this.#pollPhases("START_WS", (x) => isNotRunning(x), commandPhases("START_WS"));
     });
   }
 
@@ -465,11 +465,14 @@ export class FusClient implements HostClient<FusEvents> {
   }
 
   /**
-   * The FW_UPGRADE poll as one step "FUS poll ×N", cut into the install's phases as the host
-   * sees them (install-phases.ts): each stretch up to the host being back after a reset, and
-   * the last one up to the answer that ends the install, is a timed operation of its own.
+   * A poll through FUS's resets (FW_UPGRADE, FW_DELETE, START_WS) as one step "FUS poll ×N",
+   * cut into phases as the host sees them (install-phases.ts): each stretch up to the host
+   * being back after a reset, and the last one up to the answer that ends the command, is a
+   * timed operation of its own.
    */
-  #pollPhases(operation: string, done: (s: FusStatus) => boolean, plan: InstallPlan): Promise<FusStatus> {
+  #pollPhases(operation: string, done: (s: FusStatus) => boolean, names: PhaseNames): Promise<FusStatus> {
+    // Back after a reset is a resync over USART, a re-enumeration over USB: phases of their own.
+    const over = this.link.kind === "usart" ? " over USART" : "";
     return this.#op(`${operation}: FUS poll`, async (op) => {
       let polls = 0;
       const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
@@ -479,12 +482,12 @@ export class FusClient implements HostClient<FusEvents> {
           // Over USART the answer that showed the reset is the next stretch's first (it may end it).
           if (carried && done(carried)) return carried;
           const from = carried;
-          const stretch = await this.#op(`FUS install: after reset ${resets}`, async (phase) => {
+          const stretch = await this.#op(`${operation}: after reset ${resets}`, async (phase) => {
             const r = await this.#pollStretch(operation, done, () => polls++, deadline, from);
             phase.retitle(
-              "end" in r
-                ? phaseAfterLastReset(plan, resets, isNotRunning(r.end))
-                : phaseBeforeReset(plan, resets + 1, r.answered !== undefined && isNotRunning(r.answered)),
+              ("end" in r
+                ? names.afterLastReset(resets, isNotRunning(r.end))
+                : names.beforeReset(resets + 1, r.answered !== undefined && isNotRunning(r.answered))) + over,
             );
             return r;
           });

@@ -4,7 +4,8 @@
  * install → reset → the stack runs or FUS is idle). Each stretch is a timed client operation
  * named here; only what a host observes decides the name: how many resets it has seen, what
  * answered after the last one, and what it knew before the command (the image's footer, and
- * whether the device information table listed a stack).
+ * whether the device information table listed a stack). FW_DELETE (§2.2.1: reset → erase →
+ * reset → FUS idle) and START_WS (§2.3: reset → the stack runs) are cut the same way.
  */
 import type { ImageKind } from "../../protocol/fus/index.js";
 import { count } from "../operation.js";
@@ -49,4 +50,36 @@ export function phaseAfterLastReset(plan: InstallPlan, resets: number, stackRuns
   if (!stackRuns) return "FUS install: back to idle";
   // After a FUS upgrade the stack that was there starts again; only a new stack starts slow.
   return plan.kind === "wireless-stack" ? "FUS stack start" : "FUS install: stack runs again";
+}
+
+/** How a phased poll names its stretches (FusClient's FW_UPGRADE, FW_DELETE and START_WS polls). */
+export interface PhaseNames {
+  beforeReset(reset: number, stackAnswered: boolean): string;
+  afterLastReset(resets: number, stackRuns: boolean): string;
+}
+
+export function installPhases(plan: InstallPlan): PhaseNames {
+  return {
+    beforeReset: (reset, stackAnswered) => phaseBeforeReset(plan, reset, stackAnswered),
+    afterLastReset: (resets, stackRuns) => phaseAfterLastReset(plan, resets, stackRuns),
+  };
+}
+
+/**
+ * FW_DELETE and START_WS: FUS prepares and resets (both "FUS prepare and reset" in the
+ * timing, one figure), FW_DELETE then erases the stack and resets again.
+ */
+export function commandPhases(command: "FW_DELETE" | "START_WS"): PhaseNames {
+  const name = `FUS_${command}`;
+  return {
+    beforeReset: (reset) => {
+      if (reset === 1) return `${name}: prepare and ${command === "FW_DELETE" ? "first " : ""}reset`;
+      if (command === "FW_DELETE" && reset === 2) return `${name}: erase the stack`;
+      return `${name}: after reset ${reset}`;
+    },
+    afterLastReset: (resets, stackRuns) => {
+      if (resets === 0) return `${name}: without a reset`;
+      return stackRuns ? `${name}: stack answers` : `${name}: back to idle`;
+    },
+  };
 }

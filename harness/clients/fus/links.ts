@@ -48,7 +48,7 @@ const OPTION_BYTES = { base: 0x1fff_8000, size: 0x80 };
  * The DFU link's way back after a reset FUS made: noticed at a GET_STATE poll, up to a poll
  * interval late, so not timed as a "re-enumeration after reset" (the device may be back already).
  */
-export const FUS_RECONNECT_TITLE = "re-enumerate after a FUS reset";
+const FUS_RECONNECT_TITLE = "re-enumerate after a FUS reset";
 
 /** FUS over the ROM's USB DFU interface. */
 export class DfuFusLink implements FusLink {

@@ -113,9 +113,10 @@ describe("clients/fus: a FUS install's phases as the host sees them, each a time
   it("USART: the reset shows with the stack's first answer, so program and stack start are one phase", async () => {
     const { lines } = await install("usart", STACK_1());
     const seen = phases(lines);
+    // Back after a reset is a resync there, not a re-enumeration: USART phases are named apart.
     expect(seen.map((l) => [l.op, l.units])).to.deep.equal([
-      ["FUS install: verify and first reset", 1],
-      ["FUS install: program and stack start", 19],
+      ["FUS install: verify and first reset over USART", 1],
+      ["FUS install: program and stack start over USART", 19],
     ]);
     expect(seen.reduce((n, l) => n + l.ms, 0)).to.be.closeTo(
       lines.find((l) => l.op === "FUS poll")?.ms as number,
@@ -131,6 +132,30 @@ describe("clients/fus: a FUS install's phases as the host sees them, each a time
       "FUS install: after reset N",
       "FUS stack start",
     ]);
+  });
+});
+
+describe("clients/fus: FW_DELETE and START_WS phases", () => {
+  it("USB DFU: FUS prepares and resets (one name for both), the delete erases and resets, the stack answers", async () => {
+    const { clock, client } = await fusBench("usb-dfu", { options: { timing: { fusPrepareMs: 1234.5 } } });
+    const lines = (
+      await timed(clock, async () => {
+        await client.fwDelete();
+        await client.fwUpgrade(STACK_1());
+        await client.startFus();
+        await client.startWirelessStack();
+      })
+    ).lines.filter((l) => /^FUS prepare|^FUS_(FW_DELETE|START_WS): /.test(l.op));
+    expect(lines.map((l) => l.op)).to.deep.equal([
+      "FUS prepare and reset",
+      "FUS_FW_DELETE: erase the stack",
+      "FUS_FW_DELETE: back to idle",
+      "FUS prepare and reset",
+      "FUS_START_WS: stack answers",
+    ]);
+    // The board's preparation figure, and a reset and re-enumeration the poll waited out.
+    for (const prepare of [lines[0]!, lines[3]!])
+      expect(prepare.ms).to.be.within(1234.5 + 300, 1234.5 + 1400);
   });
 });
 
