@@ -7,6 +7,7 @@ import { main } from "../../harness/cli/main.js";
 import { observeOperations, operationObserver } from "../../harness/clients/operation.js";
 import { emulatorOperationMs } from "../../harness/devices/operation-profile.js";
 import { FUS_OVERLAY_KEYS, FUS_TIMING } from "../../harness/devices/stm32/fus/timing.js";
+import { startUsbipEmulator } from "../../harness/expose/usbip-process.js";
 import { type TimingLine, timeOperationsOn, timingOperations } from "../../harness/mocha/timing-hooks.js";
 import { buildCalibration, CALIBRATION_FORMAT } from "../../harness/report/calibration.js";
 import { FUS_PATH_OVERHEAD_MS, figuresFor } from "../../harness/report/calibration-figures.js";
@@ -238,6 +239,20 @@ describe("hil calibrate: a calibrated emulated WB55 keeps the timed board's FUS 
     // Uncalibrated, FUS_TIMING is far off this board: the overlay is what matches.
     const plain = await installOn("{}");
     expect(plain / install.ms, `uncalibrated ${plain.toFixed(0)} ms`).to.be.greaterThan(1.2);
+  });
+
+  it("hil emulate stm32wb55 --calibration: a served WB55 takes the FUS figures (ready, then a clean stop)", async () => {
+    const file = join(dir, "cal.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        format: CALIBRATION_FORMAT,
+        timing: { pageEraseMs: 22, fusVerifyMs: 3000, fusInstallPerSectorMs: 130, fusPrepareMs: 400 },
+      }),
+    );
+    const emu = await startUsbipEmulator("stm32wb55", ["--calibration", file], { log: false });
+    expect(emu.busid).to.equal("1-1");
+    expect((await emu.stop()).exitCode).to.equal(0);
   });
 
   it("hil emulate --calibration: a WB55 overlay on an L432 is refused naming the FUS key (exit 2)", async () => {
