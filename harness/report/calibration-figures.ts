@@ -68,11 +68,12 @@ function stm32DfuFigures(blockBytes: number): CalibrationFigure[] {
 
 /**
  * What the emulator's FUS path adds to a figure on the device clock, seen from a host on USB
- * DFU: after the verify (or FW_DELETE's and START_WS's preparation), the reset and the way back on the bus (bootloader start, USB connect,
- * the re-enumeration); per program run, CPU2's start after the reset; per sector, the flash's
- * own page erase and program of the sector (22 + 512 × 0.082 ms, and a FUS upgrade erases the
- * staged copy too); around the stack's first answer, the GET_STATE exchange.
- * test/report/fus-calibration.spec.ts checks these against the emulator.
+ * DFU: after the verify (or FW_DELETE's and START_WS's preparation), the reset and the way
+ * back on the bus (bootloader start, USB connect, the re-enumeration); per program run, CPU2's
+ * start after the reset; per sector, the flash's own page erase and program of the sector
+ * (22 + 512 × 0.082 ms; a FUS upgrade erases the staged copy too); around the stack's first
+ * answer, the GET_STATE exchange. test/report/fus-calibration.spec.ts checks these against
+ * the emulator.
  */
 export const FUS_PATH_OVERHEAD_MS = {
   verify: 302.384,

@@ -273,11 +273,16 @@ export class FusClient implements HostClient<FusEvents> {
           this.link.writeFlash(address, image),
         );
       const kind = imageKind(image);
+      // Read by stagingAddress above, unless the caller gave the address.
+      const info = this.#info as DeviceInfo | undefined;
       const phases = installPhases({
         kind: kind?.footer.kind,
         sectors: kind?.sectors,
-        // Read by stagingAddress above, unless the caller gave the address.
-        stackInstalled: (this.#info as DeviceInfo | undefined)?.stackInstalled,
+        stackInstalled: info?.stackInstalled,
+        movesStack:
+          info && kind
+            ? info.stackInstalled && kind.sectors > decodeMemorySize(info.fusMemorySize).flashSectors
+            : undefined,
       });
       await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
       const end = await this.#pollPhases(

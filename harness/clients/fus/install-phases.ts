@@ -17,6 +17,8 @@ export interface InstallPlan {
   readonly sectors: number | undefined;
   /** Whether a stack was installed before the command (device information table), when read. */
   readonly stackInstalled: boolean | undefined;
+  /** A FUS image bigger than the installed FUS with a stack below it: FUS moves the stack down first (§3.2). */
+  readonly movesStack?: boolean | undefined;
 }
 
 /** Resets FUS makes for the install: 2, or 3 when a stack replaces an installed one; undefined when unknown. */
@@ -37,7 +39,8 @@ export function phaseBeforeReset(plan: InstallPlan, reset: number, stackAnswered
   if (resets === 3 && reset === 2) return "FUS install: delete old stack";
   if (resets === reset && plan.sectors !== undefined) {
     const sectors = count(plan.sectors, "sector");
-    if (plan.kind === "fus") return `FUS upgrade: program ${sectors}`;
+    if (plan.kind === "fus" && plan.movesStack === false) return `FUS upgrade: program ${sectors}`;
+    if (plan.kind === "fus" && plan.movesStack) return `FUS upgrade: move the stack and program ${sectors}`;
     if (plan.kind === "wireless-stack")
       return `FUS install: program ${sectors}${stackAnswered ? " and stack start" : ""}`;
   }

@@ -110,6 +110,17 @@ describe("clients/fus: a FUS install's phases as the host sees them, each a time
     ]);
   });
 
+  it("USB DFU, a bigger FUS over a stack: the stack's move is in that phase, so it is named apart", async () => {
+    const image = buildFusImage({ kind: "fus", version: v(2, 2, 0), sectors: 8, label: "fus-new" });
+    const { dev, lines } = await install("usb-dfu", image, { factoryStack: true });
+    expect(dev.fus?.nv.stack, "the stack moved down, still installed").to.not.equal(undefined);
+    expect(phases(lines).map((l) => [l.op, l.units])).to.deep.equal([
+      ["FUS install: verify and first reset", 1],
+      ["FUS upgrade: move the stack and program N sectors", 1],
+      ["FUS install: stack runs again", 1],
+    ]);
+  });
+
   it("USART: the reset shows with the stack's first answer, so program and stack start are one phase", async () => {
     const { lines } = await install("usart", STACK_1());
     const seen = phases(lines);
