@@ -65,8 +65,8 @@ the single-file Allure report with history (reports/allure-report).
     synopsis: "--history FILE --board ID [--nights N] [--out FILE]",
     summary: "timing overlay for an emulated board from a lab board's measured operations",
     details: `Reads the per-operation timing hil report keeps in reports/hil-history.jsonl and writes the
-board's page erase, program, mass erase and re-enumeration times (medians over the nights,
-each with where it came from) as JSON, for \`emulated: { calibration: FILE }\` in a rig file or
+board's page erase, program, mass erase and re-enumeration times, on a WB55 also its FUS
+install phases (medians over the nights, each with where it came from) as JSON, for \`emulated: { calibration: FILE }\` in a rig file or
 \`hil emulate --calibration FILE\`.
   --history FILE           the hil history (reports/hil-history.jsonl)
   --board ID               the lab board's id in the rig file
@@ -171,7 +171,7 @@ what the application reports once it answers again.`,
 The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
-  --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's;
+  --calibration FILE takes erase/program/connect (WB55: FUS) times from \`hil calibrate\` instead of the datasheet's;
   --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
   in wall time, as a real board's line takes it.
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;

@@ -17,6 +17,8 @@ export interface CalibrationFigure {
   readonly unit: string;
   /** Device time the emulator adds per unit around the figure (transfers, status polls). */
   readonly overheadMs?: number;
+  /** Device time the emulator adds once per run of the operation, whatever its units (a CPU start). */
+  readonly overheadPerRunMs?: number;
   /** What that overhead is, for `sources`. */
   readonly overheadOf?: string;
   /** The device reports the wait in whole ms (a bwPollTimeout), so the figure is too. */
@@ -64,6 +66,71 @@ function stm32DfuFigures(blockBytes: number): CalibrationFigure[] {
   ];
 }
 
+/**
+ * What the emulator's FUS path adds to a figure on the device clock, seen from a host on USB
+ * DFU: after the verify (or FW_DELETE's and START_WS's preparation), the reset and the way
+ * back on the bus (bootloader start, USB connect, the re-enumeration); per program run, CPU2's
+ * start after the reset; per sector, the flash's own page erase and program of the sector
+ * (22 + 512 × 0.082 ms; a FUS upgrade erases the staged copy too); around the stack's first
+ * answer, the GET_STATE exchange. test/report/fus-calibration.spec.ts checks these against
+ * the emulator.
+ */
+export const FUS_PATH_OVERHEAD_MS = {
+  verify: 302.384,
+  programPerRun: 50,
+  installPerSector: 63.984,
+  fusUpgradePerSector: 85.984,
+  stackStart: 6.024,
+} as const;
+
+/** STM32WB FUS (devices/stm32/fus/timing.ts FUS_OVERLAY_KEYS) from an install's phases as the host saw them. */
+function fusFigures(): CalibrationFigure[] {
+  const o = FUS_PATH_OVERHEAD_MS;
+  const fusPath = { overheadOf: "FUS path" } as const;
+  const program = {
+    perUnit: 1,
+    unit: "4 KB sectors",
+    overheadPerRunMs: o.programPerRun,
+    ...fusPath,
+    note: "the flash's page erase and program at the profile's figures",
+  } as const;
+  return [
+    {
+      key: "fusVerifyMs",
+      op: "FUS install: verify and first reset",
+      perUnit: 1,
+      unit: "installs",
+      overheadMs: o.verify,
+      ...fusPath,
+      note: "the reset as the host's GET_STATE poll saw it",
+    },
+    { key: "fusInstallPerSectorMs", op: "FUS install: program", overheadMs: o.installPerSector, ...program },
+    {
+      key: "fusUpgradePerSectorMs",
+      op: "FUS upgrade: program",
+      overheadMs: o.fusUpgradePerSector,
+      ...program,
+    },
+    {
+      key: "fusPrepareMs",
+      op: "FUS prepare and reset",
+      perUnit: 1,
+      unit: "FW_DELETE / START_WS",
+      overheadMs: o.verify,
+      ...fusPath,
+      note: "the reset as the host's GET_STATE poll saw it",
+    },
+    {
+      key: "fusFirstGetStateAfterInstallMs",
+      op: "FUS stack start",
+      perUnit: 1,
+      unit: "installs",
+      overheadMs: o.stackStart,
+      ...fusPath,
+    },
+  ];
+}
+
 /** The figures for a board of `family` (none for a family no emulator times). */
 export function figuresFor(
   family: string | undefined,
@@ -71,8 +138,9 @@ export function figuresFor(
 ): readonly CalibrationFigure[] {
   const blockBytes = opts.blockBytes ?? DFU_BLOCK_BYTES;
   switch (family) {
-    case "stm32l432":
     case "stm32wb55":
+      return [...stm32DfuFigures(blockBytes), ...fusFigures()];
+    case "stm32l432":
     // A history written before boards carried their family: STM32 DFU was all there was.
     case undefined:
       return stm32DfuFigures(blockBytes);

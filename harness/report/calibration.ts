@@ -23,7 +23,7 @@ export interface Calibration {
   readonly nights: number;
   readonly from: string;
   readonly to: string;
-  /** Emulator timing figures (harness/devices/stm32/profiles.ts Stm32Timing keys), ms. */
+  /** Emulator timing figures (harness/devices/stm32/profiles.ts Stm32Timing keys; a WB55's fus* keys), ms. */
   readonly timing: Readonly<Record<string, number>>;
   /** Per figure: which operation, over how many nights and units. */
   readonly sources: Readonly<Record<string, string>>;
@@ -57,7 +57,11 @@ export function buildCalibration(
   for (const f of figures) {
     const points = timed.flatMap((n) => {
       const s = n.b.ops[f.op];
-      return s ? [{ at: n.at, msPerUnit: s.msPerUnit, units: s.units }] : [];
+      if (!s) return [];
+      // Per unit, once what each run adds whatever its units is taken off.
+      const perRun = f.overheadPerRunMs;
+      const msPerUnit = perRun === undefined ? s.msPerUnit : (s.ms - s.count * perRun) / s.units;
+      return [{ at: n.at, msPerUnit, units: s.units }];
     });
     if (points.length === 0) continue;
     const measured = median(points.map((p) => p.msPerUnit));
@@ -95,10 +99,14 @@ function figureFrom(f: CalibrationFigure, measured: number): { value: number; ho
   const perUnit = f.wholeMs ? Math.max(1, Math.round(less)) : Math.max(Number.MIN_VALUE, less);
   const value = Math.round((perUnit / f.perUnit) * 1e6) / 1e6;
   const round = (x: number) => Math.round(x * 1000) / 1000;
+  const perRun =
+    f.overheadPerRunMs === undefined
+      ? ""
+      : `, less the emulator's ${f.overheadPerRunMs} ms ${f.overheadOf ?? "path"} per run`;
   const how =
     f.overheadMs === undefined
-      ? ""
-      : `, less the emulator's ${overhead} ms ${f.overheadOf ?? "path"} per unit${f.wholeMs ? ", in whole ms" : ""} (${round(measured)} → ${round(perUnit)})`;
+      ? perRun
+      : `${perRun}, less the emulator's ${overhead} ms ${f.overheadOf ?? "path"} per unit${f.wholeMs ? ", in whole ms" : ""} (${round(measured)} → ${round(perUnit)})`;
   return { value, how };
 }
 

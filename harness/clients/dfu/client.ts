@@ -624,9 +624,13 @@ export class DfuClient implements HostClient<DfuEvents> {
     });
   }
 
-  /** Waits for the bootloader's next enumeration and sets it up; the old handle is never reused. */
-  async reconnect(alt: number | string = this.#alt): Promise<void> {
-    return this.#op("re-enumerate", async () => {
+  /**
+   * Waits for the bootloader's next enumeration and sets it up; the old handle is never reused.
+   * `title` names the step: a caller that notices a reset only some time after it happened
+   * (FUS polling) says so, since the wait is then not the re-enumeration's whole time.
+   */
+  async reconnect(alt: number | string = this.#alt, title = "re-enumerate"): Promise<void> {
+    return this.#op(title, async () => {
       const old = this.#raw;
       this.#markStale();
       const device = await DfuClient.#find(

@@ -34,6 +34,7 @@ import { type ClientOptions, EventHub, type HostClient } from "../contract.js";
 import { ClientError } from "../errors.js";
 import { type OperationHandle, operation } from "../operation.js";
 import { FusClientError, type FusErrorKind } from "./errors.js";
+import { commandPhases, installPhases, type PhaseNames } from "./install-phases.js";
 import type { FusLink } from "./links.js";
 import { type FusTraceEntry, followsPattern, traceLabel } from "./trace.js";
 
@@ -108,6 +109,10 @@ export class FusClient implements HostClient<FusEvents> {
   readonly trace: FusTraceEntry[] = [];
   readonly events = new EventHub<FusEvents>();
   readonly #opts: Required<FusClientOptions>;
+  /** The device information table as last read (whether a stack is installed names install phases). */
+  #info: DeviceInfo | undefined;
+  /** Resets seen so far (a GET_STATE or command with no answer, a resync that found a fresh ROM). */
+  #resetsSeen = 0;
 
   constructor(
     readonly link: FusLink,
@@ -200,7 +205,8 @@ export class FusClient implements HostClient<FusEvents> {
           `table pointer 0x${ptr.toString(16)} is not in SRAM2a`,
         );
       const t = decodeDeviceInfo(await this.link.readMemory(ptr, DEVICE_INFO_SIZE));
-      return { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+      this.#info = { ...t, stackInstalled: t.wirelessStackVersion !== 0xffff_ffff };
+      return this.#info;
     });
   }
 
@@ -259,14 +265,31 @@ export class FusClient implements HostClient<FusEvents> {
         // check: false lets error-injection suites send malformed images to FUS on purpose.
         if (opts.check ?? true) throw this.#error("refused", "FW_UPGRADE", (e as Error).message);
       }
+      this.#info = undefined;
       await this.startFus();
       const address = opts.address ?? (await this.stagingAddress(image));
       if (opts.stage ?? true)
         await this.#op(`stage ${image.length} bytes at 0x${address.toString(16)}`, () =>
           this.link.writeFlash(address, image),
         );
+      const kind = imageKind(image);
+      // Read by stagingAddress above, unless the caller gave the address.
+      const info = this.#info as DeviceInfo | undefined;
+      const phases = installPhases({
+        kind: kind?.footer.kind,
+        sectors: kind?.sectors,
+        stackInstalled: info?.stackInstalled,
+        movesStack:
+          info && kind
+            ? info.stackInstalled && kind.sectors > decodeMemorySize(info.fusMemorySize).flashSectors
+            : undefined,
+      });
       await this.#command("FW_UPGRADE", Op.FW_UPGRADE);
-      const end = await this.#poll("FW_UPGRADE", (s) => isNotRunning(s) || s.state === FusState.IDLE);
+      const end = await this.#pollPhases(
+        "FW_UPGRADE",
+        (s) => isNotRunning(s) || s.state === FusState.IDLE,
+        phases,
+      );
       // FUS and Safeboot updates end with FUS idle; a stack install with the stack running.
       const fusSide = layout?.image.kind === "fus" || layout?.image.kind === "safeboot";
       if (!fusSide && !isNotRunning(end))
@@ -286,7 +309,7 @@ export class FusClient implements HostClient<FusEvents> {
     return this.#op("FUS_FW_DELETE", async () => {
       await this.startFus();
       await this.#command("FW_DELETE", Op.FW_DELETE);
-      await this.#poll("FW_DELETE", (s) => s.state === FusState.IDLE);
+      await this.#pollPhases("FW_DELETE", (s) => s.state === FusState.IDLE, commandPhases("FW_DELETE"));
     });
   }
 
@@ -296,7 +319,7 @@ export class FusClient implements HostClient<FusEvents> {
       const s = await this.#answered("START_WS");
       if (isNotRunning(s)) return; // already running; another GET_STATE would start FUS
       await this.#command("START_WS", Op.START_WS);
-      await this.#poll("START_WS", (x) => isNotRunning(x));
+      await this.#pollPhases("START_WS", (x) => isNotRunning(x), commandPhases("START_WS"));
     });
   }
 
@@ -360,6 +383,7 @@ export class FusClient implements HostClient<FusEvents> {
   // ---- plumbing -------------------------------------------------------------------------
 
   #record(entry: FusTraceEntry): void {
+    if (entry.kind === "no-answer") this.#resetsSeen++;
     this.trace.push(entry);
     this.events.emit("trace", entry);
   }
@@ -445,6 +469,90 @@ export class FusClient implements HostClient<FusEvents> {
     });
   }
 
+  /**
+   * A poll through FUS's resets (FW_UPGRADE, FW_DELETE, START_WS) as one step "FUS poll ×N",
+   * cut into phases as the host sees them (install-phases.ts): each stretch up to the host
+   * being back after a reset, and the last one up to the answer that ends the command, is a
+   * timed operation of its own.
+   */
+  #pollPhases(operation: string, done: (s: FusStatus) => boolean, names: PhaseNames): Promise<FusStatus> {
+    // Back after a reset is a resync over USART, a re-enumeration over USB: phases of their own.
+    const over = this.link.kind === "usart" ? " over USART" : "";
+    return this.#op(`${operation}: FUS poll`, async (op) => {
+      let polls = 0;
+      const deadline = this.clock.now() + this.#opts.operationTimeoutMs;
+      try {
+        let carried: FusStatus | undefined;
+        for (let resets = 0; ; resets++) {
+          // Over USART the answer that showed the reset is the next stretch's first (it may end it).
+          if (carried && done(carried)) return carried;
+          const from = carried;
+          const stretch = await this.#op(`${operation}: after reset ${resets}`, async (phase) => {
+            const r = await this.#pollStretch(operation, done, () => polls++, deadline, from);
+            phase.retitle(
+              ("end" in r
+                ? names.afterLastReset(resets, isNotRunning(r.end))
+                : names.beforeReset(resets + 1, r.answered !== undefined && isNotRunning(r.answered))) + over,
+            );
+            return r;
+          });
+          if ("end" in stretch) return stretch.end;
+          carried = stretch.answered;
+        }
+      } finally {
+        op.retitle(`${operation}: FUS poll ×${polls}`);
+      }
+    });
+  }
+
+  /**
+   * GET_STATE until `done` (`end`) or until the host is back after a reset (`answered`: the
+   * answer that came with it, over USART), starting from an answer already in hand.
+   */
+  async #pollStretch(
+    operation: string,
+    done: (s: FusStatus) => boolean,
+    polled: () => void,
+    deadline: number,
+    first: FusStatus | undefined,
+  ): Promise<{ end: FusStatus } | { answered: FusStatus | undefined }> {
+    let s = first;
+    for (;;) {
+      if (s === undefined) {
+        if (this.clock.now() > deadline)
+          throw this.#error(
+            "timeout",
+            operation,
+            `no end state within ${this.#opts.operationTimeoutMs} ms`,
+            undefined,
+            this.trace,
+          );
+        polled();
+        const resets = this.#resetsSeen;
+        s = await this.getState();
+        if (!s) {
+          await this.#reconnect(operation);
+          return { answered: undefined };
+        }
+        if (this.#resetsSeen > resets) return { answered: s };
+      }
+      if (done(s)) return { end: s };
+      this.#checkOngoing(operation, s);
+      await this.clock.sleep(this.#opts.pollIntervalMs);
+      s = undefined;
+    }
+  }
+
+  /** A state a poll may go on from (an operation under way, FUS idle); @throws otherwise. */
+  #checkOngoing(operation: string, s: FusStatus): void {
+    if (s.state === FusState.ERROR && !isNotRunning(s))
+      throw this.#error("fus", operation, "FUS reported an error", s, this.trace);
+    if (isNotRunning(s))
+      throw this.#error("state", operation, "the wireless stack answered: FUS is not running", s, this.trace);
+    if (!isOngoing(s.state) && s.state !== FusState.IDLE)
+      throw this.#error("fus", operation, "undocumented state", s, this.trace);
+  }
+
   async #pollUntil(
     operation: string,
     done: (s: FusStatus) => boolean,
@@ -467,18 +575,7 @@ export class FusClient implements HostClient<FusEvents> {
         continue;
       }
       if (done(s)) return s;
-      if (s.state === FusState.ERROR && !isNotRunning(s))
-        throw this.#error("fus", operation, "FUS reported an error", s, this.trace);
-      if (isNotRunning(s))
-        throw this.#error(
-          "state",
-          operation,
-          "the wireless stack answered: FUS is not running",
-          s,
-          this.trace,
-        );
-      if (!isOngoing(s.state) && s.state !== FusState.IDLE)
-        throw this.#error("fus", operation, "undocumented state", s, this.trace);
+      this.#checkOngoing(operation, s);
       await this.clock.sleep(this.#opts.pollIntervalMs);
     }
   }

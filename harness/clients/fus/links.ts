@@ -44,6 +44,12 @@ export interface FusLink {
 
 const OPTION_BYTES = { base: 0x1fff_8000, size: 0x80 };
 
+/**
+ * The DFU link's way back after a reset FUS made: noticed at a GET_STATE poll, up to a poll
+ * interval late, so not timed as a "re-enumeration after reset" (the device may be back already).
+ */
+const FUS_RECONNECT_TITLE = "re-enumerate after a FUS reset";
+
 /** FUS over the ROM's USB DFU interface. */
 export class DfuFusLink implements FusLink {
   readonly kind = "usb-dfu" as const;
@@ -177,7 +183,7 @@ export class DfuFusLink implements FusLink {
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       try {
-        await this.#dfu.reconnect();
+        await this.#dfu.reconnect(undefined, FUS_RECONNECT_TITLE);
         return;
       } catch (e) {
         if (this.clock.now() >= deadline) throw e;

@@ -4,7 +4,7 @@ import { Stm32Chip } from "./chip.js";
 import { attachUsbDfu, type Stm32UsbPort, usbOptionsFromContext, usbPortOf } from "./dfu/index.js";
 import { Cpu2, stSignatureMode } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
-import { withTimingOverlay } from "./timing-overlay.js";
+import { fusTimingOverlay, withTimingOverlay } from "./timing-overlay.js";
 import { connectUsart } from "./usart/port.js";
 
 /** What the core is running. */
@@ -60,6 +60,7 @@ export class Stm32Device extends EmulatedDevice<Stm32State> {
     this.fus =
       profile.family === "stm32wb55"
         ? new Cpu2(this, {
+            timing: fusTimingOverlay(profile, ctx.options?.timing),
             factoryStack: ctx.options?.fusFactoryStack !== false,
             stSignature: stSignatureMode(ctx.options),
             startHalfInstalledStack: ctx.options?.fusStartHalfInstalledStack === true,

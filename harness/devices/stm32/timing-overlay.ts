@@ -1,9 +1,11 @@
 /**
  * A board's timing overlay (`emulated.options.timing`, filled from a calibration file by the
  * rig loader or `hil emulate --calibration`): figures measured on a real board replace the
- * profile's datasheet ones, so virtual time matches that board.
+ * profile's datasheet ones, so virtual time matches that board. A WB55's overlay may also
+ * carry FUS figures (fus/timing.ts FUS_OVERLAY_KEYS), which its CPU2 takes.
  */
 import { EmulatorOptionError } from "../option-error.js";
+import { FUS_OVERLAY_KEYS, type FusTiming } from "./fus/timing.js";
 import type { Stm32Profile, Stm32Timing } from "./profiles.js";
 
 const KEYS: readonly (keyof Stm32Timing)[] = [
@@ -14,18 +16,45 @@ const KEYS: readonly (keyof Stm32Timing)[] = [
   "usbConnectMs",
 ];
 
+/** The overlay keys a board of `profile` takes: the flash and USB figures, and on a WB55 the FUS ones. */
+function keysOf(profile: Stm32Profile): readonly string[] {
+  return profile.family === "stm32wb55" ? [...KEYS, ...Object.keys(FUS_OVERLAY_KEYS)] : KEYS;
+}
+
+/** The overlay's figures by key; @throws EmulatorOptionError naming a key `profile` does not take or a figure that is not a positive number. */
+function checkedOverlay(profile: Stm32Profile, overlay: unknown): Record<string, number> {
+  const keys = keysOf(profile);
+  if (typeof overlay !== "object" || overlay === null || Array.isArray(overlay))
+    throw new EmulatorOptionError("timing", `an object of ${keys.join(", ")}`, overlay);
+  for (const [key, value] of Object.entries(overlay)) {
+    if (!keys.includes(key))
+      throw new EmulatorOptionError(
+        `timing.${key}`,
+        `one of ${keys.join(", ")}${key in FUS_OVERLAY_KEYS ? ` (FUS figures only on a stm32wb55, this is a ${profile.family})` : ""}`,
+        key,
+      );
+    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))
+      throw new EmulatorOptionError(`timing.${key}`, "a positive number of ms", value);
+  }
+  return overlay as Record<string, number>;
+}
+
 /** `profile` with the overlay's figures; @throws EmulatorOptionError naming a key it does not know or a figure that is not a positive number. */
 export function withTimingOverlay(profile: Stm32Profile, overlay: unknown): Stm32Profile {
   if (overlay === undefined) return profile;
-  if (typeof overlay !== "object" || overlay === null || Array.isArray(overlay))
-    throw new EmulatorOptionError("timing", `an object of ${KEYS.join(", ")}`, overlay);
   const timing: Stm32Timing = { ...profile.timing };
-  for (const [key, value] of Object.entries(overlay)) {
-    if (!(KEYS as readonly string[]).includes(key))
-      throw new EmulatorOptionError(`timing.${key}`, `one of ${KEYS.join(", ")}`, key);
-    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))
-      throw new EmulatorOptionError(`timing.${key}`, "a positive number of ms", value);
-    timing[key as keyof Stm32Timing] = value;
-  }
+  for (const [key, value] of Object.entries(checkedOverlay(profile, overlay)))
+    if ((KEYS as readonly string[]).includes(key)) timing[key as keyof Stm32Timing] = value;
   return { ...profile, timing };
+}
+
+/** The FUS figures of a WB55's overlay (checked as {@link withTimingOverlay} does), as FusTiming keys. */
+export function fusTimingOverlay(profile: Stm32Profile, overlay: unknown): Partial<FusTiming> {
+  if (overlay === undefined) return {};
+  const fus: Partial<FusTiming> = {};
+  for (const [key, value] of Object.entries(checkedOverlay(profile, overlay))) {
+    const name = FUS_OVERLAY_KEYS[key];
+    if (name) fus[name] = value;
+  }
+  return fus;
 }

@@ -33,3 +33,18 @@ export const FUS_TIMING: FusTiming = {
   prepareMs: 500,
   serviceMs: 20,
 };
+
+/**
+ * A WB55 board's timing overlay (`emulated.options.timing`, a calibration file's `timing`)
+ * names FUS figures beside the flash ones with a `fus` prefix: overlay key → FusTiming key.
+ */
+export const FUS_OVERLAY_KEYS: Readonly<Record<string, keyof FusTiming>> = {
+  fusCommandMs: "commandMs",
+  fusVerifyMs: "verifyMs",
+  fusInstallPerSectorMs: "installPerSectorMs",
+  fusUpgradePerSectorMs: "fusUpgradePerSectorMs",
+  fusCpu2StartMs: "cpu2StartMs",
+  fusFirstGetStateAfterInstallMs: "firstGetStateAfterInstallMs",
+  fusPrepareMs: "prepareMs",
+  fusServiceMs: "serviceMs",
+};
