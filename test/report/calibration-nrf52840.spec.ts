@@ -4,11 +4,10 @@
  * its own; hil calibrate turns those and the upload into the emulator's figures, which an
  * emulated board loads through its timing overlay.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { main } from "../../harness/cli/main.js";
 import { observeOperations, operationObserver } from "../../harness/clients/operation.js";
 import {
   type ImageSlotState,
@@ -19,20 +18,16 @@ import {
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { NRF52840_FLASH, NRF52840_TIMING } from "../../harness/devices/nrf52840-mcuboot/profile.js";
 import { emulatorOperationMs } from "../../harness/devices/operation-profile.js";
-import { type TimingLine, timeOperationsOn, timingOperations } from "../../harness/mocha/timing-hooks.js";
-import { parseImage, publicOf } from "../../harness/protocol/mcuboot/index.js";
+import { timeOperationsOn } from "../../harness/mocha/timing-hooks.js";
+import { publicOf } from "../../harness/protocol/mcuboot/index.js";
 import { buildCalibration } from "../../harness/report/calibration.js";
 import { NRF52840_DATASHEET, SMP_LINK_RESET_WAIT_MS } from "../../harness/report/calibration-figures.js";
-import { appendNight, NIGHT_FORMAT, type NightRecord } from "../../harness/report/night-history.js";
+import { NIGHT_FORMAT, type NightRecord } from "../../harness/report/night-history.js";
 import { operationName, summariseTiming } from "../../harness/report/operation-timing.js";
 import type { Board } from "../../harness/rig/board.js";
-import { loadRigFileSync } from "../../harness/rig/load.js";
-import { buildRig } from "../../harness/rig/rig.js";
-import { SmpLink } from "../../harness/rig/smp-link.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { app, goodKey } from "../devices/nrf52840/helpers.js";
-
-const hashOf = (image: Uint8Array) => parseImage(image).hash!;
+import { calibrateFrom, KEY_OPTIONS, one, rigBoard, timedUpdate } from "./nrf-timed-update.js";
 
 describe("clients/smp: what the next reset does, from the last image state", () => {
   const slot = (s: Partial<ImageSlotState>): ImageSlotState => ({ slot: 0, version: "1.0.0", ...s });
@@ -170,62 +165,6 @@ describe("hil calibrate: a calibrated emulated nRF52840 keeps the timed board's 
   const v1 = app("1.0.0", 20_000);
   const v2 = app("1.1.0", 20_000);
   const SECTORS = Math.ceil(v2.length / 4096);
-  // The readiness probe decides how finely the host sees the application come back.
-  const LINK = { probeMs: 50 };
-
-  /** upload → test → reset (swap) → confirm → reset, every operation timed on the board's clock. */
-  async function update(board: Board): Promise<TimingLine[]> {
-    const lines: TimingLine[] = [];
-    observeOperations(
-      timingOperations(
-        (_s, _t, body) => body({ retitle() {} }),
-        (l) => lines.push(l),
-      ),
-    );
-    const link = await SmpLink.connect(board, LINK);
-    timeOperationsOn(board);
-    try {
-      await link.client.upload(v2);
-      await link.client.test(hashOf(v2));
-      await link.reset();
-      const images = await link.client.list();
-      expect(images.find((i) => i.active)?.version).to.equal("1.1.0");
-      await link.client.confirm();
-      await link.reset();
-      expect((await link.client.list()).find((i) => i.active)?.confirmed).to.equal(true);
-    } finally {
-      timeOperationsOn(undefined);
-      observeOperations(previous);
-      await link.close();
-    }
-    return lines;
-  }
-
-  const one = (lines: readonly TimingLine[], op: string) => {
-    const found = lines.filter((l) => l.op === op);
-    expect(found, op).to.have.length(1);
-    return found[0] as TimingLine;
-  };
-
-  async function rigBoard(emulated: string): Promise<Board> {
-    const rigPath = join(dir, "rig.yaml");
-    await writeFile(
-      rigPath,
-      [
-        "name: calibrated",
-        "boards:",
-        "  - id: nrf-cal",
-        "    family: nrf52840",
-        "    capabilities: [usart, inspect]",
-        `    emulated: ${emulated}`,
-        "",
-      ].join("\n"),
-    );
-    const [board] = buildRig(loadRigFileSync(rigPath), rigPath).boards;
-    if (!board) throw new Error("no board");
-    await board.strategy.factoryReset({ image: v1 });
-    return board;
-  }
 
   it("swap and upload: calibrated device time within 5 % of the timed run", async () => {
     // The timed board: slower erase and writes than the datasheet, a boot of 150 ms, and a
@@ -249,39 +188,22 @@ describe("hil calibrate: a calibrated emulated nRF52840 keeps the timed board's 
       info: {},
       emulator: timed,
     } as unknown as Board;
-    const lines = await update(lab);
+    const lines = await timedUpdate(lab, v2, previous);
     const swap = one(lines, "MCUboot swap");
     const upload = one(lines, "MCUboot image upload");
     expect(swap.units).to.equal(SECTORS);
     expect(upload.units).to.equal(v2.length / 1024);
     expect(one(lines, "MCUboot reset").units).to.equal(1);
 
-    const history = join(dir, "hil-history.jsonl");
-    await appendNight(history, {
-      format: NIGHT_FORMAT,
-      at: "2026-01-01T02:00:00.000Z",
-      timing: summariseTiming(lines, () => ({ family: "nrf52840", emulated: false })),
-    });
-    const overlay = join(dir, "lab-nrf.calibration.json");
-    const err = console.error;
-    console.error = () => {};
-    try {
-      expect(
-        await main(["calibrate", "--history", history, "--board", "lab-nrf", "--out", overlay]),
-      ).to.equal(0);
-    } finally {
-      console.error = err;
-    }
-    const written = JSON.parse(await readFile(overlay, "utf8"));
+    const written = await calibrateFrom(lines, dir, "lab-nrf");
     expect(Object.keys(written.timing).sort()).to.deep.equal(["bootloaderMs", "pageEraseMs", "uploadByteMs"]);
     // The erase absorbs the slower writes (3075 words a sector at 0.019 ms more ≈ 19.5 ms per
     // erase) and the wall clock's lateness; the line figure the writes' and the server's.
     expect(written.timing.pageEraseMs).to.be.within(125, 250);
     expect(written.timing.uploadByteMs).to.be.within(0.1, 0.2);
 
-    const options = "options: { key: fixtures/mcuboot/test-only-ecdsa-p256.pub.pem }";
-    const calibrated = await rigBoard(`{ calibration: lab-nrf.calibration.json, ${options} }`);
-    const vlines = await update(calibrated);
+    const calibrated = await rigBoard(dir, `{ calibration: lab-nrf.calibration.json, ${KEY_OPTIONS} }`, v1);
+    const vlines = await timedUpdate(calibrated, v2, previous);
     for (const op of ["MCUboot swap", "MCUboot image upload"]) {
       const ratio = one(vlines, op).ms / one(lines, op).ms;
       expect(
@@ -291,8 +213,8 @@ describe("hil calibrate: a calibrated emulated nRF52840 keeps the timed board's 
     }
 
     // Uncalibrated, the datasheet's figures are far off this board.
-    const plain = await rigBoard(`{ ${options} }`);
-    const plines = await update(plain);
+    const plain = await rigBoard(dir, `{ ${KEY_OPTIONS} }`, v1);
+    const plines = await timedUpdate(plain, v2, previous);
     expect(one(plines, "MCUboot swap").ms / swap.ms).to.be.lessThan(0.85);
     expect(one(plines, "MCUboot image upload").ms / upload.ms).to.be.lessThan(0.5);
   });
