@@ -14,14 +14,8 @@
  * an echo. A board that does not come back is an InfrastructureError with what was seen.
  */
 import { operation } from "../clients/operation.js";
-import {
-  resetTitle,
-  SmpClient,
-  type SmpClientOptions,
-  SmpTimeoutError,
-  swapPending,
-  swapSectors,
-} from "../clients/smp/index.js";
+import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
+import { resetTitle, swapPending, swapSectors } from "../clients/smp/swap-ahead.js";
 import { InfrastructureError } from "../lab/errors.js";
 import { listByIdEntries } from "../lab/locate.js";
 import type { ByteStream } from "../transport/byte-stream.js";

@@ -9,12 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { observeOperations, operationObserver } from "../../harness/clients/operation.js";
-import {
-  type ImageSlotState,
-  resetTitle,
-  swapPending,
-  swapSectors,
-} from "../../harness/clients/smp/index.js";
+import type { ImageSlotState } from "../../harness/clients/smp/index.js";
+import { resetTitle, swapPending, swapSectors } from "../../harness/clients/smp/swap-ahead.js";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { NRF52840_FLASH, NRF52840_TIMING } from "../../harness/devices/nrf52840-mcuboot/profile.js";
 import { emulatorOperationMs } from "../../harness/devices/operation-profile.js";
