@@ -20,7 +20,7 @@ export const EMULATE_OPTIONS = {
   /** nrf52840: the provisioned key (same as --option key=FILE). */
   key: { type: "string" },
   log: { type: "boolean" },
-  /** STM32: a timing overlay from `hil calibrate`. */
+  /** STM32, nRF52840: a timing overlay from `hil calibrate`. */
   calibration: { type: "string" },
 } as const;
 

@@ -1,19 +1,22 @@
 /**
  * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]
- * [--option console=uart|usb-cdc] [--option mode=swap-using-move|swap-using-scratch|overwrite-only]`:
+ * [--option console=uart|usb-cdc] [--option mode=swap-using-move|swap-using-scratch|overwrite-only]
+ * [--calibration FILE]`:
  * the emulated nRF52840 DK (MCUboot + Zephyr SMP app)
  * with its console on a real pty, so mcumgr, smpmgr or `hil smp` can talk to it. `key` is
  * the provisioned public (or private) key; `image` a signed image programmed into the
  * primary slot; `console=usb-cdc` makes the port vanish at every reset and come back once
  * the application runs (the nRF52840's own USB CDC ACM); `mode` the upgrade method MCUboot
  * was built with (swap-using-move by default); `--boot bootloader` holds the
- * serial-recovery button; `--state DIR` loads flash.bin at start and saves it at the stop.
+ * serial-recovery button; `--state DIR` loads flash.bin at start and saves it at the stop;
+ * `--calibration FILE` takes erase/write/boot/upload times from `hil calibrate`.
  * SIGHUP power-cycles the board. Wall time: the peer is another process.
  */
 
 import { Nrf52840McubootDevice } from "../devices/nrf52840-mcuboot/device.js";
 import { loadBoardState, saveBoardState } from "../expose/board-state.js";
 import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
+import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
 import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
@@ -54,6 +57,8 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   }
   if (options.key === undefined)
     throw new UsageError("emulate nrf52840-mcuboot: --key FILE (the provisioned key) is required");
+  // A lab board's measured times (hil calibrate) in place of the datasheet's.
+  if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   await freeUartPtyPath(link);
 
   const clock = new WallClock();

@@ -178,7 +178,8 @@ tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, ser
   SIGHUP replugs the TKey.
 nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]
   [--option mode=swap-using-move|swap-using-scratch|overwrite-only],
-  MCUboot serial recovery / SMP on the pty.`,
+  MCUboot serial recovery / SMP on the pty; --calibration FILE takes erase/write/boot/upload times
+  from \`hil calibrate\`.`,
   },
   tkey: {
     synopsis: "info|load APP.bin [--uss FILE] (--rig FILE --board ID | --port PATH) [--transcript FILE]",

@@ -3,6 +3,7 @@
  * gives client operations: what an emulated board of the family charges per unit, for the
  * timing report's "emulator" column. Operations an emulator does not time give undefined.
  */
+import { NRF52840_TIMING } from "./nrf52840-mcuboot/profile.js";
 import { FUS_TIMING } from "./stm32/fus/timing.js";
 import { PROFILES } from "./stm32/profiles.js";
 
@@ -10,6 +11,7 @@ export function emulatorOperationMs(
   board: { readonly family?: string | undefined },
   op: string,
 ): number | undefined {
+  if (board.family === "nrf52840") return nrf52840OperationMs(op);
   const profile = Object.values(PROFILES).find((p) => p.family === board.family);
   if (!profile) return undefined;
   switch (op) {
@@ -41,4 +43,24 @@ export function emulatorOperationMs(
 /** A 4 KB sector FUS moves: one page erase and its double words programmed. */
 function fusSectorFlashMs(profile: (typeof PROFILES)[keyof typeof PROFILES]): number {
   return profile.timing.pageEraseMs + (profile.flash.pageSize / 8) * profile.timing.doubleWordProgramMs;
+}
+
+/**
+ * The nRF52840 emulator per unit: a swap-using-move sector is three 4 KB page erases and
+ * copies (1024 words and a status word each); an uploaded KB is 256 word writes and its
+ * line time (none unless calibrated); a plain reset is the app's reset delay and MCUboot's
+ * start. The slot erase before an upload depends on what the slot held and is left out.
+ */
+function nrf52840OperationMs(op: string): number | undefined {
+  const t = NRF52840_TIMING;
+  switch (op) {
+    case "MCUboot swap":
+      return 3 * t.pageEraseMs + 3 * 1025 * t.wordWriteMs;
+    case "MCUboot image upload":
+      return 256 * t.wordWriteMs + 1024 * t.uploadByteMs;
+    case "MCUboot reset":
+      return t.smpResetDelayMs + t.bootloaderMs;
+    default:
+      return undefined;
+  }
 }

@@ -25,6 +25,13 @@ export interface CalibrationFigure {
   readonly wholeMs?: boolean;
   /** More words for `sources`. */
   readonly note?: string;
+  /**
+   * Another operation whose median time per run is taken off each run of this one first:
+   * what the two share (a swap is a reset that also moves sectors).
+   */
+  readonly lessPerRunOf?: string;
+  /** Figure units each run spends besides its per-unit ones (a swap's two trailer-sector erases). */
+  readonly perRun?: number;
 }
 
 /** The DfuSe ROM's wTransferSize: one "block program" is this many bytes. */
@@ -131,6 +138,61 @@ function fusFigures(): CalibrationFigure[] {
   ];
 }
 
+/**
+ * The nRF52840 emulator's datasheet figures (devices/nrf52840-mcuboot/profile.ts), which
+ * the figures below take as what they cannot measure; test/report/calibration-nrf52840.spec.ts
+ * checks them against the profile.
+ */
+export const NRF52840_DATASHEET = { wordWriteMs: 0.041, smpResetDelayMs: 250 } as const;
+
+/** SmpLink's wait after the answer to `os reset` before it asks whether the application is back. */
+export const SMP_LINK_RESET_WAIT_MS = 300;
+
+/** Words MCUboot's swap-using-move writes per sector: three 4 KB sector copies and their status entries. */
+const SWAP_MOVE_WORDS_PER_SECTOR = 3 * (4096 / 4 + 1);
+
+/**
+ * nRF52840 + MCUboot over SMP (Nrf52840Timing keys). The host sees a swap only as a reset
+ * that takes longer: the plain reset's time is taken off, and what is left per sector is
+ * three page erases (swap-using-move moves every sector up, then swaps it) and their writes,
+ * at the datasheet's word time, which host timing cannot tell apart from the erase. An
+ * upload's time per KB beyond its writes is the line and the server: uploadByteMs.
+ */
+function nrf52840Figures(): CalibrationFigure[] {
+  const w = NRF52840_DATASHEET.wordWriteMs;
+  return [
+    {
+      key: "pageEraseMs",
+      op: "MCUboot swap",
+      perUnit: 3,
+      perRun: 2,
+      unit: "sectors",
+      lessPerRunOf: "MCUboot reset",
+      overheadMs: Math.round(SWAP_MOVE_WORDS_PER_SECTOR * w * 1e6) / 1e6,
+      overheadOf: `sector copies' writes (${SWAP_MOVE_WORDS_PER_SECTOR} words at ${w} ms)`,
+      note: "swap-using-move: 3 erases a sector, 2 trailer-sector erases a swap",
+    },
+    {
+      key: "uploadByteMs",
+      op: "MCUboot image upload",
+      perUnit: 1024,
+      unit: "KB",
+      overheadMs: Math.round(256 * w * 1e6) / 1e6,
+      overheadOf: `flash writes (256 words at ${w} ms)`,
+      note: "what is left is the console line and the SMP server, per byte",
+    },
+    {
+      key: "bootloaderMs",
+      op: "MCUboot reset",
+      perUnit: 1,
+      unit: "resets",
+      overheadMs: SMP_LINK_RESET_WAIT_MS,
+      overheadOf: "host's wait after the reset's answer",
+      note: `a boot within that wait (the app's ${NRF52840_DATASHEET.smpResetDelayMs} ms reset delay and MCUboot's start) does not show`,
+    },
+  ];
+}
+
 /** The figures for a board of `family` (none for a family no emulator times). */
 export function figuresFor(
   family: string | undefined,
@@ -144,6 +206,8 @@ export function figuresFor(
     // A history written before boards carried their family: STM32 DFU was all there was.
     case undefined:
       return stm32DfuFigures(blockBytes);
+    case "nrf52840":
+      return nrf52840Figures();
     default:
       return [];
   }

@@ -23,7 +23,7 @@ export interface Calibration {
   readonly nights: number;
   readonly from: string;
   readonly to: string;
-  /** Emulator timing figures (harness/devices/stm32/profiles.ts Stm32Timing keys; a WB55's fus* keys), ms. */
+  /** Emulator timing figures (Stm32Timing with a WB55's fus* keys, Nrf52840Timing keys), ms. */
   readonly timing: Readonly<Record<string, number>>;
   /** Per figure: which operation, over how many nights and units. */
   readonly sources: Readonly<Record<string, string>>;
@@ -55,17 +55,16 @@ export function buildCalibration(
   const timing: Record<string, number> = {};
   const sources: Record<string, string> = {};
   for (const f of figures) {
+    const shared = sharedPerRun(f, timed);
     const points = timed.flatMap((n) => {
       const s = n.b.ops[f.op];
-      if (!s) return [];
-      // Per unit, once what each run adds whatever its units is taken off.
-      const perRun = f.overheadPerRunMs;
-      const msPerUnit = perRun === undefined ? s.msPerUnit : (s.ms - s.count * perRun) / s.units;
-      return [{ at: n.at, msPerUnit, units: s.units }];
+      return s ? [{ at: n.at, msPerUnit: perUnitLess(f, s, shared), units: s.units }] : [];
     });
     if (points.length === 0) continue;
     const measured = median(points.map((p) => p.msPerUnit));
-    const { value, how } = figureFrom(f, measured);
+    const figure = figureFrom(f, measured);
+    const value = figure.value;
+    const how = (shared === undefined ? "" : shared.how) + figure.how;
     timing[f.key] = value;
     const units = points.reduce((n, p) => n + p.units, 0);
     sources[f.key] =
@@ -90,6 +89,43 @@ export function buildCalibration(
     timing,
     sources,
   };
+}
+
+/** The median time per run of the operation `f` takes off each of its runs (lessPerRunOf), if timed. */
+function sharedPerRun(
+  f: CalibrationFigure,
+  timed: readonly { b: BoardTimingNight }[],
+): { ms: number; how: string } | undefined {
+  if (f.lessPerRunOf === undefined) return undefined;
+  const runs = timed.flatMap((n) => {
+    const s = n.b.ops[f.lessPerRunOf as string];
+    return s ? [s.ms / s.count] : [];
+  });
+  if (runs.length === 0) return { ms: 0, how: `, with no "${f.lessPerRunOf}" timed to take off` };
+  const ms = median(runs);
+  return { ms, how: `, less the median "${f.lessPerRunOf}" (${Math.round(ms * 1000) / 1000} ms) per run` };
+}
+
+/**
+ * A night's time per unit of the figure's operation: the operation's own (the STM32 rows),
+ * or, for a figure with per-run parts, the time less the shared part and the emulator's own
+ * per-run overhead (a FUS program phase's CPU2 start) per run, over the
+ * units with each run's extra figure units spread over them (so `figureFrom`'s division by
+ * `perUnit` gives the figure).
+ */
+function perUnitLess(
+  f: CalibrationFigure,
+  s: { count: number; units: number; ms: number; msPerUnit: number },
+  shared: { ms: number } | undefined,
+): number {
+  if (shared === undefined && f.perRun === undefined && f.overheadPerRunMs === undefined) return s.msPerUnit;
+  if (!(s.units > 0)) return s.msPerUnit;
+  const overhead = f.overheadMs ?? 0;
+  // Once per run, whatever its units: what the operations share, and what the emulator adds.
+  const perRunMs = (shared?.ms ?? 0) + (f.overheadPerRunMs ?? 0);
+  const figureMs =
+    (s.ms - s.count * perRunMs - s.units * overhead) / (s.units * f.perUnit + s.count * (f.perRun ?? 0));
+  return figureMs * f.perUnit + overhead;
 }
 
 /** The emulator's figure from a measured time per unit, and how it was derived (for `sources`). */

@@ -59,6 +59,8 @@ const NAMES: readonly { re: RegExp; op: string; units?: (m: RegExpMatchArray) =>
   { re: /^load app \((\d+) bytes\)$/, op: "TKey app load", units: (m) => Number(m[1]) / 1024 },
   { re: /^FW_CMD_LOAD_APP_DATA ×(\d+)$/, op: "TKey app data", units: (m) => Number(m[1]) },
   { re: /^image upload (\d+) bytes$/, op: "MCUboot image upload", units: (m) => Number(m[1]) / 1024 },
+  { re: /^reset and swap (\d+) sectors?$/, op: "MCUboot swap", units: (m) => Number(m[1]) },
+  { re: /^reset and boot$/, op: "MCUboot reset" },
 ];
 
 /** The operation's name and units of work for a client operation's title; other titles keep their words, numbers masked. */

@@ -13,7 +13,9 @@
  * interface MCU keeps it), finds the port again, and waits until the application answers
  * an echo. A board that does not come back is an InfrastructureError with what was seen.
  */
+import { operation } from "../clients/operation.js";
 import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
+import { resetTitle, swapPending, swapSectors } from "../clients/smp/swap-ahead.js";
 import { InfrastructureError } from "../lab/errors.js";
 import { listByIdEntries } from "../lab/locate.js";
 import type { ByteStream } from "../transport/byte-stream.js";
@@ -42,13 +44,23 @@ export interface SmpLinkOptions {
    * or the old application would answer. Default 300 ms.
    */
   resetDelayMs?: number;
+  /**
+   * Flash sector size a swap moves, for the reset's units of work: the rig file's
+   * `info.flash-page`, else the nRF52840's 4 KB page.
+   */
+  sectorBytes?: number;
 }
+
+/** The nRF52840's flash page, which MCUboot swaps one at a time. */
+const NRF52840_SECTOR_BYTES = 4096;
 
 export class SmpLink {
   #stream: ByteStream;
   #client: SmpClient;
   #path: string | undefined;
   readonly #opts: SmpLinkOptions;
+  /** The last image uploaded through any of the link's clients: what a pending swap moves. */
+  #uploadedBytes: number | undefined;
 
   private constructor(
     readonly board: Board,
@@ -87,11 +99,33 @@ export class SmpLink {
     return this.#path;
   }
 
-  /** `os reset` over SMP, then {@link afterReset}. */
+  /**
+   * `os reset` over SMP, then {@link afterReset}: one timed operation from the request until
+   * the application answers again, titled by what MCUboot does meanwhile as far as the last
+   * image state read tells ("reset and swap 24 sectors", or "reset and boot"). Its precision
+   * is the readiness probe's (`probeMs`): the application says nothing when it is back.
+   */
   async reset(): Promise<SmpClient> {
-    await this.#client.reset();
-    await this.board.clock.sleep(this.#opts.resetDelayMs ?? 300);
-    return this.afterReset();
+    const old = this.#client;
+    this.#uploadedBytes = old.lastUploadBytes ?? this.#uploadedBytes;
+    const sectorBytes =
+      this.#opts.sectorBytes ?? (Number(this.board.info?.["flash-page"]) || NRF52840_SECTOR_BYTES);
+    const swap =
+      swapPending(old.lastImages) && this.#uploadedBytes !== undefined
+        ? { sectors: swapSectors(this.#uploadedBytes, sectorBytes) }
+        : undefined;
+    // Without a state read since the last reset (or an upload to size it) the reset is not classed.
+    const title =
+      old.lastImages === undefined
+        ? "reset, image state unread"
+        : swapPending(old.lastImages) && !swap
+          ? "reset with a swap of unknown size"
+          : resetTitle(swap);
+    return operation({ kind: "smp", transcript: old.transcript }, title, async () => {
+      await old.reset();
+      await this.board.clock.sleep(this.#opts.resetDelayMs ?? 300);
+      return this.afterReset();
+    });
   }
 
   /**

@@ -107,6 +107,10 @@ export class SmpClient implements HostClient<SmpEvents> {
   readonly stream: ByteStream;
   /** Report steps open around the running request: requests inside an upload are not steps of their own. */
   #stepDepth = 0;
+  /** The image state the device answered last (image list, test, confirm), for what the next reset does. */
+  lastImages: readonly ImageSlotState[] | undefined;
+  /** Size of the last image uploaded completely. */
+  lastUploadBytes: number | undefined;
 
   /** Typed events: `events.on("chunk", fn)`. */
   readonly events = eventsByKind<SmpClientEvent, "kind">((l) => this.#subscribe(l), "kind");
@@ -258,7 +262,8 @@ export class SmpClient implements HostClient<SmpEvents> {
 
   async list(): Promise<ImageSlotState[]> {
     const r = await this.request("image list", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.READ, {});
-    return (r.images ?? []) as ImageSlotState[];
+    this.lastImages = (r.images ?? []) as ImageSlotState[];
+    return this.lastImages as ImageSlotState[];
   }
 
   /** Marks the image with `hash` for a test boot (reverted unless confirmed). */
@@ -267,6 +272,7 @@ export class SmpClient implements HostClient<SmpEvents> {
       hash,
       confirm: false,
     });
+    this.lastImages = r.images as ImageSlotState[];
     return r.images as ImageSlotState[];
   }
 
@@ -274,6 +280,7 @@ export class SmpClient implements HostClient<SmpEvents> {
   async confirm(hash?: Uint8Array): Promise<ImageSlotState[]> {
     const body: SmpBody = hash ? { hash, confirm: true } : { confirm: true };
     const r = await this.request("image confirm", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.WRITE, body);
+    this.lastImages = r.images as ImageSlotState[];
     return r.images as ImageSlotState[];
   }
 
@@ -285,6 +292,8 @@ export class SmpClient implements HostClient<SmpEvents> {
       SmpOp.WRITE,
       slot === undefined ? {} : { slot },
     );
+    // The erased slot's image is gone, and with it any swap it was pending for.
+    this.lastImages = this.lastImages?.filter((i) => i.slot !== (slot ?? 1));
   }
 
   /**
@@ -336,6 +345,7 @@ export class SmpClient implements HostClient<SmpEvents> {
         opts.onProgress?.({ off, len });
         step.progress?.(off, len);
       }
+      this.lastUploadBytes = len;
     });
   }
 

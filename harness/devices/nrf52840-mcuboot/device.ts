@@ -20,7 +20,7 @@ import { osHandlers } from "./os-mgmt.js";
 import {
   type McubootLayout,
   NRF52840_FLASH,
-  NRF52840_TIMING,
+  type Nrf52840Timing,
   PROFILES,
   parseSwapMode,
   SMP_SERVER_PARAMS,
@@ -28,6 +28,7 @@ import {
 } from "./profile.js";
 import { RECOVERY_MAX_RECEIVE, SerialRecovery } from "./serial-recovery.js";
 import { type SmpFlavour, type SmpHandler, SmpSerialServer } from "./smp-server.js";
+import { nrf52840Timing } from "./timing-overlay.js";
 
 const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
 /** A rig option's file: as given when it exists from here (a team's own), else update-hil's own (its fixtures, also in dist/). */
@@ -56,6 +57,8 @@ export interface Nrf52840Options {
   allowErasePending?: boolean;
   /** The misbehaving personality: "SEED" or "SEED:RATE" (harness/devices/misbehave.ts). */
   misbehave?: string | number | { seed: number; rate?: number };
+  /** Timing figures replacing the datasheet's (a calibration from a real board): timing-overlay.ts keys. */
+  timing?: Partial<Nrf52840Timing>;
 }
 
 /**
@@ -80,6 +83,8 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   readonly #recoveryWhenNoImage: boolean;
   readonly #allowErasePending: boolean;
   readonly mode: SwapMode;
+  /** Device times: the datasheet's, or the board's `timing` overlay. */
+  readonly timing: Nrf52840Timing;
   /** The DK's button held at reset: MCUboot enters serial recovery before any swap. */
   #recoveryButton = false;
   #state: Nrf52840State = "off";
@@ -106,10 +111,12 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     if (!layout)
       throw new Error(`nrf52840: unknown profile '${profile}' (known: ${Object.keys(PROFILES).join(", ")})`);
     this.layout = layout;
+    const timing = nrf52840Timing(this.options.timing);
+    this.timing = timing;
     const busy = (ms: number) => this.busy(this.power.epoch, ms);
-    this.primary = new FlashArea(flash, layout.primary, "primary", busy);
-    this.secondary = new FlashArea(flash, layout.secondary, "secondary", busy);
-    this.scratch = new FlashArea(flash, layout.scratch, "scratch", busy);
+    this.primary = new FlashArea(flash, layout.primary, "primary", busy, timing);
+    this.secondary = new FlashArea(flash, layout.secondary, "secondary", busy, timing);
+    this.scratch = new FlashArea(flash, layout.scratch, "scratch", busy, timing);
     const pair = createBytePair({ clock: ctx.clock, name: `nrf52840:${this.serial}` });
     this.#host = pair.host;
     this.#device = pair.device;
@@ -188,7 +195,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   protected override async boot(): Promise<void> {
     const epoch = this.power.epoch;
     this.#setState("bootloader");
-    await this.busy(epoch, NRF52840_TIMING.bootloaderMs);
+    await this.busy(epoch, this.timing.bootloaderMs);
     if (this.#recoveryButton) return this.#startRecovery(epoch);
     const outcome = await bootDecide(
       this.primary,
@@ -226,6 +233,10 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
       primary: this.primary,
       secondary: this.secondary,
       allowErasePending: this.#allowErasePending,
+      // Only a calibrated board's line takes time: the datasheet board's answers as it did.
+      ...(this.timing.uploadByteMs > 0
+        ? { lineMs: (bytes: number) => this.busy(epoch, bytes * this.timing.uploadByteMs) }
+        : {}),
       log: (d) => this.log("smp", d),
       event: (name) => {
         this.event(name);
@@ -267,7 +278,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   }
 
   #scheduleReset(epoch: number): void {
-    void this.clock.sleep(NRF52840_TIMING.smpResetDelayMs).then(async () => {
+    void this.clock.sleep(this.timing.smpResetDelayMs).then(async () => {
       if (this.power.epoch !== epoch || (this.#state !== "running" && this.#state !== "recovery")) return;
       await this.reset("SMP os reset").catch((e) => this.#failures.push(e));
     });

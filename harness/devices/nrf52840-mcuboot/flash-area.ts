@@ -1,6 +1,6 @@
 import { type ErrorCategory, HilError } from "../../seams/errors.js";
 import type { Flash } from "../../sim/flash.js";
-import { NRF52840_FLASH, NRF52840_TIMING, type Partition } from "./profile.js";
+import { NRF52840_FLASH, NRF52840_TIMING, type Nrf52840Timing, type Partition } from "./profile.js";
 
 /** loader.c BUF_SZ: boot_copy_region's buffer (1024, BOOT_MAX_ALIGN being smaller). */
 export const BOOT_COPY_BUF_SZ = 1024;
@@ -34,7 +34,8 @@ export class FlashAreaError extends HilError {
 
 /**
  * One partition as MCUboot's flash_area API sees it: offsets relative to the partition,
- * whole-page erases, word-aligned writes, and the datasheet time of each operation spent
+ * whole-page erases, word-aligned writes, and the time of each operation (the datasheet's
+ * or the board's timing overlay) spent
  * on the device clock (so a power cut can land in the middle of a long erase sequence).
  */
 export class FlashArea {
@@ -43,6 +44,8 @@ export class FlashArea {
     readonly part: Partition,
     readonly name: string,
     private readonly busy: (ms: number) => Promise<void>,
+    /** The board's erase and write times (its timing overlay, else the datasheet's). */
+    readonly timing: Pick<Nrf52840Timing, "pageEraseMs" | "wordWriteMs"> = NRF52840_TIMING,
   ) {}
 
   get size(): number {
@@ -68,14 +71,14 @@ export class FlashArea {
   async eraseSector(index: number): Promise<void> {
     const address = this.flash.base + this.part.offset + index * this.sectorSize;
     const result = this.flash.eraseRange(address, this.sectorSize);
-    await this.busy(NRF52840_TIMING.pageEraseMs);
+    await this.busy(this.timing.pageEraseMs);
     if (!result.ok)
       throw new FlashAreaError(`${this.name}: erase of sector ${index} failed: ${result.detail}`);
   }
 
   async write(off: number, data: Uint8Array): Promise<void> {
     const result = this.flash.program(this.flash.base + this.part.offset + off, data);
-    await this.busy((data.length / NRF52840_FLASH.writeSize) * NRF52840_TIMING.wordWriteMs);
+    await this.busy((data.length / NRF52840_FLASH.writeSize) * this.timing.wordWriteMs);
     if (!result.ok)
       throw new FlashAreaError(
         `${this.name}: write at 0x${off.toString(16)}+${data.length} failed: ${result.detail}`,

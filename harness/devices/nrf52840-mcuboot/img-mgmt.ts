@@ -32,6 +32,8 @@ export interface ImgMgmtContext {
    * next boot (TEST, or PERM) still counts as free for upload and erase; a REVERT's never.
    */
   allowErasePending?: boolean;
+  /** Spends the device time an upload chunk of `bytes` takes beyond its flash writes (line, server). */
+  lineMs?(bytes: number): Promise<void>;
 }
 
 /** img_mgmt_get_next_boot_slot on a single image: the slot MCUboot boots next, and why. */
@@ -215,6 +217,7 @@ export class ImgMgmt {
     if (!s) return { body: { off: 0 } };
     if (off !== s.off) return { body: { off: s.off } };
     if (off + chunk.length > s.len) return fail(E.INVALID_IMAGE_DATA_OVERRUN);
+    if (chunk.length > 0) await this.ctx.lineMs?.(chunk.length);
     try {
       await this.#write(s, chunk);
     } catch (e) {

@@ -35,14 +35,28 @@ export const NRF52840DK_LAYOUT: McubootLayout = {
   storage: { offset: 0xfa000, size: 0x06000 },
 };
 
-export const NRF52840_TIMING = {
+/** Device times in ms; a board's `options.timing` (timing-overlay.ts) replaces any of them. */
+export interface Nrf52840Timing {
+  readonly pageEraseMs: number;
+  readonly wordWriteMs: number;
+  /** MCUboot start-up before its decisions (our estimate; not from a datasheet). */
+  readonly bootloaderMs: number;
+  /** Zephyr CONFIG_MCUMGR_GRP_OS_RESET_MS default: the reset follows its response after this. */
+  readonly smpResetDelayMs: number;
+  /**
+   * Per uploaded image byte, beyond the flash writes: the console line and the server's
+   * work. 0 here (the emulator's line takes no time); a calibration from a real board sets it.
+   */
+  readonly uploadByteMs: number;
+}
+
+export const NRF52840_TIMING: Nrf52840Timing = {
   pageEraseMs: 85,
   wordWriteMs: 0.041,
-  /** MCUboot start-up before its decisions (our estimate; not from a datasheet). */
   bootloaderMs: 20,
-  /** Zephyr CONFIG_MCUMGR_GRP_OS_RESET_MS default: the reset follows its response after this. */
   smpResetDelayMs: 250,
-} as const;
+  uploadByteMs: 0,
+};
 
 /** The SMP server's buffers (Zephyr MCUMGR_TRANSPORT_NETBUF_SIZE / _COUNT defaults). */
 export const SMP_SERVER_PARAMS = { bufSize: 384, bufCount: 4 } as const;
