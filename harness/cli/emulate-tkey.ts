@@ -2,7 +2,8 @@
  * `hil emulate tkey --uart-pty PATH`: the emulated TKey on a real pty, which is what a TKey
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
- * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE]. SIGHUP unplugs and replugs the TKey (the only
+ * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE]; --calibration FILE takes the
+ * per-frame, hash and boot times of a real key (`hil calibrate`) as `options.timing`. SIGHUP unplugs and replugs the TKey (the only
  * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in. As a
  * USB CDC device, the port is there only while the TKey is plugged in: an unplug closes the
  * pty (a host holding it sees the port go), and the firmware's boot serves a new one behind
@@ -11,6 +12,7 @@
 
 import { TKEY_PROFILES, TKeyAbsentError, TKeyDevice } from "../devices/tkey/index.js";
 import { type PtyBridge, servePty } from "../expose/uart-pty.js";
+import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import type { HostEnd } from "../transport/byte-pair.js";
 import { WallClock } from "../transport/clock.js";
@@ -39,6 +41,8 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   if (given.misbehave !== undefined) options.misbehave = given.misbehave;
   if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
   if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
+  // A real key's measured times (hil calibrate) in place of the defaults; the device checks the keys.
+  if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   await freeUartPtyPath(link);
 
   const clock = new WallClock();

@@ -4,11 +4,13 @@
  * timing report's "emulator" column. Operations an emulator does not time give undefined.
  */
 import { PROFILES } from "./stm32/profiles.js";
+import { tkeyOperationMs } from "./tkey/operation-ms.js";
 
 export function emulatorOperationMs(
   board: { readonly family?: string | undefined },
   op: string,
 ): number | undefined {
+  if (board.family === "tkey") return tkeyOperationMs(op);
   const profile = Object.values(PROFILES).find((p) => p.family === board.family);
   if (!profile) return undefined;
   switch (op) {

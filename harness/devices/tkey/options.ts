@@ -4,6 +4,7 @@
  *   udi: { vendorId, productId, revision, serial } overriding the profile's fields
  *   appMaxSize: RAM limit for LOAD_APP (default the profile's, 0x20000)
  *   misbehave: SEED[:RATE], the misbehaving personality (harness/devices/misbehave.ts)
+ *   timing: { byteMs, bootMs, frameMs, hashMsPerKb, appStartMs } (timing-overlay.ts)
  * Unset values derive from the board's seed, so boards differ but replay.
  */
 import { encodeUdi } from "../../protocol/tkey/index.js";
@@ -17,8 +18,8 @@ export interface TKeyIdentity {
   appMaxSize: number;
 }
 
-// `misbehave` is read by the device itself (harness/devices/misbehave.ts).
-const KEYS = ["uds", "udi", "appMaxSize", "misbehave"];
+// `misbehave` and `timing` are read by the device itself (misbehave.ts, timing-overlay.ts).
+const KEYS = ["uds", "udi", "appMaxSize", "misbehave", "timing"];
 
 export class TKeyOptionsError extends HilError {
   static override readonly category: ErrorCategory = "usage";
