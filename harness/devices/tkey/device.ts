@@ -26,7 +26,7 @@ import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../misbehave.js";
 import type { AppBehaviour } from "./app.js";
 import { type FirmwareOutcome, type LoadedApp, TKeyFirmware } from "./firmware.js";
-import { parseTKeyOptions, type TKeyIdentity } from "./options.js";
+import { parseTKeyOptions, type TKeyIdentity, trapRestartsOf } from "./options.js";
 import { type TKeyProfile, type TKeyTiming, tkeyProfile } from "./profiles.js";
 import { tkeyTiming } from "./timing-overlay.js";
 
@@ -54,6 +54,8 @@ export class TKeyDevice extends EmulatedDevice {
   readonly flash = undefined;
   readonly #apps = new Map<string, AppBehaviour>();
   readonly #line: Random;
+  /** The QEMU personality: a trap restarts the firmware instead of halting it (options.ts). */
+  readonly #trapRestarts: boolean;
   #firmware: TKeyFirmware | undefined;
   #link: DeviceEnd | undefined;
   #inbox: Uint8Array[] = [];
@@ -69,6 +71,7 @@ export class TKeyDevice extends EmulatedDevice {
     const base = tkeyProfile(ctx.profile);
     this.tkeyIdentity = parseTKeyOptions(base, ctx.options ?? {}, ctx.seed);
     this.timing = tkeyTiming(ctx.options?.timing);
+    this.#trapRestarts = trapRestartsOf(ctx.options ?? {});
     const overlay = ctx.options?.timing as Record<string, number> | undefined;
     if (overlay)
       this.log(
@@ -166,6 +169,7 @@ export class TKeyDevice extends EmulatedDevice {
         onChunk: (_index, data) => this.#chunkReceived(data),
         appFor: (digest) => this.#apps.get(toHex(digest)),
       },
+      { trapRestarts: this.#trapRestarts },
     );
     this.log("state", `${this.profile.name} firmware v${this.profile.version}: ${this.state}`);
     this.noteState();
@@ -217,7 +221,8 @@ export class TKeyDevice extends EmulatedDevice {
 
   async #act(epoch: number, outcome: FirmwareOutcome, bytesIn: number): Promise<void> {
     if (outcome.kind === "halt") {
-      this.log("state", `${this.state}: ${outcome.reason}; silent until power-cycled`);
+      const after = outcome.restarted ? "the trap restarted the firmware" : "silent until power-cycled";
+      this.log("state", `${this.state}: ${outcome.reason}; ${after}`);
       return;
     }
     if (outcome.kind === "ignored") {
