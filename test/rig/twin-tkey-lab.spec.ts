@@ -9,6 +9,10 @@
  *   the twin, at its exact exchange with both sides' bytes.
  * - `twin: true` lets the identity pick Castor: no divergence, although the two keys' UDIs
  *   differ (another serial, and in the mismatch run another product ID): the UDI is masked.
+ * - A QEMU tk1 machine (`qemuTrapRestart`: its trap restarts the firmware, where hardware
+ *   halts) is a personality the identity cannot see: version 1 picks the twin's qemu
+ *   profile, which halts. After an unknown command the lab answers the probe, the twin is
+ *   silent; with the personality planted on both, no divergence.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -33,23 +37,24 @@ const PROBE = "after power-on the firmware answers the probe with its name and v
 const UDI = "GET_UDI reports a known product and the board's serial";
 const LOAD =
   "loads an app of 128 bytes (a chunk and one byte): the digest is BLAKE2s of the file and the app runs";
+const UNKNOWN_COMMAND = "an unknown command";
 const GREP = "firmware answers the probe|GET_UDI reports|loads an app of 128 bytes";
 
 /** FW_RSP_NAME_VERSION: header 0x52 (ID 2, endpoint 2, 32 bytes), 0x02, "tk1 ", "mkdf", version LE, 19 zeros. */
 const nameVersionReply = (version: number) =>
   `5202746b31206d6b6466${version.toString(16).padStart(2, "0")}000000${"00".repeat(19)}`;
 
+const CASTOR = ["--option", "profile=castor", "--option", `serial=${LAB_SERIAL}`];
+
 async function twinRun(
   byIdDir: string,
   twin: string,
-): Promise<{ findings: Map<string, TwinFinding>; stdout: string }> {
+  opts: { planted?: string[]; grep?: string } = {},
+): Promise<{ findings: Map<string, TwinFinding>; stdout: string; exitCode: number | undefined }> {
   const scratch = await mkdtemp(join(tmpdir(), "hil-twin-tkey-"));
-  const emulator = await startEmulator(
-    "tkey",
-    join(byIdDir, PORT_NAME),
-    ["--option", "profile=castor", "--option", `serial=${LAB_SERIAL}`],
-    { log: false },
-  );
+  const emulator = await startEmulator("tkey", join(byIdDir, PORT_NAME), opts.planted ?? CASTOR, {
+    log: false,
+  });
   try {
     const rig = join(scratch, "rig.yaml");
     await writeFile(
@@ -70,7 +75,18 @@ async function twinRun(
     const findingsFile = join(scratch, "twin-findings.jsonl");
     const run = await execa(
       process.execPath,
-      ["bin/hil.js", "run", "--rig", rig, "--seed", String(SEED), "--suites", "suites/tkey", "--grep", GREP],
+      [
+        "bin/hil.js",
+        "run",
+        "--rig",
+        rig,
+        "--seed",
+        String(SEED),
+        "--suites",
+        "suites/tkey",
+        "--grep",
+        opts.grep ?? GREP,
+      ],
       {
         cwd: projectRoot(),
         reject: false,
@@ -85,15 +101,16 @@ async function twinRun(
         },
       },
     );
-    // A twin parting from its board is a finding about the emulator, not a failure of the run.
-    expect(run.exitCode, run.stdout + run.stderr).to.equal(0);
-    expect(run.stdout).to.match(/^6 passed, 0 failed, 0 skipped$/m);
     const text = await readFile(findingsFile, "utf8");
     const findings = text
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as TwinFinding);
-    return { findings: new Map(findings.map((f) => [f.test, f])), stdout: run.stdout };
+    return {
+      findings: new Map(findings.map((f) => [f.test, f])),
+      stdout: `${run.stdout}\n${run.stderr}`,
+      exitCode: run.exitCode,
+    };
   } finally {
     await emulator.stop();
     await rm(scratch, { recursive: true, force: true });
@@ -105,7 +122,10 @@ describe("TKey twin runs on the lab path (hil emulate tkey on a pty, its emulate
   const byId = byIdDirHooks();
 
   it("a twin pinned to Bellatrix beside a Castor key: the NAME_VERSION reply, version 6 against 5, is the divergence", async () => {
-    const { findings } = await twinRun(byId.dir, "{ profile: bellatrix }");
+    const { findings, stdout, exitCode } = await twinRun(byId.dir, "{ profile: bellatrix }");
+    // A twin parting from its board is a finding about the emulator, not a failure of the run.
+    expect(exitCode, stdout).to.equal(0);
+    expect(stdout).to.match(/^6 passed, 0 failed, 0 skipped$/m);
     expect([...findings.keys()]).to.have.members([PROBE, UDI, LOAD]);
     const probe = findings.get(PROBE)!;
     expect(probe).to.include({ lab: BOARD, twin: `${BOARD}-twin`, equal: false });
@@ -134,9 +154,48 @@ describe("TKey twin runs on the lab path (hil emulate tkey on a pty, its emulate
     // The twin's UDI serial comes from the lab board's seed; the lab key's was planted.
     const twinUdi = parseTKeyOptions(tkeyProfile("castor"), {}, mixSeed(SEED, BOARD)).udiWords;
     expect(twinUdi[1]).to.not.equal(LAB_SERIAL);
-    const { findings } = await twinRun(byId.dir, "true");
+    const { findings, stdout, exitCode } = await twinRun(byId.dir, "true");
+    expect(exitCode, stdout).to.equal(0);
+    expect(stdout).to.match(/^6 passed, 0 failed, 0 skipped$/m);
     expect([...findings.keys()]).to.have.members([PROBE, UDI, LOAD]);
     for (const f of findings.values())
       expect(f, f.test).to.include({ equal: true }).and.not.have.property("divergence");
+  });
+
+  it("a QEMU machine (its trap restarts the firmware) beside a QEMU twin that halts: the probe after the bad frame is answered on the lab only", async () => {
+    const { findings, stdout, exitCode } = await twinRun(byId.dir, "true", {
+      planted: ["--option", "profile=qemu", "--option", "qemuTrapRestart=true"],
+      grep: UNKNOWN_COMMAND,
+    });
+    // The suite asks for the hardware's halt: QEMU fails it, the twin (version 1 picks qemu) passes.
+    expect(exitCode, stdout).to.equal(1);
+    expect(stdout).to.match(/^1 passed, 1 failed, 0 skipped$/m);
+    const f = findings.get(
+      `${UNKNOWN_COMMAND}: silence, the client times out, a power cycle brings the firmware back`,
+    )!;
+    expect(f).to.include({ equal: false });
+    const d = f.divergence!;
+    // The bad frame and the probe after it are one exchange once the driver's chunking is undone.
+    expect(d.index).to.equal(2);
+    expect(d.lab.before).to.deep.equal(d.twin.before);
+    expect(d.lab.before).to.deep.equal([
+      "[0] tkey -- event an unknown command",
+      "[1] tkey >> tx 4 bytes (not one whole frame): 500a5001",
+    ]);
+    // The restarted firmware answers the probe (version 1, the QEMU machine); the twin stays silent.
+    expect(d.lab.hex).to.equal(nameVersionReply(1));
+    expect(d.twin.exchange).to.equal("[2] tkey << rx nothing (timeout after <ms> ms, wanted 1)");
+    expect(d.twin.hex).to.equal("");
+    expect(d.lab.state).to.match(/outcome: failed \(expected the operation to fail with TKeySilentError/);
+    expect(d.twin.state).to.match(/outcome: passed$/);
+    expect(d.clauses).to.deep.equal(["TKey firmware: FAIL halts the CPU, no reply until power-cycled"]);
+  });
+
+  it("the same QEMU personality on both (the rig file plants it on the twin): no divergence", async () => {
+    const { findings } = await twinRun(byId.dir, "{ options: { qemuTrapRestart: true } }", {
+      planted: ["--option", "profile=qemu", "--option", "qemuTrapRestart=true"],
+      grep: UNKNOWN_COMMAND,
+    });
+    expect([...findings.values()].map((f) => f.equal)).to.deep.equal([true]);
   });
 });
