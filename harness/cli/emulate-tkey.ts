@@ -2,7 +2,9 @@
  * `hil emulate tkey --uart-pty PATH`: the emulated TKey on a real pty, which is what a TKey
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
- * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE]. SIGHUP unplugs and replugs the TKey (the only
+ * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE], qemuTrapRestart=true (QEMU's
+ * trap restarts the firmware where a real key halts); --calibration FILE takes the
+ * per-frame, hash and boot times of a real key (`hil calibrate`) as `options.timing`. SIGHUP unplugs and replugs the TKey (the only
  * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in. As a
  * USB CDC device, the port is there only while the TKey is plugged in: an unplug closes the
  * pty (a host holding it sees the port go), and the firmware's boot serves a new one behind
@@ -11,6 +13,7 @@
 
 import { TKEY_PROFILES, TKeyAbsentError, TKeyDevice } from "../devices/tkey/index.js";
 import { type PtyBridge, servePty } from "../expose/uart-pty.js";
+import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import type { HostEnd } from "../transport/byte-pair.js";
 import { WallClock } from "../transport/clock.js";
@@ -19,7 +22,7 @@ import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
-const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial", "misbehave"];
+const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial", "misbehave", "qemuTrapRestart"];
 
 export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];
@@ -39,6 +42,15 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   if (given.misbehave !== undefined) options.misbehave = given.misbehave;
   if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
   if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
+  if (given.qemuTrapRestart !== undefined) {
+    if (given.qemuTrapRestart !== "true" && given.qemuTrapRestart !== "false")
+      throw new UsageError(
+        `--option qemuTrapRestart: expected true or false, got '${given.qemuTrapRestart}'`,
+      );
+    options.qemuTrapRestart = given.qemuTrapRestart === "true";
+  }
+  // A real key's measured times (hil calibrate) in place of the defaults; the device checks the keys.
+  if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   await freeUartPtyPath(link);
 
   const clock = new WallClock();

@@ -174,8 +174,9 @@ stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP 
   --calibration FILE takes erase/program/connect (WB55: FUS) times from \`hil calibrate\` instead of the datasheet's;
   --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
   in wall time, as a real board's line takes it.
-tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
-  SIGHUP replugs the TKey.
+tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N,
+  qemuTrapRestart=true (QEMU: a trap restarts the firmware instead of halting it);
+  --calibration FILE takes a real key's per-frame time from \`hil calibrate\`; SIGHUP replugs the TKey.
 nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]
   [--option mode=swap-using-move|swap-using-scratch|overwrite-only],
   MCUboot serial recovery / SMP on the pty; --calibration FILE takes erase/write/boot/upload times

@@ -6,12 +6,14 @@
 import { NRF52840_TIMING } from "./nrf52840-mcuboot/profile.js";
 import { FUS_TIMING } from "./stm32/fus/timing.js";
 import { PROFILES } from "./stm32/profiles.js";
+import { tkeyOperationMs } from "./tkey/operation-ms.js";
 
 export function emulatorOperationMs(
   board: { readonly family?: string | undefined },
   op: string,
 ): number | undefined {
   if (board.family === "nrf52840") return nrf52840OperationMs(op);
+  if (board.family === "tkey") return tkeyOperationMs(op);
   const profile = Object.values(PROFILES).find((p) => p.family === board.family);
   if (!profile) return undefined;
   switch (op) {

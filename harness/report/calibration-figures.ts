@@ -193,6 +193,28 @@ function nrf52840Figures(): CalibrationFigure[] {
   ];
 }
 
+/**
+ * What the emulated TKey's line adds to each LOAD_APP_DATA frame on the device clock: the
+ * chunk (header + 128 bytes) and its reply (header + 4) at 10 bit times a byte, 62500 baud.
+ * test/report/tkey-calibration.spec.ts checks it against the emulator.
+ */
+export const TKEY_FRAME_LINE_MS = ((1 + 128 + 1 + 4) * 10) / 62.5;
+
+/** TKey firmware: its time per frame besides the line (TKeyTiming keys). */
+function tkeyFigures(): CalibrationFigure[] {
+  return [
+    {
+      key: "frameMs",
+      op: "TKey app data",
+      perUnit: 1,
+      unit: "frames",
+      overheadMs: TKEY_FRAME_LINE_MS,
+      overheadOf: "line time of a chunk and its reply",
+      note: "the hash and the longer last reply of each timed load spread over its frames",
+    },
+  ];
+}
+
 /** The figures for a board of `family` (none for a family no emulator times). */
 export function figuresFor(
   family: string | undefined,
@@ -208,6 +230,8 @@ export function figuresFor(
       return stm32DfuFigures(blockBytes);
     case "nrf52840":
       return nrf52840Figures();
+    case "tkey":
+      return tkeyFigures();
     default:
       return [];
   }

@@ -11,8 +11,9 @@
  * enumerates before the FPGA has booted); bytes sent earlier are lost and the firmware
  * would look silent.
  */
-import { TKeyClient, TKeyGoneError, TKeySilentError } from "../clients/tkey/index.js";
+import { decodeHeader, encodeNameVersionCmd } from "../protocol/tkey/index.js";
 import type { ByteStream } from "../transport/byte-stream.js";
+import { ReadTimeoutError, StreamClosedError } from "../transport/errors.js";
 import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
 import { openBoardSerial } from "./serial-link.js";
@@ -59,7 +60,9 @@ export async function closeTKeyLink(boardId: string): Promise<void> {
  * Probes (NAME_VERSION: the firmware answers, an app answers NOK) until the TKey answers,
  * the port goes, or `deadline` passes; then discards what came in, so the caller's client
  * starts on a clean line. A TKey that stays silent (halted after a bad frame) is left for
- * the caller's client to report.
+ * the caller's client to report. The probe is the link's, not a scenario's: it goes on the
+ * port directly, not through a client, so no transcript, twin comparison or operation
+ * timing counts it (an emulated board's link has no such probe).
  */
 async function awaitTKey(
   port: ByteStream,
@@ -67,15 +70,18 @@ async function awaitTKey(
   deadline: number,
 ): Promise<"answered" | "silent" | "gone"> {
   const { clock } = board;
-  const probe = new TKeyClient(port, { clock, timeouts: { probeMs: TKEY_READY_PROBE_MS } });
+  const timeoutMs = TKEY_READY_PROBE_MS;
   for (;;) {
     try {
-      await probe.probe();
+      await port.write(encodeNameVersionCmd());
+      // Any whole frame is an answer; read all of it, so none arrives after the flush.
+      const header = decodeHeader((await port.read(1, { timeoutMs }))[0]!);
+      await port.read(header.length, { timeoutMs });
       await port.flush();
       return "answered";
     } catch (e) {
-      if (e instanceof TKeyGoneError) return "gone";
-      if (!(e instanceof TKeySilentError)) throw e;
+      if (e instanceof StreamClosedError) return "gone";
+      if (!(e instanceof ReadTimeoutError)) throw e;
       if (clock.now() >= deadline) {
         await port.flush();
         return "silent";

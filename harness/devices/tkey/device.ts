@@ -5,7 +5,9 @@
  *   in-memory pair per open, served event-driven on the device end.
  * - Power off = unplug: the port closes under the host (a disconnect), RAM is gone, and
  *   the next power-on starts the firmware again. That is the only way out of a halt.
- * - Every byte costs 10 bit times at 62500 baud in both directions, on the board's clock.
+ * - Every byte costs 10 bit times at 62500 baud in both directions, on the board's clock;
+ *   each answered frame its `frameMs`, the last chunk the hash of the app (`hashMsPerKb`),
+ *   the app's start `appStartMs` after that reply (TKeyTiming; `options.timing` overlays it).
  * - Faults (FaultPlan events, k-th occurrence since the device was created):
  *     tkey.rx.byte#n      a byte from the host: serial-drop, serial-corrupt, bit-flip, power-cut
  *     tkey.tx.byte#n      a byte to the host: the same
@@ -24,8 +26,9 @@ import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../misbehave.js";
 import type { AppBehaviour } from "./app.js";
 import { type FirmwareOutcome, type LoadedApp, TKeyFirmware } from "./firmware.js";
-import { parseTKeyOptions, type TKeyIdentity } from "./options.js";
-import { TKEY_TIMING, type TKeyProfile, tkeyProfile } from "./profiles.js";
+import { parseTKeyOptions, type TKeyIdentity, trapRestartsOf } from "./options.js";
+import { type TKeyProfile, type TKeyTiming, tkeyProfile } from "./profiles.js";
+import { tkeyTiming } from "./timing-overlay.js";
 
 export class TKeyAbsentError extends HilError {
   static override readonly category: ErrorCategory = "infrastructure";
@@ -44,11 +47,15 @@ export class TKeyDevice extends EmulatedDevice {
   readonly serial: string;
   readonly profile: TKeyProfile;
   readonly tkeyIdentity: TKeyIdentity;
+  /** Device time per byte, frame, hash and boot: the defaults or a calibration's figures. */
+  readonly timing: TKeyTiming;
   readonly counters: TKeyCounters = { rxBytes: 0, txBytes: 0, chunks: 0 };
   /** The app lives in RAM: the TKey has no flash of its own. */
   readonly flash = undefined;
   readonly #apps = new Map<string, AppBehaviour>();
   readonly #line: Random;
+  /** The QEMU personality: a trap restarts the firmware instead of halting it (options.ts). */
+  readonly #trapRestarts: boolean;
   #firmware: TKeyFirmware | undefined;
   #link: DeviceEnd | undefined;
   #inbox: Uint8Array[] = [];
@@ -63,6 +70,16 @@ export class TKeyDevice extends EmulatedDevice {
     super(ctx, []);
     const base = tkeyProfile(ctx.profile);
     this.tkeyIdentity = parseTKeyOptions(base, ctx.options ?? {}, ctx.seed);
+    this.timing = tkeyTiming(ctx.options?.timing);
+    this.#trapRestarts = trapRestartsOf(ctx.options ?? {});
+    const overlay = ctx.options?.timing as Record<string, number> | undefined;
+    if (overlay)
+      this.log(
+        "timing",
+        `overlay ${Object.entries(overlay)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
     this.profile = { ...base, appMaxSize: this.tkeyIdentity.appMaxSize };
     this.serial = ctx.serial ?? this.tkeyIdentity.udiWords[1].toString(16).padStart(8, "0");
     this.#line = this.faults.random.fork("tkey line");
@@ -144,7 +161,7 @@ export class TKeyDevice extends EmulatedDevice {
 
   protected override async boot(): Promise<void> {
     const epoch = this.power.epoch;
-    await this.busy(epoch, TKEY_TIMING.bootMs);
+    await this.busy(epoch, this.timing.bootMs);
     this.#firmware = new TKeyFirmware(
       this.profile,
       { uds: udsBytes(this.tkeyIdentity.udsWords), udiWords: this.tkeyIdentity.udiWords },
@@ -152,6 +169,7 @@ export class TKeyDevice extends EmulatedDevice {
         onChunk: (_index, data) => this.#chunkReceived(data),
         appFor: (digest) => this.#apps.get(toHex(digest)),
       },
+      { trapRestarts: this.#trapRestarts },
     );
     this.log("state", `${this.profile.name} firmware v${this.profile.version}: ${this.state}`);
     this.noteState();
@@ -203,23 +221,31 @@ export class TKeyDevice extends EmulatedDevice {
 
   async #act(epoch: number, outcome: FirmwareOutcome, bytesIn: number): Promise<void> {
     if (outcome.kind === "halt") {
-      this.log("state", `${this.state}: ${outcome.reason}; silent until power-cycled`);
+      const after = outcome.restarted ? "the trap restarted the firmware" : "silent until power-cycled";
+      this.log("state", `${this.state}: ${outcome.reason}; ${after}`);
       return;
     }
     if (outcome.kind === "ignored") {
       this.log("app", outcome.reason);
       return;
     }
+    const t = this.timing;
+    const started = this.#firmware?.role === "running" && outcome.command === "FW_CMD_LOAD_APP_DATA";
+    // The digest in the last chunk's reply is computed first, over the whole app.
+    const hashMs = started ? (t.hashMsPerKb * this.app!.size) / 1024 : 0;
     // The command's bytes and the reply's cross the 62500-baud UART before the host has the reply.
-    await this.busy(epoch, (bytesIn + outcome.frame.length) * TKEY_TIMING.byteMs);
+    await this.busy(epoch, (bytesIn + outcome.frame.length) * t.byteMs + t.frameMs + hashMs);
     const out = this.#lineOut(outcome.frame);
     if (out.length > 0) await (this.#misbehave ? this.#misbehave.write(out) : this.#writeLine(out));
     if (outcome.chunk !== undefined) this.#faults(this.event("tkey.chunk.acked"), "tkey.chunk.acked");
-    if (this.#firmware?.role === "running" && outcome.command === "FW_CMD_LOAD_APP_DATA")
+    if (started) {
       this.log(
         "state",
         `${this.state}: app ${toHex(this.app!.digest).slice(0, 16)}… (${this.app!.behaviour.name})`,
       );
+      // The CDI and the jump: frames meanwhile wait in the inbox for the app.
+      if (t.appStartMs > 0) await this.busy(epoch, t.appStartMs);
+    }
     this.power.assertEpoch(epoch);
   }
 

@@ -46,9 +46,19 @@ export interface FirmwareHooks {
   appFor?(digest: Uint8Array): AppBehaviour | undefined;
 }
 
+/** Where a firmware differs from the hardware's rules (per board, from its options). */
+export interface FirmwareQuirks {
+  /**
+   * The QEMU tk1 machine: the offending frame gets no reply, as on hardware, but the trap
+   * restarts the firmware, which answers the next frame again (observed running TK1-24.03
+   * in QEMU; real hardware halts until unplugged).
+   */
+  readonly trapRestarts?: boolean;
+}
+
 export type FirmwareOutcome =
   | { kind: "reply"; frame: Uint8Array; command: string; chunk?: number }
-  | { kind: "halt"; reason: string }
+  | { kind: "halt"; reason: string; restarted?: boolean }
   | { kind: "ignored"; reason: string };
 
 export interface LoadedApp {
@@ -87,6 +97,7 @@ export class TKeyFirmware {
     readonly profile: TKeyProfile,
     readonly identity: FirmwareIdentity,
     readonly hooks: FirmwareHooks = {},
+    readonly quirks: FirmwareQuirks = {},
   ) {}
 
   get role(): FirmwareRole {
@@ -208,9 +219,16 @@ export class TKeyFirmware {
   }
 
   #halt(reason: string): FirmwareOutcome {
+    this.#loading = undefined;
+    if (this.quirks.trapRestarts) {
+      // A fresh start: waiting for commands, nothing loaded, the frame reader empty.
+      this.#role = "waiting";
+      this.#app = undefined;
+      this.#reader.reset();
+      return { kind: "halt", reason, restarted: true };
+    }
     this.#role = "halted";
     this.#haltReason = reason;
-    this.#loading = undefined;
     return { kind: "halt", reason };
   }
 }

@@ -4,6 +4,9 @@
  *   udi: { vendorId, productId, revision, serial } overriding the profile's fields
  *   appMaxSize: RAM limit for LOAD_APP (default the profile's, 0x20000)
  *   misbehave: SEED[:RATE], the misbehaving personality (harness/devices/misbehave.ts)
+ *   timing: { byteMs, bootMs, frameMs, hashMsPerKb, appStartMs } (timing-overlay.ts)
+ *   qemuTrapRestart: true, the QEMU tk1 machine's trap, which restarts the firmware where
+ *     hardware halts until unplugged (reference/tkey-mcuboot-smp.md, QEMU differences)
  * Unset values derive from the board's seed, so boards differ but replay.
  */
 import { encodeUdi } from "../../protocol/tkey/index.js";
@@ -17,8 +20,8 @@ export interface TKeyIdentity {
   appMaxSize: number;
 }
 
-// `misbehave` is read by the device itself (harness/devices/misbehave.ts).
-const KEYS = ["uds", "udi", "appMaxSize", "misbehave"];
+// `misbehave` and `timing` are read by the device itself (misbehave.ts, timing-overlay.ts).
+const KEYS = ["uds", "udi", "appMaxSize", "misbehave", "timing", "qemuTrapRestart"];
 
 export class TKeyOptionsError extends HilError {
   static override readonly category: ErrorCategory = "usage";
@@ -75,4 +78,12 @@ export function parseTKeyOptions(
     throw new TKeyOptionsError(`tkey option udi: ${(e as Error).message}`);
   }
   return { udsWords, udiWords, appMaxSize: (options.appMaxSize as number | undefined) ?? profile.appMaxSize };
+}
+
+/** The `qemuTrapRestart` option: false unless set. @throws TKeyOptionsError when it is not a boolean. */
+export function trapRestartsOf(options: Record<string, unknown>): boolean {
+  const v = options.qemuTrapRestart;
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new TKeyOptionsError("tkey option qemuTrapRestart must be true or false");
+  return v;
 }

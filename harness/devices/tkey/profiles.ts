@@ -84,13 +84,31 @@ export function tkeyProfile(name: string | undefined): TKeyProfile {
   return profile;
 }
 
+/** What an emulated TKey's device time is made of (ms); a timing overlay may replace any of them. */
+export interface TKeyTiming {
+  /** Line time of one byte, host to key and back (10 bit times at the line rate). */
+  readonly byteMs: number;
+  /** From plug-in to a port whose firmware listens. */
+  readonly bootMs: number;
+  /** Per answered frame besides its line time: USB latency through the CH552, the CPU's handling. */
+  readonly frameMs: number;
+  /** BLAKE2s of the loaded app, per KiB, before the last chunk's reply (which carries the digest). */
+  readonly hashMsPerKb: number;
+  /** The CDI and the jump to the app, after the last chunk's reply, before the app answers. */
+  readonly appStartMs: number;
+}
+
 /**
  * Timings. The line rate is tkeyclient's SerialSpeed (62500 baud, 8N1: 10 bits a byte),
  * which is also the CH552-to-FPGA UART on the board. The boot time is an estimate (FPGA
- * configuration plus USB enumeration); no datasheet gives it.
+ * configuration plus USB enumeration); no datasheet gives it. No document gives the
+ * firmware's own time per frame, for the hash or for the start of an app either: they are 0
+ * (not modelled) until a calibration from a real key (`hil calibrate`) sets them.
  */
-export const TKEY_TIMING = {
-  baud: 62500,
+export const TKEY_TIMING: TKeyTiming = {
   byteMs: 10_000 / 62500,
   bootMs: 100,
-} as const;
+  frameMs: 0,
+  hashMsPerKb: 0,
+  appStartMs: 0,
+};

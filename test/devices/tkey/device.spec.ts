@@ -238,6 +238,26 @@ describe("devices/tkey: halt on a bad frame, silent until power-cycled (firmware
     });
   }
 
+  it("qemuTrapRestart (the QEMU machine): the bad frame gets no reply, but the next NAME_VERSION does", async () => {
+    // After a bad header byte the restarted firmware reads the frame's next bytes as a new frame.
+    for (const [what, send] of cases.filter(([w]) => !/reserved bit|status bit/.test(w))) {
+      const { dev, port } = await poweredTKey({ profile: "qemu", options: { qemuTrapRestart: true } });
+      await send(port);
+      // Nothing for the offending frame; the restarted firmware waits for commands, nothing loaded.
+      await dev.clock.sleep(100);
+      expect(port.readAvailable(), what).to.have.length(0);
+      expect(dev.state, what).to.equal("INITIAL");
+      expect(dev.firmware!.loadProgress, what).to.equal(undefined);
+      const reply = await exchange(port, encodeNameVersionCmd(), 33);
+      expect(toHex(reply?.subarray(0, 14) ?? new Uint8Array()), what).to.equal(
+        "5202746b31206d6b646601000000",
+      );
+    }
+    expect(
+      () => new TKeyDevice({ clock: new VirtualClock(), seed: 1, options: { qemuTrapRestart: "yes" } }),
+    ).to.throw("tkey option qemuTrapRestart must be true or false");
+  });
+
   it("a bad header halts at once, before any payload is read", async () => {
     const { dev, port } = await poweredTKey();
     await port.write(Uint8Array.of(0x93));
