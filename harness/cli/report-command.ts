@@ -38,7 +38,7 @@ import {
   timingTrends,
 } from "../report/operation-timing.js";
 import { readMergedResults, readResults, settleResults } from "../report/results.js";
-import { TIMING_RESULTS_DIR, writeTimingResults } from "../report/timing-allure.js";
+import { TIMING_RESULTS_DIR, timingResultTime, writeTimingResults } from "../report/timing-allure.js";
 import { timingHtml, timingMarkdown } from "../report/timing-report.js";
 import { projectRoot, workRoot } from "../seams/paths.js";
 import { resultsDir } from "./run-command.js";
@@ -165,7 +165,8 @@ export async function runReport(opts: ReportOptions): Promise<number> {
       await write("timing.md", timingMarkdown(trends));
       await write("timing.html", timingHtml(trends));
       timingResults = join(out, TIMING_RESULTS_DIR);
-      await writeTimingResults(timingResults, trends, Date.parse(night.at), DEFAULT_DRIFT);
+      const at = timingResultTime(all, Date.parse(night.at));
+      await writeTimingResults(timingResults, trends, at, DEFAULT_DRIFT);
     }
   }
 

@@ -28,6 +28,15 @@ export function isTimingResult(r: { readonly labels: readonly { name: string; va
   return r.labels.some((l) => l.name === TIMING_LABEL);
 }
 
+/**
+ * When the timing results say they happened: at the end of the run's last test (else `fallback`),
+ * so they do not stretch the run's span in Allure's timeline and duration out to the report's time.
+ */
+export function timingResultTime(results: readonly { readonly stop: number }[], fallback: number): number {
+  const ends = results.map((r) => r.stop).filter((t) => Number.isFinite(t) && t > 0);
+  return ends.length ? ends.reduce((a, b) => Math.max(a, b)) : fallback;
+}
+
 /** A file of the timing results directory: name and content. */
 export interface AllureFile {
   readonly name: string;

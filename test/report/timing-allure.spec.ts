@@ -27,6 +27,8 @@ interface RawResult {
   name: string;
   fullName: string;
   status: string;
+  start: number;
+  stop: number;
   labels: { name: string; value: string }[];
   parameters: { name: string; value: string; excluded?: boolean }[];
   attachments: { name: string; source: string; type: string }[];
@@ -210,6 +212,8 @@ describe("hil report: timing results beside the run's", function () {
       written.find((r) => r.name.startsWith("page erase"))?.name as string,
     ]);
     expect(written.find((r) => r.name.startsWith("page erase"))?.name).to.match(/: drift \+/);
+    // Placed at the end of the run's last test (stop 2), not at the report's time.
+    for (const r of written) expect([r.start, r.stop]).to.deep.equal([2, 2]);
   });
 
   it("no reader of results counts them: same matrix, JUnit file and gate with the timing directory given as results", async () => {
