@@ -80,16 +80,21 @@ describe("report: operation timing as Allure results", () => {
   it("says the drift in the name and description, the figures as parameters outside the history id", () => {
     const { result } = parse(erase);
     expect(result.name).to.match(/^page erase on lab-l432: drift \+\d+\.\d %$/);
-    expect(result.description).to.match(/^\*\*Drift\*\*: page erase on lab-l432 is \+\d+\.\d % slower/);
+    expect(result.description).to.match(
+      /^\*\*Drift\*\*: page erase on lab-l432 is \d+\.\d % slower than its earlier nights\./,
+    );
     expect(result.descriptionHtml).to.include("<strong>Drift</strong>");
     const params = Object.fromEntries(result.parameters.map((p) => [p.name, p]));
     expect(params.board).to.deep.equal({ name: "board", value: "lab-l432" });
     expect(params.operation).to.deep.equal({ name: "operation", value: "page erase" });
     // This night 22 × 1.06^5, the nine before from 22 to 22 × 1.06^4, the emulator's 22.
-    expect(params["this night (ms/unit)"]?.value).to.equal((22 * 1.06 ** 5).toFixed(2));
-    expect(params["history min–max (ms/unit)"]?.value).to.equal(`22.00–${(22 * 1.06 ** 4).toFixed(2)}`);
-    expect(params["emulator (ms/unit)"]?.value).to.equal("22.00");
+    expect(params["this night"]?.value).to.equal((22 * 1.06 ** 5).toFixed(2));
+    expect(params["range before"]?.value).to.equal(`22.00–${(22 * 1.06 ** 4).toFixed(2)}`);
+    expect(params.emulator?.value).to.equal("22.00");
     expect(params.nights?.value).to.equal("10");
+    // The last five nights' median 22 × 1.06^3 against the first five's 22.
+    expect(params.change?.value).to.equal(`+${((1.06 ** 3 - 1) * 100).toFixed(1)} %`);
+    expect(result.description).to.include("| history median (ms/unit) | 22.00 |");
     for (const p of result.parameters)
       expect(p.excluded ?? false).to.equal(!["board", "operation"].includes(p.name));
     expect(parse(program).result.name).to.equal("block program on lab-l432");
