@@ -39,6 +39,7 @@ import {
   timingTrends,
 } from "../report/operation-timing.js";
 import { readMergedResults, readResults, settleResults } from "../report/results.js";
+import { TIMING_RESULTS_DIR, timingResultTime, writeTimingResults } from "../report/timing-allure.js";
 import { timingHtml, timingMarkdown } from "../report/timing-report.js";
 import { projectRoot, workRoot } from "../seams/paths.js";
 import { resultsDir } from "./run-command.js";
@@ -158,6 +159,8 @@ export async function runReport(opts: ReportOptions): Promise<number> {
   // Twin comparisons and operation timing go into the hil history; what changed since the last night is said.
   const twins = twinNight(all);
   const timing = await readTimingSamples(timingSamplesFile(results));
+  // The timing as Allure results of their own, beside the run's (which stay as they are).
+  let timingResults: string | undefined;
   if (twins.length > 0 || timing.length > 0) {
     const history = join(out, HIL_HISTORY_FILE);
     const nights = await readNights(history);
@@ -180,6 +183,9 @@ export async function runReport(opts: ReportOptions): Promise<number> {
         console.log(`timing: drift on ${t.board}: ${t.op} ${(t.change * 100).toFixed(1)} % slower`);
       await write("timing.md", timingMarkdown(trends));
       await write("timing.html", timingHtml(trends));
+      timingResults = join(out, TIMING_RESULTS_DIR);
+      const at = timingResultTime(all, Date.parse(night.at));
+      await writeTimingResults(timingResults, trends, at, drift);
     }
   }
 
@@ -199,7 +205,9 @@ export async function runReport(opts: ReportOptions): Promise<number> {
       "hil report: no Allure 3 CLI installed, so no allure-report/ (npm install --save-dev allure; the results are complete without it)",
     );
   if (allure) {
-    await execa(process.execPath, [allure, "generate", "--config", join(root, "allurerc.mjs"), results], {
+    const config = join(root, "allurerc.mjs");
+    const timingDirs = timingResults ? [timingResults] : [];
+    await execa(process.execPath, [allure, "generate", "--config", config, results, ...timingDirs], {
       cwd: root,
       stdio: "inherit",
       env: {

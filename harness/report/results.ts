@@ -7,6 +7,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { categoryOf, errorNameOf, type FailureCategoryId, statusOfCategory } from "./categories.js";
 import { skipReasonOf } from "./skip.js";
+import { isTimingResult } from "./timing-allure.js";
 
 export type ResultStatus = "passed" | "failed" | "broken" | "skipped" | "unknown";
 
@@ -143,12 +144,16 @@ async function resultFiles(dir: string): Promise<string[]> {
   }
 }
 
-/** Reads every `*-result.json` in `dir` (a missing directory reads as no results). */
+/**
+ * Reads every `*-result.json` in `dir` (a missing directory reads as no results). Operation
+ * timing figures (report/timing-allure.ts) are not test results and are left out.
+ */
 export async function readResults(dir: string): Promise<HilResult[]> {
   const results: HilResult[] = [];
   for (const name of await resultFiles(dir)) {
     const raw = JSON.parse(await readFile(join(dir, name), "utf8")) as Record<string, unknown>;
-    results.push(toHilResult(raw));
+    const r = toHilResult(raw);
+    if (!isTimingResult(r)) results.push(r);
   }
   return lastAttempts(results);
 }

@@ -7,9 +7,11 @@
  */
 import type { OperationTrend } from "./operation-timing.js";
 
-const fmt = (x: number | undefined) =>
+/** A figure in ms, to a precision that suits its size; "–" when unknown. */
+export const fmt = (x: number | undefined) =>
   x === undefined || Number.isNaN(x) ? "–" : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(4);
-const pct = (x: number) => (Number.isNaN(x) ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
+/** A change as a signed percentage; "–" when unknown. */
+export const pct = (x: number) => (Number.isNaN(x) ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
