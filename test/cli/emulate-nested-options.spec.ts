@@ -62,9 +62,13 @@ describe("hil emulate --option with dotted keys", function () {
 
   for (const planted of [true, false])
     it(`--usbip with dfu.l4EraseStall=${planted}: the GETSTATUS after a page erase ${planted ? "stalls" : "answers"}`, async () => {
-      const emu = await startUsbipEmulator("stm32l432", ["--option", `dfu.l4EraseStall=${planted}`], {
-        log: false,
-      });
+      // A 26 ms erase: the ROM asks for 8, so even a late poll on a loaded machine comes in
+      // while it erases (where the stall is), and within the client's 3 stalled polls.
+      const emu = await startUsbipEmulator(
+        "stm32l432",
+        ["--option", `dfu.l4EraseStall=${planted}`, "--option", "timing.pageEraseMs=26"],
+        { log: false },
+      );
       try {
         const yaml = [
           "name: usbip-option",

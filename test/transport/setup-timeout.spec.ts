@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { servePty } from "../../harness/expose/uart-pty.js";
 import { classifyError } from "../../harness/report/categories.js";
+import type { Clock } from "../../harness/seams/clock.js";
 import { VirtualClock } from "../../harness/sim/virtual-clock.js";
-import { SetupTimeoutError, TimeoutError, WallClock, withTimeout } from "../../harness/transport/clock.js";
+import { SetupTimeoutError, TimeoutError, withTimeout } from "../../harness/transport/clock.js";
 
 describe("transport: setup timeouts are the lab's", () => {
   it("withTimeout with `setup` raises SetupTimeoutError, filed as infrastructure", async () => {
@@ -32,7 +33,10 @@ describe("transport: setup timeouts are the lab's", () => {
     const dir = mkdtempSync(join(tmpdir(), "hil-setup-"));
     try {
       const link = join(dir, "tty");
-      const err = await servePty(link, new WallClock(), { startMs: 0 }).catch((e: unknown) => e);
+      // A clock whose wait has run out before socat can say anything, however loaded the
+      // machine: a 0 ms wall timer still races socat's first line.
+      const spent: Clock = { kind: "wall", now: () => Date.now(), sleep: () => Promise.resolve() };
+      const err = await servePty(link, spent, { startMs: 0 }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(SetupTimeoutError);
       expect((err as Error).message).to.include(`socat to create ${link}`);
       expect(classifyError(err)).to.equal("infrastructure");
