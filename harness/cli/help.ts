@@ -170,8 +170,9 @@ The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still wor
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
   --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's;
-  --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
-  in wall time, as a real board's line takes it.
+  --option pace=realtime charges the USART's line time (8E1) in wall time, as a real board's line
+  takes it, at the baud rate the client set on the pty (read with stty at each 0x7F, as the ROM
+  auto-bauds); where that cannot be read, at --option usartBaud=N (default 115200).
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N;
   SIGHUP replugs the TKey.
 nrf52840: --key PUB.pem [--option image=SIGNED.bin] [--option console=uart|usb-cdc]

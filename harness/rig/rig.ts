@@ -153,6 +153,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     info: { ...device.identity(), ...spec.info },
     emulator: device,
     seed,
+    ...(spec.serial ? { serialPort: { ...spec.serial } } : {}),
   };
   return { ...board, strategy: strategyFor(board, emulated.strategy), inspect: emulated.inspect };
 }
