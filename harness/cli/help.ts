@@ -167,6 +167,10 @@ what the application reports once it answers again.`,
     summary: "serve an emulated board on a pty (and USB/IP) until stopped",
     details: `Serves an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM.
 The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
+--option KEY.SUB=VALUE (a dotted key) sets a nested option, as a rig file's emulated.options
+  { KEY: { SUB: VALUE } } does; there true, false and numbers are parsed (plain keys stay text):
+  --option dfu.l4EraseStall=true, --option timing.pageEraseMs=30 (stm32*, over --calibration),
+  --option udi.serial=7 (tkey), --option misbehave.seed=3 --option misbehave.rate=0.2 (tkey, nrf52840).
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
   --calibration FILE takes erase/program/connect times from \`hil calibrate\` instead of the datasheet's;
