@@ -60,7 +60,7 @@ the single-file Allure report with history (reports/allure-report).
                            has no passing test`,
   },
   calibrate: {
-    synopsis: "--history FILE --board ID [--nights N] [--out FILE]",
+    synopsis: "--history FILE --board ID [--nights N] [--baud N] [--out FILE]",
     summary: "timing overlay for an emulated board from a lab board's measured operations",
     details: `Reads the per-operation timing hil report keeps in reports/hil-history.jsonl and writes the
 board's page erase, program, mass erase and re-enumeration times (medians over the nights,
@@ -69,6 +69,9 @@ each with where it came from) as JSON, for \`emulated: { calibration: FILE }\` i
   --history FILE           the hil history (reports/hil-history.jsonl)
   --board ID               the lab board's id in the rig file
   --nights N               only the last N nights that timed the board
+  --baud N                 a board timed over USART: its line's rate where the history records
+                           none (default 115200); the figures leave that line time out, and the
+                           overlay says the rate (usartBaud)
   --out FILE               where the overlay goes (default standard output)`,
   },
   replay: {

@@ -5,6 +5,12 @@
  * time), divided into the figure's own unit. Each family's rows sit beside the others so a
  * new family is one entry; the emulator that loads the overlay checks its keys.
  */
+import {
+  byteMsAt,
+  DEFAULT_LINE_BAUD,
+  MAX_BLOCK,
+  writeMemoryLineBytes,
+} from "../protocol/stm32-usart/index.js";
 
 export interface CalibrationFigure {
   /** The emulator's timing key (`emulated.options.timing.<key>`). */
@@ -64,10 +70,44 @@ function stm32DfuFigures(blockBytes: number): CalibrationFigure[] {
   ];
 }
 
-/** The figures for a board of `family` (none for a family no emulator times). */
+/**
+ * STM32 ROM over USART (AN3155): the same chip figures from the USART operations, less the
+ * line time (8E1) at the rate the board's line was opened at, which the emulator charges
+ * itself at its own link's rate. Write Memory in 256-byte blocks of 32 double words; a page
+ * erase less its page number's 2 bytes (the command's few own bytes are left in: under 1 %
+ * of a page at 115200 for erases of more than a page).
+ */
+function stm32UsartFigures(baud: number): CalibrationFigure[] {
+  const byteMs = byteMsAt(baud);
+  const round = (ms: number) => Math.round(ms * 1e6) / 1e6;
+  const line = { overheadOf: `line time (8E1 at ${baud} baud)` } as const;
+  return [
+    {
+      key: "pageEraseMs",
+      op: "page erase",
+      perUnit: 1,
+      unit: "pages",
+      overheadMs: round(2 * byteMs),
+      ...line,
+      note: "over USART",
+    },
+    {
+      key: "doubleWordProgramMs",
+      op: "USART write memory",
+      perUnit: MAX_BLOCK / 8,
+      unit: "Write Memory commands",
+      overheadMs: round(writeMemoryLineBytes(MAX_BLOCK) * byteMs),
+      ...line,
+      note: `${MAX_BLOCK}-byte blocks of ${MAX_BLOCK / 8} double words, ${writeMemoryLineBytes(MAX_BLOCK)} bytes on the line each`,
+    },
+    { key: "massEraseMs", op: "mass erase", perUnit: 1, unit: "mass erases" },
+  ];
+}
+
+/** The figures for a board of `family` (none for a family no emulator times), timed over `link` (default DFU). */
 export function figuresFor(
   family: string | undefined,
-  opts: { blockBytes?: number | undefined } = {},
+  opts: { blockBytes?: number | undefined; link?: "dfu" | "usart"; baudRate?: number | undefined } = {},
 ): readonly CalibrationFigure[] {
   const blockBytes = opts.blockBytes ?? DFU_BLOCK_BYTES;
   switch (family) {
@@ -75,7 +115,9 @@ export function figuresFor(
     case "stm32wb55":
     // A history written before boards carried their family: STM32 DFU was all there was.
     case undefined:
-      return stm32DfuFigures(blockBytes);
+      return opts.link === "usart"
+        ? stm32UsartFigures(opts.baudRate ?? DEFAULT_LINE_BAUD)
+        : stm32DfuFigures(blockBytes);
     default:
       return [];
   }

@@ -8,13 +8,14 @@
  * On virtual time (emulated rigs) always; a board served on wall time (`hil emulate`) only
  * with `pace=realtime`, since its pty already takes real time of its own.
  */
+import { DEFAULT_LINE_BAUD, LINE_BITS_PER_BYTE } from "../../../protocol/stm32-usart/line-bytes.js";
 import type { Clock } from "../../../seams/clock.js";
 import { EmulatorOptionError } from "../../option-error.js";
 
 /** 8E1: start bit, 8 data bits, parity, stop bit. */
-export const BITS_PER_BYTE = 11;
+export const BITS_PER_BYTE = LINE_BITS_PER_BYTE;
 /** The harness's USART baud rate when the rig names none (rig/usart-link.ts). */
-export const DEFAULT_USART_BAUD = 115_200;
+export const DEFAULT_USART_BAUD = DEFAULT_LINE_BAUD;
 
 /**
  * Milliseconds of line time per byte for `options` (`usartBaud`, `pace`) on `clock`, at
