@@ -70,6 +70,28 @@ describe("rig: an emulated USART's line time follows the baud its link is opened
     expect(board.emulator!.events.map((e) => e.detail)).to.include("synced (0x7F at 57600 baud)");
   });
 
+  it("a lab board's twin opens its USART at the lab board's rate", async () => {
+    const text = [
+      "name: baud",
+      "boards:",
+      "  - id: l432-lab",
+      "    family: stm32l432",
+      "    capabilities: [usart]",
+      "    serial: { usbSerial: ABC123, baudRate: 57600 }",
+      "    power: { backend: manual }",
+      "    twin: true",
+      "",
+    ].join("\n");
+    const twin = buildRig(parseRigFile(text, FILE), FILE).boards[1]!;
+    expect(twin.twinOf).to.equal("l432-lab");
+    await twin.power.on();
+    const link = await openUsartLink(twin);
+    await link.write(Uint8Array.of(0x7f));
+    expect([...(await link.read(1, { timeoutMs: 1000 }))]).to.deep.equal([0x79]);
+    await link.close();
+    expect(twin.emulator!.events.map((e) => e.detail)).to.include("synced (0x7F at 57600 baud)");
+  });
+
   it("an emulated board's serial takes a baud rate only; a lab board's serial still needs a locator", () => {
     const emulatedWith = (serial: string) => () =>
       parseRigFile(
