@@ -3,13 +3,14 @@
  * gives client operations: what an emulated board of the family charges per unit, for the
  * timing report's "emulator" column. Operations an emulator does not time give undefined.
  */
+
+import { MAX_BLOCK } from "../protocol/stm32-usart/constants.js";
 import {
   byteMsAt,
   DEFAULT_LINE_BAUD,
-  MAX_BLOCK,
   readMemoryLineBytes,
   writeMemoryLineBytes,
-} from "../protocol/stm32-usart/index.js";
+} from "../protocol/stm32-usart/line-bytes.js";
 import { PROFILES } from "./stm32/profiles.js";
 
 /** `baudRate`: the board's serial line rate (USART line time is charged at it; 115200 when absent). */

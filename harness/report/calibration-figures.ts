@@ -5,12 +5,9 @@
  * time), divided into the figure's own unit. Each family's rows sit beside the others so a
  * new family is one entry; the emulator that loads the overlay checks its keys.
  */
-import {
-  byteMsAt,
-  DEFAULT_LINE_BAUD,
-  MAX_BLOCK,
-  writeMemoryLineBytes,
-} from "../protocol/stm32-usart/index.js";
+
+import { MAX_BLOCK } from "../protocol/stm32-usart/constants.js";
+import { byteMsAt, DEFAULT_LINE_BAUD, writeMemoryLineBytes } from "../protocol/stm32-usart/line-bytes.js";
 
 export interface CalibrationFigure {
   /** The emulator's timing key (`emulated.options.timing.<key>`). */

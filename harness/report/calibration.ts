@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { DEFAULT_LINE_BAUD } from "../protocol/stm32-usart/index.js";
+import { DEFAULT_LINE_BAUD } from "../protocol/stm32-usart/line-bytes.js";
 import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { type CalibrationFigure, figuresFor } from "./calibration-figures.js";
 import type { NightRecord } from "./night-history.js";

@@ -5,4 +5,3 @@ export * from "./commands.js";
 export * from "./constants.js";
 export * from "./errors.js";
 export * from "./frame.js";
-export * from "./line-bytes.js";
