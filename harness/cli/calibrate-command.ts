@@ -1,7 +1,8 @@
 /**
- * `hil calibrate --history FILE --board ID [--nights N] [--out FILE]`: a lab board's timing
- * overlay from the nightly history (report/calibration.ts), for an emulated board to load
- * (`emulated: { calibration: FILE }`, `hil emulate --calibration FILE`).
+ * `hil calibrate --history FILE --board ID [--nights N] [--baud N] [--out FILE]`: a lab
+ * board's timing overlay from the nightly history (report/calibration.ts), for an emulated
+ * board to load (`emulated: { calibration: FILE }`, `hil emulate --calibration FILE`).
+ * `--baud` is the USART rate of nights that record none (default 115200, the harness's).
  */
 import { writeFile } from "node:fs/promises";
 import { buildCalibration } from "../report/calibration.js";
@@ -12,6 +13,7 @@ export const CALIBRATE_OPTIONS = {
   history: { type: "string" },
   board: { type: "string" },
   nights: { type: "string" },
+  baud: { type: "string" },
   out: { type: "string" },
 } as const;
 
@@ -19,6 +21,7 @@ export interface CalibrateOptions {
   history?: string | undefined;
   board?: string | undefined;
   nights?: string | undefined;
+  baud?: string | undefined;
   out?: string | undefined;
 }
 
@@ -31,8 +34,15 @@ export async function runCalibrate(opts: CalibrateOptions): Promise<number> {
     if (!Number.isInteger(lastNights) || lastNights < 1)
       throw new UsageError(`calibrate: --nights expects a whole number ≥ 1, got '${opts.nights}'`);
   }
+  let baudRate: number | undefined;
+  if (opts.baud !== undefined) {
+    baudRate = Number(opts.baud);
+    if (!/^\d+$/.test(opts.baud) || !(baudRate > 0))
+      throw new UsageError(`calibrate: --baud expects a baud rate (a whole number), got '${opts.baud}'`);
+  }
   const calibration = buildCalibration(await readNights(opts.history), opts.board, opts.history, {
     lastNights,
+    baudRate,
   });
   const text = `${JSON.stringify(calibration, null, 2)}\n`;
   if (opts.out === undefined) process.stdout.write(text);

@@ -1,7 +1,7 @@
 /**
  * `hil emulate nrf52840-mcuboot --uart-pty PATH --key FILE [--option image=FILE]
  * [--option console=uart|usb-cdc] [--option mode=swap-using-move|swap-using-scratch|overwrite-only]
- * [--calibration FILE]`:
+ * [--option misbehave.seed=N --option misbehave.rate=R] [--calibration FILE]`:
  * the emulated nRF52840 DK (MCUboot + Zephyr SMP app)
  * with its console on a real pty, so mcumgr, smpmgr or `hil smp` can talk to it. `key` is
  * the provisioned public (or private) key; `image` a signed image programmed into the
@@ -19,7 +19,7 @@ import { serveNrf52840Console } from "../expose/nrf52840-uart.js";
 import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import { WallClock } from "../transport/clock.js";
-import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
+import { emulatorOptions, emulatorSeed, freeUartPtyPath, nestOptions } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
@@ -34,6 +34,18 @@ const OPTION_KEYS = [
   "misbehave",
 ];
 const STRING_OPTIONS = new Set(["key", "image", "mode", "console", "misbehave"]);
+/** Dotted keys, as the rig file's nested options: the misbehaving personality's seed and rate. */
+const DOTTED_KEYS = ["misbehave.seed", "misbehave.rate"];
+
+/** `--option`s of `hil emulate nrf52840` as emulator options (`console` among them). */
+export function nrf52840EmulatorOptions(pairs: readonly string[] | undefined): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(
+    nestOptions(emulatorOptions(pairs, [...OPTION_KEYS, ...DOTTED_KEYS])),
+  ))
+    options[key] = typeof value !== "string" || STRING_OPTIONS.has(key) ? value : value === "true";
+  return options;
+}
 
 export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];
@@ -41,9 +53,7 @@ export async function runEmulateNrf52840(opts: EmulateOptions): Promise<number> 
   if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
   const seed = emulatorSeed(opts.seed);
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(emulatorOptions(opts.option, OPTION_KEYS)))
-    options[key] = STRING_OPTIONS.has(key) ? value : value === "true";
+  const options = nrf52840EmulatorOptions(opts.option);
   const consoleKind = options.console ?? "uart";
   delete options.console;
   if (consoleKind !== "uart" && consoleKind !== "usb-cdc")

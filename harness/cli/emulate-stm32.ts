@@ -35,10 +35,7 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
   if (opts.boot !== undefined && opts.boot !== "app" && opts.boot !== "bootloader")
     throw new UsageError(`emulate: --boot expects app or bootloader, got '${opts.boot}'`);
   const seed = emulatorSeed(opts.seed);
-  const options: Record<string, unknown> = {
-    boot: opts.boot ?? "bootloader",
-    ...nestOptions(emulatorOptions(opts.option)),
-  };
+  const options = await stm32EmulatorOptions(opts);
   // The USB port's options (dfu.* quirks, app.*) are checked before anything is served.
   let usbOptions: UsbPortOptions;
   try {
@@ -46,8 +43,6 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
   } catch (e) {
     throw new UsageError(`--option: ${(e as Error).message}`);
   }
-  // A lab board's measured times (hil calibrate) in place of the datasheet's.
-  if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
   if (link) await freeUartPtyPath(link);
 
   const clock = new WallClock();
@@ -91,6 +86,27 @@ export async function runEmulateStm32(profile: string, opts: EmulateOptions): Pr
   if (opts.state) await saveBoardState(device, opts.state);
   console.error(`hil emulate: stopped (${signal})`);
   return exitStatus(signal);
+}
+
+/**
+ * The emulator options of `hil emulate <stm32>`: `--boot`, the `--option`s (dotted keys
+ * nested: `dfu.l4EraseStall=true`, `timing.pageEraseMs=30`), and a `--calibration` file's
+ * figures as `timing`, which `--option timing.*` overrides as a rig file's options do.
+ */
+export async function stm32EmulatorOptions(opts: EmulateOptions): Promise<Record<string, unknown>> {
+  const options: Record<string, unknown> = {
+    boot: opts.boot ?? "bootloader",
+    ...nestOptions(emulatorOptions(opts.option)),
+  };
+  if (options.timing !== undefined && typeof options.timing !== "object")
+    throw new UsageError("--option timing: give its figures as dotted keys (timing.pageEraseMs=30)");
+  // A lab board's measured times (hil calibrate) in place of the datasheet's.
+  if (opts.calibration !== undefined)
+    options.timing = {
+      ...(await readCalibration(opts.calibration)).timing,
+      ...(options.timing as Record<string, unknown> | undefined),
+    };
+  return options;
 }
 
 /** Resolves once the port has a device on the bus (at once if it has one now). */

@@ -3,8 +3,10 @@
  * is to the host (a CDC serial port), so tkey-runapp or any TKey client can talk to it.
  * Options: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX64,
  * appMaxSize=N, serial=N (the UDI serial), misbehave=SEED[:RATE], qemuTrapRestart=true (QEMU's
- * trap restarts the firmware where a real key halts); --calibration FILE takes the
- * per-frame, hash and boot times of a real key (`hil calibrate`) as `options.timing`. SIGHUP unplugs and replugs the TKey (the only
+ * trap restarts the firmware where a real key halts); dotted keys as the rig file's nested
+ * options: udi.vendorId|productId|revision|serial=N, misbehave.seed=N, misbehave.rate=R;
+ * --calibration FILE takes the per-frame, hash and boot times of a real key (`hil calibrate`)
+ * as `options.timing`. SIGHUP unplugs and replugs the TKey (the only
  * way out of the firmware's silent halt), SIGUSR1 unplugs it, SIGUSR2 plugs it in. As a
  * USB CDC device, the port is there only while the TKey is plugged in: an unplug closes the
  * pty (a host holding it sees the port go), and the firmware's boot serves a new one behind
@@ -17,12 +19,53 @@ import { readCalibration } from "../report/calibration.js";
 import { parseFault } from "../sim/faults.js";
 import type { HostEnd } from "../transport/byte-pair.js";
 import { WallClock } from "../transport/clock.js";
-import { emulatorOptions, emulatorSeed, freeUartPtyPath } from "./emulate-args.js";
+import { emulatorOptions, emulatorSeed, freeUartPtyPath, nestOptions } from "./emulate-args.js";
 import type { EmulateOptions } from "./emulate-command.js";
 import { exitStatus, runEmulateSession } from "./emulate-session.js";
 import { UsageError } from "./usage-error.js";
 
 const TKEY_OPTION_KEYS = ["profile", "uds", "appMaxSize", "serial", "misbehave", "qemuTrapRestart"];
+/** Dotted keys, as the rig file's nested options: the UDI's fields, the misbehaving personality's. */
+const TKEY_DOTTED_KEYS = [
+  "udi.vendorId",
+  "udi.productId",
+  "udi.revision",
+  "udi.serial",
+  "misbehave.seed",
+  "misbehave.rate",
+];
+
+/** `--option`s of `hil emulate tkey` as the TKey's profile and emulator options. */
+export function tkeyEmulatorOptions(pairs: readonly string[] | undefined): {
+  profile: string | undefined;
+  options: Record<string, unknown>;
+} {
+  const given = nestOptions(emulatorOptions(pairs, [...TKEY_OPTION_KEYS, ...TKEY_DOTTED_KEYS]));
+  const profile = given.profile as string | undefined;
+  if (profile !== undefined && !(profile in TKEY_PROFILES))
+    throw new UsageError(
+      `--option profile: unknown '${profile}' (known: ${Object.keys(TKEY_PROFILES).join(", ")})`,
+    );
+  const options: Record<string, unknown> = {};
+  if (given.uds !== undefined) options.uds = given.uds;
+  if (given.misbehave !== undefined) options.misbehave = given.misbehave;
+  if (given.appMaxSize !== undefined)
+    options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize as string);
+  const udi = given.udi as Record<string, unknown> | undefined;
+  if (given.serial !== undefined && udi?.serial !== undefined)
+    throw new UsageError("--option serial and udi.serial both set the UDI serial: give one");
+  if (udi !== undefined) options.udi = { ...udi };
+  if (given.serial !== undefined)
+    options.udi = { ...udi, serial: wholeNumber("serial", given.serial as string) };
+  if (given.qemuTrapRestart !== undefined) {
+    if (given.qemuTrapRestart !== "true" && given.qemuTrapRestart !== "false")
+      throw new UsageError(
+        `--option qemuTrapRestart: expected true or false, got '${String(given.qemuTrapRestart)}'`,
+      );
+    options.qemuTrapRestart = given.qemuTrapRestart === "true";
+  }
+  return { profile, options };
+}
 
 export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   const link = opts["uart-pty"];
@@ -32,35 +75,19 @@ export async function runEmulateTKey(opts: EmulateOptions): Promise<number> {
   if (opts.state !== undefined)
     throw new UsageError("emulate tkey: a TKey keeps its app in RAM only; --state does not apply");
   const seed = emulatorSeed(opts.seed);
-  const given = emulatorOptions(opts.option, TKEY_OPTION_KEYS);
-  if (given.profile !== undefined && !(given.profile in TKEY_PROFILES))
-    throw new UsageError(
-      `--option profile: unknown '${given.profile}' (known: ${Object.keys(TKEY_PROFILES).join(", ")})`,
-    );
-  const options: Record<string, unknown> = {};
-  if (given.uds !== undefined) options.uds = given.uds;
-  if (given.misbehave !== undefined) options.misbehave = given.misbehave;
-  if (given.appMaxSize !== undefined) options.appMaxSize = wholeNumber("appMaxSize", given.appMaxSize);
-  if (given.serial !== undefined) options.udi = { serial: wholeNumber("serial", given.serial) };
-  if (given.qemuTrapRestart !== undefined) {
-    if (given.qemuTrapRestart !== "true" && given.qemuTrapRestart !== "false")
-      throw new UsageError(
-        `--option qemuTrapRestart: expected true or false, got '${given.qemuTrapRestart}'`,
-      );
-    options.qemuTrapRestart = given.qemuTrapRestart === "true";
-  }
+  const { profile, options } = tkeyEmulatorOptions(opts.option);
   // A real key's measured times (hil calibrate) in place of the defaults; the device checks the keys.
   if (opts.calibration !== undefined) options.timing = (await readCalibration(opts.calibration)).timing;
-  await freeUartPtyPath(link);
-
   const clock = new WallClock();
+  // Built before the pty is served: a bad option is refused with nothing started.
   const device = new TKeyDevice({
     clock,
     seed,
-    profile: given.profile,
+    profile,
     options,
     faults: (opts.fault ?? []).map(parseFault),
   });
+  await freeUartPtyPath(link);
   await device.power.on();
   let bridge: PtyBridge | undefined;
   let stopping = false;

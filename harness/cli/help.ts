@@ -62,7 +62,7 @@ the single-file Allure report with history (reports/allure-report).
                            5) is more than F (default 0.1) above the board's earlier nights'`,
   },
   calibrate: {
-    synopsis: "--history FILE --board ID [--nights N] [--out FILE]",
+    synopsis: "--history FILE --board ID [--nights N] [--baud N] [--out FILE]",
     summary: "timing overlay for an emulated board from a lab board's measured operations",
     details: `Reads the per-operation timing hil report keeps in reports/hil-history.jsonl and writes the
 board's page erase, program, mass erase and re-enumeration times, on a WB55 also its FUS
@@ -71,6 +71,9 @@ install phases (medians over the nights, each with where it came from) as JSON, 
   --history FILE           the hil history (reports/hil-history.jsonl)
   --board ID               the lab board's id in the rig file
   --nights N               only the last N nights that timed the board
+  --baud N                 a board timed over USART: its line's rate where the history records
+                           none (default 115200); the figures leave that line time out, and the
+                           overlay says the rate (usartBaud)
   --out FILE               where the overlay goes (default standard output)`,
   },
   replay: {
@@ -169,11 +172,16 @@ what the application reports once it answers again.`,
     summary: "serve an emulated board on a pty (and USB/IP) until stopped",
     details: `Serves an emulated board's USART bootloader on a pty linked at PATH until SIGINT/SIGTERM.
 The board is named by its rig family; stm32l432kc and nrf52840-mcuboot still work.
+--option KEY.SUB=VALUE (a dotted key) sets a nested option, as a rig file's emulated.options
+  { KEY: { SUB: VALUE } } does; there true, false and numbers are parsed (plain keys stay text):
+  --option dfu.l4EraseStall=true, --option timing.pageEraseMs=30 (stm32*, over --calibration),
+  --option udi.serial=7 (tkey), --option misbehave.seed=3 --option misbehave.rate=0.2 (tkey, nrf52840).
 stm32*: --usbip [HOST:]PORT also or instead serves its USB DFU port over USB/IP as bus id 1-1
   (default host 127.0.0.1; prints "ready usbip HOST:PORT 1-1"; unauthenticated: keep it on loopback).
   --calibration FILE takes erase/program/connect (WB55: FUS) times from \`hil calibrate\` instead of the datasheet's;
-  --option pace=realtime charges the USART's line time (8E1 at --option usartBaud=N, default 115200)
-  in wall time, as a real board's line takes it.
+  --option pace=realtime charges the USART's line time (8E1) in wall time, as a real board's line
+  takes it, at the baud rate the client set on the pty (read with stty at each 0x7F, as the ROM
+  auto-bauds); where that cannot be read, at --option usartBaud=N (default 115200).
 tkey: --option profile=bellatrix|engineering-release-2|castor|qemu, uds=HEX, serial=N,
   qemuTrapRestart=true (QEMU: a trap restarts the firmware instead of halting it);
   --calibration FILE takes a real key's per-frame time from \`hil calibrate\`; SIGHUP replugs the TKey.

@@ -25,6 +25,11 @@ export interface EmulatorContext<O = Record<string, unknown>> {
 /** Serial lines a board offers the host: a USART's pins, a DK's console, the TKey's CDC port. */
 export type PortName = "usart" | "console" | "tkey";
 
+/** How the host opened a serial line: a device that auto-bauds (the STM32 ROM) times its bytes at this rate. */
+export interface PortOpenOptions {
+  readonly baudRate?: number | undefined;
+}
+
 export type StateListener<S extends string> = (state: S, previous: S) => void;
 
 /**
@@ -55,7 +60,7 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
   readonly #stateListeners = new Set<StateListener<string>>();
   /** The state listeners last heard; undefined until the first {@link noteState}. */
   #noted: string | undefined;
-  readonly #ports = new Map<PortName, () => HostEnd>();
+  readonly #ports = new Map<PortName, (opts: PortOpenOptions) => HostEnd>();
   /** The wake-up for the earliest pending `time:MS` fault, on the device clock. */
   #timeFault: CancellableSleep | undefined;
 
@@ -195,10 +200,10 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
 
   /**
    * The host side of one of the board's serial lines (what a USB-serial adapter or the
-   * board's CDC port gives a host program).
+   * board's CDC port gives a host program), opened as `opts` say.
    * @throws {Error} naming the port and the ports the board has.
    */
-  port(name: PortName): HostEnd {
+  port(name: PortName, opts: PortOpenOptions = {}): HostEnd {
     const open = this.#ports.get(name);
     if (!open) {
       const has = [...this.#ports.keys()];
@@ -206,7 +211,7 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
         `emulated ${this.family} board ${this.serial} has no '${name}' port (${has.length ? `ports: ${has.join(", ")}` : "it has no serial port"})`,
       );
     }
-    return open();
+    return open(opts);
   }
 
   /** The serial lines {@link port} opens. */
@@ -215,7 +220,7 @@ export abstract class EmulatedDevice<S extends string = string, O = Record<strin
   }
 
   /** Subclasses declare their serial lines here, in the constructor. */
-  protected definePort(name: PortName, open: () => HostEnd): void {
+  protected definePort(name: PortName, open: (opts: PortOpenOptions) => HostEnd): void {
     this.#ports.set(name, open);
   }
 

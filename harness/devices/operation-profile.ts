@@ -3,13 +3,21 @@
  * gives client operations: what an emulated board of the family charges per unit, for the
  * timing report's "emulator" column. Operations an emulator does not time give undefined.
  */
+import { MAX_BLOCK } from "../protocol/stm32-usart/constants.js";
+import {
+  byteMsAt,
+  DEFAULT_LINE_BAUD,
+  readMemoryLineBytes,
+  writeMemoryLineBytes,
+} from "../protocol/stm32-usart/line-bytes.js";
 import { NRF52840_TIMING } from "./nrf52840-mcuboot/profile.js";
 import { FUS_TIMING } from "./stm32/fus/timing.js";
 import { PROFILES } from "./stm32/profiles.js";
 import { tkeyOperationMs } from "./tkey/operation-ms.js";
 
+/** `baudRate`: the board's serial line rate (USART line time is charged at it; 115200 when absent). */
 export function emulatorOperationMs(
-  board: { readonly family?: string | undefined },
+  board: { readonly family?: string | undefined; readonly baudRate?: number | undefined },
   op: string,
 ): number | undefined {
   if (board.family === "nrf52840") return nrf52840OperationMs(op);
@@ -37,6 +45,14 @@ export function emulatorOperationMs(
       return profile.family === "stm32wb55" ? FUS_TIMING.prepareMs : undefined;
     case "FUS stack start":
       return profile.family === "stm32wb55" ? FUS_TIMING.firstGetStateAfterInstallMs : undefined;
+    // Per 256-byte command: the bytes on the line (8E1), and for Write Memory its 32 double words.
+    case "USART write memory":
+      return (
+        writeMemoryLineBytes(MAX_BLOCK) * byteMsAt(board.baudRate ?? DEFAULT_LINE_BAUD) +
+        (MAX_BLOCK / 8) * profile.timing.doubleWordProgramMs
+      );
+    case "USART read memory":
+      return readMemoryLineBytes(MAX_BLOCK) * byteMsAt(board.baudRate ?? DEFAULT_LINE_BAUD);
     default:
       return undefined;
   }

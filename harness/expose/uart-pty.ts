@@ -8,6 +8,9 @@
  * socat relays (its "starting data transfer loop" notice comes after both ends are open;
  * "PTY is /dev/pts/N" comes before the link is made). What is at the link's path before is
  * looked at first (pty-link.ts): only a stale link of ours is replaced.
+ *
+ * The line's baud rate is the one the client set on the pty (its termios, which the pty
+ * keeps though no bits are clocked), read with `stty` when the emulator's autobaud asks.
  */
 import { readlink } from "node:fs/promises";
 import { execa, type ResultPromise } from "execa";
@@ -90,6 +93,7 @@ export async function servePty(
         socat.stdin.write(bytes, (err) => (err ? reject(err) : resolve()));
       }),
     onData: (listener) => data.add(listener),
+    baudRate: () => ptyBaudRate(pty),
   };
   let closing: Promise<void> | undefined;
   return {
@@ -106,4 +110,17 @@ export async function servePty(
       return closing;
     },
   };
+}
+
+/** How long reading a pty's termios may take before the line is taken as of unknown rate. */
+const STTY_TIMEOUT_MS = 2000;
+
+/**
+ * The baud rate a client set on `pty` (`stty -F PTY speed`, which opens the pty while the
+ * client holds it, so closing it hangs nothing up); undefined when it cannot be read.
+ */
+export async function ptyBaudRate(pty: string): Promise<number | undefined> {
+  const r = await execa("stty", ["-F", pty, "speed"], { reject: false, timeout: STTY_TIMEOUT_MS });
+  const baud = Number(String(r.stdout).trim());
+  return r.exitCode === 0 && Number.isInteger(baud) && baud > 0 ? baud : undefined;
 }

@@ -23,6 +23,8 @@ export interface TimingLine extends OperationSample {
   readonly twinOf?: string;
   /** On a board's first line of the process: its identity (rig file info and the health check's reading). */
   readonly identity?: Readonly<Record<string, string>>;
+  /** The rate its serial line is opened at (rig `serial.baudRate`), where the rig names one: calibration takes USART line time off at it. */
+  readonly baudRate?: number;
 }
 
 const identified = new Set<string>();
@@ -62,6 +64,7 @@ export function timingOperations(
         family: board.family,
         emulated: board.emulated,
         ...(board.twinOf ? { twinOf: board.twinOf } : {}),
+        ...(board.serialPort?.baudRate ? { baudRate: board.serialPort.baudRate } : {}),
         ...identityOnce(board),
       });
     };

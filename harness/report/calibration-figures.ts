@@ -6,6 +6,9 @@
  * new family is one entry; the emulator that loads the overlay checks its keys.
  */
 
+import { MAX_BLOCK } from "../protocol/stm32-usart/constants.js";
+import { byteMsAt, DEFAULT_LINE_BAUD, writeMemoryLineBytes } from "../protocol/stm32-usart/line-bytes.js";
+
 export interface CalibrationFigure {
   /** The emulator's timing key (`emulated.options.timing.<key>`). */
   readonly key: string;
@@ -215,19 +218,61 @@ function tkeyFigures(): CalibrationFigure[] {
   ];
 }
 
-/** The figures for a board of `family` (none for a family no emulator times). */
+/**
+ * STM32 ROM over USART (AN3155): the same chip figures from the USART operations, less the
+ * line time (8E1) at the rate the board's line was opened at, which the emulator charges
+ * itself at its own link's rate. Write Memory in 256-byte blocks of 32 double words; a page
+ * erase less its page number's 2 bytes (the command's few own bytes are left in: under 1 %
+ * of a page at 115200 for erases of more than a page).
+ */
+function stm32UsartFigures(baud: number): CalibrationFigure[] {
+  const byteMs = byteMsAt(baud);
+  const round = (ms: number) => Math.round(ms * 1e6) / 1e6;
+  const line = { overheadOf: `line time (8E1 at ${baud} baud)` } as const;
+  return [
+    {
+      key: "pageEraseMs",
+      op: "page erase",
+      perUnit: 1,
+      unit: "pages",
+      overheadMs: round(2 * byteMs),
+      ...line,
+      note: "over USART",
+    },
+    {
+      key: "doubleWordProgramMs",
+      op: "USART write memory",
+      perUnit: MAX_BLOCK / 8,
+      unit: "Write Memory commands",
+      overheadMs: round(writeMemoryLineBytes(MAX_BLOCK) * byteMs),
+      ...line,
+      note: `${MAX_BLOCK}-byte blocks of ${MAX_BLOCK / 8} double words, ${writeMemoryLineBytes(MAX_BLOCK)} bytes on the line each`,
+    },
+    { key: "massEraseMs", op: "mass erase", perUnit: 1, unit: "mass erases" },
+  ];
+}
+
+/** The figures for a board of `family` (none for a family no emulator times), timed over `link` (default DFU). */
 export function figuresFor(
   family: string | undefined,
-  opts: { blockBytes?: number | undefined } = {},
+  opts: { blockBytes?: number | undefined; link?: "dfu" | "usart"; baudRate?: number | undefined } = {},
 ): readonly CalibrationFigure[] {
   const blockBytes = opts.blockBytes ?? DFU_BLOCK_BYTES;
   switch (family) {
     case "stm32wb55":
-      return [...stm32DfuFigures(blockBytes), ...fusFigures()];
+      // FUS figures come from installs over USB DFU (over USART its phases are not calibrated).
+      return [
+        ...(opts.link === "usart"
+          ? stm32UsartFigures(opts.baudRate ?? DEFAULT_LINE_BAUD)
+          : stm32DfuFigures(blockBytes)),
+        ...fusFigures(),
+      ];
     case "stm32l432":
     // A history written before boards carried their family: STM32 DFU was all there was.
     case undefined:
-      return stm32DfuFigures(blockBytes);
+      return opts.link === "usart"
+        ? stm32UsartFigures(opts.baudRate ?? DEFAULT_LINE_BAUD)
+        : stm32DfuFigures(blockBytes);
     case "nrf52840":
       return nrf52840Figures();
     case "tkey":

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { DEFAULT_LINE_BAUD } from "../protocol/stm32-usart/line-bytes.js";
 import { type ErrorCategory, HilError } from "../seams/errors.js";
 import { type CalibrationFigure, figuresFor } from "./calibration-figures.js";
 import type { NightRecord } from "./night-history.js";
@@ -27,6 +28,13 @@ export interface Calibration {
   readonly timing: Readonly<Record<string, number>>;
   /** Per figure: which operation, over how many nights and units. */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * A board timed over USART: the baud rate its line ran at, whose line time the figures
+   * leave out (an emulated board charges line time at its own link's rate), and where that
+   * rate came from (the history's record of the rig, `--baud`, or the harness's default).
+   */
+  readonly usartBaud?: number | undefined;
+  readonly usartBaudFrom?: string | undefined;
 }
 
 /** A history without the board's figures, or a calibration file that is not one: the user's input. */
@@ -40,9 +48,9 @@ export function buildCalibration(
   nights: readonly NightRecord[],
   board: string,
   history: string,
-  opts: { lastNights?: number; blockBytes?: number } = {},
+  opts: { lastNights?: number; blockBytes?: number; baudRate?: number | undefined } = {},
 ): Calibration {
-  const timed = nights
+  let timed = nights
     .map((n) => ({ at: n.at, b: (Array.isArray(n.timing) ? n.timing : []).find((t) => t.board === board) }))
     .filter((n): n is { at: string; b: BoardTimingNight } => n.b !== undefined)
     .slice(-(opts.lastNights ?? Number.MAX_SAFE_INTEGER));
@@ -51,7 +59,13 @@ export function buildCalibration(
       `${history}: no night timed board '${board}' (hil run on it, then hil report)`,
     );
   const family = timed[timed.length - 1]!.b.family;
-  const figures = figuresFor(family, { blockBytes: opts.blockBytes });
+  const usart = usartLine(timed, opts.baudRate);
+  // Line time differs with the rate: only the nights at the last night's rate are comparable.
+  if (usart) timed = timed.filter((n) => (n.b.baudRate ?? usart.fallback) === usart.baud);
+  const figures = figuresFor(family, {
+    blockBytes: opts.blockBytes,
+    ...(usart ? { link: "usart" as const, baudRate: usart.baud } : {}),
+  });
   const timing: Record<string, number> = {};
   const sources: Record<string, string> = {};
   for (const f of figures) {
@@ -88,6 +102,30 @@ export function buildCalibration(
     to: timed[timed.length - 1]!.at,
     timing,
     sources,
+    ...(usart ? { usartBaud: usart.baud, usartBaudFrom: usart.from } : {}),
+  };
+}
+
+/**
+ * Whether the board was timed over USART (Write Memory and no DfuSe block program in its
+ * nights: a board timed over both keeps the DFU figures), and at which rate: the last
+ * night's record of the rig's `serial.baudRate`, else `baudRate` (`hil calibrate --baud`),
+ * else the harness's 115200.
+ */
+function usartLine(
+  timed: readonly { b: BoardTimingNight }[],
+  baudRate: number | undefined,
+): { baud: number; fallback: number; from: string } | undefined {
+  const has = (op: string) => timed.some((n) => n.b.ops[op] !== undefined);
+  if (!has("USART write memory") || has("block program")) return undefined;
+  const fallback = baudRate ?? DEFAULT_LINE_BAUD;
+  const recorded = timed[timed.length - 1]!.b.baudRate;
+  if (recorded !== undefined)
+    return { baud: recorded, fallback, from: "the history (the rig's serial.baudRate)" };
+  return {
+    baud: fallback,
+    fallback,
+    from: baudRate === undefined ? "the harness's default (the history records no rate)" : "--baud",
   };
 }
 

@@ -95,6 +95,8 @@ export interface BoardTimingNight {
   readonly identity?: Readonly<Record<string, string>> | undefined;
   /** On an emulated twin: the lab board it ran beside (its figures are the emulator's for that board). */
   readonly twinOf?: string | undefined;
+  /** The rate its serial line was opened at, where the rig named one (USART line time is taken off at it). */
+  readonly baudRate?: number | undefined;
   readonly ops: Readonly<Record<string, OperationSummary>>;
 }
 
@@ -264,6 +266,7 @@ export async function readTimingSamples(path: string): Promise<BoardTimingNight[
       emulated?: boolean;
       identity?: Record<string, string>;
       twinOf?: string;
+      baudRate?: number;
     };
     try {
       s = JSON.parse(line);
@@ -285,6 +288,7 @@ export async function readTimingSamples(path: string): Promise<BoardTimingNight[
       emulated: s.emulated ?? known?.emulated,
       identity: s.identity ?? known?.identity,
       ...((s.twinOf ?? known?.twinOf) ? { twinOf: s.twinOf ?? known?.twinOf } : {}),
+      ...((s.baudRate ?? known?.baudRate) ? { baudRate: s.baudRate ?? known?.baudRate } : {}),
     });
   });
   return summariseTiming(samples, (board) => about.get(board) ?? {});

@@ -108,6 +108,8 @@ function buildTwinBoard(spec: LabBoardSpec, lab: Board, options: BuildOptions): 
     emulator: device,
     seed,
     twinOf: spec.id,
+    // Its USART at the lab board's rate, so its line time is the lab line's.
+    ...(spec.serial?.baudRate !== undefined ? { serialPort: { baudRate: spec.serial.baudRate } } : {}),
   };
   return { ...board, strategy: strategyFor(board, emulated.strategy) };
 }
@@ -153,6 +155,7 @@ function buildEmulatedBoard(spec: EmulatedBoardSpec, options: BuildOptions): Boa
     info: { ...device.identity(), ...spec.info },
     emulator: device,
     seed,
+    ...(spec.serial ? { serialPort: { ...spec.serial } } : {}),
   };
   return { ...board, strategy: strategyFor(board, emulated.strategy), inspect: emulated.inspect };
 }

@@ -206,6 +206,8 @@ function oneSerialKind(
   ctx: z.RefinementCtx,
 ) {
   const remote = (["rfc2217", "tcp"] as const).filter((k) => value[k] !== undefined);
+  // `serial: { baudRate }` alone is an emulated board's line rate; boardRules wants a locator on a lab board.
+  if (Object.keys(value).every((k) => k === "baudRate")) return;
   if (remote.length === 0) return needsLocator(value, ctx);
   const local = (["byId", "usbSerial"] as const).filter((k) => value[k] !== undefined);
   if (remote.length + local.length > 1)
@@ -559,8 +561,11 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
     if (board.twin !== undefined)
       issue(["twin"], "twin is for lab boards; an emulated board is its own emulator");
     if (board.usb) issue(["usb"], "an emulated board has no USB identity; remove usb or emulated");
-    if (board.serial)
-      issue(["serial"], "an emulated board has no serial port locator; remove serial or emulated");
+    if (board.serial && Object.keys(board.serial).some((k) => k !== "baudRate"))
+      issue(
+        ["serial"],
+        "an emulated board has no serial port locator; its serial takes only baudRate (the rate its client opens the USART at)",
+      );
     if (board.boot?.backend === "none" && board.boot.startsIn !== undefined)
       issue(
         ["boot", "startsIn"],
@@ -574,6 +579,8 @@ function boardRules(board: BoardInput, ctx: z.RefinementCtx): void {
       }
     }
   } else {
+    if (board.serial && Object.keys(board.serial).every((k) => k === "baudRate"))
+      issue(["serial"], "needs byId or usbSerial to find the device");
     if (!board.usb && !board.serial) {
       issue([], "a board needs emulated, or a lab identity: usb and/or serial");
     }
@@ -672,6 +679,8 @@ interface BoardSpecBase {
 export interface EmulatedBoardSpec extends BoardSpecBase {
   readonly kind: "emulated";
   readonly emulated: EmulatedSpec;
+  /** `serial: { baudRate }`: the rate the board's client opens its USART at (the ROM auto-bauds to it). */
+  readonly serial?: { readonly baudRate?: number | undefined } | undefined;
   readonly power: Extract<PowerSpec, { backend: "emulated" }>;
   /** `emulated` unless the file says `none`. */
   readonly boot: Extract<BootSpec, { backend: "emulated" | "none" }>;
@@ -717,6 +726,7 @@ function normalizeBoard(board: BoardInput, rigTimeouts: Partial<Timeouts> | unde
       ...base,
       kind: "emulated",
       emulated: board.emulated,
+      ...(board.serial?.baudRate !== undefined ? { serial: { baudRate: board.serial.baudRate } } : {}),
       power: (board.power ?? { backend: "emulated" }) as EmulatedBoardSpec["power"],
       boot: (board.boot ?? { backend: "emulated" }) as EmulatedBoardSpec["boot"],
       reset: (board.reset ?? { backend: "emulated" }) as EmulatedBoardSpec["reset"],

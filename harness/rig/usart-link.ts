@@ -13,10 +13,15 @@ import type { Board } from "./board.js";
 import { trackBoardLink } from "./board-links.js";
 import { openBoardSerial } from "./serial-link.js";
 
+/** The harness's USART baud rate when the rig names none. */
+const DEFAULT_USART_BAUD = 115_200;
+
 export async function openUsartLink(board: Board): Promise<ByteStream> {
-  if (board.emulator) return board.emulator.port("usart");
+  const baudRate = board.serialPort?.baudRate ?? DEFAULT_USART_BAUD;
+  // An emulated ROM auto-bauds as a real one: its line time follows the rate opened here.
+  if (board.emulator) return board.emulator.port("usart", { baudRate });
   const { stream: port } = await openBoardSerial(board, {
-    baudRate: board.serialPort?.baudRate ?? 115200,
+    baudRate,
     parity: "even",
   });
   // DTR/RTS boot and reset sequences run on the port the client holds (stm32flash -i style).

@@ -49,7 +49,7 @@ export class Stm32Device extends EmulatedDevice<Stm32State> {
     const chip = new Stm32Chip(profile, ctx.seed);
     super(ctx, [chip.flash, chip.otp]);
     // Each call a fresh line to the USART bootloader, replacing the one before (an adapter replugged).
-    this.definePort("usart", () => connectUsart(this));
+    this.definePort("usart", (opts) => connectUsart(this, opts));
     this.profile = profile;
     this.family = profile.family;
     this.chip = chip;

@@ -75,6 +75,7 @@ export function parseTKeyOptions(
             serial: field("serial", serial),
           });
   } catch (e) {
+    if (e instanceof TKeyOptionsError) throw e; // already names its field
     throw new TKeyOptionsError(`tkey option udi: ${(e as Error).message}`);
   }
   return { udsWords, udiWords, appMaxSize: (options.appMaxSize as number | undefined) ?? profile.appMaxSize };

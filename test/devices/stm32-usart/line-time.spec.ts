@@ -11,6 +11,9 @@ describe("devices/stm32 USART: line time on the board's clock (8E1, 11 bit times
     expect(lineByteMs({ usartBaud: "57600" }, { kind: "virtual" })).to.equal(11_000 / 57_600);
     expect(lineByteMs({}, { kind: "wall" })).to.equal(0);
     expect(lineByteMs({ pace: "realtime" }, { kind: "wall" })).to.equal(11_000 / 115_200);
+    // The host's rate, when the line tells it, wins over usartBaud (the ROM auto-bauds).
+    expect(lineByteMs({ usartBaud: 115_200 }, { kind: "virtual" }, 57_600)).to.equal(11_000 / 57_600);
+    expect(lineByteMs({}, { kind: "wall" }, 57_600)).to.equal(0);
     expect(() => lineByteMs({ usartBaud: 0 }, { kind: "virtual" })).to.throw(
       EmulatorOptionError,
       /usartBaud/,

@@ -46,13 +46,18 @@ import { MisbehavingWriter, Misbehaviour, misbehaveOf } from "../../misbehave.js
 import type { Stm32Device } from "../device.js";
 import { OB } from "../option-bytes.js";
 import { ByteSource, SessionEnded } from "./byte-source.js";
-import { lineByteMs } from "./line-time.js";
+import { BITS_PER_BYTE, lineByteMs } from "./line-time.js";
 import type { UsartQuirks } from "./quirks.js";
 
 /** What the bootloader needs of a serial line: any EventedByteStream will do. */
 export interface UsartLine {
   write(bytes: Uint8Array): Promise<void>;
   onData(listener: (bytes: Uint8Array) => void): () => void;
+  /**
+   * The baud rate the host set on the line now (a pty's termios), read at each 0x7F as the
+   * ROM's autobaud measures it; undefined when it cannot be read.
+   */
+  baudRate?(): Promise<number | undefined>;
 }
 
 /** Special 0x50 / Extended Special 0x51 handler (the FUS issue plugs its commands in here). */
@@ -119,9 +124,12 @@ export class Stm32UsartRom {
   /** The `misbehave` personality of the replies, when the options ask for it. */
   readonly #misbehave: MisbehavingWriter | undefined;
 
-  /** Line time per byte (line-time.ts); bytes received since the last reply. */
-  readonly #byteMs: number;
+  /** Line time per byte (line-time.ts) at the line's baud; bytes received since the last reply. */
+  #byteMs: number;
   #received = 0;
+  /** Whether line time is charged at all (pace); the baud the host opened the line at, when known. */
+  readonly #charged: boolean;
+  #lineBaud: number | undefined;
 
   constructor(
     readonly device: Stm32Device,
@@ -131,6 +139,7 @@ export class Stm32UsartRom {
     const misbehave = misbehaveOf(device.options);
     this.#misbehave = misbehave && this.#misbehaving(new Misbehaviour(misbehave, "usart"));
     this.#byteMs = lineByteMs(device.options, device.clock);
+    this.#charged = this.#byteMs > 0;
     device.onModeChange((mode) => {
       this.#endSession(`mode ${mode.kind}`);
       if (mode.kind === "bootloader") this.#startSession();
@@ -169,11 +178,25 @@ export class Stm32UsartRom {
     this.#special = handler;
   }
 
-  /** Connect the USART pins to `line` (one line at a time; the previous one is let go). */
-  attach(line: UsartLine): void {
+  /** The baud rate line time is charged at: the host's when its line tells it, else `usartBaud`. */
+  get lineBaud(): number | undefined {
+    return this.#charged ? Math.round((BITS_PER_BYTE * 1000) / this.#byteMs) : undefined;
+  }
+
+  /**
+   * Connect the USART pins to `line` (one line at a time; the previous one is let go), which
+   * the host opened at `baudRate` (the rate the autobaud finds; `usartBaud` when not given).
+   */
+  attach(line: UsartLine, baudRate?: number): void {
     this.#unsubscribe?.();
     this.#line = line;
+    this.#setLineBaud(baudRate);
     this.#unsubscribe = line.onData((bytes) => this.#receive(bytes));
+  }
+
+  #setLineBaud(baud: number | undefined): void {
+    this.#lineBaud = baud;
+    this.#byteMs = lineByteMs(this.device.options, this.device.clock, baud);
   }
 
   detach(): void {
@@ -274,8 +297,15 @@ export class Stm32UsartRom {
       this.device.log("usart", `first byte 0x${hex2(first[0]!)} is not 0x7F: wrong baud rate until reset`);
       return;
     }
+    // The autobaud: a line that can say what the host set (a pty) is asked now.
+    const read = this.#charged ? this.#line?.baudRate : undefined;
+    if (read) {
+      const baud = await read.call(this.#line).catch(() => undefined);
+      if (this.#session !== session) return;
+      if (baud !== undefined && Number.isInteger(baud) && baud > 0) this.#setLineBaud(baud);
+    }
     this.#state = "synced";
-    this.device.log("usart", "synced (0x7F)");
+    this.device.log("usart", this.#lineBaud ? `synced (0x7F at ${this.#lineBaud} baud)` : "synced (0x7F)");
     await (this.quirks.doubleAck ? this.#send(ACK, ACK) : this.#send(ACK));
     while (this.#session === session) {
       const frame = await session.take(2);

@@ -6,7 +6,7 @@
  */
 
 import { createBytePair, type HostEnd } from "../../../transport/byte-pair.js";
-import type { EmulatedDevice } from "../../emulated-device.js";
+import type { EmulatedDevice, PortOpenOptions } from "../../emulated-device.js";
 import type { Stm32Device } from "../device.js";
 import { fusUsartHandler } from "../fus/usart.js";
 import { Stm32UsartRom } from "./bootloader.js";
@@ -38,14 +38,15 @@ function isStm32(device: EmulatedDevice | undefined): device is Stm32Device {
 
 /**
  * A fresh serial line to the device's USART (what a USB-serial adapter would be): the host
- * end of an in-memory pair on the device's clock. Replaces any earlier line.
+ * end of an in-memory pair on the device's clock, opened at `opts.baudRate` (the ROM
+ * auto-bauds to it; `usartBaud` when not given). Replaces any earlier line.
  */
-export function connectUsart(device: EmulatedDevice | undefined): HostEnd {
+export function connectUsart(device: EmulatedDevice | undefined, opts: PortOpenOptions = {}): HostEnd {
   const bl = usartRom(device);
   const { host, device: end } = createBytePair({
     clock: bl.device.clock,
     name: `${bl.device.profile.name}:usart`,
   });
-  bl.attach(end);
+  bl.attach(end, opts.baudRate);
   return host;
 }
