@@ -27,6 +27,7 @@ const OPTION_KEYS = [
   "mode",
   "downgradePrevention",
   "recoveryWhenNoImage",
+  "bootloaderInfo",
   "console",
   "misbehave",
 ];

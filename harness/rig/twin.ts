@@ -31,11 +31,23 @@ const TKEY_PROFILE_BY_VERSION: Readonly<Record<string, string>> = {
 };
 
 /**
+ * MCUboot modes (the identity's `mcuboot mode`, from SMP bootloader information) the nRF52840
+ * emulator has, as its `mode` option takes them (devices/nrf52840-mcuboot/profile.ts).
+ */
+const NRF52840_MODES: ReadonlySet<string> = new Set([
+  "swap-using-move",
+  "swap-using-scratch",
+  "overwrite-only",
+]);
+
+/**
  * The twin's personality: the rig file's `twin:` profile and options, with what the identity
- * picks on top where the emulator has a matching personality: a TKey's firmware version
- * picks its profile. The emulators have one STM32 profile per family, one FUS and no MCUboot
- * mode in the identity yet, so bootloader, FUS version and MCUboot mode pick nothing: the
- * rig file's `twin: { options }` says what the identity cannot (`usartDoubleAck: true`).
+ * picks on top where the emulator has a matching personality and the rig file did not choose:
+ * - a TKey's firmware version picks its profile;
+ * - an nRF52840's `mcuboot mode` (SMP bootloader information) picks the emulator's `mode`,
+ *   and `no-downgrade` its `downgradePrevention`; a mode the emulator lacks (direct-xip,
+ *   ram-load, ...) picks nothing and says so.
+ * The rig file's `twin: { options }` says what the identity cannot (`usartDoubleAck: true`).
  */
 export function twinPersonality(
   family: Family,
@@ -48,6 +60,7 @@ export function twinPersonality(
   if (spec.profile !== undefined) why.push(`profile ${spec.profile} from the rig file`);
   for (const key of Object.keys(spec.options ?? {})) why.push(`option ${key} from the rig file`);
   if (!identity) return { profile, options, why };
+  if (family === "nrf52840") pickMcuboot(identity, spec, options, why);
   if (family === "tkey" && identity.firmware !== undefined) {
     const byVersion = TKEY_PROFILE_BY_VERSION[identity.firmware];
     if (byVersion && spec.profile === undefined) {
@@ -56,4 +69,24 @@ export function twinPersonality(
     }
   }
   return { profile, options, why };
+}
+
+/** An nRF52840 twin's MCUboot mode and downgrade prevention, from the board's bootloader information. */
+function pickMcuboot(
+  identity: Identity,
+  spec: TwinSpec,
+  options: Record<string, unknown>,
+  why: string[],
+): void {
+  const mode = identity["mcuboot mode"];
+  if (mode !== undefined && spec.options?.mode === undefined) {
+    if (NRF52840_MODES.has(mode)) {
+      options.mode = mode;
+      why.push(`mcuboot mode ${mode} from the board's bootloader info`);
+    } else why.push(`mcuboot mode ${mode}: the emulator has no such mode, the twin keeps its default`);
+  }
+  if (identity["no-downgrade"] === "yes" && spec.options?.downgradePrevention === undefined) {
+    options.downgradePrevention = true;
+    why.push("downgrade prevention from the board's bootloader info");
+  }
 }

@@ -3,7 +3,11 @@
  * right after its board, looking to suites as the board does, with the personality its
  * identity picks.
  */
+
+import { join } from "node:path";
 import { expect } from "chai";
+import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
+import { checkRig } from "../../harness/rig/health.js";
 import { parseRigFile } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
 import { twinPersonality } from "../../harness/rig/twin.js";
@@ -78,6 +82,75 @@ describe("rig: a lab board's emulated twin", () => {
       options: {},
       why: [],
     });
+  });
+
+  it("a lab board in overwrite-only has an overwrite-only twin: the mode its bootloader info gave", async () => {
+    // The lab board's stand-in: an emulated board built overwrite-only with downgrade
+    // prevention, identified through SMP as the health check does.
+    const root = join(import.meta.dirname, "..", "..");
+    const bench = [
+      "name: bench",
+      "boards:",
+      "  - id: nrf-lab",
+      "    family: nrf52840",
+      "    capabilities: [usart]",
+      "    emulated:",
+      "      options:",
+      "        key: fixtures/mcuboot/test-only-ecdsa-p256.pub.pem",
+      "        image: fixtures/mcuboot/test-only-app-1.0.0.signed.bin",
+      "        mode: overwrite-only",
+      "        downgradePrevention: true",
+      "",
+    ].join("\n");
+    const path = join(root, "bench.yaml");
+    const [health] = await checkRig(buildRig(parseRigFile(bench, path), path).boards);
+    const identity = health!.identified!;
+    expect(identity).to.include({ "mcuboot mode": "overwrite-only", "no-downgrade": "yes" });
+    const lab = [
+      "name: lab",
+      "boards:",
+      "  - id: nrf-a",
+      "    family: nrf52840",
+      "    capabilities: [usart]",
+      "    serial: { byId: /dev/serial/by-id/usb-SEGGER_J-Link_000683759358-if00 }",
+      "    power: { backend: command, cutsPower: true, off: 'true', on: 'true' }",
+      "    twin: true",
+      "",
+    ].join("\n");
+    const rig = buildRig(parseRigFile(lab, "lab.yaml"), "lab.yaml", { identities: { "nrf-a": identity } });
+    const twin = rig.boards.find((b) => b.id === "nrf-a-twin")!;
+    const device = twin.emulator as Nrf52840McubootDevice;
+    expect(device.mode).to.equal("overwrite-only");
+    expect(device.options).to.include({ mode: "overwrite-only", downgradePrevention: true });
+    expect(twin.info.twin).to.equal(
+      "mcuboot mode overwrite-only from the board's bootloader info; downgrade prevention from the board's bootloader info",
+    );
+    // Without the identity the twin keeps the emulator's default.
+    const plain = buildRig(parseRigFile(lab, "lab.yaml"), "lab.yaml").boards[1]!;
+    expect((plain.emulator as Nrf52840McubootDevice).mode).to.equal("move");
+  });
+
+  it("MCUboot modes: each the emulator has is picked; one it lacks picks nothing and says so; the rig file wins", () => {
+    for (const mode of ["swap-using-move", "swap-using-scratch", "overwrite-only"])
+      expect(twinPersonality("nrf52840", { "mcuboot mode": mode }).options, mode).to.deep.equal({ mode });
+    expect(twinPersonality("nrf52840", { "mcuboot mode": "direct-xip" })).to.deep.equal({
+      profile: undefined,
+      options: {},
+      why: ["mcuboot mode direct-xip: the emulator has no such mode, the twin keeps its default"],
+    });
+    expect(
+      twinPersonality(
+        "nrf52840",
+        { "mcuboot mode": "overwrite-only", "no-downgrade": "yes" },
+        { options: { mode: "swap-using-scratch", downgradePrevention: false } },
+      ),
+    ).to.deep.equal({
+      profile: undefined,
+      options: { mode: "swap-using-scratch", downgradePrevention: false },
+      why: ["option mode from the rig file", "option downgradePrevention from the rig file"],
+    });
+    // Another family's identity with the same words picks nothing.
+    expect(twinPersonality("tkey", { "mcuboot mode": "overwrite-only" }).options).to.deep.equal({});
   });
 
   it("twin on an emulated board is refused, naming the field", () => {
