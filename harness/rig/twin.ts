@@ -46,7 +46,9 @@ const NRF52840_MODES: ReadonlySet<string> = new Set([
  * - a TKey's firmware version picks its profile;
  * - an nRF52840's `mcuboot mode` (SMP bootloader information) picks the emulator's `mode`,
  *   and `no-downgrade` its `downgradePrevention`; a mode the emulator lacks (direct-xip,
- *   ram-load, ...) picks nothing and says so.
+ *   ram-load, ...) picks nothing and says so;
+ * - a WB55's `fus` version (FUS device information table) picks the emulator's factory
+ *   `fusVersion`.
  * The rig file's `twin: { options }` says what the identity cannot (`usartDoubleAck: true`).
  */
 export function twinPersonality(
@@ -61,6 +63,7 @@ export function twinPersonality(
   for (const key of Object.keys(spec.options ?? {})) why.push(`option ${key} from the rig file`);
   if (!identity) return { profile, options, why };
   if (family === "nrf52840") pickMcuboot(identity, spec, options, why);
+  if (family === "stm32wb55") pickFus(identity, spec, options, why);
   if (family === "tkey" && identity.firmware !== undefined) {
     const byVersion = TKEY_PROFILE_BY_VERSION[identity.firmware];
     if (byVersion && spec.profile === undefined) {
@@ -69,6 +72,18 @@ export function twinPersonality(
     }
   }
   return { profile, options, why };
+}
+
+/**
+ * A WB55 twin's factory FUS: the version the board's device information table reported
+ * (the emulator's `fusVersion`; what FUS reports and its rollback check compares with).
+ */
+function pickFus(identity: Identity, spec: TwinSpec, options: Record<string, unknown>, why: string[]): void {
+  const fus = identity.fus;
+  if (fus === undefined || spec.options?.fusVersion !== undefined) return;
+  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(fus)) return;
+  options.fusVersion = fus;
+  why.push(`fus ${fus} from the board's device information table`);
 }
 
 /** An nRF52840 twin's MCUboot mode and downgrade prevention, from the board's bootloader information. */

@@ -7,6 +7,8 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
+import type { Stm32Device } from "../../harness/devices/stm32/device.js";
+import { formatVersion } from "../../harness/protocol/fus/index.js";
 import { checkRig } from "../../harness/rig/health.js";
 import { parseRigFile } from "../../harness/rig/load.js";
 import { buildRig } from "../../harness/rig/rig.js";
@@ -151,6 +153,39 @@ describe("rig: a lab board's emulated twin", () => {
     });
     // Another family's identity with the same words picks nothing.
     expect(twinPersonality("tkey", { "mcuboot mode": "overwrite-only" }).options).to.deep.equal({});
+  });
+
+  it("a WB55 lab board with FUS 1.1.1 has a twin with FUS 1.1.1: the version its device information table gave", async () => {
+    const bench = [
+      "name: bench",
+      "boards:",
+      "  - { id: wb55-lab, family: stm32wb55, capabilities: [usart, fus], emulated: { seed: 3, options: { fusVersion: '1.1.1' } } }",
+      "",
+    ].join("\n");
+    const [health] = await checkRig(buildRig(parseRigFile(bench, "bench.yaml"), "bench.yaml").boards);
+    expect(health!.status, JSON.stringify(health!.steps)).to.equal("ok");
+    const identity = health!.identified!;
+    expect(identity).to.include({ fus: "1.1.1" });
+    const lab = [
+      "name: lab",
+      "boards:",
+      "  - id: wb55-a",
+      "    family: stm32wb55",
+      "    capabilities: [usart, fus]",
+      "    serial: { byId: /dev/serial/by-id/usb-ST-wb55-if02 }",
+      "    power: { backend: command, cutsPower: true, off: 'true', on: 'true' }",
+      "    twin: true",
+      "",
+    ].join("\n");
+    const rig = buildRig(parseRigFile(lab, "lab.yaml"), "lab.yaml", { identities: { "wb55-a": identity } });
+    const twin = rig.boards.find((b) => b.id === "wb55-a-twin")!;
+    expect(formatVersion((twin.emulator as Stm32Device).fus!.nv.fusVersion)).to.equal("1.1.1");
+    expect(twin.info.twin).to.equal("fus 1.1.1 from the board's device information table");
+    // The rig file's own fusVersion wins; an L432 has no FUS to pick.
+    expect(
+      twinPersonality("stm32wb55", { fus: "1.1.1" }, { options: { fusVersion: "1.2.0" } }).options,
+    ).to.deep.equal({ fusVersion: "1.2.0" });
+    expect(twinPersonality("stm32l432", { fus: "1.1.1" }).options).to.deep.equal({});
   });
 
   it("twin on an emulated board is refused, naming the field", () => {
