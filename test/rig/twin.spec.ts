@@ -188,6 +188,28 @@ describe("rig: a lab board's emulated twin", () => {
     expect(twinPersonality("stm32l432", { fus: "1.1.1" }).options).to.deep.equal({});
   });
 
+  it("an STM32's bootloader ID picks nothing (one AN2606 bootloader per family); another ID or protocol is noted", () => {
+    expect(twinPersonality("stm32l432", { bootloader: "0x91", "usart-protocol": "3.1" })).to.deep.equal({
+      profile: undefined,
+      options: {},
+      why: [],
+    });
+    expect(twinPersonality("stm32wb55", { bootloader: "0xd5", fus: "1.2.0" }).why).to.deep.equal([
+      "fus 1.2.0 from the board's device information table",
+    ]);
+    expect(twinPersonality("stm32l432", { bootloader: "0x92", "usart-protocol": "3.3" })).to.deep.equal({
+      profile: undefined,
+      options: {},
+      why: [
+        "bootloader 0x92: AN2606 lists 0x91 (V9.1) for stm32l432, no emulator personality for it; the twin stays V9.1",
+        "usart-protocol 3.3: the emulator's stm32l432 bootloader speaks 3.1; the twin stays 3.1",
+      ],
+    });
+    expect(twinPersonality("stm32wb55", { bootloader: "0x91" }).why).to.deep.equal([
+      "bootloader 0x91: AN2606 lists 0xd5 (V13.5) for stm32wb55, no emulator personality for it; the twin stays V13.5",
+    ]);
+  });
+
   it("twin on an emulated board is refused, naming the field", () => {
     const text = rigText().replace("    emulated: {}", "    emulated: {}\n    twin: true");
     expect(() => parseRigFile(text, "lab.yaml")).to.throw(/boards\[2\]\.twin.*twin is for lab boards/s);
