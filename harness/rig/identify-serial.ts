@@ -1,7 +1,7 @@
 /**
  * Identifiers of boards that are a serial port to the host: a TKey (its firmware's
- * NAME0/NAME1/VERSION and UDI) and an nRF52840 running MCUboot with an SMP server (echo, then
- * the image list). Part of the table in identify.ts.
+ * NAME0/NAME1/VERSION and UDI) and an nRF52840 running MCUboot with an SMP server (echo, the
+ * image list, then bootloader information). Part of the table in identify.ts.
  */
 import {
   type BootloaderInfo,

@@ -73,6 +73,7 @@ export function parseBootloaderName(body: SmpBody): string {
   return name;
 }
 
+/** MCUboot's answer to the query "mode": its mode number and downgrade prevention. */
 export interface McubootModeAnswer {
   mode: number;
   /** MCUboot refuses images older than the running one (sent only when true). */

@@ -109,6 +109,7 @@ const nameOf = (table: Record<string, number>, rc: number): string =>
 
 export const mgmtErrName = (rc: number): string => nameOf(MgmtErr, rc);
 export const imgMgmtErrName = (rc: number): string => nameOf(ImgMgmtErr, rc);
+/** The os_mgmt name of an OS-group rc (`QUERY_YIELDS_NO_ANSWER`), or `rc N`. */
 export const osMgmtErrName = (rc: number): string => nameOf(OsMgmtErr, rc);
 
 /**
