@@ -30,6 +30,7 @@ const OPTION_KEYS = [
   "mode",
   "downgradePrevention",
   "recoveryWhenNoImage",
+  "bootloaderInfo",
   "console",
   "misbehave",
 ];

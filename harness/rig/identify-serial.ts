@@ -1,11 +1,18 @@
 /**
  * Identifiers of boards that are a serial port to the host: a TKey (its firmware's
- * NAME0/NAME1/VERSION and UDI) and an nRF52840 running MCUboot with an SMP server (echo, then
- * the image list). Part of the table in identify.ts.
+ * NAME0/NAME1/VERSION and UDI) and an nRF52840 running MCUboot with an SMP server (echo, the
+ * image list, then bootloader information). Part of the table in identify.ts.
  */
-import { hashHex, type ImageSlotState } from "../clients/smp/index.js";
+import {
+  type BootloaderInfo,
+  hashHex,
+  type ImageSlotState,
+  type SmpClient,
+  SmpError,
+} from "../clients/smp/index.js";
 import { TKeyClient } from "../clients/tkey/index.js";
 import { InfrastructureError } from "../lab/errors.js";
+import { MCUBOOT_BOOTLOADER_NAME, MgmtErr } from "../protocol/smp/index.js";
 import type { Board } from "./board.js";
 import type { Identity } from "./identify.js";
 import { SmpLink } from "./smp-link.js";
@@ -61,7 +68,9 @@ export async function identifyTKey(board: Board): Promise<Identity> {
 
 /**
  * MCUboot + SMP: an echo (a garbled link fails here, plainly), then the image list:
- * `image 1.0.0, slots #0 1.0.0 active confirmed; #1 1.1.0 pending, hash 731f6a61...`.
+ * `image 1.0.0, slots #0 1.0.0 active confirmed; #1 1.1.0 pending, hash 731f6a61...`,
+ * then the bootloader information: `mcuboot mode swap-using-move` (and `no-downgrade yes`)
+ * where the app has the command; one without it (MGMT_ERR_ENOTSUP) is identified without.
  */
 export async function identifyMcuboot(board: Board): Promise<Identity> {
   const link = await SmpLink.open(board, { client: { timeoutMs: replyMs(board), retries: 1 } });
@@ -79,10 +88,27 @@ export async function identifyMcuboot(board: Board): Promise<Identity> {
       slots: slots.map(describeSlot).join("; "),
     };
     if (active.hash) identity.hash = hashHex(active.hash).slice(0, 16);
+    Object.assign(identity, await bootloaderIdentity(client));
     return identity;
   } finally {
     await link.close();
   }
+}
+
+/** `mcuboot mode` (and `no-downgrade`) from the bootloader information; nothing when the app lacks the command. */
+async function bootloaderIdentity(client: SmpClient): Promise<Record<string, string>> {
+  let info: BootloaderInfo;
+  try {
+    info = await client.bootloaderInfo();
+  } catch (e) {
+    if (e instanceof SmpError && e.group === undefined && e.rc === MgmtErr.ENOTSUP) return {};
+    throw e;
+  }
+  const out: Record<string, string> = {};
+  if (info.name !== MCUBOOT_BOOTLOADER_NAME) out.bootloader = info.name;
+  if (info.modeName !== undefined) out["mcuboot mode"] = info.modeName;
+  if (info.noDowngrade) out["no-downgrade"] = "yes";
+  return out;
 }
 
 function describeSlot(s: ImageSlotState): string {

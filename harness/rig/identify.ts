@@ -9,7 +9,8 @@
  *   the ROM's USB serial, the bootloader ID byte) or USART (Get Version, Get ID, the ID byte);
  *   `fus` boards add the FUS and wireless-stack versions from the FUS device information table.
  * - tkey: NAME0/NAME1/VERSION (FW_CMD_NAME_VERSION) and the UDI.
- * - nrf52840 (MCUboot + SMP): image list (slot versions, which one runs) and an echo.
+ * - nrf52840 (MCUboot + SMP): image list (slot versions, which one runs), an echo, and the
+ *   MCUboot mode from SMP bootloader information where the app has the command.
  * - sim-nor: a synthetic device with no protocol to ask; its emulator's identity is taken.
  *
  * A board that does not answer, or answers garbage, fails with an {@link InfrastructureError}:

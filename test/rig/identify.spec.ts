@@ -92,11 +92,13 @@ describe("rig/identify: the emulated rack, every family", function () {
     );
   });
 
-  it("MCUboot: the SMP image list names the running image (the factory 1.0.0 in slot 0)", () => {
+  it("MCUboot: the SMP image list names the running image (the factory 1.0.0 in slot 0); bootloader info its mode", () => {
     const got = byBoard(results, "nrf52840-0").identified!;
     expect(got.image).to.equal("1.0.0");
     expect(got.slots).to.match(/^#0 1\.0\.0 active confirmed/);
     expect(got.hash).to.match(/^[0-9a-f]{16}$/);
+    expect(got["mcuboot mode"]).to.equal("swap-using-move");
+    expect(got).to.not.have.property("no-downgrade");
   });
 
   it("identitiesOf hands every identified board to the run; identityFromEnv reads one back", () => {
@@ -112,6 +114,49 @@ describe("rig/identify: the emulated rack, every family", function () {
       { name: "pid", value: "0x435" },
       { name: "board.seed", value: "7" },
     ]);
+  });
+});
+
+describe("rig/identify: MCUboot's mode from SMP bootloader information", function () {
+  this.timeout(60_000);
+  const nrf = (id: string, options: string) =>
+    [
+      `  - id: ${id}`,
+      "    family: nrf52840",
+      "    capabilities: [usart]",
+      "    emulated:",
+      "      seed: 4",
+      "      options:",
+      "        key: fixtures/mcuboot/test-only-ecdsa-p256.pub.pem",
+      "        image: fixtures/mcuboot/test-only-app-1.0.0.signed.bin",
+      ...options
+        .split(",")
+        .filter(Boolean)
+        .map((o) => `        ${o.trim()}`),
+    ].join("\n");
+
+  it("an overwrite-only MCUboot with downgrade prevention says so; an app without the command is identified without a mode", async () => {
+    const text = [
+      "name: modes",
+      "boards:",
+      nrf("nrf-ow", "mode: overwrite-only, downgradePrevention: true"),
+      nrf("nrf-scratch", "mode: swap-using-scratch"),
+      nrf("nrf-old", "bootloaderInfo: false"),
+      "",
+    ].join("\n");
+    const rig = buildRig(parseRigFile(text, join(ROOT, "modes.yaml")), join(ROOT, "modes.yaml"));
+    const results = await checkRig(rig.boards);
+    const ids = Object.fromEntries(results.map((r) => [r.board, r.identified]));
+    for (const r of results) expect(r.status, r.board).to.equal("ok");
+    expect(ids["nrf-ow"]).to.include({
+      image: "1.0.0",
+      "mcuboot mode": "overwrite-only",
+      "no-downgrade": "yes",
+    });
+    expect(ids["nrf-scratch"]).to.include({ "mcuboot mode": "swap-using-scratch" });
+    expect(ids["nrf-scratch"]).to.not.have.property("no-downgrade");
+    expect(ids["nrf-old"]).to.include({ image: "1.0.0" });
+    expect(ids["nrf-old"]).to.not.have.any.keys("mcuboot mode", "no-downgrade", "bootloader");
   });
 });
 
@@ -200,6 +245,8 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
           join(ROOT, "fixtures", "mcuboot", "test-only-ecdsa-p256.pub.pem"),
           "--option",
           `image=${join(ROOT, "fixtures", "mcuboot", "test-only-app-1.0.0.signed.bin")}`,
+          "--option",
+          "mode=overwrite-only",
         ],
         { log: false },
       ),
@@ -262,7 +309,7 @@ describe("rig/identify: hil rigs --check on lab boards over real ptys", function
       / {2}l432-junk \(.*\): FAILED \[infrastructure\]\n {6}ok {3}power: command: on\n {6}ok {3}serial: .*FTJUNK02.*\n {6}FAIL identify: board l432-junk \(stm32l432\) did not identify itself: \w+: /,
     );
     expect(r.stdout).to.match(
-      / {2}nrf-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: image 1\.0\.0, slots #0 1\.0\.0 active confirmed, hash [0-9a-f]{16}\n/,
+      / {2}nrf-good \(.*\): ok\n(.*\n)*? {6}ok {3}identify: image 1\.0\.0, slots #0 1\.0\.0 active confirmed, hash [0-9a-f]{16}, mcuboot mode overwrite-only\n/,
     );
     expect(r.stdout).to.match(/^3 ok, 1 failed \(infrastructure\), 0 skipped$/m);
     // Into the ROM for the check, then back to the application: the product is left running.

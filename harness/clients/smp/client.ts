@@ -1,16 +1,25 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   annotateSmp,
+  bootloaderInfoRequest,
   decodeMessage,
   encodeBody,
   encodeMessage,
   encodeSerialFrame,
   ImageCommand,
+  MCUBOOT_BOOTLOADER_NAME,
+  MgmtErr,
+  MODE_QUERY,
+  mcubootModeName,
   OsCommand,
+  OsMgmtErr,
+  parseBootloaderName,
+  parseMcubootMode,
   replyError,
   replyNote,
   SerialFrameDecoder,
   type SmpBody,
+  SmpCborError,
   SmpGroup,
   SmpOp,
   SmpVersion,
@@ -69,6 +78,18 @@ export interface ImageSlotState {
   confirmed?: boolean;
   active?: boolean;
   permanent?: boolean;
+}
+
+/** What the board's bootloader says it is (OS group, bootloader information). */
+export interface BootloaderInfo {
+  /** "MCUboot", or another bootloader's name. */
+  name: string;
+  /** MCUboot's mode number (smp_group_0.rst), when it answered the query "mode". */
+  mode?: number;
+  /** Its name: "swap-using-move", "overwrite-only", ... */
+  modeName?: string;
+  /** MCUboot refuses images older than the running one. */
+  noDowngrade?: boolean;
 }
 
 export interface UploadProgress {
@@ -260,6 +281,52 @@ export class SmpClient implements HostClient<SmpEvents> {
     return { bufSize: r.buf_size as number, bufCount: r.buf_count as number };
   }
 
+  /** Bootloader information with `query` (or none: the bootloader's name), the reply's body as sent. */
+  async bootloaderQuery(query?: string): Promise<SmpBody> {
+    const name = query === undefined ? "bootloader info" : `bootloader info ${query}`;
+    return this.request(
+      name,
+      SmpGroup.OS,
+      OsCommand.BOOTLOADER_INFO,
+      SmpOp.READ,
+      bootloaderInfoRequest(query),
+    );
+  }
+
+  /**
+   * The bootloader's name and, for MCUboot, its mode of operation. A bootloader that does
+   * not answer the query "mode" (OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER, or ENOENT to a v1
+   * request) gives its name alone.
+   * @throws {SmpError} MGMT_ERR_ENOTSUP when the app lacks the command.
+   * @throws {SmpReplyError} when a reply does not have the documented form.
+   */
+  async bootloaderInfo(): Promise<BootloaderInfo> {
+    return this.#step("bootloader info", async () => {
+      const first = await this.bootloaderQuery();
+      const name = this.#parse("bootloader info", () => parseBootloaderName(first));
+      if (name !== MCUBOOT_BOOTLOADER_NAME) return { name };
+      let body: SmpBody;
+      try {
+        body = await this.bootloaderQuery(MODE_QUERY);
+      } catch (e) {
+        if (e instanceof SmpError && isNoAnswer(e)) return { name };
+        throw e;
+      }
+      const { mode, noDowngrade } = this.#parse("bootloader info mode", () => parseMcubootMode(body));
+      return { name, mode, modeName: mcubootModeName(mode), noDowngrade };
+    });
+  }
+
+  /** A reply's reading; one without the documented form fails as the device's. */
+  #parse<T>(command: string, read: () => T): T {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof SmpCborError) throw new SmpReplyError(command, e.message, this.transcript, e);
+      throw e;
+    }
+  }
+
   async list(): Promise<ImageSlotState[]> {
     const r = await this.request("image list", SmpGroup.IMAGE, ImageCommand.STATE, SmpOp.READ, {});
     this.lastImages = (r.images ?? []) as ImageSlotState[];
@@ -356,6 +423,12 @@ export class SmpClient implements HostClient<SmpEvents> {
     const overhead = 8 + encodeBody(probe).length + 2; // header, body, bstr length growth
     return Math.max(4, Math.floor((this.mtu - overhead) / 4) * 4);
   }
+}
+
+/** The query has no answer: the v2 group error, or the ENOENT Zephyr translates it to for v1. */
+function isNoAnswer(e: SmpError): boolean {
+  if (e.group === SmpGroup.OS) return e.rc === OsMgmtErr.QUERY_YIELDS_NO_ANSWER;
+  return e.group === undefined && e.rc === MgmtErr.ENOENT;
 }
 
 function checkReply(name: string, body: SmpBody, transcript: Transcript): SmpBody {

@@ -55,6 +55,11 @@ export interface Nrf52840Options {
    * erases may replace a secondary set for the next boot. False: NO_FREE_SLOT instead.
    */
   allowErasePending?: boolean;
+  /**
+   * The app has SMP's bootloader information command (CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO,
+   * default true); false: it answers MGMT_ERR_ENOTSUP, as apps built without it (or on an older Zephyr) do.
+   */
+  bootloaderInfo?: boolean;
   /** The misbehaving personality: "SEED" or "SEED:RATE" (harness/devices/misbehave.ts). */
   misbehave?: string | number | { seed: number; rate?: number };
   /** Timing figures replacing the datasheet's (a calibration from a real board): timing-overlay.ts keys. */
@@ -82,6 +87,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
   readonly #downgradePrevention: boolean;
   readonly #recoveryWhenNoImage: boolean;
   readonly #allowErasePending: boolean;
+  readonly #bootloaderInfo: boolean;
   readonly mode: SwapMode;
   /** Device times: the datasheet's, or the board's `timing` overlay. */
   readonly timing: Nrf52840Timing;
@@ -130,6 +136,7 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
     this.#downgradePrevention = opts.downgradePrevention === true;
     this.#recoveryWhenNoImage = opts.recoveryWhenNoImage === true;
     this.#allowErasePending = opts.allowErasePending !== false;
+    this.#bootloaderInfo = opts.bootloaderInfo !== false;
     this.mode = parseSwapMode(opts.mode ?? "move");
     const misbehave = misbehaveOf(opts as Readonly<Record<string, unknown>>);
     this.#misbehave =
@@ -244,7 +251,14 @@ export class Nrf52840McubootDevice extends EmulatedDevice<Nrf52840State, Nrf5284
         this.power.assertEpoch(epoch);
       },
     });
-    const handlers = new Map([...img.handlers(), ...osHandlers(() => this.#scheduleReset(epoch))]);
+    const handlers = new Map([
+      ...img.handlers(),
+      ...osHandlers(() => this.#scheduleReset(epoch), {
+        mode: this.mode,
+        noDowngrade: this.#downgradePrevention,
+        infoCommand: this.#bootloaderInfo,
+      }),
+    ]);
     this.#serve(handlers, SMP_SERVER_PARAMS.bufSize, "zephyr");
   }
 

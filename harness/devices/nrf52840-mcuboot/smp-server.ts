@@ -5,6 +5,7 @@ import {
   encodeSerialFrame,
   imgErrToV1,
   MgmtErr,
+  osErrToV1,
   responseOp,
   SerialFrameDecoder,
   type SmpBody,
@@ -97,7 +98,7 @@ export class SmpSerialServer {
     if ("rc" in reply) return respond({ rc: reply.rc });
     if (mcuboot) return respond({ rc: reply.groupRc });
     if (version === 1) return respond({ err: { group: h.group, rc: reply.groupRc } });
-    return respond({ rc: h.group === SmpGroup.IMAGE ? imgErrToV1(reply.groupRc) : reply.groupRc });
+    return respond({ rc: v1Rc(h.group, reply.groupRc) });
   }
 
   async #send(m: SmpMessage): Promise<void> {
@@ -106,6 +107,13 @@ export class SmpSerialServer {
     if (this.misbehave) return this.misbehave.send(m, frame);
     await this.stream.write(frame);
   }
+}
+
+/** A group error as Zephyr translates it for a v1 request (the group's mg_translate_error). */
+function v1Rc(group: number, rc: number): number {
+  if (group === SmpGroup.IMAGE) return imgErrToV1(rc);
+  if (group === SmpGroup.OS) return osErrToV1(rc);
+  return rc;
 }
 
 export const handlerKey = (group: number, id: number, op: number): string => `${group}:${id}:${op}`;

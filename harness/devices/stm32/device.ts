@@ -2,7 +2,7 @@ import type { Flash } from "../../sim/flash.js";
 import { EmulatedDevice, type EmulatorContext } from "../emulated-device.js";
 import { Stm32Chip } from "./chip.js";
 import { attachUsbDfu, type Stm32UsbPort, usbOptionsFromContext, usbPortOf } from "./dfu/index.js";
-import { Cpu2, stSignatureMode } from "./fus/cpu2.js";
+import { Cpu2, factoryFusVersion, stSignatureMode } from "./fus/cpu2.js";
 import { profileByName, profileForFamily, type Stm32Profile } from "./profiles.js";
 import { fusTimingOverlay, withTimingOverlay } from "./timing-overlay.js";
 import { connectUsart } from "./usart/port.js";
@@ -62,6 +62,7 @@ export class Stm32Device extends EmulatedDevice<Stm32State> {
         ? new Cpu2(this, {
             timing: fusTimingOverlay(profile, ctx.options?.timing),
             factoryStack: ctx.options?.fusFactoryStack !== false,
+            fusVersion: factoryFusVersion(ctx.options),
             stSignature: stSignatureMode(ctx.options),
             startHalfInstalledStack: ctx.options?.fusStartHalfInstalledStack === true,
           })

@@ -27,7 +27,11 @@ export async function factoryResetStm32(dev: Stm32Device, opts: Stm32FactoryOpti
       dev.chip.optionBytes.setWord(OB.SFSA, (dev.chip.optionBytes.storedWord(OB.SFSA) & ~0xff) | 0xf4);
       dev.chip.optionBytes.setWord(OB.SBRV, 0x3d800);
     }
-    dev.fus.nv = factoryNv(withStack, dev.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
+    dev.fus.nv = factoryNv(
+      withStack,
+      dev.chip.optionBytes.storedWord(OB.SFSA) & 0xff,
+      dev.fus.factoryFusVersion,
+    );
   }
   if (opts.image) dev.chip.flash.load(dev.profile.flash.base, opts.image);
   await dev.selectBoot("bootloader");

@@ -23,6 +23,8 @@ export const OsCommand = {
   DATETIME: 4,
   RESET: 5,
   MCUMGR_PARAMS: 6,
+  INFO: 7,
+  BOOTLOADER_INFO: 8,
 } as const;
 export const ImageCommand = {
   STATE: 0,
@@ -50,6 +52,17 @@ export const MgmtErr = {
   EACCESSDENIED: 11,
   UNSUPPORTED_TOO_OLD: 12,
   UNSUPPORTED_TOO_NEW: 13,
+} as const;
+
+/** os_mgmt_err_code_t (Zephyr os_mgmt.h): the OS group's v2 rc values. */
+export const OsMgmtErr = {
+  OK: 0,
+  UNKNOWN: 1,
+  INVALID_FORMAT: 2,
+  QUERY_YIELDS_NO_ANSWER: 3,
+  RTC_NOT_SET: 4,
+  RTC_COMMAND_FAILED: 5,
+  QUERY_RESPONSE_VALUE_NOT_VALID: 6,
 } as const;
 
 /** img_mgmt_err_code_t: the image group's v2 rc values. */
@@ -96,12 +109,17 @@ const nameOf = (table: Record<string, number>, rc: number): string =>
 
 export const mgmtErrName = (rc: number): string => nameOf(MgmtErr, rc);
 export const imgMgmtErrName = (rc: number): string => nameOf(ImgMgmtErr, rc);
+/** The os_mgmt name of an OS-group rc (`QUERY_YIELDS_NO_ANSWER`), or `rc N`. */
+export const osMgmtErrName = (rc: number): string => nameOf(OsMgmtErr, rc);
 
-/** The documented name of a reply's rc: img_mgmt names for image-group errors, MGMT_ERR names otherwise. */
+/**
+ * The documented name of a reply's rc: a v2 group error by its group's table (img_mgmt,
+ * os_mgmt), MGMT_ERR names otherwise.
+ */
 export function rcName(rc: number, group: number | undefined): string {
-  return group === SmpGroup.IMAGE
-    ? `IMG_MGMT_ERR_${imgMgmtErrName(rc)} (${rc})`
-    : `MGMT_ERR_${mgmtErrName(rc)} (${rc})`;
+  if (group === SmpGroup.IMAGE) return `IMG_MGMT_ERR_${imgMgmtErrName(rc)} (${rc})`;
+  if (group === SmpGroup.OS) return `OS_MGMT_ERR_${osMgmtErrName(rc)} (${rc})`;
+  return `MGMT_ERR_${mgmtErrName(rc)} (${rc})`;
 }
 
 /** A reply's error, if any: a v2 group error (`err: {group, rc}`) or a v1 `rc` (with `rsn`). */
@@ -146,6 +164,24 @@ export function imgErrToV1(rc: number): number {
     case E.INVALID_HASH:
     case E.INVALID_FLASH_ADDRESS:
       return MgmtErr.EINVAL;
+    default:
+      return MgmtErr.EUNKNOWN;
+  }
+}
+
+/**
+ * How Zephyr translates an OS-group error for a v1 request (os_mgmt_translate_error_code):
+ * a query without answer or an unset RTC is ENOENT, a bad format EINVAL, the rest EUNKNOWN.
+ */
+export function osErrToV1(rc: number): number {
+  switch (rc) {
+    case OsMgmtErr.OK:
+      return MgmtErr.EOK;
+    case OsMgmtErr.INVALID_FORMAT:
+      return MgmtErr.EINVAL;
+    case OsMgmtErr.QUERY_YIELDS_NO_ANSWER:
+    case OsMgmtErr.RTC_NOT_SET:
+      return MgmtErr.ENOENT;
     default:
       return MgmtErr.EUNKNOWN;
   }

@@ -1,4 +1,5 @@
 export * from "./annotate.js";
+export * from "./bootloader-info.js";
 export * from "./cbor.js";
 export * from "./cbor-keys.js";
 export * from "./crc16.js";

@@ -142,6 +142,8 @@ export interface FusOptions {
   timing?: Partial<FusTiming>;
   /** Factory state: a stack installed and running (default, like the SFSA 0xD0 default option bytes) or none. */
   factoryStack?: boolean;
+  /** The FUS version the part left the factory with (a version word; default 1.2.0). */
+  fusVersion?: number;
   /** "unverified": accept ST signatures the test key does not verify (real ST files; proves nothing). */
   stSignature?: StSignatureMode;
   /**
@@ -159,14 +161,34 @@ export function stSignatureMode(options: Readonly<Record<string, unknown>> | und
   throw new EmulatorOptionError("st-signature", "verify or unverified", v);
 }
 
+/** The FUS a part starts with unless the `fusVersion` option says otherwise. */
+export const FACTORY_FUS_VERSION = encodeVersion({ major: 1, minor: 2, sub: 0, branch: 0, build: 0 });
+
 /**
- * Factory FUS: 1.2.0, 6 sectors [A]. The FUS area starts at 0x080F4000: every release-notes
+ * The `fusVersion` emulator option: the FUS version the part starts with, `MAJOR.MINOR.SUB`
+ * as the device information table reads (the fact sheet names 0.5.3, 1.0.1, 1.1.1, 1.2.0 and
+ * 2.2.0). It sets the version FUS reports and the rollback check compares with; nothing else
+ * of FUS changes with it (ST's upgrade path rules are not modelled).
+ * @throws {EmulatorOptionError} naming the option for anything but three numbers 0..255.
+ */
+export function factoryFusVersion(options: Readonly<Record<string, unknown>> | undefined): number {
+  const v = options?.fusVersion;
+  if (v === undefined) return FACTORY_FUS_VERSION;
+  const m = typeof v === "string" ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v) : null;
+  const [major, minor, sub] = (m ?? []).slice(1).map(Number);
+  if (major === undefined || minor === undefined || sub === undefined || Math.max(major, minor, sub) > 0xff)
+    throw new EmulatorOptionError("fusVersion", 'a FUS version MAJOR.MINOR.SUB such as "1.2.0" (quoted)', v);
+  return encodeVersion({ major, minor, sub, branch: 0, build: 0 });
+}
+
+/**
+ * Factory FUS: 1.2.0 unless `fusVersion` says, 6 sectors [A]. The FUS area starts at 0x080F4000: every release-notes
  * install address of a classic stack or FUS 2.x ends there (fact sheet §5.7).
  */
-export function factoryNv(withStack: boolean, sfsa: number): FusNv {
+export function factoryNv(withStack: boolean, sfsa: number, fusVersion = FACTORY_FUS_VERSION): FusNv {
   const fusBase = pageOf(FUS_AREA_1MB);
   return {
-    fusVersion: encodeVersion({ major: 1, minor: 2, sub: 0, branch: 0, build: 0 }),
+    fusVersion,
     fusSectors: 6,
     fusBase,
     safeBootVersion: encodeVersion({ major: 1, minor: 1, sub: 1, branch: 0, build: 0 }),
@@ -199,6 +221,8 @@ export class Cpu2 {
   readonly timing: FusTiming;
   readonly stSignature: StSignatureMode;
   readonly startHalfInstalledStack: boolean;
+  /** The FUS version the part left the factory with (a factory reset returns to it). */
+  readonly factoryFusVersion: number;
   nv: FusNv;
   #mode: Mode = "off";
   #state: number = FusState.IDLE;
@@ -220,7 +244,12 @@ export class Cpu2 {
     this.timing = { ...FUS_TIMING, ...opts.timing };
     this.stSignature = opts.stSignature ?? "verify";
     this.startHalfInstalledStack = opts.startHalfInstalledStack ?? false;
-    this.nv = factoryNv(opts.factoryStack ?? true, device.chip.optionBytes.storedWord(OB.SFSA) & 0xff);
+    this.factoryFusVersion = opts.fusVersion ?? FACTORY_FUS_VERSION;
+    this.nv = factoryNv(
+      opts.factoryStack ?? true,
+      device.chip.optionBytes.storedWord(OB.SFSA) & 0xff,
+      this.factoryFusVersion,
+    );
     // A part without a stack has its secure area at the FUS and boots FUS on CPU2.
     if (!this.nv.stack) {
       this.#setSfsa(this.nv.fusBase);
