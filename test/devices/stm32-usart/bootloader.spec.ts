@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { NackError, UsartClient, UsartTimeoutError } from "../../../harness/clients/stm32-usart/index.js";
 import { OB } from "../../../harness/devices/stm32/option-bytes.js";
 import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
-import { Command, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
+import { Command, encodeCrcReply, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
 import type { HostEnd } from "../../../harness/transport/byte-pair.js";
 import { fromHex, toHex } from "../../../harness/transport/hex.js";
 import { rejectionOf as rejection } from "../../transport/helpers.js";
@@ -254,6 +254,39 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
       stm32Crc(image, undefined, 0),
     );
     expect(device.events.filter((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.have.length(1);
+  });
+
+  it("Get Checksum: a polynomial sent 150 ms after the length ACK is still the AN3155 form", async () => {
+    // A loaded host (our client and socat on a busy machine) was seen taking 80–180 ms to
+    // send the polynomial; the device must not answer the stm32flash form meanwhile.
+    const { client, device } = await bench("stm32l432kc", { options: { usartGetChecksum: true } });
+    await client.probe();
+    const image = randomImage(5, 1024);
+    await client.write(FLASH, image);
+    const b = connectUsart(device); // the bootloader is synced already: raw commands from here
+    expect(await raw(b, "a15e", 1)).to.equal("79");
+    expect(await raw(b, "0800000008", 1)).to.equal("79");
+    expect(await raw(b, "0000010001", 1)).to.equal("79"); // 256 words
+    await device.clock.sleep(150);
+    expect(await raw(b, "04c11db7" + "6f", 1)).to.equal("79"); // polynomial
+    expect(await raw(b, "ffffffff" + "00", 1)).to.equal("79"); // init
+    expect(toHex(await b.read(6, { timeoutMs: 50 }))).to.equal(`79${toHex(encodeCrcReply(stm32Crc(image)))}`);
+  });
+
+  it("Get Checksum: stm32flash's form gets its second ACK and the CRC within stm32flash's 500 ms read timeout", async () => {
+    const { client, device } = await bench("stm32l432kc", { options: { usartGetChecksum: true } });
+    await client.probe();
+    const image = randomImage(6, 1024);
+    await client.write(FLASH, image);
+    const b = connectUsart(device); // the bootloader is synced already: raw commands from here
+    expect(await raw(b, "a15e", 1)).to.equal("79");
+    expect(await raw(b, "0800000008", 1)).to.equal("79");
+    await b.write(fromHex("0000040004")); // 1024 bytes
+    expect(toHex(await b.read(1, { timeoutMs: 50 }))).to.equal("79");
+    // stm32flash reads the second ACK with one 500 ms read (serial_posix.c TERMIOS_TIMEOUT_MS).
+    expect(toHex(await b.read(6, { timeoutMs: 500 }))).to.equal(
+      `79${toHex(encodeCrcReply(stm32Crc(image)))}`,
+    );
   });
 
   it("frames Special 0x50 / Extended Special 0x51 through a plugged handler", async () => {
