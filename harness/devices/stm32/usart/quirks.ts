@@ -28,10 +28,11 @@ export interface UsartQuirks {
 
 /**
  * The two Get Checksum forms differ only in whether the host sends a polynomial after the
- * length ACK (fact sheet §4.4), so silence decides. stm32flash waits for its second ACK with
- * one read of TERMIOS_TIMEOUT_MS = 500 ms (serial_posix.c, stm32.c stm32_crc_memory); half of
- * that leaves both hosts the same slack: an AN3155 host may be 250 ms late with its
- * polynomial (a loaded machine took 180 ms), stm32flash gets its ACK 250 ms before giving up.
+ * length ACK (fact sheet §4.4), so silence decides, in two windows (bootloader.ts
+ * #checksumForm): before the ACK stm32flash waits for, and before its CRC. stm32flash reads
+ * each with one read of TERMIOS_TIMEOUT_MS = 500 ms (serial_posix.c, stm32.c
+ * stm32_crc_memory); half of that leaves it 250 ms of slack per read, and an AN3155 host may
+ * be up to 500 ms late with its polynomial (a loaded machine took 410 ms).
  */
 export const CHECKSUM_FORM_WINDOW_MS = 250;
 
