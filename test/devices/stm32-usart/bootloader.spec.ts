@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { NackError, UsartClient, UsartTimeoutError } from "../../../harness/clients/stm32-usart/index.js";
 import { OB } from "../../../harness/devices/stm32/option-bytes.js";
 import { connectUsart } from "../../../harness/devices/stm32/usart/port.js";
-import { Command, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
+import { Command, encodeCrcReply, stm32Crc } from "../../../harness/protocol/stm32-usart/index.js";
 import type { HostEnd } from "../../../harness/transport/byte-pair.js";
 import { fromHex, toHex } from "../../../harness/transport/hex.js";
 import { rejectionOf as rejection } from "../../transport/helpers.js";
@@ -254,6 +254,49 @@ describe("devices/stm32 USART bootloader (AN3155)", () => {
       stm32Crc(image, undefined, 0),
     );
     expect(device.events.filter((e) => /Get Checksum \(stm32flash form\)/.test(e.detail))).to.have.length(1);
+  });
+
+  // A loaded host (our client and socat on a busy machine) was seen taking 80–410 ms to send
+  // the polynomial: 150 ms falls in the first quiet window, 400 ms after the ACK stm32flash's
+  // form gets, which the late host takes for its polynomial's.
+  for (const lateMs of [150, 400]) {
+    it(`Get Checksum: a polynomial sent ${lateMs} ms after the length ACK is still the AN3155 form`, async () => {
+      const { client, device } = await bench("stm32l432kc", { options: { usartGetChecksum: true } });
+      await client.probe();
+      const image = randomImage(5, 1024);
+      await client.write(FLASH, image);
+      const b = connectUsart(device); // the bootloader is synced already: raw commands from here
+      expect(await raw(b, "a15e", 1)).to.equal("79");
+      expect(await raw(b, "0800000008", 1)).to.equal("79");
+      expect(await raw(b, "0000010001", 1)).to.equal("79"); // 256 words
+      await device.clock.sleep(lateMs);
+      expect(await raw(b, "04c11db7" + "6f", 1)).to.equal("79"); // polynomial
+      expect(await raw(b, "ffffffff" + "00", 1)).to.equal("79"); // init
+      expect(toHex(await b.read(6, { timeoutMs: 50 }))).to.equal(
+        `79${toHex(encodeCrcReply(stm32Crc(image)))}`,
+      );
+      expect(await raw(b, "", 1)).to.equal("timeout:"); // and nothing more
+      expect(
+        device.events.filter((e) => /Get Checksum \(AN3155 form\) 0x8000000\+1024/.test(e.detail)),
+      ).to.have.length(1);
+    });
+  }
+
+  it("Get Checksum: stm32flash's form gets each reply within stm32flash's 500 ms read timeout", async () => {
+    const { client, device } = await bench("stm32l432kc", { options: { usartGetChecksum: true } });
+    await client.probe();
+    const image = randomImage(6, 1024);
+    await client.write(FLASH, image);
+    const b = connectUsart(device); // the bootloader is synced already: raw commands from here
+    expect(await raw(b, "a15e", 1)).to.equal("79");
+    expect(await raw(b, "0800000008", 1)).to.equal("79");
+    expect(await raw(b, "0000040004", 1)).to.equal("79"); // 1024 bytes
+    // stm32flash reads the second ACK, then the CRC, with 500 ms reads (serial_posix.c TERMIOS_TIMEOUT_MS).
+    expect(toHex(await b.read(1, { timeoutMs: 500 }))).to.equal("79");
+    expect(toHex(await b.read(5, { timeoutMs: 500 }))).to.equal(toHex(encodeCrcReply(stm32Crc(image))));
+    expect(
+      device.events.filter((e) => /Get Checksum \(stm32flash form\) 0x8000000\+1024/.test(e.detail)),
+    ).to.have.length(1);
   });
 
   it("frames Special 0x50 / Extended Special 0x51 through a plugged handler", async () => {

@@ -549,7 +549,8 @@ export class Stm32UsartRom {
 
   /**
    * Both forms (fact sheet §4.4): after the length is ACKed, AN3155 Rev 20 hosts send a
-   * polynomial at once; stm32flash sends nothing and waits. A quiet window tells them apart.
+   * polynomial at once; stm32flash sends nothing and waits for ACK and the CRC. Quiet time
+   * tells them apart ({@link #checksumForm}).
    */
   async #getChecksum(s: ByteSource): Promise<void> {
     const address = await this.#address(s, (a) => this.device.chip.regionOf(a) !== undefined);
@@ -557,28 +558,60 @@ export class Stm32UsartRom {
     const length = await this.#u32(s, "length");
     if (length === undefined) return;
     await this.#send(ACK);
-    const an3155 = await s.arrivesWithin(this.device.clock, this.quirks.checksumFormWindowMs);
+    const form = await this.#checksumForm(s, address, length);
+    if (form === undefined) return;
     let poly = CRC_DEFAULT_POLY;
     let init = CRC_DEFAULT_INIT;
-    if (an3155) {
+    if (form !== "stm32flash") {
       const p = await this.#u32(s, "polynomial");
       if (p === undefined) return;
-      await this.#send(ACK);
+      if (form === "an3155") await this.#send(ACK); // "an3155-late" took stm32flash's ACK for this one
       const i = await this.#u32(s, "init");
       if (i === undefined) return;
       await this.#send(ACK);
       [poly, init] = [p, i];
     }
-    const bytes = an3155 ? length * 4 : length;
-    const result = bytes % 4 === 0 && bytes > 0 ? this.device.chip.read(address, bytes) : undefined;
-    if (!result?.ok)
+    const bytes = form === "stm32flash" ? length : length * 4;
+    const words = this.#checksummed(address, bytes);
+    if (!words)
       return this.#nack(`Get Checksum ${bytes} bytes at 0x${address.toString(16)}: not readable whole words`);
     this.device.log(
       "usart",
-      `Get Checksum (${an3155 ? "AN3155" : "stm32flash"} form) 0x${address.toString(16)}+${bytes}`,
+      `Get Checksum (${form === "stm32flash" ? "stm32flash" : "AN3155"} form) 0x${address.toString(16)}+${bytes}` +
+        (form === "an3155-late" ? ": polynomial after the ACK of stm32flash's form" : ""),
     );
+    if (form !== "stm32flash") await this.#send(ACK); // stm32flash's form had it before the wait
+    await this.#sendBytes(encodeCrcReply(stm32Crc(words, poly, init)));
+  }
+
+  /**
+   * Which form the host speaks, from what it sends after the length ACK. A polynomial within
+   * one window: AN3155. Else the ACK stm32flash waits for goes out (if `length` bytes can be
+   * summed; NACK and undefined otherwise), and the CRC waits a second window: an AN3155 host
+   * that was only late (a loaded machine) takes that ACK for its polynomial's and sends it
+   * now ("an3155-late"); silence again is stm32flash. Each window stays within the 500 ms
+   * stm32flash gives each read, and the bytes on the wire are each form's own.
+   */
+  async #checksumForm(
+    s: ByteSource,
+    address: number,
+    length: number,
+  ): Promise<"an3155" | "an3155-late" | "stm32flash" | undefined> {
+    const window = this.quirks.checksumFormWindowMs;
+    if (await s.arrivesWithin(this.device.clock, window)) return "an3155";
+    if (!this.#checksummed(address, length)) {
+      await this.#nack(`Get Checksum ${length} bytes at 0x${address.toString(16)}: not readable whole words`);
+      return undefined;
+    }
     await this.#send(ACK);
-    await this.#sendBytes(encodeCrcReply(stm32Crc(result.value, poly, init)));
+    return (await s.arrivesWithin(this.device.clock, window)) ? "an3155-late" : "stm32flash";
+  }
+
+  /** The `bytes` at `address` Get Checksum sums: whole words, all readable; else undefined. */
+  #checksummed(address: number, bytes: number): Uint8Array | undefined {
+    if (bytes % 4 !== 0 || bytes <= 0) return undefined;
+    const result = this.device.chip.read(address, bytes);
+    return result.ok ? result.value : undefined;
   }
 
   async #specialCommand(s: ByteSource): Promise<void> {

@@ -45,6 +45,9 @@ export class ByteSource {
       sleep.cancel();
     };
     await sleep.done;
+    // Node runs due timers before it reads ready pipes: after a stall (GC, a starved CPU)
+    // the host's bytes may be waiting unread. One turn through the poll phase reads them.
+    if (!arrived && clock.kind === "wall") await new Promise<void>((resolve) => setImmediate(resolve));
     this.#arrival = undefined;
     if (this.#ended) throw this.#ended;
     return arrived;

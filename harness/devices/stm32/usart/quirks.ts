@@ -22,9 +22,19 @@ export interface UsartQuirks {
    * `usartGetListsSpecial: false` leaves them out of Get; they are still answered.
    */
   getListsSpecial: boolean;
-  /** Quiet time after the Get Checksum length that marks stm32flash's short form, in ms. */
+  /** Quiet time after the Get Checksum length that marks stm32flash's short form, in ms ({@link CHECKSUM_FORM_WINDOW_MS}). */
   checksumFormWindowMs: number;
 }
+
+/**
+ * The two Get Checksum forms differ only in whether the host sends a polynomial after the
+ * length ACK (fact sheet §4.4), so silence decides, in two windows (bootloader.ts
+ * #checksumForm): before the ACK stm32flash waits for, and before its CRC. stm32flash reads
+ * each with one read of TERMIOS_TIMEOUT_MS = 500 ms (serial_posix.c, stm32.c
+ * stm32_crc_memory); half of that leaves it 250 ms of slack per read, and an AN3155 host may
+ * be up to 500 ms late with its polynomial (a loaded machine took 410 ms).
+ */
+export const CHECKSUM_FORM_WINDOW_MS = 250;
 
 const KEYS = {
   usartDoubleAck: "doubleAck",
@@ -42,7 +52,7 @@ export function quirksFromOptions(options: Record<string, unknown> | undefined):
     getChecksum: false,
     legacyErase: false,
     getListsSpecial: true,
-    checksumFormWindowMs: 50,
+    checksumFormWindowMs: CHECKSUM_FORM_WINDOW_MS,
   };
   for (const [key, field] of Object.entries(KEYS)) {
     const v = options?.[key];
