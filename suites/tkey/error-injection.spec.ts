@@ -9,7 +9,16 @@ import {
   encodeNameVersionCmd,
   STATUS_BAD,
 } from "../../harness/protocol/tkey/index.js";
-import { appMaxSize, appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+import {
+  appMaxSize,
+  appOf,
+  CLAUSES,
+  closeClient,
+  connect,
+  emulatedTKey,
+  emulatorOrSkip,
+  replug,
+} from "./fixture.js";
 
 use(flashChai);
 
@@ -35,40 +44,45 @@ const MALFORMED: Array<{ what: string; bytes: Uint8Array; loading?: boolean }> =
 
 describe("tkey: error injection", () => {
   forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
-    let client: TKeyClient | undefined;
-    afterEach(() => {
-      client = undefined;
-    });
-
     for (const [label, size] of [
       ["size 0", () => 0],
       ["a size over the limit", () => appMaxSize(board) + 1],
     ] as const) {
       covers(CLAUSES.loadAppBad, CLAUSES.loadApp);
       it(`LOAD_APP with ${label} answers STATUS_BAD, and a correct retry loads`, async () => {
-        client = await replug(board);
-        expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
-        const app = appOf(board, 500);
-        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
+        let client: TKeyClient | undefined;
+        try {
+          client = await replug(board);
+          expect(await client.sendLoadApp(size())).to.equal(STATUS_BAD);
+          const app = appOf(board, 500);
+          expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
+        } finally {
+          await closeClient(client);
+        }
       });
     }
 
     for (const bad of MALFORMED) {
       covers(CLAUSES.halt);
       it(`${bad.what}: silence, the client times out, a power cycle brings the firmware back`, async () => {
-        client = await replug(board);
-        if (bad.loading) await client.sendLoadApp(1000);
-        await client.writeRaw(bad.bytes, bad.what);
-        const err = await expectError(() => client!.probe(), TKeySilentError);
-        expect(err).to.be.instanceOf(TKeySilentError);
-        expect((err as TKeySilentError).partial).to.have.length(0);
-        const dev = emulatedTKey(board);
-        if (dev) expect(dev.state).to.equal(dev.profile.stateNames.halted);
+        let client: TKeyClient | undefined;
+        try {
+          client = await replug(board);
+          if (bad.loading) await client.sendLoadApp(1000);
+          await client.writeRaw(bad.bytes, bad.what);
+          const err = await expectError(() => client!.probe(), TKeySilentError);
+          expect(err).to.be.instanceOf(TKeySilentError);
+          expect((err as TKeySilentError).partial).to.have.length(0);
+          const dev = emulatedTKey(board);
+          if (dev) expect(dev.state).to.equal(dev.profile.stateNames.halted);
 
-        client = await replug(board);
-        expect((await client.probe()).mode).to.equal("firmware");
-        const app = appOf(board, 300);
-        expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
+          client = await replug(board);
+          expect((await client.probe()).mode).to.equal("firmware");
+          const app = appOf(board, 300);
+          expect((await client.loadApp(app)).digest).to.equalBytes(appDigest(app));
+        } finally {
+          await closeClient(client);
+        }
       });
     }
 
@@ -79,34 +93,43 @@ describe("tkey: error injection", () => {
         board,
         "corrupting a chunk on the wire needs the emulator's line",
       );
-      client = await replug(board);
-      dev.faults.add({
-        where: { at: "event", event: "tkey.chunk.received", occurrence: dev.counters.chunks + 5 },
-        what: { do: "bit-flip" },
-      });
-      const app = appOf(board, 2000);
-      const err = await expectError(() => client!.loadApp(app), TKeyDigestError);
-      expect(err).to.be.instanceOf(TKeyDigestError);
-      expect((err as TKeyDigestError).expected).to.equalBytes(appDigest(app));
-      expect((err as TKeyDigestError).actual).to.equalBytes(dev.app!.digest);
+      const client = await replug(board);
+      try {
+        dev.faults.add({
+          where: { at: "event", event: "tkey.chunk.received", occurrence: dev.counters.chunks + 5 },
+          what: { do: "bit-flip" },
+        });
+        const app = appOf(board, 2000);
+        const err = await expectError(() => client.loadApp(app), TKeyDigestError);
+        expect(err).to.be.instanceOf(TKeyDigestError);
+        expect((err as TKeyDigestError).expected).to.equalBytes(appDigest(app));
+        expect((err as TKeyDigestError).actual).to.equalBytes(dev.app!.digest);
+      } finally {
+        await closeClient(client);
+      }
     });
 
     covers(CLAUSES.halt);
     it("a byte dropped on the line: the firmware halts, the client times out, a replug recovers", async function () {
       const dev = await emulatorOrSkip(this, board, "dropping a byte on the wire needs the emulator's line");
-      client = await replug(board);
-      // The LOAD_APP header byte is lost: its payload is read as frames, which the firmware rejects.
-      dev.faults.add({
-        where: { at: "event", event: "tkey.rx.byte", occurrence: dev.counters.rxBytes + 1 },
-        what: { do: "serial-drop" },
-      });
-      const err = await expectError(() => client!.loadApp(appOf(board, 400)), TKeySilentError);
-      expect(err).to.be.instanceOf(TKeySilentError);
-      client = await connect(board);
-      const silent = await expectError(() => client!.probe(), TKeySilentError);
-      expect(silent, "still halted before the replug").to.be.instanceOf(TKeySilentError);
-      client = await replug(board);
-      expect((await client.probe()).mode).to.equal("firmware");
+      let client: TKeyClient | undefined;
+      try {
+        client = await replug(board);
+        // The LOAD_APP header byte is lost: its payload is read as frames, which the firmware rejects.
+        dev.faults.add({
+          where: { at: "event", event: "tkey.rx.byte", occurrence: dev.counters.rxBytes + 1 },
+          what: { do: "serial-drop" },
+        });
+        const err = await expectError(() => client!.loadApp(appOf(board, 400)), TKeySilentError);
+        expect(err).to.be.instanceOf(TKeySilentError);
+        client = await connect(board);
+        const silent = await expectError(() => client!.probe(), TKeySilentError);
+        expect(silent, "still halted before the replug").to.be.instanceOf(TKeySilentError);
+        client = await replug(board);
+        expect((await client.probe()).mode).to.equal("firmware");
+      } finally {
+        await closeClient(client);
+      }
     });
   });
 });

@@ -51,6 +51,15 @@ export async function replug(board: Board): Promise<TKeyClient> {
   return await connect(board);
 }
 
+/**
+ * Closes a test's client, if it opened one; for a test's `finally`, so a failing test leaves
+ * no port open either (opening a client closes the one before, so the last is the one left).
+ * A port the TKey took with it is already gone: its close error must not hide the test's.
+ */
+export async function closeClient(client: TKeyClient | undefined): Promise<void> {
+  await client?.close().catch(() => undefined);
+}
+
 /** A raw app binary of `size` bytes, fixed by the board's seed and the size. */
 export function appOf(board: Board, size: number): Uint8Array {
   const r = new Random(board.seed).fork(`tkey app ${size}`);

@@ -8,7 +8,7 @@ import {
   udsBytes,
   ussFromSecret,
 } from "../../harness/protocol/tkey/index.js";
-import { appMaxSize, appOf, CLAUSES, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+import { appMaxSize, appOf, CLAUSES, closeClient, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 use(flashChai);
 
@@ -16,31 +16,36 @@ const rig = getRig();
 
 describe("tkey: full app load", () => {
   forEachBoard(rig, { family: "tkey" }, (board) => {
-    let client: TKeyClient | undefined;
-    afterEach(() => {
-      client = undefined;
-    });
-
     covers(CLAUSES.nameVersion, CLAUSES.probe);
     it("after power-on the firmware answers the probe with its name and version", async () => {
-      client = await replug(board);
-      const probe = await client.probe();
-      expect(probe.mode).to.equal("firmware");
-      if (probe.mode !== "firmware") return;
-      expect(probe.nameVersion).to.include({ name0: "tk1 ", name1: "mkdf" });
-      expect([1, 4, 5, 6]).to.include(probe.nameVersion.version);
-      const dev = emulatedTKey(board);
-      if (dev) expect(probe.nameVersion.version).to.equal(dev.profile.version);
+      let client: TKeyClient | undefined;
+      try {
+        client = await replug(board);
+        const probe = await client.probe();
+        expect(probe.mode).to.equal("firmware");
+        if (probe.mode !== "firmware") return;
+        expect(probe.nameVersion).to.include({ name0: "tk1 ", name1: "mkdf" });
+        expect([1, 4, 5, 6]).to.include(probe.nameVersion.version);
+        const dev = emulatedTKey(board);
+        if (dev) expect(probe.nameVersion.version).to.equal(dev.profile.version);
+      } finally {
+        await closeClient(client);
+      }
     });
 
     covers(CLAUSES.getUdi);
     it("GET_UDI reports a known product and the board's serial", async () => {
-      client = await replug(board);
-      const udi = await client.getUdi();
-      expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
-      expect(udi.reserved).to.equal(0);
-      const dev = emulatedTKey(board);
-      if (dev) expect(udi.serial).to.equal(dev.identity.udiWords[1]);
+      let client: TKeyClient | undefined;
+      try {
+        client = await replug(board);
+        const udi = await client.getUdi();
+        expect(PRODUCT_NAMES[udi.productId], `product ID ${udi.productId}`).to.be.a("string");
+        expect(udi.reserved).to.equal(0);
+        const dev = emulatedTKey(board);
+        if (dev) expect(udi.serial).to.equal(dev.identity.udiWords[1]);
+      } finally {
+        await closeClient(client);
+      }
     });
 
     for (const [label, size] of [
@@ -52,15 +57,20 @@ describe("tkey: full app load", () => {
     ] as const) {
       covers(CLAUSES.loadApp, CLAUSES.digest, CLAUSES.probe);
       it(`loads an app of ${label}: the digest is BLAKE2s of the file and the app runs`, async () => {
-        client = await replug(board);
-        const app = appOf(board, size());
-        const result = await client.loadApp(app);
-        expect(result.digest).to.equalBytes(appDigest(app));
-        expect(result.chunks).to.equal(Math.ceil(app.length / 127));
-        // The firmware has handed over: a probe now reaches the app, which answers NOK.
-        expect(await client.probe()).to.deep.equal({ mode: "app" });
-        const dev = emulatedTKey(board);
-        if (dev) expect(dev.app?.image).to.equalBytes(app);
+        let client: TKeyClient | undefined;
+        try {
+          client = await replug(board);
+          const app = appOf(board, size());
+          const result = await client.loadApp(app);
+          expect(result.digest).to.equalBytes(appDigest(app));
+          expect(result.chunks).to.equal(Math.ceil(app.length / 127));
+          // The firmware has handed over: a probe now reaches the app, which answers NOK.
+          expect(await client.probe()).to.deep.equal({ mode: "app" });
+          const dev = emulatedTKey(board);
+          if (dev) expect(dev.app?.image).to.equalBytes(app);
+        } finally {
+          await closeClient(client);
+        }
       });
     }
 
@@ -72,16 +82,24 @@ describe("tkey: full app load", () => {
           board,
           "the UDS never leaves a real TKey, so only an emulator shows the CDI",
         );
-        client = await replug(board);
-        const app = appOf(board, 3000);
-        const result = await client.loadApp(app, withUss ? { uss: ussFromSecret("tkey suite secret") } : {});
-        const expected = computeCdi(dev.profile.cdi, {
-          uds: udsBytes(dev.identity.udsWords),
-          digest: appDigest(app),
-          uss: result.uss?.field,
-        });
-        expect(dev.cdi).to.equalBytes(expected);
-        expect(result.uss !== undefined).to.equal(withUss);
+        let client: TKeyClient | undefined;
+        try {
+          client = await replug(board);
+          const app = appOf(board, 3000);
+          const result = await client.loadApp(
+            app,
+            withUss ? { uss: ussFromSecret("tkey suite secret") } : {},
+          );
+          const expected = computeCdi(dev.profile.cdi, {
+            uds: udsBytes(dev.identity.udsWords),
+            digest: appDigest(app),
+            uss: result.uss?.field,
+          });
+          expect(dev.cdi).to.equalBytes(expected);
+          expect(result.uss !== undefined).to.equal(withUss);
+        } finally {
+          await closeClient(client);
+        }
       });
     }
   });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { type TKeyClient, TKeyGoneError, TKeySilentError } from "../../harness/clients/tkey/index.js";
 import { bytesEqual, covers, expectError, forEachBoard, getRig, sweep } from "../../harness/index.js";
 import { appDigest } from "../../harness/protocol/tkey/index.js";
-import { appOf, CLAUSES, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
+import { appOf, CLAUSES, closeClient, connect, emulatedTKey, emulatorOrSkip, replug } from "./fixture.js";
 
 /**
  * Power cut after chunk k, for every k on an emulated TKey and a sample on a lab rig: the
@@ -16,11 +16,6 @@ const CHUNKS = Math.ceil(APP_SIZE / 127);
 
 describe("tkey: power interruption during an app load", () => {
   forEachBoard(rig, { family: "tkey", capabilities: ["power-cut"] }, (board) => {
-    let client: TKeyClient | undefined;
-    afterEach(() => {
-      client = undefined;
-    });
-
     const ks = board.emulated
       ? Array.from({ length: CHUNKS }, (_, i) => i + 1)
       : [1, Math.ceil(CHUNKS / 2), CHUNKS];
@@ -29,7 +24,9 @@ describe("tkey: power interruption during an app load", () => {
     it(`a power cut after chunk k (k = ${board.emulated ? `every one of 1..${CHUNKS}` : ks.join(", ")}) leaves firmware mode and a reload succeeds`, async () => {
       const app = appOf(board, APP_SIZE);
       let outcome: unknown;
-      const { failures } = await sweep({
+      // Each point's replug closes the last point's port; the test closes the last one.
+      let client: TKeyClient | undefined;
+      const swept = sweep({
         count: async () => CHUNKS,
         points: () => ks,
         label: (k) => `k=${k}`,
@@ -70,6 +67,7 @@ describe("tkey: power interruption during an app load", () => {
           return { problem: problems };
         },
       });
+      const { failures } = await swept.finally(() => closeClient(client));
       expect(
         failures,
         `${failures.length} of ${ks.length} cut points failed:\n${failures.join("\n")}\n`,
@@ -83,17 +81,22 @@ describe("tkey: power interruption during an app load", () => {
         board,
         "the device-side cut comes from the emulator's fault plan",
       );
-      client = await replug(board);
-      dev.faults.add({
-        where: { at: "event", event: "tkey.chunk.acked", occurrence: dev.counters.chunks + 4 },
-        what: { do: "power-cut" },
-      });
-      const err = await expectError(() => client!.loadApp(appOf(board, APP_SIZE)), TKeyGoneError);
-      expect(err).to.be.instanceOf(TKeyGoneError);
-      expect(dev.state).to.equal("off");
-      await board.power.on();
-      client = await connect(board);
-      expect((await client.probe()).mode).to.equal("firmware");
+      let client: TKeyClient | undefined;
+      try {
+        client = await replug(board);
+        dev.faults.add({
+          where: { at: "event", event: "tkey.chunk.acked", occurrence: dev.counters.chunks + 4 },
+          what: { do: "power-cut" },
+        });
+        const err = await expectError(() => client!.loadApp(appOf(board, APP_SIZE)), TKeyGoneError);
+        expect(err).to.be.instanceOf(TKeyGoneError);
+        expect(dev.state).to.equal("off");
+        await board.power.on();
+        client = await connect(board);
+        expect((await client.probe()).mode).to.equal("firmware");
+      } finally {
+        await closeClient(client);
+      }
     });
   });
 });

@@ -36,6 +36,14 @@ type SuiteRunOptions = {
   skipReasons?: boolean;
 };
 
+/**
+ * The harness's warnings about ports a test left open (harness/mocha/board-link-hooks.ts):
+ * a passing test closes what it opened, so a clean run has none.
+ */
+export function portsLeftOpen(output: string): string[] {
+  return output.split("\n").filter((line) => line.includes("closed port(s) the test left open"));
+}
+
 export async function runSuitesOnRig(opts: SuiteRunOptions): Promise<SuiteRunResult> {
   if (opts.dir !== undefined) return runIn(opts.dir, opts);
   const dir = await mkdtemp(join(tmpdir(), "hil-lab-run-"));

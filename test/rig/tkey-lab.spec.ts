@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import { byIdDirHooks } from "./lab-emulators.js";
-import { runSuitesOnRig } from "./lab-suite-run.js";
+import { portsLeftOpen, runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-Tillitis_MTA1-USB-V1_68de5d27-if00";
 
@@ -42,6 +42,7 @@ describe("suites/tkey on a lab rig (hil emulate tkey on a pty)", function () {
         skipReasons: true,
       });
       expect(result.failures, result.stderr).to.deep.equal([]);
+      expect(portsLeftOpen(result.stderr), "every test closes the ports it opened").to.deep.equal([]);
       expect(result.passes.map((t) => t.replace(/^tkey: ([\w ]+) tkey-pty \(tkey\) /, "$1: "))).to.deep.equal(
         [
           "error injection: LOAD_APP with size 0 answers STATUS_BAD, and a correct retry loads",

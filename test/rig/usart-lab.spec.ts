@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import { byIdDirHooks } from "./lab-emulators.js";
-import { runSuitesOnRig } from "./lab-suite-run.js";
+import { portsLeftOpen, runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-STMicroelectronics_STLINK-V3_0670FF3631-if02";
 
@@ -28,6 +28,7 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
         env: { HIL_SERIAL_BY_ID_DIR: byId.dir },
       });
       expect(result.failures, result.stderr).to.deep.equal([]);
+      expect(portsLeftOpen(result.stderr), "every test closes the ports it opened").to.deep.equal([]);
       expect(
         result.passes.map((t) => t.replace(/^stm32-usart: ([\w ]+) l432-pty \(stm32l432\) /, "$1: ")),
       ).to.deep.equal([
