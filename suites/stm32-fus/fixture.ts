@@ -113,6 +113,7 @@ export async function requireFactoryFus(ctx: Mocha.Context, board: Board, what: 
  * Skip the running test unless the wireless stack runs now (device information table: last
  * FUS active state 0x04), which a test of FUS activation starts from. On an emulated board
  * after {@link factoryReset} it always does; a lab board's may be deleted or stopped.
+ * A skipped test ends here, so the client's link is closed first.
  */
 export async function requireStackRunning(
   ctx: Mocha.Context,
@@ -120,12 +121,14 @@ export async function requireStackRunning(
   client: FusClient,
 ): Promise<void> {
   const info = await client.readDeviceInfo();
-  if (info.lastFusActiveState !== 0x04)
+  if (info.lastFusActiveState !== 0x04) {
+    await client.link.close();
     await skipWith(
       ctx,
       board,
       `needs the wireless stack running; ${info.stackInstalled ? "the installed stack is not running" : "no stack is installed"} (device information table, last FUS active state 0x${info.lastFusActiveState.toString(16).padStart(2, "0")})`,
     );
+  }
 }
 
 /** A FusClient on the board's `transport` (emulated bus or the host's USB; the rig's serial link). */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import { byIdDirHooks } from "./lab-emulators.js";
-import { runSuitesOnRig } from "./lab-suite-run.js";
+import { portsLeftOpen, runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-STMicroelectronics_STLINK-V3_0044003B3438510A37323630-if02";
 
@@ -38,6 +38,7 @@ describe("suites/stm32-fus on a lab rig (hil emulate stm32wb55 on a pty)", funct
         skipReasons: true,
       });
       expect(result.failures, result.stderr).to.deep.equal([]);
+      expect(portsLeftOpen(result.stderr), "every test closes the ports it opened").to.deep.equal([]);
       const short = (t: string) => t.replace(/^stm32-fus: (.*?) wb55-pty \(stm32wb55\) /, "$1: ");
       expect(result.passes.map(short)).to.deep.equal([
         ...[
