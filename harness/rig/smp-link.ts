@@ -9,9 +9,11 @@
  *
  * After every reset (SMP `os reset`, the rig's reset line, a power cycle) the old port is
  * closed and never reused: a USB CDC port vanishes and re-enumerates, possibly at another
- * /dev/ttyACMn. {@link SmpLink.afterReset} waits for the old port to go (briefly: a DK's
- * interface MCU keeps it), finds the port again, and waits until the application answers
- * an echo. A board that does not come back is an InfrastructureError with what was seen.
+ * /dev/ttyACMn. {@link SmpLink.afterReset} waits for the old port to go, finds the port
+ * again, and waits until the application answers an echo. A port still there is opened and
+ * asked at once: one that stays (a DK's interface MCU) holds the line, so the wait for it
+ * to go ends there and the timed reset is the reset. A board that does not come back is an
+ * InfrastructureError with what was seen.
  */
 import { operation } from "../clients/operation.js";
 import { SmpClient, type SmpClientOptions, SmpTimeoutError } from "../clients/smp/index.js";
@@ -34,7 +36,10 @@ export interface SmpLinkOptions {
    * whole slot first (nRF52840: 118 pages × 3 erases × 85 ms ≈ 30 s). Default 60 s.
    */
   bootMs?: number;
-  /** How long the old port may take to vanish after a reset (a DK's never does). Default 1 s. */
+  /**
+   * How long the old port may take to vanish after a reset; a port found to stay (it holds
+   * the line through an echo, as a DK's does) ends the wait at once. Default 1 s.
+   */
   goneWithinMs?: number;
   /** Timeout of one readiness echo. Default 500 ms. */
   probeMs?: number;
@@ -136,7 +141,8 @@ export class SmpLink {
   async afterReset(): Promise<SmpClient> {
     const oldPath = this.#path;
     await this.#closePort();
-    if (this.board.locator && oldPath !== undefined) await this.#waitGone(oldPath);
+    if (this.board.locator && oldPath !== undefined && (await this.#waitGone(oldPath)) === "answered")
+      return this.#client;
     return this.ready();
   }
 
@@ -212,14 +218,50 @@ export class SmpLink {
     else this.#stream.readAvailable();
   }
 
-  /** Gives the old enumeration a moment to vanish, so the old device is not found again. */
-  async #waitGone(path: string): Promise<void> {
+  /**
+   * Gives the old enumeration a moment to vanish, so the old device is not found again. A
+   * port still there is opened and asked ({@link #stays}): one that stays ends the wait at
+   * once, left open, "answered" when the application is already back; one on its way out
+   * fails to open or closes under the echo, and the wait goes on.
+   */
+  async #waitGone(path: string): Promise<"gone" | "stays" | "answered" | "timeout"> {
     const clock = this.board.clock;
     const until = clock.now() + (this.#opts.goneWithinMs ?? 1000);
     while (clock.now() < until) {
       const { serialPort } = await this.board.locator!.present();
-      if (serialPort !== path) return;
+      if (serialPort !== path) return "gone";
+      const stays = await this.#stays(Math.max(1, until - clock.now()));
+      if (stays) return stays;
       await clock.sleep(50);
+    }
+    return "timeout";
+  }
+
+  /**
+   * Opens the port and sends one readiness echo. An answer: the application is back on a
+   * port that stayed. Silence on a line that is still open after the echo's timeout: the
+   * port stayed (a vanishing USB port closes under it first) and the application is not back
+   * yet; the port is left open for {@link ready}. A port that will not open or closes: it is
+   * going; undefined.
+   */
+  async #stays(openWithinMs: number): Promise<"stays" | "answered" | undefined> {
+    try {
+      const opened = await openPort(this.board, openWithinMs);
+      this.#stream = opened.stream;
+      this.#path = opened.path;
+    } catch (e) {
+      if (e instanceof InfrastructureError) return undefined;
+      throw e;
+    }
+    this.#client = this.#newClient();
+    try {
+      await this.#probe();
+      return "answered";
+    } catch (e) {
+      if (e instanceof SmpTimeoutError && !this.#stream.closed) return "stays";
+      if (!(e instanceof SmpTimeoutError) && !(e instanceof StreamClosedError)) throw e;
+      await this.#closePort();
+      return undefined;
     }
   }
 }

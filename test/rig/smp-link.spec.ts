@@ -9,6 +9,7 @@ import { mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { observeOperations, operationObserver } from "../../harness/clients/operation.js";
 import { Nrf52840McubootDevice } from "../../harness/devices/nrf52840-mcuboot/device.js";
 import { startEmulator } from "../../harness/expose/emulator-process.js";
 import {
@@ -25,7 +26,7 @@ import { SmpLink } from "../../harness/rig/smp-link.js";
 import { WallClock } from "../../harness/transport/clock.js";
 import { app, goodKey } from "../devices/nrf52840/helpers.js";
 import { byIdDirHooks, makeByIdDir } from "./lab-emulators.js";
-import { runSuitesOnRig } from "./lab-suite-run.js";
+import { portsLeftOpen, runSuitesOnRig } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-ZEPHYR_Zephyr_CDC_ACM_sample_000683000001-if00";
 const FILE = "rigs/lab.yaml";
@@ -132,6 +133,38 @@ describe("rig/smp-link: a lab nRF52840 found by identity (the emulator behind a 
     expect((await link.client.list())[0]).to.include({ version: "1.1.0", active: true });
   });
 
+  it("DK console (interface MCU): the timed reset is the reset and boot, not a wait for the port to vanish", async () => {
+    await serve("uart");
+    link = await SmpLink.connect(labBoard(`{ byId: /dev/serial/by-id/${PORT_NAME} }`), { probeMs: 100 });
+    await link.client.list(); // the image state read: the reset is classed, no swap pending
+    const timed: { title: string; ms: number }[] = [];
+    const saved = operationObserver();
+    observeOperations(async (source, title, body) => {
+      const start = clock.now();
+      try {
+        return await body({ retitle() {} });
+      } finally {
+        if (source.kind === "smp") timed.push({ title, ms: clock.now() - start });
+      }
+    });
+    try {
+      await link.reset();
+    } finally {
+      observeOperations(saved);
+    }
+    // The link's reset holds the client's own `os reset` and the readiness echoes.
+    const resets = timed.filter((t) => t.title.startsWith("reset and"));
+    expect(resets.map((t) => t.title)).to.deep.equal(["reset and boot"]);
+    // The host's 300 ms wait after `os reset` (the device resets after 250 ms and boots in
+    // 20 ms), then an echo answered on the port that stayed: well under the 1 s the link
+    // would give a vanishing port, which the old wait added to every reset.
+    const { bootloaderMs, smpResetDelayMs } = dev.timing;
+    expect(resets[0]!.ms)
+      .to.be.at.least(300)
+      .and.below(Math.max(300, smpResetDelayMs + bootloaderMs) + 500);
+    expect((await link.client.list())[0]).to.include({ version: "1.0.0", active: true });
+  });
+
   it("a board whose port does not come back after a reset: InfrastructureError naming what was there", async () => {
     const console = await serve("usb-cdc");
     link = await SmpLink.connect(labBoard(`{ byId: /dev/serial/by-id/${PORT_NAME} }`), { bootMs: 4000 });
@@ -213,6 +246,7 @@ describe("suites/nrf52840-mcuboot on a lab rig (hil emulate nrf52840-mcuboot on 
         env: { HIL_SERIAL_BY_ID_DIR: byId.dir, HIL_MCUBOOT_APP: appFile },
       });
       expect(result.failures, result.stderr).to.deep.equal([]);
+      expect(portsLeftOpen(result.stderr), "every test closes the ports it opened").to.deep.equal([]);
       expect(result.passes, "full update 3, wrong key 2, error injection 5, upload resume 1").to.have.length(
         11,
       );
