@@ -26,6 +26,7 @@ import type { TwinFinding } from "../../harness/mocha/twin-hooks.js";
 import { projectRoot } from "../../harness/rig/load.js";
 import { mixSeed } from "../../harness/rig/rig.js";
 import { byIdDirHooks } from "./lab-emulators.js";
+import { portsLeftOpen } from "./lab-suite-run.js";
 
 const PORT_NAME = "usb-Tillitis_MTA1-USB-V1_68de5d27-if00";
 const BOARD = "tkey-lab";
@@ -160,6 +161,7 @@ describe("TKey twin runs on the lab path (hil emulate tkey on a pty, its emulate
     expect([...findings.keys()]).to.have.members([PROBE, UDI, LOAD]);
     for (const f of findings.values())
       expect(f, f.test).to.include({ equal: true }).and.not.have.property("divergence");
+    expect(portsLeftOpen(stdout), "every test closes the key's port").to.deep.equal([]);
   });
 
   it("a QEMU machine (its trap restarts the firmware) beside a QEMU twin that halts: the probe after the bad frame is answered on the lab only", async () => {
@@ -170,6 +172,8 @@ describe("TKey twin runs on the lab path (hil emulate tkey on a pty, its emulate
     // The suite asks for the hardware's halt: QEMU fails it, the twin (version 1 picks qemu) passes.
     expect(exitCode, stdout).to.equal(1);
     expect(stdout).to.match(/^1 passed, 1 failed, 0 skipped$/m);
+    // The failing test closes the key's port too.
+    expect(portsLeftOpen(stdout)).to.deep.equal([]);
     const f = findings.get(
       `${UNKNOWN_COMMAND}: silence, the client times out, a power cycle brings the firmware back`,
     )!;
