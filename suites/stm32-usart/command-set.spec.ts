@@ -38,17 +38,20 @@ describe("stm32-usart: command set", () => {
     it("Get lists one of Erase (0x43) and Extended Erase (0x44); the other is NACKed and erases nothing", async () => {
       await factoryReset(board);
       const { client, link } = await open(board);
-      const image = appImage(board, pageSize(board), "erase-command");
-      await update(board, client, image);
-      const { commands } = await client.get();
-      const listed = [Command.Erase, Command.ExtendedErase].filter((c) => commands.includes(c));
-      expect(listed, "exactly one erase command in Get").to.have.length(1);
-      const other = listed[0] === Command.Erase ? Command.ExtendedErase : Command.Erase;
-      await link.write(Uint8Array.of(other, other ^ 0xff));
-      expect((await link.read(1, { timeoutMs: 500 }))[0], `0x${other.toString(16)} NACKed`).to.equal(0x1f);
-      expect(await client.getId(), "still synced").to.equal(profileForFamily(board.family).pid);
-      expect(await client.read(FLASH, image.length), "page 0 kept").to.equalBytes(image);
-      await link.close();
+      try {
+        const image = appImage(board, pageSize(board), "erase-command");
+        await update(board, client, image);
+        const { commands } = await client.get();
+        const listed = [Command.Erase, Command.ExtendedErase].filter((c) => commands.includes(c));
+        expect(listed, "exactly one erase command in Get").to.have.length(1);
+        const other = listed[0] === Command.Erase ? Command.ExtendedErase : Command.Erase;
+        await link.write(Uint8Array.of(other, other ^ 0xff));
+        expect((await link.read(1, { timeoutMs: 500 }))[0], `0x${other.toString(16)} NACKed`).to.equal(0x1f);
+        expect(await client.getId(), "still synced").to.equal(profileForFamily(board.family).pid);
+        expect(await client.read(FLASH, image.length), "page 0 kept").to.equalBytes(image);
+      } finally {
+        await link.close();
+      }
     });
 
     covers("AN3155: Erase Memory (0x43)");
@@ -56,32 +59,34 @@ describe("stm32-usart: command set", () => {
       await factoryReset(board);
       await withUsartPersonality(board, { legacyErase: true }, async () => {
         const { client, link } = await open(board);
-        if (!(await client.get()).commands.includes(Command.Erase)) {
-          await link.close();
-          await skipWithReason(
-            this,
-            `${board.id} lists Extended Erase (0x44); Erase (0x43) is checked on the emulator's 0x43 personality`,
-          );
-        }
-        const page = pageSize(board);
-        const image = appImage(board, 3 * page, "erase-0x43");
-        await update(board, client, image);
-        await client.erasePages([1]);
-        const back = await client.read(FLASH, image.length);
-        expect(back.subarray(0, page), "page 0 kept").to.equalBytes(image.subarray(0, page));
-        expect(
-          back.subarray(page, 2 * page).every((b) => b === 0xff),
-          "page 1 erased",
-        ).to.equal(true);
-        expect(back.subarray(2 * page), "page 2 kept").to.equalBytes(image.subarray(2 * page));
-        if (profileForFamily(board.family).massErase) {
-          await client.massErase();
+        try {
+          if (!(await client.get()).commands.includes(Command.Erase)) {
+            await skipWithReason(
+              this,
+              `${board.id} lists Extended Erase (0x44); Erase (0x43) is checked on the emulator's 0x43 personality`,
+            );
+          }
+          const page = pageSize(board);
+          const image = appImage(board, 3 * page, "erase-0x43");
+          await update(board, client, image);
+          await client.erasePages([1]);
+          const back = await client.read(FLASH, image.length);
+          expect(back.subarray(0, page), "page 0 kept").to.equalBytes(image.subarray(0, page));
           expect(
-            (await client.read(FLASH, image.length)).every((b) => b === 0xff),
-            "all erased",
+            back.subarray(page, 2 * page).every((b) => b === 0xff),
+            "page 1 erased",
           ).to.equal(true);
+          expect(back.subarray(2 * page), "page 2 kept").to.equalBytes(image.subarray(2 * page));
+          if (profileForFamily(board.family).massErase) {
+            await client.massErase();
+            expect(
+              (await client.read(FLASH, image.length)).every((b) => b === 0xff),
+              "all erased",
+            ).to.equal(true);
+          }
+        } finally {
+          await link.close();
         }
-        await link.close();
       });
     });
 
@@ -91,25 +96,28 @@ describe("stm32-usart: command set", () => {
       const image = appImage(board, 4096, "checksum");
       const check = async (expectListed: boolean | undefined) => {
         const { client, link } = await open(board);
-        await update(board, client, image);
-        const info = await client.probe();
-        const listed = info.commands.includes(Command.GetChecksum);
-        if (expectListed !== undefined) expect(listed, "0xA1 in Get").to.equal(expectListed);
-        if (listed) {
-          const crc = stm32Crc(image);
-          expect(await client.getChecksum(FLASH, image.length, { form: "an3155" }), "AN3155 form").to.equal(
-            crc,
-          );
-          expect(
-            await client.getChecksum(FLASH, image.length, { form: "stm32flash" }),
-            "stm32flash form",
-          ).to.equal(crc);
-        } else {
-          expect(info.version, "a part without 0xA1 predates V3.3").to.be.below(0x33);
-          expect(await rejection(client.getChecksum(FLASH, image.length))).to.be.instanceOf(NackError);
-          expect(await client.getId(), "still synced").to.equal(info.pid);
+        try {
+          await update(board, client, image);
+          const info = await client.probe();
+          const listed = info.commands.includes(Command.GetChecksum);
+          if (expectListed !== undefined) expect(listed, "0xA1 in Get").to.equal(expectListed);
+          if (listed) {
+            const crc = stm32Crc(image);
+            expect(await client.getChecksum(FLASH, image.length, { form: "an3155" }), "AN3155 form").to.equal(
+              crc,
+            );
+            expect(
+              await client.getChecksum(FLASH, image.length, { form: "stm32flash" }),
+              "stm32flash form",
+            ).to.equal(crc);
+          } else {
+            expect(info.version, "a part without 0xA1 predates V3.3").to.be.below(0x33);
+            expect(await rejection(client.getChecksum(FLASH, image.length))).to.be.instanceOf(NackError);
+            expect(await client.getId(), "still synced").to.equal(info.pid);
+          }
+        } finally {
+          await link.close();
         }
-        await link.close();
       };
       await check(undefined);
       const dev = stm32(board);

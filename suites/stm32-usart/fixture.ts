@@ -32,12 +32,20 @@ export interface Session {
   link: ByteStream;
 }
 
-/** A client on the board's USART link, synced (fresh or already synced) and probed. */
+/**
+ * A client on the board's USART link, synced (fresh or already synced) and probed. The
+ * caller closes the link (in a `finally`); one that fails to sync is closed here.
+ */
 export async function open(board: Board): Promise<Session> {
   const link = await openUsartLink(board);
   const client = new UsartClient(link, { clock: board.clock });
-  await client.recover();
-  await client.probe();
+  try {
+    await client.recover();
+    await client.probe();
+  } catch (e) {
+    await link.close();
+    throw e;
+  }
   return { client, link };
 }
 

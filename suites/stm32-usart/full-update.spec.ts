@@ -15,11 +15,14 @@ describe("stm32-usart: full update", () => {
     it("probes like stm32flash: sync, Get Version, Get, Get ID names the part", async () => {
       await factoryReset(board);
       const { client, link } = await open(board);
-      const info = await client.probe();
-      expect(info.pid).to.equal(PIDS[board.family]);
-      expect(info.commands).to.include.members([0x00, 0x01, 0x02, 0x11, 0x21, 0x31]);
-      expect(info.commands, "0x43 and 0x44 are mutually exclusive").to.not.include.members([0x43, 0x44]);
-      await link.close();
+      try {
+        const info = await client.probe();
+        expect(info.pid).to.equal(PIDS[board.family]);
+        expect(info.commands).to.include.members([0x00, 0x01, 0x02, 0x11, 0x21, 0x31]);
+        expect(info.commands, "0x43 and 0x44 are mutually exclusive").to.not.include.members([0x43, 0x44]);
+      } finally {
+        await link.close();
+      }
     });
 
     covers(
@@ -31,20 +34,23 @@ describe("stm32-usart: full update", () => {
     it("erases, writes 128 KB in 256-byte blocks, reads it back and starts it with Go", async () => {
       await factoryReset(board);
       const { client, link } = await open(board);
-      const image = appImage(board, 128 * 1024, "full-update");
-      let blocks = 0;
-      client.events.on("block-written", () => {
-        blocks++;
-      });
-      await update(board, client, image);
-      expect(blocks).to.equal(512);
-      await client.go(FLASH);
-      const dev = stm32(board);
-      if (dev) {
-        expect(dev.chip.flash).to.hold({ address: FLASH, bytes: image });
-        expect(dev.mode).to.deep.include({ kind: "application", entry: FLASH });
+      try {
+        const image = appImage(board, 128 * 1024, "full-update");
+        let blocks = 0;
+        client.events.on("block-written", () => {
+          blocks++;
+        });
+        await update(board, client, image);
+        expect(blocks).to.equal(512);
+        await client.go(FLASH);
+        const dev = stm32(board);
+        if (dev) {
+          expect(dev.chip.flash).to.hold({ address: FLASH, bytes: image });
+          expect(dev.mode).to.deep.include({ kind: "application", entry: FLASH });
+        }
+      } finally {
+        await link.close();
       }
-      await link.close();
     });
   });
 });

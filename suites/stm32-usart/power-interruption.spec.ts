@@ -39,22 +39,25 @@ describe("stm32-usart: power interruption", () => {
     it("power cut after write block k: the host times out, resyncs after power-on, the second update succeeds", async () => {
       await factoryReset(board);
       const { client, link } = await open(board);
-      const image = appImage(board, 16 * 1024, "cut-at-block");
-      const dev = stm32(board);
-      if (dev)
-        expectFlash(dev.chip.flash, { address: FLASH, bytes: image }, "the image, after the second update");
-      const k = 17;
-      const off = client.events.on("block-written", async (e) => {
-        if (e.index === k) await board.power.off();
-      });
-      const err = await rejection(update(board, client, image));
-      off();
-      expect(err).to.be.instanceOf(UsartTimeoutError);
-      expect(client.transcript.render()).to.include("timeout");
-      await board.power.on();
-      await client.connect();
-      await update(board, client, image);
-      await link.close();
+      try {
+        const image = appImage(board, 16 * 1024, "cut-at-block");
+        const dev = stm32(board);
+        if (dev)
+          expectFlash(dev.chip.flash, { address: FLASH, bytes: image }, "the image, after the second update");
+        const k = 17;
+        const off = client.events.on("block-written", async (e) => {
+          if (e.index === k) await board.power.off();
+        });
+        const err = await rejection(update(board, client, image));
+        off();
+        expect(err).to.be.instanceOf(UsartTimeoutError);
+        expect(client.transcript.render()).to.include("timeout");
+        await board.power.on();
+        await client.connect();
+        await update(board, client, image);
+      } finally {
+        await link.close();
+      }
     });
   });
 

@@ -52,4 +52,37 @@ describe("suites/stm32-usart on a lab rig (hil emulate stm32l432kc on a pty)", f
       await emulator.stop();
     }
   });
+
+  it("a test failing mid-update (a flash write corrupted) closes its port too: no port left open", async () => {
+    const emulator = await startEmulator(
+      "stm32l432kc",
+      join(byId.dir, PORT_NAME),
+      ["--fault", "flash-op:60=bit-flip"],
+      { log: false },
+    );
+    try {
+      const result = await runSuitesOnRig({
+        rigYaml: [
+          "name: pty-lab",
+          "boards:",
+          "  - id: l432-pty",
+          "    family: stm32l432",
+          "    capabilities: [usart, power-cut, sacrificial]",
+          `    serial: { byId: /dev/serial/by-id/${PORT_NAME}, baudRate: 115200 }`,
+          `    power: { backend: command, cutsPower: true, off: "kill -USR1 ${emulator.pid}", on: "kill -USR2 ${emulator.pid}" }`,
+          "    timeouts: { enumerateMs: 5000, settleMs: 20, powerOffMs: 300 }",
+        ],
+        suites: "suites/stm32-usart/full-update.spec.ts",
+        args: ["--grep", "writes 128 KB"],
+        env: { HIL_SERIAL_BY_ID_DIR: byId.dir },
+      });
+      expect(result.passes).to.deep.equal([]);
+      expect(result.failures, result.stderr).to.have.length(1);
+      // The corrupted write is NACKed: the test fails inside its own code, mid-update.
+      expect(result.failures[0], result.failures[0]).to.include("erases, writes 128 KB").and.include("NACK");
+      expect(portsLeftOpen(result.stderr), "the failing test closes its port").to.deep.equal([]);
+    } finally {
+      await emulator.stop();
+    }
+  });
 });
