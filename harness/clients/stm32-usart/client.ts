@@ -337,12 +337,23 @@ export class UsartClient implements HostClient<UsartEvents> {
           `${extended ? "Extended Erase" : "Erase"} ${part.length} page(s) from ${part[0]}`,
           async () => {
             await this.#command(extended ? Command.ExtendedErase : Command.Erase);
-            await this.#send(frame, part.length * this.timeouts.pageEraseMs);
+            await this.#send(frame, this.#pagesEraseBudget(part.length));
           },
         );
         await this.events.emit("erased", { pages: part });
       }
     });
+  }
+
+  /**
+   * How long an erase of `pages` pages may take: stm32flash's per-page budget times the pages,
+   * but never more than a mass erase's. A board whose power went mid-erase would otherwise
+   * keep the host waiting 5 s a page (320 s for 64 pages), past any test's own budget, and
+   * the test would end on its timeout instead of this client's error with the transcript.
+   */
+  #pagesEraseBudget(pages: number): number {
+    const { pageEraseMs, massEraseMs } = this.timeouts;
+    return Math.min(pages * pageEraseMs, Math.max(pageEraseMs, massEraseMs));
   }
 
   /** Global erase (0x43 0xFF 0x00) or Extended Erase 0xFFFF. A WB55 never answers the latter. */
