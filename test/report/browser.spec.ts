@@ -6,28 +6,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { main } from "../../harness/cli/main.js";
 import { renderTimelineSvg } from "../../harness/report/timeline.js";
+import { CHROMIUM_FLAGS, chromium } from "./chromium.js";
 
 const run = promisify(execFile);
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function chromium(): Promise<string | undefined> {
-  for (const name of ["chromium", "chromium-browser"]) {
-    try {
-      await run(name, ["--version"]);
-      return name;
-    } catch {
-      // not installed under this name
-    }
-  }
-  return undefined;
-}
 
 /**
  * The generated report and matrix as a person opens them: headless Chromium renders the
@@ -90,7 +71,7 @@ describe("report: rendered in a browser", function () {
     (
       await run(
         browser as string,
-        [...FLAGS, `--virtual-time-budget=${budgetMs}`, "--dump-dom", `file://${file}`],
+        [...CHROMIUM_FLAGS, `--virtual-time-budget=${budgetMs}`, "--dump-dom", `file://${file}`],
         {
           maxBuffer: 64 * 1024 * 1024,
         },
@@ -121,7 +102,7 @@ describe("report: rendered in a browser", function () {
     expect(await dom(join(dir, "qualification-matrix.html"))).to.include("<td>AN3155: Go (0x21)</td>");
     const png = join(dir, "matrix.png");
     await run(browser as string, [
-      ...FLAGS,
+      ...CHROMIUM_FLAGS,
       "--window-size=1200,800",
       `--screenshot=${png}`,
       `file://${join(dir, "qualification-matrix.html")}`,
@@ -216,7 +197,7 @@ document.getElementById("out").textContent = JSON.stringify({ texts: boxes.map((
     ).to.deep.equal([]);
     const png = join(dir, "timeline.png");
     await run(browser as string, [
-      ...FLAGS,
+      ...CHROMIUM_FLAGS,
       "--window-size=980,420",
       `--screenshot=${png}`,
       `file://${page}`,

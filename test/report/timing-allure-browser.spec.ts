@@ -10,28 +10,9 @@ import { appendNight, HIL_HISTORY_FILE, NIGHT_FORMAT } from "../../harness/repor
 import { summariseTiming } from "../../harness/report/operation-timing.js";
 import { TIMING_SECTION } from "../../harness/report/timing-allure.js";
 import { CHART } from "../../harness/report/timing-report.js";
+import { CHROMIUM_FLAGS, chromium } from "./chromium.js";
 
 const run = promisify(execFile);
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function chromium(): Promise<string | undefined> {
-  for (const name of ["chromium", "chromium-browser"]) {
-    try {
-      await run(name, ["--version"]);
-      return name;
-    } catch {
-      // not installed under this name
-    }
-  }
-  return undefined;
-}
 
 /** Page erase on lab-l432 on night n (0-based): steady for five nights, then 6 % slower each night. */
 const eraseMs = (n: number) => 22 * (n < 5 ? 1 : 1.06 ** (n - 4));
@@ -153,9 +134,13 @@ describe("hil report: operation timing in the Allure report, rendered in a brows
 
   const dom = async (url: string, budgetMs: number) =>
     (
-      await run(browser as string, [...FLAGS, `--virtual-time-budget=${budgetMs}`, "--dump-dom", url], {
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      await run(
+        browser as string,
+        [...CHROMIUM_FLAGS, `--virtual-time-budget=${budgetMs}`, "--dump-dom", url],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      )
     ).stdout;
 
   /** The report's result ids by name (the report's own index of its results). */

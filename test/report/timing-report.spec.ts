@@ -14,6 +14,7 @@ import {
 } from "../../harness/report/night-history.js";
 import { summariseTiming } from "../../harness/report/operation-timing.js";
 import { CHART } from "../../harness/report/timing-report.js";
+import { CHROMIUM_FLAGS, chromium } from "./chromium.js";
 
 const run = promisify(execFile);
 
@@ -185,14 +186,7 @@ document.getElementById("out").textContent = JSON.stringify(charts);
       ),
     );
     const dom = (
-      await run(browser, [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        `file://${page}`,
-      ])
+      await run(browser, [...CHROMIUM_FLAGS, "--virtual-time-budget=10000", "--dump-dom", `file://${page}`])
     ).stdout;
     const charts = JSON.parse(/<pre id="out">([^<]*)<\/pre>/.exec(dom)?.[1] ?? "[]") as {
       row: string;
@@ -215,15 +209,3 @@ document.getElementById("out").textContent = JSON.stringify(charts);
     expect(charts[2]?.colour).to.equal("rgb(44, 127, 184)");
   });
 });
-
-async function chromium(): Promise<string | undefined> {
-  for (const name of ["chromium", "chromium-browser"]) {
-    try {
-      await run(name, ["--version"]);
-      return name;
-    } catch {
-      // not installed under this name
-    }
-  }
-  return undefined;
-}
