@@ -59,6 +59,21 @@ export function one(lines: readonly TimingLine[], op: string): TimingLine {
   return found[0] as TimingLine;
 }
 
+/** Each of `ops` took the calibrated board within 5 % of the device time it took the timed one. */
+export function expectReplayed(
+  timed: readonly TimingLine[],
+  calibrated: readonly TimingLine[],
+  ops: readonly string[],
+): void {
+  for (const op of ops) {
+    const ratio = one(calibrated, op).ms / one(timed, op).ms;
+    expect(
+      ratio,
+      `${op}: calibrated ${one(calibrated, op).ms.toFixed(0)} ms of device time, timed ${one(timed, op).ms.toFixed(0)} ms`,
+    ).to.be.within(0.95, 1.05);
+  }
+}
+
 /** The lines as a night of `history`, then `hil calibrate` for `board` into FILE; returns FILE's JSON. */
 export async function calibrateFrom(
   lines: readonly TimingLine[],
