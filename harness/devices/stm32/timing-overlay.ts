@@ -4,7 +4,7 @@
  * profile's datasheet ones, so virtual time matches that board. A WB55's overlay may also
  * carry FUS figures (fus/timing.ts FUS_OVERLAY_KEYS), which its CPU2 takes.
  */
-import { EmulatorOptionError } from "../option-error.js";
+import { checkTimingOverlay } from "../timing-overlay.js";
 import { FUS_OVERLAY_KEYS, type FusTiming } from "./fus/timing.js";
 import type { Stm32Profile, Stm32Timing } from "./profiles.js";
 
@@ -23,20 +23,9 @@ function keysOf(profile: Stm32Profile): readonly string[] {
 
 /** The overlay's figures by key; @throws EmulatorOptionError naming a key `profile` does not take or a figure that is not a positive number. */
 function checkedOverlay(profile: Stm32Profile, overlay: unknown): Record<string, number> {
-  const keys = keysOf(profile);
-  if (typeof overlay !== "object" || overlay === null || Array.isArray(overlay))
-    throw new EmulatorOptionError("timing", `an object of ${keys.join(", ")}`, overlay);
-  for (const [key, value] of Object.entries(overlay)) {
-    if (!keys.includes(key))
-      throw new EmulatorOptionError(
-        `timing.${key}`,
-        `one of ${keys.join(", ")}${key in FUS_OVERLAY_KEYS ? ` (FUS figures only on a stm32wb55, this is a ${profile.family})` : ""}`,
-        key,
-      );
-    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))
-      throw new EmulatorOptionError(`timing.${key}`, "a positive number of ms", value);
-  }
-  return overlay as Record<string, number>;
+  return checkTimingOverlay(overlay, keysOf(profile), (key) =>
+    key in FUS_OVERLAY_KEYS ? ` (FUS figures only on a stm32wb55, this is a ${profile.family})` : "",
+  );
 }
 
 /** `profile` with the overlay's figures; @throws EmulatorOptionError naming a key it does not know or a figure that is not a positive number. */
